@@ -1,0 +1,60 @@
+#include "core/ir/dtype.h"
+
+#include <ostream>
+
+#include "core/ir/error.h"
+
+namespace kiln {
+
+int dtype_bytes(DType t) {
+  switch (t) {
+    case DType::Bool: return 1;
+    case DType::I32: return 4;
+    case DType::I64: return 8;
+    case DType::F16: return 2;
+    case DType::BF16: return 2;
+    case DType::F32: return 4;
+    case DType::F64: return 8;
+  }
+  KILN_CHECK(false, "unknown dtype");
+}
+
+bool is_float(DType t) {
+  return t == DType::F16 || t == DType::BF16 || t == DType::F32 || t == DType::F64;
+}
+
+bool is_int(DType t) { return t == DType::I32 || t == DType::I64; }
+
+std::string_view dtype_name(DType t) {
+  switch (t) {
+    case DType::Bool: return "bool";
+    case DType::I32: return "i32";
+    case DType::I64: return "i64";
+    case DType::F16: return "f16";
+    case DType::BF16: return "bf16";
+    case DType::F32: return "f32";
+    case DType::F64: return "f64";
+  }
+  KILN_CHECK(false, "unknown dtype");
+}
+
+DType dtype_from_name(std::string_view name) {
+  for (DType t : {DType::Bool, DType::I32, DType::I64, DType::F16, DType::BF16, DType::F32,
+                  DType::F64})
+    if (dtype_name(t) == name) return t;
+  throw IRError(str_cat("unknown dtype name '", name, "'"));
+}
+
+DType promote_types(DType a, DType b) {
+  if (a == b) return a;
+  // f16 and bf16 have no common 16-bit type: PyTorch promotes the pair to f32.
+  if ((a == DType::F16 && b == DType::BF16) || (a == DType::BF16 && b == DType::F16))
+    return DType::F32;
+  return static_cast<uint8_t>(a) > static_cast<uint8_t>(b) ? a : b;
+}
+
+DType compute_type(DType t) { return t == DType::F16 || t == DType::BF16 ? DType::F32 : t; }
+
+std::ostream& operator<<(std::ostream& os, DType t) { return os << dtype_name(t); }
+
+}  // namespace kiln

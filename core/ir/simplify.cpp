@@ -1,0 +1,127 @@
+#include "core/ir/simplify.h"
+
+#include <cmath>
+
+#include "core/ir/error.h"
+#include "core/ir/functor.h"
+
+namespace kiln {
+
+std::optional<int64_t> as_const_int(const Expr& e) {
+  if (auto* n = e.as<IntImmNode>()) return n->value;
+  return std::nullopt;
+}
+
+namespace {
+
+int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+std::optional<Expr> fold_int(BinaryOp op, DType t, int64_t a, int64_t b) {
+  auto mk = [&](int64_t v) { return IntImmNode::make(t, v); };
+  auto mkb = [&](bool v) { return IntImmNode::make(DType::Bool, v); };
+  switch (op) {
+    case BinaryOp::Add: return mk(a + b);
+    case BinaryOp::Sub: return mk(a - b);
+    case BinaryOp::Mul: return mk(a * b);
+    case BinaryOp::Div: return b ? std::optional(mk(a / b)) : std::nullopt;
+    case BinaryOp::Mod: return b ? std::optional(mk(a % b)) : std::nullopt;
+    case BinaryOp::FloorDiv: return b ? std::optional(mk(floor_div(a, b))) : std::nullopt;
+    case BinaryOp::FloorMod: return b ? std::optional(mk(a - floor_div(a, b) * b)) : std::nullopt;
+    case BinaryOp::Min: return mk(std::min(a, b));
+    case BinaryOp::Max: return mk(std::max(a, b));
+    case BinaryOp::Eq: return mkb(a == b);
+    case BinaryOp::Ne: return mkb(a != b);
+    case BinaryOp::Lt: return mkb(a < b);
+    case BinaryOp::Le: return mkb(a <= b);
+    case BinaryOp::Gt: return mkb(a > b);
+    case BinaryOp::Ge: return mkb(a >= b);
+    case BinaryOp::And: return mkb(a && b);
+    case BinaryOp::Or: return mkb(a || b);
+    case BinaryOp::Xor: return mkb((a != 0) != (b != 0));
+    case BinaryOp::Pow: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+class Simplifier : public StmtMutator {
+ protected:
+  Expr mutate_binary(const Expr& e, const BinaryNode* n) override {
+    Expr r = ExprMutator::mutate_binary(e, n);
+    auto* b = r.as<BinaryNode>();
+    if (!b || is_float(b->a.dtype())) return r;
+    auto ca = as_const_int(b->a), cb = as_const_int(b->b);
+    if (ca && cb) {
+      if (auto folded = fold_int(b->op, b->a.dtype(), *ca, *cb)) return *folded;
+      return r;
+    }
+    switch (b->op) {
+      case BinaryOp::Add:
+        if (ca == 0) return b->b;
+        if (cb == 0) return b->a;
+        break;
+      case BinaryOp::Sub:
+        if (cb == 0) return b->a;
+        break;
+      case BinaryOp::Mul:
+        if (ca == 1) return b->b;
+        if (cb == 1) return b->a;
+        if (ca == 0 || cb == 0) return IntImmNode::make(b->dtype, 0);
+        break;
+      case BinaryOp::Div:
+      case BinaryOp::FloorDiv:
+        if (cb == 1) return b->a;
+        break;
+      case BinaryOp::Mod:
+      case BinaryOp::FloorMod:
+        if (cb == 1) return IntImmNode::make(b->dtype, 0);
+        break;
+      case BinaryOp::And:
+        if (ca) return *ca ? b->b : b->a;
+        if (cb) return *cb ? b->a : b->b;
+        break;
+      case BinaryOp::Or:
+        if (ca) return *ca ? b->a : b->b;
+        if (cb) return *cb ? b->b : b->a;
+        break;
+      default: break;
+    }
+    return r;
+  }
+
+  Expr mutate_select(const Expr& e, const SelectNode* n) override {
+    Expr r = ExprMutator::mutate_select(e, n);
+    auto* s = r.as<SelectNode>();
+    if (!s) return r;
+    if (auto c = as_const_int(s->cond)) return *c ? s->true_value : s->false_value;
+    return r;
+  }
+
+  Expr mutate_cast(const Expr& e, const CastNode* n) override {
+    Expr r = ExprMutator::mutate_cast(e, n);
+    auto* c = r.as<CastNode>();
+    if (!c) return r;
+    if (auto v = as_const_int(c->value); v && !is_float(c->dtype)) return IntImmNode::make(c->dtype, *v);
+    return r;
+  }
+
+  Stmt mutate_if(const Stmt& s, const IfThenElseNode* n) override {
+    Stmt r = StmtMutator::mutate_if(s, n);
+    auto* i = r.as<IfThenElseNode>();
+    if (!i) return r;
+    if (auto c = as_const_int(i->cond)) {
+      if (*c) return i->then_case;
+      return i->else_case.defined() ? i->else_case : SeqNode::make({});
+    }
+    return r;
+  }
+};
+
+}  // namespace
+
+Expr simplify(const Expr& e) { return Simplifier().mutate(e); }
+Stmt simplify(const Stmt& s) { return Simplifier().mutate(s); }
+
+}  // namespace kiln

@@ -1,0 +1,116 @@
+// Loop IR: what a schedule lowers compute definitions to, and what every backend consumes.
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/ir/tensor.h"
+
+namespace kiln {
+
+enum class StmtKind : uint8_t { For, Store, Allocate, Seq, IfThenElse };
+
+/// How a loop runs. GPU kinds bind the loop to a block or thread index (`thread_axis` 0..2 = x..z).
+enum class ForKind : uint8_t { Serial, Parallel, Vectorized, Unrolled, GpuBlock, GpuThread };
+
+/// Where an Allocate'd buffer lives: kernel-private (registers/stack) or GPU shared memory.
+enum class MemoryScope : uint8_t { Local, Shared };
+
+struct StmtNode {
+  const StmtKind kind;
+  virtual ~StmtNode() = default;
+
+ protected:
+  explicit StmtNode(StmtKind k) : kind(k) {}
+};
+
+/// Handle to an immutable statement node.
+class Stmt {
+ public:
+  Stmt() = default;
+  explicit Stmt(std::shared_ptr<const StmtNode> node) : node_(std::move(node)) {}
+  const StmtNode* get() const { return node_.get(); }
+  const StmtNode* operator->() const { return node_.get(); }
+  bool defined() const { return node_ != nullptr; }
+  bool same_as(const Stmt& other) const { return node_ == other.node_; }
+  StmtKind kind() const { return node_->kind; }
+  template <typename T>
+  const T* as() const {
+    return node_ && node_->kind == T::kKind ? static_cast<const T*>(node_.get()) : nullptr;
+  }
+
+ private:
+  std::shared_ptr<const StmtNode> node_;
+};
+
+/// `for (var = 0; var < extent; ++var) body`. The loop binds `var`.
+struct ForNode : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::For;
+  Var var;
+  int64_t extent;
+  ForKind for_kind;
+  int thread_axis;
+  Stmt body;
+  static Stmt make(Var var, int64_t extent, ForKind kind, Stmt body, int thread_axis = 0);
+  ForNode(Var v, int64_t e, ForKind k, int axis, Stmt b)
+      : StmtNode(kKind), var(std::move(v)), extent(e), for_kind(k), thread_axis(axis),
+        body(std::move(b)) {}
+};
+
+/// `tensor[indices] = value`, with the tensor's element strides.
+struct StoreNode : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Store;
+  Tensor tensor;
+  std::vector<Expr> indices;
+  Expr value;
+  static Stmt make(Tensor tensor, std::vector<Expr> indices, Expr value);
+  StoreNode(Tensor t, std::vector<Expr> i, Expr v)
+      : StmtNode(kKind), tensor(std::move(t)), indices(std::move(i)), value(std::move(v)) {}
+};
+
+/// Storage for `tensor` (row-major, its shape) that lives while `body` runs.
+struct AllocateNode : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Allocate;
+  Tensor tensor;
+  MemoryScope scope;
+  Stmt body;
+  static Stmt make(Tensor tensor, MemoryScope scope, Stmt body);
+  AllocateNode(Tensor t, MemoryScope s, Stmt b)
+      : StmtNode(kKind), tensor(std::move(t)), scope(s), body(std::move(b)) {}
+};
+
+struct SeqNode : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::Seq;
+  std::vector<Stmt> stmts;
+  /// Flattens nested Seqs; a single statement is returned as itself.
+  static Stmt make(std::vector<Stmt> stmts);
+  explicit SeqNode(std::vector<Stmt> s) : StmtNode(kKind), stmts(std::move(s)) {}
+};
+
+struct IfThenElseNode : StmtNode {
+  static constexpr StmtKind kKind = StmtKind::IfThenElse;
+  Expr cond;
+  Stmt then_case;
+  Stmt else_case;  ///< May be undefined.
+  static Stmt make(Expr cond, Stmt then_case, Stmt else_case = Stmt());
+  IfThenElseNode(Expr c, Stmt t, Stmt e)
+      : StmtNode(kKind), cond(std::move(c)), then_case(std::move(t)), else_case(std::move(e)) {}
+};
+
+/// A kernel: loop IR over its parameters. `params` are the placeholders (inputs) followed by the
+/// outputs; the kernel receives one data pointer per parameter, in this order.
+struct LoweredFunc {
+  std::string name;
+  std::vector<Tensor> params;
+  int num_inputs = 0;
+  Stmt body;
+};
+
+std::string_view for_kind_name(ForKind k);
+std::ostream& operator<<(std::ostream& os, ForKind k);
+std::ostream& operator<<(std::ostream& os, const Stmt& s);
+std::ostream& operator<<(std::ostream& os, const LoweredFunc& f);
+
+}  // namespace kiln

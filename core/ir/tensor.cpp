@@ -1,0 +1,125 @@
+#include "core/ir/tensor.h"
+
+#include <ostream>
+#include <unordered_set>
+
+#include "core/ir/error.h"
+#include "core/ir/functor.h"
+#include "core/ir/validate.h"
+
+namespace kiln {
+
+int64_t TensorNode::numel() const {
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  return n;
+}
+
+std::vector<int64_t> contiguous_strides(const std::vector<int64_t>& shape) {
+  std::vector<int64_t> strides(shape.size());
+  int64_t s = 1;
+  for (size_t d = shape.size(); d-- > 0;) {
+    strides[d] = s;
+    s *= std::max<int64_t>(shape[d], 1);
+  }
+  return strides;
+}
+
+static void check_shape(const std::string& name, const std::vector<int64_t>& shape) {
+  for (int64_t s : shape)
+    if (s < 0) throw IRError(str_cat("tensor '", name, "' has negative size ", s));
+}
+
+Tensor placeholder(std::string name, std::vector<int64_t> shape, DType dtype,
+                   std::vector<int64_t> strides) {
+  check_shape(name, shape);
+  if (strides.empty()) strides = contiguous_strides(shape);
+  if (strides.size() != shape.size())
+    throw IRError(str_cat("placeholder '", name, "' has ", shape.size(), " dimensions but ",
+                          strides.size(), " strides"));
+  for (int64_t s : strides)
+    if (s < 0) throw IRError(str_cat("placeholder '", name, "' has negative stride ", s));
+  auto node = std::make_shared<TensorNode>();
+  node->kind = TensorKind::Placeholder;
+  node->name = std::move(name);
+  node->dtype = dtype;
+  node->shape = std::move(shape);
+  node->strides = std::move(strides);
+  return Tensor(std::move(node));
+}
+
+Tensor compute(std::string name, std::vector<int64_t> shape,
+               const std::function<Expr(const std::vector<Var>& axes)>& body) {
+  check_shape(name, shape);
+  auto node = std::make_shared<TensorNode>();
+  node->kind = TensorKind::Compute;
+  node->name = std::move(name);
+  node->shape = shape;
+  node->strides = contiguous_strides(shape);
+  std::vector<Var> vars;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    vars.emplace_back(str_cat(node->name, ".ax", d));
+    node->axes.push_back(IterVar{vars.back(), shape[d]});
+  }
+  node->body = body(vars);
+  if (!node->body.defined()) throw IRError(str_cat("compute '", node->name, "' has no body"));
+  node->dtype = node->body.dtype();
+  Tensor t(std::move(node));
+  validate({t});
+  return t;
+}
+
+namespace {
+class LoadCollector : public ExprVisitor {
+ public:
+  std::vector<Tensor> tensors;
+
+ protected:
+  void visit_load(const LoadNode* n) override {
+    if (seen_.insert(n->tensor.get()).second) tensors.push_back(n->tensor);
+    ExprVisitor::visit_load(n);
+  }
+
+ private:
+  std::unordered_set<const TensorNode*> seen_;
+};
+}  // namespace
+
+std::vector<Tensor> input_tensors(const Tensor& t) {
+  if (t->kind != TensorKind::Compute) return {};
+  LoadCollector c;
+  c.visit(t->body);
+  return c.tensors;
+}
+
+std::vector<Tensor> topo_order(const std::vector<Tensor>& outputs) {
+  std::vector<Tensor> order;
+  std::unordered_set<const TensorNode*> done;
+  // Iterative post-order DFS: deep producer chains (long fused graphs) must not overflow the stack.
+  std::vector<std::pair<Tensor, bool>> stack;
+  for (auto it = outputs.rbegin(); it != outputs.rend(); ++it) stack.emplace_back(*it, false);
+  while (!stack.empty()) {
+    auto [t, expanded] = stack.back();
+    stack.pop_back();
+    if (done.count(t.get())) continue;
+    if (expanded) {
+      done.insert(t.get());
+      order.push_back(t);
+      continue;
+    }
+    stack.emplace_back(t, true);
+    auto inputs = input_tensors(t);
+    for (auto it = inputs.rbegin(); it != inputs.rend(); ++it)
+      if (!done.count(it->get())) stack.emplace_back(*it, false);
+  }
+  return order;
+}
+
+std::vector<Tensor> placeholders_of(const std::vector<Tensor>& outputs) {
+  std::vector<Tensor> result;
+  for (auto& t : topo_order(outputs))
+    if (t->kind == TensorKind::Placeholder) result.push_back(t);
+  return result;
+}
+
+}  // namespace kiln

@@ -1,0 +1,52 @@
+// The op library's table: ATen op name ("aten.add.Tensor", as str(node.target) prints it in an FX
+// graph) → a lowering that builds compute definitions. One small function per op family fills
+// the table; adding an op is one function and one line.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/ir/tensor.h"
+
+namespace kiln {
+
+/// No value: an ATen `None` (an optional argument that was not given).
+struct NoneArg {};
+
+/// One argument of an ATen op, positional and complete (defaults filled in from the schema).
+/// Scalars keep their Python kind: int → int64_t, float → double, bool → bool.
+using OpArg = std::variant<NoneArg, Tensor, double, int64_t, bool, std::vector<int64_t>,
+                           std::vector<Tensor>, std::string, DType>;
+
+/// Builds the compute definitions of one op call; returns one tensor per ATen output.
+using OpLowering = std::function<std::vector<Tensor>(const std::vector<OpArg>& args)>;
+
+class OpRegistry {
+ public:
+  /// The table with every op of the library registered.
+  static const OpRegistry& global();
+
+  void add(const std::string& name, OpLowering lowering);
+  bool contains(const std::string& name) const { return table_.count(name) != 0; }
+  /// Lowers one call. Throws OpError naming the op when it is unknown or its arguments are invalid.
+  std::vector<Tensor> lower(const std::string& name, const std::vector<OpArg>& args) const;
+  std::vector<std::string> names() const;
+
+ private:
+  std::map<std::string, OpLowering> table_;
+};
+
+// One registration function per op family (each in its own file).
+void register_elementwise_ops(OpRegistry& r);
+void register_reduction_ops(OpRegistry& r);
+void register_normalization_ops(OpRegistry& r);
+void register_layout_ops(OpRegistry& r);
+void register_contraction_ops(OpRegistry& r);
+void register_convolution_ops(OpRegistry& r);
+void register_pooling_ops(OpRegistry& r);
+void register_indexing_ops(OpRegistry& r);
+
+}  // namespace kiln

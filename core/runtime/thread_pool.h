@@ -1,0 +1,32 @@
+// The pool that parallel loops of generated kernels run on. The plugin connects PyTorch's
+// intra-op pool here; until then a default pool of std::threads serves.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace kiln {
+
+class ThreadPool {
+ public:
+  virtual ~ThreadPool() = default;
+  /// Threads a parallel loop may use now.
+  virtual int num_threads() const = 0;
+  /// Runs fn(begin, end) over chunks that cover [0, n) exactly once, and returns when all are done.
+  /// Called from inside a chunk, it runs the whole range inline (no nested parallelism).
+  virtual void parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn) = 0;
+};
+
+/// The pool generated kernels use. Never null.
+ThreadPool& current_thread_pool();
+/// Installs `pool` (not owned; must outlive its use); nullptr restores the default pool.
+void set_thread_pool(ThreadPool* pool);
+/// Sets the thread count of the default pool (default: hardware threads).
+void set_default_pool_threads(int n);
+
+}  // namespace kiln
+
+/// The entry point generated code calls for a parallel loop: body(ctx, begin, end) over chunks of
+/// [0, n). C linkage so the JIT can bind it by address.
+extern "C" void kiln_parallel_for(void (*body)(void* ctx, int64_t begin, int64_t end), void* ctx,
+                                  int64_t n);
