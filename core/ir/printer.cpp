@@ -49,7 +49,8 @@ class StmtPrinter {
         auto* n = s.as<AllocateNode>();
         line() << "allocate " << n->tensor->name << ": " << n->tensor->dtype;
         print_dims(os_, n->tensor->shape);
-        os_ << (n->scope == MemoryScope::Local ? " local" : " shared");
+        static constexpr const char* scopes[] = {" local", " shared", " global"};
+        os_ << scopes[static_cast<int>(n->scope)];
         block(n->body);
         return;
       }

@@ -46,12 +46,98 @@ std::optional<Expr> fold_int(BinaryOp op, DType t, int64_t a, int64_t b) {
   return std::nullopt;
 }
 
+// Deep equality with variables and tensors compared by identity (not structurally).
+bool same_expr(const Expr& a, const Expr& b) {
+  if (a.same_as(b)) return true;
+  if (a.kind() != b.kind() || a.dtype() != b.dtype()) return false;
+  switch (a.kind()) {
+    case ExprKind::IntImm: return a.as<IntImmNode>()->value == b.as<IntImmNode>()->value;
+    case ExprKind::FloatImm: return a.as<FloatImmNode>()->value == b.as<FloatImmNode>()->value;
+    case ExprKind::Var: return false;
+    case ExprKind::Binary: {
+      auto *x = a.as<BinaryNode>(), *y = b.as<BinaryNode>();
+      return x->op == y->op && same_expr(x->a, y->a) && same_expr(x->b, y->b);
+    }
+    case ExprKind::Unary: {
+      auto *x = a.as<UnaryNode>(), *y = b.as<UnaryNode>();
+      return x->op == y->op && same_expr(x->a, y->a);
+    }
+    case ExprKind::Cast: return same_expr(a.as<CastNode>()->value, b.as<CastNode>()->value);
+    case ExprKind::Load: {
+      auto *x = a.as<LoadNode>(), *y = b.as<LoadNode>();
+      if (!x->tensor.same_as(y->tensor)) return false;
+      for (size_t i = 0; i < x->indices.size(); ++i)
+        if (!same_expr(x->indices[i], y->indices[i])) return false;
+      return true;
+    }
+    default: return false;
+  }
+}
+
+/// An integer expression as constant + sum of coefficient * term.
+struct LinearForm {
+  int64_t constant = 0;
+  std::vector<std::pair<Expr, int64_t>> terms;
+
+  void add(const Expr& term, int64_t coeff) {
+    for (auto& [t, c] : terms)
+      if (same_expr(t, term)) {
+        c += coeff;
+        return;
+      }
+    terms.emplace_back(term, coeff);
+  }
+};
+
+void linearize(const Expr& e, int64_t scale, LinearForm& form) {
+  if (auto c = as_const_int(e)) {
+    form.constant += scale * *c;
+    return;
+  }
+  if (auto* b = e.as<BinaryNode>()) {
+    if (b->op == BinaryOp::Add || b->op == BinaryOp::Sub) {
+      linearize(b->a, scale, form);
+      linearize(b->b, b->op == BinaryOp::Add ? scale : -scale, form);
+      return;
+    }
+    if (b->op == BinaryOp::Mul) {
+      if (auto c = as_const_int(b->b)) return linearize(b->a, scale * *c, form);
+      if (auto c = as_const_int(b->a)) return linearize(b->b, scale * *c, form);
+    }
+  }
+  form.add(e, scale);
+}
+
+Expr rebuild(const LinearForm& form, DType t) {
+  Expr sum;
+  for (auto& [term, c] : form.terms) {
+    if (c == 0) continue;
+    if (!sum.defined()) {
+      sum = c == 1 ? term : c == -1 ? -term : term * IntImmNode::make(t, c);
+    } else if (c > 0) {
+      sum = sum + (c == 1 ? term : term * IntImmNode::make(t, c));
+    } else {
+      sum = sum - (c == -1 ? term : term * IntImmNode::make(t, -c));
+    }
+  }
+  if (!sum.defined()) return IntImmNode::make(t, form.constant);
+  if (form.constant > 0) return sum + IntImmNode::make(t, form.constant);
+  if (form.constant < 0) return sum - IntImmNode::make(t, -form.constant);
+  return sum;
+}
+
 class Simplifier : public StmtMutator {
  protected:
   Expr mutate_binary(const Expr& e, const BinaryNode* n) override {
     Expr r = ExprMutator::mutate_binary(e, n);
     auto* b = r.as<BinaryNode>();
     if (!b || is_float(b->a.dtype())) return r;
+    if (is_int(b->dtype) && (b->op == BinaryOp::Add || b->op == BinaryOp::Sub ||
+                             (b->op == BinaryOp::Mul && (as_const_int(b->a) || as_const_int(b->b))))) {
+      LinearForm form;
+      linearize(r, 1, form);
+      return rebuild(form, b->dtype);
+    }
     auto ca = as_const_int(b->a), cb = as_const_int(b->b);
     if (ca && cb) {
       if (auto folded = fold_int(b->op, b->a.dtype(), *ca, *cb)) return *folded;
@@ -105,6 +191,13 @@ class Simplifier : public StmtMutator {
     if (!c) return r;
     if (auto v = as_const_int(c->value); v && !is_float(c->dtype)) return IntImmNode::make(c->dtype, *v);
     return r;
+  }
+
+  // A loop of one iteration is its body at 0; GPU-bound loops keep their binding.
+  Stmt mutate_for(const Stmt& s, const ForNode* n) override {
+    if (n->extent == 1 && n->for_kind != ForKind::GpuBlock && n->for_kind != ForKind::GpuThread)
+      return mutate(substitute(n->body, {{n->var.get(), IntImmNode::make(n->var.dtype(), 0)}}));
+    return StmtMutator::mutate_for(s, n);
   }
 
   Stmt mutate_if(const Stmt& s, const IfThenElseNode* n) override {

@@ -11,7 +11,8 @@ namespace kiln {
 /// Folds constants and removes neutral operations. Never changes the value of an expression.
 Expr simplify(const Expr& e);
 
-/// Simplifies every expression in a statement; drops `if (true)` and loops of extent 0.
+/// Simplifies every expression in a statement; drops constant `if`s and replaces loops of one
+/// iteration by their body.
 Stmt simplify(const Stmt& s);
 
 /// The constant value of an integer expression, if it is one.

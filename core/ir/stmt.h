@@ -15,8 +15,9 @@ enum class StmtKind : uint8_t { For, Store, Allocate, Seq, IfThenElse };
 /// How a loop runs. GPU kinds bind the loop to a block or thread index (`thread_axis` 0..2 = x..z).
 enum class ForKind : uint8_t { Serial, Parallel, Vectorized, Unrolled, GpuBlock, GpuThread };
 
-/// Where an Allocate'd buffer lives: kernel-private (registers/stack) or GPU shared memory.
-enum class MemoryScope : uint8_t { Local, Shared };
+/// Where an Allocate'd buffer lives: kernel-private and small (registers/stack), GPU shared
+/// memory, or main memory for intermediates too big for the stack (heap, freed after `body`).
+enum class MemoryScope : uint8_t { Local, Shared, Global };
 
 struct StmtNode {
   const StmtKind kind;

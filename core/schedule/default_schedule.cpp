@@ -1,0 +1,376 @@
+#include "core/schedule/default_schedule.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "core/ir/error.h"
+#include "core/ir/functor.h"
+
+namespace kiln {
+
+namespace {
+
+/// A tile size for a loop of `extent`: the whole loop when it fits in `preferred`, else the
+/// largest divisor of `extent` in [minimum, preferred] (no tail guard), else `preferred`.
+int64_t pick_tile(int64_t extent, int64_t preferred, int64_t minimum) {
+  if (extent <= preferred) return extent;
+  for (int64_t d = preferred; d >= minimum; --d)
+    if (extent % d == 0) return d;
+  return preferred;
+}
+
+std::vector<const LoadNode*> loads_in(const Expr& e) {
+  struct Collector : ExprVisitor {
+    std::vector<const LoadNode*> loads;
+    void visit_load(const LoadNode* n) override {
+      loads.push_back(n);
+      ExprVisitor::visit_load(n);
+    }
+  } c;
+  c.visit(e);
+  return c.loads;
+}
+
+bool reads_tensor(const Expr& e, const TensorNode* t) {
+  for (auto* l : loads_in(e))
+    if (l->tensor.get() == t) return true;
+  return false;
+}
+
+/// A Sum of a product: matmul, batched matmul, convolution.
+bool is_contraction(const Stage& s) {
+  auto* r = s.body.as<ReduceNode>();
+  if (!r || r->op != ReduceOp::Sum || s.num_spatial < 2) return false;
+  Expr src = r->source;
+  while (auto* c = src.as<CastNode>()) src = c->value;
+  auto* m = src.as<BinaryNode>();
+  return m && m->op == BinaryOp::Mul && loads_in(m->a).size() >= 1 && loads_in(m->b).size() >= 1;
+}
+
+/// True when the innermost index of the reduction's first load is a reduce variable, i.e. the
+/// reduction runs along contiguous memory.
+bool reduces_innermost(const Stage& s) {
+  auto* r = s.body.as<ReduceNode>();
+  for (auto* load : loads_in(r->source)) {
+    if (load->indices.empty()) continue;
+    const Expr& last = load->indices.back();
+    for (auto& ax : r->axes)
+      if (uses_var(last, ax.var.get())) return true;
+    return false;
+  }
+  return true;
+}
+
+class DefaultScheduler {
+ public:
+  DefaultScheduler(const std::vector<Tensor>& outputs, const Target& target)
+      : sch_(outputs), target_(target) {}
+
+  Schedule run() {
+    inline_injective();
+    const Stage& main = main_stage();
+    std::string main_name = main.name;
+    if (is_contraction(main)) {
+      schedule_contraction(main_name, {});
+    } else if (main.is_reduction()) {
+      schedule_reduction(main_name);
+    } else {
+      schedule_injective(main_name);
+    }
+    attach_the_rest(main_name);
+    return std::move(sch_);
+  }
+
+ private:
+  int lanes(DType t) const { return std::max(1, target_.vector_lanes(dtype_bytes(t))); }
+
+  void inline_injective() {
+    std::vector<std::string> names;
+    for (auto& s : sch_.stages())
+      if (!s.is_output && !s.is_reduction()) names.push_back(s.name);
+    for (auto& n : names) sch_.compute_inline(n);
+  }
+
+  const Stage& main_stage() const {
+    const Stage* best = nullptr;
+    for (auto& s : sch_.stages())
+      if (s.is_output && (!best || s.tensor->numel() >= best->tensor->numel())) best = &s;
+    KILN_CHECK(best, "a schedule without outputs");
+    return *best;
+  }
+
+  /// Stages other than `main` still needing a place: reductions and secondary outputs.
+  std::vector<std::string> others(const std::string& main) const {
+    std::vector<std::string> result;
+    for (auto& s : sch_.stages())
+      if (s.name != main && s.attach == AttachKind::Root) result.push_back(s.name);
+    return result;
+  }
+
+  /// Fuses `loops` (adjacent leaves, outermost first) into one and returns its name.
+  std::string fuse_all(const std::string& stage, std::vector<std::string> loops) {
+    std::string fused = loops.at(0);
+    for (size_t k = 1; k < loops.size(); ++k) fused = sch_.fuse(stage, fused, loops[k]);
+    return fused;
+  }
+
+  /// How many leading axes of `main` every other stage is indexed by, directly (the loads of
+  /// it in main's body use main's axis variables there): those axes become the row loop.
+  int shared_leading_axes(const Stage& main) const {
+    int k = main.num_spatial;
+    bool any = false;
+    for (auto& name : others(main.name)) {
+      const Stage& p = sch_.stage(name);
+      for (auto* load : loads_in(main.body)) {
+        if (load->tensor.get() != p.tensor.get()) continue;
+        any = true;
+        int d = 0;
+        while (d < k && d < static_cast<int>(load->indices.size()) &&
+               load->indices[d].get() == main.root_vars[d].get())
+          ++d;
+        k = std::min(k, d);
+      }
+    }
+    return any ? k : 0;
+  }
+
+  /// Injective main: outer axes fused into a parallel row loop, the rest fused and vectorized.
+  void schedule_injective(const std::string& name) {
+    const Stage& s = sch_.stage(name);
+    int n = s.num_spatial;
+    if (n == 0) return;
+    if (auto c = contraction_producer(s)) return schedule_contraction(name, *c);
+    int rows = shared_leading_axes(s);
+    std::vector<std::string> axes;
+    for (int d = 0; d < n; ++d) axes.push_back(s.loops[d].name);
+    if (rows == 0) {
+      // Keep enough inner elements contiguous for the vectorizer, parallelize the rest.
+      int split_at = n - 1;
+      int64_t inner = s.root_extents[n - 1];
+      while (split_at > 0 && inner < 256) inner *= s.root_extents[--split_at];
+      std::string in = fuse_all(name, {axes.begin() + split_at, axes.end()});
+      if (split_at > 0) {
+        std::string out = fuse_all(name, {axes.begin(), axes.begin() + split_at});
+        sch_.parallel(name, out);
+      } else if (inner > 4096) {
+        auto [o, i] = sch_.split(name, in, pick_tile(inner, 4096, 1024));
+        sch_.parallel(name, o);
+        in = i;
+      }
+      sch_.vectorize(name, in);
+      row_loop_.clear();
+      return;
+    }
+    std::string row = fuse_all(name, {axes.begin(), axes.begin() + rows});
+    sch_.parallel(name, row);
+    row_loop_ = row;
+    if (rows < n) sch_.vectorize(name, fuse_all(name, {axes.begin() + rows, axes.end()}));
+  }
+
+  /// The contraction stage an injective stage is the epilogue of: read at exactly its own axes.
+  std::optional<std::string> contraction_producer(const Stage& s) const {
+    for (auto& name : others(s.name)) {
+      const Stage& p = sch_.stage(name);
+      if (!is_contraction(p) || p.num_spatial != s.num_spatial) continue;
+      for (auto* load : loads_in(s.body)) {
+        if (load->tensor.get() != p.tensor.get()) continue;
+        bool identity = true;
+        for (int d = 0; d < s.num_spatial; ++d)
+          identity &= load->indices[d].get() == s.root_vars[d].get();
+        if (identity) return name;
+      }
+    }
+    return std::nullopt;
+  }
+
+  /// Register tile over (rows i, vector columns j); `producer` names the contraction when
+  /// `name` is its epilogue, computed tile by tile inside it.
+  void schedule_contraction(const std::string& name, std::optional<std::string> producer) {
+    const Stage& s = sch_.stage(name);
+    int n = s.num_spatial;
+    // Convolution (N, C, H, W): rows over output channels, vectors along W.
+    int i_axis = n == 4 && producer_reduce_axes(producer ? *producer : name) == 3 ? 1 : n - 2;
+    int j_axis = n - 1;
+    int vl = lanes(s.tensor->dtype == DType::F64 ? DType::F64 : DType::F32);
+    int64_t tj = pick_tile(s.root_extents[j_axis], 2 * vl, vl / 2);
+    int64_t ti = pick_tile(s.root_extents[i_axis], 8, 4);
+    auto [io, ii] = sch_.split(name, s.loops[i_axis].name, ti);
+    auto [jo, ji] = sch_.split(name, sch_.stage(name).loops[j_axis].name, tj);
+    std::vector<std::string> outer;
+    for (int d = 0; d < n; ++d)
+      if (d != i_axis && d != j_axis) outer.push_back(sch_.stage(name).loops[d].name);
+    outer.push_back(jo);
+    outer.push_back(io);
+    std::vector<std::string> order = outer;
+    const Stage& cur = sch_.stage(name);
+    for (size_t d = cur.num_spatial; d < cur.root_vars.size(); ++d) order.push_back(cur.loops[d].name);
+    order.push_back(ii);
+    order.push_back(ji);
+    sch_.reorder(name, order);
+    std::string par = fuse_all(name, outer);
+    sch_.parallel(name, par);
+    sch_.unroll(name, ii);
+    sch_.vectorize(name, ji);
+    row_loop_ = par;
+    if (!producer) return;
+    // The contraction accumulates the tile the epilogue is at.
+    const Stage& c = sch_.stage(*producer);
+    std::vector<std::string> corder;
+    for (size_t d = c.num_spatial; d < c.root_vars.size(); ++d) corder.push_back(c.loops[d].name);
+    for (int d = 0; d < c.num_spatial; ++d) corder.push_back(c.loops[d].name);
+    sch_.reorder(*producer, corder);
+    sch_.unroll(*producer, c.loops[i_axis].name);
+    sch_.vectorize(*producer, c.loops[j_axis].name);
+    sch_.compute_at(*producer, name, par);
+  }
+
+  int producer_reduce_axes(const std::string& name) const {
+    const Stage& s = sch_.stage(name);
+    return static_cast<int>(s.root_vars.size()) - s.num_spatial;
+  }
+
+  /// Reduction main (or a reduction computed per row inside main).
+  void schedule_reduction(const std::string& name) {
+    if (reduces_innermost(sch_.stage(name))) {
+      std::string rf = vectorize_row_reduction(name);
+      const Stage& s = sch_.stage(name);  // rfactor added a stage: look it up again
+      std::vector<std::string> axes;
+      for (int d = 0; d < s.num_spatial; ++d) axes.push_back(s.loops[d].name);
+      if (axes.empty()) {
+        row_loop_.clear();
+        return;
+      }
+      std::string row = fuse_all(name, axes);
+      sch_.parallel(name, row);
+      if (!rf.empty()) sch_.compute_at(rf, name, row);
+      row_loop_ = row;
+      return;
+    }
+    // Column reduction: a vector of adjacent outputs accumulates at once.
+    const Stage& s = sch_.stage(name);
+    int n = s.num_spatial;
+    int vl = lanes(s.tensor->dtype);
+    auto [jo, ji] = sch_.split(name, s.loops[n - 1].name, pick_tile(s.root_extents[n - 1], vl, 4));
+    std::vector<std::string> outer;
+    for (int d = 0; d < n - 1; ++d) outer.push_back(sch_.stage(name).loops[d].name);
+    outer.push_back(jo);
+    const Stage& cur = sch_.stage(name);
+    std::vector<std::string> order = outer;
+    for (size_t d = cur.num_spatial; d < cur.root_vars.size(); ++d) order.push_back(cur.loops[d].name);
+    order.push_back(ji);
+    sch_.reorder(name, order);
+    std::string par = fuse_all(name, outer);
+    sch_.parallel(name, par);
+    sch_.vectorize(name, ji);
+    row_loop_ = par;
+  }
+
+  /// Splits a long innermost reduction into vector-wide partial sums (a ".rf" stage with its
+  /// lane loop vectorized). Returns the new stage's name, or "" when the row is too short.
+  std::string vectorize_row_reduction(const std::string& name) {
+    const Stage& s = sch_.stage(name);
+    auto* r = s.body.as<ReduceNode>();
+    if (r->op == ReduceOp::ArgMax || r->op == ReduceOp::ArgMin || !s.relations.empty()) return "";
+    int last = static_cast<int>(s.root_vars.size()) - 1;
+    int64_t extent = s.root_extents[last];
+    int vl = lanes(r->source.dtype());
+    if (extent < 4 * vl) return "";
+    // Transcendental bodies keep one native vector (the vector math library's width); plain
+    // arithmetic gets four independent accumulators to hide the add latency.
+    int64_t factor = extent % (4 * vl) == 0 && !has_transcendental(r->source) ? 4 * vl : vl;
+    if (extent % factor != 0) return "";
+    std::string rf = sch_.rfactor(name, s.loops[last].name, factor);
+    const Stage& f = sch_.stage(rf);
+    std::vector<std::string> order;
+    for (int d = 0; d < f.num_spatial - 1; ++d) order.push_back(f.loops[d].name);
+    for (size_t d = f.num_spatial; d < f.root_vars.size(); ++d) order.push_back(f.loops[d].name);
+    std::string lane = f.loops[f.num_spatial - 1].name;
+    order.push_back(lane);
+    sch_.reorder(rf, order);
+    sch_.vectorize(rf, lane);
+    return rf;
+  }
+
+  static bool has_transcendental(const Expr& e) {
+    struct Finder : ExprVisitor {
+      bool found = false;
+      void visit_unary(const UnaryNode* n) override {
+        found |= n->op >= UnaryOp::Exp && n->op <= UnaryOp::Erf;
+        ExprVisitor::visit_unary(n);
+      }
+      void visit_binary(const BinaryNode* n) override {
+        found |= n->op == BinaryOp::Pow;
+        ExprVisitor::visit_binary(n);
+      }
+    } f;
+    f.visit(e);
+    return f.found;
+  }
+
+  /// Places every remaining root stage inside main's row loop (when main has one), each
+  /// reduction vectorized along its row; otherwise leaves it a root with its own schedule.
+  void attach_the_rest(const std::string& main) {
+    auto rest = others(main);
+    for (auto it = rest.rbegin(); it != rest.rend(); ++it) {
+      const std::string& name = *it;
+      if (sch_.stage(name).attach != AttachKind::Root) continue;
+      if (row_loop_.empty() || !reads_in_scope(name, main)) {
+        schedule_root(name);
+        continue;
+      }
+      std::string rf;
+      if (sch_.stage(name).is_reduction() && reduces_innermost(sch_.stage(name)))
+        rf = vectorize_row_reduction(name);
+      if (!rf.empty()) sch_.compute_at(rf, main, row_loop_);
+      sch_.compute_at(name, main, row_loop_);
+    }
+  }
+
+  /// True when `name` is read by main or by a stage that will be computed inside main.
+  bool reads_in_scope(const std::string& name, const std::string& main) const {
+    const TensorNode* t = sch_.stage(name).tensor.get();
+    for (auto& s : sch_.stages()) {
+      if (s.attach == AttachKind::Inline || !reads_tensor(s.body, t)) continue;
+      if (s.name == main || s.attach == AttachKind::At) return true;
+      if (s.attach == AttachKind::Root && s.name != name && !s.is_output) return true;
+    }
+    // Outputs nobody reads (secondary results like layer_norm's mean) share main's rows when
+    // their leading axes are main's.
+    const Stage& m = sch_.stage(main);
+    const Stage& p = sch_.stage(name);
+    return p.is_output && p.num_spatial >= 1 && m.num_spatial >= 1 &&
+           p.root_extents[0] == m.root_extents[0] && reads_same_inputs(p, m);
+  }
+
+  static bool reads_same_inputs(const Stage& a, const Stage& b) {
+    for (auto* la : loads_in(a.body))
+      for (auto* lb : loads_in(b.body))
+        if (la->tensor.get() == lb->tensor.get()) return true;
+    return false;
+  }
+
+  /// A stage that stays a root of its own: scheduled by its class, without attachments.
+  void schedule_root(const std::string& name) {
+    std::string saved = row_loop_;
+    const Stage& s = sch_.stage(name);
+    if (is_contraction(s))
+      schedule_contraction(name, {});
+    else if (s.is_reduction())
+      schedule_reduction(name);
+    else
+      schedule_injective(name);
+    row_loop_ = saved;
+  }
+
+  Schedule sch_;
+  const Target& target_;
+  std::string row_loop_;  ///< Main's loop that per-row stages are computed at.
+};
+
+}  // namespace
+
+Schedule default_schedule(const std::vector<Tensor>& outputs, const Target& target) {
+  return DefaultScheduler(outputs, target).run();
+}
+
+}  // namespace kiln

@@ -1,0 +1,22 @@
+// The schedule a workload runs with before any tuning: never blocks on search, already decent.
+#pragma once
+
+#include <vector>
+
+#include "core/ir/target.h"
+#include "core/schedule/schedule.h"
+
+namespace kiln {
+
+/// Schedules `outputs` by op class:
+///  - injective producers are inlined into their consumers;
+///  - contractions (matmul, convolution) get a register tile (rows unrolled, columns one or two
+///    vectors wide) accumulated in registers, with the epilogue computed on the tile;
+///  - row reductions (softmax, layer_norm, sums over the innermost axis) are computed per row
+///    inside the consumer's row loop, with vector-wide partial accumulators (rfactor);
+///  - column reductions accumulate a vector of outputs at once;
+///  - injective outputs fuse their outer axes into one parallel loop and vectorize the inner.
+/// Outer loops run in parallel on `target.num_threads` threads.
+Schedule default_schedule(const std::vector<Tensor>& outputs, const Target& target);
+
+}  // namespace kiln

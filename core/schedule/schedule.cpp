@@ -1,0 +1,346 @@
+#include "core/schedule/schedule.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/ir/error.h"
+#include "core/ir/functor.h"
+
+namespace kiln {
+
+namespace {
+
+Stage make_stage(std::string name, const Tensor& t, bool is_output) {
+  Stage s;
+  s.name = std::move(name);
+  s.tensor = t;
+  s.body = t->body;
+  s.is_output = is_output;
+  for (int d = 0; d < t->rank(); ++d) {
+    s.root_vars.push_back(t->axes[d].var);
+    s.root_extents.push_back(t->axes[d].extent);
+    s.loops.push_back({str_cat("i", d)});
+  }
+  s.num_spatial = t->rank();
+  if (auto* r = s.body.as<ReduceNode>()) {
+    for (size_t d = 0; d < r->axes.size(); ++d) {
+      s.root_vars.push_back(r->axes[d].var);
+      s.root_extents.push_back(r->axes[d].extent);
+      s.loops.push_back({str_cat("r", d), true});
+    }
+  }
+  for (size_t l = 0; l < s.loops.size(); ++l) s.leaves.push_back(static_cast<int>(l));
+  return s;
+}
+
+bool reads(const Expr& body, const TensorNode* t) {
+  struct Finder : ExprVisitor {
+    const TensorNode* target;
+    bool found = false;
+    void visit_load(const LoadNode* n) override {
+      found |= n->tensor.get() == target;
+      ExprVisitor::visit_load(n);
+    }
+  } f;
+  f.target = t;
+  f.visit(body);
+  return f.found;
+}
+
+// Replaces loads of `producer` by its body at the loaded indices.
+class Inliner : public ExprMutator {
+ public:
+  explicit Inliner(const Stage& p) : p_(p) {}
+
+ protected:
+  Expr mutate_load(const Expr& e, const LoadNode* n) override {
+    Expr r = ExprMutator::mutate_load(e, n);
+    auto* load = r.as<LoadNode>();
+    if (!load || load->tensor.get() != p_.tensor.get()) return r;
+    VarMap vmap;
+    for (int d = 0; d < p_.num_spatial; ++d) vmap[p_.root_vars[d].get()] = load->indices[d];
+    return substitute(p_.body, vmap);
+  }
+  Expr mutate_reduce(const Expr& e, const ReduceNode* n) override {
+    Expr s = mutate(n->source);
+    return s.same_as(n->source) ? e : ReduceNode::make(n->op, s, n->axes);
+  }
+
+ private:
+  const Stage& p_;
+};
+
+}  // namespace
+
+int Stage::loop(const std::string& loop_name) const {
+  for (size_t l = 0; l < loops.size(); ++l)
+    if (loops[l].name == loop_name) return static_cast<int>(l);
+  std::string names;
+  for (int l : leaves) names += " " + loops[l].name;
+  throw ScheduleError(str_cat("stage ", name, " (", tensor->name, ") has no loop '", loop_name,
+                              "'; its loops are:", names));
+}
+
+int Stage::leaf_position(int l) const {
+  auto it = std::find(leaves.begin(), leaves.end(), l);
+  return it == leaves.end() ? -1 : static_cast<int>(it - leaves.begin());
+}
+
+Schedule::Schedule(std::vector<Tensor> outputs) : outputs_(std::move(outputs)) {
+  std::set<const TensorNode*> out_set;
+  for (auto& t : outputs_) {
+    if (t->kind != TensorKind::Compute)
+      throw ScheduleError(str_cat("output '", t->name, "' is a placeholder, not a computation"));
+    out_set.insert(t.get());
+  }
+  for (auto& t : topo_order(outputs_))
+    if (t->kind == TensorKind::Compute)
+      stages_.push_back(make_stage(str_cat("s", stages_.size()), t, out_set.count(t.get()) > 0));
+}
+
+int Schedule::stage_index(const std::string& name) const {
+  for (size_t i = 0; i < stages_.size(); ++i)
+    if (stages_[i].name == name) return static_cast<int>(i);
+  throw ScheduleError(str_cat("no stage named '", name, "'"));
+}
+
+const std::string& Schedule::stage_of(const Tensor& t) const {
+  for (auto& s : stages_)
+    if (s.tensor.same_as(t)) return s.name;
+  throw ScheduleError(str_cat("tensor '", t->name, "' has no stage in this schedule"));
+}
+
+std::vector<int> Schedule::consumers_of(int stage) const {
+  std::vector<int> result;
+  for (size_t i = 0; i < stages_.size(); ++i)
+    if (stages_[i].attach != AttachKind::Inline && reads(stages_[i].body, stages_[stage].tensor.get()))
+      result.push_back(static_cast<int>(i));
+  return result;
+}
+
+static int require_leaf(const Stage& s, const std::string& loop, const char* primitive) {
+  int l = s.loop(loop);
+  if (s.leaf_position(l) < 0)
+    throw ScheduleError(str_cat(primitive, ": loop '", loop, "' of stage ", s.name,
+                                " was already split or fused"));
+  return l;
+}
+
+std::pair<std::string, std::string> Schedule::split(const std::string& stage,
+                                                    const std::string& loop_ref, int64_t factor) {
+  const std::string loop = loop_ref;  // the caller's name may live in the loop table we grow
+  Stage& s = mut(stage);
+  int parent = require_leaf(s, loop, "split");
+  if (factor < 1)
+    throw ScheduleError(str_cat("split: factor ", factor, " for loop '", loop, "' of stage ", stage));
+  bool reduce = s.loops[parent].reduce;
+  int outer = static_cast<int>(s.loops.size()), inner = outer + 1;
+  s.loops.push_back({loop + ".o", reduce});
+  s.loops.push_back({loop + ".i", reduce});
+  s.relations.push_back({LoopRelation::Kind::Split, parent, outer, inner, factor});
+  auto pos = s.leaves.begin() + s.leaf_position(parent);
+  *pos = inner;
+  s.leaves.insert(pos, outer);
+  trace_.insts.push_back({InstKind::Split, {stage, loop}, {factor}});
+  return {s.loops[outer].name, s.loops[inner].name};
+}
+
+std::string Schedule::fuse(const std::string& stage, const std::string& outer_ref,
+                           const std::string& inner_ref) {
+  const std::string outer_name = outer_ref, inner_name = inner_ref;  // see split
+  Stage& s = mut(stage);
+  int outer = require_leaf(s, outer_name, "fuse"), inner = require_leaf(s, inner_name, "fuse");
+  int po = s.leaf_position(outer), pi = s.leaf_position(inner);
+  if (pi != po + 1)
+    throw ScheduleError(str_cat("fuse: loops '", outer_name, "' and '", inner_name, "' of stage ",
+                                stage, " are not adjacent (outer then inner)"));
+  if (s.loops[outer].reduce != s.loops[inner].reduce)
+    throw ScheduleError(str_cat("fuse: stage ", stage, " cannot fuse spatial and reduce loops '",
+                                outer_name, "' and '", inner_name, "'"));
+  int fused = static_cast<int>(s.loops.size());
+  s.loops.push_back({outer_name + "*" + inner_name, s.loops[outer].reduce});
+  s.relations.push_back({LoopRelation::Kind::Fuse, outer, inner, fused, 0});
+  s.leaves.erase(s.leaves.begin() + pi);
+  s.leaves[po] = fused;
+  trace_.insts.push_back({InstKind::Fuse, {stage, outer_name, inner_name}, {}});
+  return s.loops[fused].name;
+}
+
+void Schedule::reorder(const std::string& stage, const std::vector<std::string>& order_ref) {
+  const std::vector<std::string> order = order_ref;  // see split
+  Stage& s = mut(stage);
+  std::vector<int> positions, loops;
+  for (auto& name : order) {
+    int l = require_leaf(s, name, "reorder");
+    if (std::find(loops.begin(), loops.end(), l) != loops.end())
+      throw ScheduleError(str_cat("reorder: loop '", name, "' of stage ", stage, " named twice"));
+    loops.push_back(l);
+    positions.push_back(s.leaf_position(l));
+  }
+  std::sort(positions.begin(), positions.end());
+  for (size_t k = 0; k < loops.size(); ++k) s.leaves[positions[k]] = loops[k];
+  std::vector<std::string> names{stage};
+  names.insert(names.end(), order.begin(), order.end());
+  trace_.insts.push_back({InstKind::Reorder, names, {}});
+}
+
+void Schedule::set_kind(const std::string& stage, const std::string& loop, ForKind kind, int axis,
+                        InstKind inst) {
+  Stage& s = mut(stage);
+  int l = require_leaf(s, loop, std::string(inst_kind_name(inst)).c_str());
+  if (s.loops[l].reduce && kind == ForKind::Parallel)
+    throw ScheduleError(str_cat("parallel: loop '", loop, "' of stage ", stage,
+                                " is a reduction loop; running it in parallel would race"));
+  if (s.loops[l].reduce && (kind == ForKind::GpuBlock || kind == ForKind::GpuThread))
+    throw ScheduleError(str_cat("bind: loop '", loop, "' of stage ", stage, " is a reduction loop"));
+  if (axis < 0 || axis > 2)
+    throw ScheduleError(str_cat("bind: thread axis ", axis, " for loop '", loop, "' (0..2 allowed)"));
+  s.loops[l].kind = kind;
+  s.loops[l].thread_axis = axis;
+  if (inst == InstKind::Bind)
+    trace_.insts.push_back({inst, {stage, loop}, {static_cast<int64_t>(kind), axis}});
+  else
+    trace_.insts.push_back({inst, {stage, loop}, {}});
+}
+
+void Schedule::parallel(const std::string& stage, const std::string& loop) {
+  set_kind(stage, loop, ForKind::Parallel, 0, InstKind::Parallel);
+}
+void Schedule::vectorize(const std::string& stage, const std::string& loop) {
+  set_kind(stage, loop, ForKind::Vectorized, 0, InstKind::Vectorize);
+}
+void Schedule::unroll(const std::string& stage, const std::string& loop) {
+  set_kind(stage, loop, ForKind::Unrolled, 0, InstKind::Unroll);
+}
+void Schedule::bind(const std::string& stage, const std::string& loop, ForKind kind, int axis) {
+  if (kind != ForKind::GpuBlock && kind != ForKind::GpuThread)
+    throw ScheduleError(str_cat("bind: loop '", loop, "' of stage ", stage, " to ", kind,
+                                ", which is not a GPU block or thread kind"));
+  set_kind(stage, loop, kind, axis, InstKind::Bind);
+}
+
+void Schedule::compute_inline(const std::string& stage) {
+  int idx = stage_index(stage);
+  Stage& s = stages_[idx];
+  if (s.is_output)
+    throw ScheduleError(str_cat("compute_inline: stage ", stage, " (", s.tensor->name, ") is an output"));
+  if (s.is_reduction())
+    throw ScheduleError(str_cat("compute_inline: stage ", stage, " (", s.tensor->name, ") is a reduction"));
+  if (s.attach != AttachKind::Root)
+    throw ScheduleError(str_cat("compute_inline: stage ", stage, " is already inlined or attached"));
+  for (auto& other : stages_)
+    if (&other != &s && other.attach == AttachKind::At && other.attach_stage == stage)
+      throw ScheduleError(str_cat("compute_inline: stage ", other.name, " is computed at ", stage));
+  Inliner inliner(s);
+  for (auto& other : stages_)
+    if (&other != &s) other.body = inliner.mutate(other.body);
+  s.attach = AttachKind::Inline;
+  trace_.insts.push_back({InstKind::ComputeInline, {stage}, {}});
+}
+
+void Schedule::compute_at(const std::string& stage, const std::string& target,
+                          const std::string& loop) {
+  int si = stage_index(stage), ti = stage_index(target);
+  Stage& s = stages_[si];
+  const Stage& t = stages_[ti];
+  if (si >= ti)
+    throw ScheduleError(str_cat("compute_at: stage ", stage, " does not come before ", target,
+                                ", so it cannot be computed inside it"));
+  if (s.attach == AttachKind::Inline || t.attach == AttachKind::Inline)
+    throw ScheduleError(str_cat("compute_at: stage ", s.attach == AttachKind::Inline ? stage : target,
+                                " is inlined"));
+  int l = require_leaf(t, loop, "compute_at");
+  s.attach = AttachKind::At;
+  s.attach_stage = target;
+  s.attach_loop = l;
+  trace_.insts.push_back({InstKind::ComputeAt, {stage, target, loop}, {}});
+}
+
+std::string Schedule::rfactor(const std::string& stage_ref, const std::string& loop_ref,
+                              int64_t factor) {
+  const std::string stage = stage_ref, loop = loop_ref;  // see split
+  int idx = stage_index(stage);
+  Stage& s = stages_[idx];
+  auto* r = s.body.as<ReduceNode>();
+  if (!r) throw ScheduleError(str_cat("rfactor: stage ", stage, " is not a reduction"));
+  if (r->op == ReduceOp::ArgMax || r->op == ReduceOp::ArgMin)
+    throw ScheduleError(str_cat("rfactor: stage ", stage, " is an ", r->op, ", which keeps an index"));
+  if (!s.relations.empty() || s.attach != AttachKind::Root)
+    throw ScheduleError(str_cat("rfactor: stage ", stage, " must be rfactored before it is split, fused or attached"));
+  int l = s.loop(loop);
+  if (!s.loops[l].reduce || l >= static_cast<int>(s.root_vars.size()))
+    throw ScheduleError(str_cat("rfactor: loop '", loop, "' of stage ", stage, " is not a reduce axis"));
+  if (factor < 1) throw ScheduleError(str_cat("rfactor: factor ", factor, " for stage ", stage));
+  int rd = l - s.num_spatial;
+  const IterVar& axis = r->axes[rd];
+  int64_t extent = axis.extent;
+
+  std::vector<int64_t> rf_shape(s.root_extents.begin(), s.root_extents.begin() + s.num_spatial);
+  rf_shape.push_back(factor);
+  std::vector<Var> spatial(s.root_vars.begin(), s.root_vars.begin() + s.num_spatial);
+  std::string rf_name = stage + ".rf";
+  Tensor rf = compute(s.tensor->name + ".rf", rf_shape, [&](const std::vector<Var>& ax) {
+    IterVar outer = reduce_axis((extent + factor - 1) / factor, axis.var.name() + ".o");
+    VarMap vmap;
+    for (int d = 0; d < s.num_spatial; ++d) vmap[spatial[d].get()] = ax[d];
+    Expr k = outer.var * factor + ax.back();
+    vmap[axis.var.get()] = k;
+    Expr src = substitute(r->source, vmap);
+    if (extent % factor != 0) src = select(k < extent, src, reduce_identity(r->op, src.dtype()));
+    std::vector<IterVar> axes = r->axes;
+    axes[rd] = outer;
+    return reduce(r->op, src, axes);
+  });
+  IterVar lane = reduce_axis(factor, axis.var.name() + ".lane");
+  std::vector<Expr> idx_exprs(spatial.begin(), spatial.end());
+  idx_exprs.push_back(lane.var);
+  Expr new_body = reduce(r->op, rf.load(idx_exprs), {lane});
+
+  Stage rf_stage = make_stage(rf_name, rf, false);
+  s.body = new_body;
+  s.root_vars.resize(s.num_spatial);
+  s.root_extents.resize(s.num_spatial);
+  s.loops.resize(s.num_spatial);
+  s.root_vars.push_back(lane.var);
+  s.root_extents.push_back(factor);
+  s.loops.push_back({"r0", true});
+  s.leaves.clear();
+  for (size_t k = 0; k < s.loops.size(); ++k) s.leaves.push_back(static_cast<int>(k));
+  stages_.insert(stages_.begin() + idx, std::move(rf_stage));
+  trace_.insts.push_back({InstKind::RFactor, {stage, loop}, {factor}});
+  return rf_name;
+}
+
+void Schedule::apply(const Instruction& inst) {
+  auto need = [&](size_t names, size_t values) {
+    if (inst.names.size() != names || inst.values.size() != values)
+      throw ScheduleError(str_cat("instruction '", inst, "' has the wrong number of operands"));
+  };
+  const auto& n = inst.names;
+  switch (inst.kind) {
+    case InstKind::Split: need(2, 1); split(n[0], n[1], inst.values[0]); return;
+    case InstKind::Fuse: need(3, 0); fuse(n[0], n[1], n[2]); return;
+    case InstKind::Reorder:
+      if (n.size() < 2) throw ScheduleError(str_cat("instruction '", inst, "' names no loops"));
+      reorder(n[0], std::vector<std::string>(n.begin() + 1, n.end()));
+      return;
+    case InstKind::Parallel: need(2, 0); parallel(n[0], n[1]); return;
+    case InstKind::Vectorize: need(2, 0); vectorize(n[0], n[1]); return;
+    case InstKind::Unroll: need(2, 0); unroll(n[0], n[1]); return;
+    case InstKind::Bind:
+      need(2, 2);
+      bind(n[0], n[1], static_cast<ForKind>(inst.values[0]), static_cast<int>(inst.values[1]));
+      return;
+    case InstKind::ComputeInline: need(1, 0); compute_inline(n[0]); return;
+    case InstKind::ComputeAt: need(3, 0); compute_at(n[0], n[1], n[2]); return;
+    case InstKind::RFactor: need(2, 1); rfactor(n[0], n[1], inst.values[0]); return;
+  }
+}
+
+Schedule replay(const std::vector<Tensor>& outputs, const Trace& trace) {
+  Schedule s(outputs);
+  for (auto& inst : trace.insts) s.apply(inst);
+  return s;
+}
+
+}  // namespace kiln

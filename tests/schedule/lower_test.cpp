@@ -1,0 +1,107 @@
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "core/ir/error.h"
+#include "core/ir/structural.h"
+#include "core/schedule/default_schedule.h"
+#include "core/schedule/lower.h"
+
+namespace kiln {
+namespace {
+
+Tensor matmul(int64_t m, int64_t n, int64_t k) {
+  Tensor A = placeholder("A", {m, k}, DType::F32), B = placeholder("B", {k, n}, DType::F32);
+  IterVar r = reduce_axis(k, "k");
+  return compute("C", {m, n}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, A(i[0], r.var) * B(r.var, i[1]), {r});
+  });
+}
+
+Tensor softmax(int64_t rows, int64_t cols) {
+  Tensor X = placeholder("X", {rows, cols}, DType::F32);
+  IterVar r1 = reduce_axis(cols, "k");
+  Tensor mx = compute("max", {rows, 1}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Max, X(i[0], r1.var), {r1});
+  });
+  Tensor e = compute("exp", {rows, cols}, [&](const std::vector<Var>& i) {
+    return unary(UnaryOp::Exp, X(i[0], i[1]) - mx(i[0], 0));
+  });
+  IterVar r2 = reduce_axis(cols, "k");
+  Tensor sum = compute("sum", {rows, 1}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, e(i[0], r2.var), {r2});
+  });
+  return compute("softmax", {rows, cols}, [&](const std::vector<Var>& i) {
+    return e(i[0], i[1]) / sum(i[0], 0);
+  });
+}
+
+Target avx512() {
+  Target t;
+  t.vector_bits = 512;
+  t.num_threads = 2;
+  return t;
+}
+
+TEST(Lower, PlainMatmul) {
+  Schedule s({matmul(4, 5, 3)});
+  LoweredFunc f = lower(s, "mm");
+  std::ostringstream os;
+  os << f;
+  EXPECT_NE(os.str().find("allocate C.acc: f32[] local"), std::string::npos) << os.str();
+  EXPECT_EQ(f.params.size(), 3u);
+}
+
+TEST(Lower, DefaultMatmulIsRegisterTiled) {
+  LoweredFunc f = lower(default_schedule({matmul(64, 64, 32)}, avx512()), "mm");
+  std::ostringstream os;
+  os << f;
+  std::string ir = os.str();
+  EXPECT_NE(ir.find("allocate C.acc: f32[8, 32] local"), std::string::npos) << ir;
+  EXPECT_NE(ir.find("unrolled"), std::string::npos) << ir;
+  EXPECT_NE(ir.find("vectorized"), std::string::npos) << ir;
+  EXPECT_NE(ir.find("parallel"), std::string::npos) << ir;
+  EXPECT_EQ(ir.find("if "), std::string::npos) << "divisible tiles need no guards\n" << ir;
+}
+
+TEST(Lower, DefaultSoftmaxComputesRowsInPlace) {
+  LoweredFunc f = lower(default_schedule({softmax(8, 256)}, avx512()), "softmax");
+  std::ostringstream os;
+  os << f;
+  std::string ir = os.str();
+  EXPECT_NE(ir.find("max.local"), std::string::npos) << ir;
+  EXPECT_NE(ir.find("sum.rf"), std::string::npos) << ir;
+  EXPECT_EQ(ir.find("global"), std::string::npos) << ir;
+}
+
+TEST(Schedule, TraceRoundTripsAndReplays) {
+  Tensor c = matmul(64, 64, 32);
+  Schedule s = default_schedule({c}, avx512());
+  std::string text = s.trace().to_text();
+  Trace parsed = Trace::from_text(text);
+  EXPECT_EQ(parsed, s.trace());
+  Schedule again = replay({matmul(64, 64, 32)}, parsed);
+  EXPECT_TRUE(structural_equal(lower(s, "f").body, lower(again, "f").body));
+}
+
+TEST(ScheduleErrors, NamedErrors) {
+  Tensor c = matmul(8, 8, 8);
+  Schedule s({c});
+  EXPECT_THROW(s.split("s0", "i7", 2), ScheduleError);
+  EXPECT_THROW(s.split("s0", "i0", 0), ScheduleError);
+  EXPECT_THROW(s.parallel("s0", "r0"), ScheduleError);
+  EXPECT_THROW(s.compute_inline("s0"), ScheduleError);
+  EXPECT_THROW(s.fuse("s0", "i0", "r0"), ScheduleError);
+  EXPECT_THROW(s.stage("s9"), ScheduleError);
+  try {
+    s.split("s0", "j", 2);
+    FAIL();
+  } catch (const ScheduleError& e) {
+    EXPECT_NE(std::string(e.what()).find("no loop 'j'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(Trace::from_text("split s0 i0 x"), ScheduleError);
+  EXPECT_THROW(Trace::from_text("teleport s0"), ScheduleError);
+}
+
+}  // namespace
+}  // namespace kiln
