@@ -46,7 +46,6 @@ std::optional<Expr> fold_int(BinaryOp op, DType t, int64_t a, int64_t b) {
   return std::nullopt;
 }
 
-// Deep equality with variables and tensors compared by identity (not structurally).
 bool same_expr(const Expr& a, const Expr& b) {
   if (a.same_as(b)) return true;
   if (a.kind() != b.kind() || a.dtype() != b.dtype()) return false;
@@ -78,6 +77,27 @@ bool same_expr(const Expr& a, const Expr& b) {
 struct LinearForm {
   int64_t constant = 0;
   std::vector<std::pair<Expr, int64_t>> terms;
+
+  /// c*floordiv(x, c)*k + floormod(x, c)*k is x*k: what indexing a fused loop produces.
+  void merge_div_mod() {
+    for (auto& [mod_term, k] : terms) {
+      auto* m = mod_term.as<BinaryNode>();
+      if (!m || m->op != BinaryOp::FloorMod || k == 0) continue;
+      auto c = as_const_int(m->b);
+      if (!c || *c <= 0) continue;
+      for (auto& [div_term, kd] : terms) {
+        auto* d = div_term.as<BinaryNode>();
+        if (!d || d->op != BinaryOp::FloorDiv || kd != k * *c || !same_expr(d->a, m->a) ||
+            !same_expr(d->b, m->b))
+          continue;
+        kd = 0;
+        int64_t coeff = k;
+        k = 0;
+        add(m->a, coeff);
+        return merge_div_mod();  // the table changed: start over
+      }
+    }
+  }
 
   void add(const Expr& term, int64_t coeff) {
     for (auto& [t, c] : terms)
@@ -136,6 +156,7 @@ class Simplifier : public StmtMutator {
                              (b->op == BinaryOp::Mul && (as_const_int(b->a) || as_const_int(b->b))))) {
       LinearForm form;
       linearize(r, 1, form);
+      form.merge_div_mod();
       return rebuild(form, b->dtype);
     }
     auto ca = as_const_int(b->a), cb = as_const_int(b->b);
@@ -215,6 +236,15 @@ class Simplifier : public StmtMutator {
 }  // namespace
 
 Expr simplify(const Expr& e) { return Simplifier().mutate(e); }
+
+Expr flat_index(const Tensor& tensor, const std::vector<Expr>& indices) {
+  Expr flat = Expr(int64_t{0});
+  for (size_t d = 0; d < indices.size(); ++d)
+    if (tensor->strides[d] != 0) flat = flat + cast(DType::I64, indices[d]) * tensor->strides[d];
+  return simplify(flat);
+}
+
+bool identical(const Expr& a, const Expr& b) { return same_expr(a, b); }
 Stmt simplify(const Stmt& s) { return Simplifier().mutate(s); }
 
 }  // namespace kiln

@@ -15,6 +15,15 @@ Expr simplify(const Expr& e);
 /// iteration by their body.
 Stmt simplify(const Stmt& s);
 
+/// Element offset of `indices` in `tensor`: sum(index[d] * stride[d]), simplified. Both backends
+/// address memory through it, so a fused loop's floordiv/floormod pair folds back into one
+/// contiguous index here.
+Expr flat_index(const Tensor& tensor, const std::vector<Expr>& indices);
+
+/// Deep equality with variables and tensors compared by identity (unlike structural_equal,
+/// which equates renamed variables).
+bool identical(const Expr& a, const Expr& b);
+
 /// The constant value of an integer expression, if it is one.
 std::optional<int64_t> as_const_int(const Expr& e);
 

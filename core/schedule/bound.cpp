@@ -7,6 +7,11 @@ namespace kiln {
 
 namespace {
 
+int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
 bool depends_on(const Expr& e, const VarExtents& vars) {
   struct Finder : ExprVisitor {
     const VarExtents* vars;
@@ -48,6 +53,10 @@ std::optional<IndexRange> range_impl(const Expr& e, const VarExtents& varying) {
     case BinaryOp::FloorDiv: {
       auto c = as_const_int(simplify(b->b));
       if (!c || *c <= 0 || rb->extent != 1) return std::nullopt;
+      if (auto m = as_const_int(simplify(ra->min))) {
+        int64_t lo = floor_div(*m, *c), hi = floor_div(*m + ra->extent - 1, *c);
+        return IndexRange{Expr(lo), hi - lo + 1};
+      }
       // floor((m + x) / c) for x in [0, n) spans at most (n - 1) / c + 2 values.
       return IndexRange{floordiv(ra->min, b->b), (ra->extent - 1) / *c + 2};
     }

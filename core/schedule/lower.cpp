@@ -281,10 +281,15 @@ class Lowerer {
         if (!arg) return guarded(conds, StoreNode::make(acc, tile_idx, combine(red.op, cur, v)));
         Expr better = red.op == ReduceOp::ArgMax ? v > cur : v < cur;
         if (is_float(vt)) better = better || (unary(UnaryOp::IsNan, v) && !unary(UnaryOp::IsNan, cur));
-        Expr take = acc_idx.load(tile_idx) < int64_t{0} || better;
-        return guarded(conds, SeqNode::make({StoreNode::make(acc, tile_idx, select(take, v, cur)),
-                                             StoreNode::make(acc_idx, tile_idx,
-                                                             select(take, flat_reduce_index(fr, red), acc_idx.load(tile_idx)))}));
+        // Decided once, before either accumulator changes.
+        Tensor take = placeholder(acc_name + ".take", {}, DType::Bool);
+        Expr taken = take.load({});
+        Stmt update_both = SeqNode::make(
+            {StoreNode::make(take, {}, acc_idx.load(tile_idx) < int64_t{0} || better),
+             StoreNode::make(acc_idx, tile_idx,
+                             select(taken, flat_reduce_index(fr, red), acc_idx.load(tile_idx))),
+             StoreNode::make(acc, tile_idx, select(taken, v, cur))});
+        return guarded(conds, AllocateNode::make(take, MemoryScope::Local, update_both));
       });
       Stmt write = over_tile([&] {
         Expr result = arg ? acc_idx.load(tile_idx) : acc.load(tile_idx);
@@ -336,7 +341,7 @@ class Lowerer {
     std::unordered_map<const Stage*, Realization> regions;
     for (auto it = attached.rbegin(); it != attached.rend(); ++it) {
       const Stage& p = **it;
-      Realization r = infer_region(p, readers, varying);
+      Realization r = infer_region(p, fr, readers, varying);
       // This stage's own body, over its region, reads the stages before it.
       VarMap vmap;
       for (int d = 0; d < p.num_spatial; ++d) {
@@ -377,14 +382,23 @@ class Lowerer {
 
   /// The region of `p` that `readers` load while `varying` ranges: per dimension the union of
   /// every load's index range, or the whole dimension when a range is unknown or irregular.
-  Realization infer_region(const Stage& p, const std::vector<Expr>& readers,
-                           const VarExtents& varying) {
+  /// A stage nobody inside the loop reads (a secondary output) follows the target's axes: the
+  /// rows the target is at, where the shapes agree.
+  Realization infer_region(const Stage& p, const StageFrame& target,
+                           const std::vector<Expr>& readers, const VarExtents& varying) {
     Realization r;
     r.storage = p.tensor;
+    bool unread = true;
+    for (auto& body : readers) unread &= loads_of(body, p.tensor.get()).empty();
     for (int d = 0; d < p.num_spatial; ++d) {
       int64_t size = p.root_extents[d];
       std::optional<IndexRange> acc;
       bool full = false;
+      if (unread && d < target.stage->num_spatial && target.stage->root_extents[d] == size) {
+        Expr value = target.values[d];
+        if (!target.where.mins.empty()) value = target.where.mins[d] + value;
+        acc = range_over(value, varying);
+      }
       for (auto& body : readers) {
         for (auto* load : loads_of(body, p.tensor.get())) {
           auto range = range_over(load->indices[d], varying);

@@ -33,20 +33,6 @@ Stage make_stage(std::string name, const Tensor& t, bool is_output) {
   return s;
 }
 
-bool reads(const Expr& body, const TensorNode* t) {
-  struct Finder : ExprVisitor {
-    const TensorNode* target;
-    bool found = false;
-    void visit_load(const LoadNode* n) override {
-      found |= n->tensor.get() == target;
-      ExprVisitor::visit_load(n);
-    }
-  } f;
-  f.target = t;
-  f.visit(body);
-  return f.found;
-}
-
 // Replaces loads of `producer` by its body at the loaded indices.
 class Inliner : public ExprMutator {
  public:
@@ -108,14 +94,6 @@ const std::string& Schedule::stage_of(const Tensor& t) const {
   for (auto& s : stages_)
     if (s.tensor.same_as(t)) return s.name;
   throw ScheduleError(str_cat("tensor '", t->name, "' has no stage in this schedule"));
-}
-
-std::vector<int> Schedule::consumers_of(int stage) const {
-  std::vector<int> result;
-  for (size_t i = 0; i < stages_.size(); ++i)
-    if (stages_[i].attach != AttachKind::Inline && reads(stages_[i].body, stages_[stage].tensor.get()))
-      result.push_back(static_cast<int>(i));
-  return result;
 }
 
 static int require_leaf(const Stage& s, const std::string& loop, const char* primitive) {
@@ -243,9 +221,12 @@ void Schedule::compute_at(const std::string& stage, const std::string& target,
   int si = stage_index(stage), ti = stage_index(target);
   Stage& s = stages_[si];
   const Stage& t = stages_[ti];
-  if (si >= ti)
-    throw ScheduleError(str_cat("compute_at: stage ", stage, " does not come before ", target,
-                                ", so it cannot be computed inside it"));
+  if (si == ti)
+    throw ScheduleError(str_cat("compute_at: stage ", stage, " cannot be computed inside itself"));
+  for (auto& t_in : topo_order({s.tensor}))
+    if (t_in.same_as(t.tensor))
+      throw ScheduleError(str_cat("compute_at: stage ", stage, " reads ", target,
+                                  ", so it cannot be computed inside it"));
   if (s.attach == AttachKind::Inline || t.attach == AttachKind::Inline)
     throw ScheduleError(str_cat("compute_at: stage ", s.attach == AttachKind::Inline ? stage : target,
                                 " is inlined"));

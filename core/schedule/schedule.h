@@ -98,7 +98,6 @@ class Schedule {
   Stage& mut(const std::string& name) { return stages_[stage_index(name)]; }
   void set_kind(const std::string& stage, const std::string& loop, ForKind kind, int axis,
                 InstKind inst);
-  std::vector<int> consumers_of(int stage) const;
 
   std::vector<Tensor> outputs_;
   std::vector<Stage> stages_;

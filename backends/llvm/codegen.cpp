@@ -1,0 +1,207 @@
+#include "backends/llvm/codegen.h"
+
+#include "backends/llvm/codegen_impl.h"
+#include "core/ir/error.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace kiln::llvm_backend {
+
+void generate_kernel(const LoweredFunc& f, const std::string& entry, const CodegenTarget& target,
+                     llvm::Module& m) {
+  KernelCodegen(f, target, m).emit_entry(entry);
+  std::string problems;
+  llvm::raw_string_ostream os(problems);
+  KILN_CHECK(!llvm::verifyModule(m, &os), "invalid LLVM IR for kernel ", f.name, ": ", problems);
+}
+
+KernelCodegen::KernelCodegen(const LoweredFunc& f, const CodegenTarget& target, llvm::Module& m)
+    : func_(f), target_(target), module_(m), ctx_(m.getContext()), b_(m.getContext()) {
+  // FMA contraction is the only fast-math liberty: NaN, inf and signed zeros keep their meaning.
+  llvm::FastMathFlags fmf;
+  fmf.setAllowContract(true);
+  b_.setFastMathFlags(fmf);
+}
+
+void KernelCodegen::fail(const std::string& what) const {
+  throw CompileError(str_cat("LLVM backend, kernel '", func_.name, "': ", what));
+}
+
+llvm::Function* KernelCodegen::new_function(const std::string& name, llvm::FunctionType* type,
+                                            bool internal) {
+  auto linkage = internal ? llvm::Function::InternalLinkage : llvm::Function::ExternalLinkage;
+  llvm::Function* fn = llvm::Function::Create(type, linkage, name, module_);
+  fn->addFnAttr("target-cpu", target_.cpu);
+  fn->addFnAttr("target-features", target_.features);
+  // Some CPUs' tuning prefers 256-bit vectors; kernels are hot loops that want the full width.
+  fn->addFnAttr("prefer-vector-width", std::to_string(target_.vector_bits));
+  fn->addFnAttr("min-legal-vector-width", std::to_string(target_.vector_bits));
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  return fn;
+}
+
+void KernelCodegen::emit_entry(const std::string& name) {
+  entry_name_ = name;
+  std::vector<const TensorNode*> params;
+  for (const Tensor& t : func_.params) params.push_back(t.get());
+  // The body takes the buffers as noalias parameters (outputs never alias inputs); once inlined
+  // into the entry, that knowledge stays as scoped alias metadata.
+  llvm::Function* body =
+      emit_closure(name + ".body", params, {}, 0, [&](auto) { emit(func_.body); });
+  auto* ptr = llvm::PointerType::getUnqual(ctx_);
+  llvm::Function* fn =
+      new_function(name, llvm::FunctionType::get(b_.getVoidTy(), {ptr}, false), /*internal=*/false);
+  b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
+  std::vector<llvm::Value*> args;
+  for (size_t i = 0; i < params.size(); ++i) {
+    llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), i);
+    args.push_back(b_.CreateLoad(ptr, slot, params[i]->name));
+  }
+  b_.CreateCall(body, args);
+  b_.CreateRetVoid();
+}
+
+llvm::Function* KernelCodegen::emit_closure(
+    const std::string& name, const std::vector<const TensorNode*>& bufs,
+    const std::vector<const VarNode*>& vars, int extra,
+    const std::function<void(std::vector<llvm::Value*>)>& body) {
+  std::vector<llvm::Type*> types(bufs.size(), llvm::PointerType::getUnqual(ctx_));
+  types.insert(types.end(), vars.size() + extra, b_.getInt64Ty());
+  llvm::Function* fn =
+      new_function(name, llvm::FunctionType::get(b_.getVoidTy(), types, false), true);
+  fn->addFnAttr(llvm::Attribute::AlwaysInline);
+  Scope inner;
+  inner.fn = fn;
+  for (size_t i = 0; i < bufs.size(); ++i) {
+    llvm::Argument* arg = fn->getArg(i);
+    arg->setName(bufs[i]->name);
+    arg->addAttr(llvm::Attribute::NoAlias);
+    arg->addAttr(
+        llvm::Attribute::get(ctx_, llvm::Attribute::Alignment, dtype_bytes(bufs[i]->dtype)));
+    inner.buffers[bufs[i]] = arg;
+  }
+  for (size_t i = 0; i < vars.size(); ++i) {
+    llvm::Argument* arg = fn->getArg(bufs.size() + i);
+    arg->setName(vars[i]->name);
+    inner.vars[vars[i]] = arg;
+  }
+  std::vector<llvm::Value*> extras;
+  for (int i = 0; i < extra; ++i) extras.push_back(fn->getArg(bufs.size() + vars.size() + i));
+
+  llvm::IRBuilderBase::InsertPointGuard guard(b_);
+  std::swap(scope_, inner);
+  b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
+  body(extras);
+  b_.CreateRetVoid();
+  std::swap(scope_, inner);
+  return fn;
+}
+
+llvm::AllocaInst* KernelCodegen::entry_alloca(llvm::Type* type, uint64_t align,
+                                              const std::string& name) {
+  llvm::BasicBlock& entry = scope_.fn->getEntryBlock();
+  llvm::IRBuilder<> eb(&entry, entry.begin());
+  llvm::AllocaInst* a = eb.CreateAlloca(type, nullptr, name);
+  a->setAlignment(llvm::Align(align));
+  return a;
+}
+
+void KernelCodegen::emit(const Stmt& s) {
+  switch (s.kind()) {
+    case StmtKind::For:
+      return emit_for(s.as<ForNode>());
+    case StmtKind::Store:
+      return emit_store(s.as<StoreNode>());
+    case StmtKind::Allocate:
+      return emit_allocate(s.as<AllocateNode>());
+    case StmtKind::Seq:
+      for (const Stmt& x : s.as<SeqNode>()->stmts) emit(x);
+      return;
+    case StmtKind::IfThenElse:
+      return emit_if(s.as<IfThenElseNode>());
+  }
+  throw InternalError(str_cat(__FILE__, ": ", "unknown statement kind"));
+}
+
+void KernelCodegen::emit_for(const ForNode* n) {
+  if (n->extent == 0) return;
+  switch (n->for_kind) {
+    case ForKind::Serial:
+      return emit_loop(n, b_.getInt64(0), b_.getInt64(n->extent), {});
+    case ForKind::Unrolled:
+      for (int64_t i = 0; i < n->extent; ++i) {
+        scope_.vars[n->var.get()] = b_.getInt64(i);
+        emit(n->body);
+      }
+      scope_.vars.erase(n->var.get());
+      return;
+    case ForKind::Parallel:
+      return emit_parallel(n);
+    case ForKind::Vectorized:
+      if (vectorizes_explicitly(n)) return emit_explicit_vector(n);
+      return emit_forced_vectorized_loop(n);
+    case ForKind::GpuBlock:
+    case ForKind::GpuThread:
+      fail(str_cat("GPU loop '", n->var.name(), "' (", n->for_kind, ") on the CPU backend"));
+  }
+  throw InternalError(str_cat(__FILE__, ": ", "unknown loop kind"));
+}
+
+void KernelCodegen::emit_loop(const ForNode* n, llvm::Value* begin, llvm::Value* end,
+                              const std::vector<llvm::Metadata*>& loop_md) {
+  llvm::Function* fn = scope_.fn;
+  llvm::BasicBlock* pre = b_.GetInsertBlock();
+  auto* body = llvm::BasicBlock::Create(ctx_, n->var.name() + ".body", fn);
+  auto* exit = llvm::BasicBlock::Create(ctx_, n->var.name() + ".exit", fn);
+  // Rotated form (guard, then a do-while), which is what LLVM's loop passes expect.
+  b_.CreateCondBr(b_.CreateICmpSLT(begin, end), body, exit);
+  b_.SetInsertPoint(body);
+  llvm::PHINode* iv = b_.CreatePHI(b_.getInt64Ty(), 2, n->var.name());
+  iv->addIncoming(begin, pre);
+  scope_.vars[n->var.get()] = iv;
+  emit(n->body);
+  scope_.vars.erase(n->var.get());
+  llvm::Value* next = b_.CreateAdd(iv, b_.getInt64(1), n->var.name() + ".next", true, true);
+  llvm::BranchInst* back = b_.CreateCondBr(b_.CreateICmpSLT(next, end), body, exit);
+  iv->addIncoming(next, b_.GetInsertBlock());
+  if (!loop_md.empty()) {
+    std::vector<llvm::Metadata*> ops{nullptr};
+    ops.insert(ops.end(), loop_md.begin(), loop_md.end());
+    llvm::MDNode* md = llvm::MDNode::getDistinct(ctx_, ops);
+    md->replaceOperandWith(0, md);  // a loop ID refers to itself
+    back->setMetadata(llvm::LLVMContext::MD_loop, md);
+  }
+  b_.SetInsertPoint(exit);
+}
+
+void KernelCodegen::emit_if(const IfThenElseNode* n) {
+  llvm::Value* cond = emit(n->cond);
+  KILN_CHECK(!cond->getType()->isVectorTy(), "if condition depends on a vector lane");
+  auto* then_bb = llvm::BasicBlock::Create(ctx_, "then", scope_.fn);
+  auto* merge = llvm::BasicBlock::Create(ctx_, "endif", scope_.fn);
+  auto* else_bb =
+      n->else_case.defined() ? llvm::BasicBlock::Create(ctx_, "else", scope_.fn) : merge;
+  b_.CreateCondBr(cond, then_bb, else_bb);
+  b_.SetInsertPoint(then_bb);
+  emit(n->then_case);
+  b_.CreateBr(merge);
+  if (n->else_case.defined()) {
+    b_.SetInsertPoint(else_bb);
+    emit(n->else_case);
+    b_.CreateBr(merge);
+  }
+  b_.SetInsertPoint(merge);
+}
+
+void KernelCodegen::emit_allocate(const AllocateNode* n) {
+  const Tensor& t = n->tensor;
+  if (n->scope == MemoryScope::Shared)
+    fail(str_cat("shared-memory allocation of '", t->name, "' is GPU-only"));
+  // In the entry block, so that SROA and mem2reg can turn small buffers into registers.
+  llvm::Type* type = llvm::ArrayType::get(mem_type(t->dtype), t->numel());
+  scope_.buffers[t.get()] = entry_alloca(type, 64, t->name);
+  emit(n->body);
+  scope_.buffers.erase(t.get());
+}
+
+}  // namespace kiln::llvm_backend

@@ -1,0 +1,126 @@
+// The state and helpers of one kernel's code generation, shared by the codegen_*.cpp files:
+// codegen.cpp (functions, statements, loops), codegen_parallel.cpp (outlined parallel bodies),
+// codegen_vector.cpp (explicit vectorization), codegen_expr.cpp (expressions),
+// codegen_memory.cpp (loads, stores, dtype representations), codegen_math.cpp (math calls).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "backends/llvm/codegen.h"
+#include "core/ir/error.h"
+#include "core/ir/functor.h"
+#include "core/ir/simplify.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Module.h"
+
+namespace kiln::llvm_backend {
+
+/// How values live in registers: bool is i1, i32/i64 are themselves, f16/bf16/f32 are float
+/// (16-bit floats compute in f32), f64 is double. Inside an explicit vector loop a value that
+/// depends on the loop variable is an LLVM vector of these.
+class KernelCodegen {
+ public:
+  KernelCodegen(const LoweredFunc& f, const CodegenTarget& target, llvm::Module& m);
+  void emit_entry(const std::string& name);
+
+ private:
+  /// What the function being emitted can see: loop variables (i64) and buffer base pointers.
+  struct Scope {
+    llvm::Function* fn = nullptr;
+    std::unordered_map<const VarNode*, llvm::Value*> vars;
+    std::unordered_map<const TensorNode*, llvm::Value*> buffers;
+  };
+  /// The explicit vector loop being emitted, if any.
+  struct VectorLoop {
+    const VarNode* var = nullptr;
+    int width = 0;
+    llvm::Value* mask = nullptr;  ///< <width x i1> of the active lanes under a select, or null.
+  };
+
+  // codegen.cpp
+  llvm::Function* new_function(const std::string& name, llvm::FunctionType* type, bool internal);
+  /// An internal function whose pointer parameters are `noalias` buffers and whose i64
+  /// parameters are `vars` followed by `extra` more; `body` fills it given the extra values.
+  llvm::Function* emit_closure(const std::string& name, const std::vector<const TensorNode*>& bufs,
+                               const std::vector<const VarNode*>& vars, int extra,
+                               const std::function<void(std::vector<llvm::Value*>)>& body);
+  llvm::AllocaInst* entry_alloca(llvm::Type* type, uint64_t align, const std::string& name);
+  void emit(const Stmt& s);
+  void emit_for(const ForNode* n);
+  /// for (var = begin; var < end; ++var) body, with `loop_md` properties on the back edge.
+  void emit_loop(const ForNode* n, llvm::Value* begin, llvm::Value* end,
+                 const std::vector<llvm::Metadata*>& loop_md);
+  void emit_if(const IfThenElseNode* n);
+  void emit_allocate(const AllocateNode* n);
+  [[noreturn]] void fail(const std::string& what) const;
+
+  // codegen_parallel.cpp
+  void emit_parallel(const ForNode* n);
+
+  // codegen_vector.cpp
+  /// Whether `n` is emitted as explicit vector code (see llvm_compiler.h for the rules).
+  bool vectorizes_explicitly(const ForNode* n) const;
+  void emit_explicit_vector(const ForNode* n);
+  void emit_forced_vectorized_loop(const ForNode* n);
+  bool is_vector(const Expr& e) const { return vec_.var && uses_var(e, vec_.var); }
+  /// `v` as a vector of the current width (a splat when it is a scalar).
+  llvm::Value* widen(llvm::Value* v);
+  /// Both operands as vectors when either is one.
+  void unify(llvm::Value*& a, llvm::Value*& b);
+  llvm::Value* vector_load(const LoadNode* n);
+  void vector_store(const StoreNode* n, llvm::Value* value);
+
+  // codegen_expr.cpp
+  llvm::Value* emit(const Expr& e);
+  llvm::Value* emit_var(const VarNode* n);
+  llvm::Value* emit_binary(const BinaryNode* n);
+  llvm::Value* emit_arith(BinaryOp op, DType t, llvm::Value* a, llvm::Value* b);
+  llvm::Value* float_floor_div(llvm::Value* a, llvm::Value* b);
+  llvm::Value* emit_compare(BinaryOp op, DType t, llvm::Value* a, llvm::Value* b);
+  llvm::Value* emit_unary(const UnaryNode* n);
+  llvm::Value* emit_select(const SelectNode* n);
+  llvm::Value* emit_guarded_select(const SelectNode* n, llvm::Value* cond);
+  llvm::Value* emit_cast(llvm::Value* v, DType from, DType to);
+
+  // codegen_memory.cpp
+  llvm::Type* reg_type(DType t);
+  llvm::Type* mem_type(DType t);
+  llvm::Type* like(llvm::Type* scalar, llvm::Value* shape_of);
+  llvm::Value* constant(DType t, double value);
+  llvm::Value* to_memory(llvm::Value* v, DType t);
+  llvm::Value* from_memory(llvm::Value* v, DType t);
+  /// `v` (float registers) rounded to the precision of f16/bf16; other dtypes unchanged.
+  llvm::Value* round_to(llvm::Value* v, DType t);
+  llvm::Value* buffer(const Tensor& t);
+  /// sum(index[d] * stride[d]) in i64; a vector when an index depends on the vector variable.
+  llvm::Value* flat_index(const Tensor& t, const std::vector<Expr>& indices);
+  llvm::Value* emit_load(const LoadNode* n);
+  void emit_store(const StoreNode* n);
+  /// Runs `load` only when some lane of the current mask is active; zero otherwise.
+  llvm::Value* guard_by_mask(llvm::Type* type, const std::function<llvm::Value*()>& load);
+
+  // codegen_math.cpp
+  /// The libm function `name` ("exp", "erf"; the f32 variant gets its 'f') on scalars or vectors.
+  llvm::Value* call_libm(const std::string& name, DType t, std::vector<llvm::Value*> args);
+  llvm::Value* call_intrinsic(llvm::Intrinsic::ID id, std::vector<llvm::Value*> args);
+  llvm::Value* int_pow(llvm::Value* base, llvm::Value* exponent);
+
+  const LoweredFunc& func_;
+  CodegenTarget target_;
+  llvm::Module& module_;
+  llvm::LLVMContext& ctx_;
+  llvm::IRBuilder<> b_;
+  Scope scope_;
+  VectorLoop vec_;
+  std::string entry_name_;
+  int num_closures_ = 0;
+};
+
+/// The coefficient of `v` in `e` when `e` is affine in `v` (0 when `e` does not use it).
+std::optional<int64_t> affine_coefficient(const Expr& e, const VarNode* v);
+
+}  // namespace kiln::llvm_backend

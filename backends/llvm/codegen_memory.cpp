@@ -1,0 +1,153 @@
+// How each dtype lives in registers and in memory, and loads and stores of tensor elements.
+#include "backends/llvm/codegen_impl.h"
+#include "llvm/ADT/APFloat.h"
+
+namespace kiln::llvm_backend {
+
+llvm::Type* KernelCodegen::reg_type(DType t) {
+  switch (t) {
+    case DType::Bool:
+      return b_.getInt1Ty();
+    case DType::I32:
+      return b_.getInt32Ty();
+    case DType::I64:
+      return b_.getInt64Ty();
+    case DType::F16:
+    case DType::BF16:
+    case DType::F32:
+      return b_.getFloatTy();
+    case DType::F64:
+      return b_.getDoubleTy();
+  }
+  throw InternalError(str_cat(__FILE__, ": ", "unknown dtype"));
+}
+
+llvm::Type* KernelCodegen::mem_type(DType t) {
+  switch (t) {
+    case DType::Bool:
+      return b_.getInt8Ty();
+    case DType::F16:
+      return b_.getHalfTy();
+    case DType::BF16:
+      return b_.getInt16Ty();  // converted by integer ops: no libcalls
+    default:
+      return reg_type(t);
+  }
+}
+
+llvm::Type* KernelCodegen::like(llvm::Type* scalar, llvm::Value* shape_of) {
+  if (auto* vt = llvm::dyn_cast<llvm::VectorType>(shape_of->getType()))
+    return llvm::VectorType::get(scalar, vt->getElementCount());
+  return scalar;
+}
+
+llvm::Value* KernelCodegen::constant(DType t, double value) {
+  if (t == DType::F16 || t == DType::BF16) {
+    // Rounded once to the 16-bit format, then held exactly as a float.
+    llvm::APFloat f(value);
+    bool lost;
+    f.convert(t == DType::F16 ? llvm::APFloat::IEEEhalf() : llvm::APFloat::BFloat(),
+              llvm::APFloat::rmNearestTiesToEven, &lost);
+    f.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven, &lost);
+    return llvm::ConstantFP::get(b_.getFloatTy(), f);
+  }
+  if (is_float(t)) return llvm::ConstantFP::get(reg_type(t), value);
+  return llvm::ConstantInt::get(reg_type(t), static_cast<int64_t>(value), /*IsSigned=*/true);
+}
+
+llvm::Value* KernelCodegen::to_memory(llvm::Value* v, DType t) {
+  switch (t) {
+    case DType::Bool:
+      return b_.CreateZExt(v, like(b_.getInt8Ty(), v));
+    case DType::F16:
+      return b_.CreateFPTrunc(v, like(b_.getHalfTy(), v));  // F16C: vcvtps2ph
+    case DType::BF16: {
+      // Round to nearest even on the bits; a NaN stays a (quiet) NaN instead of rounding to inf.
+      llvm::Type* i32 = like(b_.getInt32Ty(), v);
+      llvm::Value* bits = b_.CreateBitCast(v, i32);
+      llvm::Value* lsb = b_.CreateAnd(b_.CreateLShr(bits, 16), llvm::ConstantInt::get(i32, 1));
+      llvm::Value* bias = b_.CreateAdd(lsb, llvm::ConstantInt::get(i32, 0x7fff));
+      llvm::Value* rounded = b_.CreateLShr(b_.CreateAdd(bits, bias), 16);
+      llvm::Value* quiet = b_.CreateOr(b_.CreateLShr(bits, 16), llvm::ConstantInt::get(i32, 0x40));
+      llvm::Value* is_nan = b_.CreateFCmpUNO(v, v);
+      return b_.CreateTrunc(b_.CreateSelect(is_nan, quiet, rounded), like(b_.getInt16Ty(), v));
+    }
+    default:
+      return v;
+  }
+}
+
+llvm::Value* KernelCodegen::from_memory(llvm::Value* v, DType t) {
+  switch (t) {
+    case DType::Bool:
+      return b_.CreateICmpNE(v, llvm::Constant::getNullValue(v->getType()));
+    case DType::F16:
+      return b_.CreateFPExt(v, like(b_.getFloatTy(), v));
+    case DType::BF16: {
+      llvm::Value* bits = b_.CreateShl(b_.CreateZExt(v, like(b_.getInt32Ty(), v)), 16);
+      return b_.CreateBitCast(bits, like(b_.getFloatTy(), v));
+    }
+    default:
+      return v;
+  }
+}
+
+llvm::Value* KernelCodegen::round_to(llvm::Value* v, DType t) {
+  if (t != DType::F16 && t != DType::BF16) return v;
+  return from_memory(to_memory(v, t), t);
+}
+
+llvm::Value* KernelCodegen::buffer(const Tensor& t) {
+  auto it = scope_.buffers.find(t.get());
+  if (it == scope_.buffers.end())
+    fail(str_cat("tensor '", t->name, "' is neither a parameter nor allocated"));
+  return it->second;
+}
+
+llvm::Value* KernelCodegen::flat_index(const Tensor& t, const std::vector<Expr>& indices) {
+  return emit(kiln::flat_index(t, indices));
+}
+
+llvm::Value* KernelCodegen::emit_load(const LoadNode* n) {
+  const Tensor& t = n->tensor;
+  for (const Expr& i : n->indices)
+    if (is_vector(i)) return vector_load(n);
+  auto load = [&]() -> llvm::Value* {
+    llvm::Value* ptr =
+        b_.CreateInBoundsGEP(mem_type(t->dtype), buffer(t), flat_index(t, n->indices));
+    llvm::LoadInst* v = b_.CreateLoad(mem_type(t->dtype), ptr, t->name);
+    v->setAlignment(llvm::Align(dtype_bytes(t->dtype)));
+    return from_memory(v, t->dtype);
+  };
+  if (vec_.mask) return guard_by_mask(reg_type(t->dtype), load);
+  return load();
+}
+
+void KernelCodegen::emit_store(const StoreNode* n) {
+  const Tensor& t = n->tensor;
+  llvm::Value* value = emit(n->value);
+  for (const Expr& i : n->indices)
+    if (is_vector(i)) return vector_store(n, value);
+  KILN_CHECK(!value->getType()->isVectorTy(), "store of a vector to one element of ", t->name);
+  llvm::Value* ptr = b_.CreateInBoundsGEP(mem_type(t->dtype), buffer(t), flat_index(t, n->indices));
+  b_.CreateStore(to_memory(value, t->dtype), ptr)->setAlignment(llvm::Align(dtype_bytes(t->dtype)));
+}
+
+llvm::Value* KernelCodegen::guard_by_mask(llvm::Type* type,
+                                          const std::function<llvm::Value*()>& load) {
+  llvm::BasicBlock* before = b_.GetInsertBlock();
+  auto* load_bb = llvm::BasicBlock::Create(ctx_, "masked.load", scope_.fn);
+  auto* merge = llvm::BasicBlock::Create(ctx_, "masked.merge", scope_.fn);
+  b_.CreateCondBr(b_.CreateOrReduce(vec_.mask), load_bb, merge);
+  b_.SetInsertPoint(load_bb);
+  llvm::Value* v = load();
+  llvm::BasicBlock* load_end = b_.GetInsertBlock();
+  b_.CreateBr(merge);
+  b_.SetInsertPoint(merge);
+  llvm::PHINode* phi = b_.CreatePHI(type, 2);
+  phi->addIncoming(v, load_end);
+  phi->addIncoming(llvm::Constant::getNullValue(type), before);
+  return phi;
+}
+
+}  // namespace kiln::llvm_backend

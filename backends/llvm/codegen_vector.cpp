@@ -1,0 +1,202 @@
+// Vectorized loops: explicit vector code where the body allows it, else a scalar loop that
+// LLVM's loop vectorizer is forced to vectorize.
+#include <map>
+
+#include "backends/llvm/codegen_impl.h"
+
+namespace kiln::llvm_backend {
+
+std::optional<int64_t> affine_coefficient(const Expr& e, const VarNode* v) {
+  if (!uses_var(e, v)) return 0;
+  if (e.get() == v) return 1;
+  if (const CastNode* c = e.as<CastNode>()) {
+    if (is_int(c->dtype) && is_int(c->value.dtype())) return affine_coefficient(c->value, v);
+    return std::nullopt;
+  }
+  const BinaryNode* n = e.as<BinaryNode>();
+  if (!n) return std::nullopt;
+  auto a = affine_coefficient(n->a, v), b = affine_coefficient(n->b, v);
+  if (!a || !b) return std::nullopt;
+  switch (n->op) {
+    case BinaryOp::Add:
+      return *a + *b;
+    case BinaryOp::Sub:
+      return *a - *b;
+    case BinaryOp::Mul: {
+      // Affine only when the factor without `v` is a constant.
+      const IntImmNode* k = (*a == 0 ? n->a : n->b).as<IntImmNode>();
+      if (!k || (*a != 0 && *b != 0)) return std::nullopt;
+      return k->value * (*a + *b);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+namespace {
+
+bool same_indices(const std::vector<Expr>& a, const std::vector<Expr>& b) {
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!identical(a[i], b[i])) return false;
+  return true;
+}
+
+// The flat-index coefficient of `v` in an access of `t`.
+std::optional<int64_t> access_coefficient(const Tensor& t, const std::vector<Expr>& indices,
+                                          const VarNode* v) {
+  return affine_coefficient(kiln::flat_index(t, indices), v);
+}
+
+// Checks the rules of the explicit path (llvm_compiler.h) over a vectorized loop's body.
+class ExplicitVectorCheck : public StmtVisitor {
+ public:
+  explicit ExplicitVectorCheck(const VarNode* v) : var_(v) {}
+  bool ok = true;
+
+  bool accesses_agree() const {
+    for (const auto& [tensor, stored] : stores_) {
+      auto it = loads_.find(tensor);
+      for (const auto* idx : stored)
+        if (!same_indices(*idx, *stored[0])) return false;
+      if (it == loads_.end()) continue;
+      for (const auto* idx : it->second)
+        if (!same_indices(*idx, *stored[0])) return false;
+    }
+    return true;
+  }
+
+ protected:
+  void visit_for(const ForNode* n) override {
+    if (n->for_kind != ForKind::Unrolled) ok = false;
+    StmtVisitor::visit_for(n);
+  }
+  void visit_allocate(const AllocateNode*) override { ok = false; }
+  void visit_if(const IfThenElseNode* n) override {
+    if (uses_var(n->cond, var_)) ok = false;
+    StmtVisitor::visit_if(n);
+  }
+  void visit_store(const StoreNode* n) override {
+    bool index_uses = false;
+    for (const Expr& i : n->indices) index_uses |= uses_var(i, var_);
+    if (!index_uses && uses_var(n->value, var_)) ok = false;  // lanes would race: a reduction
+    stores_[n->tensor.get()].push_back(&n->indices);
+    StmtVisitor::visit_store(n);
+  }
+  void visit_load(const LoadNode* n) override {
+    loads_[n->tensor.get()].push_back(&n->indices);
+    StmtVisitor::visit_load(n);
+  }
+
+ private:
+  const VarNode* var_;
+  std::map<const TensorNode*, std::vector<const std::vector<Expr>*>> stores_, loads_;
+};
+
+}  // namespace
+
+bool KernelCodegen::vectorizes_explicitly(const ForNode* n) const {
+  if (n->extent < 2 || n->extent > 64 || vec_.var) return false;
+  ExplicitVectorCheck check(n->var.get());
+  check.visit(n->body);
+  return check.ok && check.accesses_agree();
+}
+
+void KernelCodegen::emit_explicit_vector(const ForNode* n) {
+  int width = static_cast<int>(n->extent);
+  // The loop variable is the vector <0, 1, ..., width-1>; all of the loop is one iteration.
+  std::vector<llvm::Constant*> lanes;
+  for (int i = 0; i < width; ++i) lanes.push_back(b_.getInt64(i));
+  vec_ = {n->var.get(), width, nullptr};
+  scope_.vars[n->var.get()] = llvm::ConstantVector::get(lanes);
+  emit(n->body);
+  scope_.vars.erase(n->var.get());
+  vec_ = {};
+}
+
+void KernelCodegen::emit_forced_vectorized_loop(const ForNode* n) {
+  // As wide as the widest stored element allows in one register.
+  struct Widest : StmtVisitor {
+    int bytes = 1;
+    void visit_store(const StoreNode* s) override {
+      bytes = std::max(bytes, dtype_bytes(compute_type(s->tensor->dtype)));
+      StmtVisitor::visit_store(s);
+    }
+  } widest;
+  widest.visit(n->body);
+  int lanes = std::max(2, target_.vector_bits / 8 / widest.bytes);
+  auto flag = [&](const char* name, llvm::Constant* value) -> llvm::Metadata* {
+    return llvm::MDNode::get(
+        ctx_, {llvm::MDString::get(ctx_, name), llvm::ConstantAsMetadata::get(value)});
+  };
+  emit_loop(n, b_.getInt64(0), b_.getInt64(n->extent),
+            {flag("llvm.loop.vectorize.enable", b_.getTrue()),
+             flag("llvm.loop.vectorize.width", b_.getInt32(lanes))});
+}
+
+llvm::Value* KernelCodegen::widen(llvm::Value* v) {
+  if (!vec_.var || v->getType()->isVectorTy()) return v;
+  return b_.CreateVectorSplat(vec_.width, v);
+}
+
+void KernelCodegen::unify(llvm::Value*& a, llvm::Value*& b) {
+  if (a->getType()->isVectorTy() != b->getType()->isVectorTy()) {
+    a = widen(a);
+    b = widen(b);
+  }
+}
+
+llvm::Value* KernelCodegen::vector_load(const LoadNode* n) {
+  const Tensor& t = n->tensor;
+  llvm::Type* elem = mem_type(t->dtype);
+  auto* type = llvm::FixedVectorType::get(elem, vec_.width);
+  llvm::Align align(dtype_bytes(t->dtype));
+  llvm::Value* passthru = llvm::Constant::getNullValue(type);
+  llvm::Value* v;
+  if (access_coefficient(t, n->indices, vec_.var) == 1) {
+    // Contiguous: one vector load at lane 0's address.
+    llvm::Value* lanes = scope_.vars[vec_.var];
+    scope_.vars[vec_.var] = b_.getInt64(0);
+    VectorLoop saved = vec_;
+    vec_.var = nullptr;  // the index of lane 0 is a scalar
+    llvm::Value* ptr = b_.CreateInBoundsGEP(elem, buffer(t), flat_index(t, n->indices));
+    vec_ = saved;
+    scope_.vars[vec_.var] = lanes;
+    if (vec_.mask) {
+      v = b_.CreateMaskedLoad(type, ptr, align, vec_.mask, passthru);
+    } else {
+      auto* load = b_.CreateLoad(type, ptr, t->name);
+      load->setAlignment(align);
+      v = load;
+    }
+  } else {
+    llvm::Value* ptrs = b_.CreateGEP(elem, buffer(t), widen(flat_index(t, n->indices)));
+    llvm::Value* mask = vec_.mask ? vec_.mask
+                                  : llvm::Constant::getAllOnesValue(
+                                        llvm::FixedVectorType::get(b_.getInt1Ty(), vec_.width));
+    v = b_.CreateMaskedGather(type, ptrs, align, mask, passthru);
+  }
+  return from_memory(v, t->dtype);
+}
+
+void KernelCodegen::vector_store(const StoreNode* n, llvm::Value* value) {
+  const Tensor& t = n->tensor;
+  llvm::Value* memory = to_memory(widen(value), t->dtype);
+  llvm::Align align(dtype_bytes(t->dtype));
+  if (access_coefficient(t, n->indices, vec_.var) == 1) {
+    llvm::Value* lanes = scope_.vars[vec_.var];
+    scope_.vars[vec_.var] = b_.getInt64(0);
+    VectorLoop saved = vec_;
+    vec_.var = nullptr;
+    llvm::Value* ptr = b_.CreateInBoundsGEP(memory->getType()->getScalarType(), buffer(t),
+                                            flat_index(t, n->indices));
+    vec_ = saved;
+    scope_.vars[vec_.var] = lanes;
+    b_.CreateStore(memory, ptr)->setAlignment(align);
+    return;
+  }
+  // Lanes that hit one address store in lane order, so the last lane wins as in the loop.
+  llvm::Value* ptrs = b_.CreateGEP(mem_type(t->dtype), buffer(t), widen(flat_index(t, n->indices)));
+  b_.CreateMaskedScatter(memory, ptrs, align);
+}
+
+}  // namespace kiln::llvm_backend

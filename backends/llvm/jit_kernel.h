@@ -1,0 +1,24 @@
+// A kernel whose code lives in the JIT. Private to the LLVM backend.
+#pragma once
+
+#include <memory>
+
+#include "backends/llvm/jit_engine.h"
+#include "core/runtime/kernel.h"
+
+namespace kiln::llvm_backend {
+
+/// Holds the entry point and the ResourceTracker of its module, and shares ownership of the JIT:
+/// destroying the kernel removes its code (no call may still be inside it).
+class JitKernel : public Kernel {
+ public:
+  JitKernel(LoweredFunc f, std::shared_ptr<JitEngine> engine, JitModule code);
+  ~JitKernel() override;
+  void launch(void* const* args) const override;
+
+ private:
+  std::shared_ptr<JitEngine> engine_;
+  JitModule code_;
+};
+
+}  // namespace kiln::llvm_backend

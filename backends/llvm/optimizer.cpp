@@ -1,0 +1,40 @@
+#include "backends/llvm/optimizer.h"
+
+#include "backends/llvm/vector_library.h"
+#include "llvm/Analysis/TargetLibraryInfo.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Triple.h"
+
+namespace kiln::llvm_backend {
+
+void optimize_module(llvm::Module& m, llvm::TargetMachine& tm, const VectorLibrary* veclib) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+
+  llvm::PipelineTuningOptions pto;
+  pto.LoopVectorization = true;
+  pto.SLPVectorization = true;  // off by default in PassBuilder
+  pto.LoopUnrolling = true;
+  pto.LoopInterleaving = true;
+  llvm::PassBuilder pb(&tm, pto);
+
+  // Registered before the defaults: the first registration of an analysis wins.
+  llvm::TargetLibraryInfoImpl tlii(llvm::Triple(m.getTargetTriple()));
+  if (veclib) veclib->register_with(tlii);
+  fam.registerPass([&] { return llvm::TargetLibraryAnalysis(tlii); });
+
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+
+  llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3);
+  mpm.run(m, mam);
+}
+
+}  // namespace kiln::llvm_backend

@@ -1,0 +1,225 @@
+// Elementwise ops of two or three operands (tensors or Python scalars) with PyTorch's broadcasting
+// and type promotion: arithmetic, comparisons, logical ops, min/max, clamp, where, masked_fill.
+#include "core/ops/elementwise.h"
+#include "core/ops/type_promotion.h"
+
+namespace kiln {
+
+namespace {
+
+/// How a binary op derives its result dtype from the promoted operand dtype.
+enum class Result {
+  kPromoted,      ///< add, mul, pow, minimum, ...
+  kFloat,         ///< true division: integers give the default float dtype.
+  kBool,          ///< comparisons: computed in the promoted type, bool result.
+  kRoundingMode,  ///< div with argument 2 a rounding mode: kFloat for None, else kPromoted.
+};
+
+/// fn gets the operands in the compute type and the OpArgs (for extra arguments like alpha).
+using BinaryFn = std::function<Expr(const OpArgs&, Expr, Expr)>;
+
+/// One operand of a binary op: a tensor argument, or a Scalar made a constant of the compute type.
+struct Operand {
+  std::optional<Tensor> tensor;
+  Scalar scalar;
+  PromotionOperand promotion() const { return tensor ? operand_of(*tensor) : operand_of(scalar); }
+};
+
+Operand read_operand(const OpArgs& a, int i, bool is_tensor) {
+  if (is_tensor) return {a.tensor(i), {}};
+  return {std::nullopt, a.scalar(i)};
+}
+
+/// Registers op(self, other, extra...) where self/other are tensors or scalars as `tensor_self`
+/// and `tensor_other` say.
+void add_binary(OpRegistry& r, const std::string& op, std::vector<std::string_view> names,
+                bool tensor_self, bool tensor_other, Result declared, BinaryFn fn) {
+  r.add(op, [=](const std::vector<OpArg>& args) {
+    OpArgs a(op, args, names);
+    Operand x = read_operand(a, 0, tensor_self), y = read_operand(a, 1, tensor_other);
+    DType promoted = result_type({x.promotion(), y.promotion()});
+    Result rule = declared;
+    if (rule == Result::kRoundingMode)
+      rule = a.optional_string(2) ? Result::kPromoted : Result::kFloat;
+    DType out = rule == Result::kFloat  ? float_result(promoted)
+                : rule == Result::kBool ? DType::Bool
+                                        : promoted;
+    DType ct = compute_type(rule == Result::kFloat ? out : promoted);
+    if (rule != Result::kBool && ct == DType::Bool)
+      throw a.error("is not supported on bool operands");
+    std::vector<Tensor> inputs;
+    for (auto* o : {&x, &y})
+      if (o->tensor) inputs.push_back(*o->tensor);
+    return std::vector<Tensor>{elementwise(a, inputs, ct, out, [&](const std::vector<Expr>& v) {
+      size_t next = 0;
+      Expr ex = x.tensor ? v[next++] : make_const(ct, x.scalar.value);
+      Expr ey = y.tensor ? v[next++] : make_const(ct, y.scalar.value);
+      return fn(a, ex, ey);
+    })};
+  });
+}
+
+/// Registers the Tensor and Scalar overloads of an op (`<name>.Tensor`, `<name>.Scalar`).
+void add_tensor_and_scalar(OpRegistry& r, const std::string& name,
+                           std::vector<std::string_view> names, Result rule, BinaryFn fn) {
+  add_binary(r, str_cat("aten.", name, ".Tensor"), names, true, true, rule, fn);
+  add_binary(r, str_cat("aten.", name, ".Scalar"), names, true, false, rule, fn);
+}
+
+/// alpha * y, leaving y alone for the common alpha == 1.
+Expr scaled(const OpArgs& a, Expr y) {
+  double alpha = a.scalar(2).value;
+  return alpha == 1 ? y : y * make_const(y.dtype(), alpha);
+}
+
+/// c10::div_floor_floating: floor division that agrees with Python on the sign of the remainder
+/// and rounds the quotient computed from fmod, not floor(a / b), exactly as PyTorch does.
+Expr floor_divide(Expr x, Expr y) {
+  if (!is_float(x.dtype())) return floordiv(x, y);
+  Expr mod = x % y;
+  Expr div = (x - mod) / y;
+  div = select(mod != 0 && ((y < 0) != (mod < 0)), div - 1, div);
+  Expr fl = unary(UnaryOp::Floor, div);
+  fl = select(div - fl > 0.5, fl + 1, fl);
+  return select(y == 0, x / y, fl);
+}
+
+Expr divide(const OpArgs& a, Expr x, Expr y) {
+  std::optional<std::string> mode = a.optional_string(2);
+  if (!mode) return x / y;  // Operands are already in the float result type.
+  if (*mode == "trunc") return is_float(x.dtype()) ? unary(UnaryOp::Trunc, x / y) : x / y;
+  if (*mode == "floor") return floor_divide(x, y);
+  throw a.error(2, str_cat("is \"", *mode, "\", expected \"trunc\", \"floor\" or None"));
+}
+
+Expr compare(BinaryOp op, Expr x, Expr y) {
+  return BinaryNode::make(op, x, y);
+}
+
+void register_arithmetic(OpRegistry& r) {
+  using R = Result;
+  add_tensor_and_scalar(r, "add", {"self", "other", "alpha"}, R::kPromoted,
+                        [](const OpArgs& a, Expr x, Expr y) { return x + scaled(a, y); });
+  add_tensor_and_scalar(r, "sub", {"self", "other", "alpha"}, R::kPromoted,
+                        [](const OpArgs& a, Expr x, Expr y) { return x - scaled(a, y); });
+  add_tensor_and_scalar(r, "mul", {"self", "other"}, R::kPromoted,
+                        [](const OpArgs&, Expr x, Expr y) { return x * y; });
+  add_tensor_and_scalar(r, "div", {"self", "other"}, R::kFloat,
+                        [](const OpArgs&, Expr x, Expr y) { return x / y; });
+  add_binary(r, "aten.div.Tensor_mode", {"self", "other", "rounding_mode"}, true, true,
+             R::kRoundingMode, divide);
+  add_binary(r, "aten.div.Scalar_mode", {"self", "other", "rounding_mode"}, true, false,
+             R::kRoundingMode, divide);
+  add_binary(r, "aten.pow.Tensor_Tensor", {"self", "exponent"}, true, true, R::kPromoted,
+             [](const OpArgs&, Expr x, Expr y) { return pow(x, y); });
+  add_binary(r, "aten.pow.Tensor_Scalar", {"self", "exponent"}, true, false, R::kPromoted,
+             [](const OpArgs&, Expr x, Expr y) { return pow(x, y); });
+  add_binary(r, "aten.pow.Scalar", {"self", "exponent"}, false, true, R::kPromoted,
+             [](const OpArgs&, Expr x, Expr y) { return pow(x, y); });
+  add_binary(r, "aten.minimum.default", {"self", "other"}, true, true, R::kPromoted,
+             [](const OpArgs&, Expr x, Expr y) { return min(x, y); });
+  add_binary(r, "aten.maximum.default", {"self", "other"}, true, true, R::kPromoted,
+             [](const OpArgs&, Expr x, Expr y) { return max(x, y); });
+}
+
+void register_comparisons(OpRegistry& r) {
+  for (auto [name, op] :
+       std::initializer_list<std::pair<const char*, BinaryOp>>{{"eq", BinaryOp::Eq},
+                                                               {"ne", BinaryOp::Ne},
+                                                               {"lt", BinaryOp::Lt},
+                                                               {"le", BinaryOp::Le},
+                                                               {"gt", BinaryOp::Gt},
+                                                               {"ge", BinaryOp::Ge}}) {
+    BinaryOp b = op;
+    add_tensor_and_scalar(r, name, {"self", "other"}, Result::kBool,
+                          [b](const OpArgs&, Expr x, Expr y) { return compare(b, x, y); });
+  }
+  for (auto [name, op] :
+       std::initializer_list<std::pair<const char*, BinaryOp>>{{"logical_and", BinaryOp::And},
+                                                               {"logical_or", BinaryOp::Or},
+                                                               {"logical_xor", BinaryOp::Xor}}) {
+    BinaryOp b = op;
+    add_binary(r, str_cat("aten.", name, ".default"), {"self", "other"}, true, true, Result::kBool,
+               [b](const OpArgs&, Expr x, Expr y) {
+                 return BinaryNode::make(b, cast(DType::Bool, x), cast(DType::Bool, y));
+               });
+  }
+}
+
+/// x clamped to the bounds that are given; NaN propagates through max/min, as in PyTorch.
+Expr clamp_between(Expr x, std::optional<Expr> lo, std::optional<Expr> hi) {
+  if (lo) x = max(x, *lo);
+  if (hi) x = min(x, *hi);
+  return x;
+}
+
+void register_selection(OpRegistry& r) {
+  r.add("aten.clamp.default", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.clamp.default", args, {"self", "min", "max"});
+    Tensor x = a.tensor(0);
+    std::optional<Scalar> lo = a.optional_scalar(1), hi = a.optional_scalar(2);
+    if (!lo && !hi) throw a.error("at least one of 'min' and 'max' must not be None");
+    std::vector<PromotionOperand> ops{operand_of(x)};
+    for (auto& s : {lo, hi})
+      if (s) ops.push_back(operand_of(*s));
+    DType out = result_type(ops);
+    require_numeric(a, 0, out);
+    DType ct = compute_type(out);
+    auto bound = [&](const std::optional<Scalar>& s) -> std::optional<Expr> {
+      if (!s) return std::nullopt;
+      return make_const(ct, s->value);
+    };
+    return std::vector<Tensor>{elementwise(a, {x}, ct, out, [&](const std::vector<Expr>& v) {
+      return clamp_between(v[0], bound(lo), bound(hi));
+    })};
+  });
+  r.add("aten.clamp.Tensor", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.clamp.Tensor", args, {"self", "min", "max"});
+    Tensor x = a.tensor(0);
+    std::optional<Tensor> lo = a.optional_tensor(1), hi = a.optional_tensor(2);
+    if (!lo && !hi) throw a.error("at least one of 'min' and 'max' must not be None");
+    std::vector<Tensor> inputs{x};
+    std::vector<PromotionOperand> ops{operand_of(x)};
+    for (auto& t : {lo, hi})
+      if (t) inputs.push_back(*t), ops.push_back(operand_of(*t));
+    DType out = result_type(ops);
+    require_numeric(a, 0, out);
+    return std::vector<Tensor>{
+        elementwise(a, inputs, compute_type(out), out, [&](const std::vector<Expr>& v) {
+          size_t next = 1;
+          std::optional<Expr> elo, ehi;
+          if (lo) elo = v[next++];
+          if (hi) ehi = v[next++];
+          return clamp_between(v[0], elo, ehi);
+        })};
+  });
+  r.add("aten.where.self", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.where.self", args, {"condition", "self", "other"});
+    Tensor c = a.tensor(0), x = a.tensor(1), y = a.tensor(2);
+    if (c->dtype != DType::Bool) throw a.error(0, str_cat("must be a bool tensor, got ", c->dtype));
+    DType out = result_type({operand_of(x), operand_of(y)});
+    return std::vector<Tensor>{elementwise(a, {c, x, y}, [out](const std::vector<Expr>& v) {
+      return select(v[0], cast(out, v[1]), cast(out, v[2]));
+    })};
+  });
+  r.add("aten.masked_fill.Scalar", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.masked_fill.Scalar", args, {"self", "mask", "value"});
+    Tensor x = a.tensor(0), m = a.tensor(1);
+    if (m->dtype != DType::Bool) throw a.error(1, str_cat("must be a bool tensor, got ", m->dtype));
+    double value = a.scalar(2).value;
+    DType t = x->dtype;
+    return std::vector<Tensor>{elementwise(a, {x, m}, [&](const std::vector<Expr>& v) {
+      return select(v[1], make_const(t, value), v[0]);
+    })};
+  });
+}
+
+}  // namespace
+
+void register_binary_ops(OpRegistry& r) {
+  register_arithmetic(r);
+  register_comparisons(r);
+  register_selection(r);
+}
+
+}  // namespace kiln

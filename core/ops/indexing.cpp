@@ -1,0 +1,83 @@
+// Ops that read at indices held in a tensor: embedding, index_select, gather.
+//
+// NOTE: PyTorch raises on an out-of-range index; a kernel cannot raise, and reading out of bounds
+// must never crash it, so every index read from a tensor is clamped into [0, size - 1]. An
+// out-of-range index thus gives the nearest row instead of an error, and a negative index is not
+// wrapped (PyTorch rejects it too).
+#include "core/ops/broadcast.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/index_guard.h"
+
+namespace kiln {
+
+namespace {
+
+void require_index_tensor(const OpArgs& a, int i, const Tensor& t) {
+  if (!is_int(t->dtype)) throw a.error(i, str_cat("must be an i64 or i32 tensor, got ", t->dtype));
+}
+
+std::vector<Tensor> lower_embedding(const std::vector<OpArg>& args) {
+  OpArgs a("aten.embedding.default", args,
+           {"weight", "indices", "padding_idx", "scale_grad_by_freq", "sparse"});
+  Tensor w = a.tensor(0), idx = a.tensor(1);
+  if (w->rank() != 2 || w->shape[0] == 0)
+    throw a.error(0,
+                  str_cat("has shape ", shape_str(w->shape), ", expected [num_embeddings, dim]"));
+  require_index_tensor(a, 1, idx);
+  std::vector<int64_t> shape = idx->shape;
+  shape.push_back(w->shape[1]);
+  return {compute("embedding", shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> at(i.begin(), i.end() - 1);
+    return w(clamp_index(cast(DType::I64, idx.load(at)), w->shape[0]), i.back());
+  })};
+}
+
+std::vector<Tensor> lower_index_select(const std::vector<OpArg>& args) {
+  OpArgs a("aten.index_select.default", args, {"self", "dim", "index"});
+  Tensor x = a.tensor(0), idx = a.tensor(2);
+  require_index_tensor(a, 2, idx);
+  if (idx->rank() > 1)
+    throw a.error(2, str_cat("has shape ", shape_str(idx->shape), ", expected [K]"));
+  if (x->rank() == 0) throw a.error(0, "is a rank-0 tensor");
+  int64_t dim = normalize_dim(a, 1, a.integer(1), x->rank());
+  if (x->shape[dim] == 0) throw a.error(0, str_cat("has an empty dimension ", dim));
+  std::vector<int64_t> shape = x->shape;
+  shape[dim] = idx->numel();
+  return {compute("index_select", shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> at = as_exprs(i);
+    Expr k = idx->rank() == 1 ? idx(i[dim]) : idx.load({});
+    at[dim] = clamp_index(cast(DType::I64, k), x->shape[dim]);
+    return x.load(at);
+  })};
+}
+
+std::vector<Tensor> lower_gather(const std::vector<OpArg>& args) {
+  OpArgs a("aten.gather.default", args, {"self", "dim", "index", "sparse_grad"});
+  Tensor x = a.tensor(0), idx = a.tensor(2);
+  require_index_tensor(a, 2, idx);
+  int64_t dim = normalize_dim(a, 1, a.integer(1), x->rank());
+  if (idx->rank() != x->rank())
+    throw a.error(2, str_cat("has shape ", shape_str(idx->shape), ", expected rank ", x->rank()));
+  for (int64_t d = 0; d < x->rank(); ++d)
+    if (d != dim && idx->shape[d] > x->shape[d])
+      throw a.error(2, str_cat("has shape ", shape_str(idx->shape), ", larger than self's ",
+                               shape_str(x->shape), " in dimension ", d));
+  if (x->rank() > 0 && x->shape[dim] == 0)
+    throw a.error(0, str_cat("has an empty dimension ", dim));
+  return {compute("gather", idx->shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> at = as_exprs(i);
+    if (x->rank() > 0)
+      at[dim] = clamp_index(cast(DType::I64, idx.load(as_exprs(i))), x->shape[dim]);
+    return x.load(at);
+  })};
+}
+
+}  // namespace
+
+void register_indexing_ops(OpRegistry& r) {
+  r.add("aten.embedding.default", lower_embedding);
+  r.add("aten.index_select.default", lower_index_select);
+  r.add("aten.gather.default", lower_gather);
+}
+
+}  // namespace kiln

@@ -1,0 +1,319 @@
+// Layout ops as index maps: each result is a compute whose body loads the input at remapped
+// indices, never a copy, so the scheduler can fuse it into whatever reads it.
+#include <algorithm>
+
+#include "core/ops/broadcast.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/index_guard.h"
+#include "core/ops/type_promotion.h"
+
+namespace kiln {
+
+namespace {
+
+using IndexMap = std::function<std::vector<Expr>(const std::vector<Var>& out_axes)>;
+
+Tensor remap(const OpArgs& a, const Tensor& x, std::vector<int64_t> shape, const IndexMap& map) {
+  return compute(short_name(a.op()), std::move(shape),
+                 [&](const std::vector<Var>& i) { return x.load(map(i)); });
+}
+
+std::vector<Tensor> one(Tensor t) {
+  return {std::move(t)};
+}
+
+/// view/reshape's size with a -1 inferred; checks the element count.
+std::vector<int64_t> view_shape(const OpArgs& a, const Tensor& x, std::vector<int64_t> size) {
+  int64_t known = 1, infer = -1;
+  for (size_t d = 0; d < size.size(); ++d) {
+    if (size[d] == -1 && infer < 0)
+      infer = static_cast<int64_t>(d);
+    else if (size[d] < 0)
+      throw a.error(1, str_cat("has an invalid size: ", shape_str(size)));
+    else
+      known *= size[d];
+  }
+  if (infer >= 0 && known != 0 && x->numel() % known == 0) size[infer] = x->numel() / known;
+  int64_t n = 1;
+  for (int64_t s : size) n *= s;
+  if (n != x->numel() || (infer >= 0 && known == 0))
+    throw a.error(1, str_cat("is ", shape_str(size), ", which does not fit the ", x->numel(),
+                             " elements of shape ", shape_str(x->shape)));
+  return size;
+}
+
+/// Row-major reinterpretation: output index -> flat position -> input index.
+std::vector<Expr> unflatten(const std::vector<Var>& out, const std::vector<int64_t>& out_shape,
+                            const std::vector<int64_t>& in_shape) {
+  auto out_strides = contiguous_strides(out_shape), in_strides = contiguous_strides(in_shape);
+  Expr flat(0);
+  for (size_t d = 0; d < out.size(); ++d) flat = flat + out[d] * out_strides[d];
+  std::vector<Expr> in;
+  for (size_t d = 0; d < in_shape.size(); ++d) {
+    Expr i = in_strides[d] == 1 ? flat : floordiv(flat, Expr(in_strides[d]));
+    in.push_back(d == 0 ? i : floormod(i, Expr(in_shape[d])));
+  }
+  return in;
+}
+
+std::vector<Tensor> lower_view(const std::string& op, const std::vector<OpArg>& args) {
+  OpArgs a(op, args, {"self", "size"});
+  Tensor x = a.tensor(0);
+  std::vector<int64_t> shape = view_shape(a, x, a.ints(1));
+  return one(remap(a, x, shape, [&](const std::vector<Var>& i) {
+    return shape == x->shape ? as_exprs(i) : unflatten(i, shape, x->shape);
+  }));
+}
+
+/// `perm` (argument i) as a permutation of the dims of a rank-`rank` tensor.
+std::vector<int64_t> permutation(const OpArgs& a, int i, const std::vector<int64_t>& perm,
+                                 int64_t rank) {
+  if (static_cast<int64_t>(perm.size()) != rank)
+    throw a.error(i, str_cat("has ", perm.size(), " dims for a tensor of rank ", rank));
+  std::vector<int64_t> p;
+  for (int64_t d : perm) {
+    int64_t n = normalize_dim(a, i, d, rank);
+    if (std::find(p.begin(), p.end(), n) != p.end())
+      throw a.error(i, str_cat("repeats dimension ", n));
+    p.push_back(n);
+  }
+  return p;
+}
+
+Tensor permuted(const OpArgs& a, const Tensor& x, const std::vector<int64_t>& perm) {
+  std::vector<int64_t> shape;
+  for (int64_t d : perm) shape.push_back(x->shape[d]);
+  return remap(a, x, shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> in(perm.size());
+    for (size_t k = 0; k < perm.size(); ++k) in[perm[k]] = i[k];
+    return in;
+  });
+}
+
+std::vector<int64_t> swapped(int64_t rank, int64_t d0, int64_t d1) {
+  std::vector<int64_t> perm;
+  for (int64_t d = 0; d < rank; ++d) perm.push_back(d);
+  std::swap(perm[d0], perm[d1]);
+  return perm;
+}
+
+/// squeeze of the listed dims (those of size 1; others stay).
+Tensor squeezed(const OpArgs& a, const Tensor& x, const std::vector<int64_t>& dims) {
+  std::vector<bool> drop(x->rank(), false);
+  for (int64_t d : dims) {
+    int64_t n = normalize_dim(a, 1, d, x->rank());
+    if (x->rank() > 0 && x->shape[n] == 1) drop[n] = true;
+  }
+  std::vector<int64_t> shape;
+  for (int64_t d = 0; d < x->rank(); ++d)
+    if (!drop[d]) shape.push_back(x->shape[d]);
+  return remap(a, x, shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> in;
+    size_t next = 0;
+    for (int64_t d = 0; d < x->rank(); ++d) in.push_back(drop[d] ? Expr(0) : Expr(i[next++]));
+    return in;
+  });
+}
+
+std::vector<Tensor> lower_expand(const std::vector<OpArg>& args) {
+  OpArgs a("aten.expand.default", args, {"self", "size", "implicit"});
+  Tensor x = a.tensor(0);
+  std::vector<int64_t> size = a.ints(1);
+  int64_t lead = static_cast<int64_t>(size.size()) - x->rank();
+  if (lead < 0)
+    throw a.error(1, str_cat("is ", shape_str(size), ", shorter than the rank of shape ",
+                             shape_str(x->shape)));
+  for (int64_t d = 0; d < static_cast<int64_t>(size.size()); ++d) {
+    int64_t in = d >= lead ? x->shape[d - lead] : -1;
+    if (size[d] == -1 && in >= 0)
+      size[d] = in;
+    else if (size[d] < 0 || (in >= 0 && in != 1 && in != size[d]))
+      throw a.error(1, str_cat("is ", shape_str(a.ints(1)), ", which shape ", shape_str(x->shape),
+                               " cannot expand to (dimension ", d, ")"));
+  }
+  return one(remap(a, x, size, [&](const std::vector<Var>& i) {
+    std::vector<Expr> in;
+    for (int64_t d = 0; d < x->rank(); ++d)
+      in.push_back(x->shape[d] == 1 ? Expr(0) : Expr(i[d + lead]));
+    return in;
+  }));
+}
+
+std::vector<Tensor> lower_slice(const std::vector<OpArg>& args) {
+  OpArgs a("aten.slice.Tensor", args, {"self", "dim", "start", "end", "step"});
+  Tensor x = a.tensor(0);
+  if (x->rank() == 0) throw a.error(0, "is a rank-0 tensor, which cannot be sliced");
+  int64_t dim = normalize_dim(a, 1, a.integer(1), x->rank());
+  int64_t size = x->shape[dim], step = a.integer(4);
+  if (step <= 0) throw a.error(4, str_cat("is ", step, "; slice needs a positive step"));
+  // Python slice semantics: negatives count from the end, then both ends clamp to [0, size].
+  auto bound = [&](int i, int64_t dflt) {
+    int64_t v = a.optional_integer(i).value_or(dflt);
+    if (v < 0) v += size;
+    return std::clamp<int64_t>(v, 0, size);
+  };
+  int64_t start = bound(2, 0), end = std::max(bound(3, size), start);
+  std::vector<int64_t> shape = x->shape;
+  shape[dim] = (end - start + step - 1) / step;
+  return one(remap(a, x, shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> in = as_exprs(i);
+    in[dim] = in[dim] * step + start;
+    return in;
+  }));
+}
+
+std::vector<Tensor> lower_select(const std::vector<OpArg>& args) {
+  OpArgs a("aten.select.int", args, {"self", "dim", "index"});
+  Tensor x = a.tensor(0);
+  if (x->rank() == 0) throw a.error(0, "is a rank-0 tensor, which has no dim to select from");
+  int64_t dim = normalize_dim(a, 1, a.integer(1), x->rank());
+  int64_t size = x->shape[dim], index = a.integer(2);
+  if (index < -size || index >= size)
+    throw a.error(2,
+                  str_cat("is ", index, ", out of range for dimension ", dim, " of size ", size));
+  if (index < 0) index += size;
+  std::vector<int64_t> shape = x->shape;
+  shape.erase(shape.begin() + dim);
+  return one(remap(a, x, shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> in = as_exprs(i);
+    in.insert(in.begin() + dim, Expr(index));
+    return in;
+  }));
+}
+
+std::vector<Tensor> lower_cat(const std::vector<OpArg>& args) {
+  OpArgs a("aten.cat.default", args, {"tensors", "dim"});
+  std::vector<Tensor> parts;
+  // PyTorch still accepts legacy empty 1-D tensors of any dtype in a cat and skips them.
+  for (auto& t : a.tensors(0))
+    if (!(t->rank() == 1 && t->shape[0] == 0)) parts.push_back(t);
+  if (parts.empty()) throw a.error(0, "has no non-empty tensors");
+  std::vector<int64_t> shape = parts[0]->shape;
+  int64_t dim = normalize_dim(a, 1, a.integer(1), static_cast<int64_t>(shape.size()));
+  std::vector<PromotionOperand> ops;
+  std::vector<int64_t> offsets;
+  int64_t total = 0;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    auto s = parts[k]->shape;
+    if (s.size() != shape.size())
+      throw a.error(0, str_cat("mixes ranks: tensor ", k, " has shape ", shape_str(s),
+                               ", tensor 0 has ", shape_str(shape)));
+    for (size_t d = 0; d < s.size(); ++d)
+      if (static_cast<int64_t>(d) != dim && s[d] != shape[d])
+        throw a.error(
+            0, str_cat("has tensor ", k, " of shape ", shape_str(s), ", which does not match ",
+                       shape_str(shape), " outside dim ", dim));
+    offsets.push_back(total);
+    total += s[dim];
+    ops.push_back({parts[k]->dtype, PromotionOperand::kTensor});
+  }
+  shape[dim] = total;
+  DType out = result_type(ops);
+  return one(compute("cat", shape, [&](const std::vector<Var>& i) {
+    // A select chain from the last part back: part k covers [offsets[k], offsets[k] + size).
+    Expr value;
+    for (size_t k = parts.size(); k-- > 0;) {
+      if (parts[k]->shape[dim] == 0) continue;
+      std::vector<Expr> in = as_exprs(i);
+      in[dim] = clamp_index(in[dim] - offsets[k], parts[k]->shape[dim]);
+      Expr v = cast(out, parts[k].load(in));
+      value = value.defined() ? select(i[dim] < offsets[k] + parts[k]->shape[dim], v, value) : v;
+    }
+    return value;
+  }));
+}
+
+std::vector<Tensor> lower_constant_pad(const std::vector<OpArg>& args) {
+  OpArgs a("aten.constant_pad_nd.default", args, {"self", "pad", "value"});
+  Tensor x = a.tensor(0);
+  std::vector<int64_t> pad = a.ints(1);
+  if (pad.size() % 2 != 0 || static_cast<int64_t>(pad.size()) > 2 * x->rank())
+    throw a.error(1, str_cat("has ", pad.size(),
+                             " entries; expected an even number up to twice "
+                             "the rank of shape ",
+                             shape_str(x->shape)));
+  // pad lists (before, after) pairs starting from the last dim.
+  std::vector<int64_t> before(x->rank(), 0), after(x->rank(), 0), shape = x->shape;
+  for (size_t k = 0; k < pad.size() / 2; ++k) {
+    int64_t d = x->rank() - 1 - static_cast<int64_t>(k);
+    before[d] = pad[2 * k];
+    after[d] = pad[2 * k + 1];
+    shape[d] += before[d] + after[d];
+    if (shape[d] < 0)
+      throw a.error(
+          1, str_cat("shrinks dimension ", d, " of shape ", shape_str(x->shape), " below size 0"));
+  }
+  double value = a.scalar(2).value;
+  return one(compute("constant_pad_nd", shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> in;
+    Expr inside;
+    for (int64_t d = 0; d < x->rank(); ++d) {
+      Expr j = i[d] - before[d];
+      // Only a dim that grows needs a guard; a negative pad merely crops.
+      if (before[d] > 0 || after[d] > 0) {
+        Expr ok = in_range(j, x->shape[d]);
+        inside = inside.defined() ? (inside && ok) : ok;
+        j = clamp_index(j, x->shape[d]);
+      }
+      in.push_back(j);
+    }
+    Expr v = x.load(in);
+    return inside.defined() ? select(inside, v, make_const(x->dtype, value)) : v;
+  }));
+}
+
+}  // namespace
+
+void register_layout_ops(OpRegistry& r) {
+  for (auto op : {"aten.view.default", "aten._unsafe_view.default", "aten.reshape.default"}) {
+    std::string name = op;
+    r.add(name, [name](const std::vector<OpArg>& args) { return lower_view(name, args); });
+  }
+  r.add("aten.permute.default", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.permute.default", args, {"self", "dims"});
+    Tensor x = a.tensor(0);
+    return one(permuted(a, x, permutation(a, 1, a.ints(1), x->rank())));
+  });
+  r.add("aten.transpose.int", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.transpose.int", args, {"self", "dim0", "dim1"});
+    Tensor x = a.tensor(0);
+    if (x->rank() == 0)
+      return one(remap(a, x, {}, [](const std::vector<Var>&) { return std::vector<Expr>{}; }));
+    int64_t d0 = normalize_dim(a, 1, a.integer(1), x->rank());
+    int64_t d1 = normalize_dim(a, 2, a.integer(2), x->rank());
+    return one(permuted(a, x, swapped(x->rank(), d0, d1)));
+  });
+  r.add("aten.t.default", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.t.default", args, {"self"});
+    Tensor x = a.tensor(0);
+    if (x->rank() > 2) throw a.error(0, str_cat("has rank ", x->rank(), "; t needs rank <= 2"));
+    return one(permuted(a, x, x->rank() == 2 ? swapped(2, 0, 1) : swapped(x->rank(), 0, 0)));
+  });
+  r.add("aten.expand.default", lower_expand);
+  r.add("aten.squeeze.dim", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.squeeze.dim", args, {"self", "dim"});
+    return one(squeezed(a, a.tensor(0), {a.integer(1)}));
+  });
+  r.add("aten.squeeze.dims", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.squeeze.dims", args, {"self", "dim"});
+    return one(squeezed(a, a.tensor(0), a.ints(1)));
+  });
+  r.add("aten.unsqueeze.default", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.unsqueeze.default", args, {"self", "dim"});
+    Tensor x = a.tensor(0);
+    int64_t dim = normalize_dim(a, 1, a.integer(1), x->rank() + 1);
+    std::vector<int64_t> shape = x->shape;
+    shape.insert(shape.begin() + dim, 1);
+    return one(remap(a, x, shape, [&](const std::vector<Var>& i) {
+      std::vector<Expr> in = as_exprs(i);
+      in.erase(in.begin() + dim);
+      return in;
+    }));
+  });
+  r.add("aten.slice.Tensor", lower_slice);
+  r.add("aten.select.int", lower_select);
+  r.add("aten.cat.default", lower_cat);
+  r.add("aten.constant_pad_nd.default", lower_constant_pad);
+}
+
+}  // namespace kiln

@@ -1,0 +1,47 @@
+#include "core/ops/op_registry.h"
+
+#include "core/ir/error.h"
+
+namespace kiln {
+
+const OpRegistry& OpRegistry::global() {
+  static const OpRegistry registry = [] {
+    OpRegistry r;
+    register_elementwise_ops(r);
+    register_reduction_ops(r);
+    register_normalization_ops(r);
+    register_layout_ops(r);
+    register_contraction_ops(r);
+    register_convolution_ops(r);
+    register_pooling_ops(r);
+    register_indexing_ops(r);
+    return r;
+  }();
+  return registry;
+}
+
+void OpRegistry::add(const std::string& name, OpLowering lowering) {
+  KILN_CHECK(!table_.count(name), "op '", name, "' registered twice");
+  table_[name] = std::move(lowering);
+}
+
+std::vector<Tensor> OpRegistry::lower(const std::string& name,
+                                      const std::vector<OpArg>& args) const {
+  auto it = table_.find(name);
+  if (it == table_.end()) throw OpError(str_cat("op '", name, "' is not supported by Kiln"));
+  try {
+    return it->second(args);
+  } catch (const IRError& e) {
+    // An argument combination no check caught (a dtype an IR node rejects): still the caller's
+    // input, so it is reported as an OpError that names the op.
+    throw OpError(str_cat(name, ": ", e.what()));
+  }
+}
+
+std::vector<std::string> OpRegistry::names() const {
+  std::vector<std::string> names;
+  for (auto& [name, lowering] : table_) names.push_back(name);
+  return names;
+}
+
+}  // namespace kiln

@@ -1,0 +1,140 @@
+// Elementwise ops of one tensor: math functions, activations, rounding, predicates.
+#include <cmath>
+
+#include "core/ops/elementwise.h"
+#include "core/ops/type_promotion.h"
+
+namespace kiln {
+
+namespace {
+
+/// What an op does with integer and bool inputs.
+enum class IntInputs {
+  kToFloat,  ///< Computes in the default float dtype (exp, sqrt, sigmoid, ...), like PyTorch.
+  kKeep,     ///< Keeps the dtype (neg, abs, floor, ...); bool is rejected.
+  kReject,   ///< Floats only (gelu, silu).
+};
+
+using UnaryFn = std::function<Expr(Expr)>;
+
+/// The dtype of a unary op's result for input `x` (argument 0), checking what the op accepts.
+DType unary_result(const OpArgs& a, const Tensor& x, IntInputs ints) {
+  DType t = x->dtype;
+  if (ints == IntInputs::kToFloat) return float_result(t);
+  if (ints == IntInputs::kReject && !is_float(t))
+    throw a.error(0, str_cat("must be a floating-point tensor, got ", t));
+  require_numeric(a, 0, t);
+  return t;
+}
+
+/// `extra` names the arguments after `self`, read by fn through the OpArgs.
+void add_unary(OpRegistry& r, const std::string& op, IntInputs ints,
+               std::function<Expr(const OpArgs&, Expr)> fn,
+               std::vector<std::string_view> extra = {}) {
+  r.add(op, [=](const std::vector<OpArg>& args) {
+    std::vector<std::string_view> names{"self"};
+    names.insert(names.end(), extra.begin(), extra.end());
+    OpArgs a(op, args, names);
+    Tensor x = a.tensor(0);
+    DType out = unary_result(a, x, ints);
+    return std::vector<Tensor>{elementwise(
+        a, {x}, compute_type(out), out, [&](const std::vector<Expr>& v) { return fn(a, v[0]); })};
+  });
+}
+
+void add_simple(OpRegistry& r, const std::string& op, IntInputs ints, UnaryFn fn) {
+  add_unary(r, op, ints, [fn](const OpArgs&, Expr x) { return fn(x); });
+}
+
+/// Floor, ceil, round and trunc leave integers as they are.
+UnaryFn rounding(UnaryOp op) {
+  return [op](Expr x) { return is_float(x.dtype()) ? unary(op, x) : x; };
+}
+
+Expr sigmoid(Expr x) {
+  return 1.0 / (1.0 + unary(UnaryOp::Exp, -x));
+}
+
+Expr gelu(const OpArgs& a, Expr x) {
+  std::string mode = a.optional_string(1).value_or("none");
+  if (mode == "none") return x * 0.5 * (1.0 + unary(UnaryOp::Erf, x * M_SQRT1_2));
+  if (mode == "tanh") {
+    Expr inner = std::sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x);
+    return 0.5 * x * (1.0 + unary(UnaryOp::Tanh, inner));
+  }
+  throw a.error(1, str_cat("is \"", mode, "\", expected \"none\" or \"tanh\""));
+}
+
+}  // namespace
+
+void register_unary_ops(OpRegistry& r) {
+  using enum IntInputs;
+  for (auto [name, op] :
+       std::initializer_list<std::pair<const char*, UnaryOp>>{{"exp", UnaryOp::Exp},
+                                                              {"exp2", UnaryOp::Exp2},
+                                                              {"log", UnaryOp::Log},
+                                                              {"log1p", UnaryOp::Log1p},
+                                                              {"expm1", UnaryOp::Expm1},
+                                                              {"sqrt", UnaryOp::Sqrt},
+                                                              {"rsqrt", UnaryOp::Rsqrt},
+                                                              {"sin", UnaryOp::Sin},
+                                                              {"cos", UnaryOp::Cos},
+                                                              {"tanh", UnaryOp::Tanh},
+                                                              {"erf", UnaryOp::Erf}}) {
+    UnaryOp u = op;
+    add_simple(r, str_cat("aten.", name, ".default"), kToFloat,
+               [u](Expr x) { return unary(u, x); });
+  }
+  add_simple(r, "aten.sigmoid.default", kToFloat, sigmoid);
+  add_simple(r, "aten.reciprocal.default", kToFloat, [](Expr x) { return 1.0 / x; });
+  add_simple(r, "aten.neg.default", kKeep, [](Expr x) { return -x; });
+  add_simple(r, "aten.abs.default", kKeep, [](Expr x) { return unary(UnaryOp::Abs, x); });
+  // max() propagates NaN, as relu does.
+  add_simple(r, "aten.relu.default", kKeep,
+             [](Expr x) { return max(x, make_const(x.dtype(), 0)); });
+  add_simple(r, "aten.sign.default", kKeep,
+             [](Expr x) { return cast(x.dtype(), x > 0) - cast(x.dtype(), x < 0); });
+  add_simple(r, "aten.floor.default", kKeep, rounding(UnaryOp::Floor));
+  add_simple(r, "aten.ceil.default", kKeep, rounding(UnaryOp::Ceil));
+  add_simple(r, "aten.round.default", kKeep, rounding(UnaryOp::Round));
+  add_simple(r, "aten.trunc.default", kKeep, rounding(UnaryOp::Trunc));
+  add_simple(r, "aten.silu.default", kReject, [](Expr x) { return x * sigmoid(x); });
+  add_unary(r, "aten.gelu.default", kReject, gelu, {"approximate"});
+  add_unary(r, "aten.leaky_relu.default", kReject,
+            [](const OpArgs& a, Expr x) { return select(x > 0, x, x * a.real(1)); },
+            {"negative_slope"});
+  add_unary(r, "aten.hardtanh.default", kKeep,
+            [](const OpArgs& a, Expr x) {
+              return min(max(x, make_const(x.dtype(), a.real(1))),
+                         make_const(x.dtype(), a.real(2)));
+            },
+            {"min_val", "max_val"});
+
+  // Predicates: bool results from any input dtype.
+  auto predicate = [&r](const std::string& op, UnaryFn fn) {
+    r.add(op, [op, fn](const std::vector<OpArg>& args) {
+      OpArgs a(op, args, {"self"});
+      Tensor x = a.tensor(0);
+      return std::vector<Tensor>{elementwise(a, {x}, compute_type(x->dtype), DType::Bool,
+                                             [&](const std::vector<Expr>& v) { return fn(v[0]); })};
+    });
+  };
+  predicate("aten.isnan.default", [](Expr x) {
+    return is_float(x.dtype()) ? unary(UnaryOp::IsNan, x) : make_const(DType::Bool, 0);
+  });
+  predicate("aten.logical_not.default", [](Expr x) { return !cast(DType::Bool, x); });
+
+  r.add("aten.bitwise_not.default", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.bitwise_not.default", args, {"self"});
+    Tensor x = a.tensor(0);
+    if (is_float(x->dtype))
+      throw a.error(0, str_cat("must be a bool or integer tensor, got ", x->dtype));
+    return std::vector<Tensor>{
+        elementwise(a, {x}, x->dtype, x->dtype, [](const std::vector<Expr>& v) {
+          // Two's complement: ~x == -x - 1.
+          return v[0].dtype() == DType::Bool ? !v[0] : -v[0] - 1;
+        })};
+  });
+}
+
+}  // namespace kiln

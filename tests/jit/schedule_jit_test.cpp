@@ -1,0 +1,127 @@
+// Hand-written schedules through lowering and the LLVM backend, each checked against the
+// interpreter: guards of non-dividing splits, reductions accumulated through the output,
+// partial compute_at regions, rfactor tails, scratch buffers.
+#include "tests/jit/jit_harness.h"
+
+namespace kiln {
+namespace {
+
+using testing::expect_matches_interpreter;
+using testing::random_inputs;
+
+Tensor matmul(int64_t m, int64_t n, int64_t k) {
+  Tensor A = placeholder("A", {m, k}, DType::F32), B = placeholder("B", {k, n}, DType::F32);
+  IterVar r = reduce_axis(k, "k");
+  return compute("C", {m, n}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, A(i[0], r.var) * B(r.var, i[1]), {r});
+  });
+}
+
+Target host() { return testing::compiler().target(); }
+
+TEST(ScheduleJit, DefaultMatmulPrimeSizes) {
+  Tensor c = matmul(13, 17, 19);
+  expect_matches_interpreter(default_schedule({c}, host()), random_inputs({c}, 1), "mm 13x17x19",
+                             1e-4, 1e-4);
+}
+
+TEST(ScheduleJit, DefaultMatmulTiled) {
+  Tensor c = matmul(64, 96, 40);
+  expect_matches_interpreter(default_schedule({c}, host()), random_inputs({c}, 2), "mm 64x96x40",
+                             1e-4, 1e-4);
+}
+
+TEST(ScheduleJit, ReductionThroughOutput) {
+  // Reduce loops outside a spatial loop: partial sums pass through C.
+  Tensor c = matmul(10, 12, 30);
+  Schedule s({c});
+  auto [io, ii] = s.split("s0", "i0", 4);
+  auto [ko, ki] = s.split("s0", "r0", 7);
+  s.reorder("s0", {io, ko, "i1", ki, ii});
+  s.unroll("s0", ii);
+  s.parallel("s0", io);
+  expect_matches_interpreter(s, random_inputs({c}, 3), "mm through output", 1e-4, 1e-4);
+}
+
+TEST(ScheduleJit, FusedAndVectorizedWithTail) {
+  Tensor x = placeholder("x", {7, 11}, DType::F32, {1, 7});  // transposed input
+  Tensor y = compute("y", {7, 11}, [&](const std::vector<Var>& i) {
+    return unary(UnaryOp::Tanh, x(i[0], i[1])) * 3.0;
+  });
+  Schedule s({y});
+  std::string f = s.fuse("s0", "i0", "i1");
+  auto [o, in] = s.split("s0", f, 16);
+  s.parallel("s0", o);
+  s.vectorize("s0", in);
+  expect_matches_interpreter(s, random_inputs({y}, 4), "fused tanh");
+}
+
+TEST(ScheduleJit, ComputeAtPartialRegion) {
+  Tensor a = placeholder("a", {10, 10}, DType::F32);
+  IterVar r = reduce_axis(5, "r");
+  Tensor b = compute("b", {10, 14}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Max, a(i[0], min(i[1], Expr(int64_t{9}))) + cast(DType::F32, r.var), {r});
+  });
+  Tensor c = compute("c", {10, 10}, [&](const std::vector<Var>& i) {
+    return b(i[0], i[1]) + b(i[0], i[1] + 4);
+  });
+  Schedule s({c});
+  auto [io, ii] = s.split("s1", "i0", 4);
+  auto [jo, ji] = s.split("s1", "i1", 3);
+  s.reorder("s1", {io, jo, ii, ji});
+  s.compute_at("s0", "s1", jo);
+  expect_matches_interpreter(s, random_inputs({c}, 5), "compute_at region");
+}
+
+TEST(ScheduleJit, RFactorWithTail) {
+  Tensor x = placeholder("x", {3, 100}, DType::F32);
+  IterVar r = reduce_axis(100, "r");
+  Tensor s_ = compute("s", {3}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, x(i[0], r.var), {r});
+  });
+  Schedule s({s_});
+  std::string rf = s.rfactor("s0", "r0", 16);
+  s.reorder(rf, {"i0", "r0", "i1"});
+  s.vectorize(rf, "i1");
+  s.compute_at(rf, "s0", "i0");
+  expect_matches_interpreter(s, random_inputs({s_}, 6), "rfactor tail", 1e-5, 1e-5);
+}
+
+TEST(ScheduleJit, ArgMaxWithSplitReduction) {
+  Tensor x = placeholder("x", {5, 37}, DType::F32);
+  IterVar r = reduce_axis(37, "r");
+  Tensor a = compute("argmax", {5}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::ArgMax, x(i[0], r.var), {r});
+  });
+  Schedule s({a});
+  auto [ro, ri] = s.split("s0", "r0", 8);
+  s.parallel("s0", "i0");
+  expect_matches_interpreter(s, random_inputs({a}, 7), "argmax split");
+}
+
+TEST(ScheduleJit, ColumnReductionDefault) {
+  Tensor x = placeholder("x", {33, 40}, DType::F32);
+  IterVar r = reduce_axis(33, "r");
+  Tensor s_ = compute("colsum", {40}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, x(r.var, i[0]), {r});
+  });
+  expect_matches_interpreter(default_schedule({s_}, host()), random_inputs({s_}, 8), "column sum",
+                             1e-5, 1e-5);
+}
+
+TEST(ScheduleJit, GlobalScratchForWholeTensorReduction) {
+  // out = x - mean(x): the mean is needed whole before any output, so it lives in scratch.
+  Tensor x = placeholder("x", {9, 21}, DType::F32);
+  IterVar r0 = reduce_axis(9, "r0"), r1 = reduce_axis(21, "r1");
+  Tensor total = compute("total", {}, [&](const std::vector<Var>&) {
+    return reduce(ReduceOp::Sum, x(r0.var, r1.var), {r0, r1});
+  });
+  Tensor out = compute("out", {9, 21}, [&](const std::vector<Var>& i) {
+    return x(i[0], i[1]) - total.load({}) / 189.0;
+  });
+  expect_matches_interpreter(default_schedule({out}, host()), random_inputs({out}, 9), "centered",
+                             1e-5, 1e-5);
+}
+
+}  // namespace
+}  // namespace kiln
