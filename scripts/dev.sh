@@ -14,6 +14,8 @@ APT_PACKAGES=(build-essential cmake ninja-build ccache python3 python3-pip
               libgtest-dev libbenchmark-dev)
 PIP_PACKAGES=(torch numpy pytest)
 BUILD_DIR=${KILN_BUILD_DIR:-build}
+# Paths relative to the checkout, so that every clone shares the compiler cache.
+export CCACHE_BASEDIR="$PWD"
 PYTHON=${PYTHON:-python3}
 
 log() { printf '\033[1m[kiln]\033[0m %s\n' "$*"; }
