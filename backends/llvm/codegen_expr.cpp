@@ -239,7 +239,7 @@ llvm::Value* KernelCodegen::emit_unary(const UnaryNode* n) {
     case UnaryOp::Abs:
       return intrinsic(llvm::Intrinsic::fabs);
     case UnaryOp::Exp:
-      return call_libm("exp", t, {a});
+      return t == DType::F64 ? call_libm("exp", t, {a}) : exp_f32(a);
     case UnaryOp::Exp2:
       return call_libm("exp2", t, {a});
     case UnaryOp::Log:
@@ -253,9 +253,9 @@ llvm::Value* KernelCodegen::emit_unary(const UnaryNode* n) {
     case UnaryOp::Cos:
       return call_libm("cos", t, {a});
     case UnaryOp::Tanh:
-      return call_libm("tanh", t, {a});
+      return t == DType::F64 ? call_libm("tanh", t, {a}) : tanh_f32(a);
     case UnaryOp::Erf:
-      return call_libm("erf", t, {a});
+      return t == DType::F64 ? call_libm("erf", t, {a}) : erf_f32(a);
     case UnaryOp::Sqrt:
       return intrinsic(llvm::Intrinsic::sqrt);
     case UnaryOp::Rsqrt:

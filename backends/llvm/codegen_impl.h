@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "backends/llvm/codegen.h"
@@ -73,6 +74,10 @@ class KernelCodegen {
   void unify(llvm::Value*& a, llvm::Value*& b);
   llvm::Value* vector_load(const LoadNode* n);
   void vector_store(const StoreNode* n, llvm::Value* value);
+  /// A contiguous vector store to a streamed output: non-temporal where the address is aligned.
+  void streaming_store(llvm::Value* value, llvm::Value* ptr, llvm::Align align);
+  /// Ends a function that may have issued streaming stores (they need a fence to be seen).
+  void return_void();
 
   // codegen_expr.cpp
   llvm::Value* emit(const Expr& e);
@@ -109,6 +114,13 @@ class KernelCodegen {
   llvm::Value* call_intrinsic(llvm::Intrinsic::ID id, std::vector<llvm::Value*> args);
   llvm::Value* int_pow(llvm::Value* base, llvm::Value* exponent);
 
+  // codegen_inline_math.cpp: f32 scalars or vectors.
+  llvm::Value* exp_f32(llvm::Value* x);
+  llvm::Value* erf_f32(llvm::Value* x);
+  llvm::Value* tanh_f32(llvm::Value* x);
+  llvm::Value* odd_rational_f32(llvm::Value* x, float limit, std::initializer_list<float> p,
+                                std::initializer_list<float> q);
+
   const LoweredFunc& func_;
   CodegenTarget target_;
   llvm::Module& module_;
@@ -117,6 +129,7 @@ class KernelCodegen {
   Scope scope_;
   VectorLoop vec_;
   std::string entry_name_;
+  std::unordered_set<const TensorNode*> streamed_;  ///< Outputs written with streaming stores.
   int num_closures_ = 0;
 };
 

@@ -72,7 +72,7 @@ void KernelCodegen::emit_parallel(const ForNode* n) {
     args.push_back(outlined->getArg(1));
     args.push_back(outlined->getArg(2));
     b_.CreateCall(body, args);
-    b_.CreateRetVoid();
+    return_void();
   }
 
   llvm::AllocaInst* ctx = entry_alloca(ctx_type, 8, name + ".ctx");

@@ -191,12 +191,35 @@ void KernelCodegen::vector_store(const StoreNode* n, llvm::Value* value) {
                                             flat_index(t, n->indices));
     vec_ = saved;
     scope_.vars[vec_.var] = lanes;
+    if (streamed_.count(t.get()) &&
+        module_.getDataLayout().getTypeStoreSize(memory->getType()) % 64 == 0)
+      return streaming_store(memory, ptr, align);
     b_.CreateStore(memory, ptr)->setAlignment(align);
     return;
   }
   // Lanes that hit one address store in lane order, so the last lane wins as in the loop.
   llvm::Value* ptrs = b_.CreateGEP(mem_type(t->dtype), buffer(t), widen(flat_index(t, n->indices)));
   b_.CreateMaskedScatter(memory, ptrs, align);
+}
+
+void KernelCodegen::streaming_store(llvm::Value* value, llvm::Value* ptr, llvm::Align align) {
+  // x86's non-temporal stores need a 64-byte aligned address, which PyTorch usually but not
+  // always gives: test it, the branch is well predicted.
+  llvm::Value* misaligned = b_.CreateAnd(b_.CreatePtrToInt(ptr, b_.getInt64Ty()), 63);
+  auto* nt_bb = llvm::BasicBlock::Create(ctx_, "stream", scope_.fn);
+  auto* plain_bb = llvm::BasicBlock::Create(ctx_, "store", scope_.fn);
+  auto* merge = llvm::BasicBlock::Create(ctx_, "stored", scope_.fn);
+  b_.CreateCondBr(b_.CreateICmpEQ(misaligned, b_.getInt64(0)), nt_bb, plain_bb);
+  b_.SetInsertPoint(nt_bb);
+  llvm::StoreInst* nt = b_.CreateStore(value, ptr);
+  nt->setAlignment(llvm::Align(64));
+  nt->setMetadata(llvm::LLVMContext::MD_nontemporal,
+                  llvm::MDNode::get(ctx_, llvm::ConstantAsMetadata::get(b_.getInt32(1))));
+  b_.CreateBr(merge);
+  b_.SetInsertPoint(plain_bb);
+  b_.CreateStore(value, ptr)->setAlignment(align);
+  b_.CreateBr(merge);
+  b_.SetInsertPoint(merge);
 }
 
 }  // namespace kiln::llvm_backend

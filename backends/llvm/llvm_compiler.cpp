@@ -22,8 +22,9 @@ struct LLVMCompiler::Impl {
   mutable std::atomic<uint64_t> next_id{0};
 
   llvm_backend::CodegenTarget codegen_target() const {
-    return {engine->cpu(), engine->features(), engine->target().vector_bits,
-            engine->vector_library()};
+    const Target& t = engine->target();
+    return {engine->cpu(), engine->features(), t.vector_bits, engine->vector_library(),
+            t.l3_bytes / 2};
   }
 
   // A symbol name unique in the JIT, readable in profiles: kiln_<name>_<n>.

@@ -2,6 +2,7 @@
 // backends (backends/llvm/host_target.h); this is only the description.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace kiln {
@@ -17,6 +18,7 @@ struct Target {
   int cache_line_bytes = 64;
   int l1_bytes = 32 * 1024;
   int l2_bytes = 1024 * 1024;
+  int64_t l3_bytes = 16 * 1024 * 1024;  ///< Last-level cache, shared by the cores.
 
   /// Lanes of a native vector of elements of `bytes` bytes.
   int vector_lanes(int bytes) const { return vector_bits / 8 / bytes; }

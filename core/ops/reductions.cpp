@@ -93,7 +93,8 @@ std::vector<Tensor> lower_softmax(const std::string& op, bool log, const std::ve
   return {compute(name, x->shape, [&](const std::vector<Var>& axes) {
     std::vector<Expr> i(axes.begin(), axes.end());
     Expr s = at(sum, reduced_index(i, dims, false));
-    Expr v = log ? shifted(i) - unary(UnaryOp::Log, s) : unary(UnaryOp::Exp, shifted(i)) / s;
+    // Like ATen: multiply by the reciprocal of the sum (one division per row, not per element).
+    Expr v = log ? shifted(i) - unary(UnaryOp::Log, s) : unary(UnaryOp::Exp, shifted(i)) * (1.0 / s);
     return cast(out, v);
   })};
 }

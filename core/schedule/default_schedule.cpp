@@ -153,18 +153,37 @@ class DefaultScheduler {
         std::string out = fuse_all(name, {axes.begin(), axes.begin() + split_at});
         sch_.parallel(name, out);
       } else if (inner > 4096) {
-        auto [o, i] = sch_.split(name, in, pick_tile(inner, 4096, 1024));
+        int64_t chunk = pick_tile(inner, 4096, 1024);
+        auto [o, i] = sch_.split(name, in, chunk);
         sch_.parallel(name, o);
         in = i;
+        inner = chunk;
       }
-      sch_.vectorize(name, in);
+      vectorize_inner(name, in, inner, s.tensor->dtype);
       row_loop_.clear();
       return;
     }
     std::string row = fuse_all(name, {axes.begin(), axes.begin() + rows});
     sch_.parallel(name, row);
     row_loop_ = row;
-    if (rows < n) sch_.vectorize(name, fuse_all(name, {axes.begin() + rows, axes.end()}));
+    if (rows == n) return;
+    int64_t inner = 1;
+    for (int d = rows; d < n; ++d) inner *= s.root_extents[d];
+    vectorize_inner(name, fuse_all(name, {axes.begin() + rows, axes.end()}), inner, s.tensor->dtype);
+  }
+
+  /// Vectorizes a contiguous innermost loop: in chunks of up to four native vectors (explicit
+  /// vector code, streaming stores for big outputs) when they divide it, else as one long loop
+  /// for LLVM's vectorizer, which handles the remainder.
+  void vectorize_inner(const std::string& name, const std::string& loop, int64_t extent, DType t) {
+    int vl = lanes(compute_type(t));
+    for (int64_t width : {int64_t{4} * vl, int64_t{vl}}) {
+      if (width > 64 || extent <= width || extent % width != 0) continue;
+      auto [o, i] = sch_.split(name, loop, width);
+      sch_.vectorize(name, i);
+      return;
+    }
+    sch_.vectorize(name, loop);
   }
 
   /// The contraction stage an injective stage is the epilogue of: read at exactly its own axes.
