@@ -3,11 +3,13 @@
 // memory-bound kernels, and JIT compile time. Each figure is the median of repeats; the thread
 // counts run side by side in one process.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backends/llvm/llvm_compiler.h"
@@ -91,6 +93,26 @@ void run(const Workload& w, const LLVMCompiler& compiler) {
   std::fflush(stdout);
 }
 
+/// What a parallel loop costs to start, beside what a thread would: the pool must be far cheaper.
+void report_dispatch_cost() {
+  set_default_pool_threads(2);
+  std::atomic<int64_t> sink{0};
+  auto body = [&](int64_t begin, int64_t end) { sink.fetch_add(end - begin); };
+  auto micros = [](int reps, const std::function<void()>& fn) {
+    std::vector<double> samples;
+    for (int r = 0; r < reps; ++r) {
+      auto t0 = std::chrono::steady_clock::now();
+      fn();
+      samples.push_back(seconds_since(t0) * 1e6);
+    }
+    return median(samples);
+  };
+  double dispatch = micros(2000, [&] { current_thread_pool().parallel_for(2, body); });
+  double spawn = micros(200, [&] { std::thread([&] { body(0, 1); }).join(); });
+  std::printf("parallel_for over 2 threads %.2f us, thread spawn + join %.2f us (medians)\n",
+              dispatch, spawn);
+}
+
 std::vector<Tensor> op(const std::string& name, const std::vector<OpArg>& args) {
   return OpRegistry::global().lower(name, args);
 }
@@ -141,5 +163,6 @@ int main() {
               "GFLOP/s FMA peak and %.0f/%.0f GB/s triad on 1/2 threads\n",
               t.cpu.c_str(), t.vector_bits, kPeakGflops[1], kPeakGflops[2], kTriadGBs[1], kTriadGBs[2]);
   for (auto& w : workloads()) run(w, *compiler);
+  report_dispatch_cost();
   return 0;
 }

@@ -2,7 +2,8 @@
 // one, and the same code serves scalar loops, LLVM's vectorizer and explicit vector loops.
 // exp: Cephes' minimax polynomial after a two-constant Cody-Waite reduction (within 1 ulp).
 // erf and tanh: the odd/even rational approximations of Eigen's and XLA's fast float paths
-// (within a few ulp), division-free of any exp.
+// (within 8 ulp or 4e-7 absolute), without any exp. Divisions in them may use the hardware
+// reciprocal estimate with one Newton step (see new_function).
 #include <cmath>
 
 #include "backends/llvm/codegen_impl.h"
@@ -34,7 +35,7 @@ llvm::Value* KernelCodegen::exp_f32(llvm::Value* x) {
   auto k = [&](float v) { return splat_like(b_, x, v); };
   // Beyond these the result is inf or 0; clamping first keeps every intermediate finite
   // (minnum/maxnum return the number when x is NaN; NaN is restored at the end).
-  const float kMax = 88.72283935546875f, kMin = -103.97208404541015625f;
+  const float kMax = 89.0f, kMin = -104.0f;
   llvm::Value* xc = b_.CreateIntrinsic(llvm::Intrinsic::maxnum, {x->getType()},
                                        {b_.CreateIntrinsic(llvm::Intrinsic::minnum, {x->getType()},
                                                            {x, k(kMax)}),
@@ -46,7 +47,8 @@ llvm::Value* KernelCodegen::exp_f32(llvm::Value* x) {
   llvm::Value* p = horner(b_, r, {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
                                   4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f});
   llvm::Value* y = fma(b_.CreateFMul(p, r), r, b_.CreateFAdd(r, k(1.0f)));
-  // y * 2^n in two steps, so that n down to -150 (subnormal results) and n = 128 both work.
+  // y * 2^n in two steps, so that n = 128 overflows to inf and n down to -150 rounds into the
+  // subnormals, as exp does at its extremes (the clamp bounds n to that range).
   llvm::Type* int_type = like(b_.getInt32Ty(), x);
   llvm::Value* ni = b_.CreateFPToSI(n, int_type);
   llvm::Value* half = b_.CreateAShr(ni, llvm::ConstantInt::get(int_type, 1));
@@ -56,8 +58,6 @@ llvm::Value* KernelCodegen::exp_f32(llvm::Value* x) {
     return b_.CreateBitCast(bits, x->getType());
   };
   llvm::Value* result = b_.CreateFMul(b_.CreateFMul(y, pow2(half)), pow2(b_.CreateSub(ni, half)));
-  result = b_.CreateSelect(b_.CreateFCmpOGT(x, k(kMax)), k(INFINITY), result);
-  result = b_.CreateSelect(b_.CreateFCmpOLT(x, k(kMin)), k(0.0f), result);
   return b_.CreateSelect(b_.CreateFCmpUNO(x, x), x, result);
 }
 

@@ -12,12 +12,12 @@ std::optional<int64_t> as_const_int(const Expr& e) {
   return std::nullopt;
 }
 
-namespace {
-
 int64_t floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
+
+namespace {
 
 std::optional<Expr> fold_int(BinaryOp op, DType t, int64_t a, int64_t b) {
   auto mk = [&](int64_t v) { return IntImmNode::make(t, v); };

@@ -24,6 +24,9 @@ Expr flat_index(const Tensor& tensor, const std::vector<Expr>& indices);
 /// which equates renamed variables).
 bool identical(const Expr& a, const Expr& b);
 
+/// a / b rounded toward negative infinity (Python's //), the meaning of BinaryOp::FloorDiv.
+int64_t floor_div(int64_t a, int64_t b);
+
 /// The constant value of an integer expression, if it is one.
 std::optional<int64_t> as_const_int(const Expr& e);
 

@@ -87,15 +87,28 @@ std::vector<Tensor> lower_softmax(const std::string& op, bool log, const std::ve
   auto shifted = [&](const std::vector<Expr>& i) {
     return cast(acc, at(x, i)) - cast(acc, at(mx, reduced_index(i, dims, false)));
   };
-  Tensor sum =
-      reduce_over(a, name + ".sum", x->shape, dims, false, ReduceOp::Sum,
-                  [&](const std::vector<Expr>& i) { return unary(UnaryOp::Exp, shifted(i)); });
+  if (log) {
+    Tensor sum =
+        reduce_over(a, name + ".sum", x->shape, dims, false, ReduceOp::Sum,
+                    [&](const std::vector<Expr>& i) { return unary(UnaryOp::Exp, shifted(i)); });
+    return {compute(name, x->shape, [&](const std::vector<Var>& axes) {
+      std::vector<Expr> i(axes.begin(), axes.end());
+      Expr s = at(sum, reduced_index(i, dims, false));
+      return cast(out, shifted(i) - unary(UnaryOp::Log, s));
+    })};
+  }
+  // The exponentials are one tensor read twice (by the sum and the output), so that a schedule
+  // can compute them once per row.
+  Tensor e = compute(name + ".exp", x->shape, [&](const std::vector<Var>& axes) {
+    return unary(UnaryOp::Exp, shifted(std::vector<Expr>(axes.begin(), axes.end())));
+  });
+  Tensor sum = reduce_over(a, name + ".sum", x->shape, dims, false, ReduceOp::Sum,
+                           [&](const std::vector<Expr>& i) { return at(e, i); });
   return {compute(name, x->shape, [&](const std::vector<Var>& axes) {
     std::vector<Expr> i(axes.begin(), axes.end());
-    Expr s = at(sum, reduced_index(i, dims, false));
     // Like ATen: multiply by the reciprocal of the sum (one division per row, not per element).
-    Expr v = log ? shifted(i) - unary(UnaryOp::Log, s) : unary(UnaryOp::Exp, shifted(i)) * (1.0 / s);
-    return cast(out, v);
+    Expr s = at(sum, reduced_index(i, dims, false));
+    return cast(out, at(e, i) * (1.0 / s));
   })};
 }
 

@@ -7,11 +7,6 @@ namespace kiln {
 
 namespace {
 
-int64_t floor_div(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
 bool depends_on(const Expr& e, const VarExtents& vars) {
   struct Finder : ExprVisitor {
     const VarExtents* vars;

@@ -84,11 +84,25 @@ class DefaultScheduler {
  private:
   int lanes(DType t) const { return std::max(1, target_.vector_lanes(dtype_bytes(t))); }
 
+  /// Inlines injective stages, except expensive ones that a reduction and another stage both
+  /// read (softmax's exponentials): those are computed once per row instead of twice.
   void inline_injective() {
     std::vector<std::string> names;
     for (auto& s : sch_.stages())
-      if (!s.is_output && !s.is_reduction()) names.push_back(s.name);
+      if (!s.is_output && !s.is_reduction() && !worth_materializing(s)) names.push_back(s.name);
     for (auto& n : names) sch_.compute_inline(n);
+  }
+
+  bool worth_materializing(const Stage& s) const {
+    if (!has_transcendental(s.body)) return false;
+    int readers = 0;
+    bool reduction_reads = false;
+    for (auto& r : sch_.stages()) {
+      if (!reads_tensor(r.body, s.tensor.get())) continue;
+      ++readers;
+      reduction_reads |= r.is_reduction();
+    }
+    return readers >= 2 && reduction_reads;
   }
 
   const Stage& main_stage() const {
@@ -166,6 +180,7 @@ class DefaultScheduler {
     std::string row = fuse_all(name, {axes.begin(), axes.begin() + rows});
     sch_.parallel(name, row);
     row_loop_ = row;
+    row_axes_ = rows;
     if (rows == n) return;
     int64_t inner = 1;
     for (int d = rows; d < n; ++d) inner *= s.root_extents[d];
@@ -263,6 +278,7 @@ class DefaultScheduler {
       sch_.parallel(name, row);
       if (!rf.empty()) sch_.compute_at(rf, name, row);
       row_loop_ = row;
+      row_axes_ = s.num_spatial;
       return;
     }
     // Column reduction: a vector of adjacent outputs accumulates at once.
@@ -341,8 +357,22 @@ class DefaultScheduler {
       if (sch_.stage(name).is_reduction() && reduces_innermost(sch_.stage(name)))
         rf = vectorize_row_reduction(name);
       if (!rf.empty()) sch_.compute_at(rf, main, row_loop_);
+      if (!sch_.stage(name).is_reduction()) vectorize_row(name);
       sch_.compute_at(name, main, row_loop_);
     }
+  }
+
+  /// An injective stage computed per row of main: vectorized along the rest of its axes.
+  void vectorize_row(const std::string& name) {
+    const Stage& s = sch_.stage(name);
+    if (s.num_spatial <= row_axes_) return;
+    std::vector<std::string> axes;
+    int64_t extent = 1;
+    for (int d = row_axes_; d < s.num_spatial; ++d) {
+      axes.push_back(s.loops[d].name);
+      extent *= s.root_extents[d];
+    }
+    vectorize_inner(name, fuse_all(name, axes), extent, s.tensor->dtype);
   }
 
   /// True when `name` is read by main or by a stage that will be computed inside main.
@@ -384,6 +414,7 @@ class DefaultScheduler {
   Schedule sch_;
   const Target& target_;
   std::string row_loop_;  ///< Main's loop that per-row stages are computed at.
+  int row_axes_ = 0;      ///< How many of main's leading axes that loop covers.
 };
 
 }  // namespace

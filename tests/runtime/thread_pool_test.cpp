@@ -160,33 +160,5 @@ TEST_F(ThreadPoolTest, RejectsNonPositiveThreadCount) {
   EXPECT_THROW(set_default_pool_threads(0), Error);
 }
 
-/// Median wall time of `fn` over `reps` calls, in microseconds.
-template <typename Fn>
-double median_micros(int reps, Fn fn) {
-  std::vector<double> micros;
-  for (int rep = 0; rep < reps; ++rep) {
-    auto start = std::chrono::steady_clock::now();
-    fn();
-    micros.push_back(
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
-            .count());
-  }
-  std::sort(micros.begin(), micros.end());
-  return micros[micros.size() / 2];
-}
-
-TEST_F(ThreadPoolTest, DispatchCostsLessThanAThreadSpawn) {
-  set_default_pool_threads(2);
-  std::atomic<int64_t> sink{0};
-  auto body = [&](int64_t begin, int64_t end) { sink.fetch_add(end - begin); };
-  double dispatch = median_micros(2000, [&] { current_thread_pool().parallel_for(2, body); });
-  double spawn = median_micros(200, [&] { std::thread([&] { body(0, 1); }).join(); });
-  std::printf("parallel_for over 2 threads: median %.2f us; thread spawn + join: %.2f us\n",
-              dispatch, spawn);
-  EXPECT_EQ(sink.load(), 2000 * 2 + 200);
-  // Measured on the same machine at the same moment, so load affects both alike.
-  EXPECT_LT(dispatch * 2, spawn);
-}
-
 }  // namespace
 }  // namespace kiln
