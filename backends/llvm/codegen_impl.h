@@ -118,6 +118,8 @@ class KernelCodegen {
   llvm::Value* exp_f32(llvm::Value* x);
   llvm::Value* erf_f32(llvm::Value* x);
   llvm::Value* tanh_f32(llvm::Value* x);
+  /// y * 2^n with AVX-512's vscalefps when the target has it and y is whole 16-lane vectors.
+  llvm::Value* scale_by_pow2_avx512(llvm::Value* y, llvm::Value* n);
   llvm::Value* odd_rational_f32(llvm::Value* x, float limit, std::initializer_list<float> p,
                                 std::initializer_list<float> q);
 

@@ -7,6 +7,8 @@
 #include <cmath>
 
 #include "backends/llvm/codegen_impl.h"
+#include "llvm/Analysis/VectorUtils.h"
+#include "llvm/IR/IntrinsicsX86.h"
 
 namespace kiln::llvm_backend {
 
@@ -33,13 +35,11 @@ llvm::Value* KernelCodegen::exp_f32(llvm::Value* x) {
     return b_.CreateIntrinsic(llvm::Intrinsic::fma, {a->getType()}, {a, b, c});
   };
   auto k = [&](float v) { return splat_like(b_, x, v); };
-  // Beyond these the result is inf or 0; clamping first keeps every intermediate finite
-  // (minnum/maxnum return the number when x is NaN; NaN is restored at the end).
+  // Beyond these the result is inf or 0. The clamps are written so that a NaN x passes through
+  // (x > max is false for NaN), which x86 does in one vminps/vmaxps each.
   const float kMax = 89.0f, kMin = -104.0f;
-  llvm::Value* xc = b_.CreateIntrinsic(llvm::Intrinsic::maxnum, {x->getType()},
-                                       {b_.CreateIntrinsic(llvm::Intrinsic::minnum, {x->getType()},
-                                                           {x, k(kMax)}),
-                                        k(kMin)});
+  llvm::Value* xc = b_.CreateSelect(b_.CreateFCmpOGT(x, k(kMax)), k(kMax), x);
+  xc = b_.CreateSelect(b_.CreateFCmpOLT(xc, k(kMin)), k(kMin), xc);
   llvm::Value* n = b_.CreateIntrinsic(llvm::Intrinsic::roundeven, {x->getType()},
                                       {b_.CreateFMul(xc, k(1.44269504088896341f))});
   llvm::Value* r = fma(n, k(-0.693359375f), xc);
@@ -47,6 +47,7 @@ llvm::Value* KernelCodegen::exp_f32(llvm::Value* x) {
   llvm::Value* p = horner(b_, r, {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
                                   4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f});
   llvm::Value* y = fma(b_.CreateFMul(p, r), r, b_.CreateFAdd(r, k(1.0f)));
+  if (llvm::Value* scaled = scale_by_pow2_avx512(y, n)) return scaled;
   // y * 2^n in two steps, so that n = 128 overflows to inf and n down to -150 rounds into the
   // subnormals, as exp does at its extremes (the clamp bounds n to that range).
   llvm::Type* int_type = like(b_.getInt32Ty(), x);
@@ -58,7 +59,25 @@ llvm::Value* KernelCodegen::exp_f32(llvm::Value* x) {
     return b_.CreateBitCast(bits, x->getType());
   };
   llvm::Value* result = b_.CreateFMul(b_.CreateFMul(y, pow2(half)), pow2(b_.CreateSub(ni, half)));
+  // fptosi of a NaN n is poison: the NaN must be chosen explicitly here.
   return b_.CreateSelect(b_.CreateFCmpUNO(x, x), x, result);
+}
+
+llvm::Value* KernelCodegen::scale_by_pow2_avx512(llvm::Value* y, llvm::Value* n) {
+  auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(y->getType());
+  if (!vt || vt->getNumElements() % 16 != 0 || target_.features.find("+avx512f") == std::string::npos)
+    return nullptr;
+  // vscalefps: y * 2^floor(n) with IEEE overflow, underflow and NaN, in one instruction.
+  std::vector<llvm::Value*> parts;
+  for (unsigned start = 0; start < vt->getNumElements(); start += 16) {
+    auto lanes = llvm::createSequentialMask(start, 16, 0);
+    llvm::Value* ys = b_.CreateShuffleVector(y, lanes);
+    parts.push_back(b_.CreateIntrinsic(
+        llvm::Intrinsic::x86_avx512_mask_scalef_ps_512, {},
+        {ys, b_.CreateShuffleVector(n, lanes), llvm::PoisonValue::get(ys->getType()),
+         b_.getInt16(0xFFFF), b_.getInt32(4 /* current rounding mode */)}));
+  }
+  return parts.size() == 1 ? parts[0] : llvm::concatenateVectors(b_, parts);
 }
 
 /// x * P(x^2) / Q(x^2) for x clamped to [-limit, limit]; NaN stays NaN.
