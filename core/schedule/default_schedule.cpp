@@ -61,10 +61,20 @@ bool reduces_innermost(const Stage& s) {
   return true;
 }
 
+/// Candidate values for a tile of a loop of `extent`: those of `sizes` that fit, plus `extent`
+/// itself when it is smaller than the largest (a whole loop is always a valid tile).
+std::vector<int64_t> tile_values(int64_t extent, std::vector<int64_t> sizes) {
+  std::vector<int64_t> values;
+  for (int64_t v : sizes)
+    if (v <= extent) values.push_back(v);
+  if (values.empty() || (extent < sizes.back() && values.back() != extent)) values.push_back(extent);
+  return values;
+}
+
 class DefaultScheduler {
  public:
-  DefaultScheduler(const std::vector<Tensor>& outputs, const Target& target)
-      : sch_(outputs), target_(target) {}
+  DefaultScheduler(const std::vector<Tensor>& outputs, const Target& target, KnobChooser& knobs)
+      : sch_(outputs), target_(target), knobs_(knobs) {}
 
   Schedule run() {
     inline_injective();
@@ -83,6 +93,16 @@ class DefaultScheduler {
 
  private:
   int lanes(DType t) const { return std::max(1, target_.vector_lanes(dtype_bytes(t))); }
+
+  /// Asks for a decision of `stage`; the heuristic's `preferred` value is always a candidate.
+  int64_t knob(const std::string& stage, const std::string& what, std::vector<int64_t> values,
+               int64_t preferred) {
+    if (std::find(values.begin(), values.end(), preferred) == values.end()) {
+      values.push_back(preferred);
+      std::sort(values.begin(), values.end());
+    }
+    return knobs_.choose(stage + "." + what, std::move(values), preferred);
+  }
 
   /// Inlines injective stages, except expensive ones that a reduction and another stage both
   /// read (softmax's exponentials): those are computed once per row instead of twice.
@@ -167,7 +187,10 @@ class DefaultScheduler {
         std::string out = fuse_all(name, {axes.begin(), axes.begin() + split_at});
         sch_.parallel(name, out);
       } else if (inner > 4096) {
-        int64_t chunk = pick_tile(inner, 4096, 1024);
+        std::vector<int64_t> chunks;
+        for (int64_t c : {1024, 2048, 4096, 8192, 16384})
+          if (inner % c == 0) chunks.push_back(c);
+        int64_t chunk = knob(name, "parallel_chunk", chunks, pick_tile(inner, 4096, 1024));
         auto [o, i] = sch_.split(name, in, chunk);
         sch_.parallel(name, o);
         in = i;
@@ -192,13 +215,18 @@ class DefaultScheduler {
   /// for LLVM's vectorizer, which handles the remainder.
   void vectorize_inner(const std::string& name, const std::string& loop, int64_t extent, DType t) {
     int vl = lanes(compute_type(t));
-    for (int64_t width : {int64_t{4} * vl, int64_t{vl}}) {
+    // 0: one long loop for LLVM's vectorizer; else explicit vectors of that many lanes.
+    std::vector<int64_t> widths{0};
+    int64_t preferred = 0;
+    for (int64_t width : {int64_t{vl}, int64_t{2} * vl, int64_t{4} * vl}) {
       if (width > 64 || extent <= width || extent % width != 0) continue;
-      auto [o, i] = sch_.split(name, loop, width);
-      sch_.vectorize(name, i);
-      return;
+      widths.push_back(width);
+      preferred = width;
     }
-    sch_.vectorize(name, loop);
+    int64_t width = knob(name, "vector_width", widths, preferred);
+    if (width == 0) return sch_.vectorize(name, loop);
+    auto [o, i] = sch_.split(name, loop, width);
+    sch_.vectorize(name, i);
   }
 
   /// The contraction stage an injective stage is the epilogue of: read at exactly its own axes.
@@ -226,29 +254,59 @@ class DefaultScheduler {
     int i_axis = n == 4 && producer_reduce_axes(producer ? *producer : name) == 3 ? 1 : n - 2;
     int j_axis = n - 1;
     int vl = lanes(s.tensor->dtype == DType::F64 ? DType::F64 : DType::F32);
-    int64_t tj = pick_tile(s.root_extents[j_axis], 2 * vl, vl / 2);
-    int64_t ti = pick_tile(s.root_extents[i_axis], 8, 4);
+    int64_t m = s.root_extents[i_axis], n_j = s.root_extents[j_axis];
+    // Register tile: rows unrolled, columns a few vectors; the knobs span what fits 32 registers.
+    int64_t ti = knob(name, "tile_i", tile_values(m, {1, 2, 3, 4, 6, 8, 12, 16}), pick_tile(m, 8, 4));
+    int64_t tj = knob(name, "tile_j", tile_values(n_j, {vl / 2, vl, 2 * vl, 3 * vl, 4 * vl}),
+                      pick_tile(n_j, 2 * vl, vl / 2));
+    // 0: column tiles outermost (a panel of B stays in cache), 1: row tiles outermost.
+    int64_t rows_outer = knob(name, "rows_outer", {0, 1}, 0);
+    const Stage& c = sch_.stage(producer ? *producer : name);
+    int64_t k_extent = c.root_extents.back();
+    int64_t tk = producer ? 1 : knob(name, "tile_k", tile_values(k_extent, {1, 64, 128, 256, 512}), 1);
+    int64_t unroll_k = knob(name, "unroll_k", {1, 2, 4}, 1);
+
     auto [io, ii] = sch_.split(name, s.loops[i_axis].name, ti);
     auto [jo, ji] = sch_.split(name, sch_.stage(name).loops[j_axis].name, tj);
     std::vector<std::string> outer;
     for (int d = 0; d < n; ++d)
       if (d != i_axis && d != j_axis) outer.push_back(sch_.stage(name).loops[d].name);
-    outer.push_back(jo);
-    outer.push_back(io);
-    std::vector<std::string> order = outer;
-    const Stage& cur = sch_.stage(name);
-    for (size_t d = cur.num_spatial; d < cur.root_vars.size(); ++d) order.push_back(cur.loops[d].name);
+    std::vector<std::string> tiles = rows_outer ? std::vector{io, jo} : std::vector{jo, io};
+    std::vector<std::string> reduce;
+    for (size_t d = s.num_spatial; d < sch_.stage(name).root_vars.size(); ++d)
+      reduce.push_back(sch_.stage(name).loops[d].name);
+    std::vector<std::string> order = outer, parallel_loops = outer;
+    if (!producer && tk > 1 && tk < k_extent) {
+      // Cache blocking: a k block of the second tile loop's panel is reused across the first.
+      auto [ko, ki] = sch_.split(name, reduce.back(), tk);
+      reduce.back() = ki;
+      order.push_back(tiles[0]);
+      order.push_back(ko);
+      order.push_back(tiles[1]);
+      parallel_loops.push_back(tiles[0]);
+    } else {
+      order.insert(order.end(), tiles.begin(), tiles.end());
+      parallel_loops.insert(parallel_loops.end(), tiles.begin(), tiles.end());
+    }
+    std::string k_unrolled;
+    if (!producer && unroll_k > 1 && sch_.stage(name).root_extents.back() % unroll_k == 0) {
+      auto [kb, ku] = sch_.split(name, reduce.back(), unroll_k);
+      reduce.back() = kb;
+      reduce.push_back(ku);
+      k_unrolled = ku;
+    }
+    order.insert(order.end(), reduce.begin(), reduce.end());
     order.push_back(ii);
     order.push_back(ji);
     sch_.reorder(name, order);
-    std::string par = fuse_all(name, outer);
+    std::string par = fuse_all(name, parallel_loops);
     sch_.parallel(name, par);
     sch_.unroll(name, ii);
+    if (!k_unrolled.empty()) sch_.unroll(name, k_unrolled);
     sch_.vectorize(name, ji);
     row_loop_ = par;
     if (!producer) return;
     // The contraction accumulates the tile the epilogue is at.
-    const Stage& c = sch_.stage(*producer);
     std::vector<std::string> corder;
     for (size_t d = c.num_spatial; d < c.root_vars.size(); ++d) corder.push_back(c.loops[d].name);
     for (int d = 0; d < c.num_spatial; ++d) corder.push_back(c.loops[d].name);
@@ -285,7 +343,10 @@ class DefaultScheduler {
     const Stage& s = sch_.stage(name);
     int n = s.num_spatial;
     int vl = lanes(s.tensor->dtype);
-    auto [jo, ji] = sch_.split(name, s.loops[n - 1].name, pick_tile(s.root_extents[n - 1], vl, 4));
+    int64_t cols = s.root_extents[n - 1];
+    int64_t tile = knob(name, "tile_j", tile_values(cols, {4, vl / 2, vl, 2 * vl, 4 * vl}),
+                        pick_tile(cols, vl, 4));
+    auto [jo, ji] = sch_.split(name, s.loops[n - 1].name, tile);
     std::vector<std::string> outer;
     for (int d = 0; d < n - 1; ++d) outer.push_back(sch_.stage(name).loops[d].name);
     outer.push_back(jo);
@@ -310,10 +371,15 @@ class DefaultScheduler {
     int64_t extent = s.root_extents[last];
     int vl = lanes(r->source.dtype());
     if (extent < 4 * vl) return "";
-    // Transcendental bodies keep one native vector (the vector math library's width); plain
-    // arithmetic gets four independent accumulators to hide the add latency.
-    int64_t factor = extent % (4 * vl) == 0 && !has_transcendental(r->source) ? 4 * vl : vl;
-    if (extent % factor != 0) return "";
+    // Partial accumulators: 0 (none), one native vector, or up to four to hide the add latency.
+    std::vector<int64_t> factors{0};
+    for (int64_t f : {int64_t{vl}, int64_t{2} * vl, int64_t{4} * vl})
+      if (extent % f == 0) factors.push_back(f);
+    int64_t preferred = extent % (4 * vl) == 0 && !has_transcendental(r->source) ? 4 * vl
+                        : extent % vl == 0                                      ? vl
+                                                                                : 0;
+    int64_t factor = knob(name, "rfactor", factors, preferred);
+    if (factor == 0) return "";
     std::string rf = sch_.rfactor(name, s.loops[last].name, factor);
     const Stage& f = sch_.stage(rf);
     std::vector<std::string> order;
@@ -413,14 +479,21 @@ class DefaultScheduler {
 
   Schedule sch_;
   const Target& target_;
+  KnobChooser& knobs_;
   std::string row_loop_;  ///< Main's loop that per-row stages are computed at.
   int row_axes_ = 0;      ///< How many of main's leading axes that loop covers.
 };
 
 }  // namespace
 
+Schedule template_schedule(const std::vector<Tensor>& outputs, const Target& target,
+                           KnobChooser& knobs) {
+  return DefaultScheduler(outputs, target, knobs).run();
+}
+
 Schedule default_schedule(const std::vector<Tensor>& outputs, const Target& target) {
-  return DefaultScheduler(outputs, target).run();
+  KnobChooser defaults;
+  return template_schedule(outputs, target, defaults);
 }
 
 }  // namespace kiln

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/ir/target.h"
+#include "core/schedule/knobs.h"
 #include "core/schedule/schedule.h"
 
 namespace kiln {
@@ -16,7 +17,13 @@ namespace kiln {
 ///    inside the consumer's row loop, with vector-wide partial accumulators (rfactor);
 ///  - column reductions accumulate a vector of outputs at once;
 ///  - injective outputs fuse their outer axes into one parallel loop and vectorize the inner.
-/// Outer loops run in parallel on `target.num_threads` threads.
+/// Outer loops run in parallel on `target.num_threads` threads. Every open decision (tile
+/// sizes, loop order, vector width, partial accumulators, ...) is a knob asked of `knobs`, so the
+/// same template spans the tuning space; its preferred values are the default schedule.
+Schedule template_schedule(const std::vector<Tensor>& outputs, const Target& target,
+                           KnobChooser& knobs);
+
+/// template_schedule with every knob at its preferred value.
 Schedule default_schedule(const std::vector<Tensor>& outputs, const Target& target);
 
 }  // namespace kiln

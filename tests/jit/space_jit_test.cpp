@@ -1,0 +1,106 @@
+// Property test of the schedule spaces: random points of each workload's space lower and compile
+// to kernels that equal the interpreter. Also the space's own bookkeeping.
+#include <random>
+
+#include "core/ir/error.h"
+#include "core/tune/space.h"
+#include "tests/jit/jit_harness.h"
+#include "tests/ops/op_cases.h"
+
+namespace kiln {
+namespace {
+
+struct Workload {
+  std::string name;
+  std::function<std::vector<Tensor>()> build;
+  double tolerance;
+};
+
+std::vector<Tensor> op(const std::string& name, const std::vector<OpArg>& args) {
+  return OpRegistry::global().lower(name, args);
+}
+
+std::vector<Workload> workloads() {
+  auto f32 = [](std::vector<int64_t> shape) { return placeholder("x", shape, DType::F32); };
+  return {
+      {"matmul_prime", [=] { return op("aten.mm.default", {f32({37, 29}), f32({29, 50})}); }, 1e-4},
+      {"matmul_tiled", [=] { return op("aten.mm.default", {f32({64, 256}), f32({256, 96})}); }, 1e-4},
+      {"addmm_gelu",
+       [=] {
+         Tensor h = op("aten.addmm.default", {f32({48}), f32({20, 33}), f32({33, 48}), int64_t{1}, int64_t{1}})[0];
+         return op("aten.gelu.default", {h, std::string("none")});
+       },
+       1e-4},
+      {"bmm", [=] { return op("aten.bmm.default", {f32({3, 17, 24}), f32({3, 24, 40})}); }, 1e-4},
+      {"conv_bias",
+       [=] {
+         return op("aten.convolution.default",
+                   {f32({1, 8, 14, 14}), f32({16, 8, 3, 3}), f32({16}), std::vector<int64_t>{1, 1},
+                    std::vector<int64_t>{1, 1}, std::vector<int64_t>{1, 1}, false,
+                    std::vector<int64_t>{0, 0}, int64_t{1}});
+       },
+       1e-4},
+      {"softmax", [=] { return op("aten._softmax.default", {f32({7, 256}), int64_t{-1}, false}); }, 1e-5},
+      {"layer_norm",
+       [=] {
+         return op("aten.native_layer_norm.default",
+                   {f32({9, 128}), std::vector<int64_t>{128}, f32({128}), f32({128}), 1e-5});
+       },
+       1e-4},
+      {"gelu_long", [=] { return op("aten.gelu.default", {f32({3 * 4096}), std::string("tanh")}); }, 1e-5},
+      {"column_sum",
+       [=] {
+         return op("aten.sum.dim_IntList", {f32({33, 80}), std::vector<int64_t>{0}, false, NoneArg{}});
+       },
+       1e-4},
+  };
+}
+
+class SpaceJit : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(SpaceJit, RandomPointsMatchInterpreter) {
+  const Workload w = workloads()[GetParam()];
+  std::vector<Tensor> outputs = w.build();
+  ScheduleSpace space(outputs, testing::compiler().target());
+  ASSERT_FALSE(space.knobs().empty()) << w.name;
+  auto inputs = testing::random_inputs(outputs, 11);
+  std::mt19937_64 rng(GetParam());
+  testing::expect_matches_interpreter(space.apply(space.default_config()), inputs,
+                                      w.name + " default", w.tolerance, w.tolerance);
+  for (int trial = 0; trial < 6; ++trial) {
+    KnobConfig c = space.random_config(rng);
+    testing::expect_matches_interpreter(space.apply(c), inputs, w.name + " [" + c.to_text() + "]",
+                                        w.tolerance, w.tolerance);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Workloads, SpaceJit, ::testing::Range<size_t>(0, workloads().size()),
+                         [](const ::testing::TestParamInfo<size_t>& info) {
+                           return workloads()[info.param].name;
+                         });
+
+TEST(Space, DefaultConfigIsTheDefaultSchedule) {
+  std::vector<Tensor> outs = op("aten.mm.default", {placeholder("a", {64, 64}, DType::F32),
+                                                    placeholder("b", {64, 64}, DType::F32)});
+  ScheduleSpace space(outs, testing::compiler().target());
+  EXPECT_EQ(space.apply(space.default_config()).trace(),
+            default_schedule(outs, testing::compiler().target()).trace());
+  EXPECT_GT(space.size(), 100);
+  for (auto& n : space.neighbors(space.default_config()))
+    EXPECT_EQ(n.values.size(), space.default_config().values.size());
+}
+
+TEST(Space, BadConfigsFailWithNamedErrors) {
+  std::vector<Tensor> outs = op("aten.mm.default", {placeholder("a", {64, 64}, DType::F32),
+                                                    placeholder("b", {64, 64}, DType::F32)});
+  ScheduleSpace space(outs, testing::compiler().target());
+  KnobConfig c = space.default_config();
+  c.values[space.knobs()[0].name] = 12345;
+  EXPECT_THROW(space.apply(c), ScheduleError);
+  EXPECT_THROW(KnobConfig::from_text("s0.tile_i"), ScheduleError);
+  EXPECT_THROW(KnobConfig::from_text("s0.tile_i=x"), ScheduleError);
+  EXPECT_EQ(KnobConfig::from_text(c.to_text()), c);
+}
+
+}  // namespace
+}  // namespace kiln
