@@ -12,7 +12,7 @@
 
 #include "core/ir/stmt.h"
 #include "core/ir/target.h"
-#include "core/runtime/kernel.h"
+#include "core/runtime/kernel_compiler.h"
 
 namespace kiln {
 
@@ -31,22 +31,22 @@ namespace kiln {
 ///   variable must not store a value that does (a reduction). Any other Vectorized loop is a
 ///   scalar loop that LLVM's loop vectorizer is forced to vectorize.
 /// - f16 and bf16 values compute in f32 and are rounded when cast or stored.
-class LLVMCompiler {
+class LLVMCompiler : public KernelCompiler {
  public:
   /// Sets up the JIT for the host CPU. Throws CompileError when LLVM cannot.
   static std::unique_ptr<LLVMCompiler> create();
-  ~LLVMCompiler();
+  ~LLVMCompiler() override;
 
   /// Compiles `f` into a kernel. Thread-safe. Throws CompileError naming what the CPU backend
   /// cannot compile (a GPU loop, shared memory, a reduction left in the loop IR), or carrying
   /// LLVM's message and the printed loop IR when LLVM fails.
-  std::unique_ptr<Kernel> compile(const LoweredFunc& f) const;
+  std::unique_ptr<Kernel> compile(const LoweredFunc& f) const override;
 
   /// The optimized LLVM IR of `f` as text, for golden tests and debugging. Thread-safe.
   std::string llvm_ir(const LoweredFunc& f) const;
 
   /// The CPU kernels are compiled for.
-  const Target& target() const;
+  const Target& target() const override;
 
  private:
   struct Impl;

@@ -181,6 +181,11 @@ void set_thread_pool(ThreadPool* pool) {
   g_installed_pool.store(pool, std::memory_order_release);
 }
 
+std::unique_ptr<ThreadPool> make_thread_pool(int threads) {
+  if (threads < 1) throw Error(str_cat("make_thread_pool: thread count must be >= 1, got ", threads));
+  return std::make_unique<DefaultThreadPool>(threads);
+}
+
 void set_default_pool_threads(int n) {
   if (n < 1) throw Error(str_cat("set_default_pool_threads: thread count must be >= 1, got ", n));
   default_pool().resize(n);

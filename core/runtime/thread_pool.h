@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 
 namespace kiln {
 
@@ -21,6 +22,10 @@ class ThreadPool {
 ThreadPool& current_thread_pool();
 /// Installs `pool` (not owned; must outlive its use); nullptr restores the default pool.
 void set_thread_pool(ThreadPool* pool);
+/// A new pool of `threads` threads like the default one; e.g. for a forked measuring process,
+/// which inherits the default pool but not its threads.
+std::unique_ptr<ThreadPool> make_thread_pool(int threads);
+
 /// Sets the thread count of the default pool (default: hardware threads).
 void set_default_pool_threads(int n);
 

@@ -1,0 +1,111 @@
+// Tuning curves: best GFLOP/s found against trials, for model-guided search (XGBoost), random
+// search and simulated annealing without a model, on the standard workloads (ResNet-18
+// convolutions, BERT-base matmuls, softmax, layer_norm). Writes JSON for
+// benchmarks/plot_tuning_curves.py and prints, per workload, how many trials model-guided search
+// needed to reach the best that random search found in all its trials.
+//
+//   tuning_curves [--random-trials 1000] [--model-trials 300] [--annealing-trials 300]
+//                 [--workloads N] [--threads 1] [--json FILE]
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "backends/llvm/llvm_compiler.h"
+#include "core/ir/error.h"
+#include "core/tune/tuner.h"
+#include "tools/workloads.h"
+
+namespace {
+
+using namespace kiln;
+
+struct Options {
+  int random_trials = 1000, model_trials = 300, annealing_trials = 300;
+  int workloads = 0;  // 0: all
+  int threads = 1;
+  std::string json = "tuning_curves.json";
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--random-trials") o.random_trials = std::stoi(v);
+    else if (k == "--model-trials") o.model_trials = std::stoi(v);
+    else if (k == "--annealing-trials") o.annealing_trials = std::stoi(v);
+    else if (k == "--workloads") o.workloads = std::stoi(v);
+    else if (k == "--threads") o.threads = std::stoi(v);
+    else if (k == "--json") o.json = v;
+    else throw Error("unknown option " + k);
+  }
+  return o;
+}
+
+std::vector<double> curve(const TuningTask& task, const KernelCompiler& compiler, SearchStrategy s,
+                          int trials, int threads) {
+  std::unique_ptr<CostModel> model;
+  if (s == SearchStrategy::ModelGuided) model = make_xgboost_model(threads);
+  MeasureOptions m{.threads = threads, .repeats = 3, .min_repeat_seconds = 0.005, .timeout_seconds = 10};
+  Tuner tuner(task, compiler, m, {.strategy = s, .trials = trials, .seed = 1}, model.get());
+  TuneResult r = tuner.run([&](const TuneProgress& p) {
+    std::fprintf(stderr, "\r  %-9s %4d/%d best %.1f GFLOP/s   ", std::string(search_strategy_name(s)).c_str(),
+                 p.trial, p.trials, p.best_gflops);
+  });
+  std::fprintf(stderr, "\n");
+  return r.best_so_far;
+}
+
+/// Trials `c` needed to reach `target` (c.size() + 1 when it never does).
+int trials_to_reach(const std::vector<double>& c, double target) {
+  for (size_t i = 0; i < c.size(); ++i)
+    if (c[i] >= target * (1 - 1e-9)) return static_cast<int>(i) + 1;
+  return static_cast<int>(c.size()) + 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  auto compiler = LLVMCompiler::create();
+  std::vector<TuningTask> suite = workloads::standard_suite();
+  if (o.workloads > 0 && o.workloads < static_cast<int>(suite.size())) suite.resize(o.workloads);
+  std::ofstream json(o.json);
+  json << "{\"threads\": " << o.threads << ", \"workloads\": [\n";
+  std::vector<double> ratios;
+  std::printf("%-32s %12s %12s %12s %10s\n", "workload", "random best", "model best", "anneal best",
+              "model trials to random best");
+  for (size_t w = 0; w < suite.size(); ++w) {
+    const TuningTask& task = suite[w];
+    std::fprintf(stderr, "%s\n", task.name.c_str());
+    auto random = curve(task, *compiler, SearchStrategy::Random, o.random_trials, o.threads);
+    auto model = curve(task, *compiler, SearchStrategy::ModelGuided, o.model_trials, o.threads);
+    auto anneal = curve(task, *compiler, SearchStrategy::Annealing, o.annealing_trials, o.threads);
+    double target = random.empty() ? 0 : random.back();
+    int reach = trials_to_reach(model, target);
+    ratios.push_back(reach);
+    std::printf("%-32s %12.1f %12.1f %12.1f %10s\n", task.name.c_str(), target,
+                model.empty() ? 0 : model.back(), anneal.empty() ? 0 : anneal.back(),
+                reach <= static_cast<int>(model.size()) ? std::to_string(reach).c_str() : "never");
+    std::fflush(stdout);
+    auto dump = [&](const char* name, const std::vector<double>& c) {
+      json << "\"" << name << "\": [";
+      for (size_t i = 0; i < c.size(); ++i) json << (i ? ", " : "") << c[i];
+      json << "]";
+    };
+    json << (w ? ",\n" : "") << "{\"name\": \"" << task.name << "\", ";
+    dump("random", random);
+    json << ", ";
+    dump("model", model);
+    json << ", ";
+    dump("annealing", anneal);
+    json << "}";
+  }
+  json << "\n]}\n";
+  std::sort(ratios.begin(), ratios.end());
+  if (!ratios.empty())
+    std::printf("median trials for model-guided search to reach random search's best of %d: %.0f\n",
+                o.random_trials, ratios[ratios.size() / 2]);
+  return 0;
+}

@@ -1,0 +1,80 @@
+#include "core/graph/group_lowering.h"
+
+#include <map>
+#include <set>
+
+#include "core/graph/node_class.h"
+#include "core/ir/error.h"
+
+namespace kiln {
+
+namespace {
+
+/// Values that a node outside `group` reads, or that are graph outputs.
+std::set<ValueId> read_outside(const Graph& g, int group, const std::vector<int>& group_of) {
+  std::set<ValueId> read(g.outputs().begin(), g.outputs().end());
+  for (int n = 0; n < static_cast<int>(g.nodes().size()); ++n) {
+    if (group_of[n] == group) continue;
+    for (ValueId v : node_inputs(g.nodes()[n])) read.insert(v);
+  }
+  return read;
+}
+
+/// A compute that copies `t`: a result must be a compute tensor and appear once.
+Tensor copy_of(const Tensor& t, const std::string& name) {
+  return compute(name, t->shape, [&](const std::vector<Var>& i) {
+    return t.load(std::vector<Expr>(i.begin(), i.end()));
+  });
+}
+
+}  // namespace
+
+FusionGroup lower_group(const Graph& g, const std::vector<int>& nodes,
+                        const std::vector<int>& group_of, const OpRegistry& ops) {
+  KILN_CHECK(!nodes.empty(), "a fusion group without nodes");
+  int group = group_of[nodes.front()];
+  FusionGroup result;
+  result.nodes = nodes;
+
+  std::map<ValueId, Tensor> tensor_of;               // every value the group has a tensor for
+  std::map<const TensorNode*, ValueId> input_value;  // placeholder → the value it stands for
+  auto tensor = [&](ValueId v) {
+    auto it = tensor_of.find(v);
+    if (it != tensor_of.end()) return it->second;
+    int p = g.producer(v);
+    KILN_CHECK(p < 0 || group_of[p] != group, "value ", v, " read before its node in the group");
+    std::vector<int64_t> strides = p >= 0 && group_of[p] >= 0
+                                       ? contiguous_strides(g.values()[v].shape)
+                                       : g.values()[v].strides;
+    Tensor t = value_placeholder(g, v, std::move(strides));
+    input_value[t.get()] = v;
+    return tensor_of[v] = t;
+  };
+
+  for (int n : nodes) {
+    const Node& node = g.nodes()[n];
+    // classify_node lowered this node on the same types (up to strides), so it cannot fail now.
+    std::vector<Tensor> outs = ops.lower(node.op, node_op_args(node, tensor));
+    KILN_CHECK(outs.size() == node.outputs.size(), node.op, " lowered to ", outs.size(),
+               " tensors for ", node.outputs.size(), " outputs");
+    for (size_t k = 0; k < outs.size(); ++k) tensor_of[node.outputs[k]] = outs[k];
+  }
+
+  std::set<ValueId> read = read_outside(g, group, group_of);
+  std::set<const TensorNode*> used;
+  for (int n : nodes) {
+    for (ValueId v : g.nodes()[n].outputs) {
+      if (!read.count(v)) continue;
+      Tensor t = tensor_of.at(v);
+      if (t->kind != TensorKind::Compute || used.count(t.get()))
+        t = copy_of(t, str_cat("v", v, ".copy"));
+      used.insert(t.get());
+      result.outputs.push_back(v);
+      result.results.push_back(t);
+    }
+  }
+  for (auto& p : placeholders_of(result.results)) result.inputs.push_back(input_value.at(p.get()));
+  return result;
+}
+
+}  // namespace kiln

@@ -1,0 +1,110 @@
+#include "core/graph/node_class.h"
+
+#include "core/ir/error.h"
+
+namespace kiln {
+
+namespace {
+
+/// `e` without the casts around it.
+Expr uncast(Expr e) {
+  while (auto* c = e.as<CastNode>()) e = c->value;
+  return e;
+}
+
+/// A Sum of the product of two different loads: the shape of matmul and convolution. A square
+/// (the same load twice, as in a sum of squares) is a plain reduction.
+bool is_contraction(const ReduceNode* r) {
+  auto* m = uncast(r->source).as<BinaryNode>();
+  if (r->op != ReduceOp::Sum || !m || m->op != BinaryOp::Mul) return false;
+  Expr a = uncast(m->a), b = uncast(m->b);
+  auto *la = a.as<LoadNode>(), *lb = b.as<LoadNode>();
+  if (!la || !lb) return false;
+  if (!la->tensor.same_as(lb->tensor)) return true;
+  for (size_t d = 0; d < la->indices.size(); ++d)
+    if (!la->indices[d].same_as(lb->indices[d])) return true;
+  return false;
+}
+
+bool on_cpu(const TensorType& t) {
+  return t.device == "cpu";
+}
+
+}  // namespace
+
+std::vector<ValueId> node_inputs(const Node& node) {
+  std::vector<ValueId> ids;
+  for (auto& arg : node.args) {
+    if (auto* r = std::get_if<ValueRef>(&arg)) ids.push_back(r->id);
+    if (auto* list = std::get_if<std::vector<ValueRef>>(&arg))
+      for (auto& r : *list) ids.push_back(r.id);
+  }
+  return ids;
+}
+
+std::vector<OpArg> node_op_args(const Node& node, const std::function<Tensor(ValueId)>& tensor_of) {
+  std::vector<OpArg> args;
+  for (auto& arg : node.args) {
+    args.push_back(std::visit(
+        [&](const auto& v) -> OpArg {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, ValueRef>) {
+            return tensor_of(v.id);
+          } else if constexpr (std::is_same_v<T, std::vector<ValueRef>>) {
+            std::vector<Tensor> list;
+            for (auto& r : v) list.push_back(tensor_of(r.id));
+            return list;
+          } else {
+            return v;
+          }
+        },
+        arg));
+  }
+  return args;
+}
+
+Tensor value_placeholder(const Graph& g, ValueId v, std::vector<int64_t> strides) {
+  const TensorType& t = g.values()[v];
+  return placeholder(str_cat("v", v), t.shape, t.dtype, std::move(strides));
+}
+
+NodeInfo classify_node(const Graph& g, int n, const OpRegistry& ops) {
+  const Node& node = g.nodes()[n];
+  NodeInfo unsupported{NodeClass::Fallback, false, true};
+  if (!ops.contains(node.op)) return unsupported;
+  bool cpu = true;
+  auto args = node_op_args(node, [&](ValueId v) {
+    cpu &= on_cpu(g.values()[v]);
+    return value_placeholder(g, v, g.values()[v].strides);
+  });
+  for (ValueId v : node.outputs) cpu &= on_cpu(g.values()[v]);
+  if (!cpu) return unsupported;
+
+  std::vector<Tensor> outputs;
+  try {
+    outputs = ops.lower(node.op, args);
+  } catch (const Error&) {
+    return unsupported;
+  }
+  if (outputs.size() != node.outputs.size()) return unsupported;
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    const TensorType& want = g.values()[node.outputs[k]];
+    if (outputs[k]->shape != want.shape || outputs[k]->dtype != want.dtype) return unsupported;
+  }
+
+  NodeInfo info{NodeClass::Injective, true, false};
+  for (auto& t : topo_order(outputs)) {
+    if (t->kind != TensorKind::Compute) continue;
+    if (t->numel() == 0) return NodeInfo{};  // nothing to compute: ATen does it for free
+    info.index_map &= t->body.as<LoadNode>() != nullptr;
+    auto* r = t->body.as<ReduceNode>();
+    if (!r) continue;
+    if (is_contraction(r))
+      info.cls = NodeClass::Contraction;
+    else if (info.cls != NodeClass::Contraction)
+      info.cls = NodeClass::Reduction;
+  }
+  return info;
+}
+
+}  // namespace kiln

@@ -1,0 +1,238 @@
+#include "core/tune/tuner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "core/ir/error.h"
+#include "core/schedule/lower.h"
+#include "core/tune/features.h"
+
+namespace kiln {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int hamming(const KnobConfig& a, const KnobConfig& b) {
+  int d = 0;
+  for (auto& [name, v] : a.values) {
+    auto it = b.values.find(name);
+    d += it == b.values.end() || it->second != v;
+  }
+  return d;
+}
+
+}  // namespace
+
+std::string_view search_strategy_name(SearchStrategy s) {
+  static constexpr std::string_view names[] = {"model", "random", "grid", "annealing"};
+  return names[static_cast<int>(s)];
+}
+
+SearchStrategy search_strategy_from_name(std::string_view name) {
+  for (auto s : {SearchStrategy::ModelGuided, SearchStrategy::Random, SearchStrategy::Grid,
+                 SearchStrategy::Annealing})
+    if (search_strategy_name(s) == name) return s;
+  throw Error(str_cat("unknown search strategy '", name, "' (model, random, grid, annealing)"));
+}
+
+Tuner::Tuner(const TuningTask& task, const KernelCompiler& compiler, MeasureOptions measure,
+             TuneOptions options, CostModel* model)
+    : task_(task),
+      space_(task.outputs, compiler.target()),
+      measurer_(task, compiler, measure),
+      options_(options),
+      model_(model),
+      rng_(options.seed) {
+  if (options_.strategy == SearchStrategy::ModelGuided && !model_)
+    throw Error("model-guided search needs a cost model");
+  if (options_.batch < 1) throw Error(str_cat("tuning batch must be >= 1, got ", options_.batch));
+}
+
+TuneResult Tuner::run(const std::function<void(const TuneProgress&)>& progress) {
+  auto start = std::chrono::steady_clock::now();
+  TuneResult result;
+  double flops = std::max(1.0, task_.flops());
+  auto gflops_of = [&](const MeasureResult& m) { return m.ok() ? flops / m.seconds / 1e9 : 0.0; };
+
+  MeasureResult baseline = measurer_.measure(space_.apply(space_.default_config()));
+  result.default_seconds = baseline.ok() ? baseline.seconds : 0;
+  walker_ = space_.default_config();
+  walker_gflops_ = gflops_of(baseline);
+  seen_.insert(walker_.to_text());
+
+  std::vector<TrainingSample> pending;
+  int since_best = 0;
+  auto out_of_budget = [&] {
+    return static_cast<int>(result.trials.size()) >= options_.trials ||
+           (options_.seconds > 0 && seconds_since(start) > options_.seconds) ||
+           (options_.early_stop > 0 && since_best >= options_.early_stop);
+  };
+  while (!out_of_budget()) {
+    std::vector<KnobConfig> batch = next_batch(result);
+    if (batch.empty()) break;  // the whole space is measured
+    for (const KnobConfig& config : batch) {
+      if (out_of_budget()) break;
+      seen_.insert(config.to_text());
+      Trial trial{config, {}, 0};
+      try {
+        trial.result = measurer_.measure(space_.apply(config));
+      } catch (const ScheduleError& e) {
+        trial.result = {MeasureStatus::InvalidSchedule, 0, 0, e.what()};
+      }
+      trial.gflops = gflops_of(trial.result);
+      result.trials.push_back(trial);
+      double best = result.best_so_far.empty() ? 0 : result.best_so_far.back();
+      if (trial.gflops > best) {
+        result.best = static_cast<int>(result.trials.size()) - 1;
+        best = trial.gflops;
+        since_best = 0;
+      } else {
+        ++since_best;
+      }
+      result.best_so_far.push_back(best);
+      if (options_.strategy == SearchStrategy::Annealing) {
+        // Metropolis on measured throughput, relative to the current point's.
+        double delta = (trial.gflops - walker_gflops_) / std::max(walker_gflops_, 1e-9);
+        if (delta > 0 || std::uniform_real_distribution<>(0, 1)(rng_) < std::exp(delta / temperature_)) {
+          walker_ = config;
+          walker_gflops_ = trial.gflops;
+        }
+        temperature_ = std::max(0.01, temperature_ * 0.97);
+      }
+      if (options_.strategy == SearchStrategy::ModelGuided)
+        pending.push_back({features_of(config), static_cast<float>(trial.gflops), 0});
+      if (progress)
+        progress({static_cast<int>(result.trials.size()), options_.trials, best, seconds_since(start)});
+    }
+    if (options_.strategy == SearchStrategy::ModelGuided && !pending.empty()) {
+      model_->update(pending);
+      pending.clear();
+    }
+  }
+  if (result.best >= 0) result.best_trace = space_.apply(result.trials[result.best].config).trace();
+  return result;
+}
+
+std::vector<KnobConfig> Tuner::next_batch(const TuneResult& so_far) {
+  switch (options_.strategy) {
+    case SearchStrategy::Random: return random_batch(options_.batch);
+    case SearchStrategy::Grid: {
+      std::vector<KnobConfig> batch;
+      while (static_cast<int>(batch.size()) < options_.batch && grid_next_ < space_.size()) {
+        KnobConfig c = grid_point(grid_next_++);
+        if (!seen(c)) batch.push_back(std::move(c));
+      }
+      return batch;
+    }
+    case SearchStrategy::Annealing: {
+      std::vector<KnobConfig> options;
+      for (auto& n : space_.neighbors(walker_))
+        if (!seen(n)) options.push_back(std::move(n));
+      if (options.empty()) return random_batch(1);  // a local optimum fully explored: restart
+      std::uniform_int_distribution<size_t> pick(0, options.size() - 1);
+      return {options[pick(rng_)]};
+    }
+    case SearchStrategy::ModelGuided:
+      if (so_far.trials.size() < static_cast<size_t>(options_.batch)) return random_batch(options_.batch);
+      return model_batch(so_far);
+  }
+  return {};
+}
+
+std::vector<KnobConfig> Tuner::random_batch(int n) {
+  std::vector<KnobConfig> batch;
+  for (int attempt = 0; static_cast<int>(batch.size()) < n && attempt < 100 * n; ++attempt) {
+    KnobConfig c = space_.random_config(rng_);
+    bool fresh = !seen(c) && std::none_of(batch.begin(), batch.end(), [&](auto& b) { return b == c; });
+    if (fresh) batch.push_back(std::move(c));
+  }
+  return batch;
+}
+
+KnobConfig Tuner::grid_point(int64_t index) const {
+  KnobConfig c;
+  for (auto& k : space_.knobs()) {
+    int64_t n = static_cast<int64_t>(k.values.size());
+    c.values[k.name] = k.values[index % n];
+    index /= n;
+  }
+  return c;
+}
+
+std::vector<float> Tuner::features_of(const KnobConfig& c) {
+  std::string key = c.to_text();
+  auto it = feature_cache_.find(key);
+  if (it != feature_cache_.end()) return it->second;
+  std::vector<float> f;
+  try {
+    f = FeatureExtractor().extract(lower(space_.apply(c), "candidate"));
+  } catch (const ScheduleError&) {
+    f.assign(FeatureExtractor::length(), 0.0f);  // an invalid point: features of nothing
+  }
+  return feature_cache_[key] = f;
+}
+
+// Simulated annealing on the model's predictions from the best measured points and random ones,
+// then the best unmeasured points found, at Hamming distance >= 2 from each other, plus an
+// epsilon share of random points.
+std::vector<KnobConfig> Tuner::model_batch(const TuneResult& so_far) {
+  std::vector<const Trial*> ranked;
+  for (auto& t : so_far.trials) ranked.push_back(&t);
+  std::sort(ranked.begin(), ranked.end(), [](auto* a, auto* b) { return a->gflops > b->gflops; });
+  std::vector<KnobConfig> chains;
+  for (size_t i = 0; i < ranked.size() && chains.size() < static_cast<size_t>(options_.annealing_chains) / 4; ++i)
+    chains.push_back(ranked[i]->config);
+  while (chains.size() < static_cast<size_t>(options_.annealing_chains)) chains.push_back(space_.random_config(rng_));
+
+  auto predict = [&](const std::vector<KnobConfig>& configs) {
+    std::vector<std::vector<float>> feats;
+    for (auto& c : configs) feats.push_back(features_of(c));
+    return model_->predict(feats);
+  };
+  std::vector<float> scores = predict(chains);
+  std::map<std::string, std::pair<float, KnobConfig>> visited;
+  for (size_t i = 0; i < chains.size(); ++i) visited[chains[i].to_text()] = {scores[i], chains[i]};
+  std::uniform_real_distribution<> coin(0, 1);
+  for (int step = 0; step < options_.annealing_steps; ++step) {
+    double temperature = 1.0 - static_cast<double>(step) / options_.annealing_steps;
+    std::vector<KnobConfig> proposals;
+    for (auto& c : chains) {
+      KnobConfig p = c;
+      const Knob& k = space_.knobs()[std::uniform_int_distribution<size_t>(0, space_.knobs().size() - 1)(rng_)];
+      p.values[k.name] = k.values[std::uniform_int_distribution<size_t>(0, k.values.size() - 1)(rng_)];
+      proposals.push_back(std::move(p));
+    }
+    std::vector<float> proposed = predict(proposals);
+    float lo = *std::min_element(proposed.begin(), proposed.end());
+    float hi = *std::max_element(proposed.begin(), proposed.end());
+    double scale = std::max(1e-6f, hi - lo);
+    for (size_t i = 0; i < chains.size(); ++i) {
+      visited[proposals[i].to_text()] = {proposed[i], proposals[i]};
+      double delta = (proposed[i] - scores[i]) / scale;
+      if (delta > 0 || coin(rng_) < std::exp(delta / std::max(temperature, 0.05))) {
+        chains[i] = proposals[i];
+        scores[i] = proposed[i];
+      }
+    }
+  }
+  std::vector<std::pair<float, KnobConfig>> best;
+  for (auto& [text, entry] : visited)
+    if (!seen(entry.second)) best.push_back(entry);
+  std::sort(best.begin(), best.end(), [](auto& a, auto& b) { return a.first > b.first; });
+  int exploit = static_cast<int>(std::round(options_.batch * (1 - options_.epsilon)));
+  std::vector<KnobConfig> batch;
+  for (auto& [score, c] : best) {
+    if (static_cast<int>(batch.size()) >= exploit) break;
+    if (std::all_of(batch.begin(), batch.end(), [&](auto& b) { return hamming(b, c) >= 2; }))
+      batch.push_back(c);
+  }
+  for (auto& c : random_batch(options_.batch - static_cast<int>(batch.size())))
+    if (std::none_of(batch.begin(), batch.end(), [&](auto& b) { return b == c; })) batch.push_back(c);
+  return batch;
+}
+
+}  // namespace kiln

@@ -1,0 +1,94 @@
+// The search: over a task's ScheduleSpace, measuring few candidates on the machine. Model-guided
+// search is AutoTVM's loop: a cost model trained on every measurement ranks candidates found by
+// simulated annealing on its predictions; each batch is the best predicted, kept diverse, with an
+// epsilon share of random points; measure, retrain, repeat. Random, grid and annealing without a
+// model (each step measured) are the baselines of the tuning-curve benchmark.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/tune/cost_model.h"
+#include "core/tune/measure.h"
+#include "core/tune/space.h"
+
+namespace kiln {
+
+enum class SearchStrategy : uint8_t { ModelGuided, Random, Grid, Annealing };
+
+std::string_view search_strategy_name(SearchStrategy s);
+/// Parses "model", "random", "grid" or "annealing"; throws Error naming the bad value.
+SearchStrategy search_strategy_from_name(std::string_view name);
+
+struct TuneOptions {
+  SearchStrategy strategy = SearchStrategy::ModelGuided;
+  int trials = 200;          ///< Measurements at most.
+  double seconds = 0;        ///< Wall-clock budget (0: none).
+  int early_stop = 0;        ///< Stop after this many trials without improvement (0: never).
+  int batch = 16;            ///< Candidates measured between model updates.
+  double epsilon = 0.2;      ///< Share of each batch taken at random.
+  int annealing_chains = 64;
+  int annealing_steps = 40;
+  uint64_t seed = 0;
+};
+
+/// One measured candidate.
+struct Trial {
+  KnobConfig config;
+  MeasureResult result;
+  double gflops = 0;  ///< 0 for failures.
+};
+
+/// Progress after each trial, for progress bars.
+struct TuneProgress {
+  int trial = 0, trials = 0;
+  double best_gflops = 0;
+  double elapsed_seconds = 0;
+};
+
+struct TuneResult {
+  std::vector<Trial> trials;
+  std::vector<double> best_so_far;  ///< Best GFLOP/s after each trial (the tuning curve).
+  int best = -1;                    ///< Index of the best trial, -1 when none succeeded.
+  Trace best_trace;                 ///< The best schedule, as the tuning cache stores it.
+  double default_seconds = 0;       ///< The default schedule, measured the same way.
+};
+
+class Tuner {
+ public:
+  /// `model` is required for ModelGuided (and may carry what was learned from other tasks).
+  Tuner(const TuningTask& task, const KernelCompiler& compiler, MeasureOptions measure,
+        TuneOptions options, CostModel* model = nullptr);
+
+  TuneResult run(const std::function<void(const TuneProgress&)>& progress = {});
+
+  const ScheduleSpace& space() const { return space_; }
+
+ private:
+  /// The next candidates to measure, none measured before.
+  std::vector<KnobConfig> next_batch(const TuneResult& so_far);
+  std::vector<KnobConfig> model_batch(const TuneResult& so_far);
+  std::vector<KnobConfig> random_batch(int n);
+  KnobConfig grid_point(int64_t index) const;
+  std::vector<float> features_of(const KnobConfig& c);
+  bool seen(const KnobConfig& c) const { return seen_.count(c.to_text()) > 0; }
+
+  TuningTask task_;
+  ScheduleSpace space_;
+  Measurer measurer_;
+  TuneOptions options_;
+  CostModel* model_;
+  std::mt19937_64 rng_;
+  std::set<std::string> seen_;
+  std::map<std::string, std::vector<float>> feature_cache_;
+  int64_t grid_next_ = 0;
+  // Annealing without a model walks one point, measuring each step.
+  KnobConfig walker_;
+  double walker_gflops_ = 0, temperature_ = 1;
+};
+
+}  // namespace kiln

@@ -1,0 +1,87 @@
+// Isolated measurement: a candidate that crashes, hangs, computes garbage or does not compile is
+// a recorded failure; the process that measures survives and keeps measuring.
+#include "core/ir/error.h"
+#include "core/ops/op_registry.h"
+#include "core/schedule/lower.h"
+#include "core/tune/measure.h"
+#include "core/tune/tuner.h"
+#include "tests/jit/jit_harness.h"
+
+namespace kiln {
+namespace {
+
+TuningTask small_matmul() {
+  return {"mm", OpRegistry::global().lower("aten.mm.default", {placeholder("a", {32, 48}, DType::F32),
+                                                               placeholder("b", {48, 64}, DType::F32)})};
+}
+
+/// The task's default function with its body replaced.
+LoweredFunc with_body(const TuningTask& task, const std::function<Stmt(const Tensor& out)>& body) {
+  LoweredFunc f = lower(default_schedule(task.outputs, testing::compiler().target()), "planted");
+  f.body = body(f.params.back());
+  return f;
+}
+
+TEST(Measure, GoodCandidateIsTimed) {
+  TuningTask task = small_matmul();
+  Measurer m(task, testing::compiler(), {.repeats = 3, .min_repeat_seconds = 0.002});
+  MeasureResult r = m.measure(default_schedule(task.outputs, testing::compiler().target()));
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_GT(r.seconds, 0);
+  EXPECT_GE(r.spread, 0);
+}
+
+TEST(Measure, CrashHangAndWrongResultAreFailuresAndTheProcessGoesOn) {
+  TuningTask task = small_matmul();
+  Measurer m(task, testing::compiler(), {.repeats = 2, .min_repeat_seconds = 0.001, .timeout_seconds = 1});
+  MeasureResult crash = m.measure(with_body(task, [](const Tensor& out) {
+    return StoreNode::make(out, {Expr(int64_t{1} << 40), Expr(int64_t{1} << 40)}, make_const(DType::F32, 1));
+  }));
+  EXPECT_EQ(crash.status, MeasureStatus::Crash) << crash.error;
+  EXPECT_NE(crash.error.find("signal"), std::string::npos) << crash.error;
+
+  MeasureResult hang = m.measure(with_body(task, [](const Tensor& out) {
+    Var i("i");
+    return ForNode::make(i, int64_t{1} << 60, ForKind::Serial,
+                         StoreNode::make(out, {Expr(0), Expr(0)}, out(0, 0) + 1.0));
+  }));
+  EXPECT_EQ(hang.status, MeasureStatus::Timeout) << hang.error;
+
+  MeasureResult wrong = m.measure(with_body(task, [](const Tensor& out) {
+    return StoreNode::make(out, {Expr(0), Expr(0)}, make_const(DType::F32, 12345));
+  }));
+  EXPECT_EQ(wrong.status, MeasureStatus::WrongResult) << wrong.error;
+
+  MeasureResult gpu = m.measure(with_body(task, [](const Tensor& out) {
+    Var i("i");
+    return ForNode::make(i, 4, ForKind::GpuBlock, StoreNode::make(out, {Expr(0), i}, make_const(DType::F32, 0)));
+  }));
+  EXPECT_EQ(gpu.status, MeasureStatus::CompileError) << gpu.error;
+
+  // Still measuring after all that.
+  EXPECT_TRUE(m.measure(default_schedule(task.outputs, testing::compiler().target())).ok());
+}
+
+TEST(Tuner, BaselineStrategiesRecordCurvesAndReplayableBest) {
+  TuningTask task = small_matmul();
+  for (SearchStrategy s : {SearchStrategy::Random, SearchStrategy::Grid, SearchStrategy::Annealing}) {
+    TuneOptions opt{.strategy = s, .trials = 6, .batch = 3, .seed = 7};
+    Tuner tuner(task, testing::compiler(), {.repeats = 1, .min_repeat_seconds = 0.001}, opt);
+    int calls = 0;
+    TuneResult r = tuner.run([&](const TuneProgress& p) { calls = p.trial; });
+    ASSERT_EQ(r.trials.size(), 6u) << search_strategy_name(s);
+    EXPECT_EQ(calls, 6);
+    ASSERT_GE(r.best, 0);
+    EXPECT_TRUE(std::is_sorted(r.best_so_far.begin(), r.best_so_far.end()));
+    EXPECT_EQ(r.best_so_far.back(), r.trials[r.best].gflops);
+    EXPECT_GT(r.default_seconds, 0);
+    // The best trace replays into a schedule that computes the right thing.
+    Schedule best = replay(task.outputs, r.best_trace);
+    testing::expect_matches_interpreter(best, testing::random_inputs(task.outputs, 3), "best", 1e-4, 1e-4);
+  }
+  EXPECT_THROW(search_strategy_from_name("genetic"), Error);
+  EXPECT_THROW(Tuner(task, testing::compiler(), {}, {.strategy = SearchStrategy::ModelGuided}), Error);
+}
+
+}  // namespace
+}  // namespace kiln

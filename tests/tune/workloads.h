@@ -1,0 +1,61 @@
+// Small workloads of the three op classes the tuning tests schedule: contraction, convolution,
+// row reduction. `prefix` renames every tensor and axis, for structural-equality checks.
+#pragma once
+
+#include <string>
+
+#include "core/ir/target.h"
+#include "core/ir/tensor.h"
+
+namespace kiln::tune_test {
+
+inline Tensor matmul(int64_t m, int64_t n, int64_t k, const std::string& prefix = "") {
+  Tensor A = placeholder(prefix + "A", {m, k}, DType::F32);
+  Tensor B = placeholder(prefix + "B", {k, n}, DType::F32);
+  IterVar r = reduce_axis(k, prefix + "k");
+  return compute(prefix + "C", {m, n}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, A(i[0], r.var) * B(r.var, i[1]), {r});
+  });
+}
+
+/// A 3x3 convolution without padding, channels first, batch 1, with a ReLU epilogue.
+inline Tensor conv3x3_relu(int64_t c, int64_t k, int64_t hw) {
+  Tensor I = placeholder("I", {c, hw + 2, hw + 2}, DType::F32);
+  Tensor W = placeholder("W", {k, c, 3, 3}, DType::F32);
+  IterVar rc = reduce_axis(c, "rc"), ry = reduce_axis(3, "ry"), rx = reduce_axis(3, "rx");
+  Tensor conv = compute("conv", {k, hw, hw}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum,
+                  I(rc.var, i[1] + ry.var, i[2] + rx.var) * W(i[0], rc.var, ry.var, rx.var),
+                  {rc, ry, rx});
+  });
+  return compute("relu", {k, hw, hw}, [&](const std::vector<Var>& i) {
+    return max(conv(i[0], i[1], i[2]), make_const(DType::F32, 0));
+  });
+}
+
+inline Tensor softmax(int64_t rows, int64_t cols) {
+  Tensor X = placeholder("X", {rows, cols}, DType::F32);
+  IterVar r1 = reduce_axis(cols, "k");
+  Tensor mx = compute("max", {rows, 1}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Max, X(i[0], r1.var), {r1});
+  });
+  Tensor e = compute("exp", {rows, cols}, [&](const std::vector<Var>& i) {
+    return unary(UnaryOp::Exp, X(i[0], i[1]) - mx(i[0], 0));
+  });
+  IterVar r2 = reduce_axis(cols, "k");
+  Tensor sum = compute("sum", {rows, 1}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, e(i[0], r2.var), {r2});
+  });
+  return compute("softmax", {rows, cols},
+                 [&](const std::vector<Var>& i) { return e(i[0], i[1]) / sum(i[0], 0); });
+}
+
+/// An AVX-512 machine with two threads, like the development machine.
+inline Target avx512() {
+  Target t;
+  t.vector_bits = 512;
+  t.num_threads = 2;
+  return t;
+}
+
+}  // namespace kiln::tune_test

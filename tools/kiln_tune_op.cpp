@@ -1,0 +1,128 @@
+// kiln-tune-op: tunes one workload from the shell.
+//
+//   kiln-tune-op matmul 1024 1024 1024 --trials 200 --threads 1
+//   kiln-tune-op conv 56 56 64 64 3 1 --strategy random --trials 100 --json curve.json
+//
+// Shows a progress bar (trials, best GFLOP/s, elapsed, ETA) and prints the best configuration
+// and its schedule trace, with its speed beside the default schedule's.
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "backends/llvm/llvm_compiler.h"
+#include "core/ir/error.h"
+#include "core/tune/tuner.h"
+#include "tools/workloads.h"
+
+namespace {
+
+using namespace kiln;
+
+struct Args {
+  std::vector<std::string> workload;
+  TuneOptions tune;
+  MeasureOptions measure;
+  std::string json;
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::fprintf(stderr,
+               "kiln-tune-op: %s\n"
+               "usage: kiln-tune-op WORKLOAD SIZES... [--trials N] [--seconds S] [--early-stop N]\n"
+               "       [--strategy model|random|grid|annealing] [--threads T] [--seed S] [--json FILE]\n"
+               "WORKLOAD SIZES: matmul M N K | conv H W IN OUT KERNEL STRIDE | softmax R C | layer_norm R C\n",
+               problem.c_str());
+  std::exit(2);
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  a.tune.trials = 200;
+  for (int i = 1; i < argc; ++i) {
+    std::string w = argv[i];
+    if (w.rfind("--", 0) != 0) {
+      a.workload.push_back(w);
+      continue;
+    }
+    if (i + 1 >= argc) usage(w + " needs a value");
+    std::string v = argv[++i];
+    try {
+      if (w == "--trials") a.tune.trials = std::stoi(v);
+      else if (w == "--seconds") a.tune.seconds = std::stod(v);
+      else if (w == "--early-stop") a.tune.early_stop = std::stoi(v);
+      else if (w == "--strategy") a.tune.strategy = search_strategy_from_name(v);
+      else if (w == "--threads") a.measure.threads = std::stoi(v);
+      else if (w == "--seed") a.tune.seed = std::stoull(v);
+      else if (w == "--json") a.json = v;
+      else usage("unknown option " + w);
+    } catch (const std::invalid_argument&) {
+      usage(w + " wants a number, got '" + v + "'");
+    } catch (const Error& e) {
+      usage(e.what());
+    }
+  }
+  if (a.tune.trials < 1) usage("--trials must be at least 1");
+  if (a.measure.threads < 1) usage("--threads must be at least 1");
+  return a;
+}
+
+void progress_bar(const TuneProgress& p) {
+  const int width = 30;
+  int filled = p.trials > 0 ? width * p.trial / p.trials : 0;
+  double eta = p.trial > 0 ? p.elapsed_seconds * (p.trials - p.trial) / p.trial : 0;
+  std::fprintf(stderr, "\r[%s%s] %d/%d trials  best %.1f GFLOP/s  elapsed %.0fs  ETA %.0fs ",
+               std::string(filled, '#').c_str(), std::string(width - filled, '.').c_str(), p.trial,
+               p.trials, p.best_gflops, p.elapsed_seconds, eta);
+  std::fflush(stderr);
+}
+
+void write_json(const std::string& path, const TuningTask& task, const Args& a, const TuneResult& r) {
+  std::ofstream out(path);
+  if (!out) throw Error("cannot write " + path);
+  out << "{\"task\": \"" << task.name << "\", \"strategy\": \"" << search_strategy_name(a.tune.strategy)
+      << "\", \"threads\": " << a.measure.threads << ", \"default_seconds\": " << r.default_seconds
+      << ", \"best_so_far_gflops\": [";
+  for (size_t i = 0; i < r.best_so_far.size(); ++i) out << (i ? ", " : "") << r.best_so_far[i];
+  out << "]}\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a = parse(argc, argv);
+  try {
+    TuningTask task = workloads::from_words(a.workload);
+    auto compiler = LLVMCompiler::create();
+    std::unique_ptr<CostModel> model;
+    if (a.tune.strategy == SearchStrategy::ModelGuided)
+      model = make_xgboost_model(a.measure.threads);
+    Tuner tuner(task, *compiler, a.measure, a.tune, model.get());
+    std::fprintf(stderr, "tuning %s: %.3g points in its space, %s search, %d threads\n",
+                 task.name.c_str(), tuner.space().size(),
+                 std::string(search_strategy_name(a.tune.strategy)).c_str(), a.measure.threads);
+    TuneResult r = tuner.run(progress_bar);
+    std::fprintf(stderr, "\n");
+    int failures = 0;
+    for (auto& t : r.trials) failures += !t.result.ok();
+    double flops = task.flops();
+    std::printf("%s: %zu trials (%d failed)\n", task.name.c_str(), r.trials.size(), failures);
+    if (r.default_seconds > 0)
+      std::printf("default schedule: %.3f ms, %.1f GFLOP/s\n", r.default_seconds * 1e3,
+                  flops / r.default_seconds / 1e9);
+    if (r.best < 0) {
+      std::printf("no candidate succeeded\n");
+      return 1;
+    }
+    const Trial& best = r.trials[r.best];
+    std::printf("best: %.3f ms, %.1f GFLOP/s (%.2fx the default)\nconfig: %s\ntrace:\n%s",
+                best.result.seconds * 1e3, best.gflops,
+                r.default_seconds > 0 ? r.default_seconds / best.result.seconds : 0.0,
+                best.config.to_text().c_str(), r.best_trace.to_text().c_str());
+    if (!a.json.empty()) write_json(a.json, task, a, r);
+    return 0;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "kiln-tune-op: %s\n", e.what());
+    return 1;
+  }
+}
