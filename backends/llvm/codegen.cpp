@@ -193,7 +193,20 @@ void KernelCodegen::emit_loop(const ForNode* n, llvm::Value* begin, llvm::Value*
 
 void KernelCodegen::emit_if(const IfThenElseNode* n) {
   llvm::Value* cond = emit(n->cond);
-  KILN_CHECK(!cond->getType()->isVectorTy(), "if condition depends on a vector lane");
+  if (cond->getType()->isVectorTy()) {
+    // Lanes disagree: both branches run, each under the mask of its lanes (masked loads and
+    // stores), as a split with a tail does in its last vector.
+    llvm::Value* outer = vec_.mask;
+    llvm::Value* all = outer ? outer : llvm::Constant::getAllOnesValue(cond->getType());
+    vec_.mask = b_.CreateAnd(all, cond);
+    emit(n->then_case);
+    if (n->else_case.defined()) {
+      vec_.mask = b_.CreateAnd(all, b_.CreateNot(cond));
+      emit(n->else_case);
+    }
+    vec_.mask = outer;
+    return;
+  }
   auto* then_bb = llvm::BasicBlock::Create(ctx_, "then", scope_.fn);
   auto* merge = llvm::BasicBlock::Create(ctx_, "endif", scope_.fn);
   auto* else_bb =

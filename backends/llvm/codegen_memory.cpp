@@ -1,4 +1,6 @@
 // How each dtype lives in registers and in memory, and loads and stores of tensor elements.
+#include <algorithm>
+
 #include "backends/llvm/codegen_impl.h"
 #include "llvm/ADT/APFloat.h"
 
@@ -102,6 +104,12 @@ llvm::Value* KernelCodegen::buffer(const Tensor& t) {
   if (it == scope_.buffers.end())
     fail(str_cat("tensor '", t->name, "' is neither a parameter nor allocated"));
   return it->second;
+}
+
+bool KernelCodegen::is_local_buffer(const Tensor& t) const {
+  // Allocate'd buffers cover their whole tile, so every lane of a vector access is in bounds.
+  return std::none_of(func_.params.begin(), func_.params.end(),
+                      [&](const Tensor& p) { return p.same_as(t); });
 }
 
 llvm::Value* KernelCodegen::flat_index(const Tensor& t, const std::vector<Expr>& indices) {

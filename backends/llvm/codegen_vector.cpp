@@ -71,10 +71,7 @@ class ExplicitVectorCheck : public StmtVisitor {
     StmtVisitor::visit_for(n);
   }
   void visit_allocate(const AllocateNode*) override { ok = false; }
-  void visit_if(const IfThenElseNode* n) override {
-    if (uses_var(n->cond, var_)) ok = false;
-    StmtVisitor::visit_if(n);
-  }
+  // An If on a lane-dependent condition becomes a mask over its branches (see emit_if).
   void visit_store(const StoreNode* n) override {
     bool index_uses = false;
     for (const Expr& i : n->indices) index_uses |= uses_var(i, var_);
@@ -95,7 +92,9 @@ class ExplicitVectorCheck : public StmtVisitor {
 }  // namespace
 
 bool KernelCodegen::vectorizes_explicitly(const ForNode* n) const {
-  if (n->extent < 2 || n->extent > 64 || vec_.var) return false;
+  // Powers of two only: LLVM legalizes other widths (<28 x float>) into shuffles and spills.
+  bool power_of_two = (n->extent & (n->extent - 1)) == 0;
+  if (n->extent < 2 || n->extent > 64 || !power_of_two || vec_.var) return false;
   ExplicitVectorCheck check(n->var.get());
   check.visit(n->body);
   return check.ok && check.accesses_agree();
@@ -191,14 +190,21 @@ void KernelCodegen::vector_store(const StoreNode* n, llvm::Value* value) {
                                             flat_index(t, n->indices));
     vec_ = saved;
     scope_.vars[vec_.var] = lanes;
-    if (streamed_.count(t.get()) &&
-        module_.getDataLayout().getTypeStoreSize(memory->getType()) % 64 == 0)
+    if (vec_.mask) {
+      if (!is_local_buffer(t)) return void(b_.CreateMaskedStore(memory, ptr, align, vec_.mask));
+      // A local tile holds every lane: blend, so that SROA still keeps it in registers.
+      llvm::Value* old = b_.CreateAlignedLoad(memory->getType(), ptr, align);
+      memory = b_.CreateSelect(vec_.mask, memory, old);
+    } else if (streamed_.count(t.get()) &&
+               module_.getDataLayout().getTypeStoreSize(memory->getType()) % 64 == 0) {
       return streaming_store(memory, ptr, align);
+    }
     b_.CreateStore(memory, ptr)->setAlignment(align);
     return;
   }
   // Lanes that hit one address store in lane order, so the last lane wins as in the loop.
   llvm::Value* ptrs = b_.CreateGEP(mem_type(t->dtype), buffer(t), widen(flat_index(t, n->indices)));
+  if (vec_.mask) return void(b_.CreateMaskedScatter(memory, ptrs, align, vec_.mask));
   b_.CreateMaskedScatter(memory, ptrs, align);
 }
 

@@ -150,6 +150,8 @@ struct UnaryNode : ExprNode {
   UnaryNode(DType t, UnaryOp o, Expr x) : ExprNode(kKind, t), op(o), a(std::move(x)) {}
 };
 
+/// Only the value that `cond` picks is evaluated: a load in the other one may be out of bounds
+/// (padding reads index -1 under a guard), and every backend must keep it from being read.
 struct SelectNode : ExprNode {
   static constexpr ExprKind kKind = ExprKind::Select;
   Expr cond, true_value, false_value;

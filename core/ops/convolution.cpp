@@ -18,7 +18,7 @@ Tensor zero_padded(const Tensor& x, std::array<int64_t, 2> pad) {
   shape[3] += 2 * pad[1];
   return compute("convolution.pad", shape, [&](const std::vector<Var>& i) {
     Expr h = i[2] - pad[0], w = i[3] - pad[1];
-    Expr v = x(i[0], i[1], clamp_index(h, x->shape[2]), clamp_index(w, x->shape[3]));
+    Expr v = x(i[0], i[1], h, w);  // read only where the select takes it (expr.h)
     return select(in_range(h, x->shape[2]) && in_range(w, x->shape[3]), v, make_const(x->dtype, 0));
   });
 }

@@ -1,6 +1,6 @@
-// Keeping computed indices inside a tensor. Generated code may evaluate both sides of a select
-// (vector blends), so a load under a bounds guard must still read in bounds: the guarded load
-// reads at a clamped index and the guard picks the fill value.
+// Keeping computed indices inside a tensor. A load under a select needs no clamp: only the
+// branch a select takes is evaluated (expr.h). Indices read from data (gather, embedding) have
+// no such guard, so they are clamped into the tensor.
 #pragma once
 
 #include "core/ir/expr.h"

@@ -215,7 +215,7 @@ std::vector<Tensor> lower_cat(const std::vector<OpArg>& args) {
     for (size_t k = parts.size(); k-- > 0;) {
       if (parts[k]->shape[dim] == 0) continue;
       std::vector<Expr> in = as_exprs(i);
-      in[dim] = clamp_index(in[dim] - offsets[k], parts[k]->shape[dim]);
+      in[dim] = in[dim] - offsets[k];  // read only where its select takes it (expr.h)
       Expr v = cast(out, parts[k].load(in));
       value = value.defined() ? select(i[dim] < offsets[k] + parts[k]->shape[dim], v, value) : v;
     }
@@ -253,7 +253,6 @@ std::vector<Tensor> lower_constant_pad(const std::vector<OpArg>& args) {
       if (before[d] > 0 || after[d] > 0) {
         Expr ok = in_range(j, x->shape[d]);
         inside = inside.defined() ? (inside && ok) : ok;
-        j = clamp_index(j, x->shape[d]);
       }
       in.push_back(j);
     }

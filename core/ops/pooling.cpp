@@ -46,8 +46,8 @@ Pool pool_geometry(const OpArgs& a, const Tensor& x, std::array<int64_t, 2> kern
 Expr guarded(const Tensor& x, const std::vector<Var>& axes, Expr h, Expr w, Expr fill) {
   int r = x->rank();
   std::vector<Expr> idx(axes.begin(), axes.end() - 2);
-  idx.push_back(clamp_index(h, x->shape[r - 2]));
-  idx.push_back(clamp_index(w, x->shape[r - 1]));
+  idx.push_back(h);  // read only where the select takes it (expr.h)
+  idx.push_back(w);
   return select(in_range(h, x->shape[r - 2]) && in_range(w, x->shape[r - 1]), x.load(idx), fill);
 }
 
@@ -164,8 +164,8 @@ std::vector<Tensor> lower_adaptive_avg_pool(const std::vector<OpArg>& args) {
   Tensor sum = compute("adaptive_avg_pool2d.sum", shape, [&](const std::vector<Var>& i) {
     Expr h = dim[0].start(i[r - 2]) + ry.var, w = dim[1].start(i[r - 1]) + rx.var;
     std::vector<Expr> idx(i.begin(), i.end() - 2);
-    idx.push_back(clamp_index(h, dim[0].in));
-    idx.push_back(clamp_index(w, dim[1].in));
+    idx.push_back(h);  // read only where the select takes it (expr.h)
+    idx.push_back(w);
     Expr v = cast(acc, x.load(idx));
     Expr inside = h < dim[0].end(i[r - 2]) && w < dim[1].end(i[r - 1]);
     return reduce(ReduceOp::Sum, select(inside, v, make_const(acc, 0)), {ry, rx});

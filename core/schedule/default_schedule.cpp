@@ -71,6 +71,23 @@ std::vector<int64_t> tile_values(int64_t extent, std::vector<int64_t> sizes) {
   return values;
 }
 
+/// Power-of-two vector tiles from half a native vector to four (at most 64 lanes).
+std::vector<int64_t> vector_tiles(int vl) {
+  std::vector<int64_t> tiles;
+  for (int64_t t = std::max(1, vl / 2); t <= std::min(4 * vl, 64); t *= 2) tiles.push_back(t);
+  return tiles;
+}
+
+/// The vector tile for a loop of `extent`: two native vectors when they divide it, else one,
+/// else the smallest power of two that covers a short loop (its tail masked), else two.
+int64_t preferred_vector_tile(int64_t extent, int vl) {
+  if (extent % (2 * vl) == 0) return 2 * vl;
+  if (extent % vl == 0) return vl;
+  int64_t cover = std::max(1, vl / 2);
+  while (cover < extent && cover < 4 * vl) cover *= 2;
+  return extent <= 4 * vl ? cover : 2 * vl;
+}
+
 class DefaultScheduler {
  public:
   DefaultScheduler(const std::vector<Tensor>& outputs, const Target& target, KnobChooser& knobs)
@@ -255,10 +272,16 @@ class DefaultScheduler {
     int j_axis = n - 1;
     int vl = lanes(s.tensor->dtype == DType::F64 ? DType::F64 : DType::F32);
     int64_t m = s.root_extents[i_axis], n_j = s.root_extents[j_axis];
-    // Register tile: rows unrolled, columns a few vectors; the knobs span what fits 32 registers.
-    int64_t ti = knob(name, "tile_i", tile_values(m, {1, 2, 3, 4, 6, 8, 12, 16}), pick_tile(m, 8, 4));
-    int64_t tj = knob(name, "tile_j", tile_values(n_j, {vl / 2, vl, 2 * vl, 3 * vl, 4 * vl}),
-                      pick_tile(n_j, 2 * vl, vl / 2));
+    // Register tile: rows unrolled, columns a power-of-two number of lanes (a tail past the end
+    // is masked); the knobs span what fits the vector registers.
+    int64_t tj = knob(name, "tile_j", vector_tiles(vl), preferred_vector_tile(n_j, vl));
+    // The candidates may not depend on other knobs' choices (the space is a product): both
+    // heuristic row tiles are always among them, the preference follows the column tile.
+    std::vector<int64_t> rows = tile_values(m, {1, 2, 3, 4, 6, 8, 12, 16});
+    for (int64_t r : {pick_tile(m, 8, 4), pick_tile(m, 4, 4)})
+      if (std::find(rows.begin(), rows.end(), r) == rows.end()) rows.push_back(r);
+    std::sort(rows.begin(), rows.end());
+    int64_t ti = knob(name, "tile_i", rows, pick_tile(m, tj > 2 * vl ? 4 : 8, 4));
     // 0: column tiles outermost (a panel of B stays in cache), 1: row tiles outermost.
     int64_t rows_outer = knob(name, "rows_outer", {0, 1}, 0);
     const Stage& c = sch_.stage(producer ? *producer : name);
@@ -344,8 +367,7 @@ class DefaultScheduler {
     int n = s.num_spatial;
     int vl = lanes(s.tensor->dtype);
     int64_t cols = s.root_extents[n - 1];
-    int64_t tile = knob(name, "tile_j", tile_values(cols, {4, vl / 2, vl, 2 * vl, 4 * vl}),
-                        pick_tile(cols, vl, 4));
+    int64_t tile = knob(name, "tile_j", vector_tiles(vl), std::min<int64_t>(preferred_vector_tile(cols, vl), vl));
     auto [jo, ji] = sch_.split(name, s.loops[n - 1].name, tile);
     std::vector<std::string> outer;
     for (int d = 0; d < n - 1; ++d) outer.push_back(sch_.stage(name).loops[d].name);

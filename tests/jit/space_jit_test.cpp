@@ -90,6 +90,24 @@ TEST(Space, DefaultConfigIsTheDefaultSchedule) {
     EXPECT_EQ(n.values.size(), space.default_config().values.size());
 }
 
+TEST(Space, IsAProductSpace) {
+  // Every point asks the same knobs with the same candidates, whatever the other choices.
+  for (auto& w : workloads()) {
+    std::vector<Tensor> outs = w.build();
+    ScheduleSpace space(outs, testing::compiler().target());
+    std::mt19937_64 rng(3);
+    for (int trial = 0; trial < 20; ++trial) {
+      KnobChooser chooser(space.random_config(rng));
+      template_schedule(outs, testing::compiler().target(), chooser);
+      ASSERT_EQ(chooser.knobs().size(), space.knobs().size()) << w.name;
+      for (size_t k = 0; k < space.knobs().size(); ++k) {
+        EXPECT_EQ(chooser.knobs()[k].name, space.knobs()[k].name) << w.name;
+        EXPECT_EQ(chooser.knobs()[k].values, space.knobs()[k].values) << w.name << " " << space.knobs()[k].name;
+      }
+    }
+  }
+}
+
 TEST(Space, BadConfigsFailWithNamedErrors) {
   std::vector<Tensor> outs = op("aten.mm.default", {placeholder("a", {64, 64}, DType::F32),
                                                     placeholder("b", {64, 64}, DType::F32)});
