@@ -227,11 +227,30 @@ void KernelCodegen::emit_allocate(const AllocateNode* n) {
   const Tensor& t = n->tensor;
   if (n->scope == MemoryScope::Shared)
     fail(str_cat("shared-memory allocation of '", t->name, "' is GPU-only"));
-  // In the entry block, so that SROA and mem2reg can turn small buffers into registers.
-  llvm::Type* type = llvm::ArrayType::get(mem_type(t->dtype), t->numel());
-  scope_.buffers[t.get()] = entry_alloca(type, 64, t->name);
+  // NOTE: every buffer has kVectorSlack elements past its end: a masked vector store to it is a
+  // blend of whole vectors (vector_store), whose dead lanes may reach that far.
+  uint64_t elements = static_cast<uint64_t>(t->numel()) + kVectorSlack;
+  if (n->scope == MemoryScope::Local) {
+    // In the entry block, so that SROA and mem2reg can turn small buffers into registers.
+    llvm::Type* type = llvm::ArrayType::get(mem_type(t->dtype), elements);
+    scope_.buffers[t.get()] = entry_alloca(type, 64, t->name);
+    emit(n->body);
+    scope_.buffers.erase(t.get());
+    return;
+  }
+  // Global scope: too big for the stack, on the heap for the duration of the body.
+  auto* i64 = b_.getInt64Ty();
+  auto* ptr_type = llvm::PointerType::getUnqual(ctx_);
+  llvm::FunctionCallee alloc = module_.getOrInsertFunction(
+      "aligned_alloc", llvm::FunctionType::get(ptr_type, {i64, i64}, false));
+  llvm::FunctionCallee release =
+      module_.getOrInsertFunction("free", llvm::FunctionType::get(b_.getVoidTy(), {ptr_type}, false));
+  uint64_t bytes = (elements * dtype_bytes(t->dtype) + 63) / 64 * 64;  // a multiple of the alignment
+  llvm::Value* buffer = b_.CreateCall(alloc, {b_.getInt64(64), b_.getInt64(bytes)}, t->name);
+  scope_.buffers[t.get()] = buffer;
   emit(n->body);
   scope_.buffers.erase(t.get());
+  b_.CreateCall(release, {buffer});
 }
 
 }  // namespace kiln::llvm_backend

@@ -23,6 +23,9 @@ namespace kiln::llvm_backend {
 /// How values live in registers: bool is i1, i32/i64 are themselves, f16/bf16/f32 are float
 /// (16-bit floats compute in f32), f64 is double. Inside an explicit vector loop a value that
 /// depends on the loop variable is an LLVM vector of these.
+/// Elements allocated past the end of every Allocate'd buffer (the widest explicit vector).
+constexpr int64_t kVectorSlack = 64;
+
 class KernelCodegen {
  public:
   KernelCodegen(const LoweredFunc& f, const CodegenTarget& target, llvm::Module& m);

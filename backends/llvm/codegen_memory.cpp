@@ -107,7 +107,8 @@ llvm::Value* KernelCodegen::buffer(const Tensor& t) {
 }
 
 bool KernelCodegen::is_local_buffer(const Tensor& t) const {
-  // Allocate'd buffers cover their whole tile, so every lane of a vector access is in bounds.
+  // Allocate'd buffers have kVectorSlack elements of slack, so a whole-vector access whose
+  // first lane is in bounds stays inside the allocation.
   return std::none_of(func_.params.begin(), func_.params.end(),
                       [&](const Tensor& p) { return p.same_as(t); });
 }

@@ -346,7 +346,8 @@ class DefaultScheduler {
 
   /// Reduction main (or a reduction computed per row inside main).
   void schedule_reduction(const std::string& name) {
-    if (reduces_innermost(sch_.stage(name))) {
+    // A reduction to a scalar has no columns to vectorize across: it is one row.
+    if (sch_.stage(name).num_spatial == 0 || reduces_innermost(sch_.stage(name))) {
       std::string rf = vectorize_row_reduction(name);
       const Stage& s = sch_.stage(name);  // rfactor added a stage: look it up again
       std::vector<std::string> axes;
@@ -465,12 +466,17 @@ class DefaultScheduler {
 
   /// True when `name` is read by main or by a stage that will be computed inside main.
   bool reads_in_scope(const std::string& name, const std::string& main) const {
+    // Every reader must run inside main's row loop too (main itself, or a stage already placed
+    // there: readers come later in topological order, so they were decided first); a reader
+    // outside it would run before the stage exists.
     const TensorNode* t = sch_.stage(name).tensor.get();
+    bool read = false;
     for (auto& s : sch_.stages()) {
       if (s.attach == AttachKind::Inline || !reads_tensor(s.body, t)) continue;
-      if (s.name == main || s.attach == AttachKind::At) return true;
-      if (s.attach == AttachKind::Root && s.name != name && !s.is_output) return true;
+      read = true;
+      if (s.name != main && !(s.attach == AttachKind::At && s.attach_stage == main)) return false;
     }
+    if (read) return true;
     // Outputs nobody reads (secondary results like layer_norm's mean) share main's rows when
     // their leading axes are main's.
     const Stage& m = sch_.stage(main);

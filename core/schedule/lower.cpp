@@ -98,11 +98,12 @@ class Lowerer {
   }
 
  private:
-  // A non-output stage computed at a loop may be read only by its target and the stages
-  // computed at the same loop: bound inference looks at those readers only.
+  // A stage computed at a loop may be read only by its target and the stages computed at the
+  // same loop: bound inference looks at those readers only, and a reader elsewhere would run
+  // before the stage (or read a region buffer that no longer exists).
   void check_attachments() {
     for (auto& p : sch_.stages()) {
-      if (p.attach != AttachKind::At || p.is_output) continue;
+      if (p.attach != AttachKind::At) continue;
       for (auto& r : sch_.stages()) {
         if (&r == &p || r.attach == AttachKind::Inline || loads_of(r.body, p.tensor.get()).empty())
           continue;

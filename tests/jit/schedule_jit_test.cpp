@@ -1,6 +1,7 @@
 // Hand-written schedules through lowering and the LLVM backend, each checked against the
 // interpreter: guards of non-dividing splits, reductions accumulated through the output,
 // partial compute_at regions, rfactor tails, scratch buffers.
+#include "core/ops/op_registry.h"
 #include "tests/jit/jit_harness.h"
 
 namespace kiln {
@@ -121,6 +122,50 @@ TEST(ScheduleJit, GlobalScratchForWholeTensorReduction) {
   });
   expect_matches_interpreter(default_schedule({out}, host()), random_inputs({out}, 9), "centered",
                              1e-5, 1e-5);
+}
+
+}  // namespace
+}  // namespace kiln
+
+namespace kiln {
+namespace {
+
+std::vector<Tensor> aten(const std::string& name, const std::vector<OpArg>& args) {
+  return OpRegistry::global().lower(name, args);
+}
+
+// Regressions found by the plugin's training tests: groups with several outputs around a
+// reduction, column reductions under views, reductions to a scalar.
+TEST(ScheduleJitRegression, ReductionWithSeveralElementwiseOutputs) {
+  Tensor x = placeholder("x", {2, 16, 64}, DType::F32), mean = placeholder("mean", {2, 16, 1}, DType::F32);
+  Tensor rstd = placeholder("rstd", {2, 16, 1}, DType::F32), grad = placeholder("grad", {2, 16, 64}, DType::F32);
+  Tensor w = placeholder("w", {64}, DType::F32);
+  Tensor mul2 = aten("aten.mul.Tensor", {aten("aten.sub.Tensor", {x, mean, int64_t{1}})[0], rstd})[0];
+  Tensor mul3 = aten("aten.mul.Tensor", {grad, w})[0];
+  Tensor sum = aten("aten.sum.dim_IntList", {mul3, std::vector<int64_t>{2}, true, NoneArg{}})[0];
+  Tensor mul4 = aten("aten.mul.Tensor", {mul3, mul2})[0];
+  Tensor mul5 = aten("aten.mul.Tensor", {grad, mul2})[0];
+  std::vector<Tensor> outs{mul2, mul3, sum, mul4, mul5};
+  testing::expect_matches_interpreter(default_schedule(outs, host()), testing::random_inputs(outs, 21),
+                                      "layer_norm backward pieces", 1e-4, 1e-4);
+}
+
+TEST(ScheduleJitRegression, ColumnSumUnderAView) {
+  Tensor t = placeholder("t", {8, 10}, DType::F32);
+  Tensor s = aten("aten.sum.dim_IntList", {t, std::vector<int64_t>{0}, true, NoneArg{}})[0];
+  Tensor v = aten("aten.view.default", {s, std::vector<int64_t>{-1}})[0];
+  Tensor t2 = aten("aten.mul.Tensor", {t, t})[0];
+  std::vector<Tensor> outs{v, t2};
+  testing::expect_matches_interpreter(default_schedule(outs, host()), testing::random_inputs(outs, 22),
+                                      "bias grad", 1e-4, 1e-4);
+}
+
+TEST(ScheduleJitRegression, CastThenSumToScalar) {
+  Tensor x = placeholder("x", {5, 1}, DType::I64);
+  Tensor f = aten("aten._to_copy.default", {x, DType::F32, NoneArg{}, NoneArg{}, NoneArg{}, false, NoneArg{}})[0];
+  std::vector<Tensor> outs = aten("aten.sum.default", {f, NoneArg{}});
+  testing::expect_matches_interpreter(default_schedule(outs, host()), testing::random_inputs(outs, 23),
+                                      "sum of a cast", 1e-5, 1e-5);
 }
 
 }  // namespace

@@ -1,0 +1,158 @@
+"""Model benchmark: eager vs Inductor (default mode) vs Kiln (default schedules), inference.
+
+    python benchmarks/model_benchmark.py [--models mlp,cnn,...] [--threads 1,2] [--repeats 20]
+
+Per model and thread count it prints eager / Inductor / Kiln latency (median of `--repeats`
+calls after warm-up), the cold compile seconds of Inductor and Kiln, the peak memory of one
+forward pass, and Kiln's node coverage.
+
+How it measures, so the numbers can be trusted:
+- Each (model, threads) row runs in a fresh Python process, so no in-memory compile cache carries
+  over. Inductor's on-disk caches point at a fresh temporary directory (TORCHINDUCTOR_CACHE_DIR,
+  set before torch is imported) and its FX graph cache is off. Both backends first compile a
+  tiny unrelated function, so "cold compile" is the model's compile, not Python imports or
+  Inductor's worker pool start-up. Cold compile = the first call of the compiled model.
+- Peak memory: torch.profiler with profile_memory=True over one forward pass; the peak of the
+  "Total Allocated" bytes of its memory events, i.e. the most bytes of tensors from PyTorch's CPU
+  allocator alive at once (inputs and weights allocated before are not counted). Buffers a
+  kernel allocates internally without PyTorch's allocator are not seen (Kiln's scratch
+  buffers, Inductor's stack arrays). tracemalloc would see none of these tensors.
+- The models and their inputs come from tests/python/models.py (benchmark input sizes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL_NAMES = ["mlp", "cnn", "resnet18", "transformer", "gpt2"]
+
+
+def _worker(name: str, threads: int, repeats: int) -> dict:
+    """Measures one model at one thread count in this (fresh) process; returns the row."""
+    import json as _json
+    import statistics
+    import time
+
+    import torch
+    import torch._dynamo
+    import torch._inductor.config
+
+    sys.path.insert(0, str(ROOT / "tests" / "python"))
+    from models import make
+
+    import kiln
+
+    torch._inductor.config.fx_graph_cache = False
+    torch.set_num_threads(threads)
+    model, x = make(name, bench=True)
+    model.eval()
+
+    def median_ms(fn) -> float:
+        fn()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return 1e3 * statistics.median(times)
+
+    def peak_bytes(fn) -> int:
+        from torch.profiler import ProfilerActivity, profile
+
+        with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+            fn()
+        with tempfile.NamedTemporaryFile(suffix=".json") as trace:
+            prof.export_chrome_trace(trace.name)
+            events = _json.loads(Path(trace.name).read_text())["traceEvents"]
+        totals = [e["args"]["Total Allocated"] for e in events if e.get("name") == "[memory]"]
+        return max(totals, default=0)
+
+    def cold_compile(backend) -> tuple:
+        warm = torch.compile(lambda t: torch.sin(t) + 1, backend=backend)
+        warm(torch.randn(3))
+        kiln.reset_stats()  # coverage is the model's alone
+        compiled = torch.compile(model, backend=backend, dynamic=False)
+        start = time.perf_counter()
+        compiled(x)
+        return compiled, time.perf_counter() - start
+
+    row = {"model": name, "threads": threads}
+    with torch.no_grad():
+        row["eager_ms"] = median_ms(lambda: model(x))
+        row["eager_peak_mb"] = peak_bytes(lambda: model(x)) / 2**20
+        inductor, row["inductor_compile_s"] = cold_compile("inductor")
+        row["inductor_ms"] = median_ms(lambda: inductor(x))
+        row["inductor_peak_mb"] = peak_bytes(lambda: inductor(x)) / 2**20
+        torch._dynamo.reset()
+        compiled, row["kiln_compile_s"] = cold_compile("kiln")
+        row["coverage"] = kiln.stats()["coverage"]
+        expected = model(x)
+        row["kiln_max_diff"] = (compiled(x) - expected).abs().max().item()
+        row["kiln_ms"] = median_ms(lambda: compiled(x))
+        row["kiln_peak_mb"] = peak_bytes(lambda: compiled(x)) / 2**20
+    return row
+
+
+def _run_row(name: str, threads: int, repeats: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="kiln-bench-inductor-") as cache:
+        env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=cache)
+        cmd = [sys.executable, __file__, "--worker", name, str(threads), str(repeats)]
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        return {"model": name, "threads": threads, "error": result.stderr.strip()[-2000:]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _print_table(rows: list[dict]) -> None:
+    header = (
+        f"{'model':<12}{'thr':>4}{'eager ms':>10}{'ind ms':>9}{'kiln ms':>9}{'kiln/ind':>9}"
+        f"{'ind comp s':>11}{'kiln comp s':>12}{'comp ratio':>11}"
+        f"{'eager MB':>9}{'ind MB':>8}{'kiln MB':>8}{'coverage':>9}{'max diff':>10}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        if "error" in r:
+            print(f"{r['model']:<12}{r['threads']:>4}  failed: {r['error'].splitlines()[-1]}")
+            continue
+        print(
+            f"{r['model']:<12}{r['threads']:>4}{r['eager_ms']:>10.3f}{r['inductor_ms']:>9.3f}"
+            f"{r['kiln_ms']:>9.3f}{r['kiln_ms'] / r['inductor_ms']:>9.2f}"
+            f"{r['inductor_compile_s']:>11.2f}{r['kiln_compile_s']:>12.2f}"
+            f"{r['kiln_compile_s'] / r['inductor_compile_s']:>11.2f}"
+            f"{r['eager_peak_mb']:>9.2f}{r['inductor_peak_mb']:>8.2f}{r['kiln_peak_mb']:>8.2f}"
+            f"{100 * r['coverage']:>8.1f}%{r['kiln_max_diff']:>10.2g}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=",".join(MODEL_NAMES))
+    parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        name, threads, repeats = args.worker
+        print(json.dumps(_worker(name, int(threads), int(repeats))))
+        return
+    rows = []
+    for name in args.models.split(","):
+        for threads in (int(t) for t in args.threads.split(",")):
+            rows.append(_run_row(name, threads, args.repeats))
+            print(f"measured {name} on {threads} thread(s)", file=sys.stderr)
+    _print_table(rows)
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,44 @@
+// A KernelSlot: the place in a compiled model where one fused group's kernel lives. The model
+// calls through the slot; the tuner replaces the kernel behind it while calls are running.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/runtime/kernel.h"
+
+namespace kiln {
+
+/// Per-slot counters, readable at any time.
+struct SlotStats {
+  uint64_t calls = 0;
+  uint64_t total_ns = 0;    ///< Wall time spent inside launches.
+  uint64_t version = 0;     ///< 0 for the first kernel, +1 per swap.
+};
+
+class KernelSlot {
+ public:
+  KernelSlot(std::string description, std::shared_ptr<const Kernel> kernel);
+
+  /// Runs the current kernel on `args` (see Kernel::launch), counting the call and its time.
+  /// Safe to call from many threads at once, and while another thread swaps the kernel.
+  void launch(void* const* args) const;
+
+  /// Installs `kernel` for all calls that start from now on. The previous kernel is released
+  /// only when no call still running can use it (calls hold a reference for their duration).
+  void swap(std::shared_ptr<const Kernel> kernel);
+
+  std::shared_ptr<const Kernel> current() const;
+  SlotStats stats() const;
+  const std::string& description() const { return description_; }
+
+ private:
+  std::string description_;
+  std::atomic<std::shared_ptr<const Kernel>> kernel_;
+  mutable std::atomic<uint64_t> calls_{0}, total_ns_{0};
+  std::atomic<uint64_t> version_{0};
+};
+
+}  // namespace kiln

@@ -1,0 +1,28 @@
+"""Kiln: a runtime JIT tensor compiler for PyTorch models.
+
+``torch.compile(model, backend="kiln")`` (found through the ``torch_dynamo_backends`` entry point,
+no import needed) or ``kiln.compile(model)``. ``kiln.stats()`` tells what was compiled and how
+often each kernel ran; ``KILN_LOG=info`` logs it as it happens; ``kiln doctor`` checks the setup.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from kiln import _C
+
+# NOTE: _C links libkiln_torch.so, so kiln::launch is registered already; loading it through
+# torch.ops as well records it with torch like any custom-op library.
+torch.ops.load_library(_C.library_path())
+
+from kiln import fake as _fake  # noqa: E402,F401  (registers the fake kernel of kiln::launch)
+from kiln.backend import compile, kiln_backend  # noqa: E402
+from kiln.log import configure_from_env as _configure_logging  # noqa: E402
+from kiln.log import set_level as set_log_level  # noqa: E402
+from kiln.stats import reset_stats, stats  # noqa: E402
+
+_configure_logging()
+
+__version__: str = _C.doctor()["kiln_version"]
+
+__all__ = ["compile", "kiln_backend", "reset_stats", "set_log_level", "stats"]

@@ -1,0 +1,127 @@
+"""The torch.compile backend "kiln": AOTAutograd with core ATen decompositions hands Kiln the
+forward, backward and inference graphs; each is described to C++, partitioned and compiled into
+kernel slots, and rewritten to call them.
+
+Shapes: Kiln compiles static shapes only. A graph with symbolic sizes (SymInt) runs as ATen, and
+the reason is logged once. ``kiln.compile`` passes ``dynamic=False`` so Dynamo guards on exact
+shapes and recompiles on a new one (bounded by ``torch._dynamo.config.recompile_limit``); plain
+``torch.compile(m, backend="kiln")`` keeps Dynamo's automatic dynamic shapes, so after a shape
+change the recompiled graph is symbolic and runs as ATen.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.fx as fx
+from functorch.compile import make_boxed_func
+from torch._dynamo.backends.common import aot_autograd
+from torch._decomp import core_aten_decompositions
+
+from kiln import _C
+from kiln.graph_builder import SymbolicShapes, build_graph
+from kiln.log import info_once, logger
+from kiln.rewrite import rewrite
+from kiln.stats import GraphRecord, record_graph
+
+
+@dataclass(frozen=True)
+class Options:
+    """What ``torch.compile(..., options={...})`` can set for Kiln."""
+
+    #: ATen ops ("aten.mm.default") that stay ATen calls even where Kiln supports them.
+    fallback_ops: frozenset[str] = frozenset()
+
+    @staticmethod
+    def parse(options: dict | None) -> Options:
+        """Validates `options`; raises ValueError naming an unknown key."""
+        options = dict(options or {})
+        unknown = sorted(set(options) - {"fallback_ops"})
+        if unknown:
+            raise ValueError(f"kiln: unknown option(s) {unknown}; known: ['fallback_ops']")
+        return Options(fallback_ops=frozenset(options.get("fallback_ops", ())))
+
+
+def kiln_backend(
+    gm: fx.GraphModule,
+    example_inputs: Sequence[torch.Tensor],
+    *,
+    options: dict | None = None,
+    mode: str | None = None,
+    name: str | None = None,
+) -> Callable:
+    """The Dynamo backend (``torch.compile(model, backend="kiln", options={...})``)."""
+    if mode not in (None, "default"):
+        raise ValueError(f"kiln: torch.compile mode {mode!r} is not supported (only 'default')")
+    opts = Options.parse(options)
+    compilers = {
+        f"{kind}_compiler": functools.partial(compile_graph, kind=kind, options=opts)
+        for kind in ("fw", "bw", "inference")
+    }
+    return aot_autograd(**compilers, decompositions=_decompositions())(gm, example_inputs)
+
+
+def compile(model: Callable, *, dynamic: bool | None = False, **options) -> Callable:
+    """``torch.compile(model, backend="kiln", options=options)``, with static shapes by default."""
+    return torch.compile(model, backend=kiln_backend, dynamic=dynamic, options=options or None)
+
+
+@functools.cache
+def _decompositions() -> dict:
+    return core_aten_decompositions()
+
+
+_KINDS = {"fw": "forward", "bw": "backward", "inference": "inference"}
+
+
+def compile_graph(
+    gm: fx.GraphModule, example_inputs: Sequence[torch.Tensor], *, kind: str, options: Options
+) -> Callable:
+    """Compiles one ATen graph from AOTAutograd into Kiln kernels; returns a boxed callable."""
+    kind = _KINDS[kind]
+    try:
+        built = build_graph(gm, options.fallback_ops)
+    except SymbolicShapes as e:
+        info_once(f"kiln: a {kind} graph runs as ATen (Kiln compiles static shapes): {e}")
+        return _as_aten(gm, kind, f"symbolic shapes ({e})")
+    try:
+        plan = _C.compile(built.graph)
+    except Exception as e:  # noqa: BLE001  (a compiler failure must not fail the user's model)
+        # NOTE: like a group whose kernel fails to compile (C++ logs those and keeps them ATen),
+        # a graph Kiln fails on runs as ATen; the warning names the error.
+        logger.warning("kiln: compiling a %s graph failed, it runs as ATen: %s", kind, e)
+        return _as_aten(gm, kind, f"compile error: {e}")
+    launched = rewrite(gm, built, plan)
+    compiled = sum(len(g["nodes"]) for g in launched)
+    unsupported = set(plan["unsupported"])
+    record = GraphRecord(
+        kind,
+        aten_nodes=sum(len(g["nodes"]) for g in plan["groups"]) + len(plan["fallback"]),
+        compiled_nodes=compiled,
+        input_views=sum(built.ops[i] not in unsupported for i in plan["fallback"]),
+        slots=[g["slot"] for g in launched],
+        unsupported=list(plan["unsupported"]),
+    )
+    record_graph(record)
+    logger.info(
+        "kiln: %s graph: %d/%d ATen nodes (%.1f%%; %d free input views) compiled into %d kernels%s",
+        kind,
+        record.compiled_nodes,
+        record.aten_nodes,
+        100 * record.coverage,
+        record.input_views,
+        len(record.slots),
+        f"; stayed ATen: {', '.join(record.unsupported)}" if record.unsupported else "",
+    )
+    logger.debug("kiln: rewritten %s graph:\n%s", kind, gm.code)
+    return make_boxed_func(gm.forward)
+
+
+def _as_aten(gm: fx.GraphModule, kind: str, reason: str) -> Callable:
+    """`gm` unchanged (eager ATen), recorded with the reason Kiln compiled none of it."""
+    aten = sum(isinstance(n.target, torch._ops.OpOverload) for n in gm.graph.nodes)
+    record_graph(GraphRecord(kind, aten, 0, reason=reason))
+    return make_boxed_func(gm.forward)

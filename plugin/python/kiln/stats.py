@@ -1,0 +1,110 @@
+"""What Kiln did: per kernel slot (ops fused, calls, time, kernel version) and per compiled graph
+(how many of its ATen nodes run in Kiln's kernels, and which ops stayed ATen)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field
+
+from kiln import _C
+
+
+@dataclass
+class GraphRecord:
+    """One FX graph given to the backend: a forward, backward or inference graph."""
+
+    kind: str  #: "forward", "backward" or "inference"
+    aten_nodes: int  #: ATen call_function nodes Kiln was given (dead ones excluded)
+    compiled_nodes: int  #: of those, the ones now inside Kiln kernels
+    #: of the rest, views of graph inputs that Kiln supports but leaves to ATen, where a view is
+    #: free (no copy) and in a kernel it would be a copy
+    input_views: int = 0
+    slots: list[int] = field(default_factory=list)  #: the slots of its groups
+    unsupported: list[str] = field(default_factory=list)  #: ops that stayed ATen
+    reason: str = ""  #: why nothing was compiled, when that is the case
+
+    @property
+    def coverage(self) -> float:
+        """The fraction of ATen nodes compiled into Kiln kernels (1.0 for a graph without any)."""
+        return self.compiled_nodes / self.aten_nodes if self.aten_nodes else 1.0
+
+    @property
+    def compute_coverage(self) -> float:
+        """The same fraction with the free input views left out of the count."""
+        compute = self.aten_nodes - self.input_views
+        return self.compiled_nodes / compute if compute else 1.0
+
+
+_lock = threading.Lock()
+_graphs: list[GraphRecord] = []
+
+
+def record_graph(record: GraphRecord) -> None:
+    """Adds the record of one compiled graph (the backend calls this)."""
+    with _lock:
+        _graphs.append(record)
+
+
+def graphs() -> list[GraphRecord]:
+    """The records of the graphs compiled since the process started or since reset_stats()."""
+    with _lock:
+        return list(_graphs)
+
+
+def reset_stats() -> None:
+    """Forgets the graph records; slot counters live as long as their slots."""
+    with _lock:
+        _graphs.clear()
+
+
+def stats() -> dict:
+    """Kiln's counters.
+
+    Returns ``{"slots": [{"slot", "ops", "calls", "time_ms", "version"}], "graphs": [...],
+    "coverage": float, "compute_coverage": float}``: per kernel slot the ops it fused, how often
+    it ran, the time spent in it and its kernel's version (+1 per hot swap); per recorded graph
+    its kind, node counts, slots, unsupported ops and coverages; and both coverages over all
+    recorded graphs together (see GraphRecord).
+    """
+    slots = [
+        {
+            "slot": s["slot"],
+            "ops": s["ops"],
+            "calls": s["calls"],
+            "time_ms": s["total_ms"],
+            "version": s["version"],
+        }
+        for s in _C.stats()
+    ]
+    records = graphs()
+    total = sum(r.aten_nodes for r in records)
+    views = sum(r.input_views for r in records)
+    compiled = sum(r.compiled_nodes for r in records)
+    return {
+        "slots": slots,
+        "graphs": [
+            {**asdict(r), "coverage": r.coverage, "compute_coverage": r.compute_coverage}
+            for r in records
+        ],
+        "coverage": compiled / total if total else 1.0,
+        "compute_coverage": compiled / (total - views) if total > views else 1.0,
+    }
+
+
+def summary() -> str:
+    """A few lines for humans: slot count, calls, time, coverage and the ops that stayed ATen."""
+    s = stats()
+    calls = sum(slot["calls"] for slot in s["slots"])
+    time_ms = sum(slot["time_ms"] for slot in s["slots"])
+    unsupported = sorted({op for g in s["graphs"] for op in g["unsupported"]})
+    lines = [
+        (
+            f"kiln: {len(s['graphs'])} graphs, {len(s['slots'])} kernel slots, {calls} launches, "
+            f"{time_ms:.2f} ms in kernels"
+        ),
+        f"kiln: coverage {100 * s['coverage']:.1f}% of ATen nodes compiled into Kiln kernels "
+        f"({100 * s['compute_coverage']:.1f}% without free views of inputs)",
+    ]
+    if unsupported:
+        lines.append(f"kiln: stayed ATen: {', '.join(unsupported)}")
+    return "\n".join(lines)

@@ -1,0 +1,180 @@
+#include "plugin/torch/compile_service.h"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <functional>
+#include <thread>
+
+#include "core/ir/error.h"
+#include "core/ir/structural.h"
+#include "core/schedule/default_schedule.h"
+#include "core/schedule/lower.h"
+#include "plugin/torch/log.h"
+#include "plugin/torch/slot_registry.h"
+
+namespace kiln {
+
+namespace {
+
+/// Runs body(i) for every i in [0, n) on up to `threads` threads, this one included; rethrows
+/// the exception of the lowest i that threw, after every thread has stopped.
+void run_parallel(size_t n, int threads, const std::function<void(size_t)>& body) {
+  std::atomic<size_t> next{0};
+  std::vector<std::exception_ptr> errors(n);
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < n;) {
+      try {
+        body(i);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < std::min<size_t>(std::max(threads, 1), n); ++t) helpers.emplace_back(work);
+  work();
+  for (auto& h : helpers) h.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
+/// "aten.add.Tensor+aten.relu.default".
+std::string joined_ops(const Graph& g, const std::vector<int>& nodes) {
+  std::string s;
+  for (int n : nodes) s += (s.empty() ? "" : "+") + g.nodes()[n].op;
+  return s;
+}
+
+/// A kernel name that reads in a profile: "add_relu" (op names without "aten." and overload).
+std::string kernel_name(const Graph& g, const std::vector<int>& nodes) {
+  std::string name;
+  for (int n : nodes) {
+    std::string op = g.nodes()[n].op;
+    if (op.rfind("aten.", 0) == 0) op = op.substr(5);
+    op = op.substr(0, op.find('.'));
+    if (name.size() + op.size() > 48) break;
+    name += (name.empty() ? "" : "_") + op;
+  }
+  return name;
+}
+
+/// The types of the kernel's parameters [begin, end).
+std::vector<TensorType> param_types(const LoweredFunc& f, int begin, int end) {
+  std::vector<TensorType> types;
+  for (int i = begin; i < end; ++i) {
+    const TensorNode& p = *f.params[i].get();
+    types.push_back({p.dtype, p.shape, p.strides, "cpu"});
+  }
+  return types;
+}
+
+}  // namespace
+
+CompileService::CompileService(std::unique_ptr<LLVMCompiler> compiler)
+    : compiler_(std::move(compiler)) {}
+
+CompileService& CompileService::global() {
+  // Leaked on purpose: kernels share the JIT, and may run while statics are destroyed at exit.
+  static CompileService* service = new CompileService(LLVMCompiler::create());
+  return *service;
+}
+
+std::shared_ptr<const Kernel> CompileService::kernel_for(const FusionGroup& group, uint64_t key,
+                                                         const std::string& name) {
+  {
+    std::lock_guard lock(mutex_);
+    for (const CachedKernel& c : cache_[key])
+      if (structural_equal(c.results, group.results)) return c.kernel;
+  }
+  std::shared_ptr<const Kernel> kernel;
+  try {
+    LoweredFunc f = lower(default_schedule(group.results, target()), name);
+    kernel = compiler_->compile(f);
+  } catch (const Error& e) {
+    // NOTE: partition only fuses what the op library lowers, so a failure here is a Kiln bug.
+    // ATen still gives the right answer: warn (once per workload, as failures are cached too)
+    // and let the group's nodes fall back.
+    log_message(LogLevel::Warning, str_cat("a fused group (workload ", key, ") failed to compile; ",
+                                           "its ops run in ATen: ", e.what()));
+  } catch (const InternalError& e) {
+    log_message(LogLevel::Warning, str_cat("a fused group (workload ", key, ") hit a Kiln bug; ",
+                                           "its ops run in ATen: ", e.what()));
+  }
+  std::lock_guard lock(mutex_);
+  for (const CachedKernel& c : cache_[key])  // Another thread may have compiled it meanwhile.
+    if (structural_equal(c.results, group.results)) return c.kernel;
+  cache_[key].push_back({group.results, kernel});
+  return kernel;
+}
+
+CompiledGraph CompileService::compile(const Graph& g) {
+  Partition p = partition(g);
+  size_t num_groups = p.groups.size();
+  std::vector<uint64_t> keys(num_groups);
+  std::vector<std::shared_ptr<const Kernel>> kernels(num_groups);
+  // Groups compile independently; LLVMCompiler::compile is thread-safe.
+  run_parallel(num_groups, at::get_num_threads(), [&](size_t k) {
+    // NOTE: the dispatcher routes torch.ops.kiln.launch by its tensor arguments; with none it
+    // cannot reach the CPU kernel. A group without inputs is a constant: ATen makes it.
+    if (p.groups[k].inputs.empty()) return;
+    keys[k] = structural_hash(p.groups[k].results);
+    kernels[k] = kernel_for(p.groups[k], keys[k], kernel_name(g, p.groups[k].nodes));
+  });
+
+  CompiledGraph out;
+  out.unsupported = p.unsupported;
+  out.fallback_nodes = p.fallback_nodes;
+  std::vector<int> compiled_index(num_groups, -1);
+  for (size_t k = 0; k < num_groups; ++k) {
+    const FusionGroup& group = p.groups[k];
+    if (!kernels[k]) {
+      out.fallback_nodes.insert(out.fallback_nodes.end(), group.nodes.begin(), group.nodes.end());
+      continue;
+    }
+    const LoweredFunc& f = kernels[k]->func();
+    KILN_CHECK(f.num_inputs == static_cast<int>(group.inputs.size()) &&
+                   f.params.size() == group.inputs.size() + group.outputs.size(),
+               "the kernel's parameters do not match its group");
+    CompiledGroup c;
+    c.nodes = group.nodes;
+    c.inputs = group.inputs;
+    c.outputs = group.outputs;
+    for (int n : group.nodes) c.ops.push_back(g.nodes()[n].op);
+    c.slot = SlotRegistry::global().add(std::make_unique<SlotEntry>(
+        joined_ops(g, group.nodes), keys[k], param_types(f, 0, f.num_inputs),
+        param_types(f, f.num_inputs, static_cast<int>(f.params.size())), kernels[k]));
+    log_message(LogLevel::Debug, str_cat("slot ", c.slot, ": ", joined_ops(g, group.nodes)));
+    compiled_index[k] = static_cast<int>(out.groups.size());
+    out.groups.push_back(std::move(c));
+  }
+  std::sort(out.fallback_nodes.begin(), out.fallback_nodes.end());
+
+  for (const PartitionStep& step : p.steps) {
+    if (step.kind == PartitionStep::Kind::Fallback) {
+      out.steps.push_back(step);
+    } else if (compiled_index[step.index] >= 0) {
+      out.steps.push_back({PartitionStep::Kind::Group, compiled_index[step.index]});
+    } else {
+      // A group's nodes in node order can run where the group would have.
+      for (int n : p.groups[step.index].nodes)
+        out.steps.push_back({PartitionStep::Kind::Fallback, n});
+    }
+  }
+  if (!out.unsupported.empty() && log_enabled(LogLevel::Info)) {
+    std::string ops;
+    for (const std::string& op : out.unsupported) ops += (ops.empty() ? "" : ", ") + op;
+    log_message(LogLevel::Info, str_cat(out.fallback_nodes.size(), " of ", g.nodes().size(),
+                                        " nodes stay ATen calls; unsupported ops: ", ops));
+  }
+  return out;
+}
+
+void CompileService::recompile(int64_t slot) {
+  SlotEntry& entry = SlotRegistry::global().get(slot);
+  entry.slot.swap(compiler_->compile(entry.slot.current()->func()));
+}
+
+}  // namespace kiln

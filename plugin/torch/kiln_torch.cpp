@@ -1,0 +1,50 @@
+// The exported C++ API of kiln_torch.h (launch_slot lives with the operator in launch_op.cpp,
+// set_log_level with the log in log.cpp).
+#include "plugin/torch/kiln_torch.h"
+
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+
+#include "core/ir/error.h"
+#include "plugin/torch/compile_service.h"
+#include "plugin/torch/slot_registry.h"
+
+#ifndef KILN_VERSION
+#error "the build defines KILN_VERSION and KILN_LLVM_VERSION"
+#endif
+
+namespace kiln {
+
+CompiledGraph compile_graph(const Graph& g) {
+  return CompileService::global().compile(g);
+}
+
+SlotInfo slot_info(int64_t slot) {
+  const SlotEntry& entry = SlotRegistry::global().get(slot);
+  return {slot,          entry.slot.description(), entry.key, entry.inputs,
+          entry.outputs, entry.slot.stats()};
+}
+
+std::vector<SlotInfo> all_slots() {
+  std::vector<SlotInfo> slots;
+  for (int64_t s = 0, n = SlotRegistry::global().size(); s < n; ++s) slots.push_back(slot_info(s));
+  return slots;
+}
+
+void swap_kernel_for_test(int64_t slot) {
+  CompileService::global().recompile(slot);
+}
+
+DoctorReport doctor() {
+  const Target& t = CompileService::global().target();
+  return {t.cpu, t.features, t.vector_bits, at::get_num_threads(), KILN_LLVM_VERSION, KILN_VERSION};
+}
+
+std::string library_path() {
+  Dl_info info;
+  KILN_CHECK(dladdr(reinterpret_cast<void*>(&library_path), &info) != 0 && info.dli_fname,
+             "dladdr cannot find the library that holds library_path");
+  return info.dli_fname;
+}
+
+}  // namespace kiln

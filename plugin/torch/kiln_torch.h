@@ -1,0 +1,100 @@
+// The C++ API of libkiln_torch.so: compile an op graph into kernel slots and run them on
+// PyTorch tensors, without Python. The Python extension kiln._C is a thin binding of this.
+//
+//   kiln::Graph g;                          // from core/graph/graph.h
+//   kiln::ValueId x = g.add_input({kiln::DType::F32, {4, 8}});
+//   ... g.add_node("aten.relu.default", {kiln::ValueRef{x}}, {{kiln::DType::F32, {4, 8}}}) ...
+//   kiln::CompiledGraph plan = kiln::compile_graph(g);
+//   std::vector<at::Tensor> out = kiln::launch_slot(plan.groups[0].slot, {input});
+//
+// Loading the library also registers the operator `torch.ops.kiln.launch(slot, inputs)` (CPU)
+// and makes Kiln's parallel loops run on PyTorch's intra-op thread pool.
+//
+// NOTE: only the functions below are exported; Kiln's own libraries are linked in with hidden
+// symbols. A program that builds a Graph links kiln_graph itself (for Graph's methods).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/graph/graph.h"
+#include "core/runtime/kernel_slot.h"
+
+#define KILN_TORCH_API __attribute__((visibility("default")))
+
+namespace kiln {
+
+/// One fused group of a compiled graph, served by a kernel slot.
+struct CompiledGroup {
+  int64_t slot = -1;             ///< Argument of launch_slot / torch.ops.kiln.launch.
+  std::vector<int> nodes;        ///< Indices into Graph::nodes(), in order.
+  std::vector<ValueId> inputs;   ///< The slot's inputs, in launch order.
+  std::vector<ValueId> outputs;  ///< What the slot returns, in order.
+  std::vector<std::string> ops;  ///< The op of each node, in order.
+};
+
+/// How a compiled graph runs: slots for the groups, ATen for the fallback nodes.
+struct CompiledGraph {
+  std::vector<CompiledGroup> groups;     ///< Ordered by their first node.
+  std::vector<int> fallback_nodes;       ///< Nodes that stay ATen calls, in order.
+  std::vector<std::string> unsupported;  ///< Sorted op names that caused a fallback.
+  /// Every group (index into `groups`) and fallback node once, in an order that respects the
+  /// data flow (see Partition::steps; a group whose kernel failed to compile is replaced by its
+  /// nodes as fallback steps).
+  std::vector<PartitionStep> steps;
+};
+
+/// Partitions `g` (core/graph), schedules each group with the default schedule, compiles it with
+/// the process's LLVM compiler and registers a slot for it. A group that fails to schedule or
+/// compile (a Kiln bug) is logged once and its nodes become fallback nodes; so do the nodes of a
+/// group without inputs (a constant: torch.ops.kiln.launch needs a tensor argument to dispatch
+/// on). Thread-safe. Throws IRError for a malformed graph.
+KILN_TORCH_API CompiledGraph compile_graph(const Graph& g);
+
+/// Runs slot `slot` on CPU tensors of exactly the types it was compiled for (dtype, shape,
+/// strides, where dimensions of size 1 may have any stride) and returns new tensors. Throws
+/// c10::Error naming the slot, the input and both types on a mismatch; Error for an unknown slot.
+/// This is the CPU kernel of torch.ops.kiln.launch.
+KILN_TORCH_API std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs);
+
+/// What a slot serves and how it has been used.
+struct SlotInfo {
+  int64_t slot = -1;
+  std::string ops;                  ///< The fused ops, "aten.add.Tensor+aten.relu.default".
+  uint64_t key = 0;                 ///< Workload key: structural_hash of the group's computes.
+  std::vector<TensorType> inputs;   ///< What launch_slot accepts.
+  std::vector<TensorType> outputs;  ///< What it returns (row-major).
+  SlotStats stats;
+};
+
+/// The slot's description and counters; throws Error for an unknown slot.
+KILN_TORCH_API SlotInfo slot_info(int64_t slot);
+/// Every slot registered in this process, by slot number.
+KILN_TORCH_API std::vector<SlotInfo> all_slots();
+
+/// Recompiles the slot's current loop IR into a new kernel and swaps it in (version + 1), while
+/// other threads may be launching the slot. For tests of the hot-swap until the tuner swaps.
+KILN_TORCH_API void swap_kernel_for_test(int64_t slot);
+
+/// What Kiln sees of this machine (for `kiln doctor`).
+struct DoctorReport {
+  std::string cpu;           ///< LLVM's name of the host CPU ("znver5").
+  std::string features;      ///< "+avx512f,+fma,...".
+  int vector_bits = 0;       ///< Widest vector register the kernels use.
+  int threads = 0;           ///< Threads Kiln's parallel loops use now (torch.get_num_threads()).
+  std::string llvm_version;  ///< Of the LLVM linked in.
+  std::string kiln_version;
+};
+KILN_TORCH_API DoctorReport doctor();
+
+/// The file this library was loaded from, for torch.ops.load_library in other processes.
+KILN_TORCH_API std::string library_path();
+
+/// Sets the log level by name (debug, info, warning, error); throws Error for another name.
+KILN_TORCH_API void set_log_level(std::string_view level);
+
+}  // namespace kiln

@@ -1,0 +1,112 @@
+// The operator torch.ops.kiln.launch(slot, inputs) -> outputs and its CPU kernel. Its fake
+// (meta) kernel is registered from Python (kiln.backend), built from kiln._C.slot_output_types.
+#include <ATen/ATen.h>
+#include <c10/util/SmallVector.h>
+#include <torch/library.h>
+
+#include <optional>
+
+#include "core/ir/error.h"
+#include "core/runtime/tensor_layout.h"
+#include "plugin/torch/kiln_torch.h"
+#include "plugin/torch/slot_registry.h"
+
+namespace kiln {
+
+namespace {
+
+at::ScalarType torch_dtype(DType t) {
+  switch (t) {
+    case DType::Bool:
+      return at::kBool;
+    case DType::I32:
+      return at::kInt;
+    case DType::I64:
+      return at::kLong;
+    case DType::F16:
+      return at::kHalf;
+    case DType::BF16:
+      return at::kBFloat16;
+    case DType::F32:
+      return at::kFloat;
+    case DType::F64:
+      return at::kDouble;
+  }
+  throw InternalError(str_cat("unknown dtype ", static_cast<int>(t)));
+}
+
+/// The Kiln dtype of a torch dtype, or nothing for one Kiln does not have (complex, uint8, ...).
+std::optional<DType> kiln_dtype(at::ScalarType t) {
+  for (DType d :
+       {DType::Bool, DType::I32, DType::I64, DType::F16, DType::BF16, DType::F32, DType::F64})
+    if (torch_dtype(d) == t) return d;
+  return std::nullopt;
+}
+
+/// "f32[4, 8] strides [8, 1] on cpu".
+std::string describe(const TensorType& t) {
+  return layout_string(t.dtype, t.shape, t.strides) + " on " + t.device;
+}
+
+std::string describe(const at::Tensor& t) {
+  std::vector<int64_t> shape(t.sizes().begin(), t.sizes().end());
+  std::vector<int64_t> strides(t.strides().begin(), t.strides().end());
+  std::optional<DType> dtype = kiln_dtype(t.scalar_type());
+  std::string layout = dtype ? layout_string(*dtype, shape, strides)
+                             : str_cat(c10::toString(t.scalar_type()), dims_string(shape),
+                                       " strides ", dims_string(strides));
+  return layout + " on " + t.device().str();
+}
+
+/// True when `t` is laid out exactly as `type` says. A dimension of size 1 is only ever indexed
+/// at 0, so its stride is free (PyTorch gives such dimensions arbitrary strides).
+bool matches(const at::Tensor& t, const TensorType& type) {
+  if (!t.device().is_cpu() || kiln_dtype(t.scalar_type()) != type.dtype ||
+      t.sizes() != at::IntArrayRef(type.shape))
+    return false;
+  for (size_t d = 0; d < type.shape.size(); ++d)
+    if (type.shape[d] != 1 && t.stride(d) != type.strides[d]) return false;
+  return true;
+}
+
+}  // namespace
+
+std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs) {
+  SlotEntry& entry = SlotRegistry::global().get(slot);
+  const std::string& ops = entry.slot.description();
+  TORCH_CHECK(inputs.size() == entry.inputs.size(), "kiln::launch: slot ", slot, " (", ops,
+              ") takes ", entry.inputs.size(), " inputs, got ", inputs.size());
+  c10::SmallVector<void*, 16> args;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    TORCH_CHECK(inputs[i].defined(), "kiln::launch: slot ", slot, " (", ops, ") input ", i,
+                " is an undefined tensor");
+    // NOTE: a kernel reads exactly the layout it was compiled for; anything else would read the
+    // wrong elements, so a mismatch is an error, never a best effort.
+    TORCH_CHECK(matches(inputs[i], entry.inputs[i]), "kiln::launch: slot ", slot, " (", ops,
+                ") input ", i, ": expected ", describe(entry.inputs[i]), ", got ",
+                describe(inputs[i]));
+    // data_ptr() includes the storage offset: it points at element 0, as kernels expect.
+    args.push_back(const_cast<void*>(inputs[i].const_data_ptr()));
+  }
+  std::vector<at::Tensor> outputs;
+  outputs.reserve(entry.outputs.size());
+  for (const TensorType& type : entry.outputs) {
+    outputs.push_back(at::empty_strided(type.shape, type.strides,
+                                        at::TensorOptions().dtype(torch_dtype(type.dtype))));
+    args.push_back(outputs.back().data_ptr());
+  }
+  entry.slot.launch(args.data());
+  return outputs;
+}
+
+}  // namespace kiln
+
+// Functional: no input is written or aliased by an output, so Dynamo and AOTAutograd can trace
+// and reorder it like any ATen op.
+TORCH_LIBRARY(kiln, m) {
+  m.def("launch(int slot, Tensor[] inputs) -> Tensor[]", {at::Tag::pt2_compliant_tag});
+}
+
+TORCH_LIBRARY_IMPL(kiln, CPU, m) {
+  m.impl("launch", &kiln::launch_slot);
+}

@@ -1,0 +1,51 @@
+"""The ``kiln`` command and the backend's registration by name."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
+
+
+def _check_doctor(result: subprocess.CompletedProcess) -> None:
+    assert result.returncode == 0, result.stdout + result.stderr
+    for needle in ("cpu features", "llvm", "torch", "no tuning cache yet", "gpu"):
+        assert needle in result.stdout, result.stdout
+    assert 'backend "kiln" found by name' in result.stdout, result.stdout
+
+
+def test_doctor_module():
+    _check_doctor(_run([sys.executable, "-m", "kiln.cli", "doctor"]))
+
+
+@pytest.mark.skipif(shutil.which("kiln") is None, reason="the kiln console script is not installed")
+def test_doctor_console_script():
+    _check_doctor(_run([shutil.which("kiln"), "doctor"]))
+
+
+def test_backend_by_name_without_import():
+    script = textwrap.dedent(
+        """
+        import sys
+        import torch
+
+        model = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.ReLU())
+        x = torch.randn(2, 8)
+        assert "kiln" not in sys.modules
+        with torch.no_grad():
+            torch.testing.assert_close(torch.compile(model, backend="kiln")(x), model(x))
+        stats = sys.modules["kiln"].stats()
+        assert stats["coverage"] > 0, stats
+        print("ok", stats["coverage"])
+        """
+    )
+    result = _run([sys.executable, "-c", script])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("ok"), result.stdout
