@@ -2,9 +2,9 @@
 # Kiln's one entry point on a fresh Debian/Ubuntu machine: installs what is missing (and only
 # that), builds, then runs what was asked for.
 #
-#   bash scripts/dev.sh example   # set up, build, run the quick-start example
-#   bash scripts/dev.sh test      # set up, build, run the whole test suite
-#   bash scripts/dev.sh bench     # set up, build, run the kernel benchmarks
+#   bash scripts/dev.sh example   # set up, build, run the quick start (torch.compile with Kiln)
+#   bash scripts/dev.sh test      # set up, build, run the whole test suite (C++ and Python)
+#   bash scripts/dev.sh bench     # set up, build, run the kernel and model benchmarks
 #   bash scripts/dev.sh setup     # set up and build only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +12,9 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(build-essential cmake ninja-build ccache python3 python3-pip
               llvm-19-dev libzstd-dev libxgboost-dev libsqlite3-dev libhiredis-dev
               libgtest-dev libbenchmark-dev)
-PIP_PACKAGES=(torch numpy pytest)
+# pip name=import name
+PIP_PACKAGES=(torch=torch numpy=numpy pytest=pytest torchvision=torchvision
+              scikit-build-core=scikit_build_core pybind11=pybind11)
 BUILD_DIR=${KILN_BUILD_DIR:-build}
 # Paths relative to the checkout, so that every clone shares the compiler cache.
 export CCACHE_BASEDIR="$PWD"
@@ -35,12 +37,12 @@ install_apt_packages() {
 
 install_pip_packages() {
   local missing=()
-  for p in "${PIP_PACKAGES[@]}"; do
-    "$PYTHON" -c "import $p" 2>/dev/null || missing+=("$p")
+  for entry in "${PIP_PACKAGES[@]}"; do
+    "$PYTHON" -c "import ${entry#*=}" 2>/dev/null || missing+=("${entry%%=*}")
   done
   [ ${#missing[@]} -eq 0 ] && return
   log "installing Python packages: ${missing[*]}"
-  "$PYTHON" -m pip install -q "${missing[@]}"
+  PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q "${missing[@]}"
 }
 
 build() {
@@ -50,16 +52,32 @@ build() {
   ninja -C "$BUILD_DIR" -j "${KILN_JOBS:-2}"
 }
 
+# The Python package (the torch.compile backend): built by pip through scikit-build-core into
+# build-py/, incrementally, with the same compiler cache.
+install_plugin() {
+  log "installing the Python package kiln (pip, no build isolation)"
+  PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --no-build-isolation .
+}
+
 setup() {
   install_apt_packages
   install_pip_packages
   build
+  install_plugin
 }
 
 case "${1:-}" in
   setup) setup ;;
-  example) setup && "$BUILD_DIR/examples/quickstart" ;;
-  test) setup && ctest --test-dir "$BUILD_DIR" --output-on-failure -j "${KILN_JOBS:-2}" ;;
-  bench) setup && "$BUILD_DIR/benchmarks/kernel_benchmark" ;;
+  example) setup && "$PYTHON" examples/quickstart_mlp.py ;;
+  test)
+    setup
+    ctest --test-dir "$BUILD_DIR" --output-on-failure -j "${KILN_JOBS:-2}"
+    "$PYTHON" -m pytest -q tests/python tests/plugin
+    ;;
+  bench)
+    setup
+    "$BUILD_DIR/benchmarks/kernel_benchmark"
+    "$PYTHON" benchmarks/model_benchmark.py
+    ;;
   *) echo "usage: bash scripts/dev.sh {example|test|bench|setup}" >&2; exit 2 ;;
 esac
