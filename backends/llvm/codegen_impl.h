@@ -140,7 +140,5 @@ class KernelCodegen {
   int num_closures_ = 0;
 };
 
-/// The coefficient of `v` in `e` when `e` is affine in `v` (0 when `e` does not use it).
-std::optional<int64_t> affine_coefficient(const Expr& e, const VarNode* v);
 
 }  // namespace kiln::llvm_backend

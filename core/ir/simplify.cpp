@@ -245,6 +245,34 @@ Expr flat_index(const Tensor& tensor, const std::vector<Expr>& indices) {
 }
 
 bool identical(const Expr& a, const Expr& b) { return same_expr(a, b); }
+
+std::optional<int64_t> affine_coefficient(const Expr& e, const VarNode* v) {
+  if (!uses_var(e, v)) return 0;
+  if (e.get() == v) return 1;
+  if (const CastNode* c = e.as<CastNode>()) {
+    if (is_int(c->dtype) && is_int(c->value.dtype())) return affine_coefficient(c->value, v);
+    return std::nullopt;
+  }
+  const BinaryNode* n = e.as<BinaryNode>();
+  if (!n) return std::nullopt;
+  auto a = affine_coefficient(n->a, v), b = affine_coefficient(n->b, v);
+  if (!a || !b) return std::nullopt;
+  switch (n->op) {
+    case BinaryOp::Add:
+      return *a + *b;
+    case BinaryOp::Sub:
+      return *a - *b;
+    case BinaryOp::Mul: {
+      // Affine only when the factor without `v` is a constant.
+      const IntImmNode* k = (*a == 0 ? n->a : n->b).as<IntImmNode>();
+      if (!k || (*a != 0 && *b != 0)) return std::nullopt;
+      return k->value * (*a + *b);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
 Stmt simplify(const Stmt& s) { return Simplifier().mutate(s); }
 
 }  // namespace kiln

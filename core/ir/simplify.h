@@ -20,6 +20,10 @@ Stmt simplify(const Stmt& s);
 /// contiguous index here.
 Expr flat_index(const Tensor& tensor, const std::vector<Expr>& indices);
 
+/// The coefficient of `v` in `e` when `e` is affine in `v` with a constant coefficient (0 when
+/// `e` does not use `v`); nullopt otherwise. With flat_index: the stride of an access along a loop.
+std::optional<int64_t> affine_coefficient(const Expr& e, const VarNode* v);
+
 /// Deep equality with variables and tensors compared by identity (unlike structural_equal,
 /// which equates renamed variables).
 bool identical(const Expr& a, const Expr& b);

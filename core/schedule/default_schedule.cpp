@@ -5,6 +5,7 @@
 
 #include "core/ir/error.h"
 #include "core/ir/functor.h"
+#include "core/ir/simplify.h"
 
 namespace kiln {
 
@@ -271,6 +272,8 @@ class DefaultScheduler {
     int i_axis = n == 4 && producer_reduce_axes(producer ? *producer : name) == 3 ? 1 : n - 2;
     int j_axis = n - 1;
     int vl = lanes(s.tensor->dtype == DType::F64 ? DType::F64 : DType::F32);
+    if (columns_are_strided(sch_.stage(producer ? *producer : name), j_axis, vl))
+      return schedule_dot_contraction(name, producer, i_axis, j_axis, vl);
     int64_t m = s.root_extents[i_axis], n_j = s.root_extents[j_axis];
     // Register tile: rows unrolled, columns a power-of-two number of lanes (a tail past the end
     // is masked); the knobs span what fits the vector registers.
@@ -337,6 +340,64 @@ class DefaultScheduler {
     sch_.unroll(*producer, c.loops[i_axis].name);
     sch_.vectorize(*producer, c.loops[j_axis].name);
     sch_.compute_at(*producer, name, par);
+  }
+
+  /// True when the contraction reads its column operand with a stride along the columns but
+  /// contiguously along the (innermost) reduce axis, and so does the other operand: x @ W.T of a
+  /// Linear layer. Column vectors would be gathers there; dot products along k are contiguous.
+  static bool columns_are_strided(const Stage& c, int j_axis, int vl) {
+    auto* r = c.body.as<ReduceNode>();
+    if (!r || c.root_extents.back() % vl != 0) return false;
+    const VarNode* j = c.root_vars[j_axis].get();
+    const VarNode* k = c.root_vars.back().get();
+    bool strided_columns = false;
+    for (auto* load : loads_in(r->source)) {
+      Expr flat = flat_index(load->tensor, load->indices);
+      if (affine_coefficient(flat, k) != 1) return false;
+      auto cj = affine_coefficient(flat, j);
+      strided_columns |= cj && *cj != 0 && *cj != 1;
+    }
+    return strided_columns;
+  }
+
+  /// Dot products along k: the reduce axis is split into vector lanes (rfactor) and a tile of
+  /// rows x columns keeps one vector accumulator per output; the lanes are summed at the end.
+  void schedule_dot_contraction(const std::string& name, std::optional<std::string> producer,
+                                int i_axis, int j_axis, int vl) {
+    std::string c = producer ? *producer : name;
+    std::string rf = sch_.rfactor(c, sch_.stage(c).loops.back().name, vl);
+    const Stage& s = sch_.stage(name);
+    int64_t ti = knob(name, "dot_tile_i", tile_values(s.root_extents[i_axis], {1, 2, 4, 8}),
+                      pick_tile(s.root_extents[i_axis], 4, 1));
+    int64_t tj = knob(name, "dot_tile_j", tile_values(s.root_extents[j_axis], {1, 2, 4, 8}),
+                      pick_tile(s.root_extents[j_axis], 4, 1));
+    auto [io, ii] = sch_.split(name, s.loops[i_axis].name, ti);
+    auto [jo, ji] = sch_.split(name, sch_.stage(name).loops[j_axis].name, tj);
+    std::vector<std::string> outer;
+    for (int d = 0; d < s.num_spatial; ++d)
+      if (d != i_axis && d != j_axis) outer.push_back(sch_.stage(name).loops[d].name);
+    outer.push_back(jo);
+    outer.push_back(io);
+    std::vector<std::string> order = outer;
+    order.push_back(ii);
+    order.push_back(ji);
+    sch_.reorder(name, order);
+    std::string par = fuse_all(name, outer);
+    sch_.parallel(name, par);
+    row_loop_ = par;
+    // The partial sums: reduce loops outside, the tile's rows and columns unrolled, lanes vectorized.
+    const Stage& f = sch_.stage(rf);
+    std::vector<std::string> rf_order;
+    for (size_t d = f.num_spatial; d < f.root_vars.size(); ++d) rf_order.push_back(f.loops[d].name);
+    for (int d = 0; d < f.num_spatial; ++d) rf_order.push_back(f.loops[d].name);
+    sch_.reorder(rf, rf_order);
+    sch_.unroll(rf, f.loops[i_axis].name);
+    sch_.unroll(rf, f.loops[j_axis].name);
+    sch_.vectorize(rf, f.loops[f.num_spatial - 1].name);
+    sch_.compute_at(rf, name, par);
+    // The sum over the lanes: a horizontal vector reduction per output (LLVM loop vectorizer).
+    sch_.vectorize(c, sch_.stage(c).loops.back().name);
+    if (producer) sch_.compute_at(*producer, name, par);
   }
 
   int producer_reduce_axes(const std::string& name) const {

@@ -31,6 +31,13 @@ std::vector<Workload> workloads() {
          return op("aten.gelu.default", {h, std::string("none")});
        },
        1e-4},
+      {"linear_transposed_weight",
+       [=] {
+         // x @ W.T + b with W stored [out, in]: the weight is read transposed (dot products).
+         Tensor wt = placeholder("w", {64, 40}, DType::F32, {1, 64});
+         return op("aten.addmm.default", {f32({40}), f32({24, 64}), wt, int64_t{1}, int64_t{1}});
+       },
+       1e-4},
       {"bmm", [=] { return op("aten.bmm.default", {f32({3, 17, 24}), f32({3, 24, 40})}); }, 1e-4},
       {"conv_bias",
        [=] {
