@@ -7,6 +7,7 @@
 // and its schedule trace, with its speed beside the default schedule's.
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -103,10 +104,13 @@ int main(int argc, char** argv) {
                  std::string(search_strategy_name(a.tune.strategy)).c_str(), a.measure.threads);
     TuneResult r = tuner.run(progress_bar);
     std::fprintf(stderr, "\n");
-    int failures = 0;
-    for (auto& t : r.trials) failures += !t.result.ok();
+    std::map<std::string_view, int> failures;
+    for (auto& t : r.trials)
+      if (!t.result.ok()) ++failures[measure_status_name(t.result.status)];
     double flops = task.flops();
-    std::printf("%s: %zu trials (%d failed)\n", task.name.c_str(), r.trials.size(), failures);
+    std::printf("%s: %zu trials", task.name.c_str(), r.trials.size());
+    for (auto& [status, count] : failures) std::printf(", %d %s", count, std::string(status).c_str());
+    std::printf("\n");
     if (r.default_seconds > 0)
       std::printf("default schedule: %.3f ms, %.1f GFLOP/s\n", r.default_seconds * 1e3,
                   flops / r.default_seconds / 1e9);

@@ -90,12 +90,6 @@ int Schedule::stage_index(const std::string& name) const {
   throw ScheduleError(str_cat("no stage named '", name, "'"));
 }
 
-const std::string& Schedule::stage_of(const Tensor& t) const {
-  for (auto& s : stages_)
-    if (s.tensor.same_as(t)) return s.name;
-  throw ScheduleError(str_cat("tensor '", t->name, "' has no stage in this schedule"));
-}
-
 static int require_leaf(const Stage& s, const std::string& loop, const char* primitive) {
   int l = s.loop(loop);
   if (s.leaf_position(l) < 0)

@@ -63,8 +63,6 @@ class Schedule {
   const std::vector<Tensor>& outputs() const { return outputs_; }
   const std::vector<Stage>& stages() const { return stages_; }
   const Stage& stage(const std::string& name) const { return stages_[stage_index(name)]; }
-  /// The stage writing `t`, by name; ScheduleError if `t` has no stage.
-  const std::string& stage_of(const Tensor& t) const;
   int stage_index(const std::string& name) const;
   const Trace& trace() const { return trace_; }
 

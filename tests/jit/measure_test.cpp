@@ -1,5 +1,7 @@
 // Isolated measurement: a candidate that crashes, hangs, computes garbage or does not compile is
 // a recorded failure; the process that measures survives and keeps measuring.
+#include <set>
+
 #include "core/ir/error.h"
 #include "core/ops/op_registry.h"
 #include "core/schedule/lower.h"
@@ -62,14 +64,24 @@ TEST(Measure, CrashHangAndWrongResultAreFailuresAndTheProcessGoesOn) {
   EXPECT_TRUE(m.measure(default_schedule(task.outputs, testing::compiler().target())).ok());
 }
 
-TEST(Tuner, BaselineStrategiesRecordCurvesAndReplayableBest) {
+TEST(Tuner, EveryStrategyRecordsACurveAndAReplayableBest) {
   TuningTask task = small_matmul();
-  for (SearchStrategy s : {SearchStrategy::Random, SearchStrategy::Grid, SearchStrategy::Annealing}) {
-    TuneOptions opt{.strategy = s, .trials = 6, .batch = 3, .seed = 7};
-    Tuner tuner(task, testing::compiler(), {.repeats = 1, .min_repeat_seconds = 0.001}, opt);
+  std::vector<SearchStrategy> strategies{SearchStrategy::Random, SearchStrategy::Grid,
+                                         SearchStrategy::Annealing};
+  if (has_xgboost()) strategies.push_back(SearchStrategy::ModelGuided);
+  for (SearchStrategy s : strategies) {
+    // Two batches: the second one is chosen by the model trained on the first.
+    TuneOptions opt{.strategy = s, .trials = 6, .batch = 3, .annealing_chains = 8,
+                    .annealing_steps = 4, .seed = 7};
+    std::unique_ptr<CostModel> model = s == SearchStrategy::ModelGuided ? make_xgboost_model() : nullptr;
+    Tuner tuner(task, testing::compiler(), {.repeats = 1, .min_repeat_seconds = 0.001}, opt,
+                model.get());
     int calls = 0;
     TuneResult r = tuner.run([&](const TuneProgress& p) { calls = p.trial; });
     ASSERT_EQ(r.trials.size(), 6u) << search_strategy_name(s);
+    std::set<std::string> distinct;
+    for (auto& t : r.trials) distinct.insert(t.config.to_text());
+    EXPECT_EQ(distinct.size(), 6u) << search_strategy_name(s) << ": a point was measured twice";
     EXPECT_EQ(calls, 6);
     ASSERT_GE(r.best, 0);
     EXPECT_TRUE(std::is_sorted(r.best_so_far.begin(), r.best_so_far.end()));

@@ -6,35 +6,13 @@
 #include "core/ir/structural.h"
 #include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
+#include "tests/tune/workloads.h"
 
 namespace kiln {
 namespace {
 
-Tensor matmul(int64_t m, int64_t n, int64_t k) {
-  Tensor A = placeholder("A", {m, k}, DType::F32), B = placeholder("B", {k, n}, DType::F32);
-  IterVar r = reduce_axis(k, "k");
-  return compute("C", {m, n}, [&](const std::vector<Var>& i) {
-    return reduce(ReduceOp::Sum, A(i[0], r.var) * B(r.var, i[1]), {r});
-  });
-}
-
-Tensor softmax(int64_t rows, int64_t cols) {
-  Tensor X = placeholder("X", {rows, cols}, DType::F32);
-  IterVar r1 = reduce_axis(cols, "k");
-  Tensor mx = compute("max", {rows, 1}, [&](const std::vector<Var>& i) {
-    return reduce(ReduceOp::Max, X(i[0], r1.var), {r1});
-  });
-  Tensor e = compute("exp", {rows, cols}, [&](const std::vector<Var>& i) {
-    return unary(UnaryOp::Exp, X(i[0], i[1]) - mx(i[0], 0));
-  });
-  IterVar r2 = reduce_axis(cols, "k");
-  Tensor sum = compute("sum", {rows, 1}, [&](const std::vector<Var>& i) {
-    return reduce(ReduceOp::Sum, e(i[0], r2.var), {r2});
-  });
-  return compute("softmax", {rows, cols}, [&](const std::vector<Var>& i) {
-    return e(i[0], i[1]) / sum(i[0], 0);
-  });
-}
+using tune_test::matmul;
+using tune_test::softmax;
 
 Target avx512() {
   Target t;
