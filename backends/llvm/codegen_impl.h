@@ -26,6 +26,9 @@ namespace kiln::llvm_backend {
 /// Elements allocated past the end of every Allocate'd buffer (the widest explicit vector).
 constexpr int64_t kVectorSlack = 64;
 
+/// `e` as a floating-point multiply (a candidate for fusing into an FMA), or null.
+const BinaryNode* as_float_mul(const Expr& e);
+
 class KernelCodegen {
  public:
   KernelCodegen(const LoweredFunc& f, const CodegenTarget& target, llvm::Module& m);
@@ -86,7 +89,10 @@ class KernelCodegen {
   llvm::Value* emit(const Expr& e);
   llvm::Value* emit_var(const VarNode* n);
   llvm::Value* emit_binary(const BinaryNode* n);
+  llvm::Value* emit_stored_value(const StoreNode* n);
   llvm::Value* emit_arith(BinaryOp op, DType t, llvm::Value* a, llvm::Value* b);
+  llvm::Value* nan_propagating_extreme(llvm::CmpInst::Predicate wins, llvm::Value* a,
+                                       llvm::Value* b);
   llvm::Value* float_floor_div(llvm::Value* a, llvm::Value* b);
   llvm::Value* emit_compare(BinaryOp op, DType t, llvm::Value* a, llvm::Value* b);
   llvm::Value* emit_unary(const UnaryNode* n);

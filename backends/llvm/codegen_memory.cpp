@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "backends/llvm/codegen_impl.h"
+#include "core/ir/simplify.h"
 #include "llvm/ADT/APFloat.h"
 
 namespace kiln::llvm_backend {
@@ -132,9 +133,56 @@ llvm::Value* KernelCodegen::emit_load(const LoadNode* n) {
   return load();
 }
 
+namespace {
+
+/// `acc[i] = acc[i] op v` for a float `acc`: one step of a reduction, whose order of combining
+/// is unspecified.
+const BinaryNode* as_reduction_step(const StoreNode* n) {
+  const auto* step = n->value.as<BinaryNode>();
+  if (!step || !is_float(n->tensor->dtype)) return nullptr;
+  const auto* acc = step->a.as<LoadNode>();
+  if (!acc || !acc->tensor.same_as(n->tensor) || acc->indices.size() != n->indices.size())
+    return nullptr;
+  for (size_t d = 0; d < acc->indices.size(); ++d)
+    if (!identical(acc->indices[d], n->indices[d])) return nullptr;
+  return step;
+}
+
+}  // namespace
+
+// A chain of scalar reduction steps (the combine of rfactor partials, say) is otherwise a serial
+// dependence chain: reassociable adds and multiplies, and llvm.maximum/minimum, let LLVM's
+// vectorizers combine it as a tree of vector operations instead.
+llvm::Value* KernelCodegen::emit_stored_value(const StoreNode* n) {
+  const BinaryNode* step = as_reduction_step(n);
+  if (!step || as_float_mul(step->b)) return emit(n->value);  // a*b + acc stays one FMA
+  llvm::Value* acc = emit(step->a);
+  llvm::Value* v = emit(step->b);
+  llvm::IRBuilderBase::FastMathFlagGuard keep_flags(b_);
+  llvm::FastMathFlags reassociable = b_.getFastMathFlags();
+  reassociable.setAllowReassoc();
+  reassociable.setNoSignedZeros();
+  b_.setFastMathFlags(reassociable);
+  switch (step->op) {
+    case BinaryOp::Add:
+      return b_.CreateFAdd(acc, v);
+    case BinaryOp::Mul:
+      return b_.CreateFMul(acc, v);
+    case BinaryOp::Max:
+      if (!acc->getType()->isVectorTy()) return call_intrinsic(llvm::Intrinsic::maximum, {acc, v});
+      break;
+    case BinaryOp::Min:
+      if (!acc->getType()->isVectorTy()) return call_intrinsic(llvm::Intrinsic::minimum, {acc, v});
+      break;
+    default:
+      break;
+  }
+  return emit_arith(step->op, step->a.dtype(), acc, v);
+}
+
 void KernelCodegen::emit_store(const StoreNode* n) {
   const Tensor& t = n->tensor;
-  llvm::Value* value = emit(n->value);
+  llvm::Value* value = emit_stored_value(n);
   for (const Expr& i : n->indices)
     if (is_vector(i)) return vector_store(n, value);
   KILN_CHECK(!value->getType()->isVectorTy(), "store of a vector to one element of ", t->name);

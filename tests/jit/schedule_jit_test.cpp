@@ -1,6 +1,8 @@
 // Hand-written schedules through lowering and the LLVM backend, each checked against the
 // interpreter: guards of non-dividing splits, reductions accumulated through the output,
 // partial compute_at regions, rfactor tails, scratch buffers.
+#include <limits>
+
 #include "core/ops/op_registry.h"
 #include "tests/jit/jit_harness.h"
 
@@ -166,6 +168,34 @@ TEST(ScheduleJitRegression, CastThenSumToScalar) {
   std::vector<Tensor> outs = aten("aten.sum.default", {f, NoneArg{}});
   testing::expect_matches_interpreter(default_schedule(outs, host()), testing::random_inputs(outs, 23),
                                       "sum of a cast", 1e-5, 1e-5);
+}
+
+// Row reductions combine their rfactor partials as a reassociated tree: a NaN or an infinity in
+// any lane must still reach the row's result, and softmax must still be NaN on a NaN row.
+TEST(ScheduleJitRegression, TreeCombinedReductionsKeepNaNAndInf) {
+  const int64_t rows = 4, cols = 1024;
+  auto with_specials = [&](std::vector<HostTensor> inputs) {
+    inputs[0].set_flat(1 * cols + 613, std::numeric_limits<double>::quiet_NaN());
+    inputs[0].set_flat(2 * cols + 77, std::numeric_limits<double>::infinity());
+    inputs[0].set_flat(3 * cols + 1000, -std::numeric_limits<double>::infinity());
+    return inputs;
+  };
+  for (const char* name : {"aten.amax.default", "aten.amin.default", "aten.sum.dim_IntList"}) {
+    SCOPED_TRACE(name);
+    Tensor x = placeholder("x", {rows, cols}, DType::F32);
+    std::vector<Tensor> outs =
+        std::string(name) == "aten.sum.dim_IntList"
+            ? aten(name, {x, std::vector<int64_t>{1}, false, NoneArg{}})
+            : aten(name, {x, std::vector<int64_t>{1}, false});
+    testing::expect_matches_interpreter(default_schedule(outs, host()),
+                                        with_specials(testing::random_inputs(outs, 24)), name,
+                                        1e-4, 1e-4);
+  }
+  Tensor x = placeholder("x", {rows, cols}, DType::F32);
+  std::vector<Tensor> softmax = aten("aten._softmax.default", {x, int64_t{-1}, false});
+  testing::expect_matches_interpreter(default_schedule(softmax, host()),
+                                      with_specials(testing::random_inputs(softmax, 25)),
+                                      "softmax with NaN and inf rows");
 }
 
 }  // namespace
