@@ -63,4 +63,14 @@ void Graph::mark_output(ValueId v) {
   if (std::find(outputs_.begin(), outputs_.end(), v) == outputs_.end()) outputs_.push_back(v);
 }
 
+std::vector<TensorType> row_major_types(const Graph& g, const std::vector<ValueId>& values) {
+  std::vector<TensorType> types;
+  for (ValueId v : values) {
+    TensorType t = g.values().at(v);
+    t.strides = contiguous_strides(t.shape);
+    types.push_back(std::move(t));
+  }
+  return types;
+}
+
 }  // namespace kiln

@@ -79,8 +79,15 @@ struct FusionGroup {
   std::vector<Tensor> results;   ///< Compute definitions of `outputs` (always compute tensors,
                                  ///< row-major, one per output, none repeated), over
                                  ///< placeholders of `inputs` (placeholders_of(results) == those
-                                 ///< placeholders, in the order of `inputs`).
+                                 ///< placeholders, in the order of `inputs`). A result has its
+                                 ///< output's dtype and element count; its shape may be another
+                                 ///< with the same row-major bytes (an output that is a reshape
+                                 ///< of a tensor of the group is written as that tensor).
+  int contraction = -1;          ///< The group's contraction node (mm, convolution), or -1.
 };
+
+/// The types of `values` of `g` as a kernel writes them: row-major, whatever strides `g` recorded.
+std::vector<TensorType> row_major_types(const Graph& g, const std::vector<ValueId>& values);
 
 /// One step of running a partitioned graph: a group's kernel, or a fallback node's ATen call.
 struct PartitionStep {
@@ -98,6 +105,8 @@ struct Partition {
   /// (an outside node between two of its nodes may make one of its inputs while another outside
   /// node there reads one of its outputs), so a caller that rewrites the graph follows this order.
   std::vector<PartitionStep> steps;
+  /// Node → its index in `groups`, or -1 for a fallback node.
+  std::vector<int> group_of;
 };
 
 /// Partitions `g` with the fusion rules of DESIGN.md: chains of injective ops fuse; injective
@@ -125,5 +134,14 @@ struct Partition {
 ///    graph output is dead code: it stays a fallback node, fused into nothing, not reported.
 ///  - Every node is in exactly one group or in fallback_nodes.
 Partition partition(const Graph& g, const OpRegistry& ops = OpRegistry::global());
+
+/// What group `k` of `p` computes after its contraction, for a runtime that computes the
+/// contraction itself (through ATen): the group without its contraction node, lowered as a
+/// group that reads the contraction's outputs as inputs, with the strides `g` recorded for
+/// them. Its outputs are those of group `k` except the contraction's own; a group that is only
+/// its contraction has an empty epilogue (no nodes, no results). Throws Error when group `k`
+/// has no contraction.
+FusionGroup lower_epilogue(const Graph& g, const Partition& p, int k,
+                           const OpRegistry& ops = OpRegistry::global());
 
 }  // namespace kiln

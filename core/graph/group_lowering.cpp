@@ -20,6 +20,24 @@ std::set<ValueId> read_outside(const Graph& g, int group, const std::vector<int>
   return read;
 }
 
+/// Whether `node` makes a tensor whose row-major bytes are those of its first argument's
+/// row-major bytes: a reshape in every form ATen graphs spell it, and copies and expands that
+/// keep the shape. (A kernel writes every result row-major.)
+bool keeps_row_major_bytes(const Graph& g, const Node& node) {
+  static const std::set<std::string> reshapes = {
+      "aten.view.default",    "aten._unsafe_view.default", "aten.reshape.default",
+      "aten.squeeze.default", "aten.squeeze.dim",          "aten.squeeze.dims",
+      "aten.unsqueeze.default", "aten.clone.default",      "aten.alias.default"};
+  bool same_shape_expand = node.op == "aten.expand.default" && !node.args.empty() &&
+                           std::holds_alternative<ValueRef>(node.args[0]) &&
+                           node.outputs.size() == 1 &&
+                           g.values()[std::get<ValueRef>(node.args[0]).id].shape ==
+                               g.values()[node.outputs[0]].shape;
+  return node.outputs.size() == 1 && !node.args.empty() &&
+         std::holds_alternative<ValueRef>(node.args[0]) &&
+         (reshapes.count(node.op) > 0 || same_shape_expand);
+}
+
 /// A compute that copies `t`: a result must be a compute tensor and appear once.
 Tensor copy_of(const Tensor& t, const std::string& name) {
   return compute(name, t->shape, [&](const std::vector<Var>& i) {
@@ -51,6 +69,10 @@ FusionGroup lower_group(const Graph& g, const std::vector<int>& nodes,
     return tensor_of[v] = t;
   };
 
+  // A value made in the group from another by a reshape is written as that other's tensor: the
+  // same bytes, without the index arithmetic of the reshape (which would hide a row reduction's
+  // rows from the schedule).
+  std::map<ValueId, ValueId> same_bytes_as;
   for (int n : nodes) {
     const Node& node = g.nodes()[n];
     // classify_node lowered this node on the same types (up to strides), so it cannot fail now.
@@ -58,6 +80,12 @@ FusionGroup lower_group(const Graph& g, const std::vector<int>& nodes,
     KILN_CHECK(outs.size() == node.outputs.size(), node.op, " lowered to ", outs.size(),
                " tensors for ", node.outputs.size(), " outputs");
     for (size_t k = 0; k < outs.size(); ++k) tensor_of[node.outputs[k]] = outs[k];
+    if (!keeps_row_major_bytes(g, node)) continue;
+    ValueId source = std::get<ValueRef>(node.args[0]).id;
+    int p = g.producer(source);
+    if (p < 0 || group_of[p] != group) continue;
+    auto it = same_bytes_as.find(source);
+    same_bytes_as[node.outputs[0]] = it == same_bytes_as.end() ? source : it->second;
   }
 
   std::set<ValueId> read = read_outside(g, group, group_of);
@@ -65,7 +93,8 @@ FusionGroup lower_group(const Graph& g, const std::vector<int>& nodes,
   for (int n : nodes) {
     for (ValueId v : g.nodes()[n].outputs) {
       if (!read.count(v)) continue;
-      Tensor t = tensor_of.at(v);
+      auto alias = same_bytes_as.find(v);
+      Tensor t = tensor_of.at(alias == same_bytes_as.end() ? v : alias->second);
       if (t->kind != TensorKind::Compute || used.count(t.get()))
         t = copy_of(t, str_cat("v", v, ".copy"));
       used.insert(t.get());

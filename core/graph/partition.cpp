@@ -112,15 +112,32 @@ Partition partition(const Graph& g, const OpRegistry& ops) {
   Partition result;
   for (size_t k = 0; k < members.size(); ++k)
     if (renumber[k] >= 0) {
-      result.groups.push_back(lower_group(g, members[k], group_of, ops));
+      FusionGroup group = lower_group(g, members[k], group_of, ops);
       // Fusion only sees live nodes, and a live group's last node is read outside it.
-      KILN_CHECK(!result.groups.back().outputs.empty(), "a fusion group without outputs");
+      KILN_CHECK(!group.outputs.empty(), "a fusion group without outputs");
+      for (int n : group.nodes)
+        if (info[n].cls == NodeClass::Contraction) group.contraction = n;
+      result.groups.push_back(std::move(group));
     }
   for (int n = 0; n < num_nodes; ++n)
     if (group_of[n] < 0) result.fallback_nodes.push_back(n);
   result.unsupported.assign(unsupported.begin(), unsupported.end());
   result.steps = step_order(g, result, group_of);
+  result.group_of = std::move(group_of);
   return result;
+}
+
+FusionGroup lower_epilogue(const Graph& g, const Partition& p, int k, const OpRegistry& ops) {
+  const FusionGroup& group = p.groups.at(k);
+  if (group.contraction < 0) throw Error(str_cat("fusion group ", k, " has no contraction"));
+  std::vector<int> nodes;
+  for (int n : group.nodes)
+    if (n != group.contraction) nodes.push_back(n);
+  if (nodes.empty()) return {};
+  // The contraction leaves the group: its results are read as made outside (strides as recorded).
+  std::vector<int> group_of = p.group_of;
+  group_of[group.contraction] = -1;
+  return lower_group(g, nodes, group_of, ops);
 }
 
 }  // namespace kiln

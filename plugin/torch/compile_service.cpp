@@ -1,9 +1,12 @@
 #include "plugin/torch/compile_service.h"
 
+#include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <limits>
 #include <exception>
 #include <functional>
 #include <thread>
@@ -12,8 +15,10 @@
 #include "core/ir/structural.h"
 #include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
+#include "plugin/torch/aten_served_kernel.h"
 #include "plugin/torch/log.h"
 #include "plugin/torch/slot_registry.h"
+#include "plugin/torch/torch_types.h"
 
 namespace kiln {
 
@@ -61,14 +66,49 @@ std::string kernel_name(const Graph& g, const std::vector<int>& nodes) {
   return name;
 }
 
-/// The types of the kernel's parameters [begin, end).
-std::vector<TensorType> param_types(const LoweredFunc& f, int begin, int end) {
+/// The types of the kernel's input parameters.
+std::vector<TensorType> input_types(const LoweredFunc& f) {
   std::vector<TensorType> types;
-  for (int i = begin; i < end; ++i) {
+  for (int i = 0; i < f.num_inputs; ++i) {
     const TensorNode& p = *f.params[i].get();
     types.push_back({p.dtype, p.shape, p.strides, "cpu"});
   }
   return types;
+}
+
+/// A buffer of each parameter of `f`: random normal floats, zero integers and bools (valid
+/// indices for any gather).
+std::vector<at::Tensor> random_arguments(const LoweredFunc& f) {
+  std::vector<at::Tensor> buffers;
+  for (const Tensor& p : f.params) {
+    at::Tensor t = empty_tensor({p->dtype, p->shape, p->strides, "cpu"});
+    buffers.push_back(is_float(p->dtype) ? t.normal_() : t.zero_());
+  }
+  return buffers;
+}
+
+/// Seconds per call of each kernel (all with the parameters of the first) on the same random
+/// arguments: the fastest of a few calls after a warm-up, the kernels taking turns.
+std::vector<double> fastest_of_runs(const std::vector<const Kernel*>& kernels) {
+  // NOTE: the backend compiles while Dynamo's FakeTensorMode (a Python dispatch mode) is
+  // active; these are real tensors on real memory, made and used below those modes.
+  c10::impl::ExcludeDispatchKeyGuard no_python_modes(c10::DispatchKeySet(
+      {c10::DispatchKey::Python, c10::DispatchKey::PythonTLSSnapshot,
+       c10::DispatchKey::PythonDispatcher, c10::DispatchKey::Functionalize}));
+  at::AutoDispatchBelowADInplaceOrView below_autograd;
+  std::vector<at::Tensor> buffers = random_arguments(kernels[0]->func());
+  std::vector<void*> args;
+  for (at::Tensor& b : buffers) args.push_back(b.data_ptr());
+  for (const Kernel* k : kernels) k->launch(args.data());
+  std::vector<double> best(kernels.size(), std::numeric_limits<double>::infinity());
+  for (int run = 0; run < 3; ++run)
+    for (size_t i = 0; i < kernels.size(); ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      kernels[i]->launch(args.data());
+      best[i] = std::min(
+          best[i], std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+  return best;
 }
 
 }  // namespace
@@ -82,16 +122,22 @@ CompileService& CompileService::global() {
   return *service;
 }
 
-std::shared_ptr<const Kernel> CompileService::kernel_for(const FusionGroup& group, uint64_t key,
-                                                         const std::string& name) {
+CompileService::CachedKernel* CompileService::cached(uint64_t key,
+                                                     const std::vector<Tensor>& results) {
+  for (CachedKernel& c : cache_[key])
+    if (structural_equal(c.results, results)) return &c;
+  return nullptr;
+}
+
+std::shared_ptr<const Kernel> CompileService::kernel_for(const std::vector<Tensor>& results,
+                                                         uint64_t key, const std::string& name) {
   {
     std::lock_guard lock(mutex_);
-    for (const CachedKernel& c : cache_[key])
-      if (structural_equal(c.results, group.results)) return c.kernel;
+    if (CachedKernel* c = cached(key, results)) return c->kernel;
   }
   std::shared_ptr<const Kernel> kernel;
   try {
-    LoweredFunc f = lower(default_schedule(group.results, target()), name);
+    LoweredFunc f = lower(default_schedule(results, target()), name);
     kernel = compiler_->compile(f);
   } catch (const Error& e) {
     // NOTE: partition only fuses what the op library lowers, so a failure here is a Kiln bug.
@@ -104,25 +150,59 @@ std::shared_ptr<const Kernel> CompileService::kernel_for(const FusionGroup& grou
                                            "its ops run in ATen: ", e.what()));
   }
   std::lock_guard lock(mutex_);
-  for (const CachedKernel& c : cache_[key])  // Another thread may have compiled it meanwhile.
-    if (structural_equal(c.results, group.results)) return c.kernel;
-  cache_[key].push_back({group.results, kernel});
+  if (CachedKernel* c = cached(key, results)) return c->kernel;  // Another thread was faster.
+  cache_[key].push_back({results, kernel, std::nullopt});
   return kernel;
 }
 
-CompiledGraph CompileService::compile(const Graph& g) {
+bool CompileService::aten_is_faster(uint64_t key, const std::vector<Tensor>& results,
+                                    const Kernel& whole, const Kernel& served) {
+  {
+    std::lock_guard lock(mutex_);
+    CachedKernel* c = cached(key, results);
+    if (c && c->aten_is_faster) return *c->aten_is_faster;
+  }
+  std::vector<double> seconds = fastest_of_runs({&whole, &served});
+  bool faster = seconds[1] < seconds[0];
+  log_message(LogLevel::Debug, str_cat("workload ", key, ": Kiln kernel ", seconds[0] * 1e3,
+                                       " ms, ATen contraction + epilogue ", seconds[1] * 1e3,
+                                       " ms"));
+  std::lock_guard lock(mutex_);
+  if (CachedKernel* c = cached(key, results)) c->aten_is_faster = faster;
+  return faster;
+}
+
+CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& options) {
   Partition p = partition(g);
   size_t num_groups = p.groups.size();
   std::vector<uint64_t> keys(num_groups);
-  std::vector<std::shared_ptr<const Kernel>> kernels(num_groups);
+  std::vector<std::shared_ptr<const Kernel>> kernels(num_groups), epilogues(num_groups);
+  std::vector<FusionGroup> epilogue_groups(num_groups);
+  bool aten_contractions = options.contractions != ContractionPolicy::Kiln;
   // Groups compile independently; LLVMCompiler::compile is thread-safe.
   run_parallel(num_groups, at::get_num_threads(), [&](size_t k) {
+    const FusionGroup& group = p.groups[k];
     // NOTE: the dispatcher routes torch.ops.kiln.launch by its tensor arguments; with none it
     // cannot reach the CPU kernel. A group without inputs is a constant: ATen makes it.
-    if (p.groups[k].inputs.empty()) return;
-    keys[k] = structural_hash(p.groups[k].results);
-    kernels[k] = kernel_for(p.groups[k], keys[k], kernel_name(g, p.groups[k].nodes));
+    if (group.inputs.empty()) return;
+    std::string name = kernel_name(g, group.nodes);
+    keys[k] = structural_hash(group.results);
+    kernels[k] = kernel_for(group.results, keys[k], name);
+    if (!kernels[k] || group.contraction < 0 || !aten_contractions) return;
+    epilogue_groups[k] = lower_epilogue(g, p, static_cast<int>(k));
+    const std::vector<Tensor>& rest = epilogue_groups[k].results;
+    if (!rest.empty()) epilogues[k] = kernel_for(rest, structural_hash(rest), name + "_epilogue");
   });
+  // Measured one after another, on the threads the model will run on.
+  for (size_t k = 0; k < num_groups; ++k) {
+    if (!kernels[k] || p.groups[k].contraction < 0 || !aten_contractions) continue;
+    if (!epilogue_groups[k].results.empty() && !epilogues[k]) continue;  // logged, stays Kiln
+    auto served = std::make_shared<AtenServedKernel>(g, p.groups[k], epilogue_groups[k],
+                                                     kernels[k]->func(), epilogues[k]);
+    if (options.contractions == ContractionPolicy::Aten ||
+        aten_is_faster(keys[k], p.groups[k].results, *kernels[k], *served))
+      kernels[k] = std::move(served);
+  }
 
   CompiledGraph out;
   out.unsupported = p.unsupported;
@@ -144,8 +224,8 @@ CompiledGraph CompileService::compile(const Graph& g) {
     c.outputs = group.outputs;
     for (int n : group.nodes) c.ops.push_back(g.nodes()[n].op);
     c.slot = SlotRegistry::global().add(std::make_unique<SlotEntry>(
-        joined_ops(g, group.nodes), keys[k], param_types(f, 0, f.num_inputs),
-        param_types(f, f.num_inputs, static_cast<int>(f.params.size())), kernels[k]));
+        joined_ops(g, group.nodes), keys[k], input_types(f), row_major_types(g, group.outputs),
+        kernels[k]));
     log_message(LogLevel::Debug, str_cat("slot ", c.slot, ": ", joined_ops(g, group.nodes)));
     compiled_index[k] = static_cast<int>(out.groups.size());
     out.groups.push_back(std::move(c));

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,7 +21,7 @@ class CompileService {
   static CompileService& global();
 
   /// See compile_graph in kiln_torch.h.
-  CompiledGraph compile(const Graph& g);
+  CompiledGraph compile(const Graph& g, const CompileOptions& options);
 
   /// See swap_kernel_for_test in kiln_torch.h.
   void recompile(int64_t slot);
@@ -31,17 +32,26 @@ class CompileService {
  private:
   explicit CompileService(std::unique_ptr<LLVMCompiler> compiler);
 
-  /// The kernel of `group` (workload `key`), named `name`, or null when scheduling or compiling
-  /// it fails (logged once per workload). Structurally equal groups (repeated layers) share one
-  /// kernel.
-  std::shared_ptr<const Kernel> kernel_for(const FusionGroup& group, uint64_t key,
+  /// The kernel of `results` (workload `key`), named `name`, or null when scheduling or
+  /// compiling it fails (logged once per workload). Structurally equal groups (repeated layers)
+  /// share one kernel.
+  std::shared_ptr<const Kernel> kernel_for(const std::vector<Tensor>& results, uint64_t key,
                                            const std::string& name);
+
+  /// Whether `served` (ATen's contraction and an epilogue) runs faster than `whole`, Kiln's
+  /// kernel of the same group (`results`, workload `key`): measured the first time a workload asks.
+  bool aten_is_faster(uint64_t key, const std::vector<Tensor>& results, const Kernel& whole,
+                      const Kernel& served);
 
   /// A compiled (or failed: null kernel) workload.
   struct CachedKernel {
     std::vector<Tensor> results;
     std::shared_ptr<const Kernel> kernel;
+    std::optional<bool> aten_is_faster;  ///< Measured for a group with a contraction.
   };
+
+  /// The cache entry of `results`, or null. Needs mutex_.
+  CachedKernel* cached(uint64_t key, const std::vector<Tensor>& results);
 
   std::unique_ptr<LLVMCompiler> compiler_;
   std::mutex mutex_;                                               ///< Guards cache_.

@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 
 #include "core/ir/error.h"
+#include "plugin/torch/aten_served_kernel.h"
 #include "plugin/torch/compile_service.h"
 #include "plugin/torch/slot_registry.h"
 
@@ -15,14 +16,16 @@
 
 namespace kiln {
 
-CompiledGraph compile_graph(const Graph& g) {
-  return CompileService::global().compile(g);
+CompiledGraph compile_graph(const Graph& g, const CompileOptions& options) {
+  return CompileService::global().compile(g, options);
 }
 
 SlotInfo slot_info(int64_t slot) {
   const SlotEntry& entry = SlotRegistry::global().get(slot);
-  return {slot,          entry.slot.description(), entry.key, entry.inputs,
-          entry.outputs, entry.slot.stats()};
+  std::shared_ptr<const Kernel> kernel = entry.slot.current();
+  auto* aten = dynamic_cast<const AtenServedKernel*>(kernel.get());
+  return {slot,          entry.slot.description(), entry.key,         entry.inputs,
+          entry.outputs, aten ? aten->description() : "Kiln kernel", entry.slot.stats()};
 }
 
 std::vector<SlotInfo> all_slots() {

@@ -48,12 +48,26 @@ struct CompiledGraph {
   std::vector<PartitionStep> steps;
 };
 
+/// How a slot serves a group with a contraction (matmul, convolution).
+enum class ContractionPolicy : uint8_t {
+  /// Whichever runs faster, measured once per workload at compile time on random inputs: Kiln's
+  /// kernel of the whole group, or ATen's contraction followed by Kiln's kernel of the rest.
+  Fastest,
+  Kiln,  ///< Kiln's kernel of the whole group.
+  Aten,  ///< ATen's contraction, then Kiln's kernel of the rest.
+};
+
+struct CompileOptions {
+  ContractionPolicy contractions = ContractionPolicy::Fastest;
+};
+
 /// Partitions `g` (core/graph), schedules each group with the default schedule, compiles it with
-/// the process's LLVM compiler and registers a slot for it. A group that fails to schedule or
-/// compile (a Kiln bug) is logged once and its nodes become fallback nodes; so do the nodes of a
-/// group without inputs (a constant: torch.ops.kiln.launch needs a tensor argument to dispatch
-/// on). Thread-safe. Throws IRError for a malformed graph.
-KILN_TORCH_API CompiledGraph compile_graph(const Graph& g);
+/// the process's LLVM compiler and registers a slot for it (a group with a contraction is served
+/// as `options.contractions` says). A group that fails to schedule or compile (a Kiln bug) is
+/// logged once and its nodes become fallback nodes; so do the nodes of a group without inputs
+/// (a constant: torch.ops.kiln.launch needs a tensor argument to dispatch on). Thread-safe.
+/// Throws IRError for a malformed graph.
+KILN_TORCH_API CompiledGraph compile_graph(const Graph& g, const CompileOptions& options = {});
 
 /// Runs slot `slot` on CPU tensors of exactly the types it was compiled for (dtype, shape,
 /// strides, where dimensions of size 1 may have any stride) and returns new tensors. Throws
@@ -68,6 +82,9 @@ struct SlotInfo {
   uint64_t key = 0;                 ///< Workload key: structural_hash of the group's computes.
   std::vector<TensorType> inputs;   ///< What launch_slot accepts.
   std::vector<TensorType> outputs;  ///< What it returns (row-major).
+  /// What serves it now: "Kiln kernel", or "aten.mm.default + Kiln epilogue" (see
+  /// ContractionPolicy).
+  std::string served_by;
   SlotStats stats;
 };
 

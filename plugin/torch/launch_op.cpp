@@ -10,38 +10,11 @@
 #include "core/runtime/tensor_layout.h"
 #include "plugin/torch/kiln_torch.h"
 #include "plugin/torch/slot_registry.h"
+#include "plugin/torch/torch_types.h"
 
 namespace kiln {
 
 namespace {
-
-at::ScalarType torch_dtype(DType t) {
-  switch (t) {
-    case DType::Bool:
-      return at::kBool;
-    case DType::I32:
-      return at::kInt;
-    case DType::I64:
-      return at::kLong;
-    case DType::F16:
-      return at::kHalf;
-    case DType::BF16:
-      return at::kBFloat16;
-    case DType::F32:
-      return at::kFloat;
-    case DType::F64:
-      return at::kDouble;
-  }
-  throw InternalError(str_cat("unknown dtype ", static_cast<int>(t)));
-}
-
-/// The Kiln dtype of a torch dtype, or nothing for one Kiln does not have (complex, uint8, ...).
-std::optional<DType> kiln_dtype(at::ScalarType t) {
-  for (DType d :
-       {DType::Bool, DType::I32, DType::I64, DType::F16, DType::BF16, DType::F32, DType::F64})
-    if (torch_dtype(d) == t) return d;
-  return std::nullopt;
-}
 
 /// "f32[4, 8] strides [8, 1] on cpu".
 std::string describe(const TensorType& t) {
@@ -91,8 +64,7 @@ std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs) {
   std::vector<at::Tensor> outputs;
   outputs.reserve(entry.outputs.size());
   for (const TensorType& type : entry.outputs) {
-    outputs.push_back(at::empty_strided(type.shape, type.strides,
-                                        at::TensorOptions().dtype(torch_dtype(type.dtype))));
+    outputs.push_back(empty_tensor(type));
     args.push_back(outputs.back().data_ptr());
   }
   entry.slot.launch(args.data());

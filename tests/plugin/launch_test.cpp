@@ -63,5 +63,67 @@ TEST(KilnTorch, LibraryPathNamesThisLibrary) {
   EXPECT_NE(library_path().find("libkiln_torch.so"), std::string::npos);
 }
 
+/// relu(a @ b + bias) for f32 a[6, 16], b[16, 10], bias[10]; `mm_is_output` also makes a @ b a
+/// graph output.
+Graph matmul_bias_relu_graph(bool mm_is_output) {
+  Graph g;
+  ValueId a = g.add_input({DType::F32, {6, 16}, {16, 1}, "cpu"});
+  ValueId b = g.add_input({DType::F32, {16, 10}, {10, 1}, "cpu"});
+  ValueId bias = g.add_input({DType::F32, {10}, {1}, "cpu"});
+  TensorType out{DType::F32, {6, 10}, {10, 1}, "cpu"};
+  ValueId mm = g.add_node("aten.mm.default", {ValueRef{a}, ValueRef{b}}, {out})[0];
+  ValueId s = g.add_node("aten.add.Tensor", {ValueRef{mm}, ValueRef{bias}, int64_t{1}}, {out})[0];
+  ValueId r = g.add_node("aten.relu.default", {ValueRef{s}}, {out})[0];
+  if (mm_is_output) g.mark_output(mm);
+  g.mark_output(r);
+  return g;
+}
+
+TEST(KilnTorch, ContractionServedByEitherSideMatchesATen) {
+  at::Tensor a = at::randn({6, 16}), b = at::randn({16, 10}), bias = at::randn({10});
+  at::Tensor want = at::relu(at::mm(a, b) + bias);
+  for (auto [policy, served_by] :
+       {std::pair{ContractionPolicy::Kiln, "Kiln kernel"},
+        std::pair{ContractionPolicy::Aten, "aten.mm.default + Kiln epilogue"},
+        std::pair{ContractionPolicy::Fastest, ""}}) {
+    SCOPED_TRACE(served_by);
+    CompiledGraph plan = compile_graph(matmul_bias_relu_graph(false), {policy});
+    ASSERT_EQ(plan.groups.size(), 1u);
+    EXPECT_EQ(plan.groups[0].nodes, (std::vector<int>{0, 1, 2}));
+    std::vector<at::Tensor> out = launch_slot(plan.groups[0].slot, {a, b, bias});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(at::allclose(out[0], want, 1e-5, 1e-5));
+    if (*served_by) EXPECT_EQ(slot_info(plan.groups[0].slot).served_by, served_by);
+  }
+}
+
+TEST(KilnTorch, AtenServedContractionAlsoReturnsItsOwnResult) {
+  at::Tensor a = at::randn({6, 16}), b = at::randn({16, 10}), bias = at::randn({10});
+  CompiledGraph plan = compile_graph(matmul_bias_relu_graph(true), {ContractionPolicy::Aten});
+  ASSERT_EQ(plan.groups.size(), 1u);
+  std::vector<at::Tensor> out = launch_slot(plan.groups[0].slot, {a, b, bias});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(at::allclose(out[0], at::mm(a, b), 1e-5, 1e-5));
+  EXPECT_TRUE(at::allclose(out[1], at::relu(at::mm(a, b) + bias), 1e-5, 1e-5));
+}
+
+TEST(KilnTorch, AtenServedConvolutionWithoutEpilogue) {
+  Graph g;
+  ValueId x = g.add_input({DType::F32, {2, 3, 9, 9}, {243, 81, 9, 1}, "cpu"});
+  ValueId w = g.add_input({DType::F32, {4, 3, 3, 3}, {27, 9, 3, 1}, "cpu"});
+  ValueId y = g.add_node("aten.convolution.default",
+                         {ValueRef{x}, ValueRef{w}, NoneArg{}, std::vector<int64_t>{2, 2},
+                          std::vector<int64_t>{1, 1}, std::vector<int64_t>{1, 1}, false,
+                          std::vector<int64_t>{0, 0}, int64_t{1}},
+                         {{DType::F32, {2, 4, 5, 5}, {100, 25, 5, 1}, "cpu"}})[0];
+  g.mark_output(y);
+  CompiledGraph plan = compile_graph(g, {ContractionPolicy::Aten});
+  ASSERT_EQ(plan.groups.size(), 1u);
+  EXPECT_EQ(slot_info(plan.groups[0].slot).served_by, "aten.convolution.default");
+  at::Tensor xs = at::randn({2, 3, 9, 9}), ws = at::randn({4, 3, 3, 3});
+  at::Tensor got = launch_slot(plan.groups[0].slot, {xs, ws})[0];
+  EXPECT_TRUE(at::allclose(got, at::conv2d(xs, ws, {}, 2, 1), 1e-4, 1e-4));
+}
+
 }  // namespace
 }  // namespace kiln

@@ -34,15 +34,28 @@ class Options:
 
     #: ATen ops ("aten.mm.default") that stay ATen calls even where Kiln supports them.
     fallback_ops: frozenset[str] = frozenset()
+    #: How a kernel slot serves a fused group with a matmul or convolution: "fastest" measures
+    #: once per workload, at compile time, Kiln's kernel of the whole group against ATen's op
+    #: followed by Kiln's kernel of the rest (bias, activation, residual) and keeps the faster;
+    #: "kiln" and "aten" always take that side.
+    contractions: str = "fastest"
 
     @staticmethod
     def parse(options: dict | None) -> Options:
-        """Validates `options`; raises ValueError naming an unknown key."""
+        """Validates `options`; raises ValueError naming an unknown key or value."""
         options = dict(options or {})
-        unknown = sorted(set(options) - {"fallback_ops"})
+        known = ["contractions", "fallback_ops"]
+        unknown = sorted(set(options) - set(known))
         if unknown:
-            raise ValueError(f"kiln: unknown option(s) {unknown}; known: ['fallback_ops']")
-        return Options(fallback_ops=frozenset(options.get("fallback_ops", ())))
+            raise ValueError(f"kiln: unknown option(s) {unknown}; known: {known}")
+        contractions = options.get("contractions", "fastest")
+        if contractions not in ("fastest", "kiln", "aten"):
+            raise ValueError(
+                f"kiln: option contractions={contractions!r}; expected 'fastest', 'kiln' or 'aten'"
+            )
+        return Options(
+            fallback_ops=frozenset(options.get("fallback_ops", ())), contractions=contractions
+        )
 
 
 def kiln_backend(
@@ -88,7 +101,7 @@ def compile_graph(
         info_once(f"kiln: a {kind} graph runs as ATen (Kiln compiles static shapes): {e}")
         return _as_aten(gm, kind, f"symbolic shapes ({e})")
     try:
-        plan = _C.compile(built.graph)
+        plan = _C.compile(built.graph, options.contractions)
     except Exception as e:  # noqa: BLE001  (a compiler failure must not fail the user's model)
         # NOTE: like a group whose kernel fails to compile (C++ logs those and keeps them ATen),
         # a graph Kiln fails on runs as ATen; the warning names the error.
@@ -102,18 +115,21 @@ def compile_graph(
         aten_nodes=sum(len(g["nodes"]) for g in plan["groups"]) + len(plan["fallback"]),
         compiled_nodes=compiled,
         input_views=sum(built.ops[i] not in unsupported for i in plan["fallback"]),
+        aten_contractions=sum(g["served_by"] != "Kiln kernel" for g in launched),
         slots=[g["slot"] for g in launched],
         unsupported=list(plan["unsupported"]),
     )
     record_graph(record)
     logger.info(
-        "kiln: %s graph: %d/%d ATen nodes (%.1f%%; %d free input views) compiled into %d kernels%s",
+        "kiln: %s graph: %d/%d ATen nodes (%.1f%%; %d free input views) compiled into %d kernel "
+        "slots (%d serve their contraction through ATen)%s",
         kind,
         record.compiled_nodes,
         record.aten_nodes,
         100 * record.coverage,
         record.input_views,
         len(record.slots),
+        record.aten_contractions,
         f"; stayed ATen: {', '.join(record.unsupported)}" if record.unsupported else "",
     )
     logger.debug("kiln: rewritten %s graph:\n%s", kind, gm.code)

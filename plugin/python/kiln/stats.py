@@ -19,6 +19,9 @@ class GraphRecord:
     #: of the rest, views of graph inputs that Kiln supports but leaves to ATen, where a view is
     #: free (no copy) and in a kernel it would be a copy
     input_views: int = 0
+    #: of the compiled nodes, matmuls and convolutions that their slots serve through ATen
+    #: (followed by Kiln's kernel of the rest of their group), as the faster choice
+    aten_contractions: int = 0
     slots: list[int] = field(default_factory=list)  #: the slots of its groups
     unsupported: list[str] = field(default_factory=list)  #: ops that stayed ATen
     reason: str = ""  #: why nothing was compiled, when that is the case
@@ -60,9 +63,11 @@ def reset_stats() -> None:
 def stats() -> dict:
     """Kiln's counters.
 
-    Returns ``{"slots": [{"slot", "ops", "calls", "time_ms", "version"}], "graphs": [...],
-    "coverage": float, "compute_coverage": float}``: per kernel slot the ops it fused, how often
-    it ran, the time spent in it and its kernel's version (+1 per hot swap); per recorded graph
+    Returns ``{"slots": [{"slot", "ops", "calls", "time_ms", "version", "served_by"}],
+    "graphs": [...], "coverage": float, "compute_coverage": float, "aten_contractions": int}``:
+    per kernel slot the ops it fused, how often it ran, the time spent in it, its kernel's version
+    (+1 per hot swap) and what serves it ("Kiln kernel", or "aten.mm.default + Kiln epilogue"
+    while ATen's contraction is faster); per recorded graph
     its kind, node counts, slots, unsupported ops and coverages; and both coverages over all
     recorded graphs together (see GraphRecord).
     """
@@ -73,6 +78,7 @@ def stats() -> dict:
             "calls": s["calls"],
             "time_ms": s["total_ms"],
             "version": s["version"],
+            "served_by": s["served_by"],
         }
         for s in _C.stats()
     ]
@@ -88,6 +94,7 @@ def stats() -> dict:
         ],
         "coverage": compiled / total if total else 1.0,
         "compute_coverage": compiled / (total - views) if total > views else 1.0,
+        "aten_contractions": sum(r.aten_contractions for r in records),
     }
 
 
@@ -103,7 +110,8 @@ def summary() -> str:
             f"{time_ms:.2f} ms in kernels"
         ),
         f"kiln: coverage {100 * s['coverage']:.1f}% of ATen nodes compiled into Kiln kernels "
-        f"({100 * s['compute_coverage']:.1f}% without free views of inputs)",
+        f"({100 * s['compute_coverage']:.1f}% without free views of inputs); "
+        f"{s['aten_contractions']} slots serve their matmul or convolution through ATen",
     ]
     if unsupported:
         lines.append(f"kiln: stayed ATen: {', '.join(unsupported)}")

@@ -78,6 +78,14 @@ std::vector<ValueId> add_node(
   return g.add_node(std::move(op), std::move(node_args), std::move(types));
 }
 
+ContractionPolicy contraction_policy(const std::string& name) {
+  if (name == "fastest") return ContractionPolicy::Fastest;
+  if (name == "kiln") return ContractionPolicy::Kiln;
+  if (name == "aten") return ContractionPolicy::Aten;
+  throw py::value_error(str_cat("kiln: contractions must be 'fastest', 'kiln' or 'aten', not '",
+                                name, "'"));
+}
+
 py::dict compiled_graph_dict(const CompiledGraph& c) {
   py::list groups;
   for (const CompiledGroup& group : c.groups) {
@@ -87,6 +95,7 @@ py::dict compiled_graph_dict(const CompiledGraph& c) {
     d["inputs"] = group.inputs;
     d["outputs"] = group.outputs;
     d["ops"] = group.ops;
+    d["served_by"] = slot_info(group.slot).served_by;
     groups.append(d);
   }
   py::list steps;
@@ -118,6 +127,7 @@ py::list stats() {
     d["total_ms"] = static_cast<double>(s.stats.total_ns) / 1e6;
     d["version"] = s.stats.version;
     d["key"] = s.key;
+    d["served_by"] = s.served_by;
     slots.append(d);
   }
   return slots;
@@ -168,22 +178,24 @@ PYBIND11_MODULE(_C, m) {
 
   m.def(
       "compile",
-      [](const Graph& g) {
+      [](const Graph& g, const std::string& contractions) {
+        CompileOptions options{contraction_policy(contractions)};
         CompiledGraph c;
         {
           // LLVM takes a while; other Python threads (and launches) go on meanwhile.
           py::gil_scoped_release release;
-          c = compile_graph(g);
+          c = compile_graph(g, options);
         }
         return compiled_graph_dict(c);
       },
-      py::arg("graph"),
-      "Partitions and compiles a graph: {'groups': [{'slot', 'nodes', 'inputs', 'outputs', "
-      "'ops'}], 'fallback': [node], 'unsupported': [op], 'steps': [('group', i) | "
-      "('fallback', node)]}.");
+      py::arg("graph"), py::arg("contractions") = "fastest",
+      "Partitions and compiles a graph; contractions (matmul, convolution) are served by "
+      "'fastest' of Kiln's kernel and ATen's op + Kiln epilogue, or always by 'kiln' or 'aten'. "
+      "Returns {'groups': [{'slot', 'nodes', 'inputs', 'outputs', 'ops', 'served_by'}], "
+      "'fallback': [node], 'unsupported': [op], 'steps': [('group', i) | ('fallback', node)]}.");
   m.def("slot_output_types", &slot_output_types, py::arg("slot"),
         "[(dtype, shape, strides)] of what the slot returns.");
-  m.def("stats", &stats, "Per slot: {'slot', 'ops', 'calls', 'total_ms', 'version', 'key'}.");
+  m.def("stats", &stats, "Per slot: {'slot', 'ops', 'calls', 'total_ms', 'version', 'key', 'served_by'}.");
   m.def("swap_kernel_for_test", &swap_kernel_for_test, py::arg("slot"),
         py::call_guard<py::gil_scoped_release>(),
         "Recompiles the slot's kernel and swaps it in (version + 1).");

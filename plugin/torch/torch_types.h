@@ -1,0 +1,24 @@
+// Kiln's types as PyTorch's: dtypes both ways, and a kernel buffer seen as an at::Tensor.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <optional>
+
+#include "core/graph/graph.h"
+
+namespace kiln {
+
+at::ScalarType torch_dtype(DType t);
+
+/// The Kiln dtype of a torch dtype, or nothing for one Kiln does not have (complex, uint8, ...).
+std::optional<DType> kiln_dtype(at::ScalarType t);
+
+/// The CPU tensor of type `type` whose element 0 is at `data` (not owned: it lives as long as
+/// the caller's buffer).
+at::Tensor tensor_over(void* data, const TensorType& type);
+
+/// A new uninitialized CPU tensor of type `type`.
+at::Tensor empty_tensor(const TensorType& type);
+
+}  // namespace kiln
