@@ -21,7 +21,8 @@ class Fuser {
         members_(g.nodes().size()),
         anchor_(g.nodes().size(), -1),
         producers_(g.nodes().size()),
-        users_(g.nodes().size()) {
+        users_(g.nodes().size()),
+        free_prologue_(g.nodes().size(), false) {
     for (int n = 0; n < num_nodes(); ++n) {
       for (ValueId v : node_inputs(g_.nodes()[n])) {
         int p = g_.producer(v);
@@ -30,6 +31,7 @@ class Fuser {
         add_unique(users_[p], n);
       }
     }
+    for (int n = 0; n < num_nodes(); ++n) free_prologue_[n] = is_free_prologue(n);
   }
 
   std::vector<int> run() {
@@ -53,8 +55,23 @@ class Fuser {
     if (std::find(list.begin(), list.end(), x) == list.end()) list.push_back(x);
   }
 
+  /// A pure index map of graph inputs whose result only a contraction reads, and only once (the
+  /// transposed weight of a Linear layer): the contraction reads through it at no cost.
+  bool is_free_prologue(int n) const {
+    const Node& node = g_.nodes()[n];
+    if (!info_[n].index_map || users_[n].size() != 1 ||
+        info_[users_[n][0]].cls != NodeClass::Contraction)
+      return false;
+    for (ValueId v : node.outputs)
+      if (std::find(g_.outputs().begin(), g_.outputs().end(), v) != g_.outputs().end())
+        return false;
+    for (ValueId v : node_inputs(node))
+      if (g_.producer(v) >= 0) return false;
+    return true;
+  }
+
   /// Producer group `a` may merge into consumer group `b`: one anchor at most, no prologue for a
-  /// contraction, no cycle.
+  /// contraction but free ones, no cycle.
   bool can_merge(int a, int b) const {
     if (anchor_[a] >= 0 && anchor_[b] >= 0) return false;
     int anchor = std::max(anchor_[a], anchor_[b]);
@@ -62,7 +79,7 @@ class Fuser {
       // A contraction reads its operands as they are: an injective producer inlined into it
       // would be recomputed for every output it contributes to.
       for (int p : producers_[anchor])
-        if (group_of_[p] == a || group_of_[p] == b) return false;
+        if ((group_of_[p] == a || group_of_[p] == b) && !free_prologue_[p]) return false;
     }
     return !closes_cycle(a, b);
   }
@@ -124,6 +141,7 @@ class Fuser {
   std::vector<std::vector<int>> members_;  ///< Group → its nodes, sorted.
   std::vector<int> anchor_;                ///< Group → its reduction or contraction node, or -1.
   std::vector<std::vector<int>> producers_, users_;  ///< Node → nodes it reads / that read it.
+  std::vector<bool> free_prologue_;                  ///< Node → is_free_prologue.
 };
 
 }  // namespace

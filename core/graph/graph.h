@@ -84,6 +84,9 @@ struct FusionGroup {
                                  ///< with the same row-major bytes (an output that is a reshape
                                  ///< of a tensor of the group is written as that tensor).
   int contraction = -1;          ///< The group's contraction node (mm, convolution), or -1.
+  /// The nodes of the group that its contraction reads: index maps of graph inputs that only
+  /// the contraction reads (the transposed weight of a Linear layer), in order.
+  std::vector<int> prologue;
 };
 
 /// The types of `values` of `g` as a kernel writes them: row-major, whatever strides `g` recorded.
@@ -124,7 +127,9 @@ struct Partition {
 ///  - In node order, a node merges with the group of each producer (in argument order) when the
 ///    merged group holds at most one anchor, no other node of it feeds its contraction directly
 ///    (a contraction takes no prologue: an inlined producer would be recomputed for every output
-///    it contributes to), and no path leaves the merged group and comes back (no cycle). So
+///    it contributes to) except free ones (pure index maps of graph inputs that only the
+///    contraction reads, once: FusionGroup::prologue), and no path leaves the merged group and
+///    comes back (no cycle). So
 ///    injective chains fuse, a reduction absorbs its injective producers, and injective
 ///    consumers (epilogues) join the group of a reduction or contraction; a fallback node is
 ///    never inside a group.
@@ -136,9 +141,9 @@ struct Partition {
 Partition partition(const Graph& g, const OpRegistry& ops = OpRegistry::global());
 
 /// What group `k` of `p` computes after its contraction, for a runtime that computes the
-/// contraction itself (through ATen): the group without its contraction node, lowered as a
-/// group that reads the contraction's outputs as inputs, with the strides `g` recorded for
-/// them. Its outputs are those of group `k` except the contraction's own; a group that is only
+/// contraction itself (through ATen): the group without its contraction and prologue nodes,
+/// lowered as a group that reads the contraction's outputs as inputs, with the strides `g`
+/// recorded for them. Its outputs are those of group `k` except the contraction's own; a group that is only
 /// its contraction has an empty epilogue (no nodes, no results). Throws Error when group `k`
 /// has no contraction.
 FusionGroup lower_epilogue(const Graph& g, const Partition& p, int k,

@@ -1,5 +1,7 @@
 #include "core/graph/node_class.h"
 
+#include <algorithm>
+
 #include "core/ir/error.h"
 
 namespace kiln {
@@ -24,6 +26,21 @@ bool is_contraction(const ReduceNode* r) {
   for (size_t d = 0; d < la->indices.size(); ++d)
     if (!la->indices[d].same_as(lb->indices[d])) return true;
   return false;
+}
+
+/// Whether `t` is one of `node`'s results (`outputs`) whose value no node reads and that is no
+/// graph output.
+bool is_unread_output(const Graph& g, const Node& node, const std::vector<Tensor>& outputs,
+                      const Tensor& t) {
+  auto it = std::find_if(outputs.begin(), outputs.end(),
+                         [&](const Tensor& o) { return o.same_as(t); });
+  if (it == outputs.end()) return false;
+  ValueId v = node.outputs[it - outputs.begin()];
+  if (std::find(g.outputs().begin(), g.outputs().end(), v) != g.outputs().end()) return false;
+  for (const Node& other : g.nodes())
+    for (ValueId read : node_inputs(other))
+      if (read == v) return false;
+  return true;
 }
 
 bool on_cpu(const TensorType& t) {
@@ -95,7 +112,12 @@ NodeInfo classify_node(const Graph& g, int n, const OpRegistry& ops) {
   NodeInfo info{NodeClass::Injective, true, false};
   for (auto& t : topo_order(outputs)) {
     if (t->kind != TensorKind::Compute) continue;
-    if (t->numel() == 0) return NodeInfo{};  // nothing to compute: ATen does it for free
+    if (t->numel() == 0) {
+      // An empty result nobody reads (batch norm's saved statistics in inference) costs
+      // nothing; any other empty tensor leaves nothing to compute: ATen does it for free.
+      if (is_unread_output(g, node, outputs, t)) continue;
+      return NodeInfo{};
+    }
     info.index_map &= t->body.as<LoadNode>() != nullptr;
     auto* r = t->body.as<ReduceNode>();
     if (!r) continue;

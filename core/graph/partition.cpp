@@ -38,6 +38,19 @@ bool is_view_of_inputs(const Graph& g, const std::vector<int>& nodes,
   return true;
 }
 
+/// The nodes among `nodes` that make a value node `n` reads, in order.
+std::vector<int> producers_within(const Graph& g, const std::vector<int>& nodes, int n) {
+  std::vector<int> found;
+  for (ValueId v : node_inputs(g.nodes()[n])) {
+    int p = g.producer(v);
+    if (p >= 0 && std::binary_search(nodes.begin(), nodes.end(), p) &&
+        std::find(found.begin(), found.end(), p) == found.end())
+      found.push_back(p);
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
 /// Kahn's algorithm over groups and fallback nodes, taking the ready step whose first node
 /// comes first, so the order stays close to the graph's.
 std::vector<PartitionStep> step_order(const Graph& g, const Partition& p,
@@ -117,6 +130,8 @@ Partition partition(const Graph& g, const OpRegistry& ops) {
       KILN_CHECK(!group.outputs.empty(), "a fusion group without outputs");
       for (int n : group.nodes)
         if (info[n].cls == NodeClass::Contraction) group.contraction = n;
+      if (group.contraction >= 0)
+        group.prologue = producers_within(g, group.nodes, group.contraction);
       result.groups.push_back(std::move(group));
     }
   for (int n = 0; n < num_nodes; ++n)
@@ -130,13 +145,15 @@ Partition partition(const Graph& g, const OpRegistry& ops) {
 FusionGroup lower_epilogue(const Graph& g, const Partition& p, int k, const OpRegistry& ops) {
   const FusionGroup& group = p.groups.at(k);
   if (group.contraction < 0) throw Error(str_cat("fusion group ", k, " has no contraction"));
+  std::vector<int> group_of = p.group_of;
+  // The contraction and its prologue leave the group: their results are read as made outside
+  // (with the strides `g` recorded).
+  group_of[group.contraction] = -1;
+  for (int n : group.prologue) group_of[n] = -1;
   std::vector<int> nodes;
   for (int n : group.nodes)
-    if (n != group.contraction) nodes.push_back(n);
+    if (group_of[n] >= 0) nodes.push_back(n);
   if (nodes.empty()) return {};
-  // The contraction leaves the group: its results are read as made outside (strides as recorded).
-  std::vector<int> group_of = p.group_of;
-  group_of[group.contraction] = -1;
   return lower_group(g, nodes, group_of, ops);
 }
 

@@ -1,4 +1,7 @@
-// Ops that make a tensor from a dtype conversion, a copy or a fill value.
+// Ops that make a tensor from a dtype conversion, a copy, a fill value or a range.
+#include <algorithm>
+#include <cmath>
+
 #include "core/ops/elementwise.h"
 #include "core/ops/type_promotion.h"
 
@@ -24,6 +27,80 @@ Tensor filled(const OpArgs& a, std::vector<int64_t> shape, DType dtype, double v
 DType factory_dtype(const OpArgs& a, int dtype_arg, const Scalar& value) {
   if (auto t = a.optional_dtype(dtype_arg)) return *t;
   return value.dtype == DType::F64 ? DType::F32 : value.dtype;
+}
+
+/// Throws unless layout, device and pin_memory (arguments `first` to `first + 2`) are None: the
+/// plugin passes the default placement (strided, CPU, unpinned) as None and no other.
+void require_default_placement(const OpArgs& a, int first) {
+  for (int i = first; i < first + 3; ++i)
+    if (!a.is_none(i))
+      throw a.error(i, "must be None: Kiln makes only strided, unpinned tensors on its own device");
+}
+
+/// arange's dtype: given, else int64 when start, end and step are all integral (bools count, as
+/// in PyTorch), else the default float dtype f32.
+DType arange_dtype(const OpArgs& a, int dtype_arg, std::initializer_list<Scalar> bounds) {
+  if (auto t = a.optional_dtype(dtype_arg)) {
+    if (*t == DType::Bool) throw a.error(dtype_arg, "is bool, which arange does not support");
+    return *t;
+  }
+  bool integral = std::all_of(bounds.begin(), bounds.end(),
+                              [](const Scalar& s) { return s.dtype != DType::F64; });
+  return integral ? DType::I64 : DType::F32;
+}
+
+/// The dtype arange computes its elements in before rounding to `t`: PyTorch's CPU acc_type.
+DType arange_accumulate(DType t) {
+  if (!is_float(t)) return DType::I64;
+  return t == DType::F16 || t == DType::BF16 ? DType::F32 : DType::F64;
+}
+
+/// A bound as arange reads it: in the accumulate type `acc`, so an integer result truncates it.
+double arange_bound(DType acc, const Scalar& s) {
+  return is_float(acc) ? s.value : std::trunc(s.value);
+}
+
+/// The element count of arange(start, end, step) with result `dtype`, checked and counted as
+/// PyTorch does; throws OpError naming step (argument 2) or end (argument `end_arg`).
+int64_t arange_count(const OpArgs& a, int end_arg, DType dtype, const Scalar& start,
+                     const Scalar& end, const Scalar& step) {
+  DType acc = arange_accumulate(dtype);
+  double first = arange_bound(acc, start), last = arange_bound(acc, end),
+         by = arange_bound(acc, step);
+  if (!(by > 0 || by < 0))
+    throw a.error(2, str_cat("is ", step.value, "; arange needs a nonzero step"));
+  if (!std::isfinite(first) || !std::isfinite(last))
+    throw a.error(std::isfinite(first) ? end_arg : 0, "is not finite");
+  if ((by > 0 && last < first) || (by < 0 && last > first))
+    throw a.error(end_arg, str_cat("is ", end.value, ", on the wrong side of start ", start.value,
+                                   " for step ", step.value));
+  // NOTE: PyTorch counts an int64 result in its accumulate type, any other from the untruncated
+  // bounds in double (so arange(0, 2.5, dtype=int32) has 3 elements).
+  double count = dtype == DType::I64 ? std::ceil((last - first) / by)
+                                     : std::ceil((end.value - start.value) / step.value);
+  if (!(count < 0x1p62)) throw a.error(str_cat("has ", count, " elements, too many"));
+  return static_cast<int64_t>(count);
+}
+
+/// aten.arange's overloads take the first `n` of (start, end, step), with start 0 and step 1
+/// when absent: .default (end), .start (start, end), .start_step; then dtype, layout, device and
+/// pin_memory.
+std::vector<Tensor> lower_arange(std::string_view op, int n, const std::vector<OpArg>& args) {
+  static const std::vector<std::string_view> bounds[] = {
+      {"end"}, {"start", "end"}, {"start", "end", "step"}};
+  std::vector<std::string_view> names = bounds[n - 1];
+  names.insert(names.end(), {"dtype", "layout", "device", "pin_memory"});
+  OpArgs a(op, args, names);
+  int end_arg = n == 1 ? 0 : 1;
+  Scalar start = n == 1 ? Scalar{0, DType::I64} : a.scalar(0), end = a.scalar(end_arg);
+  Scalar step = n == 3 ? a.scalar(2) : Scalar{1, DType::I64};
+  DType dtype = arange_dtype(a, n, {start, end, step});
+  require_default_placement(a, n + 1);
+  int64_t count = arange_count(a, end_arg, dtype, start, end, step);
+  DType acc = arange_accumulate(dtype);
+  return one(compute(short_name(a.op()), {count}, [&](const std::vector<Var>& i) {
+    return cast(dtype, arange_bound(acc, start) + arange_bound(acc, step) * cast(acc, i[0]));
+  }));
 }
 
 }  // namespace
@@ -80,6 +157,10 @@ void register_conversion_ops(OpRegistry& r) {
     // Unlike full, scalar_tensor defaults to the default float dtype whatever the value's kind.
     return one(filled(a, {}, a.optional_dtype(1).value_or(DType::F32), a.scalar(0).value));
   });
+  for (auto [op, n] : {std::pair{"aten.arange.default", 1},
+                       {"aten.arange.start", 2},
+                       {"aten.arange.start_step", 3}})
+    r.add(op, [op, n](const std::vector<OpArg>& args) { return lower_arange(op, n, args); });
 }
 
 }  // namespace kiln

@@ -162,6 +162,63 @@ std::vector<Tensor> lower_slice(const std::vector<OpArg>& args) {
   }));
 }
 
+/// The dim (argument 2) a split cuts `x` along.
+int64_t split_dim(const OpArgs& a, const Tensor& x) {
+  if (x->rank() == 0) throw a.error(0, "is a rank-0 tensor, which cannot be split");
+  return normalize_dim(a, 2, a.integer(2), x->rank());
+}
+
+/// `x` cut along `dim` into consecutive chunks of `sizes`, which sum to its size there.
+std::vector<Tensor> split_into(const OpArgs& a, const Tensor& x, int64_t dim,
+                               const std::vector<int64_t>& sizes) {
+  std::vector<Tensor> chunks;
+  int64_t offset = 0;
+  for (int64_t size : sizes) {
+    std::vector<int64_t> shape = x->shape;
+    shape[dim] = size;
+    chunks.push_back(remap(a, x, shape, [&](const std::vector<Var>& i) {
+      std::vector<Expr> in = as_exprs(i);
+      in[dim] = in[dim] + offset;
+      return in;
+    }));
+    offset += size;
+  }
+  return chunks;
+}
+
+std::vector<Tensor> lower_split_with_sizes(const std::vector<OpArg>& args) {
+  OpArgs a("aten.split_with_sizes.default", args, {"self", "split_sizes", "dim"});
+  Tensor x = a.tensor(0);
+  int64_t dim = split_dim(a, x);
+  std::vector<int64_t> sizes = a.ints(1);
+  int64_t total = 0;
+  for (int64_t s : sizes) {
+    if (s < 0) throw a.error(1, str_cat("has a negative size: ", shape_str(sizes)));
+    total += s;
+  }
+  if (total != x->shape[dim])
+    throw a.error(1, str_cat("is ", shape_str(sizes), ", which sums to ", total,
+                             ", not to the size ", x->shape[dim], " of dimension ", dim));
+  return split_into(a, x, dim, sizes);
+}
+
+/// Chunks of split_size along dim; the last takes what is left (a dim of size 0 gives one empty
+/// chunk, as in PyTorch).
+std::vector<Tensor> lower_split(const std::vector<OpArg>& args) {
+  OpArgs a("aten.split.Tensor", args, {"self", "split_size", "dim"});
+  Tensor x = a.tensor(0);
+  int64_t dim = split_dim(a, x), left = x->shape[dim], chunk = a.integer(1);
+  if (chunk < 0 || (chunk == 0 && left > 0))
+    throw a.error(1,
+                  str_cat("is ", chunk, ", which cannot split dimension ", dim, " of size ", left));
+  std::vector<int64_t> sizes;
+  do {
+    sizes.push_back(std::min(chunk, left));
+    left -= sizes.back();
+  } while (left > 0);
+  return split_into(a, x, dim, sizes);
+}
+
 std::vector<Tensor> lower_select(const std::vector<OpArg>& args) {
   OpArgs a("aten.select.int", args, {"self", "dim", "index"});
   Tensor x = a.tensor(0);
@@ -311,6 +368,8 @@ void register_layout_ops(OpRegistry& r) {
   });
   r.add("aten.slice.Tensor", lower_slice);
   r.add("aten.select.int", lower_select);
+  r.add("aten.split.Tensor", lower_split);
+  r.add("aten.split_with_sizes.default", lower_split_with_sizes);
   r.add("aten.cat.default", lower_cat);
   r.add("aten.constant_pad_nd.default", lower_constant_pad);
 }

@@ -46,11 +46,6 @@ int index_of(const std::vector<ValueId>& values, ValueId v) {
   return it == values.end() ? -1 : static_cast<int>(it - values.begin());
 }
 
-const Node& contraction_of(const Graph& g, const FusionGroup& group) {
-  KILN_CHECK(group.contraction >= 0, "a group without a contraction");
-  return g.nodes()[group.contraction];
-}
-
 TensorType param_type(const Tensor& t) {
   return {t->dtype, t->shape, t->strides, "cpu"};
 }
@@ -68,40 +63,27 @@ bool has_layout(const at::Tensor& t, const TensorType& type) {
 AtenServedKernel::AtenServedKernel(const Graph& g, const FusionGroup& group,
                                    const FusionGroup& epilogue_group, LoweredFunc whole,
                                    std::shared_ptr<const Kernel> epilogue)
-    : Kernel(std::move(whole)),
-      op_(find_operator(contraction_of(g, group).op)),
-      epilogue_(std::move(epilogue)) {
-  const Node& node = contraction_of(g, group);
-  description_ = node.op + (epilogue_ ? " + Kiln epilogue" : "");
-  for (const NodeArg& arg : node.args) {
-    Argument a;
-    auto input = [&](ValueId v) {
-      int i = index_of(group.inputs, v);
-      KILN_CHECK(i >= 0, "the contraction reads value ", v, ", which is not an input of its slot");
-      return i;
-    };
-    if (auto* r = std::get_if<ValueRef>(&arg)) {
-      a.inputs = {input(r->id)};
-    } else if (auto* list = std::get_if<std::vector<ValueRef>>(&arg)) {
-      a.is_list = true;
-      for (const ValueRef& r : *list) a.inputs.push_back(input(r.id));
-    } else {
-      a.constant = constant(arg);
-    }
-    arguments_.push_back(std::move(a));
-  }
+    : Kernel(std::move(whole)), epilogue_(std::move(epilogue)) {
+  KILN_CHECK(group.contraction >= 0, "a group without a contraction");
+  const Node& contraction = g.nodes()[group.contraction];
+  description_ = contraction.op + (epilogue_ ? " + Kiln epilogue" : "");
   const LoweredFunc& f = func();
   for (int i = 0; i < f.num_inputs; ++i) input_types_.push_back(param_type(f.params[i]));
   output_types_ = row_major_types(g, group.outputs);
-  for (ValueId v : node.outputs) contraction_types_.push_back(g.values()[v]);
+  for (ValueId v : contraction.outputs) contraction_types_.push_back(g.values()[v]);
+
+  std::map<ValueId, int> value_index;
+  for (size_t i = 0; i < group.inputs.size(); ++i) value_index[group.inputs[i]] = i;
+  for (int n : group.prologue) add_call(g.nodes()[n], value_index);
+  add_call(contraction, value_index);
 
   KILN_CHECK((epilogue_ != nullptr) == !epilogue_group.results.empty(),
              "an epilogue kernel must come with a non-empty epilogue group");
   for (ValueId v : epilogue_group.inputs) {
-    int k = index_of(node.outputs, v);
-    epilogue_inputs_.push_back(k >= 0 ? Source{true, k} : Source{false, index_of(group.inputs, v)});
-    KILN_CHECK(epilogue_inputs_.back().index >= 0, "the epilogue reads value ", v,
-               ", which is neither a slot input nor made by the contraction");
+    auto it = value_index.find(v);
+    KILN_CHECK(it != value_index.end(), "the epilogue reads value ", v,
+               ", which is neither a slot input nor made by the ATen calls");
+    epilogue_inputs_.push_back(it->second);
   }
   for (ValueId v : epilogue_group.outputs) {
     epilogue_outputs_.push_back(index_of(group.outputs, v));
@@ -109,60 +91,83 @@ AtenServedKernel::AtenServedKernel(const Graph& g, const FusionGroup& group,
   }
   for (int j = 0; j < static_cast<int>(group.outputs.size()); ++j) {
     if (index_of(epilogue_group.outputs, group.outputs[j]) >= 0) continue;
-    int k = index_of(node.outputs, group.outputs[j]);
+    int k = index_of(contraction.outputs, group.outputs[j]);
     KILN_CHECK(k >= 0, "slot output ", group.outputs[j], " is made by neither part");
-    copied_out_.push_back({j, k});
+    copied_out_.push_back({j, value_index.at(group.outputs[j])});
   }
 }
 
-std::vector<at::Tensor> AtenServedKernel::run_contraction(
-    const std::vector<at::Tensor>& inputs) const {
-  torch::jit::Stack stack;
-  for (const Argument& a : arguments_) {
-    if (a.is_list) {
-      c10::List<at::Tensor> list;
-      for (int i : a.inputs) list.push_back(inputs[i]);
-      stack.emplace_back(std::move(list));
-    } else if (!a.inputs.empty()) {
-      stack.emplace_back(inputs[a.inputs[0]]);
+void AtenServedKernel::add_call(const Node& node, std::map<ValueId, int>& value_index) {
+  Call call{find_operator(node.op), {}};
+  auto index = [&](ValueId v) {
+    auto it = value_index.find(v);
+    KILN_CHECK(it != value_index.end(), node.op, " reads value ", v,
+               ", which is not an input of its slot or made before it");
+    return it->second;
+  };
+  for (const NodeArg& arg : node.args) {
+    Argument a;
+    if (auto* r = std::get_if<ValueRef>(&arg)) {
+      a.values = {index(r->id)};
+    } else if (auto* list = std::get_if<std::vector<ValueRef>>(&arg)) {
+      a.is_list = true;
+      for (const ValueRef& r : *list) a.values.push_back(index(r.id));
     } else {
-      stack.push_back(a.constant);
+      a.constant = constant(arg);
+    }
+    call.arguments.push_back(std::move(a));
+  }
+  int next = static_cast<int>(input_types_.size());
+  for (const Call& c : calls_) next += static_cast<int>(c.op.schema().returns().size());
+  for (ValueId v : node.outputs) value_index[v] = next++;
+  KILN_CHECK(call.op.schema().returns().size() == node.outputs.size(), node.op, " returns ",
+             call.op.schema().returns().size(), " values, the graph has ", node.outputs.size());
+  calls_.push_back(std::move(call));
+}
+
+void AtenServedKernel::run_calls(std::vector<at::Tensor>& values) const {
+  // The slot's inputs need no autograd: the graph around the launch records it.
+  at::AutoDispatchBelowADInplaceOrView below_autograd;
+  for (size_t c = 0; c < calls_.size(); ++c) {
+    torch::jit::Stack stack;
+    for (const Argument& a : calls_[c].arguments) {
+      if (a.is_list) {
+        c10::List<at::Tensor> list;
+        for (int v : a.values) list.push_back(values[v]);
+        stack.emplace_back(std::move(list));
+      } else if (!a.values.empty()) {
+        stack.emplace_back(values[a.values[0]]);
+      } else {
+        stack.push_back(a.constant);
+      }
+    }
+    calls_[c].op.callBoxed(&stack);
+    bool contraction = c + 1 == calls_.size();
+    for (size_t k = 0; k < stack.size(); ++k) {
+      at::Tensor t = stack[k].toTensor();
+      // The epilogue was compiled for the layout the traced graph recorded; ATen may choose
+      // another one (channels-last, say) at run time.
+      if (contraction && !has_layout(t, contraction_types_[k]))
+        t = empty_tensor(contraction_types_[k]).copy_(t);
+      values.push_back(std::move(t));
     }
   }
-  {
-    // The slot's inputs need no autograd: the graph around the launch records it.
-    at::AutoDispatchBelowADInplaceOrView below_autograd;
-    op_.callBoxed(&stack);
-  }
-  KILN_CHECK(stack.size() == contraction_types_.size(), "the contraction returned ",
-             stack.size(), " values for ", contraction_types_.size(), " results");
-  std::vector<at::Tensor> results;
-  for (size_t k = 0; k < stack.size(); ++k) {
-    at::Tensor t = stack[k].toTensor();
-    // The epilogue was compiled for the layout the traced graph recorded; ATen may choose
-    // another one (channels-last, say) at run time.
-    if (!has_layout(t, contraction_types_[k]))
-      t = empty_tensor(contraction_types_[k]).copy_(t);
-    results.push_back(std::move(t));
-  }
-  return results;
 }
 
 void AtenServedKernel::launch(void* const* args) const {
-  std::vector<at::Tensor> inputs;
-  inputs.reserve(input_types_.size());
+  std::vector<at::Tensor> values;
+  values.reserve(input_types_.size() + 2 * calls_.size());
   for (size_t i = 0; i < input_types_.size(); ++i)
-    inputs.push_back(tensor_over(args[i], input_types_[i]));
-  std::vector<at::Tensor> made = run_contraction(inputs);
+    values.push_back(tensor_over(args[i], input_types_[i]));
+  run_calls(values);
   void* const* outputs = args + input_types_.size();
   if (epilogue_) {
     c10::SmallVector<void*, 16> epilogue_args;
-    for (const Source& s : epilogue_inputs_)
-      epilogue_args.push_back(s.from_contraction ? made[s.index].data_ptr() : args[s.index]);
+    for (int v : epilogue_inputs_) epilogue_args.push_back(values[v].data_ptr());
     for (int j : epilogue_outputs_) epilogue_args.push_back(outputs[j]);
     epilogue_->launch(epilogue_args.data());
   }
-  for (auto [j, k] : copied_out_) tensor_over(outputs[j], output_types_[j]).copy_(made[k]);
+  for (auto [j, v] : copied_out_) tensor_over(outputs[j], output_types_[j]).copy_(values[v]);
 }
 
 }  // namespace kiln

@@ -6,6 +6,7 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,28 +31,30 @@ class AtenServedKernel : public Kernel {
   const std::string& description() const { return description_; }
 
  private:
-  /// Where a value the kernel needs comes from: a slot input or a result of the contraction.
-  struct Source {
-    bool from_contraction;
-    int index;
-  };
-  /// One argument of the ATen call: a constant, a tensor or a list of tensors (slot inputs).
+  /// One argument of an ATen call: a constant, or values (one for a tensor argument, several
+  /// for a tensor list) by their index in the launch's value table: the slot's inputs, then the
+  /// results of each call in order.
   struct Argument {
     c10::IValue constant;
-    std::vector<int> inputs;  ///< Slot inputs; one for a tensor argument.
+    std::vector<int> values;
     bool is_list = false;
   };
+  /// One node run through the dispatcher: a prologue view or the contraction (the last).
+  struct Call {
+    c10::OperatorHandle op;
+    std::vector<Argument> arguments;
+  };
 
-  std::vector<at::Tensor> run_contraction(const std::vector<at::Tensor>& inputs) const;
+  void add_call(const Node& node, std::map<ValueId, int>& value_index);
+  void run_calls(std::vector<at::Tensor>& values) const;
 
-  c10::OperatorHandle op_;
-  std::vector<Argument> arguments_;
+  std::vector<Call> calls_;
   std::vector<TensorType> input_types_, output_types_;
   std::vector<TensorType> contraction_types_;  ///< What the epilogue reads of its results.
   std::shared_ptr<const Kernel> epilogue_;
-  std::vector<Source> epilogue_inputs_;
-  std::vector<int> epilogue_outputs_;           ///< Slot output of each epilogue output.
-  std::vector<std::pair<int, int>> copied_out_;  ///< (slot output, contraction result) pairs.
+  std::vector<int> epilogue_inputs_;             ///< Value index of each epilogue input.
+  std::vector<int> epilogue_outputs_;            ///< Slot output of each epilogue output.
+  std::vector<std::pair<int, int>> copied_out_;  ///< (slot output, value index) pairs.
   std::string description_;
 };
 

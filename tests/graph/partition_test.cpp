@@ -128,13 +128,35 @@ TEST(Partition, MlpFusesEpiloguesIntoMatmuls) {
   EXPECT_TRUE(p.unsupported.empty());
 }
 
-TEST(Partition, TransposedWeightStaysAnAtenView) {
+TEST(Partition, TransposedWeightIsAFreePrologueOfItsMatmul) {
   Graph g;
   ValueId x = g.add_input(f32({8, 32})), w = g.add_input(f32({16, 32})), b = g.add_input(f32({16}));
   ValueId wt = add_op(g, "aten.t.default", {ValueRef{w}}, f32({32, 16}, {1, 32}));
   ValueId y = add_op(g, "aten.addmm.default", {ValueRef{b}, ValueRef{x}, ValueRef{wt}, 1.0, 1.0},
                      f32({8, 16}));
   g.mark_output(add_op(g, "aten.relu.default", {ValueRef{y}}, f32({8, 16})));
+
+  Partition p = check(g);
+  EXPECT_TRUE(p.fallback_nodes.empty());
+  ASSERT_EQ(group_nodes(p), (std::vector<std::vector<int>>{{0, 1, 2}}));
+  EXPECT_EQ(p.groups[0].contraction, 1);
+  EXPECT_EQ(p.groups[0].prologue, std::vector<int>{0});
+  // The kernel reads the weight itself, through the transpose's index map.
+  EXPECT_EQ(as_set(p.groups[0].inputs), (std::set<ValueId>{x, w, b}));
+  // Without its contraction and prologue, the group reads the matmul's result.
+  FusionGroup epilogue = lower_epilogue(g, p, 0);
+  EXPECT_EQ(epilogue.nodes, std::vector<int>{2});
+  EXPECT_EQ(as_set(epilogue.inputs), (std::set<ValueId>{y}));
+}
+
+TEST(Partition, ViewReadTwiceStaysAnAtenView) {
+  Graph g;
+  ValueId x = g.add_input(f32({8, 32})), w = g.add_input(f32({16, 32})), b = g.add_input(f32({16}));
+  ValueId wt = add_op(g, "aten.t.default", {ValueRef{w}}, f32({32, 16}, {1, 32}));
+  ValueId y = add_op(g, "aten.addmm.default", {ValueRef{b}, ValueRef{x}, ValueRef{wt}, 1.0, 1.0},
+                     f32({8, 16}));
+  g.mark_output(add_op(g, "aten.relu.default", {ValueRef{y}}, f32({8, 16})));
+  g.mark_output(wt);  // saved for a backward graph, say
 
   Partition p = check(g);
   EXPECT_EQ(p.fallback_nodes, std::vector<int>{0});
@@ -204,6 +226,28 @@ TEST(Partition, ConvolutionBiasRelu) {
   g.mark_output(add_op(g, "aten.relu.default", {ValueRef{c}}, f32({1, 8, 10, 10})));
   Partition p = check(g);
   EXPECT_EQ(group_nodes(p), (std::vector<std::vector<int>>{{0, 1}}));
+}
+
+// Inference batch norm also returns two empty saved statistics that nothing reads: the node
+// still fuses with its convolution and activation.
+TEST(Partition, InferenceBatchNormWithEmptyStatisticsFuses) {
+  Graph g;
+  ValueId x = g.add_input(f32({1, 3, 6, 6})), w = g.add_input(f32({4, 3, 3, 3}));
+  ValueId gamma = g.add_input(f32({4})), beta = g.add_input(f32({4}));
+  ValueId mean = g.add_input(f32({4})), var = g.add_input(f32({4}));
+  std::vector<int64_t> one{1, 1};
+  ValueId c = add_op(g, "aten.convolution.default",
+                     {ValueRef{x}, ValueRef{w}, NoneArg{}, one, one, one, false,
+                      std::vector<int64_t>{0, 0}, int64_t{1}},
+                     f32({1, 4, 6, 6}));
+  auto bn = g.add_node("aten._native_batch_norm_legit_no_training.default",
+                       {ValueRef{c}, ValueRef{gamma}, ValueRef{beta}, ValueRef{mean}, ValueRef{var},
+                        0.1, 1e-5},
+                       {f32({1, 4, 6, 6}), f32({0}), f32({0})});
+  g.mark_output(add_op(g, "aten.relu.default", {ValueRef{bn[0]}}, f32({1, 4, 6, 6})));
+  Partition p = check(g);
+  EXPECT_EQ(group_nodes(p), (std::vector<std::vector<int>>{{0, 1, 2}}));
+  EXPECT_TRUE(p.fallback_nodes.empty());
 }
 
 TEST(Partition, UnknownOpSplitsTheGraph) {

@@ -194,6 +194,21 @@ void conversion_cases(Table& t) {
   t.add("scalar_tensor", "aten.scalar_tensor.default", {}, [](P) {
     return Args{F(-2.25), None, None, None, None};
   });
+  auto arange = [&t](std::string name, std::string overload, Args bounds, DType tol_dtype = f32) {
+    bounds.insert(bounds.end(), {None, None, None});  // layout, device, pin_memory
+    t.add(
+        std::move(name), "aten.arange." + overload, {}, [bounds](P) { return bounds; }, tol_dtype);
+  };
+  arange("arange_int", "start_step", {I(-3), I(14), I(4), None});
+  arange("arange_float_half_step", "start_step", {F(-1.25), F(3.0), F(0.5), None});
+  arange("arange_float_odd_step", "start_step", {F(0.1), I(2), F(0.3), None});
+  arange("arange_negative_step", "start_step", {I(10), I(-3), I(-3), None});
+  arange("arange_negative_float_step_f64", "start_step", {F(2.5), F(-1.0), F(-0.75), D(f64)}, f64);
+  arange("arange_empty", "start_step", {I(4), I(4), I(-1), None});
+  arange("arange_i32_truncates_float_bounds", "start_step", {F(0.5), F(7.5), F(1.5), D(i32)});
+  arange("arange_start_f16", "start", {I(-2), I(11), D(f16)}, f16);
+  arange("arange_end", "default", {I(13), None});
+  arange("arange_end_float", "default", {F(6.5), None});
 }
 
 void reduction_cases(Table& t) {
@@ -272,6 +287,15 @@ void layout_cases(Table& t) {
   t.call("slice_negative", "aten.slice.Tensor", {in({11, 3})}, {I(0), I(-5), I(-1), I(1)});
   t.call("slice_clamped", "aten.slice.Tensor", {in({7})}, {I(0), None, I(100), I(3)});
   t.call("select_negative", "aten.select.int", {in({4, 5, 3})}, {I(1), I(-2)});
+  t.call("split_with_sizes_zero_chunk", "aten.split_with_sizes.default", {in({3, 13})},
+         {L({4, 0, 7, 2}), I(1)});
+  t.call("split_with_sizes_transposed", "aten.split_with_sizes.default",
+         {strided({7, 5}, {1, 7}, i64, -9, 9)}, {L({2, 3}), I(-1)});
+  t.call("split_with_sizes_one", "aten.split_with_sizes.default", {in({5, 2})}, {L({5}), I(-2)});
+  t.call("split_last_smaller", "aten.split.Tensor", {in({11, 3})}, {I(4), I(0)});
+  t.call("split_qkv", "aten.split.Tensor", {in({2, 5, 24}, f16)}, {I(8), I(2)}, f16);
+  t.call("split_larger_than_dim", "aten.split.Tensor", {in({3, 5})}, {I(8), I(-1)});
+  t.call("split_empty_dim", "aten.split.Tensor", {in({3, 0})}, {I(2), I(1)});
   t.add("cat", "aten.cat.default", {in({2, 3}), in({2, 5}), in({2, 1})}, [](P p) {
     return Args{std::vector<Tensor>{p[0], p[1], p[2]}, I(1)};
   });

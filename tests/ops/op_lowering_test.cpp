@@ -85,6 +85,7 @@ TEST(OpStructure, LayoutOpsAreIndexMaps) {
            {"aten.view.default", {x, std::vector<int64_t>{2, 3, 5, 7}}},
            {"aten.permute.default", {x, std::vector<int64_t>{1, 0}}},
            {"aten.slice.Tensor", {x, int64_t{1}, int64_t{2}, NoneArg{}, int64_t{3}}},
+           {"aten.split_with_sizes.default", {x, std::vector<int64_t>{2, 4}, int64_t{0}}},
            {"aten.expand.default", {x, std::vector<int64_t>{4, 6, 35}, false}}}) {
     Tensor t = lower(op, args)[0];
     auto* load = t->body.as<LoadNode>();
@@ -147,6 +148,38 @@ TEST(OpErrors, NameTheOpAndArgument) {
   expect_op_error("aten.clamp.default", {a, NoneArg{}, NoneArg{}}, {"min", "max"});
   Tensor bools = placeholder("bools", {3}, DType::Bool);
   expect_op_error("aten.sub.Tensor", {bools, bools, int64_t{1}}, {"aten.sub.Tensor", "bool"});
+}
+
+TEST(OpErrors, ArangeNamesTheBoundOrPlacementAtFault) {
+  auto arange = [](OpArg start, OpArg end, OpArg step, OpArg dtype = NoneArg{},
+                   OpArg pin_memory = NoneArg{}) {
+    return std::vector<OpArg>{start, end, step, dtype, NoneArg{}, NoneArg{}, pin_memory};
+  };
+  const std::string op = "aten.arange.start_step";
+  expect_op_error(op, arange(int64_t{0}, int64_t{5}, int64_t{0}), {op, "'step'", "nonzero"});
+  expect_op_error(op, arange(0.5, 5.0, 0.5, DType::I64), {op, "'step'", "nonzero"});
+  expect_op_error(op, arange(0.0, 5.0, -0.5), {op, "'end'", "wrong side of start 0"});
+  expect_op_error(op, arange(int64_t{3}, int64_t{-2}, int64_t{1}), {op, "'end'", "wrong side"});
+  expect_op_error(op, arange(0.0, INFINITY, 1.0), {op, "'end'", "not finite"});
+  expect_op_error(op, arange(int64_t{0}, int64_t{5}, int64_t{1}, DType::Bool), {"'dtype'", "bool"});
+  expect_op_error(op, arange(int64_t{0}, int64_t{5}, int64_t{1}, NoneArg{}, true),
+                  {op, "'pin_memory'", "must be None"});
+  expect_op_error("aten.arange.default", {int64_t{-3}, NoneArg{}, NoneArg{}, NoneArg{}, NoneArg{}},
+                  {"aten.arange.default", "'end'", "wrong side"});
+}
+
+TEST(OpErrors, SplitNamesTheSizesOrDimAtFault) {
+  Tensor a = placeholder("a", {4, 5}, DType::F32), s = placeholder("s", {}, DType::F32);
+  using Sizes = std::vector<int64_t>;
+  const std::string op = "aten.split_with_sizes.default";
+  expect_op_error(op, {a, Sizes{2, 2}, int64_t{1}},
+                  {op, "'split_sizes'", "sums to 4", "size 5 of dimension 1"});
+  expect_op_error(op, {a, Sizes{6, -1}, int64_t{0}}, {op, "'split_sizes'", "negative"});
+  expect_op_error(op, {a, Sizes{4}, int64_t{2}}, {op, "'dim'", "out of range"});
+  expect_op_error(op, {s, Sizes{1}, int64_t{0}}, {op, "'self'", "rank-0"});
+  expect_op_error("aten.split.Tensor", {a, int64_t{0}, int64_t{0}},
+                  {"aten.split.Tensor", "'split_size'", "size 4"});
+  expect_op_error("aten.split.Tensor", {a, int64_t{-2}, int64_t{0}}, {"'split_size'"});
 }
 
 }  // namespace

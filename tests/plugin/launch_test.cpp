@@ -107,6 +107,28 @@ TEST(KilnTorch, AtenServedContractionAlsoReturnsItsOwnResult) {
   EXPECT_TRUE(at::allclose(out[1], at::relu(at::mm(a, b) + bias), 1e-5, 1e-5));
 }
 
+TEST(KilnTorch, LinearLayerWithItsTransposedWeightIsOneSlotEitherWay) {
+  Graph g;
+  ValueId x = g.add_input({DType::F32, {5, 12}, {12, 1}, "cpu"});
+  ValueId w = g.add_input({DType::F32, {7, 12}, {12, 1}, "cpu"});
+  ValueId b = g.add_input({DType::F32, {7}, {1}, "cpu"});
+  ValueId wt = g.add_node("aten.t.default", {ValueRef{w}}, {{DType::F32, {12, 7}, {1, 12}, "cpu"}})[0];
+  TensorType out{DType::F32, {5, 7}, {7, 1}, "cpu"};
+  ValueId y = g.add_node("aten.addmm.default",
+                         {ValueRef{b}, ValueRef{x}, ValueRef{wt}, int64_t{1}, int64_t{1}}, {out})[0];
+  g.mark_output(g.add_node("aten.gelu.default", {ValueRef{y}, std::string("none")}, {out})[0]);
+  at::Tensor xs = at::randn({5, 12}), ws = at::randn({7, 12}), bs = at::randn({7});
+  at::Tensor want = at::gelu(at::addmm(bs, xs, ws.t()));
+  for (ContractionPolicy policy : {ContractionPolicy::Kiln, ContractionPolicy::Aten}) {
+    CompiledGraph plan = compile_graph(g, {policy});
+    ASSERT_EQ(plan.groups.size(), 1u);
+    EXPECT_EQ(plan.groups[0].nodes, (std::vector<int>{0, 1, 2}));
+    EXPECT_TRUE(plan.fallback_nodes.empty());
+    at::Tensor got = launch_slot(plan.groups[0].slot, {xs, ws, bs})[0];
+    EXPECT_TRUE(at::allclose(got, want, 1e-5, 1e-5)) << static_cast<int>(policy);
+  }
+}
+
 TEST(KilnTorch, AtenServedConvolutionWithoutEpilogue) {
   Graph g;
   ValueId x = g.add_input({DType::F32, {2, 3, 9, 9}, {243, 81, 9, 1}, "cpu"});
