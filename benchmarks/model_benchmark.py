@@ -19,7 +19,8 @@ How it measures, so the numbers can be trusted:
   allocator alive at once (inputs and weights allocated before are not counted). Buffers a
   kernel allocates internally without PyTorch's allocator are not seen (Kiln's scratch
   buffers, Inductor's stack arrays). tracemalloc would see none of these tensors.
-- The models and their inputs come from tests/python/models.py (benchmark input sizes).
+- The models and their inputs come from tests/python/models.py (benchmark input sizes). The
+  multi-head attention fast path is off, so the transformer layer is its ops, not one opaque op.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ def _worker(name: str, threads: int, repeats: int) -> dict:
     import kiln
 
     torch._inductor.config.fx_graph_cache = False
+    # An eval nn.TransformerEncoderLayer under no_grad is otherwise one fused ATen op
+    # (_transformer_encoder_layer_fwd) that neither compiler looks into; all three columns run
+    # the layer's real ops.
+    torch.backends.mha.set_fastpath_enabled(False)
     torch.set_num_threads(threads)
     model, x = make(name, bench=True)
     model.eval()

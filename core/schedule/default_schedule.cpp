@@ -143,12 +143,31 @@ class DefaultScheduler {
     return readers >= 2 && reduction_reads;
   }
 
+  /// The largest output (the last of equals). With a row reduction, one that reads another
+  /// output of its size (a copy of layer_norm's result, say) is no candidate while another is:
+  /// its rows would be single elements, and the reduction would be computed again for each.
   const Stage& main_stage() const {
+    bool row_reduction = false;
+    for (auto& s : sch_.stages()) row_reduction |= s.is_reduction() && !is_contraction(s);
     const Stage* best = nullptr;
-    for (auto& s : sch_.stages())
-      if (s.is_output && (!best || s.tensor->numel() >= best->tensor->numel())) best = &s;
+    for (bool allow_derived : {false, true}) {
+      for (auto& s : sch_.stages())
+        if (s.is_output && (allow_derived || !row_reduction || !reads_an_output(s)) &&
+            (!best || s.tensor->numel() >= best->tensor->numel()))
+          best = &s;
+      if (best) break;
+    }
     KILN_CHECK(best, "a schedule without outputs");
     return *best;
+  }
+
+  /// Whether `s` reads another output of its size (it is a copy or an elementwise function of it).
+  bool reads_an_output(const Stage& s) const {
+    for (auto& o : sch_.stages())
+      if (o.is_output && o.name != s.name && o.tensor->numel() == s.tensor->numel() &&
+          reads_tensor(s.body, o.tensor.get()))
+        return true;
+    return false;
   }
 
   /// Stages other than `main` still needing a place: reductions and secondary outputs.
@@ -192,7 +211,9 @@ class DefaultScheduler {
     int n = s.num_spatial;
     if (n == 0) return;
     if (auto c = contraction_producer(s)) return schedule_contraction(name, *c);
-    int rows = shared_leading_axes(s);
+    // The innermost axis stays a vector loop even when every axis is shared (a copy of another
+    // output): stages placed in a row are then computed for a row, not for one element.
+    int rows = std::min(shared_leading_axes(s), std::max(n - 1, 1));
     std::vector<std::string> axes;
     for (int d = 0; d < n; ++d) axes.push_back(s.loops[d].name);
     if (rows == 0) {
