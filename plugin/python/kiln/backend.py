@@ -82,9 +82,19 @@ def compile(model: Callable, *, dynamic: bool | None = False, **options) -> Call
     return torch.compile(model, backend=kiln_backend, dynamic=dynamic, options=options or None)
 
 
+#: Ops kept whole although core ATen decomposes them: ATen's fused CPU attention is tiled and
+#: never materializes the [batch, heads, seq, seq] scores, which its decomposition (two batched
+#: matmuls around a softmax, separate kernels for Kiln) must; it stays an ATen call, as in
+#: Inductor.
+_KEEP_WHOLE = ("_scaled_dot_product_flash_attention_for_cpu",)
+
+
 @functools.cache
 def _decompositions() -> dict:
-    return core_aten_decompositions()
+    table = dict(core_aten_decompositions())
+    for name in _KEEP_WHOLE:
+        table.pop(getattr(torch.ops.aten, name).default, None)
+    return table
 
 
 _KINDS = {"fw": "forward", "bw": "backward", "inference": "inference"}
