@@ -56,6 +56,42 @@ class Inliner : public ExprMutator {
   const Stage& p_;
 };
 
+/// Replaces loads of `from` by loads of `to` at the same indices.
+class LoadRedirect : public ExprMutator {
+ public:
+  LoadRedirect(const Tensor& from, const Tensor& to) : from_(from), to_(to) {}
+
+ protected:
+  Expr mutate_load(const Expr& e, const LoadNode* n) override {
+    Expr r = ExprMutator::mutate_load(e, n);
+    auto* load = r.as<LoadNode>();
+    if (!load || !load->tensor.same_as(from_)) return r;
+    return LoadNode::make(to_, load->indices);
+  }
+  Expr mutate_reduce(const Expr& e, const ReduceNode* n) override {
+    Expr s = mutate(n->source);
+    return s.same_as(n->source) ? e : ReduceNode::make(n->op, s, n->axes);
+  }
+
+ private:
+  Tensor from_, to_;
+};
+
+/// The distinct tensors `e` loads, in the order it first loads them (pre-order).
+std::vector<Tensor> loaded_tensors(const Expr& e) {
+  struct Collector : ExprVisitor {
+    std::vector<Tensor> found;
+    void visit_load(const LoadNode* n) override {
+      bool seen = false;
+      for (const Tensor& t : found) seen |= t.same_as(n->tensor);
+      if (!seen) found.push_back(n->tensor);
+      ExprVisitor::visit_load(n);
+    }
+  } collector;
+  collector.visit(e);
+  return collector.found;
+}
+
 }  // namespace
 
 int Stage::loop(const std::string& loop_name) const {
@@ -286,6 +322,27 @@ std::string Schedule::rfactor(const std::string& stage_ref, const std::string& l
   return rf_name;
 }
 
+std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand) {
+  const std::string stage = stage_ref;  // see split
+  int idx = stage_index(stage);
+  Stage& s = stages_[idx];
+  if (s.attach == AttachKind::Inline)
+    throw ScheduleError(str_cat("cache_read: stage ", stage, " was inlined"));
+  std::vector<Tensor> read = loaded_tensors(s.body);
+  if (operand < 0 || operand >= static_cast<int64_t>(read.size()))
+    throw ScheduleError(str_cat("cache_read: stage ", stage, " reads ", read.size(),
+                                " tensors, it has no operand ", operand));
+  const Tensor& source = read[operand];
+  Tensor cache = compute(source->name + ".cache", source->shape, [&](const std::vector<Var>& i) {
+    return source.load(std::vector<Expr>(i.begin(), i.end()));
+  });
+  s.body = LoadRedirect(source, cache).mutate(s.body);
+  std::string name = str_cat(stage, ".cache", operand);
+  stages_.insert(stages_.begin() + idx, make_stage(name, cache, false));
+  trace_.insts.push_back({InstKind::CacheRead, {stage}, {operand}});
+  return name;
+}
+
 void Schedule::apply(const Instruction& inst) {
   auto need = [&](size_t names, size_t values) {
     if (inst.names.size() != names || inst.values.size() != values)
@@ -309,6 +366,7 @@ void Schedule::apply(const Instruction& inst) {
     case InstKind::ComputeInline: need(1, 0); compute_inline(n[0]); return;
     case InstKind::ComputeAt: need(3, 0); compute_at(n[0], n[1], n[2]); return;
     case InstKind::RFactor: need(2, 1); rfactor(n[0], n[1], inst.values[0]); return;
+    case InstKind::CacheRead: need(1, 1); cache_read(n[0], inst.values[0]); return;
   }
 }
 

@@ -88,6 +88,11 @@ class Schedule {
   /// `stage` then reduces. Lets a reduction keep `factor` independent accumulators (vector lanes).
   /// Returns the new stage's name.
   std::string rfactor(const std::string& stage, const std::string& loop, int64_t factor);
+  /// Copies the `operand`-th distinct tensor that `stage` reads (in the order its body first
+  /// loads them) into a new row-major stage "<stage>.cache<operand>" that `stage` then reads
+  /// instead: packing, e.g. the transposed weight of a Linear layer into contiguous columns.
+  /// The new stage is a root that runs before `stage`. Returns its name.
+  std::string cache_read(const std::string& stage, int64_t operand);
 
   /// Applies one recorded instruction (used by Trace replay).
   void apply(const Instruction& inst);

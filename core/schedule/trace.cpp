@@ -10,12 +10,13 @@ namespace kiln {
 namespace {
 constexpr std::string_view kInstNames[] = {"split",     "fuse",   "reorder", "parallel",
                                            "vectorize", "unroll", "bind",    "compute_inline",
-                                           "compute_at", "rfactor"};
+                                           "compute_at", "rfactor",   "cache_read"};
 // Number of trailing integer operands each instruction kind carries.
 int num_values(InstKind k) {
   switch (k) {
     case InstKind::Split:
-    case InstKind::RFactor: return 1;
+    case InstKind::RFactor:
+    case InstKind::CacheRead: return 1;
     case InstKind::Bind: return 2;
     default: return 0;
   }

@@ -12,13 +12,15 @@
 namespace kiln {
 
 enum class InstKind : uint8_t {
-  Split, Fuse, Reorder, Parallel, Vectorize, Unroll, Bind, ComputeInline, ComputeAt, RFactor
+  Split, Fuse, Reorder, Parallel, Vectorize, Unroll, Bind, ComputeInline, ComputeAt, RFactor,
+  CacheRead
 };
 
 struct Instruction {
   InstKind kind;
   std::vector<std::string> names;  ///< Stage first, then loops (ComputeAt: stage, target, loop).
   std::vector<int64_t> values;     ///< Split/RFactor: factor. Bind: for-kind, axis.
+                                   ///< CacheRead: operand.
 
   bool operator==(const Instruction&) const = default;
 };

@@ -2,6 +2,7 @@
 // interpreter: guards of non-dividing splits, reductions accumulated through the output,
 // partial compute_at regions, rfactor tails, scratch buffers.
 #include <limits>
+#include <tuple>
 
 #include "core/ops/op_registry.h"
 #include "tests/jit/jit_harness.h"
@@ -196,6 +197,21 @@ TEST(ScheduleJitRegression, TreeCombinedReductionsKeepNaNAndInf) {
   testing::expect_matches_interpreter(default_schedule(softmax, host()),
                                       with_specials(testing::random_inputs(softmax, 25)),
                                       "softmax with NaN and inf rows");
+}
+
+// Packed weights of Linear layers (cache_read + register tiles), at sizes that leave tails in
+// both transpose blocks and tiles, plain and batched (attention's q @ k.T).
+TEST(ScheduleJit, PackedTransposedOperands) {
+  for (auto [m, n, k] : {std::tuple{37, 23, 19}, std::tuple{64, 48, 32}, std::tuple{130, 17, 64}}) {
+    Tensor x = placeholder("x", {m, k}, DType::F32), w = placeholder("w", {n, k}, DType::F32);
+    std::vector<Tensor> y = aten("aten.mm.default",
+                                 {x, aten("aten.permute.default", {w, std::vector<int64_t>{1, 0}})[0]});
+    expect_matches_interpreter(default_schedule(y, host()), random_inputs(y, 30), "linear", 1e-4, 1e-4);
+  }
+  Tensor q = placeholder("q", {3, 40, 16}, DType::F32), kt = placeholder("k", {3, 40, 16}, DType::F32);
+  std::vector<Tensor> s = aten("aten.bmm.default",
+                               {q, aten("aten.permute.default", {kt, std::vector<int64_t>{0, 2, 1}})[0]});
+  expect_matches_interpreter(default_schedule(s, host()), random_inputs(s, 31), "q @ k.T", 1e-4, 1e-4);
 }
 
 }  // namespace

@@ -62,6 +62,34 @@ TEST(Schedule, TraceRoundTripsAndReplays) {
   EXPECT_TRUE(structural_equal(lower(s, "f").body, lower(again, "f").body));
 }
 
+/// x @ W.T as a Linear layer computes it: W [n, k] read through a transposed index map.
+Tensor linear(int64_t m, int64_t n, int64_t k) {
+  Tensor x = placeholder("x", {m, k}, DType::F32), w = placeholder("w", {n, k}, DType::F32);
+  IterVar r = reduce_axis(k, "k");
+  return compute("y", {m, n}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, x(i[0], r.var) * w(i[1], r.var), {r});
+  });
+}
+
+TEST(Schedule, LinearLayerPacksItsWeightAndReplays) {
+  Schedule s = default_schedule({linear(64, 48, 32)}, avx512());
+  std::string text = s.trace().to_text();
+  EXPECT_NE(text.find("cache_read s0 1"), std::string::npos) << text;
+  std::ostringstream os;
+  os << lower(s, "linear");
+  // The packed weight is a buffer of its own, written before the register-tiled loops read it.
+  EXPECT_NE(os.str().find("w.cache"), std::string::npos) << os.str();
+  EXPECT_NE(os.str().find("allocate y.acc"), std::string::npos) << os.str();
+  Schedule again = replay({linear(64, 48, 32)}, Trace::from_text(text));
+  EXPECT_TRUE(structural_equal(lower(s, "f").body, lower(again, "f").body));
+}
+
+TEST(Schedule, FewRowsTakeDotProductsInsteadOfPacking) {
+  std::string text = default_schedule({linear(2, 48, 256)}, avx512()).trace().to_text();
+  EXPECT_EQ(text.find("cache_read"), std::string::npos) << text;
+  EXPECT_NE(text.find("rfactor"), std::string::npos) << text;
+}
+
 TEST(ScheduleErrors, NamedErrors) {
   Tensor c = matmul(8, 8, 8);
   Schedule s({c});
@@ -79,6 +107,8 @@ TEST(ScheduleErrors, NamedErrors) {
   }
   EXPECT_THROW(Trace::from_text("split s0 i0 x"), ScheduleError);
   EXPECT_THROW(Trace::from_text("teleport s0"), ScheduleError);
+  EXPECT_THROW(s.cache_read("s0", 2), ScheduleError);  // A and B only
+  EXPECT_THROW(s.cache_read("s0", -1), ScheduleError);
 }
 
 }  // namespace
