@@ -5,6 +5,8 @@
 #   KILN_TORCH_ABI              torch._C._GLIBCXX_USE_CXX11_ABI (0 or 1)
 #   kiln::torch_cpu             imported target: torch's headers, libtorch_cpu and libc10
 #   KILN_TORCH_PYTHON_LIBRARY   libtorch_python (only kiln._C may link it)
+#   KILN_TORCH_OPENMP_LIBRARY   the OpenMP runtime of torch's intra-op pool (the libgomp torch
+#                               ships), when torch parallelizes with OpenMP; else empty
 #
 # NOTE: not find_package(Torch). For a CUDA wheel that config enables the CUDA language and
 # probes the GPU (slow, and it fails where the CUDA toolkit is newer than CMake knows); the
@@ -35,5 +37,25 @@ if(Python_FOUND AND kiln_torch_rc EQUAL 0)
       ${kiln_torch_dir}/include ${kiln_torch_dir}/include/torch/csrc/api/include)
     target_link_libraries(kiln::torch_cpu INTERFACE ${KILN_TORCH_CPU_LIBRARY} ${KILN_C10_LIBRARY})
     message(STATUS "Kiln: torch ${KILN_TORCH_VERSION} at ${kiln_torch_dir}")
+    # NOTE: at::parallel_for is a header template; with AT_PARALLEL_OPENMP its `omp parallel`
+    # is compiled into the caller, which therefore needs -fopenmp and torch's own runtime (a
+    # second OpenMP runtime would oversubscribe the cores).
+    set(KILN_TORCH_OPENMP_LIBRARY "")
+    file(STRINGS ${kiln_torch_dir}/include/ATen/Config.h kiln_openmp REGEX "define AT_PARALLEL_OPENMP 1")
+    if(kiln_openmp)
+      file(GLOB kiln_gomp ${KILN_TORCH_LIB_DIR}/libgomp*.so*)
+      if(kiln_gomp)
+        list(GET kiln_gomp 0 KILN_TORCH_OPENMP_LIBRARY)
+      else()
+        find_package(OpenMP QUIET COMPONENTS CXX)  # torch built against the system's libgomp
+        if(OpenMP_CXX_FOUND)
+          set(KILN_TORCH_OPENMP_LIBRARY ${OpenMP_gomp_LIBRARY})
+        endif()
+      endif()
+      if(NOT KILN_TORCH_OPENMP_LIBRARY)
+        message(WARNING "Kiln: torch parallelizes with OpenMP but its runtime was not found; "
+                        "Kiln's parallel loops will run on one thread")
+      endif()
+    endif()
   endif()
 endif()

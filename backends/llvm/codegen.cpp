@@ -227,8 +227,9 @@ void KernelCodegen::emit_allocate(const AllocateNode* n) {
   const Tensor& t = n->tensor;
   if (n->scope == MemoryScope::Shared)
     fail(str_cat("shared-memory allocation of '", t->name, "' is GPU-only"));
-  // NOTE: every buffer has kVectorSlack elements past its end: a masked vector store to it is a
-  // blend of whole vectors (vector_store), whose dead lanes may reach that far.
+  // NOTE: every buffer has kVectorSlack elements past its end: a masked vector store to a
+  // thread's own buffer is a blend of whole vectors (vector_store), whose dead lanes may reach
+  // that far.
   uint64_t elements = static_cast<uint64_t>(t->numel()) + kVectorSlack;
   if (n->scope == MemoryScope::Local) {
     // In the entry block, so that SROA and mem2reg can turn small buffers into registers.

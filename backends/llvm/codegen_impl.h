@@ -111,7 +111,7 @@ class KernelCodegen {
   llvm::Value* round_to(llvm::Value* v, DType t);
   llvm::Value* buffer(const Tensor& t);
   /// True for an Allocate'd buffer of this kernel (an alloca), false for a parameter.
-  bool is_local_buffer(const Tensor& t) const;
+  bool is_private_buffer(const Tensor& t);
   /// sum(index[d] * stride[d]) in i64; a vector when an index depends on the vector variable.
   llvm::Value* flat_index(const Tensor& t, const std::vector<Expr>& indices);
   llvm::Value* emit_load(const LoadNode* n);

@@ -107,11 +107,12 @@ llvm::Value* KernelCodegen::buffer(const Tensor& t) {
   return it->second;
 }
 
-bool KernelCodegen::is_local_buffer(const Tensor& t) const {
-  // Allocate'd buffers have kVectorSlack elements of slack, so a whole-vector access whose
-  // first lane is in bounds stays inside the allocation.
-  return std::none_of(func_.params.begin(), func_.params.end(),
-                      [&](const Tensor& p) { return p.same_as(t); });
+bool KernelCodegen::is_private_buffer(const Tensor& t) {
+  // A stack buffer of the function being emitted (a parallel loop's body is a function of its
+  // own, called once per chunk) is seen by one thread only. Heap scratch and buffers passed in
+  // are shared: another thread may write next to a vector's dead lanes at the same time.
+  auto* alloca = llvm::dyn_cast<llvm::AllocaInst>(buffer(t));
+  return alloca && alloca->getFunction() == scope_.fn;
 }
 
 llvm::Value* KernelCodegen::flat_index(const Tensor& t, const std::vector<Expr>& indices) {

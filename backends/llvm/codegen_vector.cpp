@@ -164,8 +164,9 @@ void KernelCodegen::vector_store(const StoreNode* n, llvm::Value* value) {
     vec_ = saved;
     scope_.vars[vec_.var] = lanes;
     if (vec_.mask) {
-      if (!is_local_buffer(t)) return void(b_.CreateMaskedStore(memory, ptr, align, vec_.mask));
-      // A local tile holds every lane: blend, so that SROA still keeps it in registers.
+      if (!is_private_buffer(t)) return void(b_.CreateMaskedStore(memory, ptr, align, vec_.mask));
+      // A thread's own tile holds every lane (kVectorSlack): blend, so that SROA still keeps it
+      // in registers.
       llvm::Value* old = b_.CreateAlignedLoad(memory->getType(), ptr, align);
       memory = b_.CreateSelect(vec_.mask, memory, old);
     } else if (streamed_.count(t.get()) &&

@@ -5,7 +5,13 @@
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+
 #include "core/ir/error.h"
+#include "core/runtime/thread_pool.h"
 #include "plugin/torch/aten_served_kernel.h"
 #include "plugin/torch/compile_service.h"
 #include "plugin/torch/slot_registry.h"
@@ -38,9 +44,26 @@ void swap_kernel_for_test(int64_t slot) {
   CompileService::global().recompile(slot);
 }
 
+namespace {
+
+/// Runs a parallel loop of a few chunks per thread; returns how many threads ran them.
+int threads_running_a_parallel_loop() {
+  std::mutex mutex;
+  std::set<std::thread::id> ids;
+  current_thread_pool().parallel_for(4 * at::get_num_threads(), [&](int64_t, int64_t) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // no thread takes every chunk
+    std::lock_guard lock(mutex);
+    ids.insert(std::this_thread::get_id());
+  });
+  return static_cast<int>(ids.size());
+}
+
+}  // namespace
+
 DoctorReport doctor() {
   const Target& t = CompileService::global().target();
-  return {t.cpu, t.features, t.vector_bits, at::get_num_threads(), KILN_LLVM_VERSION, KILN_VERSION};
+  return {t.cpu,          t.features,   t.vector_bits, at::get_num_threads(),
+          threads_running_a_parallel_loop(), KILN_LLVM_VERSION, KILN_VERSION};
 }
 
 std::string library_path() {

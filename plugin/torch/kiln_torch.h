@@ -102,7 +102,10 @@ struct DoctorReport {
   std::string cpu;           ///< LLVM's name of the host CPU ("znver5").
   std::string features;      ///< "+avx512f,+fma,...".
   int vector_bits = 0;       ///< Widest vector register the kernels use.
-  int threads = 0;           ///< Threads Kiln's parallel loops use now (torch.get_num_threads()).
+  int threads = 0;           ///< Threads Kiln's parallel loops may use (torch.get_num_threads()).
+  /// Threads a parallel loop of Kiln's actually ran on just now: `threads`, unless the intra-op
+  /// pool is broken (an OpenMP region compiled without OpenMP runs on one thread).
+  int parallel_loop_threads = 0;
   std::string llvm_version;  ///< Of the LLVM linked in.
   std::string kiln_version;
 };

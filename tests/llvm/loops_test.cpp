@@ -142,6 +142,30 @@ TEST(LlvmLoops, UnrolledInsideVectorizedWithIf) {
           << r << "," << q;
 }
 
+// A masked vector store to heap scratch, which all threads of a parallel loop share, writes its
+// live lanes only: a blend (load, select, store of the whole vector) would write the dead lanes
+// back over the next row while another thread writes that row.
+TEST(LlvmLoops, MaskedStoresToSharedScratchTouchOnlyLiveLanes) {
+  Tensor x = placeholder("x", {6, 20}, DType::F32);
+  auto zero = [](const std::vector<Var>&) { return make_const(DType::F32, 0); };
+  Tensor scratch = compute("scratch", {6, 20}, zero), y = compute("y", {6, 20}, zero);
+  Var r("r"), c("c"), r2("r2"), c2("c2");
+  Stmt fill = ForNode::make(
+      r, 6, ForKind::Parallel,
+      ForNode::make(c, 32, ForKind::Vectorized,
+                    IfThenElseNode::make(c < 20, StoreNode::make(scratch, {r, c}, x(r, c) * 2.0))));
+  Stmt copy = ForNode::make(r2, 6, ForKind::Serial,
+                            ForNode::make(c2, 20, ForKind::Serial,
+                                          StoreNode::make(y, {r2, c2}, scratch(r2, c2))));
+  LoweredFunc f{"masked_scratch", {x, y}, 1,
+                AllocateNode::make(scratch, MemoryScope::Global, SeqNode::make({fill, copy}))};
+  std::string ir = compiler().llvm_ir(f);
+  EXPECT_NE(ir.find("llvm.masked.store"), std::string::npos) << ir;
+  HostTensor in = HostTensor::random({6, 20}, DType::F32, 9);
+  HostTensor got = run(*compiler().compile(f), {in});
+  for (int64_t k = 0; k < 120; ++k) EXPECT_EQ(got.get_flat(k), 2 * in.get_flat(k)) << k;
+}
+
 TEST(LlvmLoops, GpuLoopsSharedMemoryAndReductionsAreCompileErrors) {
   Tensor a = placeholder("a", {8}, DType::F32);
   Tensor c = compute("c", {8}, [&](const std::vector<Var>& i) { return a(i[0]); });

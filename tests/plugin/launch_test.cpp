@@ -1,5 +1,6 @@
 // The C++ API of libkiln_torch.so, as a program linked with libtorch and no Python uses it.
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include "plugin/torch/kiln_torch.h"
@@ -57,6 +58,16 @@ TEST(KilnTorch, SwapKeepsResultsAndCountsVersions) {
   swap_kernel_for_test(slot);
   EXPECT_TRUE(at::equal(launch_slot(slot, {a, b})[0], at::relu(a + 2 * b)));
   EXPECT_EQ(slot_info(slot).stats.version, 2u);
+}
+
+// Kiln's parallel loops run on PyTorch's intra-op pool, as wide as torch.set_num_threads says.
+TEST(KilnTorch, ParallelLoopsUseTorchsThreads) {
+  int before = at::get_num_threads();
+  at::set_num_threads(2);
+  EXPECT_EQ(doctor().parallel_loop_threads, 2);
+  at::set_num_threads(1);
+  EXPECT_EQ(doctor().parallel_loop_threads, 1);
+  at::set_num_threads(before);
 }
 
 TEST(KilnTorch, LibraryPathNamesThisLibrary) {

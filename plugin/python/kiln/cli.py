@@ -27,7 +27,11 @@ def doctor() -> int:
         ("cpu", info["cpu"]),
         ("cpu features", " ".join(f[1:] for f in info["features"].split(",") if f[:1] == "+")),
         ("vector bits", str(info["vector_bits"])),
-        ("threads", f"{info['threads']} (torch.get_num_threads() = {torch.get_num_threads()})"),
+        (
+            "threads",
+            f"{info['threads']} (torch.get_num_threads() = {torch.get_num_threads()}); a parallel "
+            f"loop just ran on {info['parallel_loop_threads']}",
+        ),
         ("llvm", info["llvm_version"]),
         ("torch", torch.__version__),
         ("tuning cache", "no tuning cache yet"),

@@ -140,6 +140,7 @@ py::dict doctor_dict() {
   d["features"] = r.features;
   d["vector_bits"] = r.vector_bits;
   d["threads"] = r.threads;
+  d["parallel_loop_threads"] = r.parallel_loop_threads;
   d["llvm_version"] = r.llvm_version;
   d["kiln_version"] = r.kiln_version;
   return d;
