@@ -53,8 +53,10 @@ void KernelCodegen::emit_entry(const std::string& name) {
   entry_name_ = name;
   std::vector<const TensorNode*> params;
   for (const Tensor& t : func_.params) params.push_back(t.get());
-  // The body takes the buffers as noalias parameters (outputs never alias inputs); once inlined
-  // into the entry, that knowledge stays as scoped alias metadata.
+  // The body takes the buffers as noalias parameters (outputs never alias inputs, except an
+  // output written over an input of its shape element by element, each element read before it
+  // is written: an in-place epilogue, see AtenServedKernel); once inlined into the entry, that
+  // knowledge stays as scoped alias metadata.
   llvm::Function* body =
       emit_closure(name + ".body", params, {}, 0, [&](auto) { emit(func_.body); });
   auto* ptr = llvm::PointerType::getUnqual(ctx_);

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,9 @@ class KernelSlot {
   /// Runs the current kernel on `args` (see Kernel::launch), counting the call and its time.
   /// Safe to call from many threads at once, and while another thread swaps the kernel.
   void launch(void* const* args) const;
+  /// Calls body(current kernel), counted and timed as a launch, the kernel kept alive meanwhile:
+  /// for a caller that runs the kernel its own way (one that makes its outputs itself).
+  void run(const std::function<void(const Kernel&)>& body) const;
 
   /// Installs `kernel` for all calls that start from now on. The previous kernel is released
   /// only when no call still running can use it (calls hold a reference for their duration).

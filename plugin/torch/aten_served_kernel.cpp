@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "core/ir/error.h"
+#include "core/ir/functor.h"
 #include "plugin/torch/torch_types.h"
 
 namespace kiln {
@@ -58,6 +59,40 @@ bool has_layout(const at::Tensor& t, const TensorType& type) {
   return true;
 }
 
+/// Whether every compute of `result`'s definition has its shape and reads the other computes and
+/// `source` only at its own indices: result[i] depends on source[i] alone (and on any other
+/// input anywhere), so it may overwrite source in place.
+bool is_elementwise_in(const Tensor& result, const TensorNode* source) {
+  for (const Tensor& t : topo_order({result})) {
+    if (t->kind != TensorKind::Compute) continue;
+    if (t->shape != result->shape || t->body.as<ReduceNode>()) return false;
+    bool identity = true;
+    struct Loads : ExprVisitor {
+      const Tensor& stage;
+      const TensorNode* source;
+      bool& identity;
+      Loads(const Tensor& s, const TensorNode* src, bool& id) : stage(s), source(src), identity(id) {}
+      void visit_load(const LoadNode* n) override {
+        ExprVisitor::visit_load(n);
+        if (n->tensor.get() != source && n->tensor->kind != TensorKind::Compute) return;
+        for (size_t d = 0; d < n->indices.size(); ++d)
+          identity &= d < stage->axes.size() && n->indices[d].same_as(stage->axes[d].var);
+        identity &= n->indices.size() == stage->axes.size();
+      }
+    } loads(t, source, identity);
+    loads.visit(t->body);
+    if (!identity) return false;
+  }
+  return true;
+}
+
+/// The placeholder through which `epilogue` reads value `v`, or null.
+const TensorNode* placeholder_of(const FusionGroup& epilogue, ValueId v) {
+  std::vector<Tensor> placeholders = placeholders_of(epilogue.results);
+  int i = index_of(epilogue.inputs, v);
+  return i < 0 ? nullptr : placeholders[i].get();
+}
+
 }  // namespace
 
 AtenServedKernel::AtenServedKernel(const Graph& g, const FusionGroup& group,
@@ -76,6 +111,7 @@ AtenServedKernel::AtenServedKernel(const Graph& g, const FusionGroup& group,
   for (size_t i = 0; i < group.inputs.size(); ++i) value_index[group.inputs[i]] = i;
   for (int n : group.prologue) add_call(g.nodes()[n], value_index);
   add_call(contraction, value_index);
+  contraction_value_ = value_index.at(contraction.outputs[0]);
 
   KILN_CHECK((epilogue_ != nullptr) == !epilogue_group.results.empty(),
              "an epilogue kernel must come with a non-empty epilogue group");
@@ -95,7 +131,16 @@ AtenServedKernel::AtenServedKernel(const Graph& g, const FusionGroup& group,
     KILN_CHECK(k >= 0, "slot output ", group.outputs[j], " is made by neither part");
     copied_out_.push_back({j, value_index.at(group.outputs[j])});
   }
+  in_place_ = epilogue_ && group.outputs.size() == 1 && contraction.outputs.size() == 1 &&
+              epilogue_group.results.size() == 1 && copied_out_.empty() &&
+              contraction_types_[0].dtype == output_types_[0].dtype &&
+              contraction_types_[0].shape == output_types_[0].shape &&
+              contraction_types_[0].strides == output_types_[0].strides &&
+              is_elementwise_in(epilogue_group.results[0],
+                                placeholder_of(epilogue_group, contraction.outputs[0]));
 }
+
+
 
 void AtenServedKernel::add_call(const Node& node, std::map<ValueId, int>& value_index) {
   Call call{find_operator(node.op), {}};
@@ -152,6 +197,23 @@ void AtenServedKernel::run_calls(std::vector<at::Tensor>& values) const {
       values.push_back(std::move(t));
     }
   }
+}
+
+at::Tensor AtenServedKernel::run_in_place(at::TensorList inputs) const {
+  KILN_CHECK(in_place_, "run_in_place of a slot that does not write in place");
+  std::vector<at::Tensor> values(inputs.begin(), inputs.end());
+  run_calls(values);
+  at::Tensor result = values[contraction_value_];
+  // ATen's contractions return new tensors; should one return (a view of) an input, that input
+  // must stay as it is.
+  bool aliases_input = std::any_of(inputs.begin(), inputs.end(),
+                                   [&](const at::Tensor& t) { return t.is_alias_of(result); });
+  at::Tensor out = aliases_input ? empty_tensor(output_types_[0]) : result;
+  c10::SmallVector<void*, 16> epilogue_args;
+  for (int v : epilogue_inputs_) epilogue_args.push_back(values[v].data_ptr());
+  epilogue_args.push_back(out.data_ptr());
+  epilogue_->launch(epilogue_args.data());
+  return out;
 }
 
 void AtenServedKernel::launch(void* const* args) const {

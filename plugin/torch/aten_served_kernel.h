@@ -27,6 +27,13 @@ class AtenServedKernel : public Kernel {
 
   void launch(void* const* args) const override;
 
+  /// Whether run_in_place serves this slot: its one output is an elementwise function of the
+  /// contraction's result (bias, activation, residual), which the epilogue can then overwrite:
+  /// no buffer besides the one ATen makes, as in eager mode.
+  bool writes_in_place() const { return in_place_; }
+  /// The slot's output, computed in the contraction's result. Needs writes_in_place().
+  at::Tensor run_in_place(at::TensorList inputs) const;
+
   /// "aten.convolution.default + Kiln epilogue": what serves the slot, for stats.
   const std::string& description() const { return description_; }
 
@@ -56,6 +63,8 @@ class AtenServedKernel : public Kernel {
   std::vector<int> epilogue_outputs_;            ///< Slot output of each epilogue output.
   std::vector<std::pair<int, int>> copied_out_;  ///< (slot output, value index) pairs.
   std::string description_;
+  int contraction_value_ = -1;  ///< Value index of the contraction's (first) result.
+  bool in_place_ = false;
 };
 
 }  // namespace kiln

@@ -8,6 +8,7 @@
 
 #include "core/ir/error.h"
 #include "core/runtime/tensor_layout.h"
+#include "plugin/torch/aten_served_kernel.h"
 #include "plugin/torch/kiln_torch.h"
 #include "plugin/torch/slot_registry.h"
 #include "plugin/torch/torch_types.h"
@@ -62,12 +63,19 @@ std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs) {
     args.push_back(const_cast<void*>(inputs[i].const_data_ptr()));
   }
   std::vector<at::Tensor> outputs;
-  outputs.reserve(entry.outputs.size());
-  for (const TensorType& type : entry.outputs) {
-    outputs.push_back(empty_tensor(type));
-    args.push_back(outputs.back().data_ptr());
-  }
-  entry.slot.launch(args.data());
+  entry.slot.run([&](const Kernel& kernel) {
+    auto* served = dynamic_cast<const AtenServedKernel*>(&kernel);
+    if (served && served->writes_in_place()) {
+      outputs.push_back(served->run_in_place(inputs));
+      return;
+    }
+    outputs.reserve(entry.outputs.size());
+    for (const TensorType& type : entry.outputs) {
+      outputs.push_back(empty_tensor(type));
+      args.push_back(outputs.back().data_ptr());
+    }
+    kernel.launch(args.data());
+  });
   return outputs;
 }
 

@@ -101,9 +101,12 @@ TEST(KilnTorch, ContractionServedByEitherSideMatchesATen) {
     CompiledGraph plan = compile_graph(matmul_bias_relu_graph(false), {policy});
     ASSERT_EQ(plan.groups.size(), 1u);
     EXPECT_EQ(plan.groups[0].nodes, (std::vector<int>{0, 1, 2}));
+    at::Tensor a0 = a.clone(), b0 = b.clone(), bias0 = bias.clone();
     std::vector<at::Tensor> out = launch_slot(plan.groups[0].slot, {a, b, bias});
     ASSERT_EQ(out.size(), 1u);
     EXPECT_TRUE(at::allclose(out[0], want, 1e-5, 1e-5));
+    // ATen's serving writes its epilogue over the matmul's result, never over an input.
+    EXPECT_TRUE(at::equal(a, a0) && at::equal(b, b0) && at::equal(bias, bias0));
     if (*served_by) EXPECT_EQ(slot_info(plan.groups[0].slot).served_by, served_by);
   }
 }
