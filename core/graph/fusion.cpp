@@ -31,7 +31,15 @@ class Fuser {
         add_unique(users_[p], n);
       }
     }
-    for (int n = 0; n < num_nodes(); ++n) free_prologue_[n] = is_free_prologue(n);
+    std::vector<bool> view_of_inputs(g.nodes().size(), false);
+    for (int n = 0; n < num_nodes(); ++n) {
+      view_of_inputs[n] = info_[n].index_map;
+      for (ValueId v : node_inputs(g_.nodes()[n]))
+        if (g_.producer(v) >= 0 && !view_of_inputs[g_.producer(v)]) view_of_inputs[n] = false;
+    }
+    // A prologue chain ends at its contraction: decided from the last node back.
+    for (int n = num_nodes() - 1; n >= 0; --n)
+      free_prologue_[n] = view_of_inputs[n] && is_free_prologue(n);
   }
 
   std::vector<int> run() {
@@ -55,18 +63,26 @@ class Fuser {
     if (std::find(list.begin(), list.end(), x) == list.end()) list.push_back(x);
   }
 
-  /// A pure index map of graph inputs whose result only a contraction reads, and only once (the
-  /// transposed weight of a Linear layer): the contraction reads through it at no cost.
+  /// Whether index map `n` of graph inputs (directly, or through other such nodes) is read only
+  /// by a contraction, once, or by another free prologue node (the transposed weight of a Linear
+  /// layer, a permuted and flattened input): the contraction reads through the chain at no cost.
+  /// Needs free_prologue_ of the later nodes.
   bool is_free_prologue(int n) const {
-    const Node& node = g_.nodes()[n];
-    if (!info_[n].index_map || users_[n].size() != 1 ||
-        info_[users_[n][0]].cls != NodeClass::Contraction)
-      return false;
-    for (ValueId v : node.outputs)
+    if (users_[n].size() != 1) return false;
+    int user = users_[n][0];
+    if (info_[user].cls != NodeClass::Contraction && !free_prologue_[user]) return false;
+    for (ValueId v : g_.nodes()[n].outputs)
       if (std::find(g_.outputs().begin(), g_.outputs().end(), v) != g_.outputs().end())
         return false;
-    for (ValueId v : node_inputs(node))
-      if (g_.producer(v) >= 0) return false;
+    return true;
+  }
+
+  /// Whether every node of groups `a` and `b` that `n` reads, directly or not, is a free prologue.
+  bool only_free_prologue_feeds(int n, int a, int b) const {
+    for (int p : producers_[n]) {
+      if (group_of_[p] != a && group_of_[p] != b) continue;
+      if (!free_prologue_[p] || !only_free_prologue_feeds(p, a, b)) return false;
+    }
     return true;
   }
 
@@ -78,8 +94,7 @@ class Fuser {
     if (anchor >= 0 && info_[anchor].cls == NodeClass::Contraction) {
       // A contraction reads its operands as they are: an injective producer inlined into it
       // would be recomputed for every output it contributes to.
-      for (int p : producers_[anchor])
-        if ((group_of_[p] == a || group_of_[p] == b) && !free_prologue_[p]) return false;
+      if (!only_free_prologue_feeds(anchor, a, b)) return false;
     }
     return !closes_cycle(a, b);
   }

@@ -38,17 +38,20 @@ bool is_view_of_inputs(const Graph& g, const std::vector<int>& nodes,
   return true;
 }
 
-/// The nodes among `nodes` that make a value node `n` reads, in order.
+/// The nodes among `nodes` (sorted) that node `n` reads, directly or through each other, in order.
 std::vector<int> producers_within(const Graph& g, const std::vector<int>& nodes, int n) {
-  std::vector<int> found;
-  for (ValueId v : node_inputs(g.nodes()[n])) {
-    int p = g.producer(v);
-    if (p >= 0 && std::binary_search(nodes.begin(), nodes.end(), p) &&
-        std::find(found.begin(), found.end(), p) == found.end())
-      found.push_back(p);
+  std::set<int> found;
+  std::vector<int> stack{n};
+  while (!stack.empty()) {
+    int m = stack.back();
+    stack.pop_back();
+    for (ValueId v : node_inputs(g.nodes()[m])) {
+      int p = g.producer(v);
+      if (p >= 0 && std::binary_search(nodes.begin(), nodes.end(), p) && found.insert(p).second)
+        stack.push_back(p);
+    }
   }
-  std::sort(found.begin(), found.end());
-  return found;
+  return {found.begin(), found.end()};
 }
 
 /// Kahn's algorithm over groups and fallback nodes, taking the ready step whose first node

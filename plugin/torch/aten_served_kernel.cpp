@@ -105,12 +105,11 @@ AtenServedKernel::AtenServedKernel(const Graph& g, const FusionGroup& group,
   const LoweredFunc& f = func();
   for (int i = 0; i < f.num_inputs; ++i) input_types_.push_back(param_type(f.params[i]));
   output_types_ = row_major_types(g, group.outputs);
-  for (ValueId v : contraction.outputs) contraction_types_.push_back(g.values()[v]);
 
   std::map<ValueId, int> value_index;
   for (size_t i = 0; i < group.inputs.size(); ++i) value_index[group.inputs[i]] = i;
-  for (int n : group.prologue) add_call(g.nodes()[n], value_index);
-  add_call(contraction, value_index);
+  for (int n : group.prologue) add_call(g, g.nodes()[n], value_index);
+  add_call(g, contraction, value_index);
   contraction_value_ = value_index.at(contraction.outputs[0]);
 
   KILN_CHECK((epilogue_ != nullptr) == !epilogue_group.results.empty(),
@@ -128,22 +127,26 @@ AtenServedKernel::AtenServedKernel(const Graph& g, const FusionGroup& group,
   for (int j = 0; j < static_cast<int>(group.outputs.size()); ++j) {
     if (index_of(epilogue_group.outputs, group.outputs[j]) >= 0) continue;
     int k = index_of(contraction.outputs, group.outputs[j]);
-    KILN_CHECK(k >= 0, "slot output ", group.outputs[j], " is made by neither part");
+    KILN_CHECK(k >= 0, "slot output ", group.outputs[j], " (made by ",
+               g.nodes()[g.producer(group.outputs[j])].op, ") is made by neither the ATen calls ",
+               "nor the epilogue");
     copied_out_.push_back({j, value_index.at(group.outputs[j])});
   }
   in_place_ = epilogue_ && group.outputs.size() == 1 && contraction.outputs.size() == 1 &&
               epilogue_group.results.size() == 1 && copied_out_.empty() &&
-              contraction_types_[0].dtype == output_types_[0].dtype &&
-              contraction_types_[0].shape == output_types_[0].shape &&
-              contraction_types_[0].strides == output_types_[0].strides &&
+              calls_.back().result_types[0].dtype == output_types_[0].dtype &&
+              calls_.back().result_types[0].shape == output_types_[0].shape &&
+              calls_.back().result_types[0].strides == output_types_[0].strides &&
               is_elementwise_in(epilogue_group.results[0],
                                 placeholder_of(epilogue_group, contraction.outputs[0]));
 }
 
 
 
-void AtenServedKernel::add_call(const Node& node, std::map<ValueId, int>& value_index) {
-  Call call{find_operator(node.op), {}};
+void AtenServedKernel::add_call(const Graph& g, const Node& node,
+                                std::map<ValueId, int>& value_index) {
+  Call call{find_operator(node.op), {}, {}};
+  for (ValueId v : node.outputs) call.result_types.push_back(g.values()[v]);
   auto index = [&](ValueId v) {
     auto it = value_index.find(v);
     KILN_CHECK(it != value_index.end(), node.op, " reads value ", v,
@@ -187,16 +190,20 @@ void AtenServedKernel::run_calls(std::vector<at::Tensor>& values) const {
       }
     }
     calls_[c].op.callBoxed(&stack);
-    bool contraction = c + 1 == calls_.size();
     for (size_t k = 0; k < stack.size(); ++k) {
       at::Tensor t = stack[k].toTensor();
-      // The epilogue was compiled for the layout the traced graph recorded; ATen may choose
-      // another one (channels-last, say) at run time.
-      if (contraction && !has_layout(t, contraction_types_[k]))
-        t = empty_tensor(contraction_types_[k]).copy_(t);
+      // What reads a result (the next call, the epilogue) expects the layout the traced graph
+      // recorded; ATen may choose another at run time (channels-last, or a clone that keeps
+      // its input's strides where the graph asked for a contiguous one).
+      const TensorType& traced = calls_[c].result_types[k];
+      if (!has_layout(t, traced)) t = empty_tensor(traced).copy_(t);
       values.push_back(std::move(t));
     }
   }
+  // The prologue's results (views, or a copy ATen made) only fed the contraction: their memory
+  // goes before the epilogue runs, as in eager mode.
+  for (int v = static_cast<int>(input_types_.size()); v < contraction_value_; ++v)
+    values[v] = at::Tensor();
 }
 
 at::Tensor AtenServedKernel::run_in_place(at::TensorList inputs) const {

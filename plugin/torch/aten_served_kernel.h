@@ -50,14 +50,14 @@ class AtenServedKernel : public Kernel {
   struct Call {
     c10::OperatorHandle op;
     std::vector<Argument> arguments;
+    std::vector<TensorType> result_types;  ///< As the traced graph recorded them.
   };
 
-  void add_call(const Node& node, std::map<ValueId, int>& value_index);
+  void add_call(const Graph& g, const Node& node, std::map<ValueId, int>& value_index);
   void run_calls(std::vector<at::Tensor>& values) const;
 
   std::vector<Call> calls_;
   std::vector<TensorType> input_types_, output_types_;
-  std::vector<TensorType> contraction_types_;  ///< What the epilogue reads of its results.
   std::shared_ptr<const Kernel> epilogue_;
   std::vector<int> epilogue_inputs_;             ///< Value index of each epilogue input.
   std::vector<int> epilogue_outputs_;            ///< Slot output of each epilogue output.

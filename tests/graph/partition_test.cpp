@@ -149,6 +149,40 @@ TEST(Partition, TransposedWeightIsAFreePrologueOfItsMatmul) {
   EXPECT_EQ(as_set(epilogue.inputs), (std::set<ValueId>{y}));
 }
 
+// A permuted, copied and flattened input (nn.MultiheadAttention's batch-first input) is a chain
+// of index maps that only the matmul reads: all of it is the matmul's prologue.
+TEST(Partition, ChainOfInputViewsIsAFreePrologue) {
+  Graph g;
+  ValueId x = g.add_input(f32({4, 6, 8})), w = g.add_input(f32({8, 5}));
+  ValueId p = add_op(g, "aten.permute.default", {ValueRef{x}, std::vector<int64_t>{1, 0, 2}},
+                     f32({6, 4, 8}, {8, 48, 1}));
+  ValueId c = add_op(g, "aten.clone.default", {ValueRef{p}, NoneArg{}}, f32({6, 4, 8}));
+  ValueId v = add_op(g, "aten.view.default", {ValueRef{c}, std::vector<int64_t>{24, 8}}, f32({24, 8}));
+  ValueId y = add_op(g, "aten.mm.default", {ValueRef{v}, ValueRef{w}}, f32({24, 5}));
+  g.mark_output(add_op(g, "aten.relu.default", {ValueRef{y}}, f32({24, 5})));
+  Partition part = check(g);
+  ASSERT_EQ(group_nodes(part), (std::vector<std::vector<int>>{{0, 1, 2, 3, 4}}));
+  EXPECT_EQ(part.groups[0].prologue, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(as_set(part.groups[0].inputs), (std::set<ValueId>{x, w}));
+}
+
+// A view that two matmuls read through further views is no one's prologue: neither matmul
+// takes the chain, and the views stay free ATen views.
+TEST(Partition, SharedViewIsNoPrologue) {
+  Graph g;
+  ValueId x = g.add_input(f32({8, 6})), w = g.add_input(f32({6, 5}));
+  ValueId a = add_op(g, "aten.view.default", {ValueRef{x}, std::vector<int64_t>{6, 8}}, f32({6, 8}));
+  ValueId t1 = add_op(g, "aten.t.default", {ValueRef{a}}, f32({8, 6}, {1, 8}));
+  ValueId t2 = add_op(g, "aten.t.default", {ValueRef{a}}, f32({8, 6}, {1, 8}));
+  ValueId y1 = add_op(g, "aten.mm.default", {ValueRef{t1}, ValueRef{a}}, f32({8, 8}));
+  ValueId y2 = add_op(g, "aten.mm.default", {ValueRef{t2}, ValueRef{w}}, f32({8, 5}));
+  g.mark_output(y1);
+  g.mark_output(y2);
+  Partition part = check(g);
+  for (const FusionGroup& group : part.groups) EXPECT_TRUE(group.prologue.empty());
+  EXPECT_EQ(part.fallback_nodes, (std::vector<int>{0, 1, 2}));
+}
+
 TEST(Partition, ViewReadTwiceStaysAnAtenView) {
   Graph g;
   ValueId x = g.add_input(f32({8, 32})), w = g.add_input(f32({16, 32})), b = g.add_input(f32({16}));
