@@ -206,21 +206,37 @@ void AtenServedKernel::run_calls(std::vector<at::Tensor>& values) const {
     values[v] = at::Tensor();
 }
 
-at::Tensor AtenServedKernel::run_in_place(at::TensorList inputs) const {
-  KILN_CHECK(in_place_, "run_in_place of a slot that does not write in place");
+std::vector<at::Tensor> AtenServedKernel::run(at::TensorList inputs) const {
   std::vector<at::Tensor> values(inputs.begin(), inputs.end());
   run_calls(values);
-  at::Tensor result = values[contraction_value_];
-  // ATen's contractions return new tensors; should one return (a view of) an input, that input
-  // must stay as it is.
-  bool aliases_input = std::any_of(inputs.begin(), inputs.end(),
-                                   [&](const at::Tensor& t) { return t.is_alias_of(result); });
-  at::Tensor out = aliases_input ? empty_tensor(output_types_[0]) : result;
-  c10::SmallVector<void*, 16> epilogue_args;
-  for (int v : epilogue_inputs_) epilogue_args.push_back(values[v].data_ptr());
-  epilogue_args.push_back(out.data_ptr());
-  epilogue_->launch(epilogue_args.data());
-  return out;
+  // Outputs are made only now, after the contraction, so that they never coexist with the
+  // prologue's results, as in eager mode.
+  std::vector<at::Tensor> outputs;
+  if (in_place_) {
+    at::Tensor result = values[contraction_value_];
+    // ATen's contractions return new tensors; should one return (a view of) an input, that
+    // input must stay as it is.
+    bool aliases_input = std::any_of(inputs.begin(), inputs.end(),
+                                     [&](const at::Tensor& t) { return t.is_alias_of(result); });
+    outputs.push_back(aliases_input ? empty_tensor(output_types_[0]) : result);
+  } else {
+    for (const TensorType& type : output_types_) outputs.push_back(empty_tensor(type));
+  }
+  std::vector<void*> output_ptrs;
+  for (at::Tensor& t : outputs) output_ptrs.push_back(t.data_ptr());
+  run_epilogue(values, output_ptrs.data());
+  return outputs;
+}
+
+void AtenServedKernel::run_epilogue(const std::vector<at::Tensor>& values,
+                                    void* const* outputs) const {
+  if (epilogue_) {
+    c10::SmallVector<void*, 16> epilogue_args;
+    for (int v : epilogue_inputs_) epilogue_args.push_back(values[v].data_ptr());
+    for (int j : epilogue_outputs_) epilogue_args.push_back(outputs[j]);
+    epilogue_->launch(epilogue_args.data());
+  }
+  for (auto [j, v] : copied_out_) tensor_over(outputs[j], output_types_[j]).copy_(values[v]);
 }
 
 void AtenServedKernel::launch(void* const* args) const {
@@ -229,14 +245,7 @@ void AtenServedKernel::launch(void* const* args) const {
   for (size_t i = 0; i < input_types_.size(); ++i)
     values.push_back(tensor_over(args[i], input_types_[i]));
   run_calls(values);
-  void* const* outputs = args + input_types_.size();
-  if (epilogue_) {
-    c10::SmallVector<void*, 16> epilogue_args;
-    for (int v : epilogue_inputs_) epilogue_args.push_back(values[v].data_ptr());
-    for (int j : epilogue_outputs_) epilogue_args.push_back(outputs[j]);
-    epilogue_->launch(epilogue_args.data());
-  }
-  for (auto [j, v] : copied_out_) tensor_over(outputs[j], output_types_[j]).copy_(values[v]);
+  run_epilogue(values, args + input_types_.size());
 }
 
 }  // namespace kiln

@@ -27,12 +27,11 @@ class AtenServedKernel : public Kernel {
 
   void launch(void* const* args) const override;
 
-  /// Whether run_in_place serves this slot: its one output is an elementwise function of the
-  /// contraction's result (bias, activation, residual), which the epilogue can then overwrite:
-  /// no buffer besides the one ATen makes, as in eager mode.
-  bool writes_in_place() const { return in_place_; }
-  /// The slot's output, computed in the contraction's result. Needs writes_in_place().
-  at::Tensor run_in_place(at::TensorList inputs) const;
+  /// The slot's outputs for `inputs`, made after the contraction ran (launch writes into
+  /// buffers made before): with one output that is an elementwise function of the contraction's
+  /// result (bias, activation, residual), the epilogue overwrites that result, and no buffer
+  /// exists beyond what eager mode makes.
+  std::vector<at::Tensor> run(at::TensorList inputs) const;
 
   /// "aten.convolution.default + Kiln epilogue": what serves the slot, for stats.
   const std::string& description() const { return description_; }
@@ -55,6 +54,7 @@ class AtenServedKernel : public Kernel {
 
   void add_call(const Graph& g, const Node& node, std::map<ValueId, int>& value_index);
   void run_calls(std::vector<at::Tensor>& values) const;
+  void run_epilogue(const std::vector<at::Tensor>& values, void* const* outputs) const;
 
   std::vector<Call> calls_;
   std::vector<TensorType> input_types_, output_types_;

@@ -65,8 +65,8 @@ std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs) {
   std::vector<at::Tensor> outputs;
   entry.slot.run([&](const Kernel& kernel) {
     auto* served = dynamic_cast<const AtenServedKernel*>(&kernel);
-    if (served && served->writes_in_place()) {
-      outputs.push_back(served->run_in_place(inputs));
+    if (served) {
+      outputs = served->run(inputs);
       return;
     }
     outputs.reserve(entry.outputs.size());
