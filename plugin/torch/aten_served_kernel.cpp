@@ -165,6 +165,16 @@ void AtenServedKernel::add_call(const Graph& g, const Node& node,
     }
     call.arguments.push_back(std::move(a));
   }
+  // The graph says a copy's memory format by its result's strides (a Kiln node keeps no memory
+  // format): a row-major result asks ATen for a contiguous one, not for its input's layout.
+  const auto& schema = call.op.schema().arguments();
+  for (size_t i = 0; i < call.arguments.size() && i < schema.size(); ++i) {
+    Argument& a = call.arguments[i];
+    if (schema[i].name() == "memory_format" && a.values.empty() && a.constant.isNone() &&
+        !call.result_types.empty() &&
+        call.result_types[0].strides == contiguous_strides(call.result_types[0].shape))
+      a.constant = c10::MemoryFormat::Contiguous;
+  }
   int next = static_cast<int>(input_types_.size());
   for (const Call& c : calls_) next += static_cast<int>(c.op.schema().returns().size());
   for (ValueId v : node.outputs) value_index[v] = next++;
