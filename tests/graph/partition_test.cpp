@@ -128,13 +128,21 @@ TEST(Partition, MlpFusesEpiloguesIntoMatmuls) {
   EXPECT_TRUE(p.unsupported.empty());
 }
 
-TEST(Partition, TransposedWeightIsAFreePrologueOfItsMatmul) {
+/// relu(addmm(b, x, w.t())), a Linear layer as AOTAutograd writes it: inputs x, w, b (values 0,
+/// 1, 2), then nodes t (value 3), addmm (4), relu (5).
+Graph linear_relu_graph() {
   Graph g;
   ValueId x = g.add_input(f32({8, 32})), w = g.add_input(f32({16, 32})), b = g.add_input(f32({16}));
   ValueId wt = add_op(g, "aten.t.default", {ValueRef{w}}, f32({32, 16}, {1, 32}));
   ValueId y = add_op(g, "aten.addmm.default", {ValueRef{b}, ValueRef{x}, ValueRef{wt}, 1.0, 1.0},
                      f32({8, 16}));
   g.mark_output(add_op(g, "aten.relu.default", {ValueRef{y}}, f32({8, 16})));
+  return g;
+}
+
+TEST(Partition, TransposedWeightIsAFreePrologueOfItsMatmul) {
+  Graph g = linear_relu_graph();
+  ValueId x = 0, w = 1, b = 2, y = 4;
 
   Partition p = check(g);
   EXPECT_TRUE(p.fallback_nodes.empty());
@@ -184,12 +192,8 @@ TEST(Partition, SharedViewIsNoPrologue) {
 }
 
 TEST(Partition, ViewReadTwiceStaysAnAtenView) {
-  Graph g;
-  ValueId x = g.add_input(f32({8, 32})), w = g.add_input(f32({16, 32})), b = g.add_input(f32({16}));
-  ValueId wt = add_op(g, "aten.t.default", {ValueRef{w}}, f32({32, 16}, {1, 32}));
-  ValueId y = add_op(g, "aten.addmm.default", {ValueRef{b}, ValueRef{x}, ValueRef{wt}, 1.0, 1.0},
-                     f32({8, 16}));
-  g.mark_output(add_op(g, "aten.relu.default", {ValueRef{y}}, f32({8, 16})));
+  Graph g = linear_relu_graph();
+  ValueId wt = 3;
   g.mark_output(wt);  // saved for a backward graph, say
 
   Partition p = check(g);
