@@ -28,14 +28,11 @@ bool keeps_row_major_bytes(const Graph& g, const Node& node) {
       "aten.view.default",    "aten._unsafe_view.default", "aten.reshape.default",
       "aten.squeeze.default", "aten.squeeze.dim",          "aten.squeeze.dims",
       "aten.unsqueeze.default", "aten.clone.default",      "aten.alias.default"};
-  bool same_shape_expand = node.op == "aten.expand.default" && !node.args.empty() &&
-                           std::holds_alternative<ValueRef>(node.args[0]) &&
-                           node.outputs.size() == 1 &&
-                           g.values()[std::get<ValueRef>(node.args[0]).id].shape ==
-                               g.values()[node.outputs[0]].shape;
-  return node.outputs.size() == 1 && !node.args.empty() &&
-         std::holds_alternative<ValueRef>(node.args[0]) &&
-         (reshapes.count(node.op) > 0 || same_shape_expand);
+  if (node.outputs.size() != 1 || node.args.empty()) return false;
+  auto* source = std::get_if<ValueRef>(&node.args[0]);
+  if (!source) return false;
+  bool same_shape = g.values()[source->id].shape == g.values()[node.outputs[0]].shape;
+  return reshapes.count(node.op) > 0 || (node.op == "aten.expand.default" && same_shape);
 }
 
 /// A compute that copies `t`: a result must be a compute tensor and appear once.

@@ -187,4 +187,16 @@ bool uses_var(const Expr& e, const VarNode* v) {
   return f.found;
 }
 
+std::vector<const LoadNode*> loads_in(const Expr& e) {
+  struct Collector : ExprVisitor {
+    std::vector<const LoadNode*> loads;
+    void visit_load(const LoadNode* n) override {
+      loads.push_back(n);
+      ExprVisitor::visit_load(n);
+    }
+  } c;
+  c.visit(e);
+  return c.loads;
+}
+
 }  // namespace kiln

@@ -79,4 +79,7 @@ Stmt substitute(const Stmt& s, const VarMap& vmap);
 /// True when `v` occurs in `e`.
 bool uses_var(const Expr& e, const VarNode* v);
 
+/// Every load in `e`, in pre-order (a load before the loads inside its indices).
+std::vector<const LoadNode*> loads_in(const Expr& e);
+
 }  // namespace kiln

@@ -7,6 +7,7 @@
 #include "core/ir/error.h"
 #include "core/ir/functor.h"
 #include "core/ir/simplify.h"
+#include "core/schedule/packing.h"
 
 namespace kiln {
 
@@ -19,18 +20,6 @@ int64_t pick_tile(int64_t extent, int64_t preferred, int64_t minimum) {
   for (int64_t d = preferred; d >= minimum; --d)
     if (extent % d == 0) return d;
   return preferred;
-}
-
-std::vector<const LoadNode*> loads_in(const Expr& e) {
-  struct Collector : ExprVisitor {
-    std::vector<const LoadNode*> loads;
-    void visit_load(const LoadNode* n) override {
-      loads.push_back(n);
-      ExprVisitor::visit_load(n);
-    }
-  } c;
-  c.visit(e);
-  return c.loads;
 }
 
 bool reads_tensor(const Expr& e, const TensorNode* t) {
@@ -295,7 +284,8 @@ class DefaultScheduler {
     int j_axis = n - 1;
     int vl = lanes(s.tensor->dtype == DType::F64 ? DType::F64 : DType::F32);
     const std::string contraction = producer ? *producer : name;
-    if (!columns_are_strided(sch_.stage(contraction), j_axis))
+    std::vector<int64_t> strided = strided_column_operands(sch_, contraction, j_axis);
+    if (strided.empty())
       return schedule_register_tiles(name, producer, i_axis, j_axis,
                                      register_tile_knobs(name, producer, i_axis, j_axis, vl));
     // Pack the operand read with strided columns (x @ W.T) into contiguous columns, a copy of
@@ -313,57 +303,17 @@ class DefaultScheduler {
     if (dot_fits) dot = dot_knobs(name, i_axis, j_axis);
     RegisterTileKnobs tiles = register_tile_knobs(name, producer, i_axis, j_axis, vl);
     if (!pack) return schedule_dot_contraction(name, producer, i_axis, j_axis, vl, *dot);
-    pack_strided_columns(contraction, j_axis);  // adds stages: `s` is stale from here
+    // Adds stages, scheduled already: `s` is stale from here.
+    for (std::string& p : pack_operands(sch_, contraction, strided, vl)) packed_.insert(std::move(p));
     schedule_register_tiles(name, producer, i_axis, j_axis, tiles);
   }
 
-  /// Copies each operand that contraction `c` reads with strided columns into a row-major stage
-  /// (cache_read), copied in parallel over its rows and vectorized along its columns.
-  void pack_strided_columns(const std::string& c, int j_axis) {
-    std::vector<int64_t> strided;
-    {
-      const Stage& st = sch_.stage(c);
-      const VarNode* j = st.root_vars[j_axis].get();
-      std::vector<const TensorNode*> operands;
-      for (auto* load : loads_in(st.body)) {
-        if (std::find(operands.begin(), operands.end(), load->tensor.get()) != operands.end())
-          continue;
-        operands.push_back(load->tensor.get());
-        auto cj = affine_coefficient(flat_index(load->tensor, load->indices), j);
-        if (cj && *cj != 0 && *cj != 1) strided.push_back(static_cast<int64_t>(operands.size()) - 1);
-      }
-    }
-    for (int64_t operand : strided) {
-      std::string cache = sch_.cache_read(c, operand);
-      packed_.insert(cache);
-      transpose_in_blocks(cache);
-    }
-  }
-
-  /// A copy that transposes (reads along one axis, writes along the other), in square blocks of
-  /// vector width: the block's source lines stay in L1 while it is read column by column.
-  void transpose_in_blocks(const std::string& name) {
-    const Stage& p = sch_.stage(name);
-    int n = p.num_spatial;
-    int64_t block = lanes(p.tensor->dtype);
-    std::vector<std::string> outer;
-    for (int d = 0; d < n - 2; ++d) outer.push_back(p.loops[d].name);
-    std::string row = p.loops[n - 2].name, column = p.loops[n - 1].name;
-    auto [ro, ri] = sch_.split(name, row, block);
-    auto [co, ci] = sch_.split(name, column, block);
-    outer.push_back(ro);
-    std::vector<std::string> order = outer;
-    for (const std::string& l : {co, ri, ci}) order.push_back(l);
-    sch_.reorder(name, order);
-    sch_.parallel(name, fuse_all(name, outer));
-    sch_.vectorize(name, ci);
-  }
-
-  /// Register tile over (rows i, vector columns j) of a contraction whose columns are contiguous.
+  /// The register tile's knobs (see register_tile_knobs).
   struct RegisterTileKnobs {
     int64_t ti, tj, rows_outer, tk, unroll_k;
   };
 
+  /// Asks the register tile's knobs of `name` (a contraction, or the epilogue it is computed in).
   RegisterTileKnobs register_tile_knobs(const std::string& name,
                                         std::optional<std::string> producer, int i_axis,
                                         int j_axis, int vl) {
@@ -446,26 +396,7 @@ class DefaultScheduler {
     sch_.compute_at(*producer, name, par);
   }
 
-  /// True when the contraction reads its column operand with a stride along the columns but
-  /// contiguously along the (innermost) reduce axis, and so does the other operand: x @ W.T of a
-  /// Linear layer. Column vectors would be gathers there: pack it, or take dot products along k.
-  static bool columns_are_strided(const Stage& c, int j_axis) {
-    auto* r = c.body.as<ReduceNode>();
-    if (!r) return false;
-    const VarNode* j = c.root_vars[j_axis].get();
-    const VarNode* k = c.root_vars.back().get();
-    bool strided_columns = false;
-    for (auto* load : loads_in(r->source)) {
-      Expr flat = flat_index(load->tensor, load->indices);
-      if (affine_coefficient(flat, k) != 1) return false;
-      auto cj = affine_coefficient(flat, j);
-      strided_columns |= cj && *cj != 0 && *cj != 1;
-    }
-    return strided_columns;
-  }
-
-  /// Dot products along k: the reduce axis is split into vector lanes (rfactor) and a tile of
-  /// rows x columns keeps one vector accumulator per output; the lanes are summed at the end.
+  /// The dot-product tile's knobs (see dot_knobs).
   struct DotKnobs {
     int64_t ti, tj;
   };
@@ -479,6 +410,8 @@ class DefaultScheduler {
     return {ti, tj};
   }
 
+  /// Dot products along k: the reduce axis is split into vector lanes (rfactor) and a tile of
+  /// rows x columns keeps one vector accumulator per output; the lanes are summed at the end.
   void schedule_dot_contraction(const std::string& name, std::optional<std::string> producer,
                                 int i_axis, int j_axis, int vl, DotKnobs knobs) {
     std::string c = producer ? *producer : name;
@@ -684,7 +617,7 @@ class DefaultScheduler {
   const Target& target_;
   KnobChooser& knobs_;
   std::string row_loop_;  ///< Main's loop that per-row stages are computed at.
-  std::set<std::string> packed_;  ///< Stages made by pack_strided_columns, scheduled already.
+  std::set<std::string> packed_;  ///< Stages made by pack_operands, scheduled already.
   int row_axes_ = 0;      ///< How many of main's leading axes that loop covers.
 };
 

@@ -79,17 +79,11 @@ class LoadRedirect : public ExprMutator {
 
 /// The distinct tensors `e` loads, in the order it first loads them (pre-order).
 std::vector<Tensor> loaded_tensors(const Expr& e) {
-  struct Collector : ExprVisitor {
-    std::vector<Tensor> found;
-    void visit_load(const LoadNode* n) override {
-      bool seen = false;
-      for (const Tensor& t : found) seen |= t.same_as(n->tensor);
-      if (!seen) found.push_back(n->tensor);
-      ExprVisitor::visit_load(n);
-    }
-  } collector;
-  collector.visit(e);
-  return collector.found;
+  std::vector<Tensor> found;
+  for (const LoadNode* load : loads_in(e))
+    if (std::none_of(found.begin(), found.end(), [&](const Tensor& t) { return t.same_as(load->tensor); }))
+      found.push_back(load->tensor);
+  return found;
 }
 
 }  // namespace
@@ -320,6 +314,10 @@ std::string Schedule::rfactor(const std::string& stage_ref, const std::string& l
   stages_.insert(stages_.begin() + idx, std::move(rf_stage));
   trace_.insts.push_back({InstKind::RFactor, {stage, loop}, {factor}});
   return rf_name;
+}
+
+std::vector<Tensor> Schedule::operands(const std::string& stage) const {
+  return loaded_tensors(this->stage(stage).body);
 }
 
 std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand) {

@@ -93,6 +93,8 @@ class Schedule {
   /// instead: packing, e.g. the transposed weight of a Linear layer into contiguous columns.
   /// The new stage is a root that runs before `stage`. Returns its name.
   std::string cache_read(const std::string& stage, int64_t operand);
+  /// The distinct tensors `stage` reads, numbered as cache_read numbers its operands.
+  std::vector<Tensor> operands(const std::string& stage) const;
 
   /// Applies one recorded instruction (used by Trace replay).
   void apply(const Instruction& inst);

@@ -66,22 +66,12 @@ bool is_elementwise_in(const Tensor& result, const TensorNode* source) {
   for (const Tensor& t : topo_order({result})) {
     if (t->kind != TensorKind::Compute) continue;
     if (t->shape != result->shape || t->body.as<ReduceNode>()) return false;
-    bool identity = true;
-    struct Loads : ExprVisitor {
-      const Tensor& stage;
-      const TensorNode* source;
-      bool& identity;
-      Loads(const Tensor& s, const TensorNode* src, bool& id) : stage(s), source(src), identity(id) {}
-      void visit_load(const LoadNode* n) override {
-        ExprVisitor::visit_load(n);
-        if (n->tensor.get() != source && n->tensor->kind != TensorKind::Compute) return;
-        for (size_t d = 0; d < n->indices.size(); ++d)
-          identity &= d < stage->axes.size() && n->indices[d].same_as(stage->axes[d].var);
-        identity &= n->indices.size() == stage->axes.size();
-      }
-    } loads(t, source, identity);
-    loads.visit(t->body);
-    if (!identity) return false;
+    for (const LoadNode* load : loads_in(t->body)) {
+      if (load->tensor.get() != source && load->tensor->kind != TensorKind::Compute) continue;
+      if (load->indices.size() != t->axes.size()) return false;
+      for (size_t d = 0; d < load->indices.size(); ++d)
+        if (!load->indices[d].same_as(t->axes[d].var)) return false;
+    }
   }
   return true;
 }
@@ -101,7 +91,6 @@ AtenServedKernel::AtenServedKernel(const Graph& g, const FusionGroup& group,
     : Kernel(std::move(whole)), epilogue_(std::move(epilogue)) {
   KILN_CHECK(group.contraction >= 0, "a group without a contraction");
   const Node& contraction = g.nodes()[group.contraction];
-  description_ = contraction.op + (epilogue_ ? " + Kiln epilogue" : "");
   const LoweredFunc& f = func();
   for (int i = 0; i < f.num_inputs; ++i) input_types_.push_back(param_type(f.params[i]));
   output_types_ = row_major_types(g, group.outputs);
@@ -139,6 +128,8 @@ AtenServedKernel::AtenServedKernel(const Graph& g, const FusionGroup& group,
               calls_.back().result_types[0].strides == output_types_[0].strides &&
               is_elementwise_in(epilogue_group.results[0],
                                 placeholder_of(epilogue_group, contraction.outputs[0]));
+  description_ = contraction.op + (!epilogue_ ? "" : in_place_ ? " + Kiln epilogue in place"
+                                                               : " + Kiln epilogue");
 }
 
 

@@ -33,7 +33,7 @@ class AtenServedKernel : public Kernel {
   /// exists beyond what eager mode makes.
   std::vector<at::Tensor> run(at::TensorList inputs) const;
 
-  /// "aten.convolution.default + Kiln epilogue": what serves the slot, for stats.
+  /// "aten.convolution.default + Kiln epilogue [in place]": what serves the slot, for stats.
   const std::string& description() const { return description_; }
 
  private:

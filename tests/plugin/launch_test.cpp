@@ -95,7 +95,7 @@ TEST(KilnTorch, ContractionServedByEitherSideMatchesATen) {
   at::Tensor want = at::relu(at::mm(a, b) + bias);
   for (auto [policy, served_by] :
        {std::pair{ContractionPolicy::Kiln, "Kiln kernel"},
-        std::pair{ContractionPolicy::Aten, "aten.mm.default + Kiln epilogue"},
+        std::pair{ContractionPolicy::Aten, "aten.mm.default + Kiln epilogue in place"},
         std::pair{ContractionPolicy::Fastest, ""}}) {
     SCOPED_TRACE(served_by);
     CompiledGraph plan = compile_graph(matmul_bias_relu_graph(false), {policy});
@@ -107,7 +107,9 @@ TEST(KilnTorch, ContractionServedByEitherSideMatchesATen) {
     EXPECT_TRUE(at::allclose(out[0], want, 1e-5, 1e-5));
     // ATen's serving writes its epilogue over the matmul's result, never over an input.
     EXPECT_TRUE(at::equal(a, a0) && at::equal(b, b0) && at::equal(bias, bias0));
-    if (*served_by) EXPECT_EQ(slot_info(plan.groups[0].slot).served_by, served_by);
+    if (*served_by) {
+      EXPECT_EQ(slot_info(plan.groups[0].slot).served_by, served_by);
+    }
   }
 }
 
@@ -115,6 +117,8 @@ TEST(KilnTorch, AtenServedContractionAlsoReturnsItsOwnResult) {
   at::Tensor a = at::randn({6, 16}), b = at::randn({16, 10}), bias = at::randn({10});
   CompiledGraph plan = compile_graph(matmul_bias_relu_graph(true), {ContractionPolicy::Aten});
   ASSERT_EQ(plan.groups.size(), 1u);
+  // Two outputs: the epilogue cannot write over the matmul's result.
+  EXPECT_EQ(slot_info(plan.groups[0].slot).served_by, "aten.mm.default + Kiln epilogue");
   std::vector<at::Tensor> out = launch_slot(plan.groups[0].slot, {a, b, bias});
   ASSERT_EQ(out.size(), 2u);
   EXPECT_TRUE(at::allclose(out[0], at::mm(a, b), 1e-5, 1e-5));

@@ -25,7 +25,7 @@ def test_every_policy_matches_eager(policy):
         assert served == {"Kiln kernel"}
     if policy == "aten":
         # conv + batch norm + relu, and the classifier's addmm with nothing after it
-        assert served == {"Kiln kernel", "aten.convolution.default + Kiln epilogue",
+        assert served == {"Kiln kernel", "aten.convolution.default + Kiln epilogue in place",
                           "aten.addmm.default"}
 
 

@@ -66,8 +66,8 @@ def stats() -> dict:
     Returns ``{"slots": [{"slot", "ops", "calls", "time_ms", "version", "served_by"}],
     "graphs": [...], "coverage": float, "compute_coverage": float, "aten_contractions": int}``:
     per kernel slot the ops it fused, how often it ran, the time spent in it, its kernel's version
-    (+1 per hot swap) and what serves it ("Kiln kernel", or "aten.mm.default + Kiln epilogue"
-    while ATen's contraction is faster); per recorded graph
+    (+1 per hot swap) and what serves it ("Kiln kernel", or "aten.mm.default + Kiln epilogue
+    [in place]" while ATen's contraction is faster); per recorded graph
     its kind, node counts, slots, unsupported ops and coverages; and both coverages over all
     recorded graphs together (see GraphRecord).
     """
