@@ -131,6 +131,14 @@ std::vector<Workload> workloads() {
                  },
                  2.0 * n * n * n, 0, "matmul"});
   }
+  // BERT-base's FFN down projection as nn.Linear computes it: x @ W.T, W stored [out, in].
+  w.push_back({"linear 128x768x3072 W.T",
+               [] {
+                 Tensor wt = op("aten.permute.default", {placeholder("w", {768, 3072}, DType::F32),
+                                                         std::vector<int64_t>{1, 0}})[0];
+                 return op("aten.mm.default", {placeholder("x", {128, 3072}, DType::F32), wt});
+               },
+               2.0 * 128 * 768 * 3072, 0, "matmul"});
   const int64_t rows = 4096, cols = 1024;
   w.push_back({"softmax 4096x1024",
                [=] {

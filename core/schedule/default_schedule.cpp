@@ -1,6 +1,7 @@
 #include "core/schedule/default_schedule.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <optional>
 
@@ -85,6 +86,7 @@ class DefaultScheduler {
       : sch_(outputs), target_(target), knobs_(knobs) {}
 
   Schedule run() {
+    ask_convolution_layouts();
     inline_injective();
     const Stage& main = main_stage();
     std::string main_name = main.name;
@@ -112,13 +114,47 @@ class DefaultScheduler {
     return knobs_.choose(stage + "." + what, std::move(values), preferred);
   }
 
+  /// Whether `s` is a 2-D convolution (N, O, H, W) x (C, KH, KW).
+  static bool is_convolution(const Stage& s) {
+    return is_contraction(s) && s.num_spatial == 4 && s.root_vars.size() == 7;
+  }
+
+  /// Asks each convolution where its vector lanes go: along the output's width (0), or across
+  /// output channels (1), where every input element is a broadcast whatever the stride. The
+  /// latter reads a materialized padded input (else each broadcast tests the bounds) and a
+  /// weight packed with output channels innermost.
+  void ask_convolution_layouts() {
+    for (auto& s : sch_.stages()) {
+      if (!is_convolution(s)) continue;
+      int64_t stride = 1;  // of the input's width axis along the output's width
+      for (auto* load : loads_in(s.body))
+        if (auto c = affine_coefficient(load->indices.back(), s.root_vars[3].get()); c && *c > 1)
+          stride = *c;
+      int vl = lanes(DType::F32);
+      int64_t width = s.root_extents[3];
+      // Grouped convolutions read input channels that follow the output channel: gathers.
+      bool grouped = !column_packing(sch_, s.name, 1);
+      channel_lanes_[s.name] =
+          knob(s.name, "channel_lanes", grouped ? std::vector<int64_t>{0} : std::vector<int64_t>{0, 1},
+               !grouped && (stride > 1 || width < 2 * vl) ? 1 : 0);
+    }
+  }
+
   /// Inlines injective stages, except expensive ones that a reduction and another stage both
-  /// read (softmax's exponentials): those are computed once per row instead of twice.
+  /// read (softmax's exponentials): those are computed once per row instead of twice; and the
+  /// inputs of convolutions with channels in lanes (their padding), computed once beforehand.
   void inline_injective() {
     std::vector<std::string> names;
     for (auto& s : sch_.stages())
-      if (!s.is_output && !s.is_reduction() && !worth_materializing(s)) names.push_back(s.name);
+      if (!s.is_output && !s.is_reduction() && !worth_materializing(s) && !convolution_input(s))
+        names.push_back(s.name);
     for (auto& n : names) sch_.compute_inline(n);
+  }
+
+  bool convolution_input(const Stage& s) const {
+    for (auto& [conv, lanes] : channel_lanes_)
+      if (lanes && reads_tensor(sch_.stage(conv).body, s.tensor.get())) return true;
+    return false;
   }
 
   bool worth_materializing(const Stage& s) const {
@@ -279,13 +315,12 @@ class DefaultScheduler {
   void schedule_contraction(const std::string& name, std::optional<std::string> producer) {
     const Stage& s = sch_.stage(name);
     int n = s.num_spatial;
-    // Convolution (N, C, H, W): rows over output channels, vectors along W.
-    int i_axis = n == 4 && producer_reduce_axes(producer ? *producer : name) == 3 ? 1 : n - 2;
-    int j_axis = n - 1;
     int vl = lanes(s.tensor->dtype == DType::F64 ? DType::F64 : DType::F32);
     const std::string contraction = producer ? *producer : name;
-    std::vector<int64_t> strided = strided_column_operands(sch_, contraction, j_axis);
-    if (strided.empty())
+    if (is_convolution(sch_.stage(contraction))) return schedule_convolution(name, producer, vl);
+    int i_axis = n - 2, j_axis = n - 1;
+    std::optional<std::vector<ColumnPacking>> packing = column_packing(sch_, contraction, j_axis);
+    if (!packing || packing->empty())
       return schedule_register_tiles(name, producer, i_axis, j_axis,
                                      register_tile_knobs(name, producer, i_axis, j_axis, vl));
     // Pack the operand read with strided columns (x @ W.T) into contiguous columns, a copy of
@@ -294,9 +329,9 @@ class DefaultScheduler {
     // here (AVX-512): packing costs ~0.5 ns per element of W, the lane sums ~6 ns per output,
     // and dot products run at 2/3 of the register tile's rate. Both ways' knobs are asked
     // whichever is taken: the space stays a product.
-    // Dot products need k to be a whole number of vectors.
+    // Dot products need k to be a whole number of vectors, read contiguously.
     int64_t m = s.root_extents[i_axis], k = sch_.stage(contraction).root_extents.back();
-    bool dot_fits = k % vl == 0;
+    bool dot_fits = k % vl == 0 && reads_contiguous_along_k(sch_, contraction);
     int64_t pack = knob(name, "pack_columns", dot_fits ? std::vector<int64_t>{0, 1} : std::vector<int64_t>{1},
                         !dot_fits || m * (k + 640) > 110 * k ? 1 : 0);
     std::optional<DotKnobs> dot;
@@ -304,7 +339,7 @@ class DefaultScheduler {
     RegisterTileKnobs tiles = register_tile_knobs(name, producer, i_axis, j_axis, vl);
     if (!pack) return schedule_dot_contraction(name, producer, i_axis, j_axis, vl, *dot);
     // Adds stages, scheduled already: `s` is stale from here.
-    for (std::string& p : pack_operands(sch_, contraction, strided, vl)) packed_.insert(std::move(p));
+    for (std::string& p : pack_operands(sch_, contraction, *packing, vl)) own_roots_.insert(std::move(p));
     schedule_register_tiles(name, producer, i_axis, j_axis, tiles);
   }
 
@@ -313,27 +348,61 @@ class DefaultScheduler {
     int64_t ti, tj, rows_outer, tk, unroll_k;
   };
 
+  /// A stage computed whole before its reader (a convolution's padded input), without knobs:
+  /// its rows in parallel, each row one loop for LLVM's vectorizer.
+  void schedule_rows(const std::string& name) {
+    const Stage& s = sch_.stage(name);
+    int n = s.num_spatial;
+    std::string row = s.loops[n - 1].name;
+    std::vector<std::string> outer;
+    for (int d = 0; d < n - 1; ++d) outer.push_back(s.loops[d].name);
+    if (!outer.empty()) sch_.parallel(name, fuse_all(name, outer));
+    sch_.vectorize(name, row);
+  }
+
+  /// Convolution (N, O, H, W), register-tiled either way ask_convolution_layouts offers: rows
+  /// over output channels with vectors along W, or rows along W with output channels in lanes.
+  void schedule_convolution(const std::string& name, std::optional<std::string> producer, int vl) {
+    const std::string conv = producer ? *producer : name;
+    // Both layouts' knobs are asked whichever is taken: the space stays a product.
+    RegisterTileKnobs along_width = register_tile_knobs(name, producer, 1, 3, vl, "");
+    RegisterTileKnobs across_channels = register_tile_knobs(name, producer, 3, 1, vl, "channel_");
+    if (!channel_lanes_.at(conv)) return schedule_register_tiles(name, producer, 1, 3, along_width);
+    std::vector<std::string> inputs;  // the padded input: computed whole, beforehand
+    for (auto& s : sch_.stages())
+      if (s.attach == AttachKind::Root && !s.is_output && reads_tensor(sch_.stage(conv).body, s.tensor.get()))
+        inputs.push_back(s.name);
+    for (const std::string& input : inputs) {
+      schedule_rows(input);
+      own_roots_.insert(input);
+    }
+    auto packing = column_packing(sch_, conv, 1);
+    KILN_CHECK(packing, "a convolution's weight cannot be packed with output channels innermost");
+    for (std::string& p : pack_operands(sch_, conv, *packing, vl)) own_roots_.insert(std::move(p));
+    schedule_register_tiles(name, producer, 3, 1, across_channels);
+  }
+
   /// Asks the register tile's knobs of `name` (a contraction, or the epilogue it is computed in).
   RegisterTileKnobs register_tile_knobs(const std::string& name,
                                         std::optional<std::string> producer, int i_axis,
-                                        int j_axis, int vl) {
+                                        int j_axis, int vl, const std::string& prefix = "") {
     const Stage& s = sch_.stage(name);
     int64_t m = s.root_extents[i_axis], n_j = s.root_extents[j_axis];
     // Register tile: rows unrolled, columns a power-of-two number of lanes (a tail past the end
     // is masked); the knobs span what fits the vector registers.
-    int64_t tj = knob(name, "tile_j", vector_tiles(vl), preferred_vector_tile(n_j, vl));
+    int64_t tj = knob(name, prefix + "tile_j", vector_tiles(vl), preferred_vector_tile(n_j, vl));
     // The candidates may not depend on other knobs' choices (the space is a product): both
     // heuristic row tiles are always among them, the preference follows the column tile.
     std::vector<int64_t> rows = tile_values(m, {1, 2, 3, 4, 6, 8, 12, 16});
     for (int64_t r : {pick_tile(m, 8, 4), pick_tile(m, 4, 4)})
       if (std::find(rows.begin(), rows.end(), r) == rows.end()) rows.push_back(r);
     std::sort(rows.begin(), rows.end());
-    int64_t ti = knob(name, "tile_i", rows, pick_tile(m, tj > 2 * vl ? 4 : 8, 4));
+    int64_t ti = knob(name, prefix + "tile_i", rows, pick_tile(m, tj > 2 * vl ? 4 : 8, 4));
     // 0: column tiles outermost (a panel of B stays in cache), 1: row tiles outermost.
-    int64_t rows_outer = knob(name, "rows_outer", {0, 1}, 0);
+    int64_t rows_outer = knob(name, prefix + "rows_outer", {0, 1}, 0);
     int64_t k_extent = sch_.stage(producer ? *producer : name).root_extents.back();
-    int64_t tk = producer ? 1 : knob(name, "tile_k", tile_values(k_extent, {1, 64, 128, 256, 512}), 1);
-    int64_t unroll_k = knob(name, "unroll_k", {1, 2, 4}, 1);
+    int64_t tk = producer ? 1 : knob(name, prefix + "tile_k", tile_values(k_extent, {1, 64, 128, 256, 512}), 1);
+    int64_t unroll_k = knob(name, prefix + "unroll_k", {1, 2, 4}, 1);
     return {ti, tj, rows_outer, tk, unroll_k};
   }
 
@@ -387,9 +456,13 @@ class DefaultScheduler {
     row_loop_ = par;
     if (!producer) return;
     // The contraction accumulates the tile the epilogue is at.
+    // Reduce loops outermost, the tile's rows then its vector columns innermost.
     std::vector<std::string> corder;
     for (size_t d = c.num_spatial; d < c.root_vars.size(); ++d) corder.push_back(c.loops[d].name);
-    for (int d = 0; d < c.num_spatial; ++d) corder.push_back(c.loops[d].name);
+    for (int d = 0; d < c.num_spatial; ++d)
+      if (d != i_axis && d != j_axis) corder.push_back(c.loops[d].name);
+    corder.push_back(c.loops[i_axis].name);
+    corder.push_back(c.loops[j_axis].name);
     sch_.reorder(*producer, corder);
     sch_.unroll(*producer, c.loops[i_axis].name);
     sch_.vectorize(*producer, c.loops[j_axis].name);
@@ -545,7 +618,7 @@ class DefaultScheduler {
     auto rest = others(main);
     for (auto it = rest.rbegin(); it != rest.rend(); ++it) {
       const std::string& name = *it;
-      if (sch_.stage(name).attach != AttachKind::Root || packed_.count(name)) continue;
+      if (sch_.stage(name).attach != AttachKind::Root || own_roots_.count(name)) continue;
       if (row_loop_.empty() || !reads_in_scope(name, main)) {
         schedule_root(name);
         continue;
@@ -617,7 +690,8 @@ class DefaultScheduler {
   const Target& target_;
   KnobChooser& knobs_;
   std::string row_loop_;  ///< Main's loop that per-row stages are computed at.
-  std::set<std::string> packed_;  ///< Stages made by pack_operands, scheduled already.
+  std::set<std::string> own_roots_;  ///< Roots scheduled already (packed operands, conv inputs).
+  std::map<std::string, int64_t> channel_lanes_;  ///< Per convolution (ask_convolution_layouts).
   int row_axes_ = 0;      ///< How many of main's leading axes that loop covers.
 };
 

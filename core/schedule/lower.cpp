@@ -21,7 +21,28 @@ struct Realization {
   std::vector<Expr> mins;        ///< Offset of the region per spatial axis.
   Tensor storage;                ///< The buffer written.
   bool local = false;            ///< Storage indexed relative to `mins` (a region buffer).
+  /// A region buffer's dimension k holds spatial axis order[k] (empty: the axes' own order).
+  std::vector<int> order;
+
+  /// `idx` (one per spatial axis) in the storage's dimension order.
+  std::vector<Expr> in_storage_order(std::vector<Expr> idx) const {
+    if (order.empty()) return idx;
+    std::vector<Expr> permuted;
+    for (int d : order) permuted.push_back(idx[d]);
+    return permuted;
+  }
 };
+
+/// A region buffer's dimension order for stage `p`: its spatial axes in the order its loops
+/// run them (the innermost loop's axis contiguous, so a vectorized axis reads whole vectors),
+/// when its loops are its root axes reordered; empty otherwise.
+std::vector<int> loop_order_storage(const Stage& p) {
+  if (!p.relations.empty()) return {};
+  std::vector<int> order;
+  for (int leaf : p.leaves)
+    if (leaf < p.num_spatial) order.push_back(leaf);
+  return order;
+}
 
 /// Everything known about a stage while its nest is built.
 struct StageFrame {
@@ -182,7 +203,7 @@ class Lowerer {
       if (!fr.where.local && !fr.where.mins.empty()) v = fr.where.mins[d] + v;
       idx.push_back(v);
     }
-    return idx;
+    return fr.where.in_storage_order(std::move(idx));
   }
 
   /// Rewrites loads of stages realized in region buffers to index those buffers.
@@ -197,7 +218,7 @@ class Lowerer {
         std::vector<Expr> idx;
         for (size_t d = 0; d < load->indices.size(); ++d)
           idx.push_back(simplify(load->indices[d] - it->second.mins[d]));
-        return LoadNode::make(it->second.storage, idx);
+        return LoadNode::make(it->second.storage, it->second.in_storage_order(std::move(idx)));
       }
     } rw;
     rw.realized = &realized_;
@@ -362,7 +383,11 @@ class Lowerer {
     for (const Stage* p : attached) {
       Realization r = regions[p];
       if (!p->is_output) {
-        r.storage = placeholder(p->tensor->name + ".local", r.extents, p->tensor->dtype);
+        r.order = loop_order_storage(*p);
+        std::vector<int64_t> extents;
+        for (size_t k = 0; k < r.extents.size(); ++k)
+          extents.push_back(r.extents[r.order.empty() ? k : r.order[k]]);
+        r.storage = placeholder(p->tensor->name + ".local", extents, p->tensor->dtype);
         r.local = true;
         bool small = r.storage->numel() * dtype_bytes(p->tensor->dtype) <= kMaxLocalBytes;
         buffers.emplace_back(r.storage, small ? MemoryScope::Local : MemoryScope::Global);

@@ -1,8 +1,11 @@
 // Packing for contractions that read an operand with strided columns (x @ W.T of a Linear
-// layer): the operand is copied into row-major columns (Schedule::cache_read) before the
+// layer, a convolution's weight with output channels in vector lanes): the operand is copied
+// into a layout whose innermost dimension is the column axis (Schedule::cache_read) before the
 // register-tiled loops read it. Private to core/schedule (the default template uses it).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,16 +13,25 @@
 
 namespace kiln {
 
-/// The operands (numbered as Schedule::operands) that contraction stage `c` reads with a stride
-/// along its column axis `j_axis`, when it reads every operand contiguously along its innermost
-/// reduce axis; empty otherwise. Column vectors of those would be gathers. (Operands of rank 1
-/// are never packed.)
-std::vector<int64_t> strided_column_operands(const Schedule& s, const std::string& c, int j_axis);
+/// An operand to copy (numbered as Schedule::operands) and the copy's layout.
+struct ColumnPacking {
+  int64_t operand;
+  std::vector<int64_t> layout;
+};
 
-/// Packs each of `operands` of stage `c` into a row-major stage (cache_read), copied as a
-/// transposition in square blocks of `block` elements (the block's source lines stay in L1),
-/// in parallel over block rows. Returns the new stages, scheduled.
+/// How contraction stage `c` must pack its operands so that it reads every one contiguously
+/// (or not at all) along its column axis `j_axis`: empty when it does already; nullopt when a
+/// read is strided along the columns in a way no layout fixes (a strided convolution's input).
+std::optional<std::vector<ColumnPacking>> column_packing(const Schedule& s, const std::string& c,
+                                                         int j_axis);
+
+/// Whether stage `c` reads every operand contiguously along its innermost reduce axis.
+bool reads_contiguous_along_k(const Schedule& s, const std::string& c);
+
+/// Packs each of `packing` into a copy (cache_read) made as a transposition in square blocks of
+/// `block` elements (the block's source lines stay in L1), in parallel over block rows.
+/// Returns the new stages, scheduled.
 std::vector<std::string> pack_operands(Schedule& s, const std::string& c,
-                                       const std::vector<int64_t>& operands, int64_t block);
+                                       const std::vector<ColumnPacking>& packing, int64_t block);
 
 }  // namespace kiln

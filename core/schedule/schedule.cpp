@@ -57,16 +57,21 @@ class Inliner : public ExprMutator {
 };
 
 /// Replaces loads of `from` by loads of `to` at the same indices.
+/// Rewrites loads of `from` into loads of `to`, a copy whose dimension d is `from`'s dimension
+/// layout[d].
 class LoadRedirect : public ExprMutator {
  public:
-  LoadRedirect(const Tensor& from, const Tensor& to) : from_(from), to_(to) {}
+  LoadRedirect(const Tensor& from, const Tensor& to, std::vector<int64_t> layout)
+      : from_(from), to_(to), layout_(std::move(layout)) {}
 
  protected:
   Expr mutate_load(const Expr& e, const LoadNode* n) override {
     Expr r = ExprMutator::mutate_load(e, n);
     auto* load = r.as<LoadNode>();
     if (!load || !load->tensor.same_as(from_)) return r;
-    return LoadNode::make(to_, load->indices);
+    std::vector<Expr> indices;
+    for (int64_t d : layout_) indices.push_back(load->indices[d]);
+    return LoadNode::make(to_, indices);
   }
   Expr mutate_reduce(const Expr& e, const ReduceNode* n) override {
     Expr s = mutate(n->source);
@@ -75,6 +80,7 @@ class LoadRedirect : public ExprMutator {
 
  private:
   Tensor from_, to_;
+  std::vector<int64_t> layout_;
 };
 
 /// The distinct tensors `e` loads, in the order it first loads them (pre-order).
@@ -320,7 +326,8 @@ std::vector<Tensor> Schedule::operands(const std::string& stage) const {
   return loaded_tensors(this->stage(stage).body);
 }
 
-std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand) {
+std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand,
+                                 std::vector<int64_t> layout) {
   const std::string stage = stage_ref;  // see split
   int idx = stage_index(stage);
   Stage& s = stages_[idx];
@@ -330,14 +337,33 @@ std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand) 
   if (operand < 0 || operand >= static_cast<int64_t>(read.size()))
     throw ScheduleError(str_cat("cache_read: stage ", stage, " reads ", read.size(),
                                 " tensors, it has no operand ", operand));
-  const Tensor& source = read[operand];
-  Tensor cache = compute(source->name + ".cache", source->shape, [&](const std::vector<Var>& i) {
-    return source.load(std::vector<Expr>(i.begin(), i.end()));
+  const Tensor source = read[operand];
+  int64_t rank = source->rank();
+  if (layout.empty())
+    for (int64_t d = 0; d < rank; ++d) layout.push_back(d);
+  std::vector<int64_t> sorted = layout;
+  std::sort(sorted.begin(), sorted.end());
+  bool permutation = static_cast<int64_t>(sorted.size()) == rank;
+  for (int64_t d = 0; permutation && d < rank; ++d) permutation = sorted[d] == d;
+  if (!permutation) {
+    std::string text;
+    for (int64_t d : layout) text += str_cat(text.empty() ? "" : " ", d);
+    throw ScheduleError(str_cat("cache_read: layout [", text, "] of ", source->name,
+                                " is not a permutation of its ", rank, " dimensions"));
+  }
+  std::vector<int64_t> shape;
+  for (int64_t d : layout) shape.push_back(source->shape[d]);
+  Tensor cache = compute(source->name + ".cache", shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> at(rank);
+    for (int64_t d = 0; d < rank; ++d) at[layout[d]] = i[d];
+    return source.load(at);
   });
-  s.body = LoadRedirect(source, cache).mutate(s.body);
+  s.body = LoadRedirect(source, cache, layout).mutate(s.body);
   std::string name = str_cat(stage, ".cache", operand);
   stages_.insert(stages_.begin() + idx, make_stage(name, cache, false));
-  trace_.insts.push_back({InstKind::CacheRead, {stage}, {operand}});
+  std::vector<int64_t> values{operand};
+  values.insert(values.end(), layout.begin(), layout.end());
+  trace_.insts.push_back({InstKind::CacheRead, {stage}, values});
   return name;
 }
 
@@ -364,7 +390,11 @@ void Schedule::apply(const Instruction& inst) {
     case InstKind::ComputeInline: need(1, 0); compute_inline(n[0]); return;
     case InstKind::ComputeAt: need(3, 0); compute_at(n[0], n[1], n[2]); return;
     case InstKind::RFactor: need(2, 1); rfactor(n[0], n[1], inst.values[0]); return;
-    case InstKind::CacheRead: need(1, 1); cache_read(n[0], inst.values[0]); return;
+    case InstKind::CacheRead:
+      if (n.size() != 1 || inst.values.empty())
+        throw ScheduleError(str_cat("instruction '", inst, "' has the wrong number of operands"));
+      cache_read(n[0], inst.values[0], {inst.values.begin() + 1, inst.values.end()});
+      return;
   }
 }
 

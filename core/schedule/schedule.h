@@ -89,10 +89,11 @@ class Schedule {
   /// Returns the new stage's name.
   std::string rfactor(const std::string& stage, const std::string& loop, int64_t factor);
   /// Copies the `operand`-th distinct tensor that `stage` reads (in the order its body first
-  /// loads them) into a new row-major stage "<stage>.cache<operand>" that `stage` then reads
-  /// instead: packing, e.g. the transposed weight of a Linear layer into contiguous columns.
+  /// loads them) into a new stage "<stage>.cache<operand>" that `stage` then reads instead. The
+  /// copy's dimension d is the source's dimension layout[d] (empty: the source's own order):
+  /// packing, e.g. the weight of a Linear layer transposed so that its columns are contiguous.
   /// The new stage is a root that runs before `stage`. Returns its name.
-  std::string cache_read(const std::string& stage, int64_t operand);
+  std::string cache_read(const std::string& stage, int64_t operand, std::vector<int64_t> layout = {});
   /// The distinct tensors `stage` reads, numbered as cache_read numbers its operands.
   std::vector<Tensor> operands(const std::string& stage) const;
 

@@ -1,5 +1,6 @@
 #include "core/schedule/trace.h"
 
+#include <algorithm>
 #include <ostream>
 #include <sstream>
 
@@ -11,12 +12,13 @@ namespace {
 constexpr std::string_view kInstNames[] = {"split",     "fuse",   "reorder", "parallel",
                                            "vectorize", "unroll", "bind",    "compute_inline",
                                            "compute_at", "rfactor",   "cache_read"};
-// Number of trailing integer operands each instruction kind carries.
+// Number of trailing integer operands each instruction kind carries; -1: one name, then at least
+// one integer (cache_read's operand and its layout).
 int num_values(InstKind k) {
   switch (k) {
     case InstKind::Split:
-    case InstKind::RFactor:
-    case InstKind::CacheRead: return 1;
+    case InstKind::RFactor: return 1;
+    case InstKind::CacheRead: return -1;
     case InstKind::Bind: return 2;
     default: return 0;
   }
@@ -57,6 +59,7 @@ Trace Trace::from_text(const std::string& text) {
       if (tokens[0] == kInstNames[k]) inst.kind = static_cast<InstKind>(k), known = true;
     if (!known) throw ScheduleError(str_cat("trace line ", line_no, ": unknown instruction '", tokens[0], "'"));
     int nv = num_values(inst.kind);
+    if (nv < 0) nv = std::max<int>(1, static_cast<int>(tokens.size()) - 2);
     if (static_cast<int>(tokens.size()) < 2 + nv)
       throw ScheduleError(str_cat("trace line ", line_no, ": too few operands in '", line, "'"));
     inst.names.assign(tokens.begin() + 1, tokens.end() - nv);

@@ -20,7 +20,7 @@ struct Instruction {
   InstKind kind;
   std::vector<std::string> names;  ///< Stage first, then loops (ComputeAt: stage, target, loop).
   std::vector<int64_t> values;     ///< Split/RFactor: factor. Bind: for-kind, axis.
-                                   ///< CacheRead: operand.
+                                   ///< CacheRead: operand, then the copy's layout.
 
   bool operator==(const Instruction&) const = default;
 };
