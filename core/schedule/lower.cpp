@@ -75,6 +75,24 @@ Expr conjunction(const std::vector<Expr>& conds) {
   return all;
 }
 
+/// `e` with each load whose indices use `var` replaced by select(cond, load, 0): read only
+/// where `cond` holds.
+Expr loads_guarded_by(const Expr& e, const Expr& cond, const VarNode* var) {
+  struct Guard : ExprMutator {
+    Expr cond;
+    const VarNode* var;
+    Expr mutate_load(const Expr& e, const LoadNode* n) override {
+      Expr load = ExprMutator::mutate_load(e, n);
+      bool varies = false;
+      for (const Expr& i : n->indices) varies |= uses_var(i, var);
+      return varies ? select(cond, load, make_const(load.dtype(), 0)) : load;
+    }
+  } g;
+  g.cond = cond;
+  g.var = var;
+  return g.mutate(e);
+}
+
 Stmt guarded(const std::vector<Expr>& conds, Stmt s) {
   Expr c = conjunction(conds);
   return c.defined() ? IfThenElseNode::make(c, std::move(s)) : s;
@@ -296,9 +314,16 @@ class Lowerer {
         return StoreNode::make(acc, tile_idx, start);
       });
       Stmt update = nest(fr, inner, 0, true, [&] {
-        std::vector<Expr> conds = fr.spatial_guards;
-        conds.insert(conds.end(), fr.reduce_guards.begin(), fr.reduce_guards.end());
+        std::vector<Expr> conds = fr.reduce_guards;
         Expr v = localize(red.source);
+        // A tile element outside the stage (a vector's tail lanes) is never written out: it
+        // may accumulate anything, so a vector lane's guard only keeps its loads in bounds
+        // (masked loads) instead of masking each update (a blend per vector FMA).
+        const VarNode* lane = arg ? nullptr : vector_var(fr);
+        std::vector<Expr> lane_guards;
+        for (const Expr& g : fr.spatial_guards)
+          (lane && uses_var(g, lane) ? lane_guards : conds).push_back(g);
+        if (!lane_guards.empty()) v = loads_guarded_by(v, conjunction(lane_guards), lane);
         Expr cur = acc.load(tile_idx);
         if (!arg) return guarded(conds, StoreNode::make(acc, tile_idx, combine(red.op, cur, v)));
         Expr better = red.op == ReduceOp::ArgMax ? v > cur : v < cur;
@@ -333,6 +358,13 @@ class Lowerer {
       });
       return SeqNode::make({init, nest(fr, mid, 0, true, tile_nest)});
     });
+  }
+
+  /// The variable of `fr`'s vectorized loop (differs between a vector's lanes), if it has one.
+  static const VarNode* vector_var(const StageFrame& fr) {
+    for (int leaf : fr.stage->leaves)
+      if (fr.stage->loops[leaf].kind == ForKind::Vectorized) return fr.vars[leaf].get();
+    return nullptr;
   }
 
   Expr flat_reduce_index(const StageFrame& fr, const ReduceNode& red) const {

@@ -64,23 +64,20 @@ bool reads_contiguous_along_k(const Schedule& s, const std::string& c) {
 
 namespace {
 
-/// A copy whose reads and writes run along different axes: its last two dimensions split into
-/// `block`-square tiles, parallel over the leading dimensions and the row blocks.
+/// A copy whose reads and writes run along different axes: its leading dimensions fused into
+/// rows (a convolution weight's channels and kernel window: its source lines are contiguous),
+/// tiles of 4 rows by `block` columns, parallel over row tiles. Measured on a 512x4608
+/// weight: 4 rows a tile copy at 0.5 ns per element, 16 rows at 1.7 (more store streams).
 void transpose_in_blocks(Schedule& s, const std::string& name, int64_t block) {
   const Stage& p = s.stage(name);
   int n = p.num_spatial;
-  std::vector<std::string> outer;
-  for (int d = 0; d < n - 2; ++d) outer.push_back(p.loops[d].name);
-  std::string row = p.loops[n - 2].name, column = p.loops[n - 1].name;
-  auto [ro, ri] = s.split(name, row, block);
+  std::string column = p.loops[n - 1].name;
+  std::string row = p.loops[0].name;
+  for (int d = 1; d < n - 1; ++d) row = s.fuse(name, row, s.stage(name).loops[d].name);
+  auto [ro, ri] = s.split(name, row, 4);
   auto [co, ci] = s.split(name, column, block);
-  outer.push_back(ro);
-  std::vector<std::string> order = outer;
-  for (const std::string& l : {co, ri, ci}) order.push_back(l);
-  s.reorder(name, order);
-  std::string rows = outer[0];
-  for (size_t k = 1; k < outer.size(); ++k) rows = s.fuse(name, rows, outer[k]);
-  s.parallel(name, rows);
+  s.reorder(name, {ro, co, ri, ci});
+  s.parallel(name, ro);
   s.vectorize(name, ci);
 }
 

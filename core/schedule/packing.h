@@ -28,8 +28,8 @@ std::optional<std::vector<ColumnPacking>> column_packing(const Schedule& s, cons
 /// Whether stage `c` reads every operand contiguously along its innermost reduce axis.
 bool reads_contiguous_along_k(const Schedule& s, const std::string& c);
 
-/// Packs each of `packing` into a copy (cache_read) made as a transposition in square blocks of
-/// `block` elements (the block's source lines stay in L1), in parallel over block rows.
+/// Packs each of `packing` into a copy (cache_read) made as a transposition in tiles `block`
+/// columns wide (the tile's source lines stay in L1), in parallel over tile rows.
 /// Returns the new stages, scheduled.
 std::vector<std::string> pack_operands(Schedule& s, const std::string& c,
                                        const std::vector<ColumnPacking>& packing, int64_t block);
