@@ -346,7 +346,13 @@ class DefaultScheduler {
 
   /// The register tile's knobs (see register_tile_knobs).
   struct RegisterTileKnobs {
-    int64_t ti, tj, tile_order, tk, unroll_k;
+    int64_t ti, tj;              ///< Register tile: unrolled rows, vector lanes.
+    int64_t block_i, block_j;    ///< Cache block: register tiles per block along i and j.
+    int64_t tile_order;          ///< Block loops beside the other spatial loops (see below).
+    int64_t rows_inner;          ///< Inside a block: 0 column tiles outer, 1 row tiles outer.
+    int64_t parallel_depth;      ///< Leading spatial loops fused into the parallel loop.
+    int64_t tk, k_outermost;     ///< k block (k_extent: none); its loop outermost or not.
+    int64_t unroll_k;
   };
 
   /// A stage computed whole before its reader (a convolution's padded input), without knobs:
@@ -388,67 +394,93 @@ class DefaultScheduler {
                                         std::optional<std::string> producer, int i_axis,
                                         int j_axis, int vl, const std::string& prefix = "") {
     const Stage& s = sch_.stage(name);
+    auto ask = [&](const std::string& what, std::vector<int64_t> values, int64_t preferred) {
+      return knob(name, prefix + what, std::move(values), preferred);
+    };
     int64_t m = s.root_extents[i_axis], n_j = s.root_extents[j_axis];
+    RegisterTileKnobs k{};
     // Register tile: rows unrolled, columns a power-of-two number of lanes (a tail past the end
     // is masked); the knobs span what fits the vector registers.
-    int64_t tj = knob(name, prefix + "tile_j", vector_tiles(vl), preferred_vector_tile(n_j, vl));
+    k.tj = ask("tile_j", vector_tiles(vl), preferred_vector_tile(n_j, vl));
     // The candidates may not depend on other knobs' choices (the space is a product): both
     // heuristic row tiles are always among them, the preference follows the column tile.
-    std::vector<int64_t> rows = tile_values(m, {1, 2, 3, 4, 6, 8, 12, 16});
+    std::vector<int64_t> rows = tile_values(m, {1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16});
     for (int64_t r : {pick_tile(m, 8, 4), pick_tile(m, 4, 4)})
       if (std::find(rows.begin(), rows.end(), r) == rows.end()) rows.push_back(r);
     std::sort(rows.begin(), rows.end());
-    int64_t ti = knob(name, prefix + "tile_i", rows, pick_tile(m, tj > 2 * vl ? 4 : 8, 4));
-    // Where the tile loops go beside the other spatial loops (batch, a convolution's rows):
-    // 0: inside them, column tiles outer (a panel of B stays in cache); 1: inside them, row
-    // tiles outer; 2: column tiles outside them, row tiles inside (a convolution's weight
+    k.ti = ask("tile_i", rows, pick_tile(m, k.tj > 2 * vl ? 4 : 8, 4));
+    // Cache blocks of register tiles (1: none), a second level of tiling along i and j.
+    k.block_i = ask("block_i", {1, 2, 4, 8, 16, 32}, 1);
+    k.block_j = ask("block_j", {1, 2, 4, 8, 16, 32}, 1);
+    // Where the block loops go beside the other spatial loops (batch, a convolution's rows):
+    // 0: inside them, column blocks outer (a panel of B stays in cache); 1: inside them, row
+    // blocks outer; 2: column blocks outside them, row blocks inside (a convolution's weight
     // panel stays in cache across its rows).
     std::vector<int64_t> orders{0, 1};
     if (s.num_spatial > 2) orders.push_back(2);
-    int64_t tile_order = knob(name, prefix + "tile_order", orders, 0);
+    k.tile_order = ask("tile_order", orders, 0);
+    k.rows_inner = ask("rows_inner", {0, 1}, 0);
+    k.parallel_depth = ask("parallel_depth", {1, 2, 3, 4}, 4);
     int64_t k_extent = sch_.stage(producer ? *producer : name).root_extents.back();
     // A contraction computed inside its epilogue's tile keeps its reduce loops whole.
-    if (producer) return {ti, tj, tile_order, 1, 1};
-    int64_t tk = knob(name, prefix + "tile_k", tile_values(k_extent, {1, 64, 128, 256, 512}), 1);
-    int64_t unroll_k = knob(name, prefix + "unroll_k", {1, 2, 4}, 1);
-    return {ti, tj, tile_order, tk, unroll_k};
+    if (producer) return k.tk = k_extent, k.unroll_k = 1, k;
+    std::vector<int64_t> k_blocks;  // k_extent: no k blocks
+    for (int64_t b : {32, 64, 128, 256, 512, 1024})
+      if (b < k_extent) k_blocks.push_back(b);
+    k_blocks.push_back(k_extent);
+    k.tk = ask("tile_k", k_blocks, k_extent);
+    k.k_outermost = ask("k_outermost", {0, 1}, 0);
+    k.unroll_k = ask("unroll_k", {1, 2, 4, 8}, 1);
+    return k;
   }
 
-  /// Register tile over (rows i, vector columns j) of a contraction whose columns are contiguous.
+  /// Register tile over (rows i, vector columns j) of a contraction whose columns are
+  /// contiguous, in cache blocks of tiles:
+  ///   [block loops and other spatial loops, per tile_order; the k block's loop among them]
+  ///     [tile loops within the block, per rows_inner]
+  ///       [reduce loops] [tile rows, unrolled] [tile columns, vectorized]
   void schedule_register_tiles(const std::string& name, std::optional<std::string> producer,
-                               int i_axis, int j_axis, const RegisterTileKnobs& knobs) {
+                               int i_axis, int j_axis, const RegisterTileKnobs& k) {
     const Stage& s = sch_.stage(name);
     int n = s.num_spatial;
-    auto [ti, tj, tile_order, tk, unroll_k] = knobs;
     const Stage& c = sch_.stage(producer ? *producer : name);
     int64_t k_extent = c.root_extents.back();
 
-    auto [io, ii] = sch_.split(name, s.loops[i_axis].name, ti);
-    auto [jo, ji] = sch_.split(name, sch_.stage(name).loops[j_axis].name, tj);
+    auto [io, ii] = sch_.split(name, s.loops[i_axis].name, k.ti);
+    auto [jo, ji] = sch_.split(name, sch_.stage(name).loops[j_axis].name, k.tj);
+    auto [ib, it] = split_unless_one(name, io, k.block_i);
+    auto [jb, jt] = split_unless_one(name, jo, k.block_j);
     std::vector<std::string> outer;
     for (int d = 0; d < n; ++d)
       if (d != i_axis && d != j_axis) outer.push_back(sch_.stage(name).loops[d].name);
-    // The spatial loops outside the reduction, outermost first (see tile_order).
-    std::vector<std::string> order;
-    if (tile_order == 2) order.push_back(jo);
-    order.insert(order.end(), outer.begin(), outer.end());
-    if (tile_order == 0) order.push_back(jo);
-    order.push_back(io);
-    if (tile_order == 1) order.push_back(jo);
+    std::vector<std::string> blocks;  // the spatial loops outside the tiles, outermost first
+    if (k.tile_order == 2) blocks.push_back(jb);
+    blocks.insert(blocks.end(), outer.begin(), outer.end());
+    if (k.tile_order == 0) blocks.push_back(jb);
+    blocks.push_back(ib);
+    if (k.tile_order == 1) blocks.push_back(jb);
+    std::erase(blocks, std::string());
+    std::vector<std::string> tiles = k.rows_inner ? std::vector{jt, it} : std::vector{it, jt};
+    std::erase(tiles, std::string());
     std::vector<std::string> reduce;
     for (size_t d = s.num_spatial; d < sch_.stage(name).root_vars.size(); ++d)
       reduce.push_back(sch_.stage(name).loops[d].name);
-    std::vector<std::string> parallel_loops = order;
-    if (!producer && tk > 1 && tk < k_extent) {
-      // Cache blocking: a k block of the innermost tile loop's panel is reused across the rest.
-      auto [ko, ki] = sch_.split(name, reduce.back(), tk);
+    std::vector<std::string> order = blocks;
+    order.insert(order.end(), tiles.begin(), tiles.end());
+    // The innermost spatial loop outside the reduction: a tile, where the contraction's tile
+    // is computed for its epilogue.
+    std::string tile_loop = order.back();
+    size_t spatial_head = order.size();  // leading spatial loops, before any k block loop
+    if (!producer && k.tk < k_extent) {
+      // Cache blocking along k: a k block of the panels inside its loop is reused there.
+      auto [ko, ki] = sch_.split(name, reduce.back(), k.tk);
       reduce.back() = ki;
-      order.insert(order.end() - 1, ko);
-      parallel_loops.pop_back();
+      spatial_head = k.k_outermost ? 0 : blocks.size() - 1;
+      order.insert(order.begin() + spatial_head, ko);
     }
     std::string k_unrolled;
-    if (!producer && unroll_k > 1 && sch_.stage(name).root_extents.back() % unroll_k == 0) {
-      auto [kb, ku] = sch_.split(name, reduce.back(), unroll_k);
+    if (!producer && k.unroll_k > 1 && k_extent % k.unroll_k == 0) {
+      auto [kb, ku] = sch_.split(name, reduce.back(), k.unroll_k);
       reduce.back() = kb;
       reduce.push_back(ku);
       k_unrolled = ku;
@@ -457,12 +489,17 @@ class DefaultScheduler {
     order.push_back(ii);
     order.push_back(ji);
     sch_.reorder(name, order);
-    std::string par = fuse_all(name, parallel_loops);
-    sch_.parallel(name, par);
+    // The leading spatial loops (parallel_depth of them) are fused into the parallel loop.
+    if (spatial_head > 0) {
+      size_t depth = std::min<size_t>(k.parallel_depth, spatial_head);
+      std::string par = fuse_all(name, {order.begin(), order.begin() + depth});
+      sch_.parallel(name, par);
+      if (depth == blocks.size() + tiles.size()) tile_loop = par;
+    }
     sch_.unroll(name, ii);
     if (!k_unrolled.empty()) sch_.unroll(name, k_unrolled);
     sch_.vectorize(name, ji);
-    row_loop_ = par;
+    row_loop_ = tile_loop;
     if (!producer) return;
     // The contraction accumulates the tile the epilogue is at.
     // Reduce loops outermost, the tile's rows then its vector columns innermost.
@@ -475,7 +512,15 @@ class DefaultScheduler {
     sch_.reorder(*producer, corder);
     sch_.unroll(*producer, c.loops[i_axis].name);
     sch_.vectorize(*producer, c.loops[j_axis].name);
-    sch_.compute_at(*producer, name, par);
+    sch_.compute_at(*producer, name, tile_loop);
+  }
+
+  /// Splits `loop` of `stage` by `factor` into (outer, inner); with factor 1, ("", loop): the
+  /// loop stays whole and there is no outer part.
+  std::pair<std::string, std::string> split_unless_one(const std::string& stage,
+                                                       const std::string& loop, int64_t factor) {
+    if (factor == 1) return {loop, ""};
+    return sch_.split(stage, loop, factor);
   }
 
   /// The dot-product tile's knobs (see dot_knobs).
