@@ -47,6 +47,24 @@ std::vector<Workload> workloads() {
                     std::vector<int64_t>{0, 0}, int64_t{1}});
        },
        1e-4},
+      {"conv_strided",
+       [=] {
+         // Stride 2 over odd sizes, no bias: output channels in lanes read broadcasts.
+         return op("aten.convolution.default",
+                   {f32({1, 6, 15, 13}), f32({20, 6, 3, 3}), NoneArg{}, std::vector<int64_t>{2, 2},
+                    std::vector<int64_t>{1, 1}, std::vector<int64_t>{1, 1}, false,
+                    std::vector<int64_t>{0, 0}, int64_t{1}});
+       },
+       1e-4},
+      {"conv_7x7_wide",
+       [=] {
+         // Many output pixels (packed weight preferred) and a kernel wider than the padding.
+         return op("aten.convolution.default",
+                   {f32({2, 3, 20, 24}), f32({8, 3, 7, 7}), f32({8}), std::vector<int64_t>{1, 1},
+                    std::vector<int64_t>{3, 3}, std::vector<int64_t>{1, 1}, false,
+                    std::vector<int64_t>{0, 0}, int64_t{1}});
+       },
+       1e-4},
       {"softmax", [=] { return op("aten._softmax.default", {f32({7, 256}), int64_t{-1}, false}); }, 1e-5},
       {"layer_norm",
        [=] {

@@ -84,6 +84,25 @@ TEST(Schedule, LinearLayerPacksItsWeightAndReplays) {
   EXPECT_TRUE(structural_equal(lower(s, "f").body, lower(again, "f").body));
 }
 
+TEST(Schedule, CacheReadCopiesInTheLayoutAsked) {
+  Schedule s({linear(8, 12, 4)});
+  std::string copy = s.cache_read("s0", 1, {1, 0});
+  EXPECT_EQ(s.stage(copy).tensor->shape, (std::vector<int64_t>{4, 12}));  // w [12, 4] transposed
+  std::ostringstream os;
+  os << lower(s, "f");
+  EXPECT_NE(os.str().find("w.cache[y.r0, y.i1]"), std::string::npos) << os.str();
+  EXPECT_NE(s.trace().to_text().find("cache_read s0 1 1 0"), std::string::npos);
+  Schedule again = replay({linear(8, 12, 4)}, Trace::from_text(s.trace().to_text()));
+  EXPECT_TRUE(structural_equal(lower(s, "f").body, lower(again, "f").body));
+  try {
+    Schedule(std::vector<Tensor>{linear(8, 12, 4)}).cache_read("s0", 1, {0, 0});
+    FAIL();
+  } catch (const ScheduleError& e) {
+    EXPECT_NE(std::string(e.what()).find("layout [0 0] of w is not a permutation"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Schedule, FewRowsTakeDotProductsInsteadOfPacking) {
   std::string text = default_schedule({linear(2, 48, 256)}, avx512()).trace().to_text();
   EXPECT_EQ(text.find("cache_read"), std::string::npos) << text;
