@@ -1,8 +1,14 @@
-"""Plots tuning_curves.json (from the tuning_curves benchmark) as one panel per workload."""
+"""Plots the JSON files of the tuning_curves benchmark (one per shard) as one panel per workload,
+and prints per workload how many trials model-guided search and annealing needed to reach the
+best that random search found in all its trials, with the median over the workloads.
 
+    python3 benchmarks/plot_tuning_curves.py shard0.json [shard1.json ...] --out curves.png
+"""
+
+import argparse
 import json
 import math
-import sys
+import statistics
 
 import matplotlib
 
@@ -10,10 +16,33 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def main(path: str, out: str) -> None:
-    with open(path) as f:
-        data = json.load(f)
-    workloads = data["workloads"]
+def trials_to_reach(curve, target):
+    """1-based trials until `curve` reaches `target`, or None when it never does."""
+    for i, best in enumerate(curve):
+        if best >= target * (1 - 1e-9):
+            return i + 1
+    return None
+
+
+def summarize(workloads):
+    print(f"{'workload':34} {'random best':>11} {'model best':>10} {'anneal best':>11} "
+          f"{'model trials':>12} {'anneal trials':>13}")
+    reached = []
+    for w in workloads:
+        target = w["random"][-1] if w["random"] else 0
+        model = trials_to_reach(w["model"], target)
+        anneal = trials_to_reach(w["annealing"], target)
+        # A workload never reached counts as one past the model's budget.
+        reached.append(model if model is not None else len(w["model"]) + 1)
+        print(f"{w['name']:34} {target:11.1f} {max(w['model'], default=0):10.1f} "
+              f"{max(w['annealing'], default=0):11.1f} {model or 'never':>12} {anneal or 'never':>13}")
+    if reached:
+        random_trials = max(len(w["random"]) for w in workloads)
+        print(f"median over {len(reached)} workloads: model-guided search reaches random search's "
+              f"best of {random_trials} trials in {statistics.median(reached):.0f} trials")
+
+
+def plot(workloads, out):
     cols = 4
     rows = math.ceil(len(workloads) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
@@ -22,6 +51,7 @@ def main(path: str, out: str) -> None:
             curve = w.get(name, [])
             ax.plot(range(1, len(curve) + 1), curve, style, label=name)
         ax.set_title(w["name"], fontsize=8)
+        ax.set_xscale("log")
         ax.set_xlabel("trials")
         ax.set_ylabel("best GFLOP/s")
     for ax in list(axes.flat)[len(workloads):]:
@@ -31,6 +61,18 @@ def main(path: str, out: str) -> None:
     fig.savefig(out, dpi=100)
 
 
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("json", nargs="+", help="tuning_curves output files")
+    p.add_argument("--out", default="tuning_curves.png")
+    args = p.parse_args()
+    workloads = []
+    for path in args.json:
+        with open(path) as f:
+            workloads += json.load(f)["workloads"]
+    summarize(workloads)
+    plot(workloads, args.out)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "tuning_curves.json",
-         sys.argv[2] if len(sys.argv) > 2 else "tuning_curves.png")
+    main()

@@ -5,7 +5,10 @@
 // needed to reach the best that random search found in all its trials.
 //
 //   tuning_curves [--random-trials 1000] [--model-trials 300] [--annealing-trials 300]
-//                 [--workloads N] [--threads 1] [--json FILE]
+//                 [--workloads N] [--shard K/N] [--threads 1] [--json FILE]
+//
+// --shard K/N takes every N-th workload from the K-th (0-based): N processes on N cores share
+// the suite; plot_tuning_curves.py merges their JSON files.
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -24,6 +27,7 @@ using namespace kiln;
 struct Options {
   int random_trials = 1000, model_trials = 300, annealing_trials = 300;
   int workloads = 0;  // 0: all
+  int shard = 0, shards = 1;
   int threads = 1;
   std::string json = "tuning_curves.json";
 };
@@ -37,6 +41,14 @@ Options parse(int argc, char** argv) {
     else if (k == "--annealing-trials") o.annealing_trials = std::stoi(v);
     else if (k == "--workloads") o.workloads = std::stoi(v);
     else if (k == "--threads") o.threads = std::stoi(v);
+    else if (k == "--shard") {
+      size_t slash = v.find('/');
+      if (slash == std::string::npos) throw Error("--shard wants K/N, got " + v);
+      o.shard = std::stoi(v.substr(0, slash));
+      o.shards = std::stoi(v.substr(slash + 1));
+      if (o.shards < 1 || o.shard < 0 || o.shard >= o.shards)
+        throw Error("--shard " + v + ": K must be in [0, N)");
+    }
     else if (k == "--json") o.json = v;
     else throw Error("unknown option " + k);
   }
@@ -67,10 +79,19 @@ int trials_to_reach(const std::vector<double>& c, double target) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options o = parse(argc, argv);
+  Options o;
+  try {
+    o = parse(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tuning_curves: %s\n", e.what());
+    return 2;
+  }
   auto compiler = LLVMCompiler::create();
   std::vector<TuningTask> suite = workloads::standard_suite();
   if (o.workloads > 0 && o.workloads < static_cast<int>(suite.size())) suite.resize(o.workloads);
+  std::vector<TuningTask> mine;
+  for (size_t w = o.shard; w < suite.size(); w += o.shards) mine.push_back(suite[w]);
+  suite = std::move(mine);
   std::ofstream json(o.json);
   json << "{\"threads\": " << o.threads << ", \"workloads\": [\n";
   std::vector<double> ratios;
