@@ -133,8 +133,8 @@ class DefaultScheduler {
       // Grouped convolutions read input channels that follow the output channel: gathers.
       bool grouped = !column_packing(sch_, s.name, 1);
       // Packing the weight costs a pass over it per call, repaid over enough output pixels
-      // (measured here: 3x3 at 7x7 runs at 76 GFLOP/s along the width, 50 packed).
-      int64_t pixels = s.root_extents[2] * s.root_extents[3];
+      // (measured here: 3x3 at 7x7, batch 1, runs at 76 GFLOP/s along the width, 50 packed).
+      int64_t pixels = s.root_extents[0] * s.root_extents[2] * s.root_extents[3];
       channel_lanes_[s.name] =
           knob(s.name, "channel_lanes", grouped ? std::vector<int64_t>{0} : std::vector<int64_t>{0, 1},
                !grouped && (stride > 1 || pixels >= 256) ? 1 : 0);
@@ -152,9 +152,19 @@ class DefaultScheduler {
     for (auto& n : names) sch_.compute_inline(n);
   }
 
+  /// Whether `s` is the input (not the weight: read without the output channel) of a
+  /// convolution with channels in lanes.
   bool convolution_input(const Stage& s) const {
-    for (auto& [conv, lanes] : channel_lanes_)
-      if (lanes && reads_tensor(sch_.stage(conv).body, s.tensor.get())) return true;
+    if (s.is_reduction()) return false;
+    for (auto& [name, lanes] : channel_lanes_) {
+      const Stage& conv = sch_.stage(name);
+      if (!lanes) continue;
+      for (const LoadNode* load : loads_in(conv.body))
+        if (load->tensor.get() == s.tensor.get() &&
+            std::none_of(load->indices.begin(), load->indices.end(),
+                         [&](const Expr& i) { return uses_var(i, conv.root_vars[1].get()); }))
+          return true;
+    }
     return false;
   }
 
@@ -349,9 +359,10 @@ class DefaultScheduler {
     int64_t ti, tj;              ///< Register tile: unrolled rows, vector lanes.
     int64_t block_i, block_j;    ///< Cache block: register tiles per block along i and j.
     int64_t tile_order;          ///< Block loops beside the other spatial loops (see below).
-    int64_t rows_inner;          ///< Inside a block: 0 column tiles outer, 1 row tiles outer.
+    int64_t rows_inner;          ///< Inside a block: 1 row tiles inner, 0 row tiles outer.
     int64_t parallel_depth;      ///< Leading spatial loops fused into the parallel loop.
-    int64_t tk, k_outermost;     ///< k block (k_extent: none); its loop outermost or not.
+    int64_t tk, k_outermost;     ///< Block of the outer reduce axis (its extent: none); its
+                                 ///< loop outermost, or just inside the other block loops.
     int64_t unroll_k;
   };
 
@@ -377,8 +388,7 @@ class DefaultScheduler {
     if (!channel_lanes_.at(conv)) return schedule_register_tiles(name, producer, 1, 3, along_width);
     std::vector<std::string> inputs;  // the padded input: computed whole, beforehand
     for (auto& s : sch_.stages())
-      if (s.attach == AttachKind::Root && !s.is_output && reads_tensor(sch_.stage(conv).body, s.tensor.get()))
-        inputs.push_back(s.name);
+      if (s.attach == AttachKind::Root && !s.is_output && convolution_input(s)) inputs.push_back(s.name);
     for (const std::string& input : inputs) {
       schedule_rows(input);
       own_roots_.insert(input);
@@ -399,6 +409,7 @@ class DefaultScheduler {
     };
     int64_t m = s.root_extents[i_axis], n_j = s.root_extents[j_axis];
     RegisterTileKnobs k{};
+    k.unroll_k = 1;
     // Register tile: rows unrolled, columns a power-of-two number of lanes (a tail past the end
     // is masked); the knobs span what fits the vector registers.
     k.tj = ask("tile_j", vector_tiles(vl), preferred_vector_tile(n_j, vl));
@@ -421,16 +432,23 @@ class DefaultScheduler {
     k.tile_order = ask("tile_order", orders, 0);
     k.rows_inner = ask("rows_inner", {0, 1}, 0);
     k.parallel_depth = ask("parallel_depth", {1, 2, 3, 4}, 4);
-    int64_t k_extent = sch_.stage(producer ? *producer : name).root_extents.back();
+    // Cache blocking along the outer reduce axis (matmul's k, a convolution's input channels);
+    // unrolling of the inner one, by the factors that divide it.
+    const Stage& c = sch_.stage(producer ? *producer : name);
+    int64_t k_outer = c.root_extents[c.num_spatial], k_inner = c.root_extents.back();
+    k.tk = k_outer;  // no k blocks
     // A contraction computed inside its epilogue's tile keeps its reduce loops whole.
-    if (producer) return k.tk = k_extent, k.unroll_k = 1, k;
-    std::vector<int64_t> k_blocks;  // k_extent: no k blocks
+    if (producer) return k;
+    std::vector<int64_t> k_blocks;
     for (int64_t b : {32, 64, 128, 256, 512, 1024})
-      if (b < k_extent) k_blocks.push_back(b);
-    k_blocks.push_back(k_extent);
-    k.tk = ask("tile_k", k_blocks, k_extent);
-    k.k_outermost = ask("k_outermost", {0, 1}, 0);
-    k.unroll_k = ask("unroll_k", {1, 2, 4, 8}, 1);
+      if (b < k_outer) k_blocks.push_back(b);
+    k_blocks.push_back(k_outer);
+    k.tk = ask("tile_k", k_blocks, k_outer);
+    if (k_blocks.size() > 1) k.k_outermost = ask("k_outermost", {0, 1}, 0);
+    std::vector<int64_t> unrolls;
+    for (int64_t u : {1, 2, 4, 8})
+      if (k_inner % u == 0) unrolls.push_back(u);
+    k.unroll_k = ask("unroll_k", unrolls, 1);
     return k;
   }
 
@@ -444,7 +462,6 @@ class DefaultScheduler {
     const Stage& s = sch_.stage(name);
     int n = s.num_spatial;
     const Stage& c = sch_.stage(producer ? *producer : name);
-    int64_t k_extent = c.root_extents.back();
 
     auto [io, ii] = sch_.split(name, s.loops[i_axis].name, k.ti);
     auto [jo, ji] = sch_.split(name, sch_.stage(name).loops[j_axis].name, k.tj);
@@ -459,27 +476,29 @@ class DefaultScheduler {
     if (k.tile_order == 0) blocks.push_back(jb);
     blocks.push_back(ib);
     if (k.tile_order == 1) blocks.push_back(jb);
-    std::erase(blocks, std::string());
     std::vector<std::string> tiles = k.rows_inner ? std::vector{jt, it} : std::vector{it, jt};
     std::erase(tiles, std::string());
+    std::vector<std::string> spatial = blocks;  // outside the reduction, outermost first
+    spatial.insert(spatial.end(), tiles.begin(), tiles.end());
     std::vector<std::string> reduce;
     for (size_t d = s.num_spatial; d < sch_.stage(name).root_vars.size(); ++d)
       reduce.push_back(sch_.stage(name).loops[d].name);
-    std::vector<std::string> order = blocks;
-    order.insert(order.end(), tiles.begin(), tiles.end());
-    // The innermost spatial loop outside the reduction: a tile, where the contraction's tile
-    // is computed for its epilogue.
-    std::string tile_loop = order.back();
-    size_t spatial_head = order.size();  // leading spatial loops, before any k block loop
-    if (!producer && k.tk < k_extent) {
-      // Cache blocking along k: a k block of the panels inside its loop is reused there.
-      auto [ko, ki] = sch_.split(name, reduce.back(), k.tk);
-      reduce.back() = ki;
-      spatial_head = k.k_outermost ? 0 : blocks.size() - 1;
-      order.insert(order.begin() + spatial_head, ko);
+    // The loops that may run in parallel: the spatial loops not separated by a k block loop.
+    size_t run_begin = 0, run_end = spatial.size();
+    std::vector<std::string> order = spatial;
+    std::optional<size_t> k_block_at;
+    if (k.tk < c.root_extents[c.num_spatial]) {
+      // Cache blocking: a block of the outer reduce axis of the panels inside its loop is
+      // reused there.
+      auto [ko, ki] = sch_.split(name, reduce.front(), k.tk);
+      reduce.front() = ki;
+      k_block_at = k.k_outermost ? 0 : blocks.size() - 1;
+      order.insert(order.begin() + *k_block_at, ko);
+      if (*k_block_at == 0) run_begin = 1, run_end = order.size();
+      else run_end = *k_block_at;
     }
     std::string k_unrolled;
-    if (!producer && k.unroll_k > 1 && k_extent % k.unroll_k == 0) {
+    if (k.unroll_k > 1) {
       auto [kb, ku] = sch_.split(name, reduce.back(), k.unroll_k);
       reduce.back() = kb;
       reduce.push_back(ku);
@@ -489,17 +508,20 @@ class DefaultScheduler {
     order.push_back(ii);
     order.push_back(ji);
     sch_.reorder(name, order);
-    // The leading spatial loops (parallel_depth of them) are fused into the parallel loop.
-    if (spatial_head > 0) {
-      size_t depth = std::min<size_t>(k.parallel_depth, spatial_head);
-      std::string par = fuse_all(name, {order.begin(), order.begin() + depth});
-      sch_.parallel(name, par);
-      if (depth == blocks.size() + tiles.size()) tile_loop = par;
-    }
+    // The first parallel_depth loops of that run are fused into the parallel loop.
+    size_t depth = std::min<size_t>(k.parallel_depth, run_end - run_begin);
+    std::string par = fuse_all(name, {order.begin() + run_begin, order.begin() + run_begin + depth});
+    sch_.parallel(name, par);
+    auto loop_at = [&](size_t pos) { return pos >= run_begin && pos < run_begin + depth ? par : order[pos]; };
+    // Where the contraction's tile is computed for its epilogue: the innermost spatial loop.
+    std::string tile_loop = loop_at(order.size() - reduce.size() - 3);
+    // Where main's row stages are computed: the innermost spatial loop outside any k block
+    // loop (inside it they would be computed again per k block); none when k blocks are
+    // outermost.
+    row_loop_ = !k_block_at ? tile_loop : *k_block_at == 0 ? "" : loop_at(*k_block_at - 1);
     sch_.unroll(name, ii);
     if (!k_unrolled.empty()) sch_.unroll(name, k_unrolled);
     sch_.vectorize(name, ji);
-    row_loop_ = tile_loop;
     if (!producer) return;
     // The contraction accumulates the tile the epilogue is at.
     // Reduce loops outermost, the tile's rows then its vector columns innermost.
@@ -515,8 +537,8 @@ class DefaultScheduler {
     sch_.compute_at(*producer, name, tile_loop);
   }
 
-  /// Splits `loop` of `stage` by `factor` into (outer, inner); with factor 1, ("", loop): the
-  /// loop stays whole and there is no outer part.
+  /// Splits `loop` of `stage` by `factor` into (outer, inner); with factor 1, (loop, ""): the
+  /// loop stays whole and there is no inner part.
   std::pair<std::string, std::string> split_unless_one(const std::string& stage,
                                                        const std::string& loop, int64_t factor) {
     if (factor == 1) return {loop, ""};
@@ -572,11 +594,6 @@ class DefaultScheduler {
     // The sum over the lanes: a horizontal vector reduction per output (LLVM loop vectorizer).
     sch_.vectorize(c, sch_.stage(c).loops.back().name);
     if (producer) sch_.compute_at(*producer, name, par);
-  }
-
-  int producer_reduce_axes(const std::string& name) const {
-    const Stage& s = sch_.stage(name);
-    return static_cast<int>(s.root_vars.size()) - s.num_spatial;
   }
 
   /// Reduction main (or a reduction computed per row inside main).

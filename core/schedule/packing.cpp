@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/ir/error.h"
 #include "core/ir/functor.h"
 #include "core/ir/simplify.h"
 
@@ -71,6 +72,7 @@ namespace {
 void transpose_in_blocks(Schedule& s, const std::string& name, int64_t block) {
   const Stage& p = s.stage(name);
   int n = p.num_spatial;
+  KILN_CHECK(n >= 2, "a transposed copy needs two dimensions, ", name, " has ", n);
   std::string column = p.loops[n - 1].name;
   std::string row = p.loops[0].name;
   for (int d = 1; d < n - 1; ++d) row = s.fuse(name, row, s.stage(name).loops[d].name);

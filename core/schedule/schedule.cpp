@@ -56,7 +56,6 @@ class Inliner : public ExprMutator {
   const Stage& p_;
 };
 
-/// Replaces loads of `from` by loads of `to` at the same indices.
 /// Rewrites loads of `from` into loads of `to`, a copy whose dimension d is `from`'s dimension
 /// layout[d].
 class LoadRedirect : public ExprMutator {

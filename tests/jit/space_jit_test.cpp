@@ -38,6 +38,9 @@ std::vector<Workload> workloads() {
          return op("aten.addmm.default", {f32({40}), f32({24, 64}), wt, int64_t{1}, int64_t{1}});
        },
        1e-4},
+      {"matmul_k_blocks_with_tails",
+       // k blocks (32..256) that do not divide 300, tiles that do not divide 37 or 50.
+       [=] { return op("aten.mm.default", {f32({37, 300}), f32({300, 50})}); }, 1e-3},
       {"bmm", [=] { return op("aten.bmm.default", {f32({3, 17, 24}), f32({3, 24, 40})}); }, 1e-4},
       {"conv_bias",
        [=] {
@@ -73,6 +76,14 @@ std::vector<Workload> workloads() {
        },
        1e-4},
       {"gelu_long", [=] { return op("aten.gelu.default", {f32({3 * 4096}), std::string("tanh")}); }, 1e-5},
+      {"column_max_of_negatives",
+       [=] {
+         // Tail lanes of the column tile read nothing: were a live lane's load masked to 0,
+         // the max of these all-negative columns would come out 0.
+         Tensor shifted = op("aten.sub.Scalar", {f32({33, 80}), 10.0, int64_t{1}})[0];
+         return op("aten.amax.default", {shifted, std::vector<int64_t>{0}, false});
+       },
+       1e-5},
       {"column_sum",
        [=] {
          return op("aten.sum.dim_IntList", {f32({33, 80}), std::vector<int64_t>{0}, false, NoneArg{}});

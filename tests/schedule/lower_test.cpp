@@ -4,6 +4,7 @@
 
 #include "core/ir/error.h"
 #include "core/ir/structural.h"
+#include "core/ops/op_registry.h"
 #include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
 #include "tests/tune/workloads.h"
@@ -101,6 +102,24 @@ TEST(Schedule, CacheReadCopiesInTheLayoutAsked) {
     EXPECT_NE(std::string(e.what()).find("layout [0 0] of w is not a permutation"), std::string::npos)
         << e.what();
   }
+  EXPECT_THROW(Schedule(std::vector<Tensor>{linear(8, 12, 4)}).cache_read("s0", 1, {0}), ScheduleError);
+}
+
+TEST(Schedule, StridedConvolutionPutsOutputChannelsInLanes) {
+  // [1, 8, 14, 14] * [32, 8, 3, 3], stride 2: the weight is packed with output channels
+  // innermost, and the tile computed for the epilogue stores them innermost too (one vector
+  // per output pixel instead of a gather).
+  std::vector<Tensor> y = OpRegistry::global().lower(
+      "aten.convolution.default",
+      {placeholder("x", {1, 8, 14, 14}, DType::F32), placeholder("w", {32, 8, 3, 3}, DType::F32),
+       placeholder("b", {32}, DType::F32), std::vector<int64_t>{2, 2}, std::vector<int64_t>{1, 1},
+       std::vector<int64_t>{1, 1}, false, std::vector<int64_t>{0, 0}, int64_t{1}});
+  Schedule s = default_schedule(y, avx512());
+  std::ostringstream os;
+  os << lower(s, "conv");
+  EXPECT_NE(os.str().find("allocate w.cache: f32[8, 3, 3, 32]"), std::string::npos) << os.str();
+  EXPECT_NE(os.str().find("allocate convolution.pad: f32[1, 8, 16, 16]"), std::string::npos) << os.str();
+  EXPECT_NE(os.str().find("allocate convolution.local: f32[1, 1, 7, 32]"), std::string::npos) << os.str();
 }
 
 TEST(Schedule, FewRowsTakeDotProductsInsteadOfPacking) {
