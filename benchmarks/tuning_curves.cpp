@@ -5,10 +5,11 @@
 // needed to reach the best that random search found in all its trials.
 //
 //   tuning_curves [--random-trials 1000] [--model-trials 300] [--annealing-trials 300]
-//                 [--workloads N] [--shard K/N] [--threads 1] [--json FILE]
+//                 [--workloads N] [--only I,J,...] [--shard K/N] [--threads 1] [--json FILE]
 //
-// --shard K/N takes every N-th workload from the K-th (0-based): N processes on N cores share
-// the suite; plot_tuning_curves.py merges their JSON files.
+// --only keeps the suite's workloads of those 0-based indices. --shard K/N then takes every
+// N-th workload from the K-th: N processes on N cores share the suite, and
+// plot_tuning_curves.py merges their JSON files. The JSON file is complete after each workload.
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -28,6 +29,7 @@ struct Options {
   int random_trials = 1000, model_trials = 300, annealing_trials = 300;
   int workloads = 0;  // 0: all
   int shard = 0, shards = 1;
+  std::vector<int> only;
   int threads = 1;
   std::string json = "tuning_curves.json";
 };
@@ -41,7 +43,13 @@ Options parse(int argc, char** argv) {
     else if (k == "--annealing-trials") o.annealing_trials = std::stoi(v);
     else if (k == "--workloads") o.workloads = std::stoi(v);
     else if (k == "--threads") o.threads = std::stoi(v);
-    else if (k == "--shard") {
+    else if (k == "--only") {
+      for (size_t at = 0; at < v.size();) {
+        size_t comma = std::min(v.find(',', at), v.size());
+        o.only.push_back(std::stoi(v.substr(at, comma - at)));
+        at = comma + 1;
+      }
+    } else if (k == "--shard") {
       size_t slash = v.find('/');
       if (slash == std::string::npos) throw Error("--shard wants K/N, got " + v);
       o.shard = std::stoi(v.substr(0, slash));
@@ -89,11 +97,21 @@ int main(int argc, char** argv) {
   auto compiler = LLVMCompiler::create();
   std::vector<TuningTask> suite = workloads::standard_suite();
   if (o.workloads > 0 && o.workloads < static_cast<int>(suite.size())) suite.resize(o.workloads);
+  if (!o.only.empty()) {
+    std::vector<TuningTask> kept;
+    for (int i : o.only) {
+      if (i < 0 || i >= static_cast<int>(suite.size())) {
+        std::fprintf(stderr, "tuning_curves: --only %d: the suite has workloads 0..%zu\n", i, suite.size() - 1);
+        return 2;
+      }
+      kept.push_back(suite[i]);
+    }
+    suite = std::move(kept);
+  }
   std::vector<TuningTask> mine;
   for (size_t w = o.shard; w < suite.size(); w += o.shards) mine.push_back(suite[w]);
   suite = std::move(mine);
-  std::ofstream json(o.json);
-  json << "{\"threads\": " << o.threads << ", \"workloads\": [\n";
+  std::string curves;  // the workloads' JSON objects so far
   std::vector<double> ratios;
   std::printf("%-32s %12s %12s %12s %10s\n", "workload", "random best", "model best", "anneal best",
               "model trials to random best");
@@ -111,19 +129,19 @@ int main(int argc, char** argv) {
                 reach <= static_cast<int>(model.size()) ? std::to_string(reach).c_str() : "never");
     std::fflush(stdout);
     auto dump = [&](const char* name, const std::vector<double>& c) {
-      json << "\"" << name << "\": [";
-      for (size_t i = 0; i < c.size(); ++i) json << (i ? ", " : "") << c[i];
-      json << "]";
+      curves += std::string("\"") + name + "\": [";
+      for (size_t i = 0; i < c.size(); ++i) curves += (i ? ", " : "") + std::to_string(c[i]);
+      curves += "]";
     };
-    json << (w ? ",\n" : "") << "{\"name\": \"" << task.name << "\", ";
+    curves += std::string(w ? ",\n" : "") + "{\"name\": \"" + task.name + "\", ";
     dump("random", random);
-    json << ", ";
+    curves += ", ";
     dump("model", model);
-    json << ", ";
+    curves += ", ";
     dump("annealing", anneal);
-    json << "}";
+    curves += "}";
+    std::ofstream(o.json) << "{\"threads\": " << o.threads << ", \"workloads\": [\n" << curves << "\n]}\n";
   }
-  json << "\n]}\n";
   std::sort(ratios.begin(), ratios.end());
   if (!ratios.empty())
     std::printf("median trials for model-guided search to reach random search's best of %d: %.0f\n",
