@@ -146,8 +146,10 @@ void KernelCodegen::emit_for(const ForNode* n) {
   if (n->extent == 0) return;
   switch (n->for_kind) {
     case ForKind::Serial:
+      if (emit_transposing_copy(n)) return;
       return emit_loop(n, b_.getInt64(0), b_.getInt64(n->extent), {});
     case ForKind::Unrolled:
+      if (emit_transposing_copy(n)) return;
       for (int64_t i = 0; i < n->extent; ++i) {
         scope_.vars[n->var.get()] = b_.getInt64(i);
         emit(n->body);

@@ -73,6 +73,9 @@ class KernelCodegen {
   bool vectorizes_explicitly(const ForNode* n) const;
   void emit_explicit_vector(const ForNode* n);
   void emit_forced_vectorized_loop(const ForNode* n);
+  /// Emits a square block copy that transposes (see codegen_vector.cpp) as shuffles of whole
+  /// vectors; false, emitting nothing, when `rows` is not one.
+  bool emit_transposing_copy(const ForNode* rows);
   bool is_vector(const Expr& e) const { return vec_.var && uses_var(e, vec_.var); }
   /// `v` as a vector of the current width (a splat when it is a scalar).
   llvm::Value* widen(llvm::Value* v);

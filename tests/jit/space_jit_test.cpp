@@ -59,6 +59,16 @@ std::vector<Workload> workloads() {
                     std::vector<int64_t>{0, 0}, int64_t{1}});
        },
        1e-4},
+      {"conv_weight_in_squares",
+       [=] {
+         // 16 x 3 x 3 input channels and 32 output channels: the packed weight is whole 16 x 16
+         // squares, transposed in registers.
+         return op("aten.convolution.default",
+                   {f32({1, 16, 9, 9}), f32({32, 16, 3, 3}), f32({32}), std::vector<int64_t>{2, 2},
+                    std::vector<int64_t>{1, 1}, std::vector<int64_t>{1, 1}, false,
+                    std::vector<int64_t>{0, 0}, int64_t{1}});
+       },
+       1e-4},
       {"conv_7x7_wide",
        [=] {
          // Many output pixels (packed weight preferred) and a kernel wider than the padding.

@@ -166,6 +166,31 @@ TEST(LlvmLoops, MaskedStoresToSharedScratchTouchOnlyLiveLanes) {
   for (int64_t k = 0; k < 120; ++k) EXPECT_EQ(got.get_flat(k), 2 * in.get_flat(k)) << k;
 }
 
+// A copy that transposes [32, 48] into [48, 32] in 16 x 16 squares: whole vectors loaded along
+// the source's rows, shuffled, stored along the copy's rows (no gathers); tiles of 8 rows by
+// 16 columns are no squares and keep the gathers. Both copy right.
+TEST(LlvmLoops, SquareTransposingCopiesShuffleWholeVectors) {
+  for (int64_t rows : {16, 8}) {
+    Tensor src = placeholder("src", {32, 48}, DType::F32);
+    Tensor dst = compute("dst", {48, 32}, [&](const std::vector<Var>& i) { return src(i[1], i[0]); });
+    Var ro("ro"), co("co"), ri("ri"), ci("ci");
+    Expr row = ro * rows + ri, col = co * 16 + ci;
+    Stmt copy = ForNode::make(
+        ro, 48 / rows, ForKind::Serial,
+        ForNode::make(co, 2, ForKind::Serial,
+                      ForNode::make(ri, rows, ForKind::Serial,
+                                    ForNode::make(ci, 16, ForKind::Vectorized,
+                                                  StoreNode::make(dst, {row, col}, src(col, row))))));
+    LoweredFunc f{"transpose", {src, dst}, 1, copy};
+    std::string ir = compiler().llvm_ir(f);
+    EXPECT_EQ(ir.find("masked.gather") == std::string::npos, rows == 16) << ir;
+    HostTensor in = HostTensor::random({32, 48}, DType::F32, 4);
+    HostTensor got = run(*compiler().compile(f), {in});
+    for (int64_t r = 0; r < 48; ++r)
+      for (int64_t c = 0; c < 32; ++c) ASSERT_EQ(got.get({r, c}), in.get({c, r})) << rows << ": " << r << "," << c;
+  }
+}
+
 TEST(LlvmLoops, GpuLoopsSharedMemoryAndReductionsAreCompileErrors) {
   Tensor a = placeholder("a", {8}, DType::F32);
   Tensor c = compute("c", {8}, [&](const std::vector<Var>& i) { return a(i[0]); });
