@@ -20,6 +20,17 @@ std::vector<Tensor> op(const std::string& name, const std::vector<OpArg>& args) 
   return OpRegistry::global().lower(name, args);
 }
 
+/// A 2-D convolution of x by w (with a bias of w's output channels when `bias`), stride and
+/// padding the same along both axes.
+std::vector<Tensor> conv2d(std::vector<int64_t> x, std::vector<int64_t> w, bool bias, int64_t stride,
+                           int64_t pad) {
+  OpArg b = bias ? OpArg(placeholder("b", {w[0]}, DType::F32)) : OpArg(NoneArg{});
+  return op("aten.convolution.default",
+            {placeholder("x", x, DType::F32), placeholder("w", w, DType::F32), b,
+             std::vector<int64_t>{stride, stride}, std::vector<int64_t>{pad, pad},
+             std::vector<int64_t>{1, 1}, false, std::vector<int64_t>{0, 0}, int64_t{1}});
+}
+
 std::vector<Workload> workloads() {
   auto f32 = [](std::vector<int64_t> shape) { return placeholder("x", shape, DType::F32); };
   return {
@@ -42,42 +53,14 @@ std::vector<Workload> workloads() {
        // k blocks (32..256) that do not divide 300, tiles that do not divide 37 or 50.
        [=] { return op("aten.mm.default", {f32({37, 300}), f32({300, 50})}); }, 1e-3},
       {"bmm", [=] { return op("aten.bmm.default", {f32({3, 17, 24}), f32({3, 24, 40})}); }, 1e-4},
-      {"conv_bias",
-       [=] {
-         return op("aten.convolution.default",
-                   {f32({1, 8, 14, 14}), f32({16, 8, 3, 3}), f32({16}), std::vector<int64_t>{1, 1},
-                    std::vector<int64_t>{1, 1}, std::vector<int64_t>{1, 1}, false,
-                    std::vector<int64_t>{0, 0}, int64_t{1}});
-       },
-       1e-4},
-      {"conv_strided",
-       [=] {
-         // Stride 2 over odd sizes, no bias: output channels in lanes read broadcasts.
-         return op("aten.convolution.default",
-                   {f32({1, 6, 15, 13}), f32({20, 6, 3, 3}), NoneArg{}, std::vector<int64_t>{2, 2},
-                    std::vector<int64_t>{1, 1}, std::vector<int64_t>{1, 1}, false,
-                    std::vector<int64_t>{0, 0}, int64_t{1}});
-       },
-       1e-4},
-      {"conv_weight_in_squares",
-       [=] {
-         // 16 x 3 x 3 input channels and 32 output channels: the packed weight is whole 16 x 16
-         // squares, transposed in registers.
-         return op("aten.convolution.default",
-                   {f32({1, 16, 9, 9}), f32({32, 16, 3, 3}), f32({32}), std::vector<int64_t>{2, 2},
-                    std::vector<int64_t>{1, 1}, std::vector<int64_t>{1, 1}, false,
-                    std::vector<int64_t>{0, 0}, int64_t{1}});
-       },
-       1e-4},
-      {"conv_7x7_wide",
-       [=] {
-         // Many output pixels (packed weight preferred) and a kernel wider than the padding.
-         return op("aten.convolution.default",
-                   {f32({2, 3, 20, 24}), f32({8, 3, 7, 7}), f32({8}), std::vector<int64_t>{1, 1},
-                    std::vector<int64_t>{3, 3}, std::vector<int64_t>{1, 1}, false,
-                    std::vector<int64_t>{0, 0}, int64_t{1}});
-       },
-       1e-4},
+      {"conv_bias", [] { return conv2d({1, 8, 14, 14}, {16, 8, 3, 3}, true, 1, 1); }, 1e-4},
+      // Stride 2 over odd sizes, no bias: output channels in lanes read broadcasts.
+      {"conv_strided", [] { return conv2d({1, 6, 15, 13}, {20, 6, 3, 3}, false, 2, 1); }, 1e-4},
+      // 16 x 3 x 3 input channels and 32 output channels: the packed weight is whole 16 x 16
+      // squares, transposed in registers.
+      {"conv_weight_in_squares", [] { return conv2d({1, 16, 9, 9}, {32, 16, 3, 3}, true, 2, 1); }, 1e-4},
+      // Many output pixels (packed weight preferred) and a kernel wider than the padding.
+      {"conv_7x7_wide", [] { return conv2d({2, 3, 20, 24}, {8, 3, 7, 7}, true, 1, 3); }, 1e-4},
       {"softmax", [=] { return op("aten._softmax.default", {f32({7, 256}), int64_t{-1}, false}); }, 1e-5},
       {"layer_norm",
        [=] {
