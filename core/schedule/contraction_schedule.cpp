@@ -1,0 +1,321 @@
+// The default template's contractions: matmuls and convolutions as register tiles in cache
+// blocks, operands packed where their columns are strided, dot products where packing does not
+// pay, and the convolution's choice of vector lanes (see default_scheduler.h).
+#include <algorithm>
+
+#include "core/ir/error.h"
+#include "core/ir/functor.h"
+#include "core/ir/simplify.h"
+#include "core/schedule/default_scheduler.h"
+#include "core/schedule/packing.h"
+
+namespace kiln::schedule_detail {
+
+bool DefaultScheduler::is_convolution(const Stage& s) {
+  return is_contraction(s) && s.num_spatial == 4 && s.root_vars.size() == 7;
+}
+
+void DefaultScheduler::ask_convolution_layouts() {
+  for (auto& s : sch_.stages()) {
+    if (!is_convolution(s)) continue;
+    int64_t stride = 1;  // of the input's width axis along the output's width
+    for (auto* load : loads_in(s.body))
+      if (auto c = affine_coefficient(load->indices.back(), s.root_vars[3].get()); c && *c > 1)
+        stride = *c;
+    // Grouped convolutions read input channels that follow the output channel: gathers.
+    bool grouped = !column_packing(sch_, s.name, 1);
+    // Packing the weight costs a pass over it per call, repaid over enough output pixels
+    // (measured here, 3x3, batch 1: at 7x7 76 GFLOP/s along the width, 50 packed; at 14x14
+    // 66 along the width, 80-93 packed).
+    int64_t pixels = s.root_extents[0] * s.root_extents[2] * s.root_extents[3];
+    channel_lanes_[s.name] = knob(s.name, "channel_lanes",
+                                  grouped ? std::vector<int64_t>{0} : std::vector<int64_t>{0, 1},
+                                  !grouped && (stride > 1 || pixels >= 128) ? 1 : 0);
+  }
+}
+
+bool DefaultScheduler::convolution_input(const Stage& s) const {
+  if (s.is_reduction()) return false;
+  for (auto& [name, lanes] : channel_lanes_) {
+    const Stage& conv = sch_.stage(name);
+    if (!lanes) continue;
+    for (const LoadNode* load : loads_in(conv.body))
+      if (load->tensor.get() == s.tensor.get() &&
+          std::none_of(load->indices.begin(), load->indices.end(),
+                       [&](const Expr& i) { return uses_var(i, conv.root_vars[1].get()); }))
+        return true;
+  }
+  return false;
+}
+
+std::optional<std::string> DefaultScheduler::contraction_producer(const Stage& s) const {
+  for (auto& name : others(s.name)) {
+    const Stage& p = sch_.stage(name);
+    if (!is_contraction(p) || p.num_spatial != s.num_spatial) continue;
+    for (auto* load : loads_in(s.body)) {
+      if (load->tensor.get() != p.tensor.get()) continue;
+      bool identity = true;
+      for (int d = 0; d < s.num_spatial; ++d)
+        identity &= load->indices[d].get() == s.root_vars[d].get();
+      if (identity) return name;
+    }
+  }
+  return std::nullopt;
+}
+
+void DefaultScheduler::schedule_contraction(const std::string& name,
+                                            std::optional<std::string> producer) {
+  const Stage& s = sch_.stage(name);
+  int n = s.num_spatial;
+  int vl = lanes(s.tensor->dtype == DType::F64 ? DType::F64 : DType::F32);
+  const std::string contraction = producer ? *producer : name;
+  if (is_convolution(sch_.stage(contraction))) return schedule_convolution(name, producer, vl);
+  int i_axis = n - 2, j_axis = n - 1;
+  std::optional<std::vector<ColumnPacking>> packing = column_packing(sch_, contraction, j_axis);
+  if (!packing || packing->empty())
+    return schedule_register_tiles(name, producer, i_axis, j_axis,
+                                   register_tile_knobs(name, producer, i_axis, j_axis, vl));
+  // Pack the operand read with strided columns (x @ W.T) into contiguous columns, a copy of
+  // K x N per call that the register-tiled kernel repays over enough rows; or take dot
+  // products along k, copying nothing but summing each output's lanes at its end. Measured
+  // here (AVX-512): packing costs ~0.5 ns per element of W, the lane sums ~6 ns per output,
+  // and dot products run at 2/3 of the register tile's rate. Both ways' knobs are asked
+  // whichever is taken: the space stays a product.
+  // Dot products need k to be a whole number of vectors, read contiguously.
+  int64_t m = s.root_extents[i_axis], k = sch_.stage(contraction).root_extents.back();
+  bool dot_fits = k % vl == 0 && reads_contiguous_along_k(sch_, contraction);
+  int64_t pack =
+      knob(name, "pack_columns", dot_fits ? std::vector<int64_t>{0, 1} : std::vector<int64_t>{1},
+           !dot_fits || m * (k + 640) > 110 * k ? 1 : 0);
+  std::optional<DotKnobs> dot;
+  if (dot_fits) dot = dot_knobs(name, i_axis, j_axis);
+  RegisterTileKnobs tiles = register_tile_knobs(name, producer, i_axis, j_axis, vl);
+  if (!pack) return schedule_dot_contraction(name, producer, i_axis, j_axis, vl, *dot);
+  // Adds stages, scheduled already: `s` is stale from here.
+  for (std::string& p : pack_operands(sch_, contraction, *packing, vl))
+    own_roots_.insert(std::move(p));
+  schedule_register_tiles(name, producer, i_axis, j_axis, tiles);
+}
+
+void DefaultScheduler::schedule_rows(const std::string& name) {
+  const Stage& s = sch_.stage(name);
+  int n = s.num_spatial;
+  std::string row = s.loops[n - 1].name;
+  std::vector<std::string> outer;
+  for (int d = 0; d < n - 1; ++d) outer.push_back(s.loops[d].name);
+  if (!outer.empty()) sch_.parallel(name, fuse_all(name, outer));
+  sch_.vectorize(name, row);
+}
+
+void DefaultScheduler::schedule_convolution(const std::string& name,
+                                            std::optional<std::string> producer, int vl) {
+  const std::string conv = producer ? *producer : name;
+  // Both layouts' knobs are asked whichever is taken: the space stays a product.
+  RegisterTileKnobs along_width = register_tile_knobs(name, producer, 1, 3, vl, "");
+  RegisterTileKnobs across_channels = register_tile_knobs(name, producer, 3, 1, vl, "channel_");
+  if (!channel_lanes_.at(conv)) return schedule_register_tiles(name, producer, 1, 3, along_width);
+  std::vector<std::string> inputs;  // the padded input: computed whole, beforehand
+  for (auto& s : sch_.stages())
+    if (s.attach == AttachKind::Root && !s.is_output && convolution_input(s))
+      inputs.push_back(s.name);
+  for (const std::string& input : inputs) {
+    schedule_rows(input);
+    own_roots_.insert(input);
+  }
+  auto packing = column_packing(sch_, conv, 1);
+  KILN_CHECK(packing, "a convolution's weight cannot be packed with output channels innermost");
+  for (std::string& p : pack_operands(sch_, conv, *packing, vl)) own_roots_.insert(std::move(p));
+  schedule_register_tiles(name, producer, 3, 1, across_channels);
+}
+
+DefaultScheduler::RegisterTileKnobs DefaultScheduler::register_tile_knobs(
+    const std::string& name, std::optional<std::string> producer, int i_axis, int j_axis, int vl,
+    const std::string& prefix) {
+  const Stage& s = sch_.stage(name);
+  auto ask = [&](const std::string& what, std::vector<int64_t> values, int64_t preferred) {
+    return knob(name, prefix + what, std::move(values), preferred);
+  };
+  int64_t m = s.root_extents[i_axis], n_j = s.root_extents[j_axis];
+  RegisterTileKnobs k{};
+  k.unroll_k = 1;
+  // Register tile: rows unrolled, columns a power-of-two number of lanes (a tail past the end
+  // is masked); the knobs span what fits the vector registers.
+  k.tj = ask("tile_j", vector_tiles(vl), preferred_vector_tile(n_j, vl));
+  // The candidates may not depend on other knobs' choices (the space is a product): both
+  // heuristic row tiles are always among them, the preference follows the column tile.
+  std::vector<int64_t> rows = tile_values(m, {1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16});
+  for (int64_t r : {pick_tile(m, 8, 4), pick_tile(m, 4, 4)})
+    if (std::find(rows.begin(), rows.end(), r) == rows.end()) rows.push_back(r);
+  std::sort(rows.begin(), rows.end());
+  k.ti = ask("tile_i", rows, pick_tile(m, k.tj > 2 * vl ? 4 : 8, 4));
+  // Cache blocks of register tiles (1: none), a second level of tiling along i and j.
+  k.block_i = ask("block_i", {1, 2, 4, 8, 16, 32}, 1);
+  k.block_j = ask("block_j", {1, 2, 4, 8, 16, 32}, 1);
+  // Where the block loops go beside the other spatial loops (batch, a convolution's rows):
+  // 0: inside them, column blocks outer (a panel of B stays in cache); 1: inside them, row
+  // blocks outer; 2: column blocks outside them, row blocks inside (a convolution's weight
+  // panel stays in cache across its rows).
+  std::vector<int64_t> orders{0, 1};
+  if (s.num_spatial > 2) orders.push_back(2);
+  k.tile_order = ask("tile_order", orders, 0);
+  k.rows_inner = ask("rows_inner", {0, 1}, 0);
+  k.parallel_depth = ask("parallel_depth", {1, 2, 3, 4}, 4);
+  // Cache blocking along the outer reduce axis (matmul's k, a convolution's input channels);
+  // unrolling of the inner one, by the factors that divide it.
+  const Stage& c = sch_.stage(producer ? *producer : name);
+  int64_t k_outer = c.root_extents[c.num_spatial], k_inner = c.root_extents.back();
+  k.tk = k_outer;  // no k blocks
+  // A contraction computed inside its epilogue's tile keeps its reduce loops whole.
+  if (producer) return k;
+  std::vector<int64_t> k_blocks;
+  for (int64_t b : {32, 64, 128, 256, 512, 1024})
+    if (b < k_outer) k_blocks.push_back(b);
+  k_blocks.push_back(k_outer);
+  k.tk = ask("tile_k", k_blocks, k_outer);
+  if (k_blocks.size() > 1) k.k_outermost = ask("k_outermost", {0, 1}, 0);
+  std::vector<int64_t> unrolls;
+  for (int64_t u : {1, 2, 4, 8})
+    if (k_inner % u == 0) unrolls.push_back(u);
+  k.unroll_k = ask("unroll_k", unrolls, 1);
+  return k;
+}
+
+void DefaultScheduler::schedule_register_tiles(const std::string& name,
+                                               std::optional<std::string> producer, int i_axis,
+                                               int j_axis, const RegisterTileKnobs& k) {
+  const Stage& s = sch_.stage(name);
+  int n = s.num_spatial;
+  const Stage& c = sch_.stage(producer ? *producer : name);
+
+  auto [io, ii] = sch_.split(name, s.loops[i_axis].name, k.ti);
+  auto [jo, ji] = sch_.split(name, sch_.stage(name).loops[j_axis].name, k.tj);
+  auto [ib, it] = split_unless_one(name, io, k.block_i);
+  auto [jb, jt] = split_unless_one(name, jo, k.block_j);
+  std::vector<std::string> outer;
+  for (int d = 0; d < n; ++d)
+    if (d != i_axis && d != j_axis) outer.push_back(sch_.stage(name).loops[d].name);
+  std::vector<std::string> blocks;  // the spatial loops outside the tiles, outermost first
+  if (k.tile_order == 2) blocks.push_back(jb);
+  blocks.insert(blocks.end(), outer.begin(), outer.end());
+  if (k.tile_order == 0) blocks.push_back(jb);
+  blocks.push_back(ib);
+  if (k.tile_order == 1) blocks.push_back(jb);
+  std::vector<std::string> tiles = k.rows_inner ? std::vector{jt, it} : std::vector{it, jt};
+  std::erase(tiles, std::string());
+  std::vector<std::string> spatial = blocks;  // outside the reduction, outermost first
+  spatial.insert(spatial.end(), tiles.begin(), tiles.end());
+  std::vector<std::string> reduce;
+  for (size_t d = s.num_spatial; d < sch_.stage(name).root_vars.size(); ++d)
+    reduce.push_back(sch_.stage(name).loops[d].name);
+  // The loops that may run in parallel: the spatial loops not separated by a k block loop.
+  size_t run_begin = 0, run_end = spatial.size();
+  std::vector<std::string> order = spatial;
+  std::optional<size_t> k_block_at;
+  if (k.tk < c.root_extents[c.num_spatial]) {
+    // Cache blocking: a block of the outer reduce axis of the panels inside its loop is
+    // reused there.
+    auto [ko, ki] = sch_.split(name, reduce.front(), k.tk);
+    reduce.front() = ki;
+    k_block_at = k.k_outermost ? 0 : blocks.size() - 1;
+    order.insert(order.begin() + *k_block_at, ko);
+    if (*k_block_at == 0)
+      run_begin = 1, run_end = order.size();
+    else
+      run_end = *k_block_at;
+  }
+  std::string k_unrolled;
+  if (k.unroll_k > 1) {
+    auto [kb, ku] = sch_.split(name, reduce.back(), k.unroll_k);
+    reduce.back() = kb;
+    reduce.push_back(ku);
+    k_unrolled = ku;
+  }
+  order.insert(order.end(), reduce.begin(), reduce.end());
+  order.push_back(ii);
+  order.push_back(ji);
+  sch_.reorder(name, order);
+  // The first parallel_depth loops of that run are fused into the parallel loop.
+  size_t depth = std::min<size_t>(k.parallel_depth, run_end - run_begin);
+  std::string par = fuse_all(name, {order.begin() + run_begin, order.begin() + run_begin + depth});
+  sch_.parallel(name, par);
+  auto loop_at = [&](size_t pos) {
+    return pos >= run_begin && pos < run_begin + depth ? par : order[pos];
+  };
+  // Where the contraction's tile is computed for its epilogue: the innermost spatial loop.
+  std::string tile_loop = loop_at(order.size() - reduce.size() - 3);
+  // Where main's row stages are computed: the innermost spatial loop outside any k block
+  // loop (inside it they would be computed again per k block); none when k blocks are
+  // outermost.
+  row_loop_ = !k_block_at ? tile_loop : *k_block_at == 0 ? "" : loop_at(*k_block_at - 1);
+  sch_.unroll(name, ii);
+  if (!k_unrolled.empty()) sch_.unroll(name, k_unrolled);
+  sch_.vectorize(name, ji);
+  if (!producer) return;
+  // The contraction accumulates the tile the epilogue is at.
+  // Reduce loops outermost, the tile's rows then its vector columns innermost.
+  std::vector<std::string> corder;
+  for (size_t d = c.num_spatial; d < c.root_vars.size(); ++d) corder.push_back(c.loops[d].name);
+  for (int d = 0; d < c.num_spatial; ++d)
+    if (d != i_axis && d != j_axis) corder.push_back(c.loops[d].name);
+  corder.push_back(c.loops[i_axis].name);
+  corder.push_back(c.loops[j_axis].name);
+  sch_.reorder(*producer, corder);
+  sch_.unroll(*producer, c.loops[i_axis].name);
+  sch_.vectorize(*producer, c.loops[j_axis].name);
+  sch_.compute_at(*producer, name, tile_loop);
+}
+
+std::pair<std::string, std::string> DefaultScheduler::split_unless_one(const std::string& stage,
+                                                                       const std::string& loop,
+                                                                       int64_t factor) {
+  if (factor == 1) return {loop, ""};
+  return sch_.split(stage, loop, factor);
+}
+
+DefaultScheduler::DotKnobs DefaultScheduler::dot_knobs(const std::string& name, int i_axis,
+                                                       int j_axis) {
+  const Stage& s = sch_.stage(name);
+  int64_t ti = knob(name, "dot_tile_i", tile_values(s.root_extents[i_axis], {1, 2, 4, 8}),
+                    pick_tile(s.root_extents[i_axis], 4, 1));
+  int64_t tj = knob(name, "dot_tile_j", tile_values(s.root_extents[j_axis], {1, 2, 4, 8}),
+                    pick_tile(s.root_extents[j_axis], 4, 1));
+  return {ti, tj};
+}
+
+void DefaultScheduler::schedule_dot_contraction(const std::string& name,
+                                                std::optional<std::string> producer, int i_axis,
+                                                int j_axis, int vl, DotKnobs knobs) {
+  std::string c = producer ? *producer : name;
+  std::string rf = sch_.rfactor(c, sch_.stage(c).loops.back().name, vl);
+  const Stage& s = sch_.stage(name);
+  auto [ti, tj] = knobs;
+  auto [io, ii] = sch_.split(name, s.loops[i_axis].name, ti);
+  auto [jo, ji] = sch_.split(name, sch_.stage(name).loops[j_axis].name, tj);
+  std::vector<std::string> outer;
+  for (int d = 0; d < s.num_spatial; ++d)
+    if (d != i_axis && d != j_axis) outer.push_back(sch_.stage(name).loops[d].name);
+  outer.push_back(jo);
+  outer.push_back(io);
+  std::vector<std::string> order = outer;
+  order.push_back(ii);
+  order.push_back(ji);
+  sch_.reorder(name, order);
+  std::string par = fuse_all(name, outer);
+  sch_.parallel(name, par);
+  row_loop_ = par;
+  // The partial sums: reduce loops outside, the tile's rows and columns unrolled, lanes vectorized.
+  const Stage& f = sch_.stage(rf);
+  std::vector<std::string> rf_order;
+  for (size_t d = f.num_spatial; d < f.root_vars.size(); ++d) rf_order.push_back(f.loops[d].name);
+  for (int d = 0; d < f.num_spatial; ++d) rf_order.push_back(f.loops[d].name);
+  sch_.reorder(rf, rf_order);
+  sch_.unroll(rf, f.loops[i_axis].name);
+  sch_.unroll(rf, f.loops[j_axis].name);
+  sch_.vectorize(rf, f.loops[f.num_spatial - 1].name);
+  sch_.compute_at(rf, name, par);
+  // The sum over the lanes: a horizontal vector reduction per output (LLVM loop vectorizer).
+  sch_.vectorize(c, sch_.stage(c).loops.back().name);
+  if (producer) sch_.compute_at(*producer, name, par);
+}
+
+}  // namespace kiln::schedule_detail

@@ -1,0 +1,195 @@
+// The default schedule template (default_schedule.h) as a class whose members two files share:
+// default_schedule.cpp (inlining, injective stages, reductions, placing the remaining stages)
+// and contraction_schedule.cpp (matmuls and convolutions: register tiles in cache blocks,
+// packing, dot products). Private to core/schedule.
+#pragma once
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/ir/target.h"
+#include "core/schedule/knobs.h"
+#include "core/schedule/schedule.h"
+
+namespace kiln::schedule_detail {
+
+/// A tile size for a loop of `extent`: the whole loop when it fits in `preferred`, else the
+/// largest divisor of `extent` in [minimum, preferred] (no tail guard), else `preferred`.
+int64_t pick_tile(int64_t extent, int64_t preferred, int64_t minimum);
+
+bool reads_tensor(const Expr& e, const TensorNode* t);
+
+/// A Sum of a product: matmul, batched matmul, convolution.
+bool is_contraction(const Stage& s);
+
+/// True when the innermost index of the reduction's first load is a reduce variable, i.e. the
+/// reduction runs along contiguous memory.
+bool reduces_innermost(const Stage& s);
+
+/// Candidate values for a tile of a loop of `extent`: those of `sizes` that fit, plus `extent`
+/// itself when it is smaller than the largest (a whole loop is always a valid tile).
+std::vector<int64_t> tile_values(int64_t extent, std::vector<int64_t> sizes);
+
+/// Power-of-two vector tiles from half a native vector to four (at most 64 lanes).
+std::vector<int64_t> vector_tiles(int vl);
+
+/// The vector tile for a loop of `extent`: two native vectors when they divide it, else one,
+/// else the smallest power of two that covers a short loop (its tail masked), else two.
+int64_t preferred_vector_tile(int64_t extent, int vl);
+
+class DefaultScheduler {
+ public:
+  DefaultScheduler(const std::vector<Tensor>& outputs, const Target& target, KnobChooser& knobs)
+      : sch_(outputs), target_(target), knobs_(knobs) {}
+
+  Schedule run();
+
+ private:
+  int lanes(DType t) const { return std::max(1, target_.vector_lanes(dtype_bytes(t))); }
+
+  /// Asks for a decision of `stage`; the heuristic's `preferred` value is always a candidate.
+  int64_t knob(const std::string& stage, const std::string& what, std::vector<int64_t> values,
+               int64_t preferred);
+
+  /// Whether `s` is a 2-D convolution (N, O, H, W) x (C, KH, KW).
+  static bool is_convolution(const Stage& s);
+
+  /// Asks each convolution where its vector lanes go: along the output's width (0), or across
+  /// output channels (1), where every input element is a broadcast whatever the stride. The
+  /// latter reads a materialized padded input (else each broadcast tests the bounds) and a
+  /// weight packed with output channels innermost.
+  void ask_convolution_layouts();
+
+  /// Inlines injective stages, except expensive ones that a reduction and another stage both
+  /// read (softmax's exponentials): those are computed once per row instead of twice; and the
+  /// inputs of convolutions with channels in lanes (their padding), computed once beforehand.
+  void inline_injective();
+
+  /// Whether `s` is the input (not the weight: read without the output channel) of a
+  /// convolution with channels in lanes.
+  bool convolution_input(const Stage& s) const;
+
+  bool worth_materializing(const Stage& s) const;
+
+  /// The largest output (the last of equals). With a row reduction, one that reads another
+  /// output of its size (a copy of layer_norm's result, say) is no candidate while another is:
+  /// its rows would be single elements, and the reduction would be computed again for each.
+  const Stage& main_stage() const;
+
+  /// Whether `s` reads another output of its size (it is a copy or an elementwise function of it).
+  bool reads_an_output(const Stage& s) const;
+
+  /// Stages other than `main` still needing a place: reductions and secondary outputs.
+  std::vector<std::string> others(const std::string& main) const;
+
+  /// Fuses `loops` (adjacent leaves, outermost first) into one and returns its name.
+  std::string fuse_all(const std::string& stage, std::vector<std::string> loops);
+
+  /// How many leading axes of `main` every other stage is indexed by, directly (the loads of
+  /// it in main's body use main's axis variables there): those axes become the row loop.
+  int shared_leading_axes(const Stage& main) const;
+
+  /// Injective main: outer axes fused into a parallel row loop, the rest fused and vectorized.
+  void schedule_injective(const std::string& name);
+
+  /// Vectorizes a contiguous innermost loop: in chunks of up to four native vectors (explicit
+  /// vector code, streaming stores for big outputs) when they divide it, else as one long loop
+  /// for LLVM's vectorizer, which handles the remainder.
+  void vectorize_inner(const std::string& name, const std::string& loop, int64_t extent, DType t);
+
+  /// The contraction stage an injective stage is the epilogue of: read at exactly its own axes.
+  std::optional<std::string> contraction_producer(const Stage& s) const;
+
+  /// Register tile over (rows i, vector columns j); `producer` names the contraction when
+  /// `name` is its epilogue, computed tile by tile inside it.
+  void schedule_contraction(const std::string& name, std::optional<std::string> producer);
+
+  /// The register tile's knobs (see register_tile_knobs).
+  struct RegisterTileKnobs {
+    int64_t ti, tj;            ///< Register tile: unrolled rows, vector lanes.
+    int64_t block_i, block_j;  ///< Cache block: register tiles per block along i and j.
+    int64_t tile_order;        ///< Block loops beside the other spatial loops (see below).
+    int64_t rows_inner;        ///< Inside a block: 1 row tiles inner, 0 row tiles outer.
+    int64_t parallel_depth;    ///< Leading spatial loops fused into the parallel loop.
+    int64_t tk, k_outermost;   ///< Block of the outer reduce axis (its extent: none); its
+                               ///< loop outermost, or just inside the other block loops.
+    int64_t unroll_k;
+  };
+
+  /// A stage computed whole before its reader (a convolution's padded input), without knobs:
+  /// its rows in parallel, each row one loop for LLVM's vectorizer.
+  void schedule_rows(const std::string& name);
+
+  /// Convolution (N, O, H, W), register-tiled either way ask_convolution_layouts offers: rows
+  /// over output channels with vectors along W, or rows along W with output channels in lanes.
+  void schedule_convolution(const std::string& name, std::optional<std::string> producer, int vl);
+
+  /// Asks the register tile's knobs of `name` (a contraction, or the epilogue it is computed in).
+  RegisterTileKnobs register_tile_knobs(const std::string& name,
+                                        std::optional<std::string> producer, int i_axis, int j_axis,
+                                        int vl, const std::string& prefix = "");
+
+  /// Register tile over (rows i, vector columns j) of a contraction whose columns are
+  /// contiguous, in cache blocks of tiles:
+  ///   [block loops and other spatial loops, per tile_order; the k block's loop among them]
+  ///     [tile loops within the block, per rows_inner]
+  ///       [reduce loops] [tile rows, unrolled] [tile columns, vectorized]
+  void schedule_register_tiles(const std::string& name, std::optional<std::string> producer,
+                               int i_axis, int j_axis, const RegisterTileKnobs& k);
+
+  /// Splits `loop` of `stage` by `factor` into (outer, inner); with factor 1, (loop, ""): the
+  /// loop stays whole and there is no inner part.
+  std::pair<std::string, std::string> split_unless_one(const std::string& stage,
+                                                       const std::string& loop, int64_t factor);
+
+  /// The dot-product tile's knobs (see dot_knobs).
+  struct DotKnobs {
+    int64_t ti, tj;
+  };
+
+  DotKnobs dot_knobs(const std::string& name, int i_axis, int j_axis);
+
+  /// Dot products along k: the reduce axis is split into vector lanes (rfactor) and a tile of
+  /// rows x columns keeps one vector accumulator per output; the lanes are summed at the end.
+  void schedule_dot_contraction(const std::string& name, std::optional<std::string> producer,
+                                int i_axis, int j_axis, int vl, DotKnobs knobs);
+
+  /// Reduction main (or a reduction computed per row inside main).
+  void schedule_reduction(const std::string& name);
+
+  /// Splits a long innermost reduction into vector-wide partial sums (a ".rf" stage with its
+  /// lane loop vectorized). Returns the new stage's name, or "" when the row is too short.
+  std::string vectorize_row_reduction(const std::string& name);
+
+  static bool has_transcendental(const Expr& e);
+
+  /// Places every remaining root stage inside main's row loop (when main has one), each
+  /// reduction vectorized along its row; otherwise leaves it a root with its own schedule.
+  void attach_the_rest(const std::string& main);
+
+  /// An injective stage computed per row of main: vectorized along the rest of its axes.
+  void vectorize_row(const std::string& name);
+
+  /// True when `name` is read by main or by a stage that will be computed inside main.
+  bool reads_in_scope(const std::string& name, const std::string& main) const;
+
+  static bool reads_same_inputs(const Stage& a, const Stage& b);
+
+  /// A stage that stays a root of its own: scheduled by its class, without attachments.
+  void schedule_root(const std::string& name);
+
+  Schedule sch_;
+  const Target& target_;
+  KnobChooser& knobs_;
+  std::string row_loop_;             ///< Main's loop that per-row stages are computed at.
+  std::set<std::string> own_roots_;  ///< Roots scheduled already (packed operands, conv inputs).
+  std::map<std::string, int64_t> channel_lanes_;  ///< Per convolution (ask_convolution_layouts).
+  int row_axes_ = 0;  ///< How many of main's leading axes that loop covers.
+};
+
+}  // namespace kiln::schedule_detail
