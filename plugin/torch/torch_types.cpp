@@ -2,34 +2,30 @@
 
 #include <ATen/ATen.h>
 
+#include <utility>
+
 #include "core/ir/error.h"
 
 namespace kiln {
 
+namespace {
+
+constexpr std::pair<DType, at::ScalarType> kDTypes[] = {
+    {DType::Bool, at::kBool}, {DType::I32, at::kInt},       {DType::I64, at::kLong},
+    {DType::F16, at::kHalf},  {DType::BF16, at::kBFloat16}, {DType::F32, at::kFloat},
+    {DType::F64, at::kDouble}};
+
+}  // namespace
+
 at::ScalarType torch_dtype(DType t) {
-  switch (t) {
-    case DType::Bool:
-      return at::kBool;
-    case DType::I32:
-      return at::kInt;
-    case DType::I64:
-      return at::kLong;
-    case DType::F16:
-      return at::kHalf;
-    case DType::BF16:
-      return at::kBFloat16;
-    case DType::F32:
-      return at::kFloat;
-    case DType::F64:
-      return at::kDouble;
-  }
+  for (auto [dtype, scalar] : kDTypes)
+    if (dtype == t) return scalar;
   throw InternalError(str_cat("unknown dtype ", static_cast<int>(t)));
 }
 
 std::optional<DType> kiln_dtype(at::ScalarType t) {
-  for (DType d :
-       {DType::Bool, DType::I32, DType::I64, DType::F16, DType::BF16, DType::F32, DType::F64})
-    if (torch_dtype(d) == t) return d;
+  for (auto [dtype, scalar] : kDTypes)
+    if (scalar == t) return dtype;
   return std::nullopt;
 }
 
