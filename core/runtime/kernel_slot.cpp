@@ -15,15 +15,7 @@ void KernelSlot::launch(void* const* args) const {
   run([args](const Kernel& kernel) { kernel.launch(args); });
 }
 
-void KernelSlot::run(const std::function<void(const Kernel&)>& body) const {
-  // NOTE: the local copy is what keeps the kernel alive for the whole call: a swap during the
-  // launch drops only the slot's reference, and the last call still using the old kernel frees it.
-  // ThreadSanitizer reports a race inside GCC 12's atomic<shared_ptr> (its load releases the
-  // internal spin lock with a relaxed RMW; google/sanitizers#1558); on x86 a locked RMW orders
-  // the read it guards, so the report is about the library, not about this code.
-  std::shared_ptr<const Kernel> kernel = kernel_.load(std::memory_order_acquire);
-  auto start = std::chrono::steady_clock::now();
-  body(*kernel);
+void KernelSlot::count_call(std::chrono::steady_clock::time_point start) const {
   auto ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
           .count();
@@ -39,6 +31,9 @@ void KernelSlot::swap(std::shared_ptr<const Kernel> kernel) {
 }
 
 std::shared_ptr<const Kernel> KernelSlot::current() const {
+  // NOTE: ThreadSanitizer reports a race inside GCC 12's atomic<shared_ptr> (its load releases
+  // the internal spin lock with a relaxed RMW; google/sanitizers#1558); on x86 a locked RMW
+  // orders the read it guards, so the report is about the library, not about this code.
   return kernel_.load(std::memory_order_acquire);
 }
 

@@ -51,14 +51,6 @@ TensorType param_type(const Tensor& t) {
   return {t->dtype, t->shape, t->strides, "cpu"};
 }
 
-/// Whether `t` is laid out as `type` (strides of size-1 dimensions do not matter).
-bool has_layout(const at::Tensor& t, const TensorType& type) {
-  if (t.sizes() != at::IntArrayRef(type.shape)) return false;
-  for (size_t d = 0; d < type.shape.size(); ++d)
-    if (type.shape[d] != 1 && t.stride(d) != type.strides[d]) return false;
-  return true;
-}
-
 /// Whether every compute of `result`'s definition has its shape and reads the other computes and
 /// `source` only at its own indices: result[i] depends on source[i] alone (and on any other
 /// input anywhere), so it may overwrite source in place.
@@ -197,7 +189,7 @@ void AtenServedKernel::run_calls(std::vector<at::Tensor>& values) const {
       // recorded; ATen may choose another at run time (channels-last, or a clone that keeps
       // its input's strides where the graph asked for a contiguous one).
       const TensorType& traced = calls_[c].result_types[k];
-      if (!has_layout(t, traced)) t = empty_tensor(traced).copy_(t);
+      if (!laid_out_as(t, traced)) t = empty_tensor(traced).copy_(t);
       values.push_back(std::move(t));
     }
   }

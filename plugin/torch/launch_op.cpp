@@ -32,17 +32,6 @@ std::string describe(const at::Tensor& t) {
   return layout + " on " + t.device().str();
 }
 
-/// True when `t` is laid out exactly as `type` says. A dimension of size 1 is only ever indexed
-/// at 0, so its stride is free (PyTorch gives such dimensions arbitrary strides).
-bool matches(const at::Tensor& t, const TensorType& type) {
-  if (!t.device().is_cpu() || kiln_dtype(t.scalar_type()) != type.dtype ||
-      t.sizes() != at::IntArrayRef(type.shape))
-    return false;
-  for (size_t d = 0; d < type.shape.size(); ++d)
-    if (type.shape[d] != 1 && t.stride(d) != type.strides[d]) return false;
-  return true;
-}
-
 }  // namespace
 
 std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs) {
@@ -56,7 +45,7 @@ std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs) {
                 " is an undefined tensor");
     // NOTE: a kernel reads exactly the layout it was compiled for; anything else would read the
     // wrong elements, so a mismatch is an error, never a best effort.
-    TORCH_CHECK(matches(inputs[i], entry.inputs[i]), "kiln::launch: slot ", slot, " (", ops,
+    TORCH_CHECK(laid_out_as(inputs[i], entry.inputs[i]), "kiln::launch: slot ", slot, " (", ops,
                 ") input ", i, ": expected ", describe(entry.inputs[i]), ", got ",
                 describe(inputs[i]));
     // data_ptr() includes the storage offset: it points at element 0, as kernels expect.

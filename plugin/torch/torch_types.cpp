@@ -39,4 +39,13 @@ at::Tensor empty_tensor(const TensorType& type) {
                            at::TensorOptions().dtype(torch_dtype(type.dtype)));
 }
 
+bool laid_out_as(const at::Tensor& t, const TensorType& type) {
+  if (!t.device().is_cpu() || kiln_dtype(t.scalar_type()) != type.dtype ||
+      t.sizes() != at::IntArrayRef(type.shape))
+    return false;
+  for (size_t d = 0; d < type.shape.size(); ++d)
+    if (type.shape[d] != 1 && t.stride(d) != type.strides[d]) return false;
+  return true;
+}
+
 }  // namespace kiln

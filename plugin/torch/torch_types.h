@@ -1,4 +1,5 @@
-// Kiln's types as PyTorch's: dtypes both ways, and a kernel buffer seen as an at::Tensor.
+// Kiln's types as PyTorch's: dtypes both ways, a kernel buffer seen as an at::Tensor, and
+// whether a tensor has a kernel parameter's layout.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -20,5 +21,9 @@ at::Tensor tensor_over(void* data, const TensorType& type);
 
 /// A new uninitialized CPU tensor of type `type`.
 at::Tensor empty_tensor(const TensorType& type);
+
+/// True when `t` is a CPU tensor laid out exactly as `type` says. A dimension of size 1 is only
+/// ever indexed at 0, so its stride is free (PyTorch gives such dimensions arbitrary strides).
+bool laid_out_as(const at::Tensor& t, const TensorType& type);
 
 }  // namespace kiln
