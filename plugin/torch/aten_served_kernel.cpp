@@ -47,10 +47,6 @@ int index_of(const std::vector<ValueId>& values, ValueId v) {
   return it == values.end() ? -1 : static_cast<int>(it - values.begin());
 }
 
-TensorType param_type(const Tensor& t) {
-  return {t->dtype, t->shape, t->strides, "cpu"};
-}
-
 /// Whether every compute of `result`'s definition has its shape and reads the other computes and
 /// `source` only at its own indices: result[i] depends on source[i] alone (and on any other
 /// input anywhere), so it may overwrite source in place.
@@ -84,7 +80,7 @@ AtenServedKernel::AtenServedKernel(const Graph& g, const FusionGroup& group,
   KILN_CHECK(group.contraction >= 0, "a group without a contraction");
   const Node& contraction = g.nodes()[group.contraction];
   const LoweredFunc& f = func();
-  for (int i = 0; i < f.num_inputs; ++i) input_types_.push_back(param_type(f.params[i]));
+  input_types_ = input_types(f);
   output_types_ = row_major_types(g, group.outputs);
 
   std::map<ValueId, int> value_index;

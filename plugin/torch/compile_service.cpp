@@ -66,22 +66,12 @@ std::string kernel_name(const Graph& g, const std::vector<int>& nodes) {
   return name;
 }
 
-/// The types of the kernel's input parameters.
-std::vector<TensorType> input_types(const LoweredFunc& f) {
-  std::vector<TensorType> types;
-  for (int i = 0; i < f.num_inputs; ++i) {
-    const TensorNode& p = *f.params[i].get();
-    types.push_back({p.dtype, p.shape, p.strides, "cpu"});
-  }
-  return types;
-}
-
 /// A buffer of each parameter of `f`: random normal floats, zero integers and bools (valid
 /// indices for any gather).
 std::vector<at::Tensor> random_arguments(const LoweredFunc& f) {
   std::vector<at::Tensor> buffers;
   for (const Tensor& p : f.params) {
-    at::Tensor t = empty_tensor({p->dtype, p->shape, p->strides, "cpu"});
+    at::Tensor t = empty_tensor(param_type(p));
     buffers.push_back(is_float(p->dtype) ? t.normal_() : t.zero_());
   }
   return buffers;

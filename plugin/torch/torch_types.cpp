@@ -39,6 +39,16 @@ at::Tensor empty_tensor(const TensorType& type) {
                            at::TensorOptions().dtype(torch_dtype(type.dtype)));
 }
 
+TensorType param_type(const Tensor& p) {
+  return {p->dtype, p->shape, p->strides, "cpu"};
+}
+
+std::vector<TensorType> input_types(const LoweredFunc& f) {
+  std::vector<TensorType> types;
+  for (int i = 0; i < f.num_inputs; ++i) types.push_back(param_type(f.params[i]));
+  return types;
+}
+
 bool laid_out_as(const at::Tensor& t, const TensorType& type) {
   if (!t.device().is_cpu() || kiln_dtype(t.scalar_type()) != type.dtype ||
       t.sizes() != at::IntArrayRef(type.shape))

@@ -5,8 +5,10 @@
 #include <ATen/core/Tensor.h>
 
 #include <optional>
+#include <vector>
 
 #include "core/graph/graph.h"
+#include "core/ir/stmt.h"
 
 namespace kiln {
 
@@ -18,6 +20,12 @@ std::optional<DType> kiln_dtype(at::ScalarType t);
 /// The CPU tensor of type `type` whose element 0 is at `data` (not owned: it lives as long as
 /// the caller's buffer).
 at::Tensor tensor_over(void* data, const TensorType& type);
+
+/// The CPU tensor type of kernel parameter `p`.
+TensorType param_type(const Tensor& p);
+
+/// The types of `f`'s input parameters.
+std::vector<TensorType> input_types(const LoweredFunc& f);
 
 /// A new uninitialized CPU tensor of type `type`.
 at::Tensor empty_tensor(const TensorType& type);
