@@ -1,14 +1,18 @@
 #include "backends/llvm/jit_engine.h"
 
+#include <map>
 #include <mutex>
 
 #include "backends/llvm/host_target.h"
 #include "backends/llvm/llvm_error.h"
 #include "backends/llvm/optimizer.h"
 #include "core/runtime/thread_pool.h"
+#include "llvm/ExecutionEngine/ObjectCache.h"
+#include "llvm/ExecutionEngine/Orc/CompileUtils.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/IRTransformLayer.h"
 #include "llvm/IR/Module.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
@@ -25,7 +29,50 @@ void initialize_llvm_once() {
   });
 }
 
+/// What LLJIT compiles with by default when compiles may run concurrently, with the object code
+/// of every module shown to `cache`.
+llvm::orc::LLJITBuilderState::CompileFunctionCreator compiler_showing_objects_to(
+    llvm::ObjectCache* cache) {
+  return [cache](llvm::orc::JITTargetMachineBuilder jtmb)
+             -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
+    return std::make_unique<llvm::orc::ConcurrentIRCompiler>(std::move(jtmb), cache);
+  };
+}
+
 }  // namespace
+
+/// Keeps the object code of the modules add() was asked for, by module identifier: the JIT's
+/// compile function hands every object it emits here, and nothing is served back from it.
+class ObjectCapture : public llvm::ObjectCache {
+ public:
+  void expect(const std::string& module) {
+    std::lock_guard lock(mutex_);
+    wanted_[module].clear();
+  }
+  /// What was captured for `module` (empty if nothing), and forgets it.
+  std::string take(const std::string& module) {
+    std::lock_guard lock(mutex_);
+    auto node = wanted_.extract(module);
+    return node ? std::move(node.mapped()) : std::string();
+  }
+  void notifyObjectCompiled(const llvm::Module* m, llvm::MemoryBufferRef object) override {
+    std::lock_guard lock(mutex_);
+    auto it = wanted_.find(m->getModuleIdentifier());
+    if (it != wanted_.end()) it->second.assign(object.getBufferStart(), object.getBufferSize());
+  }
+  std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module*) override { return nullptr; }
+
+ private:
+  std::mutex mutex_;
+  std::map<std::string, std::string> wanted_;
+};
+
+JitEngine::JitEngine(llvm::orc::JITTargetMachineBuilder jtmb, Target target)
+    : jtmb_(std::move(jtmb)),
+      target_(std::move(target)),
+      objects_(std::make_unique<ObjectCapture>()) {}
+
+JitEngine::~JitEngine() = default;
 
 std::shared_ptr<JitEngine> JitEngine::create() {
   initialize_llvm_once();
@@ -37,11 +84,13 @@ std::shared_ptr<JitEngine> JitEngine::create() {
   engine->features_ = jtmb.getFeatures().getString();
   engine->veclib_ = VectorLibrary::load(engine->target_.vector_bits);
 
-  engine->jit_ = check(llvm::orc::LLJITBuilder()
-                           .setJITTargetMachineBuilder(std::move(jtmb))
-                           .setSupportConcurrentCompilation(true)
-                           .create(),
-                       "creating the LLJIT");
+  engine->jit_ =
+      check(llvm::orc::LLJITBuilder()
+                .setJITTargetMachineBuilder(std::move(jtmb))
+                .setSupportConcurrentCompilation(true)
+                .setCompileFunctionCreator(compiler_showing_objects_to(engine->objects_.get()))
+                .create(),
+            "creating the LLJIT");
   JitEngine* self = engine.get();  // the JIT, and with it this transform, dies before *self
   engine->jit_->getIRTransformLayer().setTransform(
       [self](llvm::orc::ThreadSafeModule tsm, const llvm::orc::MaterializationResponsibility&)
@@ -76,19 +125,58 @@ void JitEngine::configure(llvm::Module& m) const {
   m.setDataLayout(jit_->getDataLayout());
 }
 
-JitModule JitEngine::add(llvm::orc::ThreadSafeModule tsm, const std::string& entry) {
+JitModule JitEngine::add(llvm::orc::ThreadSafeModule tsm, const std::string& entry,
+                         std::string* object) {
+  std::string module;
+  tsm.withModuleDo([&](llvm::Module& m) { module = m.getModuleIdentifier(); });
+  if (object) objects_->expect(module);
   JitModule result;
   result.tracker = jit_->getMainJITDylib().createResourceTracker();
-  check(jit_->addIRModule(result.tracker, std::move(tsm)), "adding the module to the JIT");
-  // The lookup materializes the module: optimization and code generation happen here.
-  auto addr = jit_->lookup(entry);
+  auto add_and_look_up = [&]() -> llvm::Expected<llvm::orc::ExecutorAddr> {
+    if (llvm::Error err = jit_->addIRModule(result.tracker, std::move(tsm))) return err;
+    return jit_->lookup(entry);  // materializes the module: optimization and codegen happen here
+  };
+  llvm::Expected<llvm::orc::ExecutorAddr> addr = add_and_look_up();
+  std::string captured = object ? objects_->take(module) : std::string();
   if (!addr) {
-    llvm::Error removed = result.tracker->remove();
-    llvm::consumeError(std::move(removed));  // the compile error below is the one that matters
+    llvm::consumeError(result.tracker->remove());  // the compile error is the one that matters
     check(addr.takeError(), "compiling the module");
   }
   result.entry = addr->toPtr<void*>();
+  if (object) {
+    if (captured.empty()) {
+      check(result.tracker->remove(), "removing a module without object code");
+      throw CompileError(str_cat("the JIT emitted no object code for module ", module));
+    }
+    *object = std::move(captured);
+  }
   return result;
+}
+
+JitModule JitEngine::load(std::string_view object, const std::string& entry) {
+  // A fresh dylib per object: its symbols are looked up there first, so names never clash.
+  std::string name = str_cat("kiln_object_", next_dylib_++);
+  JitModule result;
+  result.dylib = &check(jit_->createJITDylib(name), "creating a JITDylib for an object");
+  result.dylib->addToLinkOrder(jit_->getMainJITDylib());
+  auto buffer =
+      llvm::MemoryBuffer::getMemBufferCopy(llvm::StringRef(object.data(), object.size()), name);
+  auto add_and_look_up = [&]() -> llvm::Expected<llvm::orc::ExecutorAddr> {
+    if (llvm::Error err = jit_->addObjectFile(*result.dylib, std::move(buffer))) return err;
+    return jit_->lookup(*result.dylib, entry);  // links the object
+  };
+  llvm::Expected<llvm::orc::ExecutorAddr> addr = add_and_look_up();
+  if (!addr) {
+    llvm::consumeError(remove(result));  // the load error is the one that matters
+    check(addr.takeError(), str_cat("loading object code with entry ", entry));
+  }
+  result.entry = addr->toPtr<void*>();
+  return result;
+}
+
+llvm::Error JitEngine::remove(const JitModule& code) {
+  if (code.dylib) return jit_->getExecutionSession().removeJITDylib(*code.dylib);
+  return code.tracker->remove();
 }
 
 std::unique_ptr<llvm::TargetMachine> JitEngine::make_target_machine() const {

@@ -1,9 +1,11 @@
 // The ORC LLJIT that holds every kernel's machine code. Private to the LLVM backend.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "backends/llvm/vector_library.h"
 #include "core/ir/target.h"
@@ -13,11 +15,14 @@
 
 namespace kiln::llvm_backend {
 
-/// Machine code of one module in the JIT: its entry point, and the tracker that frees it.
+/// Machine code of one module in the JIT: its entry point, and what frees it (JitEngine::remove).
 struct JitModule {
   void* entry = nullptr;
-  llvm::orc::ResourceTrackerSP tracker;
+  llvm::orc::ResourceTrackerSP tracker;  ///< A compiled module's code in the main JITDylib.
+  llvm::orc::JITDylib* dylib = nullptr;  ///< A loaded object's own JITDylib; then no tracker.
 };
+
+class ObjectCapture;
 
 /// One LLJIT for the host CPU with all its features, at CodeGenOptLevel::Aggressive. Modules are
 /// optimized by optimize_module as they are materialized (an IRTransformLayer), each on the
@@ -26,12 +31,22 @@ class JitEngine {
  public:
   /// Throws CompileError when LLVM cannot set up a JIT for the host.
   static std::shared_ptr<JitEngine> create();
+  ~JitEngine();
 
   /// Sets the host's triple and data layout on a module about to be filled.
   void configure(llvm::Module& m) const;
   /// Optimizes and compiles `tsm` and returns the address of its function `entry`. Thread-safe.
+  /// With `object`, also stores there the relocatable object code the module compiled to.
   /// Throws CompileError with LLVM's message.
-  JitModule add(llvm::orc::ThreadSafeModule tsm, const std::string& entry);
+  JitModule add(llvm::orc::ThreadSafeModule tsm, const std::string& entry,
+                std::string* object = nullptr);
+  /// Links `object` (what add() stored) into a JITDylib of its own, which sees the main one's
+  /// symbols (kiln_parallel_for, libm, libmvec), and returns the address of `entry`: the same
+  /// object loaded twice, or one whose names a compiled module also uses, never clashes.
+  /// Thread-safe. Throws CompileError with LLVM's message.
+  JitModule load(std::string_view object, const std::string& entry);
+  /// Frees the code of `code` (no call may still be inside it).
+  llvm::Error remove(const JitModule& code);
   /// A fresh TargetMachine for the host (one per thread: they are not thread-safe).
   std::unique_ptr<llvm::TargetMachine> make_target_machine() const;
 
@@ -42,14 +57,15 @@ class JitEngine {
   const VectorLibrary* vector_library() const { return veclib_ ? &*veclib_ : nullptr; }
 
  private:
-  JitEngine(llvm::orc::JITTargetMachineBuilder jtmb, Target target)
-      : jtmb_(std::move(jtmb)), target_(std::move(target)) {}
+  JitEngine(llvm::orc::JITTargetMachineBuilder jtmb, Target target);
   void setup_symbols();
 
   llvm::orc::JITTargetMachineBuilder jtmb_;
   Target target_;
   std::string cpu_, features_;
   std::optional<VectorLibrary> veclib_;
+  std::unique_ptr<ObjectCapture> objects_;  // the compile function's cache: must outlive jit_
+  std::atomic<uint64_t> next_dylib_{0};
   std::unique_ptr<llvm::orc::LLJIT> jit_;  // last: destroyed first, while the rest still lives
 };
 

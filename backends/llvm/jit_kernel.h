@@ -8,8 +8,9 @@
 
 namespace kiln::llvm_backend {
 
-/// Holds the entry point and the ResourceTracker of its module, and shares ownership of the JIT:
-/// destroying the kernel removes its code (no call may still be inside it).
+/// Holds the entry point and what frees its code (the ResourceTracker of a compiled module, or the
+/// JITDylib of a loaded object), and shares ownership of the JIT: destroying the kernel removes
+/// its code (no call may still be inside it).
 class JitKernel : public Kernel {
  public:
   JitKernel(LoweredFunc f, std::shared_ptr<JitEngine> engine, JitModule code);

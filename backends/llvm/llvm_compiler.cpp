@@ -41,6 +41,23 @@ struct LLVMCompiler::Impl {
     llvm_backend::generate_kernel(f, entry, codegen_target(), *m);
     return m;
   }
+
+  /// compile(), storing the module's object code in `object` when it is not null.
+  std::unique_ptr<Kernel> compile(const LoweredFunc& f, std::string* entry_out,
+                                  std::string* object) const {
+    std::string entry = entry_name(f);
+    // One context per module, so that compiles on several threads share nothing.
+    auto ctx = std::make_unique<llvm::LLVMContext>();
+    std::unique_ptr<llvm::Module> m = generate(f, entry, *ctx);
+    llvm_backend::JitModule code;
+    try {
+      code = engine->add(llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx)), entry, object);
+    } catch (const CompileError& e) {
+      throw CompileError(str_cat(e.what(), "\nwhile compiling kernel '", f.name, "':\n", f));
+    }
+    if (entry_out) *entry_out = entry;
+    return std::make_unique<llvm_backend::JitKernel>(f, engine, std::move(code));
+  }
 };
 
 LLVMCompiler::LLVMCompiler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -53,17 +70,26 @@ std::unique_ptr<LLVMCompiler> LLVMCompiler::create() {
 }
 
 std::unique_ptr<Kernel> LLVMCompiler::compile(const LoweredFunc& f) const {
-  std::string entry = impl_->entry_name(f);
-  // One context per module, so that compiles on several threads share nothing.
-  auto ctx = std::make_unique<llvm::LLVMContext>();
-  std::unique_ptr<llvm::Module> m = impl_->generate(f, entry, *ctx);
-  llvm_backend::JitModule code;
-  try {
-    code = impl_->engine->add(llvm::orc::ThreadSafeModule(std::move(m), std::move(ctx)), entry);
-  } catch (const CompileError& e) {
-    throw CompileError(str_cat(e.what(), "\nwhile compiling kernel '", f.name, "':\n", f));
-  }
-  return std::make_unique<llvm_backend::JitKernel>(f, impl_->engine, std::move(code));
+  return impl_->compile(f, nullptr, nullptr);
+}
+
+std::pair<std::unique_ptr<Kernel>, ObjectCode> LLVMCompiler::compile_with_object(
+    const LoweredFunc& f) const {
+  ObjectCode code;
+  std::unique_ptr<Kernel> kernel = impl_->compile(f, &code.entry, &code.bytes);
+  return {std::move(kernel), std::move(code)};
+}
+
+ObjectCode LLVMCompiler::compile_object(const LoweredFunc& f) const {
+  // The object comes from the JIT's own compile, so it is exactly the code compile() runs; the
+  // kernel linked on the way is freed at once.
+  return compile_with_object(f).second;
+}
+
+std::unique_ptr<Kernel> LLVMCompiler::load_object(const ObjectCode& code,
+                                                  const LoweredFunc& f) const {
+  llvm_backend::JitModule module = impl_->engine->load(code.bytes, code.entry);
+  return std::make_unique<llvm_backend::JitKernel>(f, impl_->engine, std::move(module));
 }
 
 std::string LLVMCompiler::llvm_ir(const LoweredFunc& f) const {

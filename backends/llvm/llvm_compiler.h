@@ -41,12 +41,21 @@ class LLVMCompiler : public KernelCompiler {
   /// cannot compile (a GPU loop, shared memory, a reduction left in the loop IR), or carrying
   /// LLVM's message and the printed loop IR when LLVM fails.
   std::unique_ptr<Kernel> compile(const LoweredFunc& f) const override;
+  /// An ELF relocatable object for this CPU, whose entry symbol is unique in this process.
+  /// Thread-safe. Throws as compile() does.
+  ObjectCode compile_object(const LoweredFunc& f) const override;
+  /// Links `code` into a JITDylib of its own in this process's JIT (see KernelCompiler).
+  std::unique_ptr<Kernel> load_object(const ObjectCode& code, const LoweredFunc& f) const override;
+  /// One code generation for both: the object is what the kernel runs.
+  std::pair<std::unique_ptr<Kernel>, ObjectCode> compile_with_object(
+      const LoweredFunc& f) const override;
 
   /// The optimized LLVM IR of `f` as text, for golden tests and debugging. Thread-safe.
   std::string llvm_ir(const LoweredFunc& f) const;
 
   /// The CPU kernels are compiled for.
   const Target& target() const override;
+  std::string_view name() const override { return "llvm"; }
 
  private:
   struct Impl;

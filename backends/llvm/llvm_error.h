@@ -21,4 +21,11 @@ T check(llvm::Expected<T> expected, std::string_view what) {
   return std::move(*expected);
 }
 
+/// The reference `expected` holds, or a CompileError with `what` and LLVM's message.
+template <typename T>
+T& check(llvm::Expected<T&> expected, std::string_view what) {
+  if (!expected) throw CompileError(str_cat(what, ": ", llvm::toString(expected.takeError())));
+  return *expected;
+}
+
 }  // namespace kiln::llvm_backend

@@ -185,6 +185,7 @@ std::vector<uint64_t> serialize(const T& x) {
 }  // namespace
 
 uint64_t structural_hash(const std::vector<Tensor>& outputs) { return hash_tokens(serialize(outputs)); }
+std::vector<uint64_t> structural_tokens(const std::vector<Tensor>& outputs) { return serialize(outputs); }
 bool structural_equal(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
   return serialize(a) == serialize(b);
 }

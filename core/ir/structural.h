@@ -12,6 +12,9 @@
 namespace kiln {
 
 uint64_t structural_hash(const std::vector<Tensor>& outputs);
+/// The canonical token stream that structural_hash and structural_equal of a tensor program are
+/// computed from (two programs are structurally equal exactly when their streams are equal).
+std::vector<uint64_t> structural_tokens(const std::vector<Tensor>& outputs);
 bool structural_equal(const std::vector<Tensor>& a, const std::vector<Tensor>& b);
 
 uint64_t structural_hash(const Expr& e);

@@ -68,6 +68,7 @@ TuneResult Tuner::run(const std::function<void(const TuneProgress&)>& progress) 
   int since_best = 0;
   auto out_of_budget = [&] {
     return static_cast<int>(result.trials.size()) >= options_.trials ||
+           (options_.stop && options_.stop->load()) ||
            (options_.seconds > 0 && seconds_since(start) > options_.seconds) ||
            (options_.early_stop > 0 && since_best >= options_.early_stop);
   };
@@ -77,12 +78,18 @@ TuneResult Tuner::run(const std::function<void(const TuneProgress&)>& progress) 
     for (const KnobConfig& config : batch) {
       if (out_of_budget()) break;
       seen_.insert(config.to_text());
-      Trial trial{config, {}, 0};
+      Trial trial;
+      trial.config = config;
+      trial.features = features_of(config);
+      Trace trace;
       try {
-        trial.result = measurer_.measure(space_.apply(config));
+        Schedule candidate = space_.apply(config);
+        trace = candidate.trace();
+        trial.result = measurer_.measure(candidate);
       } catch (const ScheduleError& e) {
         trial.result = {MeasureStatus::InvalidSchedule, 0, 0, e.what()};
       }
+      result.traces.push_back(std::move(trace));
       trial.gflops = gflops_of(trial.result);
       result.trials.push_back(trial);
       double best = result.best_so_far.empty() ? 0 : result.best_so_far.back();
@@ -104,7 +111,7 @@ TuneResult Tuner::run(const std::function<void(const TuneProgress&)>& progress) 
         temperature_ = std::max(0.01, temperature_ * 0.97);
       }
       if (options_.strategy == SearchStrategy::ModelGuided)
-        pending.push_back({features_of(config), static_cast<float>(trial.gflops), 0});
+        pending.push_back({trial.features, static_cast<float>(trial.gflops), 0});
       if (progress)
         progress({static_cast<int>(result.trials.size()), options_.trials, best, seconds_since(start)});
     }
@@ -113,7 +120,7 @@ TuneResult Tuner::run(const std::function<void(const TuneProgress&)>& progress) 
       pending.clear();
     }
   }
-  if (result.best >= 0) result.best_trace = space_.apply(result.trials[result.best].config).trace();
+  if (result.best >= 0) result.best_trace = result.traces[result.best];
   return result;
 }
 
@@ -137,7 +144,8 @@ std::vector<KnobConfig> Tuner::next_batch(const TuneResult& so_far) {
       return {options[pick(rng_)]};
     }
     case SearchStrategy::ModelGuided:
-      if (so_far.trials.size() < static_cast<size_t>(options_.batch)) return random_batch(options_.batch);
+      if (!options_.warm_model && so_far.trials.size() < static_cast<size_t>(options_.batch))
+        return random_batch(options_.batch);
       return model_batch(so_far);
   }
   return {};

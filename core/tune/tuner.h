@@ -5,6 +5,7 @@
 // model (each step measured) are the baselines of the tuning-curve benchmark.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <random>
@@ -34,13 +35,20 @@ struct TuneOptions {
   int annealing_chains = 64;
   int annealing_steps = 40;
   uint64_t seed = 0;
+  /// The model already learned from other tasks (the tuning cache): its ranking picks the very
+  /// first batch, where a cold model starts with random points.
+  bool warm_model = false;
+  /// Checked before each measurement: when it reads true, run() returns what it has (a tuning
+  /// service stopping at exit).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 /// One measured candidate.
 struct Trial {
   KnobConfig config;
   MeasureResult result;
-  double gflops = 0;  ///< 0 for failures.
+  double gflops = 0;            ///< 0 for failures.
+  std::vector<float> features;  ///< What the cost model saw of it (FeatureExtractor).
 };
 
 /// Progress after each trial, for progress bars.
@@ -55,6 +63,8 @@ struct TuneResult {
   std::vector<double> best_so_far;  ///< Best GFLOP/s after each trial (the tuning curve).
   int best = -1;                    ///< Index of the best trial, -1 when none succeeded.
   Trace best_trace;                 ///< The best schedule, as the tuning cache stores it.
+  /// The trace of each trial (empty where the config did not apply), as the cache stores them.
+  std::vector<Trace> traces;
   double default_seconds = 0;       ///< The default schedule, measured the same way.
 };
 

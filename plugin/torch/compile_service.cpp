@@ -5,8 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <limits>
+#include <ctime>
 #include <exception>
 #include <functional>
 #include <thread>
@@ -16,9 +15,11 @@
 #include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
 #include "plugin/torch/aten_served_kernel.h"
+#include "plugin/torch/kernel_timing.h"
 #include "plugin/torch/log.h"
 #include "plugin/torch/slot_registry.h"
 #include "plugin/torch/torch_types.h"
+#include "plugin/torch/tuning_runtime.h"
 
 namespace kiln {
 
@@ -66,41 +67,6 @@ std::string kernel_name(const Graph& g, const std::vector<int>& nodes) {
   return name;
 }
 
-/// A buffer of each parameter of `f`: random normal floats, zero integers and bools (valid
-/// indices for any gather).
-std::vector<at::Tensor> random_arguments(const LoweredFunc& f) {
-  std::vector<at::Tensor> buffers;
-  for (const Tensor& p : f.params) {
-    at::Tensor t = empty_tensor(param_type(p));
-    buffers.push_back(is_float(p->dtype) ? t.normal_() : t.zero_());
-  }
-  return buffers;
-}
-
-/// Seconds per call of each kernel (all with the parameters of the first) on the same random
-/// arguments: the fastest of a few calls after a warm-up, the kernels taking turns.
-std::vector<double> fastest_of_runs(const std::vector<const Kernel*>& kernels) {
-  // NOTE: the backend compiles while Dynamo's FakeTensorMode (a Python dispatch mode) is
-  // active; these are real tensors on real memory, made and used below those modes.
-  c10::impl::ExcludeDispatchKeyGuard no_python_modes(c10::DispatchKeySet(
-      {c10::DispatchKey::Python, c10::DispatchKey::PythonTLSSnapshot,
-       c10::DispatchKey::PythonDispatcher, c10::DispatchKey::Functionalize}));
-  at::AutoDispatchBelowADInplaceOrView below_autograd;
-  std::vector<at::Tensor> buffers = random_arguments(kernels[0]->func());
-  std::vector<void*> args;
-  for (at::Tensor& b : buffers) args.push_back(b.data_ptr());
-  for (const Kernel* k : kernels) k->launch(args.data());
-  std::vector<double> best(kernels.size(), std::numeric_limits<double>::infinity());
-  for (int run = 0; run < 3; ++run)
-    for (size_t i = 0; i < kernels.size(); ++i) {
-      auto t0 = std::chrono::steady_clock::now();
-      kernels[i]->launch(args.data());
-      best[i] = std::min(
-          best[i], std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-  return best;
-}
-
 }  // namespace
 
 CompileService::CompileService(std::unique_ptr<LLVMCompiler> compiler)
@@ -119,16 +85,19 @@ CompileService::CachedKernel* CompileService::cached(uint64_t key,
   return nullptr;
 }
 
-std::shared_ptr<const Kernel> CompileService::kernel_for(const std::vector<Tensor>& results,
-                                                         uint64_t key, const std::string& name) {
+CompileService::CachedKernel CompileService::kernel_for(const std::vector<Tensor>& results,
+                                                       uint64_t key, const std::string& name,
+                                                       const KernelSource& source) {
   {
     std::lock_guard lock(mutex_);
-    if (CachedKernel* c = cached(key, results)) return c->kernel;
+    if (CachedKernel* c = cached(key, results)) return *c;
   }
-  std::shared_ptr<const Kernel> kernel;
+  CachedKernel made{results, nullptr, "", std::nullopt};
   try {
-    LoweredFunc f = lower(default_schedule(results, target()), name);
-    kernel = compiler_->compile(f);
+    KernelChoice choice = choose_kernel(results, name, source);
+    made.kernel = std::move(choice.kernel);
+    made.origin = std::move(choice.origin);
+    log_message(LogLevel::Debug, str_cat("workload ", key, " (", name, "): ", made.origin));
   } catch (const Error& e) {
     // NOTE: partition only fuses what the op library lowers, so a failure here is a Kiln bug.
     // ATen still gives the right answer: warn (once per workload, as failures are cached too)
@@ -140,26 +109,55 @@ std::shared_ptr<const Kernel> CompileService::kernel_for(const std::vector<Tenso
                                            "its ops run in ATen: ", e.what()));
   }
   std::lock_guard lock(mutex_);
-  if (CachedKernel* c = cached(key, results)) return c->kernel;  // Another thread was faster.
-  cache_[key].push_back({results, kernel, std::nullopt});
-  return kernel;
+  if (CachedKernel* c = cached(key, results)) return *c;  // Another thread was faster.
+  cache_[key].push_back(made);
+  return made;
 }
 
 bool CompileService::aten_is_faster(uint64_t key, const std::vector<Tensor>& results,
-                                    const Kernel& whole, const Kernel& served) {
+                                    const Kernel& whole, const std::string& origin,
+                                    const Kernel& served, const KernelSource& source) {
   {
     std::lock_guard lock(mutex_);
     CachedKernel* c = cached(key, results);
     if (c && c->aten_is_faster) return *c->aten_is_faster;
   }
-  std::vector<double> seconds = fastest_of_runs({&whole, &served});
-  bool faster = seconds[1] < seconds[0];
-  log_message(LogLevel::Debug, str_cat("workload ", key, ": Kiln kernel ", seconds[0] * 1e3,
-                                       " ms, ATen contraction + epilogue ", seconds[1] * 1e3,
-                                       " ms"));
+  // The decision holds for the Kiln kernel it was measured against: the default schedule, or
+  // one tuned record. Its record says which.
+  std::string against = " against=" + std::string(origin.rfind("tuned", 0) == 0
+                                                        ? origin.substr(0, origin.find(')') + 1)
+                                                        : "default schedule");
+  std::optional<bool> faster;
+  Workload workload;
+  if (source.store) {
+    workload = describe_workload(results);
+    source.store->for_each({workload.key, source.target, "contraction", true},
+                           [&](const TuningRecord& r) {
+                             if (r.config.ends_with(against))
+                               faster = r.config.starts_with("served_by=aten ");
+                           });
+  }
+  if (!faster) {
+    std::vector<double> seconds = fastest_of_runs({&whole, &served});
+    faster = seconds[1] < seconds[0];
+    log_message(LogLevel::Debug, str_cat("workload ", key, ": Kiln kernel ", seconds[0] * 1e3,
+                                         " ms, ATen contraction + epilogue ", seconds[1] * 1e3,
+                                         " ms"));
+    if (source.store) {
+      TuningRecord r;
+      r.workload = workload.key;
+      r.target = source.target;
+      r.kiln_version = KILN_VERSION;
+      r.kind = "contraction";
+      r.config = (*faster ? "served_by=aten" : "served_by=kiln") + against;
+      r.seconds = std::min(seconds[0], seconds[1]);
+      r.time = static_cast<int64_t>(std::time(nullptr));
+      source.store->commit(workload, {r});
+    }
+  }
   std::lock_guard lock(mutex_);
   if (CachedKernel* c = cached(key, results)) c->aten_is_faster = faster;
-  return faster;
+  return *faster;
 }
 
 CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& options) {
@@ -169,6 +167,8 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
   std::vector<std::shared_ptr<const Kernel>> kernels(num_groups), epilogues(num_groups);
   std::vector<FusionGroup> epilogue_groups(num_groups);
   bool aten_contractions = options.contractions != ContractionPolicy::Kiln;
+  KernelSource source = TuningRuntime::global().configure(options, *compiler_);
+  std::vector<std::string> origins(num_groups);
   // Groups compile independently; LLVMCompiler::compile is thread-safe.
   run_parallel(num_groups, at::get_num_threads(), [&](size_t k) {
     const FusionGroup& group = p.groups[k];
@@ -177,11 +177,14 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
     if (group.inputs.empty()) return;
     std::string name = kernel_name(g, group.nodes);
     keys[k] = structural_hash(group.results);
-    kernels[k] = kernel_for(group.results, keys[k], name);
+    CachedKernel whole = kernel_for(group.results, keys[k], name, source);
+    kernels[k] = whole.kernel;
+    origins[k] = whole.origin;
     if (!kernels[k] || group.contraction < 0 || !aten_contractions) return;
     epilogue_groups[k] = lower_epilogue(g, p, static_cast<int>(k));
     const std::vector<Tensor>& rest = epilogue_groups[k].results;
-    if (!rest.empty()) epilogues[k] = kernel_for(rest, structural_hash(rest), name + "_epilogue");
+    if (!rest.empty())
+      epilogues[k] = kernel_for(rest, structural_hash(rest), name + "_epilogue", source).kernel;
   });
   // Measured one after another, on the threads the model will run on.
   for (size_t k = 0; k < num_groups; ++k) {
@@ -190,7 +193,7 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
     auto served = std::make_shared<AtenServedKernel>(g, p.groups[k], epilogue_groups[k],
                                                      kernels[k]->func(), epilogues[k]);
     if (options.contractions == ContractionPolicy::Aten ||
-        aten_is_faster(keys[k], p.groups[k].results, *kernels[k], *served))
+        aten_is_faster(keys[k], p.groups[k].results, *kernels[k], origins[k], *served, source))
       kernels[k] = std::move(served);
   }
 
@@ -217,6 +220,11 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
         joined_ops(g, group.nodes), keys[k], input_types(f), row_major_types(g, group.outputs),
         kernels[k]));
     log_message(LogLevel::Debug, str_cat("slot ", c.slot, ": ", joined_ops(g, group.nodes)));
+    if (options.tune == TuneMode::Background) {
+      if (TuningService* service = TuningRuntime::global().service())
+        service->add_slot(c.slot, &SlotRegistry::global().get(c.slot).slot, group.results,
+                          kernel_name(g, group.nodes), origins[k].rfind("tuned", 0) == 0);
+    }
     compiled_index[k] = static_cast<int>(out.groups.size());
     out.groups.push_back(std::move(c));
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backends/llvm/llvm_compiler.h"
+#include "core/tune/kernel_pipeline.h"
 #include "plugin/torch/kiln_torch.h"
 
 namespace kiln {
@@ -28,27 +29,31 @@ class CompileService {
 
   /// The CPU the kernels are compiled for.
   const Target& target() const { return compiler_->target(); }
+  /// The process's compiler.
+  const KernelCompiler& compiler() const { return *compiler_; }
 
  private:
   explicit CompileService(std::unique_ptr<LLVMCompiler> compiler);
-
-  /// The kernel of `results` (workload `key`), named `name`, or null when scheduling or
-  /// compiling it fails (logged once per workload). Structurally equal groups (repeated layers)
-  /// share one kernel.
-  std::shared_ptr<const Kernel> kernel_for(const std::vector<Tensor>& results, uint64_t key,
-                                           const std::string& name);
-
-  /// Whether `served` (ATen's contraction and an epilogue) runs faster than `whole`, Kiln's
-  /// kernel of the same group (`results`, workload `key`): measured the first time a workload asks.
-  bool aten_is_faster(uint64_t key, const std::vector<Tensor>& results, const Kernel& whole,
-                      const Kernel& served);
 
   /// A compiled (or failed: null kernel) workload.
   struct CachedKernel {
     std::vector<Tensor> results;
     std::shared_ptr<const Kernel> kernel;
-    std::optional<bool> aten_is_faster;  ///< Measured for a group with a contraction.
+    std::string origin;                  ///< KernelChoice::origin; "tuned ..." from the cache.
+    std::optional<bool> aten_is_faster;  ///< Decided for a group with a contraction.
   };
+
+  /// The kernel of `results` (workload `key`), named `name`, from `source` (a tuned record of
+  /// the cache, else the default schedule); its kernel is null when scheduling or compiling fails
+  /// (logged once per workload). Structurally equal groups (repeated layers) share one kernel.
+  CachedKernel kernel_for(const std::vector<Tensor>& results, uint64_t key, const std::string& name,
+                          const KernelSource& source);
+
+  /// Whether `served` (ATen's contraction and an epilogue) runs faster than `whole`, Kiln's
+  /// kernel of the same group (`results`, workload `key`, made as `origin` says): the tuning
+  /// cache's "contraction" record for that pair, else measured once and recorded.
+  bool aten_is_faster(uint64_t key, const std::vector<Tensor>& results, const Kernel& whole,
+                      const std::string& origin, const Kernel& served, const KernelSource& source);
 
   /// The cache entry of `results`, or null. Needs mutex_.
   CachedKernel* cached(uint64_t key, const std::vector<Tensor>& results);

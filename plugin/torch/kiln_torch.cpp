@@ -15,6 +15,7 @@
 #include "plugin/torch/aten_served_kernel.h"
 #include "plugin/torch/compile_service.h"
 #include "plugin/torch/slot_registry.h"
+#include "plugin/torch/tuning_runtime.h"
 
 #ifndef KILN_VERSION
 #error "the build defines KILN_VERSION and KILN_LLVM_VERSION"
@@ -38,6 +39,35 @@ std::vector<SlotInfo> all_slots() {
   std::vector<SlotInfo> slots;
   for (int64_t s = 0, n = SlotRegistry::global().size(); s < n; ++s) slots.push_back(slot_info(s));
   return slots;
+}
+
+TuneMode tune_mode_from_name(std::string_view name) {
+  if (name == "off") return TuneMode::Off;
+  if (name == "cache-only") return TuneMode::CacheOnly;
+  if (name == "background") return TuneMode::Background;
+  throw Error(str_cat("kiln: tune must be 'background', 'cache-only' or 'off', not '", name, "'"));
+}
+
+std::vector<SlotTuningInfo> tuning_stats() {
+  std::vector<SlotTuningInfo> infos;
+  TuningService* service = TuningRuntime::global().service();
+  if (!service) return infos;
+  for (const auto& [slot, t] : service->slots())
+    infos.push_back({slot, t.state, t.trials, t.first_seconds * 1e3, t.best_seconds * 1e3,
+                     t.swaps, t.rollbacks, t.detail});
+  return infos;
+}
+
+void stop_tuning() { TuningRuntime::global().stop(); }
+
+bool tune_now(double budget_s,
+              const std::function<void(const std::string&, int, int, double, double)>& progress) {
+  TuningService* service = TuningRuntime::global().service();
+  if (!service) return false;
+  service->tune_all(budget_s, [&](const std::string& name, const TuneProgress& p) {
+    if (progress) progress(name, p.trial, p.trials, p.best_gflops, p.elapsed_seconds);
+  });
+  return true;
 }
 
 void swap_kernel_for_test(int64_t slot) {
@@ -65,6 +95,8 @@ DoctorReport doctor() {
   return {t.cpu,          t.features,   t.vector_bits, at::get_num_threads(),
           threads_running_a_parallel_loop(), KILN_LLVM_VERSION, KILN_VERSION};
 }
+
+std::string version() { return KILN_VERSION; }
 
 std::string library_path() {
   Dl_info info;

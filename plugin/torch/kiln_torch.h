@@ -17,6 +17,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,8 +58,23 @@ enum class ContractionPolicy : uint8_t {
   Aten,  ///< ATen's contraction, then Kiln's kernel of the rest.
 };
 
+/// What the tuning cache and the tuning service do for a compiled graph.
+enum class TuneMode : uint8_t {
+  Off,         ///< Default schedules only; the cache is neither read nor written.
+  CacheOnly,   ///< Tuned kernels from the cache where it has them; nothing is tuned.
+  Background,  ///< As CacheOnly, and the hot slots are tuned in the background and swapped.
+};
+
+/// Parses "off", "cache-only" or "background"; throws Error naming the bad value.
+KILN_TORCH_API TuneMode tune_mode_from_name(std::string_view name);
+
 struct CompileOptions {
   ContractionPolicy contractions = ContractionPolicy::Fastest;
+  TuneMode tune = TuneMode::Off;
+  std::string cache_dir;       ///< The tuning cache's folder (tuning.sqlite); "" for none.
+  double tune_budget_s = 600;  ///< Wall time the service may tune in this process (0: no limit).
+  int tune_threads = 1;        ///< Threads candidates are measured with.
+  int tune_trials = 64;        ///< Measurements per workload at most.
 };
 
 /// Partitions `g` (core/graph), schedules each group with the default schedule, compiles it with
@@ -97,6 +113,27 @@ KILN_TORCH_API std::vector<SlotInfo> all_slots();
 /// other threads may be launching the slot. For tests of the hot-swap until the tuner swaps.
 KILN_TORCH_API void swap_kernel_for_test(int64_t slot);
 
+/// A slot's tuning, for kiln.stats(): state (waiting, tuning, tuned, kept, cached, failed,
+/// rolled back), trials measured, its first kernel's and its current kernel's time per call.
+struct SlotTuningInfo {
+  int64_t slot = -1;
+  std::string state;
+  int trials = 0;
+  double first_ms = 0, best_ms = 0;
+  int swaps = 0, rollbacks = 0;
+  std::string detail;
+};
+/// Every slot the tuning service knows; empty when none tunes.
+KILN_TORCH_API std::vector<SlotTuningInfo> tuning_stats();
+/// Stops the background tuning service, waiting for the measurement in flight (at exit).
+KILN_TORCH_API void stop_tuning();
+/// Tunes every slot that has run, now, on the calling thread, within `budget_s` seconds (0: no
+/// limit), calling `progress(workload, trial, trials, best GFLOP/s, elapsed s)` after each trial.
+/// For `kiln tune`; needs a compile with TuneMode::Background before. Returns false when none did.
+KILN_TORCH_API bool tune_now(
+    double budget_s,
+    const std::function<void(const std::string&, int, int, double, double)>& progress);
+
 /// What Kiln sees of this machine (for `kiln doctor`).
 struct DoctorReport {
   std::string cpu;           ///< LLVM's name of the host CPU ("znver5").
@@ -110,6 +147,9 @@ struct DoctorReport {
   std::string kiln_version;
 };
 KILN_TORCH_API DoctorReport doctor();
+
+/// Kiln's version, without setting up the JIT (`import kiln` must stay cheap).
+KILN_TORCH_API std::string version();
 
 /// The file this library was loaded from, for torch.ops.load_library in other processes.
 KILN_TORCH_API std::string library_path();

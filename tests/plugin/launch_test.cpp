@@ -8,6 +8,13 @@
 namespace kiln {
 namespace {
 
+/// Compile options that serve contractions as `policy` says, everything else by default.
+CompileOptions contractions(ContractionPolicy policy) {
+  CompileOptions options;
+  options.contractions = policy;
+  return options;
+}
+
 const TensorType kF32x4x8{DType::F32, {4, 8}, {8, 1}, "cpu"};
 
 /// relu(a + 2 * b) over two f32[4, 8] inputs.
@@ -98,7 +105,7 @@ TEST(KilnTorch, ContractionServedByEitherSideMatchesATen) {
         std::pair{ContractionPolicy::Aten, "aten.mm.default + Kiln epilogue in place"},
         std::pair{ContractionPolicy::Fastest, ""}}) {
     SCOPED_TRACE(served_by);
-    CompiledGraph plan = compile_graph(matmul_bias_relu_graph(false), {policy});
+    CompiledGraph plan = compile_graph(matmul_bias_relu_graph(false), contractions(policy));
     ASSERT_EQ(plan.groups.size(), 1u);
     EXPECT_EQ(plan.groups[0].nodes, (std::vector<int>{0, 1, 2}));
     at::Tensor a0 = a.clone(), b0 = b.clone(), bias0 = bias.clone();
@@ -117,7 +124,7 @@ TEST(KilnTorch, ContractionServedByEitherSideMatchesATen) {
 
 TEST(KilnTorch, AtenServedContractionAlsoReturnsItsOwnResult) {
   at::Tensor a = at::randn({6, 16}), b = at::randn({16, 10}), bias = at::randn({10});
-  CompiledGraph plan = compile_graph(matmul_bias_relu_graph(true), {ContractionPolicy::Aten});
+  CompiledGraph plan = compile_graph(matmul_bias_relu_graph(true), contractions(ContractionPolicy::Aten));
   ASSERT_EQ(plan.groups.size(), 1u);
   // Two outputs: the epilogue cannot write over the matmul's result.
   EXPECT_EQ(slot_info(plan.groups[0].slot).served_by, "aten.mm.default + Kiln epilogue");
@@ -140,7 +147,7 @@ TEST(KilnTorch, LinearLayerWithItsTransposedWeightIsOneSlotEitherWay) {
   at::Tensor xs = at::randn({5, 12}), ws = at::randn({7, 12}), bs = at::randn({7});
   at::Tensor want = at::gelu(at::addmm(bs, xs, ws.t()));
   for (ContractionPolicy policy : {ContractionPolicy::Kiln, ContractionPolicy::Aten}) {
-    CompiledGraph plan = compile_graph(g, {policy});
+    CompiledGraph plan = compile_graph(g, contractions(policy));
     ASSERT_EQ(plan.groups.size(), 1u);
     EXPECT_EQ(plan.groups[0].nodes, (std::vector<int>{0, 1, 2}));
     EXPECT_TRUE(plan.fallback_nodes.empty());
@@ -164,7 +171,7 @@ TEST(KilnTorch, AtenServedConvolutionWithoutEpilogue) {
                           std::vector<int64_t>{0, 0}, int64_t{1}},
                          {{DType::F32, {2, 4, 5, 5}, {100, 25, 5, 1}, "cpu"}})[0];
   g.mark_output(y);
-  CompiledGraph plan = compile_graph(g, {ContractionPolicy::Aten});
+  CompiledGraph plan = compile_graph(g, contractions(ContractionPolicy::Aten));
   ASSERT_EQ(plan.groups.size(), 1u);
   EXPECT_EQ(slot_info(plan.groups[0].slot).served_by, "aten.convolution.default");
   at::Tensor xs = at::randn({2, 3, 9, 9}), ws = at::randn({4, 3, 3, 3});

@@ -16,13 +16,30 @@ from kiln import _C
 torch.ops.load_library(_C.library_path())
 
 from kiln import fake as _fake  # noqa: E402,F401  (registers the fake kernel of kiln::launch)
-from kiln.backend import compile, kiln_backend  # noqa: E402
 from kiln.log import configure_from_env as _configure_logging  # noqa: E402
 from kiln.log import set_level as set_log_level  # noqa: E402
 from kiln.stats import reset_stats, stats  # noqa: E402
+from kiln import tuning  # noqa: E402,F401  (stops background tuning at exit)
 
 _configure_logging()
 
-__version__: str = _C.doctor()["kiln_version"]
+__version__: str = _C.version()
 
-__all__ = ["compile", "kiln_backend", "reset_stats", "set_log_level", "stats"]
+
+# NOTE: kiln.backend imports torch._dynamo and AOTAutograd (over a second); `import kiln` must
+# stay cheap, so they load when a model is first compiled, as torch.compile loads them anyway.
+def compile(model, *, dynamic: bool | None = False, **options):  # noqa: A001
+    """``torch.compile(model, backend="kiln", options=options)``, with static shapes by default."""
+    from kiln.backend import compile as compile_with_kiln
+
+    return compile_with_kiln(model, dynamic=dynamic, **options)
+
+
+def kiln_backend(gm, example_inputs, **kwargs):
+    """The Dynamo backend (``torch.compile(model, backend=kiln.kiln_backend)``)."""
+    from kiln.backend import kiln_backend as backend
+
+    return backend(gm, example_inputs, **kwargs)
+
+
+__all__ = ["compile", "kiln_backend", "reset_stats", "set_log_level", "stats", "tuning"]

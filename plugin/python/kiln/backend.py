@@ -26,6 +26,7 @@ from kiln.graph_builder import SymbolicShapes, build_graph
 from kiln.log import info_once, logger
 from kiln.rewrite import rewrite
 from kiln.stats import GraphRecord, record_graph
+from kiln.tuning import TuningOptions
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,18 @@ class Options:
     #: followed by Kiln's kernel of the rest (bias, activation, residual) and keeps the faster;
     #: "kiln" and "aten" always take that side.
     contractions: str = "fastest"
+    #: The tuning cache and the background tuning service (see kiln.tuning).
+    tuning: TuningOptions = TuningOptions()
 
     @staticmethod
     def parse(options: dict | None) -> Options:
         """Validates `options`; raises ValueError naming an unknown key or value."""
         options = dict(options or {})
+        tuning = TuningOptions.parse(options)
         known = ["contractions", "fallback_ops"]
         unknown = sorted(set(options) - set(known))
         if unknown:
+            known += ["tune", "tune_budget_s", "tune_threads", "tune_trials", "cache_dir"]
             raise ValueError(f"kiln: unknown option(s) {unknown}; known: {known}")
         contractions = options.get("contractions", "fastest")
         if contractions not in ("fastest", "kiln", "aten"):
@@ -54,7 +59,9 @@ class Options:
                 f"kiln: option contractions={contractions!r}; expected 'fastest', 'kiln' or 'aten'"
             )
         return Options(
-            fallback_ops=frozenset(options.get("fallback_ops", ())), contractions=contractions
+            fallback_ops=frozenset(options.get("fallback_ops", ())),
+            contractions=contractions,
+            tuning=tuning,
         )
 
 
@@ -111,7 +118,7 @@ def compile_graph(
         info_once(f"kiln: a {kind} graph runs as ATen (Kiln compiles static shapes): {e}")
         return _as_aten(gm, kind, f"symbolic shapes ({e})")
     try:
-        plan = _C.compile(built.graph, options.contractions)
+        plan = _C.compile(built.graph, options.contractions, options.tuning.as_dict())
     except Exception as e:  # noqa: BLE001  (a compiler failure must not fail the user's model)
         # NOTE: like a group whose kernel fails to compile (C++ logs those and keeps them ATen),
         # a graph Kiln fails on runs as ATen; the warning names the error.

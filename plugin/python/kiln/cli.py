@@ -1,8 +1,11 @@
-"""The ``kiln`` command. ``kiln doctor`` prints what Kiln sees of this machine and setup."""
+"""The ``kiln`` command: ``kiln doctor`` prints what Kiln sees of this machine and setup,
+``kiln tune SCRIPT`` tunes what a script runs into the tuning cache, ``kiln cache ...`` inspects
+and maintains that cache."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -34,7 +37,7 @@ def doctor() -> int:
         ),
         ("llvm", info["llvm_version"]),
         ("torch", torch.__version__),
-        ("tuning cache", "no tuning cache yet"),
+        ("tuning cache", _cache_line()),
         ("gpu", gpu),
         (
             "torch.compile",
@@ -49,13 +52,48 @@ def doctor() -> int:
     return 0 if found else 1
 
 
+def _cache_line() -> str:
+    """Where the tuning cache is and what it holds for this machine."""
+    from kiln import _C
+    from kiln.tuning import default_cache_dir
+
+    directory = str(default_cache_dir())
+    path = _C.cache_file(directory)
+    if not os.path.exists(path):
+        return f"{path} (none yet: the first tuned kernel creates it)"
+    rows = _C.cache_workloads(directory)
+    return (
+        f"{path}: {len(rows)} workloads, {sum(w['records'] for w in rows)} records, "
+        f"{sum(w['here'] for w in rows)} of this machine"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``kiln`` console script."""
+    from kiln import cache_command
+
     parser = argparse.ArgumentParser(prog="kiln", description="Kiln, a tensor compiler for PyTorch")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("doctor", help="check the setup: target, LLVM, torch, GPU, backend")
+    tune = commands.add_parser("tune", help="run a script, then tune what it ran into the cache")
+    tune.add_argument("script")
+    tune.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
+    tune.add_argument("--budget", type=float, default=600, help="seconds of tuning (0: no limit)")
+    tune.add_argument("--trials", type=int, default=64, help="measurements per workload")
+    tune.add_argument("--threads", type=int, default=1, help="threads candidates run with")
+    cache_command.add_parser(commands)
     args = parser.parse_args(argv)
-    return {"doctor": doctor}[args.command]()
+    try:
+        if args.command == "doctor":
+            return doctor()
+        if args.command == "tune":
+            from kiln import tune_command
+
+            return tune_command.run(args.script, args.args, args.budget, args.trials, args.threads)
+        return cache_command.run(args)
+    except RuntimeError as e:  # kiln::Error from C++: a named user error, not a crash
+        print(f"kiln {args.command}: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -63,11 +63,14 @@ def reset_stats() -> None:
 def stats() -> dict:
     """Kiln's counters.
 
-    Returns ``{"slots": [{"slot", "ops", "calls", "time_ms", "version", "served_by"}],
-    "graphs": [...], "coverage": float, "compute_coverage": float, "aten_contractions": int}``:
+    Returns ``{"slots": [{"slot", "ops", "calls", "time_ms", "version", "served_by", "tuning"}],
+    "graphs": [...], "coverage": float, "compute_coverage": float, "aten_contractions": int,
+    "tuning": {"slots", "trials", "swaps", "by_state"}}``:
     per kernel slot the ops it fused, how often it ran, the time spent in it, its kernel's version
     (+1 per hot swap) and what serves it ("Kiln kernel", or "aten.mm.default + Kiln epilogue
-    [in place]" while ATen's contraction is faster); per recorded graph
+    [in place]" while ATen's contraction is faster), and its tuning (None where no tuning service
+    watches it; else its state — waiting, tuning, tuned, kept, cached, failed, rolled back —,
+    trials measured, first and current time per call and their ratio, swaps); per recorded graph
     its kind, node counts, slots, unsupported ops and coverages; and both coverages over all
     recorded graphs together (see GraphRecord).
     """
@@ -82,6 +85,23 @@ def stats() -> dict:
         }
         for s in _C.stats()
     ]
+    tuning = {t["slot"]: t for t in _C.tuning_stats()}
+    for slot in slots:
+        t = tuning.get(slot["slot"])
+        slot["tuning"] = (
+            {
+                "state": t["state"],
+                "trials": t["trials"],
+                "speedup": t["first_ms"] / t["best_ms"] if t["best_ms"] > 0 else 1.0,
+                "first_ms": t["first_ms"],
+                "best_ms": t["best_ms"],
+                "swaps": t["swaps"],
+                "rollbacks": t["rollbacks"],
+                "detail": t["detail"],
+            }
+            if t
+            else None
+        )
     records = graphs()
     total = sum(r.aten_nodes for r in records)
     views = sum(r.input_views for r in records)
@@ -95,6 +115,15 @@ def stats() -> dict:
         "coverage": compiled / total if total else 1.0,
         "compute_coverage": compiled / (total - views) if total > views else 1.0,
         "aten_contractions": sum(r.aten_contractions for r in records),
+        "tuning": {
+            "slots": len(tuning),
+            "trials": sum(t["trials"] for t in tuning.values()),
+            "swaps": sum(t["swaps"] for t in tuning.values()),
+            "by_state": {
+                state: sum(t["state"] == state for t in tuning.values())
+                for state in sorted({t["state"] for t in tuning.values()})
+            },
+        },
     }
 
 

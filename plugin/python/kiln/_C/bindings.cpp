@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include "core/ir/error.h"
+#include "plugin/torch/cache_admin.h"
 #include "plugin/torch/kiln_torch.h"
 
 namespace py = pybind11;
@@ -133,6 +134,82 @@ py::list stats() {
   return slots;
 }
 
+py::list tuning_stats_list() {
+  py::list slots;
+  for (const SlotTuningInfo& t : tuning_stats()) {
+    py::dict d;
+    d["slot"] = t.slot;
+    d["state"] = t.state;
+    d["trials"] = t.trials;
+    d["first_ms"] = t.first_ms;
+    d["best_ms"] = t.best_ms;
+    d["swaps"] = t.swaps;
+    d["rollbacks"] = t.rollbacks;
+    d["detail"] = t.detail;
+    slots.append(d);
+  }
+  return slots;
+}
+
+py::dict workload_dict(const CachedWorkload& w) {
+  py::dict d;
+  d["key"] = w.key;
+  d["op_class"] = w.op_class;
+  d["flops"] = w.flops;
+  d["description"] = w.description;
+  d["records"] = w.records;
+  d["ok"] = w.ok;
+  d["quarantined"] = w.quarantined;
+  d["here"] = w.here;
+  d["best_seconds"] = w.best_seconds;
+  return d;
+}
+
+py::dict record_dict(const CachedRecord& r) {
+  py::dict d;
+  d["id"] = r.id;
+  d["workload"] = r.workload;
+  d["target"] = r.target;
+  d["space_version"] = r.space_version;
+  d["kiln_version"] = r.kiln_version;
+  d["kind"] = r.kind;
+  d["config"] = r.config;
+  d["trace"] = r.trace;
+  d["seconds"] = r.seconds;
+  d["spread"] = r.spread;
+  d["status"] = r.status;
+  d["error"] = r.error;
+  d["features"] = r.features;
+  d["source"] = r.source;
+  d["time"] = r.time;
+  return d;
+}
+
+/// Binds the `kiln cache` functions of cache_admin.h; every one takes the cache folder first.
+void bind_cache(py::module_& m) {
+  m.def("cache_file", &cache_file, py::arg("dir"));
+  m.def("this_target", &this_target);
+  m.def("cache_workloads", [](const std::string& dir) {
+    py::list rows;
+    for (const CachedWorkload& c : cache_workloads(dir)) rows.append(workload_dict(c));
+    return rows;
+  }, py::arg("dir"));
+  m.def("cache_records", [](const std::string& dir, const std::string& key) {
+    py::list rows;
+    for (const CachedRecord& r : cache_records(dir, key)) rows.append(record_dict(r));
+    return rows;
+  }, py::arg("dir"), py::arg("key"));
+  m.def("cache_workload", [](const std::string& dir, const std::string& key) {
+    return workload_dict(cache_workload(dir, key));
+  }, py::arg("dir"), py::arg("key"));
+  m.def("cache_explain", &cache_explain, py::arg("dir"), py::arg("key"));
+  m.def("cache_export", &cache_export, py::arg("dir"), py::arg("path"));
+  m.def("cache_import", &cache_import, py::arg("dir"), py::arg("path"));
+  m.def("cache_merge", &cache_merge, py::arg("dir"), py::arg("other_file"));
+  m.def("cache_prune", &cache_prune, py::arg("dir"), py::arg("keep"));
+  m.def("cache_verify", &cache_verify, py::arg("dir"));
+}
+
 py::dict doctor_dict() {
   DoctorReport r = doctor();
   py::dict d;
@@ -179,8 +256,14 @@ PYBIND11_MODULE(_C, m) {
 
   m.def(
       "compile",
-      [](const Graph& g, const std::string& contractions) {
-        CompileOptions options{contraction_policy(contractions)};
+      [](const Graph& g, const std::string& contractions, const py::dict& tuning) {
+        CompileOptions options;
+        options.contractions = contraction_policy(contractions);
+        if (tuning.contains("mode")) options.tune = tune_mode_from_name(tuning["mode"].cast<std::string>());
+        if (tuning.contains("cache_dir")) options.cache_dir = tuning["cache_dir"].cast<std::string>();
+        if (tuning.contains("budget_s")) options.tune_budget_s = tuning["budget_s"].cast<double>();
+        if (tuning.contains("threads")) options.tune_threads = tuning["threads"].cast<int>();
+        if (tuning.contains("trials")) options.tune_trials = tuning["trials"].cast<int>();
         CompiledGraph c;
         {
           // LLVM takes a while; other Python threads (and launches) go on meanwhile.
@@ -189,9 +272,11 @@ PYBIND11_MODULE(_C, m) {
         }
         return compiled_graph_dict(c);
       },
-      py::arg("graph"), py::arg("contractions") = "fastest",
+      py::arg("graph"), py::arg("contractions") = "fastest", py::arg("tuning") = py::dict(),
       "Partitions and compiles a graph; contractions (matmul, convolution) are served by "
       "'fastest' of Kiln's kernel and ATen's op + Kiln epilogue, or always by 'kiln' or 'aten'. "
+      "tuning: {'mode': 'off'|'cache-only'|'background', 'cache_dir', 'budget_s', 'threads', "
+      "'trials'}. "
       "Returns {'groups': [{'slot', 'nodes', 'inputs', 'outputs', 'ops', 'served_by'}], "
       "'fallback': [node], 'unsupported': [op], 'steps': [('group', i) | ('fallback', node)]}.");
   m.def("slot_output_types", &slot_output_types, py::arg("slot"),
@@ -200,8 +285,29 @@ PYBIND11_MODULE(_C, m) {
   m.def("swap_kernel_for_test", &swap_kernel_for_test, py::arg("slot"),
         py::call_guard<py::gil_scoped_release>(),
         "Recompiles the slot's kernel and swaps it in (version + 1).");
+  m.def("tuning_stats", &tuning_stats_list,
+        "Per slot the tuning service knows: {'slot', 'state', 'trials', 'first_ms', 'best_ms', "
+        "'swaps', 'rollbacks', 'detail'}.");
+  m.def("stop_tuning", &stop_tuning, py::call_guard<py::gil_scoped_release>(),
+        "Stops background tuning (returns after the measurement in flight).");
+  m.def(
+      "tune_now",
+      [](double budget_s, py::object progress) {
+        py::gil_scoped_release release;
+        return tune_now(budget_s, [&](const std::string& name, int trial, int trials, double best,
+                                      double elapsed) {
+          if (progress.is_none()) return;
+          py::gil_scoped_acquire acquire;
+          progress(name, trial, trials, best, elapsed);
+        });
+      },
+      py::arg("budget_s"), py::arg("progress") = py::none(),
+      "Tunes every slot that has run, now; progress(workload, trial, trials, best_gflops, "
+      "elapsed_s) after each trial. False when no compile asked for background tuning.");
+  bind_cache(m);
   m.def("doctor", &doctor_dict, "What Kiln sees of this machine.");
   m.def("library_path", &library_path, "The path of libkiln_torch.so.");
+  m.def("version", &version, "Kiln's version.");
   m.def("set_log_level", &set_log_level, py::arg("level"),
         "Sets the C++ log level: debug, info, warning or error.");
 }

@@ -1,0 +1,39 @@
+"""Merges transfer_learning shard files and prints the leave-one-out medians the tuning-cache
+issue asks for: warm trials to 95% of best ÷ cold trials (target ≤ 1/3) and the warm model's
+first pick as a fraction of best (target ≥ 80%).
+
+    python3 benchmarks/summarize_transfer.py t0.json t1.json
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+
+
+def main(paths: list[str]) -> int:
+    rows = [w for p in paths for w in json.load(open(p))["workloads"]]
+    if not rows:
+        print("no workloads in", paths, file=sys.stderr)
+        return 1
+    print(f"{'workload':<32} {'best GF/s':>9} {'warm':>5} {'cold':>5} {'first pick':>10}")
+    for w in sorted(rows, key=lambda w: w["name"]):
+        budget = w["trials"]
+        warm = w["warm_trials_to_95"]
+        cold = w["cold_trials_to_95"]
+        print(
+            f"{w['name']:<32} {w['best_gflops']:>9.1f} {warm if warm <= budget else 'never':>5} "
+            f"{cold if cold <= budget else 'never':>5} {100 * w['warm_first_pick']:>9.0f}%"
+        )
+    # A search that never reaches 95% counts as budget + 1 trials (a miss, not a small number).
+    warm = statistics.median(w["warm_trials_to_95"] for w in rows)
+    cold = statistics.median(w["cold_trials_to_95"] for w in rows)
+    first = statistics.median(w["warm_first_pick"] for w in rows)
+    print(f"median trials to 95% of best: warm {warm}, cold {cold} (ratio {warm / cold:.2f}, target <= 0.33)")
+    print(f"median warm first pick: {100 * first:.0f}% of best (target >= 80%)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,162 @@
+// Transfer learning, leave-one-out over the standard workloads: for each workload, a cost model
+// warmed from the tuning cache's records of the OTHER workloads (warm_cost_model, what the tuning
+// service uses) against a cold one, both driving the same model-guided search. Reports, per
+// workload, the trials each needs to reach 95% of the best kernel known for it (the best of every
+// search run on it), and the warm model's first pick, before any measurement of the workload, as
+// a fraction of that best.
+//
+//   transfer_learning --phase seed     [--seed-trials 200] --cache FILE [--shard K/N] [--only I,J]
+//   transfer_learning --phase evaluate [--trials 100]      --cache FILE [--shard K/N] [--only I,J]
+//                     [--threads 1] [--json FILE]
+//
+// The seed phase tunes every workload cold and commits all its trials to FILE (a SQLite tuning
+// cache): "everything tuned before". The evaluate phase needs all workloads seeded. Shards (one
+// process per core) split the workloads; plot_tuning_curves.py-style merging is left to
+// summarize_transfer.py, which prints the medians.
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "backends/llvm/llvm_compiler.h"
+#include "core/ir/error.h"
+#include "core/tune/trial_records.h"
+#include "core/tune/tuner.h"
+#include "core/tune/warm_model.h"
+#include "tools/workloads.h"
+#include "tuning_cache/sqlite_record_store.h"
+
+namespace {
+
+using namespace kiln;
+
+struct Options {
+  std::string phase, cache, json = "transfer_learning.json";
+  int seed_trials = 200, trials = 100, threads = 1;
+  int shard = 0, shards = 1;
+  std::vector<int> only;
+};
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; i += 2) {
+    std::string k = argv[i];
+    if (i + 1 >= argc) throw Error(k + " needs a value");
+    std::string v = argv[i + 1];
+    if (k == "--phase") o.phase = v;
+    else if (k == "--cache") o.cache = v;
+    else if (k == "--json") o.json = v;
+    else if (k == "--seed-trials") o.seed_trials = std::stoi(v);
+    else if (k == "--trials") o.trials = std::stoi(v);
+    else if (k == "--threads") o.threads = std::stoi(v);
+    else if (k == "--only") {
+      for (size_t at = 0; at < v.size();) {
+        size_t comma = std::min(v.find(',', at), v.size());
+        o.only.push_back(std::stoi(v.substr(at, comma - at)));
+        at = comma + 1;
+      }
+    } else if (k == "--shard") {
+      size_t slash = v.find('/');
+      if (slash == std::string::npos) throw Error("--shard wants K/N, got " + v);
+      o.shard = std::stoi(v.substr(0, slash));
+      o.shards = std::stoi(v.substr(slash + 1));
+      if (o.shards < 1 || o.shard < 0 || o.shard >= o.shards) throw Error("--shard " + v + ": K must be in [0, N)");
+    } else throw Error("unknown option " + k);
+  }
+  if (o.phase != "seed" && o.phase != "evaluate") throw Error("--phase must be seed or evaluate");
+  if (o.cache.empty()) throw Error("--cache FILE is required");
+  return o;
+}
+
+MeasureOptions measure_options(int threads) {
+  return {.threads = threads, .repeats = 3, .min_repeat_seconds = 0.005, .timeout_seconds = 10};
+}
+
+TuneResult search(const TuningTask& task, const KernelCompiler& compiler, CostModel* model, bool warm,
+                  int trials, int threads, const char* label) {
+  TuneOptions t{.strategy = SearchStrategy::ModelGuided, .trials = trials, .seed = 1};
+  t.warm_model = warm;
+  Tuner tuner(task, compiler, measure_options(threads), t, model);
+  TuneResult r = tuner.run([&](const TuneProgress& p) {
+    std::fprintf(stderr, "\r  %-5s %4d/%d best %.1f GFLOP/s   ", label, p.trial, p.trials, p.best_gflops);
+  });
+  std::fprintf(stderr, "\n");
+  return r;
+}
+
+/// Trials `curve` needs to reach `target` (curve.size() + 1 when it never does: past budget).
+int trials_to_reach(const std::vector<double>& curve, double target) {
+  for (size_t i = 0; i < curve.size(); ++i)
+    if (curve[i] >= target) return static_cast<int>(i) + 1;
+  return static_cast<int>(curve.size()) + 1;
+}
+
+/// The best GFLOP/s among the cache's ok records of `w` on `target`.
+double best_recorded(SqliteRecordStore& store, const Workload& w, const TargetFingerprint& target) {
+  double best = 0;
+  store.for_each({w.key, target, "schedule", true}, [&](const TuningRecord& r) {
+    if (r.seconds > 0) best = std::max(best, w.flops / r.seconds / 1e9);
+  });
+  return best;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  try {
+    o = parse(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "transfer_learning: %s\n", e.what());
+    return 2;
+  }
+  auto compiler = LLVMCompiler::create();
+  auto store = SqliteRecordStore::open(o.cache, [](const std::string& m) {
+    std::fprintf(stderr, "transfer_learning: %s\n", m.c_str());
+  });
+  TargetFingerprint target = fingerprint_of(compiler->target(), "llvm", o.threads);
+  std::vector<TuningTask> suite = workloads::standard_suite();
+  std::vector<TuningTask> mine;
+  for (size_t i = 0; i < suite.size(); ++i) {
+    bool wanted = o.only.empty() || std::find(o.only.begin(), o.only.end(), static_cast<int>(i)) != o.only.end();
+    if (wanted && static_cast<int>(i) % o.shards == o.shard) mine.push_back(suite[i]);
+  }
+  std::string rows;
+  if (o.phase == "evaluate")
+    std::printf("%-32s %10s %10s %10s %12s\n", "workload", "best", "warm to95", "cold to95", "first pick");
+  for (const TuningTask& task : mine) {
+    Workload w = describe_workload(task.outputs);
+    std::fprintf(stderr, "%s\n", task.name.c_str());
+    if (o.phase == "seed") {
+      if (store->count({w.key, target, "schedule", false}) >= o.seed_trials) continue;
+      auto model = make_xgboost_model(o.threads);
+      TuneResult r = search(task, *compiler, model.get(), false, o.seed_trials, o.threads, "seed");
+      store->commit(w, records_of_trials(r, w, target, "benchmark"));
+      continue;
+    }
+    WarmModel warm = warm_cost_model(*store, target, w.key, o.threads);
+    if (warm.samples == 0) {
+      std::fprintf(stderr, "transfer_learning: no records of other workloads: run --phase seed first\n");
+      return 2;
+    }
+    TuneResult warm_run = search(task, *compiler, warm.model.get(), true, o.trials, o.threads, "warm");
+    auto cold_model = make_xgboost_model(o.threads);
+    TuneResult cold_run = search(task, *compiler, cold_model.get(), false, o.trials, o.threads, "cold");
+    double best = best_recorded(*store, w, target);
+    for (auto* r : {&warm_run, &cold_run})
+      if (!r->best_so_far.empty()) best = std::max(best, r->best_so_far.back());
+    int warm_reach = trials_to_reach(warm_run.best_so_far, 0.95 * best);
+    int cold_reach = trials_to_reach(cold_run.best_so_far, 0.95 * best);
+    double first = warm_run.trials.empty() ? 0 : warm_run.trials[0].gflops / best;
+    std::printf("%-32s %10.1f %10d %10d %11.0f%%\n", task.name.c_str(), best, warm_reach, cold_reach,
+                100 * first);
+    std::fflush(stdout);
+    rows += str_cat(rows.empty() ? "" : ",\n", "{\"name\": \"", task.name, "\", \"best_gflops\": ", best,
+                    ", \"trials\": ", o.trials, ", \"warm_trials_to_95\": ", warm_reach,
+                    ", \"cold_trials_to_95\": ", cold_reach, ", \"warm_first_pick\": ", first,
+                    ", \"warm_samples\": ", warm.samples, "}");
+    std::ofstream(o.json) << "{\"threads\": " << o.threads << ", \"workloads\": [\n" << rows << "\n]}\n";
+  }
+  return 0;
+}

@@ -1,0 +1,61 @@
+#include "core/tune/kernel_pipeline.h"
+
+#include "core/ir/error.h"
+#include "core/schedule/default_schedule.h"
+#include "core/schedule/lower.h"
+
+namespace kiln {
+
+namespace {
+
+/// The kernel a record describes, or the reason it cannot serve: it must replay on `outputs`
+/// and, when it came from elsewhere, match the default schedule in an isolated measurement.
+std::unique_ptr<Kernel> kernel_of_record(const std::vector<Tensor>& outputs, const std::string& name,
+                                         const TuningRecord& record, const KernelSource& source,
+                                         std::string* why_not) {
+  try {
+    LoweredFunc f = lower(replay(outputs, Trace::from_text(record.trace)), name);
+    if (record.status == "unverified") {
+      TuningTask task{name, outputs};
+      MeasureResult m = Measurer(task, *source.compiler, source.verify).measure(f);
+      if (!m.ok()) {
+        *why_not = str_cat("failed verification (", measure_status_name(m.status), ": ", m.error, ")");
+        return nullptr;
+      }
+      source.store->set_status(record.id, "ok", "");
+    }
+    return source.compiler->compile(f);
+  } catch (const Error& e) {
+    *why_not = str_cat("does not replay: ", e.what());
+  } catch (const InternalError& e) {
+    *why_not = str_cat("hit a Kiln bug: ", e.what());
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+KernelChoice choose_kernel(const std::vector<Tensor>& outputs, const std::string& name,
+                           const KernelSource& source) {
+  KernelChoice choice;
+  if (source.store) {
+    Workload workload = describe_workload(outputs);
+    // Each failed record is quarantined, so the loop ends: records are finite.
+    while (std::optional<TuningRecord> record = source.store->best(workload, source.target)) {
+      std::string why_not;
+      choice.kernel = kernel_of_record(outputs, name, *record, source, &why_not);
+      if (choice.kernel) {
+        choice.origin = str_cat("tuned (record ", record->id, ")");
+        choice.record = std::move(record);
+        return choice;
+      }
+      source.store->set_status(record->id, "quarantined", why_not);
+      choice.origin = str_cat("; record ", record->id, " quarantined: it ", why_not);
+    }
+  }
+  choice.kernel = source.compiler->compile(lower(default_schedule(outputs, source.compiler->target()), name));
+  choice.origin = "default schedule" + choice.origin;
+  return choice;
+}
+
+}  // namespace kiln

@@ -1,0 +1,42 @@
+// How a fused group becomes a kernel: the best schedule the tuning cache knows for this workload
+// on this target, replayed from its trace, else the default schedule. The plugin asks this; it
+// never schedules on its own.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/runtime/kernel_compiler.h"
+#include "core/tune/measure.h"
+#include "core/tune/record_store.h"
+
+namespace kiln {
+
+/// Where kernels come from in one process: the compiler, the tuning cache (may be null: default
+/// schedules only), this target's fingerprint, and how records from elsewhere are checked.
+struct KernelSource {
+  const KernelCompiler* compiler = nullptr;
+  RecordStore* store = nullptr;
+  TargetFingerprint target;
+  /// Measures an "unverified" record (imported or shared) in isolation against the default
+  /// schedule before it is served; `worker` is the measuring executable (see MeasureOptions).
+  MeasureOptions verify;
+};
+
+struct KernelChoice {
+  std::unique_ptr<Kernel> kernel;
+  /// The record the kernel was built from; empty for the default schedule.
+  std::optional<TuningRecord> record;
+  /// "default schedule", "tuned (record 12)"; with the reason a record was not used, if any.
+  std::string origin;
+};
+
+/// The kernel of `outputs`, named `name`. A record that fails to replay, compile or verify is
+/// quarantined in the store (with the reason) and the next best is tried; then the default
+/// schedule. Throws what scheduling or compiling the default schedule throws.
+KernelChoice choose_kernel(const std::vector<Tensor>& outputs, const std::string& name,
+                           const KernelSource& source);
+
+}  // namespace kiln

@@ -1,0 +1,19 @@
+// A search's trials as tuning-cache records: one function, used by the tuning service, `kiln
+// tune` and the benchmarks alike.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/tune/record_store.h"
+#include "core/tune/tuner.h"
+
+namespace kiln {
+
+/// One record per trial of `result` (failures included: the cost model learns from them too),
+/// of `workload` on `target`, stamped with the current time.
+std::vector<TuningRecord> records_of_trials(const TuneResult& result, const Workload& workload,
+                                            const TargetFingerprint& target,
+                                            const std::string& kiln_version);
+
+}  // namespace kiln

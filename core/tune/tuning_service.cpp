@@ -1,0 +1,284 @@
+#include "core/tune/tuning_service.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/ir/error.h"
+#include "core/ir/structural.h"
+#include "core/schedule/lower.h"
+#include "core/tune/trial_records.h"
+#include "core/tune/verify.h"
+#include "core/tune/warm_model.h"
+
+namespace kiln {
+
+/// One workload and every slot that computes it (repeated layers share one search).
+struct TuningService::Job {
+  struct Member {
+    int64_t id;
+    KernelSlot* slot;
+    /// While a swap awaits confirmation: the kernel it replaced, the counters at the swap and the
+    /// time per call observed before it.
+    std::shared_ptr<const Kernel> previous;
+    SlotStats at_swap;
+    double before_per_call = 0;
+  };
+  std::string name;
+  std::vector<Tensor> workload;
+  Workload description;
+  std::vector<Member> members;
+  bool done = false;
+
+  uint64_t calls() const {
+    uint64_t n = 0;
+    for (auto& m : members) n += m.slot->stats().calls;
+    return n;
+  }
+  uint64_t total_ns() const {
+    uint64_t n = 0;
+    for (auto& m : members) n += m.slot->stats().total_ns;
+    return n;
+  }
+};
+
+namespace {
+
+double per_call(const SlotStats& now, const SlotStats& before) {
+  uint64_t calls = now.calls - before.calls;
+  return calls ? static_cast<double>(now.total_ns - before.total_ns) * 1e-9 / calls : 0;
+}
+
+std::string ms(double seconds) { return str_cat(seconds * 1e3, " ms"); }
+
+}  // namespace
+
+TuningService::TuningService(const KernelCompiler& compiler, RecordStore* store,
+                             TargetFingerprint target, TuningServiceOptions options, TuningHost& host)
+    : compiler_(compiler),
+      store_(store),
+      target_(std::move(target)),
+      options_(std::move(options)),
+      host_(host),
+      started_(std::chrono::steady_clock::now()) {}
+
+TuningService::~TuningService() { stop(); }
+
+double TuningService::elapsed() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+}
+
+void TuningService::add_slot(int64_t id, KernelSlot* slot, std::vector<Tensor> workload,
+                             std::string name, bool from_cache) {
+  std::lock_guard lock(mutex_);
+  Job* job = nullptr;
+  for (auto& j : jobs_)
+    if (structural_equal(j->workload, workload)) job = j.get();
+  if (!job) {
+    jobs_.push_back(std::make_unique<Job>());
+    job = jobs_.back().get();
+    job->name = std::move(name);
+    job->description = describe_workload(workload);
+    job->workload = std::move(workload);
+    job->done = from_cache;
+  }
+  job->members.push_back({id, slot, nullptr, {}, 0});
+  SlotTuning& state = states_[id];
+  if (job->done) state.state = from_cache ? "cached" : states_[job->members.front().id].state;
+  wake_.notify_all();
+}
+
+void TuningService::start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stop_ = false;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void TuningService::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::map<int64_t, SlotTuning> TuningService::slots() const {
+  std::lock_guard lock(mutex_);
+  return states_;
+}
+
+std::vector<SwapEvent> TuningService::swaps() const {
+  std::lock_guard lock(mutex_);
+  return swaps_;
+}
+
+void TuningService::set_state(Job& job, const std::string& state, const std::string& detail) {
+  std::lock_guard lock(mutex_);
+  for (auto& m : job.members) {
+    states_[m.id].state = state;
+    states_[m.id].detail = detail;
+  }
+}
+
+TuningService::Job* TuningService::next_job(uint64_t min_calls) {
+  std::lock_guard lock(mutex_);
+  Job* best = nullptr;
+  uint64_t best_ns = 0;
+  for (auto& job : jobs_) {
+    if (job->done || job->calls() < min_calls) continue;
+    uint64_t ns = job->total_ns();
+    if (!best || ns > best_ns) best = job.get(), best_ns = ns;
+  }
+  return best;
+}
+
+void TuningService::loop() {
+  while (!stop_) {
+    confirm_swaps();
+    bool budget_left = options_.budget_seconds <= 0 || tuning_seconds_ < options_.budget_seconds;
+    Job* job = budget_left ? next_job(options_.min_calls) : nullptr;
+    if (!job) {
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_.load(); });
+      continue;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    tune(*job, {});
+    tuning_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+}
+
+void TuningService::tune_all(
+    double budget_seconds,
+    const std::function<void(const std::string&, const TuneProgress&)>& progress) {
+  stop();
+  stop_ = false;
+  auto t0 = std::chrono::steady_clock::now();
+  while (!stop_) {
+    double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (budget_seconds > 0 && spent >= budget_seconds) break;
+    Job* job = next_job(1);
+    if (!job) break;
+    tune(*job, [&](const TuneProgress& p) {
+      if (progress) progress(job->name, p);
+    });
+  }
+}
+
+void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)>& progress) {
+  set_state(job, "tuning", "");
+  try {
+    TuneOptions tune;
+    tune.trials = options_.trials;
+    tune.seconds = options_.workload_seconds;
+    tune.early_stop = options_.early_stop;
+    tune.stop = &stop_;
+    tune.seed = job.description.key.lo;
+    std::unique_ptr<CostModel> model;
+    if (!has_xgboost()) {
+      tune.strategy = SearchStrategy::Random;
+    } else if (store_) {
+      WarmModel warm = warm_cost_model(*store_, target_);
+      model = std::move(warm.model);
+      tune.warm_model = warm.samples > 0;
+      if (tune.warm_model)
+        host_.log(false, str_cat("kiln: tuning '", job.name, "' with a cost model warmed from ",
+                                 warm.samples, " records of ", warm.tasks, " tasks"));
+    } else {
+      model = make_xgboost_model(1);
+    }
+    Tuner tuner({job.name, job.workload}, compiler_, options_.measure, tune, model.get());
+    TuneResult result = tuner.run([&](const TuneProgress& p) {
+      {
+        std::lock_guard lock(mutex_);
+        for (auto& m : job.members) states_[m.id].trials = p.trial;
+      }
+      if (progress) progress(p);
+    });
+    if (store_ && !result.trials.empty())
+      store_->commit(job.description,
+                     records_of_trials(result, job.description, target_, options_.kiln_version));
+    if (stop_) {
+      set_state(job, "waiting", "stopped");  // tuned again by the next process
+      return;
+    }
+    job.done = true;
+    if (result.best < 0) {
+      set_state(job, "failed", str_cat("no candidate of ", result.trials.size(), " ran correctly"));
+      return;
+    }
+    LoweredFunc f = lower(replay(job.workload, result.best_trace), job.name + "_tuned");
+    promote(job, compiler_.compile(f), result.trials[result.best].result.spread);
+  } catch (const std::exception& e) {
+    job.done = true;
+    set_state(job, "failed", e.what());
+    host_.log(true, str_cat("kiln: tuning '", job.name, "' failed: ", e.what()));
+  }
+}
+
+void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, double spread) {
+  for (auto& m : job.members) {
+    std::shared_ptr<const Kernel> current = m.slot->current();
+    double disagreement = disagreement_on_fresh_inputs(*kernel, *current, 0x5eed + m.id);
+    if (!(disagreement <= 1)) {
+      // The worker checked it against the default schedule; a disagreement here is a Kiln bug.
+      set_state(job, "failed", str_cat("the tuned kernel disagrees with the current one on fresh "
+                                       "inputs (", disagreement, " of tolerance)"));
+      host_.log(true, str_cat("kiln: slot ", m.id, " keeps its kernel: the tuned one disagrees on "
+                              "fresh inputs"));
+      return;
+    }
+    std::vector<double> seconds = host_.time_in_process({current.get(), kernel.get()});
+    double gain = std::max(options_.min_gain, spread);
+    std::lock_guard lock(mutex_);
+    SlotTuning& state = states_[m.id];
+    if (state.first_seconds == 0) state.first_seconds = seconds[0];
+    if (!(seconds[1] < seconds[0] * (1 - gain))) {
+      state.state = "kept";
+      state.best_seconds = seconds[0];
+      state.detail = str_cat("tuned ", ms(seconds[1]), " vs current ", ms(seconds[0]),
+                             ": not faster beyond ", gain * 100, "%");
+      continue;
+    }
+    SlotStats before = m.slot->stats();
+    m.previous = current;
+    m.at_swap = before;
+    m.before_per_call = per_call(before, SlotStats{});
+    m.slot->swap(kernel);
+    state.state = "tuned";
+    state.best_seconds = seconds[1];
+    state.swaps += 1;
+    state.detail = "";
+    swaps_.push_back({m.id, before.version, before.version + 1, seconds[0], seconds[1], elapsed(), false});
+    host_.log(false, str_cat("kiln: slot ", m.id, " (", job.name, "): swapped in a tuned kernel, ",
+                             "version ", before.version, " → ", before.version + 1, ": ",
+                             ms(seconds[0]), " → ", ms(seconds[1]), " per call (",
+                             seconds[0] / seconds[1], "x)"));
+  }
+}
+
+void TuningService::confirm_swaps() {
+  std::lock_guard lock(mutex_);
+  for (auto& job : jobs_)
+    for (auto& m : job->members) {
+      if (!m.previous) continue;
+      SlotStats now = m.slot->stats();
+      if (now.calls - m.at_swap.calls < options_.confirm_calls) continue;
+      double after = per_call(now, m.at_swap);
+      std::shared_ptr<const Kernel> previous = std::move(m.previous);
+      m.previous = nullptr;
+      // Real calls include the launch overhead both kernels pay; 10% slower is beyond noise.
+      if (m.before_per_call <= 0 || after <= m.before_per_call * 1.10) continue;
+      m.slot->swap(previous);
+      SlotTuning& state = states_[m.id];
+      state.rollbacks += 1;
+      state.state = "rolled back";
+      state.detail = str_cat("calls ran ", ms(after), " after the swap, ", ms(m.before_per_call),
+                             " before");
+      swaps_.push_back({m.id, now.version, now.version + 1, after, m.before_per_call, elapsed(), true});
+      host_.log(true, str_cat("kiln: slot ", m.id, ": rolled back the tuned kernel, ", state.detail));
+    }
+}
+
+}  // namespace kiln

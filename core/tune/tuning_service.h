@@ -1,0 +1,130 @@
+// The tuning service: AutoTVM's loop inside a running process. One background thread watches the
+// kernel slots a model calls, tunes the workload with the largest share of observed time first
+// (model-guided search, the cost model warmed from every record in the tuning cache), measures
+// candidates in isolation (MeasureOptions::worker), checks the winner against the kernel it would
+// replace on fresh inputs, times both in this process, and swaps it in only when it is faster
+// beyond noise. The slot's next calls confirm the gain; a swap that made calls slower is rolled
+// back. Every record goes to the tuning cache; every swap is logged.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/runtime/kernel_compiler.h"
+#include "core/runtime/kernel_slot.h"
+#include "core/tune/cost_model.h"
+#include "core/tune/record_store.h"
+#include "core/tune/tuner.h"
+
+namespace kiln {
+
+struct TuningServiceOptions {
+  int trials = 64;                ///< Measurements per workload at most.
+  double workload_seconds = 120;  ///< Wall time per workload at most.
+  double budget_seconds = 600;    ///< Wall time of all tuning in this process (0: none).
+  int early_stop = 32;            ///< Trials without improvement that end a workload's search.
+  MeasureOptions measure;         ///< Threads, repeats and the isolated worker for candidates.
+  int min_calls = 2;              ///< A slot is tuned once it has run this often.
+  double min_gain = 0.03;         ///< A swap needs this relative gain, and more than the noise.
+  uint64_t confirm_calls = 16;    ///< Calls after a swap that confirm (or roll back) its gain.
+  std::string kiln_version;       ///< Written into each record.
+};
+
+/// What the service needs of the process it runs in.
+class TuningHost {
+ public:
+  virtual ~TuningHost() = default;
+  /// Seconds per call of each kernel (all with the parameters of the first) on the same
+  /// arguments, measured here on the threads the model runs on: the kernels take turns.
+  virtual std::vector<double> time_in_process(const std::vector<const Kernel*>& kernels) = 0;
+  /// Reports progress and swaps (info) and failures (warning).
+  virtual void log(bool warning, const std::string& message) = 0;
+};
+
+/// One swap (or roll-back), as `kiln report` draws it.
+struct SwapEvent {
+  int64_t slot = 0;
+  uint64_t from_version = 0, to_version = 0;
+  double before_seconds = 0, after_seconds = 0;  ///< Per call, timed in process.
+  double time = 0;                               ///< Seconds since the service started.
+  bool rollback = false;
+};
+
+/// A slot's tuning as kiln.stats() reports it.
+struct SlotTuning {
+  std::string state = "waiting";  ///< waiting, tuning, tuned, kept, failed, cached.
+  int trials = 0;
+  double first_seconds = 0;       ///< The slot's first kernel, per call (in process).
+  double best_seconds = 0;        ///< What serves it now, per call (in process).
+  int swaps = 0, rollbacks = 0;
+  std::string detail;             ///< Why it was kept or failed.
+};
+
+class TuningService {
+ public:
+  /// `store` may be null (nothing persists). `compiler` and `host` must outlive the service.
+  TuningService(const KernelCompiler& compiler, RecordStore* store, TargetFingerprint target,
+                TuningServiceOptions options, TuningHost& host);
+  ~TuningService();
+
+  /// Adds a slot whose group computes `workload` (the compute definitions its kernels compute);
+  /// slots of structurally equal workloads are tuned once and swapped together. `slot` must
+  /// outlive the service. A slot whose kernel already came from the tuning cache
+  /// (`from_cache`) is reported as "cached" and not tuned again.
+  void add_slot(int64_t id, KernelSlot* slot, std::vector<Tensor> workload, std::string name,
+                bool from_cache = false);
+
+  /// Starts the background thread (idempotent).
+  void start();
+  /// Asks the thread to stop and joins it: it returns after the measurement in flight.
+  void stop();
+  /// Stops the background thread, then tunes every slot that has run at least once, on the
+  /// calling thread, until done or after `budget_seconds` (0: no limit) (`kiln tune`).
+  /// `progress` is called after each trial with the workload's name.
+  void tune_all(double budget_seconds,
+                const std::function<void(const std::string&, const TuneProgress&)>& progress = {});
+
+  std::map<int64_t, SlotTuning> slots() const;
+  std::vector<SwapEvent> swaps() const;
+  /// Whether the thread is running.
+  bool running() const { return thread_.joinable() && !stop_; }
+
+ private:
+  struct Job;  // one workload and the slots that compute it
+
+  void loop();
+  /// The job with the most observed time among those called `min_calls` times, or null.
+  Job* next_job(uint64_t min_calls);
+  void tune(Job& job, const std::function<void(const TuneProgress&)>& progress);
+  /// Swaps `kernel` into each slot of `job` where the in-process timing says it is faster.
+  void promote(Job& job, std::shared_ptr<const Kernel> kernel, double spread);
+  /// Rolls back swaps whose confirming calls ran slower than before.
+  void confirm_swaps();
+  void set_state(Job& job, const std::string& state, const std::string& detail);
+  double elapsed() const;
+
+  const KernelCompiler& compiler_;
+  RecordStore* store_;
+  TargetFingerprint target_;
+  TuningServiceOptions options_;
+  TuningHost& host_;
+
+  mutable std::mutex mutex_;  ///< Guards jobs_, states_ and swaps_.
+  std::vector<std::unique_ptr<Job>> jobs_;
+  std::map<int64_t, SlotTuning> states_;
+  std::vector<SwapEvent> swaps_;
+  std::condition_variable wake_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::chrono::steady_clock::time_point started_;
+  double tuning_seconds_ = 0;  ///< Spent so far, against budget_seconds.
+};
+
+}  // namespace kiln

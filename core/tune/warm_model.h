@@ -1,0 +1,28 @@
+// Transfer learning: a cost model trained on every record of the tuning cache, so that a new
+// task's search starts from what other workloads taught (AutoTVM's transfer learning).
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "core/tune/cost_model.h"
+#include "core/tune/record_store.h"
+
+namespace kiln {
+
+struct WarmModel {
+  std::unique_ptr<CostModel> model;  ///< XGBoost; trained when `samples` > 0.
+  size_t samples = 0;                ///< Records it was trained on.
+  size_t tasks = 0;                  ///< (workload, target) pairs among them.
+};
+
+/// An XGBoost model (`threads` threads) fitted on the schedule records of `store` whose target
+/// is of `target`'s kind: the features describe loop nests, not machines or workloads, and
+/// rankings are learned within each (workload, target) pair, so records of other CPUs teach too.
+/// Labels are throughputs (flops / seconds; failures 0). Records of `exclude` are left out (the
+/// leave-one-out benchmark). Fewer than `min_samples` records leave the model untrained.
+WarmModel warm_cost_model(RecordStore& store, const TargetFingerprint& target,
+                          std::optional<WorkloadKey> exclude = std::nullopt, int threads = 1,
+                          size_t min_samples = 32);
+
+}  // namespace kiln

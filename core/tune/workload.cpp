@@ -1,0 +1,80 @@
+#include "core/tune/workload.h"
+
+#include <cstdio>
+#include <sstream>
+
+#include "core/ir/error.h"
+#include "core/ir/structural.h"
+#include "core/schedule/default_scheduler.h"
+#include "core/schedule/schedule.h"
+#include "core/tune/task.h"
+
+namespace kiln {
+
+namespace {
+
+/// FNV-1a over 64-bit words from `basis`, finished with splitmix64's avalanche. Two bases give
+/// two independent halves of the 128-bit key; both are stable across runs and builds.
+uint64_t hash_words(const std::vector<uint64_t>& words, uint64_t basis) {
+  uint64_t h = basis;
+  for (uint64_t w : words) {
+    h ^= w;
+    h *= 0x100000001b3ull;
+  }
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  return h ^ (h >> 31);
+}
+
+std::string op_class_of(const std::vector<Tensor>& outputs) {
+  Schedule s(outputs);
+  bool reduction = false;
+  for (const Stage& stage : s.stages()) {
+    if (schedule_detail::is_contraction(stage)) return "contraction";
+    reduction |= stage.is_reduction();
+  }
+  return reduction ? "reduction" : "injective";
+}
+
+}  // namespace
+
+std::string WorkloadKey::hex() const {
+  char text[33];
+  std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(hi),
+                static_cast<unsigned long long>(lo));
+  return text;
+}
+
+WorkloadKey WorkloadKey::from_hex(const std::string& text) {
+  auto half = [&](size_t at) {
+    uint64_t v = 0;
+    for (size_t i = at; i < at + 16; ++i) {
+      char c = text[i];
+      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (digit < 0) throw Error(str_cat("workload key '", text, "' is not 32 hex digits"));
+      v = v << 4 | static_cast<uint64_t>(digit);
+    }
+    return v;
+  };
+  if (text.size() != 32) throw Error(str_cat("workload key '", text, "' is not 32 hex digits"));
+  return {half(0), half(16)};
+}
+
+Workload describe_workload(const std::vector<Tensor>& outputs) {
+  std::vector<uint64_t> tokens = structural_tokens(outputs);
+  Workload w;
+  w.key = {hash_words(tokens, 0xcbf29ce484222325ull), hash_words(tokens, 0x84222325cbf29ce4ull)};
+  std::ostringstream canonical;
+  for (size_t i = 0; i < tokens.size(); ++i) canonical << (i ? " " : "") << std::hex << tokens[i];
+  w.canonical = canonical.str();
+  std::ostringstream description;
+  for (const Tensor& t : topo_order(outputs)) description << t << "\n";
+  w.description = description.str();
+  w.op_class = op_class_of(outputs);
+  w.flops = TuningTask{"", outputs}.flops();
+  return w;
+}
+
+}  // namespace kiln

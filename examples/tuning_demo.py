@@ -1,0 +1,123 @@
+"""Kiln's whole loop on a real model: compile, run at once on default-schedule kernels, tune in the
+background while the model keeps running, swap faster kernels in as they are found.
+
+    python examples/tuning_demo.py                       # ResNet-18, 150 s of tuning
+    python examples/tuning_demo.py --model gpt2 --budget 60 --no-inductor
+
+Prints the first call's latency, the default schedules' latency, a progress line while tuning
+(with each swap as it happens), and the final latency beside eager PyTorch and TorchInductor.
+The tuning cache is a fresh folder unless --cache-dir names one; run twice with the same folder
+and the second run starts from the tuned kernels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+import kiln
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "python"))
+from models import make  # noqa: E402  (the standard models of the tests and benchmarks)
+
+
+def median_ms(fn, repeats: int) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
+
+
+def tuning_line(stats: dict) -> str:
+    t = stats["tuning"]
+    states = ", ".join(f"{n} {s}" for s, n in t["by_state"].items())
+    return f"{t['slots']} slots ({states}), {t['trials']} trials, {t['swaps']} swaps"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="resnet18", help="resnet18, gpt2, transformer, cnn, mlp")
+    parser.add_argument("--budget", type=float, default=150, help="seconds of background tuning")
+    parser.add_argument("--trials", type=int, default=24, help="measurements per workload")
+    parser.add_argument("--cache-dir", default=None, help="the tuning cache (default: a new folder)")
+    parser.add_argument("--no-inductor", action="store_true", help="skip TorchInductor")
+    args = parser.parse_args()
+    cache_dir = args.cache_dir or tempfile.mkdtemp(prefix="kiln-demo-cache-")
+
+    model, x = make(args.model, bench=True)
+    model.eval()
+    torch.set_grad_enabled(False)
+    print(f"{args.model}: input {list(x.shape)}, {torch.get_num_threads()} threads, cache {cache_dir}")
+    expected = model(x)
+    eager_ms = median_ms(lambda: model(x), 10)
+    print(f"eager                 {eager_ms:9.3f} ms")
+
+    inductor_ms = None
+    if not args.no_inductor:
+        inductor = torch.compile(model)
+        start = time.perf_counter()
+        inductor(x)
+        print(f"inductor first call   {time.perf_counter() - start:9.2f} s")
+        inductor_ms = median_ms(lambda: inductor(x), 10)
+        print(f"inductor              {inductor_ms:9.3f} ms")
+
+    options = {"cache_dir": cache_dir, "tune_trials": args.trials, "tune_budget_s": args.budget}
+    default = kiln.compile(model, tune="off", **options)
+    start = time.perf_counter()
+    default(x)
+    print(f"kiln first call       {time.perf_counter() - start:9.2f} s (compiles; default schedules)")
+    default_ms = median_ms(lambda: default(x), 10)
+    print(f"kiln default          {default_ms:9.3f} ms")
+
+    tuned = kiln.compile(model, tune="background", **options)
+    tuned(x)
+    print(f"background tuning for up to {args.budget:.0f} s while the model keeps running:")
+    start = time.perf_counter()
+    swaps_seen: dict[int, int] = {}
+    latencies = []
+    next_report = 0.0
+    while True:
+        call = time.perf_counter()
+        tuned(x)
+        latencies.append(time.perf_counter() - call)
+        elapsed = time.perf_counter() - start
+        stats = kiln.stats()
+        for slot in stats["slots"]:
+            t = slot["tuning"]
+            if t and t["swaps"] > swaps_seen.get(slot["slot"], 0):
+                swaps_seen[slot["slot"]] = t["swaps"]
+                print(
+                    f"  [{elapsed:5.0f} s] swap: slot {slot['slot']} ({slot['ops'][:50]}) "
+                    f"{t['first_ms']:.3f} -> {t['best_ms']:.3f} ms ({t['speedup']:.2f}x)"
+                )
+        busy = any(s["tuning"] and s["tuning"]["state"] in ("waiting", "tuning") for s in stats["slots"])
+        if elapsed >= next_report:
+            recent = 1e3 * statistics.median(latencies[-20:])
+            print(f"  [{elapsed:5.0f} s] {tuning_line(stats)}; model {recent:.3f} ms per call")
+            next_report += 15
+        if elapsed > args.budget + 5 or not busy:
+            break
+    kiln.tuning.stop()
+    tuned_ms = median_ms(lambda: tuned(x), 10)
+    diff = (tuned(x) - expected).abs().max().item()
+    print(f"tuning done: {tuning_line(kiln.stats())}")
+    print(f"kiln tuned            {tuned_ms:9.3f} ms ({default_ms / tuned_ms:.2f}x over default)")
+    line = f"eager {eager_ms:.3f} ms, kiln {tuned_ms:.3f} ms ({eager_ms / tuned_ms:.2f}x eager)"
+    if inductor_ms:
+        line += f", inductor {inductor_ms:.3f} ms ({inductor_ms / tuned_ms:.2f}x inductor)"
+    print(line)
+    print(f"max |kiln - eager| = {diff:.3g}")
+    return 0 if diff < 1e-2 * max(1.0, expected.abs().max().item()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

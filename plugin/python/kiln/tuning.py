@@ -1,0 +1,89 @@
+"""Where the tuning cache lives and how a compile asks for tuning.
+
+``options={"tune": "background" | "cache-only" | "off", "tune_budget_s": 600, "tune_threads": 1,
+"tune_trials": 64, "cache_dir": ...}`` through ``torch.compile`` or ``kiln.compile``; without an
+option, ``KILN_TUNE``, ``KILN_TUNE_BUDGET_S``, ``KILN_TUNE_THREADS``, ``KILN_TUNE_TRIALS`` and
+``KILN_CACHE_DIR`` in the environment, then the defaults: background tuning into
+``$XDG_CACHE_HOME/kiln`` (else ``~/.cache/kiln``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MODES = ("background", "cache-only", "off")
+
+
+def default_cache_dir() -> Path:
+    """``KILN_CACHE_DIR``, else ``$XDG_CACHE_HOME/kiln``, else ``~/.cache/kiln``."""
+    if os.environ.get("KILN_CACHE_DIR"):
+        return Path(os.environ["KILN_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kiln"
+
+
+@dataclass(frozen=True)
+class TuningOptions:
+    """What a compile asks of the tuning cache and the tuning service."""
+
+    mode: str = "background"
+    budget_s: float = 600.0
+    threads: int = 1
+    trials: int = 64
+    cache_dir: str = ""
+
+    @staticmethod
+    def parse(options: dict) -> TuningOptions:
+        """Takes the tuning keys out of `options`; raises ValueError naming a bad value."""
+        mode = options.pop("tune", None) or os.environ.get("KILN_TUNE") or "background"
+        if mode not in MODES:
+            raise ValueError(f"kiln: tune={mode!r}; expected one of {', '.join(map(repr, MODES))}")
+        env = os.environ
+        budget = _number(
+            options.pop("tune_budget_s", float(env.get("KILN_TUNE_BUDGET_S", 600))),
+            "tune_budget_s", float, 0,
+        )
+        threads = _number(
+            options.pop("tune_threads", int(env.get("KILN_TUNE_THREADS", 1))), "tune_threads", int, 1
+        )
+        trials = _number(
+            options.pop("tune_trials", int(env.get("KILN_TUNE_TRIALS", 64))), "tune_trials", int, 1
+        )
+        cache_dir = str(options.pop("cache_dir", None) or default_cache_dir())
+        return TuningOptions(mode, budget, threads, trials, cache_dir)
+
+    def as_dict(self) -> dict:
+        """The form ``_C.compile`` takes."""
+        return {
+            "mode": self.mode,
+            "budget_s": self.budget_s,
+            "threads": self.threads,
+            "trials": self.trials,
+            "cache_dir": self.cache_dir,
+        }
+
+
+def _number(value, name: str, kind: type, minimum: float):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+        raise ValueError(f"kiln: option {name}={value!r}; expected a number >= {minimum}")
+    return kind(value)
+
+
+def _stop_at_exit() -> None:
+    from kiln import _C
+
+    _C.stop_tuning()
+
+
+# NOTE: the service's thread must stop before the interpreter tears down torch; atexit runs
+# on a normal exit, after Ctrl-C and after sys.exit.
+atexit.register(_stop_at_exit)
+
+
+def stop() -> None:
+    """Stops background tuning now (it also stops at exit); returns after the measurement in
+    flight."""
+    _stop_at_exit()

@@ -1,0 +1,107 @@
+#include "plugin/torch/tuning_runtime.h"
+
+#include <ATen/Parallel.h>
+
+#include <filesystem>
+
+#include "core/ir/error.h"
+#include "plugin/torch/kernel_timing.h"
+#include "plugin/torch/log.h"
+#include "tuning_cache/sqlite_record_store.h"
+
+namespace kiln {
+
+namespace {
+
+/// The service's view of this process: timing on torch's threads, the plugin's log.
+class PluginTuningHost : public TuningHost {
+ public:
+  std::vector<double> time_in_process(const std::vector<const Kernel*>& kernels) override {
+    return fastest_of_runs(kernels, 5);
+  }
+  void log(bool warning, const std::string& message) override {
+    log_message(warning ? LogLevel::Warning : LogLevel::Info, message);
+  }
+};
+
+/// The measuring worker shipped beside libkiln_torch.so.
+std::string worker_path() {
+  return (std::filesystem::path(library_path()).parent_path() / "kiln-measure-worker").string();
+}
+
+}  // namespace
+
+TuningRuntime::TuningRuntime() = default;
+TuningRuntime::~TuningRuntime() = default;
+
+TuningRuntime& TuningRuntime::global() {
+  static TuningRuntime* runtime = new TuningRuntime();
+  return *runtime;
+}
+
+TargetFingerprint TuningRuntime::fingerprint(const KernelCompiler& compiler) const {
+  return fingerprint_of(compiler.target(), str_cat("llvm ", KILN_LLVM_VERSION), at::get_num_threads());
+}
+
+KernelSource TuningRuntime::configure(const CompileOptions& options, const KernelCompiler& compiler) {
+  KernelSource source;
+  source.compiler = &compiler;
+  source.target = fingerprint(compiler);
+  source.verify.worker = worker_path();
+  source.verify.threads = 1;
+  if (options.tune == TuneMode::Off || options.cache_dir.empty()) return source;
+  std::lock_guard lock(mutex_);
+  if (!store_) {
+    cache_dir_ = options.cache_dir;
+    std::string path = (std::filesystem::path(cache_dir_) / "tuning.sqlite").string();
+    try {
+      store_ = SqliteRecordStore::open(path, [](const std::string& message) {
+        log_message(LogLevel::Warning, "kiln: tuning cache: " + message);
+      });
+      log_message(LogLevel::Info, str_cat("kiln: tuning cache ", path));
+    } catch (const Error& e) {
+      log_message(LogLevel::Warning, str_cat("kiln: no tuning cache (", e.what(), "); kernels use "
+                                             "default schedules"));
+      cache_dir_.clear();
+      return source;
+    }
+  } else if (options.cache_dir != cache_dir_) {
+    log_message(LogLevel::Warning, str_cat("kiln: the tuning cache is ", cache_dir_,
+                                           " for this process; ignoring ", options.cache_dir));
+  }
+  source.store = store_.get();
+  if (options.tune == TuneMode::Background && !service_) {
+    if (!std::filesystem::exists(source.verify.worker)) {
+      log_message(LogLevel::Warning, str_cat("kiln: no background tuning: the measuring worker ",
+                                             source.verify.worker, " is missing"));
+      return source;
+    }
+    TuningServiceOptions o;
+    o.trials = options.tune_trials;
+    o.budget_seconds = options.tune_budget_s;
+    o.measure.threads = options.tune_threads;
+    o.measure.worker = source.verify.worker;
+    o.kiln_version = KILN_VERSION;
+    host_ = std::make_unique<PluginTuningHost>();
+    service_ = std::make_unique<TuningService>(compiler, store_.get(), source.target, o, *host_);
+    service_->start();
+  }
+  return source;
+}
+
+RecordStore* TuningRuntime::store() {
+  std::lock_guard lock(mutex_);
+  return store_.get();
+}
+
+TuningService* TuningRuntime::service() {
+  std::lock_guard lock(mutex_);
+  return service_.get();
+}
+
+void TuningRuntime::stop() {
+  TuningService* service = this->service();
+  if (service) service->stop();
+}
+
+}  // namespace kiln

@@ -1,0 +1,179 @@
+// The tuning service end to end without PyTorch: slots with slow first kernels are tuned in the
+// background, records reach the cache, faster kernels are swapped in while threads call the slots,
+// and the service stops promptly.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "backends/llvm/llvm_compiler.h"
+#include "core/schedule/lower.h"
+#include "core/tune/kernel_pipeline.h"
+#include "core/tune/tuning_service.h"
+#include "core/tune/verify.h"
+#include "tests/service/service_fixture.h"
+#include "tuning_cache/sqlite_record_store.h"
+
+namespace kiln {
+namespace {
+
+using service_test::naive_kernel;
+using service_test::ServiceTest;
+
+TEST_F(ServiceTest, TunesASlowSlotAndSwapsAFasterKernelIn) {
+  std::vector<Tensor> workload = {tune_test::matmul(64, 64, 64)};
+  KernelSlot slot("matmul", naive_kernel(*compiler, workload));
+  TuningService service(*compiler, store.get(), target, options(16), host);
+  service.add_slot(0, &slot, workload, "matmul");
+  call(slot, 3);
+  service.start();
+  ASSERT_TRUE(wait_for([&] { return service.slots().at(0).state != "waiting" &&
+                                    service.slots().at(0).state != "tuning"; }, 120));
+  SlotTuning t = service.slots().at(0);
+  EXPECT_EQ(t.state, "tuned") << t.detail;
+  EXPECT_EQ(t.swaps, 1);
+  EXPECT_EQ(slot.stats().version, 1u);
+  EXPECT_LT(t.best_seconds, t.first_seconds);
+  // What serves the slot now computes the matmul.
+  EXPECT_LE(disagreement_on_fresh_inputs(*slot.current(), *reference(workload), 7), 1.0);
+  // Every trial is a record of this target, with its features, under the workload's key.
+  Workload w = describe_workload(workload);
+  EXPECT_EQ(store->count({w.key, target, "schedule", false}), t.trials);
+  ASSERT_TRUE(store->best(w, target).has_value());
+  ASSERT_EQ(service.swaps().size(), 1u);
+  EXPECT_FALSE(service.swaps()[0].rollback);
+}
+
+TEST_F(ServiceTest, CallersAlwaysGetCorrectOutputsWhileKernelsAreSwapped) {
+  std::vector<Tensor> workload = {tune_test::matmul(48, 32, 40)};
+  KernelSlot slot("matmul", naive_kernel(*compiler, workload));
+  TuningService service(*compiler, store.get(), target, options(12), host);
+  service.add_slot(0, &slot, workload, "matmul");
+  call(slot, 3);
+  service.start();
+  std::shared_ptr<const Kernel> expected = reference(workload);
+  std::atomic<bool> done{false};
+  std::atomic<int> wrong{0}, calls{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 8; ++t)
+    callers.emplace_back([&, t] {
+      while (!done) {
+        // Every call goes through the slot, whichever kernel it holds at the time.
+        wrong += !(service_test::slot_disagreement(slot, *expected, 100 + t) <= 1.0);
+        ++calls;
+      }
+    });
+  bool finished = wait_for([&] { return service.slots().at(0).state == "tuned" ||
+                                        service.slots().at(0).state == "kept"; }, 120);
+  done = true;
+  for (auto& c : callers) c.join();
+  ASSERT_TRUE(finished);
+  EXPECT_EQ(wrong, 0);
+  EXPECT_GT(calls, 8);
+}
+
+TEST_F(ServiceTest, StopsWithinASecondWhileTuning) {
+  std::vector<Tensor> workload = {tune_test::matmul(96, 96, 96)};
+  KernelSlot slot("matmul", naive_kernel(*compiler, workload));
+  TuningService service(*compiler, store.get(), target, options(1000), host);
+  service.add_slot(0, &slot, workload, "matmul");
+  call(slot, 3);
+  service.start();
+  ASSERT_TRUE(wait_for([&] { return service.slots().at(0).trials >= 2; }, 60));
+  auto t0 = std::chrono::steady_clock::now();
+  service.stop();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(seconds, 1.0);
+  EXPECT_FALSE(service.running());
+}
+
+TEST_F(ServiceTest, StructurallyEqualSlotsAreTunedOnceAndBothSwapped) {
+  std::vector<Tensor> a = {tune_test::matmul(32, 32, 32, "a")};
+  std::vector<Tensor> b = {tune_test::matmul(32, 32, 32, "b")};
+  KernelSlot first("matmul a", naive_kernel(*compiler, a));
+  KernelSlot second("matmul b", naive_kernel(*compiler, b));
+  TuningService service(*compiler, store.get(), target, options(8), host);
+  service.add_slot(0, &first, a, "a");
+  service.add_slot(1, &second, b, "b");
+  call(first, 3);
+  service.start();
+  ASSERT_TRUE(wait_for([&] { return service.slots().at(1).state == "tuned"; }, 120));
+  EXPECT_EQ(service.slots().at(0).state, "tuned");
+  EXPECT_EQ(first.stats().version, 1u);
+  EXPECT_EQ(second.stats().version, 1u);
+  EXPECT_EQ(store->count({describe_workload(a).key, target, "schedule", false}),
+            service.slots().at(0).trials);
+}
+
+TEST_F(ServiceTest, AFreshPipelineServesTheTunedRecord) {
+  std::vector<Tensor> workload = {tune_test::matmul(64, 48, 32)};
+  KernelSlot slot("matmul", naive_kernel(*compiler, workload));
+  {
+    TuningService service(*compiler, store.get(), target, options(12), host);
+    service.add_slot(0, &slot, workload, "matmul");
+    call(slot, 1);
+    service.tune_all(0);
+  }
+  KernelSource source{compiler.get(), store.get(), target, {}};
+  KernelChoice choice = choose_kernel(workload, "matmul", source);
+  ASSERT_TRUE(choice.record.has_value()) << choice.origin;
+  EXPECT_EQ(choice.record->id, store->best(describe_workload(workload), target)->id);
+  EXPECT_LE(disagreement_on_fresh_inputs(*choice.kernel, *reference(workload), 3), 1.0);
+  // Another target's records are not served.
+  TargetFingerprint other = target;
+  other.threads += 1;
+  KernelChoice elsewhere = choose_kernel(workload, "matmul", {compiler.get(), store.get(), other, {}});
+  EXPECT_FALSE(elsewhere.record.has_value());
+  LookupMiss miss = store->explain(describe_workload(workload), other);
+  ASSERT_FALSE(miss.reasons.empty());
+  EXPECT_NE(miss.reasons[0].find("threads"), std::string::npos) << miss.reasons[0];
+}
+
+TEST_F(ServiceTest, ARecordThatDoesNotReplayIsQuarantinedNotUsed) {
+  std::vector<Tensor> workload = {tune_test::matmul(16, 16, 16)};
+  Workload w = describe_workload(workload);
+  TuningRecord bad;
+  bad.workload = w.key;
+  bad.target = target;
+  bad.trace = "split s0 i7 4\n";  // the matmul has no loop i7
+  bad.seconds = 1e-9;             // "faster" than anything: it would be picked first
+  int64_t id = store->commit(w, {bad})[0];
+  KernelChoice choice = choose_kernel(workload, "matmul", {compiler.get(), store.get(), target, {}});
+  EXPECT_FALSE(choice.record.has_value());
+  EXPECT_NE(choice.origin.find("quarantined"), std::string::npos) << choice.origin;
+  bool quarantined = false;
+  store->for_each({w.key, std::nullopt, "", false}, [&](const TuningRecord& r) {
+    if (r.id == id) quarantined = r.status == "quarantined" && !r.error.empty();
+  });
+  EXPECT_TRUE(quarantined);
+  EXPECT_LE(disagreement_on_fresh_inputs(*choice.kernel, *reference(workload), 5), 1.0);
+}
+
+TEST_F(ServiceTest, AnImportedRecordWithAWrongKernelIsQuarantined) {
+  // A compiler that miscompiles every kernel but the reference: the imported record's kernel
+  // computes garbage, which the isolated verification must catch before it serves.
+  std::vector<Tensor> workload = {tune_test::matmul(16, 16, 16)};
+  Workload w = describe_workload(workload);
+  service_test::WrongCompiler wrong(*compiler);
+  TuningRecord imported;
+  imported.workload = w.key;
+  imported.target = target;
+  imported.trace = lower_trace_of_default(workload);
+  imported.seconds = 1e-9;
+  imported.status = "unverified";
+  imported.source = "imported";
+  int64_t id = store->commit(w, {imported})[0];
+  KernelSource source{&wrong, store.get(), target, {}};
+  KernelChoice choice = choose_kernel(workload, "matmul", source);
+  EXPECT_FALSE(choice.record.has_value()) << choice.origin;
+  EXPECT_NE(choice.origin.find("wrong result"), std::string::npos) << choice.origin;
+  bool quarantined = false;
+  store->for_each({w.key, std::nullopt, "", false}, [&](const TuningRecord& r) {
+    if (r.id == id) quarantined = r.status == "quarantined";
+  });
+  EXPECT_TRUE(quarantined);
+}
+
+}  // namespace
+}  // namespace kiln
