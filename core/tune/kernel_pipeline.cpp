@@ -14,7 +14,7 @@ std::unique_ptr<Kernel> kernel_of_record(const std::vector<Tensor>& outputs, con
                                          const TuningRecord& record, const KernelSource& source,
                                          std::string* why_not) {
   try {
-    LoweredFunc f = lower(replay(outputs, Trace::from_text(record.trace)), name);
+    LoweredFunc f = lower(replay(outputs, Trace::from_text(record.trace)), name + "_tuned");
     if (record.status == "unverified") {
       TuningTask task{name, outputs};
       MeasureResult m = Measurer(task, *source.compiler, source.verify).measure(f);

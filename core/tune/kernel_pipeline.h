@@ -33,7 +33,7 @@ struct KernelChoice {
   std::string origin;
 };
 
-/// The kernel of `outputs`, named `name`. A record that fails to replay, compile or verify is
+/// The kernel of `outputs`, named `name` (`name` + "_tuned" when a record made it). A record that fails to replay, compile or verify is
 /// quarantined in the store (with the reason) and the next best is tried; then the default
 /// schedule. Throws what scheduling or compiling the default schedule throws.
 KernelChoice choose_kernel(const std::vector<Tensor>& outputs, const std::string& name,

@@ -6,10 +6,10 @@ namespace kiln {
 
 std::vector<TuningRecord> records_of_trials(const TuneResult& result, const Workload& workload,
                                             const TargetFingerprint& target,
-                                            const std::string& kiln_version) {
+                                            const std::string& kiln_version, size_t first) {
   std::vector<TuningRecord> records;
   int64_t now = static_cast<int64_t>(std::time(nullptr));
-  for (size_t i = 0; i < result.trials.size(); ++i) {
+  for (size_t i = first; i < result.trials.size(); ++i) {
     const Trial& t = result.trials[i];
     TuningRecord r;
     r.workload = workload.key;

@@ -10,10 +10,10 @@
 
 namespace kiln {
 
-/// One record per trial of `result` (failures included: the cost model learns from them too),
-/// of `workload` on `target`, stamped with the current time.
+/// One record per trial of `result` from index `first` on (failures included: the cost model
+/// learns from them too), of `workload` on `target`, stamped with the current time.
 std::vector<TuningRecord> records_of_trials(const TuneResult& result, const Workload& workload,
                                             const TargetFingerprint& target,
-                                            const std::string& kiln_version);
+                                            const std::string& kiln_version, size_t first = 0);
 
 }  // namespace kiln

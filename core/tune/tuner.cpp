@@ -113,7 +113,8 @@ TuneResult Tuner::run(const std::function<void(const TuneProgress&)>& progress) 
       if (options_.strategy == SearchStrategy::ModelGuided)
         pending.push_back({trial.features, static_cast<float>(trial.gflops), 0});
       if (progress)
-        progress({static_cast<int>(result.trials.size()), options_.trials, best, seconds_since(start)});
+        progress({static_cast<int>(result.trials.size()), options_.trials, best,
+                  seconds_since(start), &result});
     }
     if (options_.strategy == SearchStrategy::ModelGuided && !pending.empty()) {
       model_->update(pending);

@@ -51,11 +51,14 @@ struct Trial {
   std::vector<float> features;  ///< What the cost model saw of it (FeatureExtractor).
 };
 
-/// Progress after each trial, for progress bars.
+struct TuneResult;
+
+/// Progress after each trial, for progress bars and for saving records as they come.
 struct TuneProgress {
   int trial = 0, trials = 0;
   double best_gflops = 0;
   double elapsed_seconds = 0;
+  const TuneResult* so_far = nullptr;  ///< Every trial so far (valid during the callback).
 };
 
 struct TuneResult {

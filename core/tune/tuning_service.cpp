@@ -1,7 +1,11 @@
 #include "core/tune/tuning_service.h"
 
+#include <sched.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "core/ir/error.h"
 #include "core/ir/structural.h"
@@ -134,6 +138,13 @@ TuningService::Job* TuningService::next_job(uint64_t min_calls) {
 }
 
 void TuningService::loop() {
+  if (options_.idle_priority) {
+    // Linux applies this to the calling thread only; the workers it spawns inherit it.
+    sched_param param{};
+    if (sched_setscheduler(0, SCHED_IDLE, &param) != 0)
+      host_.log(true, str_cat("kiln: tuning runs at normal priority (SCHED_IDLE: ",
+                              std::strerror(errno), ")"));
+  }
   while (!stop_) {
     confirm_swaps();
     bool budget_left = options_.budget_seconds <= 0 || tuning_seconds_ < options_.budget_seconds;
@@ -189,16 +200,24 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
       model = make_xgboost_model(1);
     }
     Tuner tuner({job.name, job.workload}, compiler_, options_.measure, tune, model.get());
+    // Records are committed in batches as they come: a process killed in the middle of a long
+    // search keeps what it measured.
+    size_t committed = 0;
+    auto commit = [&](const TuneResult& so_far) {
+      if (!store_ || committed == so_far.trials.size()) return;
+      store_->commit(job.description, records_of_trials(so_far, job.description, target_,
+                                                        options_.kiln_version, committed));
+      committed = so_far.trials.size();
+    };
     TuneResult result = tuner.run([&](const TuneProgress& p) {
       {
         std::lock_guard lock(mutex_);
         for (auto& m : job.members) states_[m.id].trials = p.trial;
       }
+      if (p.so_far->trials.size() - committed >= static_cast<size_t>(tune.batch)) commit(*p.so_far);
       if (progress) progress(p);
     });
-    if (store_ && !result.trials.empty())
-      store_->commit(job.description,
-                     records_of_trials(result, job.description, target_, options_.kiln_version));
+    commit(result);
     if (stop_) {
       set_state(job, "waiting", "stopped");  // tuned again by the next process
       return;

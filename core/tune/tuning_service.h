@@ -35,6 +35,11 @@ struct TuningServiceOptions {
   double min_gain = 0.03;         ///< A swap needs this relative gain, and more than the noise.
   uint64_t confirm_calls = 16;    ///< Calls after a swap that confirm (or roll back) its gain.
   std::string kiln_version;       ///< Written into each record.
+  /// Runs the background thread, and so the measuring worker it spawns, at SCHED_IDLE: the model's
+  /// threads always take the CPU first. NOTE: on a machine whose cores the model's thread pool
+  /// fills, a busy tuner would otherwise stall every barrier of the pool (a descheduled team
+  /// member costs a scheduler quantum, milliseconds), making calls many times slower.
+  bool idle_priority = true;
 };
 
 /// What the service needs of the process it runs in.

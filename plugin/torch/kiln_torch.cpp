@@ -31,8 +31,12 @@ SlotInfo slot_info(int64_t slot) {
   const SlotEntry& entry = SlotRegistry::global().get(slot);
   std::shared_ptr<const Kernel> kernel = entry.slot.current();
   auto* aten = dynamic_cast<const AtenServedKernel*>(kernel.get());
+  // NOTE: tuned kernels (from the cache or the tuning service) are named "<group>_tuned".
+  std::string served_by = aten ? aten->description()
+                          : kernel->func().name.ends_with("_tuned") ? "Kiln kernel (tuned)"
+                                                                    : "Kiln kernel";
   return {slot,          entry.slot.description(), entry.key,         entry.inputs,
-          entry.outputs, aten ? aten->description() : "Kiln kernel", entry.slot.stats()};
+          entry.outputs, served_by, entry.slot.stats()};
 }
 
 std::vector<SlotInfo> all_slots() {

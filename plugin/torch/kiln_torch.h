@@ -98,7 +98,8 @@ struct SlotInfo {
   uint64_t key = 0;                 ///< Workload key: structural_hash of the group's computes.
   std::vector<TensorType> inputs;   ///< What launch_slot accepts.
   std::vector<TensorType> outputs;  ///< What it returns (row-major).
-  /// What serves it now: "Kiln kernel", or "aten.mm.default + Kiln epilogue", with " in place"
+  /// What serves it now: "Kiln kernel", "Kiln kernel (tuned)" (from the tuning cache or swapped in
+  /// by the tuning service), or "aten.mm.default + Kiln epilogue", with " in place"
   /// when the epilogue writes over the matmul's result (see ContractionPolicy).
   std::string served_by;
   SlotStats stats;

@@ -75,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kiln", description="Kiln, a tensor compiler for PyTorch")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("doctor", help="check the setup: target, LLVM, torch, GPU, backend")
-    tune = commands.add_parser("tune", help="run a script, then tune what it ran into the cache")
+    tune = commands.add_parser(
+        "tune",
+        help="run a script, then tune what it ran into the cache",
+        usage="kiln tune [--budget S] [--trials N] [--threads T] SCRIPT [ARGS...]",
+    )
     tune.add_argument("script")
     tune.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
     tune.add_argument("--budget", type=float, default=600, help="seconds of tuning (0: no limit)")

@@ -67,8 +67,8 @@ def stats() -> dict:
     "graphs": [...], "coverage": float, "compute_coverage": float, "aten_contractions": int,
     "tuning": {"slots", "trials", "swaps", "by_state"}}``:
     per kernel slot the ops it fused, how often it ran, the time spent in it, its kernel's version
-    (+1 per hot swap) and what serves it ("Kiln kernel", or "aten.mm.default + Kiln epilogue
-    [in place]" while ATen's contraction is faster), and its tuning (None where no tuning service
+    (+1 per hot swap) and what serves it ("Kiln kernel", "Kiln kernel (tuned)", or
+    "aten.mm.default + Kiln epilogue [in place]" while ATen's contraction is faster), its tuning (None where no tuning service
     watches it; else its state — waiting, tuning, tuned, kept, cached, failed, rolled back —,
     trials measured, first and current time per call and their ratio, swaps); per recorded graph
     its kind, node counts, slots, unsupported ops and coverages; and both coverages over all

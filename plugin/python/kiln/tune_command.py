@@ -1,4 +1,4 @@
-"""``kiln tune SCRIPT [ARGS...]``: runs a user's script with Kiln recording the kernel slots its
+"""``kiln tune [--budget S] [--trials N] [--threads T] SCRIPT [ARGS...]``: runs a user's script with Kiln recording the kernel slots its
 compiled models run, then tunes those workloads into the tuning cache, hottest first, with a
 progress line (trials, best GFLOP/s, elapsed, ETA). The next process that compiles the same
 models starts from the tuned kernels."""

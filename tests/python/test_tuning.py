@@ -1,0 +1,263 @@
+"""The tuning loop as a user meets it: background tuning swaps verified faster kernels into a
+running model, the cache persists them for the next process, and the cache survives concurrent
+writers, kills and damage."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+import kiln
+
+# A child process: compiles a small MLP with the options given, calls it until its tuning is done
+# (or for `seconds`), prints stats as Python literals.
+CHILD = textwrap.dedent(
+    """
+    import sys, time, torch, kiln
+    options = eval(sys.argv[1])
+    seconds = float(sys.argv[2])
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 96), torch.nn.ReLU(), torch.nn.Linear(96, 32)).eval()
+    x = torch.randn(16, 64)
+    compiled = kiln.compile(model, **options)
+    start = time.perf_counter()
+    with torch.no_grad():
+        first = compiled(x)
+        print("first_call_s", time.perf_counter() - start, flush=True)
+        while time.perf_counter() - start < seconds:
+            compiled(x)
+            tuning = [s["tuning"] for s in kiln.stats()["slots"]]
+            if tuning and all(t and t["state"] not in ("waiting", "tuning") for t in tuning):
+                break
+            time.sleep(0.005)
+        assert torch.allclose(compiled(x), model(x), atol=1e-4, rtol=1e-4)
+    print("stats", kiln.stats()["slots"], flush=True)
+    """
+)
+
+
+def _child(cache: Path, seconds: float = 120, **options) -> subprocess.CompletedProcess:
+    options = {"cache_dir": str(cache), **options}
+    return subprocess.run(
+        [sys.executable, "-c", CHILD, repr(options), str(seconds)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+
+
+def _slots(result: subprocess.CompletedProcess) -> list[dict]:
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("stats "))
+    return eval(line[len("stats "):])  # noqa: S307  (our own child's repr)
+
+
+def _records(cache: Path, kind: str = "schedule") -> int:
+    """Records of `kind` in the cache ("" for all)."""
+    with sqlite3.connect(cache / "tuning.sqlite") as db:
+        return db.execute(
+            "SELECT COUNT(*) FROM records WHERE kind = ? OR ? = ''", (kind, kind)
+        ).fetchone()[0]
+
+
+def _kiln(*args: str, cache: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kiln.cli", *args[:1], "--dir", str(cache), *args[1:]]
+        if args[0] == "cache"
+        else [sys.executable, "-m", "kiln.cli", *args],
+        capture_output=True, text=True, timeout=600, check=False,
+    )
+
+
+def test_background_tuning_swaps_verified_kernels_into_a_running_model(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(128, 256), torch.nn.GELU(), torch.nn.Linear(256, 64)
+    ).eval()
+    x = torch.randn(32, 128)
+    compiled = kiln.compile(model, tune="background", cache_dir=str(tmp_path), tune_trials=12)
+    with torch.no_grad():
+        expected = model(x)
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            assert torch.allclose(compiled(x), expected, atol=1e-4, rtol=1e-4)
+            time.sleep(0.002)  # a served model has idle moments: the tuner runs in them
+            tuning = [s["tuning"] for s in kiln.stats()["slots"]]
+            if all(t["state"] not in ("waiting", "tuning") for t in tuning):
+                break
+    slots = kiln.stats()["slots"]
+    states = {s["tuning"]["state"] for s in slots}
+    assert states <= {"tuned", "kept", "cached"}, slots
+    for s in slots:
+        t = s["tuning"]
+        assert t["trials"] > 0 or t["state"] == "cached"
+        # A swap is a new kernel version, served by a tuned Kiln kernel, never slower in process.
+        assert s["version"] == t["swaps"] - t["rollbacks"] or t["rollbacks"]
+        if t["state"] == "tuned":
+            assert s["served_by"] == "Kiln kernel (tuned)"
+            assert t["best_ms"] < t["first_ms"]
+    assert kiln.stats()["tuning"]["trials"] == sum(s["tuning"]["trials"] for s in slots)
+    assert _records(tmp_path) >= kiln.stats()["tuning"]["trials"]
+
+
+def test_a_fresh_process_starts_from_the_tuned_kernels(tmp_path):
+    tuned = _slots(_child(tmp_path, tune="background", tune_trials=10))
+    assert all(s["tuning"]["state"] in ("tuned", "kept") for s in tuned), tuned
+    warm = _child(tmp_path, seconds=0, tune="cache-only")
+    slots = _slots(warm)
+    # Served from the cache as tuned Kiln kernels where the tuner swapped one in before.
+    for before, after in zip(tuned, slots):
+        if before["tuning"]["state"] == "tuned":
+            assert after["served_by"] == "Kiln kernel (tuned)", (before, after)
+        assert after["tuning"] is None  # cache-only: no tuning service
+
+
+def test_two_processes_tuning_into_one_cache_lose_no_records(tmp_path):
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, repr({"cache_dir": str(tmp_path), "tune": "background",
+                                                "tune_trials": 10 + i}), "120"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for i in range(2)
+    ]
+    trials = 0
+    for child in children:
+        out, err = child.communicate(timeout=600)
+        assert child.returncode == 0, out + err
+        line = next(ln for ln in out.splitlines() if ln.startswith("stats "))
+        slots = eval(line[len("stats "):])  # noqa: S307
+        # Structurally equal slots share one search: count each search once.
+        trials += sum({s["ops"]: s["tuning"]["trials"] for s in slots}.values())
+    assert _records(tmp_path) == trials
+
+
+def test_a_process_killed_while_tuning_leaves_a_sound_cache(tmp_path):
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD,
+         repr({"cache_dir": str(tmp_path), "tune": "background", "tune_trials": 400}), "300"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if (tmp_path / "tuning.sqlite").exists() and _records(tmp_path) > 0:
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=60)
+    verify = _kiln("cache", "verify", cache=tmp_path)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "sound" in verify.stdout
+    assert _records(tmp_path) > 0
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage"])
+def test_a_damaged_cache_is_set_aside_once_and_the_model_runs(tmp_path, damage):
+    _slots(_child(tmp_path, seconds=0, tune="cache-only"))  # makes a cache with records
+    path = tmp_path / "tuning.sqlite"
+    with sqlite3.connect(path) as db:  # everything into the main file, so that damage is real
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2] if damage == "truncated" else os.urandom(len(data)))
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    result = _child(tmp_path, seconds=0, tune="cache-only")
+    _slots(result)  # the model ran and matched eager
+    aside = [p for p in tmp_path.iterdir() if ".corrupt-" in p.name and not p.name.endswith(("-wal", "-shm"))]
+    assert len(aside) == 1, list(tmp_path.iterdir())
+    warnings = [ln for ln in result.stderr.splitlines() if "tuning cache" in ln and "corrupt" in ln]
+    assert len(warnings) == 1, result.stderr
+
+
+def test_the_service_stops_within_a_second_when_the_process_exits(tmp_path):
+    script = textwrap.dedent(
+        f"""
+        import time, torch, kiln
+        model = torch.nn.Sequential(torch.nn.Linear(256, 256), torch.nn.ReLU()).eval()
+        x = torch.randn(64, 256)
+        compiled = kiln.compile(model, tune="background", cache_dir={str(tmp_path)!r}, tune_trials=1000)
+        with torch.no_grad():
+            while True:
+                compiled(x)
+                time.sleep(0.002)
+                t = kiln.stats()["slots"][0]["tuning"]
+                if t and t["trials"] >= 3:
+                    break
+        print("exiting", time.time(), flush=True)
+        """
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    line = child.stdout.readline()
+    child.wait(timeout=60)
+    assert line.startswith("exiting"), line
+    # From the end of the script to the end of the process: Python's teardown and the service's
+    # stop in the middle of a search of 1000 trials.
+    assert time.time() - float(line.split()[1]) < 1.5
+    assert child.returncode == 0
+
+
+def test_kiln_tune_and_the_cache_commands(tmp_path):
+    script = tmp_path / "model.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import torch
+            model = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.Tanh()).eval()
+            compiled = torch.compile(model, backend="kiln")
+            with torch.no_grad():
+                compiled(torch.randn(8, 64))
+            """
+        )
+    )
+    cache = tmp_path / "cache"
+    env = {**os.environ, "KILN_CACHE_DIR": str(cache)}
+    tune = subprocess.run(
+        [sys.executable, "-m", "kiln.cli", "tune", "--trials", "8", "--budget", "120", str(script)],
+        capture_output=True, text=True, timeout=600, check=False, env=env,
+    )
+    assert tune.returncode == 0, tune.stdout + tune.stderr
+    assert "[kiln tune]" in tune.stderr and "trial 8/8" in tune.stderr, tune.stderr
+    assert _records(cache) >= 8
+
+    ls = _kiln("cache", "ls", cache=cache)
+    assert ls.returncode == 0, ls.stderr
+    key = ls.stdout.splitlines()[1].split()[0]
+    show = _kiln("cache", "show", key[:8], cache=cache)
+    assert show.returncode == 0 and "records" in show.stdout, show.stdout + show.stderr
+    assert "tanh" in show.stdout.lower()
+    assert "this machine" in _kiln("cache", "stats", cache=cache).stdout
+    assert "served a tuned kernel" in _kiln("cache", "explain", key, cache=cache).stdout
+
+    exported = tmp_path / "cache.jsonl"
+    assert _kiln("cache", "export", str(exported), cache=cache).returncode == 0
+    other = tmp_path / "other"
+    first = _kiln("cache", "import", str(exported), cache=other)
+    again = _kiln("cache", "import", str(exported), cache=other)
+    assert first.returncode == 0 and again.returncode == 0, first.stderr + again.stderr
+    assert f"{_records(cache, '')} records added" in first.stdout, first.stdout
+    assert "0 records added" in again.stdout, again.stdout
+    assert _records(other, "") == _records(cache, "")
+    # Imported records are unverified until a process has checked them on this machine.
+    assert "unverified" in _kiln("cache", "stats", cache=other).stdout
+
+    bad = _kiln("cache", "show", "zzzz", cache=cache)
+    assert bad.returncode == 2 and "no workloads have a key starting with 'zzzz'" in bad.stderr
+    assert "records removed" in _kiln("cache", "prune", "--keep", "2", cache=cache).stdout
+    assert "sound" in _kiln("cache", "verify", cache=cache).stdout
+
+
+def test_bad_tuning_options_are_named():
+    model = torch.nn.Linear(4, 4)
+    # Dynamo wraps what a backend raises (BackendCompilerFailed); the message names the option.
+    with pytest.raises(Exception, match="tune='sometimes'"):
+        kiln.compile(model, tune="sometimes")(torch.randn(2, 4))
+    with pytest.raises(Exception, match="tune_threads=0"):
+        kiln.compile(model, tune_threads=0)(torch.randn(2, 4))
