@@ -24,7 +24,7 @@ std::unique_ptr<Kernel> kernel_of_record(const std::vector<Tensor>& outputs, con
       }
       source.store->set_status(record.id, "ok", "");
     }
-    return source.compiler->compile(f);
+    return source.compile(f);
   } catch (const Error& e) {
     *why_not = str_cat("does not replay: ", e.what());
   } catch (const InternalError& e) {
@@ -53,7 +53,7 @@ KernelChoice choose_kernel(const std::vector<Tensor>& outputs, const std::string
       choice.origin = str_cat("; record ", record->id, " quarantined: it ", why_not);
     }
   }
-  choice.kernel = source.compiler->compile(lower(default_schedule(outputs, source.compiler->target()), name));
+  choice.kernel = source.compile(lower(default_schedule(outputs, source.compiler->target()), name));
   choice.origin = "default schedule" + choice.origin;
   return choice;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/runtime/kernel_compiler.h"
+#include "core/runtime/kernel_object_cache.h"
 #include "core/tune/measure.h"
 #include "core/tune/record_store.h"
 
@@ -23,6 +24,13 @@ struct KernelSource {
   /// Measures an "unverified" record (imported or shared) in isolation against the default
   /// schedule before it is served; `worker` is the measuring executable (see MeasureOptions).
   MeasureOptions verify;
+  /// Compiled kernels on disk (may be null: every kernel is compiled).
+  KernelObjectCache* objects = nullptr;
+
+  /// The kernel of `f`, from the object cache when it has it, else compiled.
+  std::unique_ptr<Kernel> compile(const LoweredFunc& f) const {
+    return objects ? objects->compile(*compiler, f) : compiler->compile(f);
+  }
 };
 
 struct KernelChoice {

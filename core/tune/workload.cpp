@@ -1,9 +1,9 @@
 #include "core/tune/workload.h"
 
-#include <cstdio>
 #include <sstream>
 
 #include "core/ir/error.h"
+#include "core/ir/hash128.h"
 #include "core/ir/structural.h"
 #include "core/schedule/default_scheduler.h"
 #include "core/schedule/schedule.h"
@@ -12,21 +12,6 @@
 namespace kiln {
 
 namespace {
-
-/// FNV-1a over 64-bit words from `basis`, finished with splitmix64's avalanche. Two bases give
-/// two independent halves of the 128-bit key; both are stable across runs and builds.
-uint64_t hash_words(const std::vector<uint64_t>& words, uint64_t basis) {
-  uint64_t h = basis;
-  for (uint64_t w : words) {
-    h ^= w;
-    h *= 0x100000001b3ull;
-  }
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebull;
-  return h ^ (h >> 31);
-}
 
 std::string op_class_of(const std::vector<Tensor>& outputs) {
   Schedule s(outputs);
@@ -40,12 +25,7 @@ std::string op_class_of(const std::vector<Tensor>& outputs) {
 
 }  // namespace
 
-std::string WorkloadKey::hex() const {
-  char text[33];
-  std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(hi),
-                static_cast<unsigned long long>(lo));
-  return text;
-}
+std::string WorkloadKey::hex() const { return Hash128{hi, lo}.hex(); }
 
 WorkloadKey WorkloadKey::from_hex(const std::string& text) {
   auto half = [&](size_t at) {
@@ -65,7 +45,8 @@ WorkloadKey WorkloadKey::from_hex(const std::string& text) {
 Workload describe_workload(const std::vector<Tensor>& outputs) {
   std::vector<uint64_t> tokens = structural_tokens(outputs);
   Workload w;
-  w.key = {hash_words(tokens, 0xcbf29ce484222325ull), hash_words(tokens, 0x84222325cbf29ce4ull)};
+  Hash128 h = hash128(tokens);
+  w.key = {h.hi, h.lo};
   std::ostringstream canonical;
   for (size_t i = 0; i < tokens.size(); ++i) canonical << (i ? " " : "") << std::hex << tokens[i];
   w.canonical = canonical.str();

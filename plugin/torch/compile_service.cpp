@@ -168,6 +168,8 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
   std::vector<FusionGroup> epilogue_groups(num_groups);
   bool aten_contractions = options.contractions != ContractionPolicy::Kiln;
   KernelSource source = TuningRuntime::global().configure(options, *compiler_);
+  int64_t loaded_before = source.objects ? source.objects->hits() : 0;
+  int64_t compiled_before = source.objects ? source.objects->misses() : 0;
   std::vector<std::string> origins(num_groups);
   // Groups compile independently; LLVMCompiler::compile is thread-safe.
   run_parallel(num_groups, at::get_num_threads(), [&](size_t k) {
@@ -241,6 +243,10 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
         out.steps.push_back({PartitionStep::Kind::Fallback, n});
     }
   }
+  if (source.objects)
+    log_message(LogLevel::Info, str_cat("kiln: ", source.objects->hits() - loaded_before,
+                                        " kernels loaded from the code cache, ",
+                                        source.objects->misses() - compiled_before, " compiled"));
   if (!out.unsupported.empty() && log_enabled(LogLevel::Info)) {
     std::string ops;
     for (const std::string& op : out.unsupported) ops += (ops.empty() ? "" : ", ") + op;

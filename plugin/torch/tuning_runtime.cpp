@@ -58,6 +58,10 @@ KernelSource TuningRuntime::configure(const CompileOptions& options, const Kerne
       store_ = SqliteRecordStore::open(path, [](const std::string& message) {
         log_message(LogLevel::Warning, "kiln: tuning cache: " + message);
       });
+      // Machine code depends on the CPU, its features and the compiler, not on thread counts.
+      objects_ = std::make_unique<KernelObjectCache>(
+          (std::filesystem::path(cache_dir_) / "objects").string(),
+          str_cat(source.target.cpu, ";", source.target.features, ";", source.target.compiler));
       log_message(LogLevel::Info, str_cat("kiln: tuning cache ", path));
     } catch (const Error& e) {
       log_message(LogLevel::Warning, str_cat("kiln: no tuning cache (", e.what(), "); kernels use "
@@ -70,6 +74,7 @@ KernelSource TuningRuntime::configure(const CompileOptions& options, const Kerne
                                            " for this process; ignoring ", options.cache_dir));
   }
   source.store = store_.get();
+  source.objects = objects_.get();
   if (options.tune == TuneMode::Background && !service_) {
     if (!std::filesystem::exists(source.verify.worker)) {
       log_message(LogLevel::Warning, str_cat("kiln: no background tuning: the measuring worker ",
@@ -92,6 +97,11 @@ KernelSource TuningRuntime::configure(const CompileOptions& options, const Kerne
 RecordStore* TuningRuntime::store() {
   std::lock_guard lock(mutex_);
   return store_.get();
+}
+
+KernelObjectCache* TuningRuntime::objects() {
+  std::lock_guard lock(mutex_);
+  return objects_.get();
 }
 
 TuningService* TuningRuntime::service() {

@@ -27,6 +27,8 @@ class TuningRuntime {
 
   /// The open store, or null.
   RecordStore* store();
+  /// The compiled-kernel cache beside the store, or null.
+  KernelObjectCache* objects();
   /// The service, or null when no compile asked for background tuning.
   TuningService* service();
   /// This machine as records describe it: the compiler's target, torch's thread count.
@@ -41,6 +43,7 @@ class TuningRuntime {
   std::mutex mutex_;
   std::string cache_dir_;
   std::unique_ptr<SqliteRecordStore> store_;
+  std::unique_ptr<KernelObjectCache> objects_;
   std::unique_ptr<TuningHost> host_;
   std::unique_ptr<TuningService> service_;
 };

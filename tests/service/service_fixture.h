@@ -16,6 +16,7 @@
 #include "backends/llvm/llvm_compiler.h"
 #include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
+#include "core/tune/kernel_pipeline.h"
 #include "core/tune/tuning_service.h"
 #include "tests/tune/workloads.h"
 #include "tuning_cache/sqlite_record_store.h"
@@ -122,6 +123,9 @@ class ServiceTest : public ::testing::Test {
     o.measure.repeats = 3;
     o.measure.min_repeat_seconds = 0.002;
     o.kiln_version = "test";
+    // NOTE: at SCHED_IDLE the service waits for idle CPU, which tests running side by side (and
+    // eight calling threads) never leave; what these tests check does not depend on priority.
+    o.idle_priority = false;
     return o;
   }
 
@@ -144,6 +148,15 @@ class ServiceTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return done();
+  }
+
+  /// Kernels of `c` with this test's store, for `fingerprint`.
+  KernelSource source(const KernelCompiler& c, const TargetFingerprint& fingerprint) const {
+    KernelSource s;
+    s.compiler = &c;
+    s.store = store.get();
+    s.target = fingerprint;
+    return s;
   }
 
   std::string lower_trace_of_default(const std::vector<Tensor>& outputs) const {

@@ -115,15 +115,14 @@ TEST_F(ServiceTest, AFreshPipelineServesTheTunedRecord) {
     call(slot, 1);
     service.tune_all(0);
   }
-  KernelSource source{compiler.get(), store.get(), target, {}};
-  KernelChoice choice = choose_kernel(workload, "matmul", source);
+  KernelChoice choice = choose_kernel(workload, "matmul", source(*compiler, target));
   ASSERT_TRUE(choice.record.has_value()) << choice.origin;
   EXPECT_EQ(choice.record->id, store->best(describe_workload(workload), target)->id);
   EXPECT_LE(disagreement_on_fresh_inputs(*choice.kernel, *reference(workload), 3), 1.0);
   // Another target's records are not served.
   TargetFingerprint other = target;
   other.threads += 1;
-  KernelChoice elsewhere = choose_kernel(workload, "matmul", {compiler.get(), store.get(), other, {}});
+  KernelChoice elsewhere = choose_kernel(workload, "matmul", source(*compiler, other));
   EXPECT_FALSE(elsewhere.record.has_value());
   LookupMiss miss = store->explain(describe_workload(workload), other);
   ASSERT_FALSE(miss.reasons.empty());
@@ -139,7 +138,7 @@ TEST_F(ServiceTest, ARecordThatDoesNotReplayIsQuarantinedNotUsed) {
   bad.trace = "split s0 i7 4\n";  // the matmul has no loop i7
   bad.seconds = 1e-9;             // "faster" than anything: it would be picked first
   int64_t id = store->commit(w, {bad})[0];
-  KernelChoice choice = choose_kernel(workload, "matmul", {compiler.get(), store.get(), target, {}});
+  KernelChoice choice = choose_kernel(workload, "matmul", source(*compiler, target));
   EXPECT_FALSE(choice.record.has_value());
   EXPECT_NE(choice.origin.find("quarantined"), std::string::npos) << choice.origin;
   bool quarantined = false;
@@ -164,8 +163,7 @@ TEST_F(ServiceTest, AnImportedRecordWithAWrongKernelIsQuarantined) {
   imported.status = "unverified";
   imported.source = "imported";
   int64_t id = store->commit(w, {imported})[0];
-  KernelSource source{&wrong, store.get(), target, {}};
-  KernelChoice choice = choose_kernel(workload, "matmul", source);
+  KernelChoice choice = choose_kernel(workload, "matmul", source(wrong, target));
   EXPECT_FALSE(choice.record.has_value()) << choice.origin;
   EXPECT_NE(choice.origin.find("wrong result"), std::string::npos) << choice.origin;
   bool quarantined = false;
