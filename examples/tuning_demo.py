@@ -13,6 +13,7 @@ and the second run starts from the tuned kernels.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -50,6 +51,8 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=24, help="measurements per workload")
     parser.add_argument("--cache-dir", default=None, help="the tuning cache (default: a new folder)")
     parser.add_argument("--no-inductor", action="store_true", help="skip TorchInductor")
+    parser.add_argument("--timeline", default=None, help="write slot latencies and swaps (JSON) "
+                        "for `kiln report --timeline`")
     args = parser.parse_args()
     cache_dir = args.cache_dir or tempfile.mkdtemp(prefix="kiln-demo-cache-")
 
@@ -85,6 +88,10 @@ def main() -> int:
     swaps_seen: dict[int, int] = {}
     latencies = []
     next_report = 0.0
+    # Per slot: (seconds, ms per call over the last second), from the slots' counters.
+    timeline: dict[int, list] = {}
+    last_counts = {s["slot"]: (s["calls"], s["time_ms"]) for s in kiln.stats()["slots"]}
+    next_sample = 1.0
     while True:
         call = time.perf_counter()
         tuned(x)
@@ -99,6 +106,14 @@ def main() -> int:
                     f"  [{elapsed:5.0f} s] swap: slot {slot['slot']} ({slot['ops'][:50]}) "
                     f"{t['first_ms']:.3f} -> {t['best_ms']:.3f} ms ({t['speedup']:.2f}x)"
                 )
+        if elapsed >= next_sample:
+            next_sample += 1.0
+            for slot in stats["slots"]:
+                calls, ms = last_counts.get(slot["slot"], (0, 0.0))
+                if slot["tuning"] and slot["calls"] > calls:
+                    per_call = (slot["time_ms"] - ms) / (slot["calls"] - calls)
+                    timeline.setdefault(slot["slot"], []).append((elapsed, per_call))
+                last_counts[slot["slot"]] = (slot["calls"], slot["time_ms"])
         busy = any(s["tuning"] and s["tuning"]["state"] in ("waiting", "tuning") for s in stats["slots"])
         if elapsed >= next_report:
             recent = 1e3 * statistics.median(latencies[-20:])
@@ -107,6 +122,11 @@ def main() -> int:
         if elapsed > args.budget + 5 or not busy:
             break
     kiln.tuning.stop()
+    if args.timeline:
+        Path(args.timeline).write_text(
+            json.dumps({"latency": timeline, "swaps": kiln._C.tuning_swaps()})
+        )
+        print(f"wrote {args.timeline}: plot it with `kiln report --timeline {args.timeline}`")
     tuned_ms = median_ms(lambda: tuned(x), 10)
     diff = (tuned(x) - expected).abs().max().item()
     print(f"tuning done: {tuning_line(kiln.stats())}")

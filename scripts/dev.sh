@@ -2,7 +2,7 @@
 # Kiln's one entry point on a fresh Debian/Ubuntu machine: installs what is missing (and only
 # that), builds, then runs what was asked for.
 #
-#   bash scripts/dev.sh example   # set up, build, run the quick start (torch.compile with Kiln)
+#   bash scripts/dev.sh example   # set up, build, run the demo (ResNet-18 tuned while it runs)
 #   bash scripts/dev.sh test      # set up, build, run the whole test suite (C++ and Python)
 #   bash scripts/dev.sh bench     # set up, build, run the kernel and model benchmarks
 #   bash scripts/dev.sh setup     # set up and build only
@@ -68,7 +68,7 @@ setup() {
 
 case "${1:-}" in
   setup) setup ;;
-  example) setup && "$PYTHON" examples/quickstart_mlp.py ;;
+  example) setup && "$PYTHON" examples/tuning_demo.py ;;
   test)
     setup
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j "${KILN_JOBS:-2}"

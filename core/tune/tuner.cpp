@@ -116,7 +116,8 @@ TuneResult Tuner::run(const std::function<void(const TuneProgress&)>& progress) 
         progress({static_cast<int>(result.trials.size()), options_.trials, best,
                   seconds_since(start), &result});
     }
-    if (options_.strategy == SearchStrategy::ModelGuided && !pending.empty()) {
+    bool stopping = options_.stop && options_.stop->load();
+    if (options_.strategy == SearchStrategy::ModelGuided && !pending.empty() && !stopping) {
       model_->update(pending);
       pending.clear();
     }
@@ -189,6 +190,7 @@ std::vector<float> Tuner::features_of(const KnobConfig& c) {
 // then the best unmeasured points found, at Hamming distance >= 2 from each other, plus an
 // epsilon share of random points.
 std::vector<KnobConfig> Tuner::model_batch(const TuneResult& so_far) {
+  if (space_.knobs().empty()) return random_batch(options_.batch);  // one point: nothing to walk
   std::vector<const Trial*> ranked;
   for (auto& t : so_far.trials) ranked.push_back(&t);
   std::sort(ranked.begin(), ranked.end(), [](auto* a, auto* b) { return a->gflops > b->gflops; });
@@ -207,6 +209,7 @@ std::vector<KnobConfig> Tuner::model_batch(const TuneResult& so_far) {
   for (size_t i = 0; i < chains.size(); ++i) visited[chains[i].to_text()] = {scores[i], chains[i]};
   std::uniform_real_distribution<> coin(0, 1);
   for (int step = 0; step < options_.annealing_steps; ++step) {
+    if (options_.stop && options_.stop->load()) break;  // what was found so far will do
     double temperature = 1.0 - static_cast<double>(step) / options_.annealing_steps;
     std::vector<KnobConfig> proposals;
     for (auto& c : chains) {

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <deque>
 
 #include "core/ir/error.h"
 #include "core/ir/structural.h"
@@ -30,8 +31,11 @@ struct TuningService::Job {
   std::string name;
   std::vector<Tensor> workload;
   Workload description;
-  std::vector<Member> members;
+  /// NOTE: a deque, so that add_slot may append while the service holds references to members.
+  std::deque<Member> members;
   bool done = false;
+  /// The kernel promoted for this workload; a slot added later is swapped to it at once.
+  std::shared_ptr<const Kernel> tuned;
 
   uint64_t calls() const {
     uint64_t n = 0;
@@ -87,7 +91,14 @@ void TuningService::add_slot(int64_t id, KernelSlot* slot, std::vector<Tensor> w
   }
   job->members.push_back({id, slot, nullptr, {}, 0});
   SlotTuning& state = states_[id];
-  if (job->done) state.state = from_cache ? "cached" : states_[job->members.front().id].state;
+  if (job->tuned) {
+    // Another slot of this workload was tuned and confirmed faster: this one serves it too.
+    state = states_[job->members.front().id];
+    state.swaps = 1, state.rollbacks = 0;
+    slot->swap(job->tuned);
+  } else if (job->done) {
+    state.state = from_cache ? "cached" : states_[job->members.front().id].state;
+  }
   wake_.notify_all();
 }
 
@@ -123,6 +134,11 @@ void TuningService::set_state(Job& job, const std::string& state, const std::str
     states_[m.id].state = state;
     states_[m.id].detail = detail;
   }
+}
+
+void TuningService::mark_done(Job& job) {
+  std::lock_guard lock(mutex_);
+  job.done = true;
 }
 
 TuningService::Job* TuningService::next_job(uint64_t min_calls) {
@@ -180,6 +196,11 @@ void TuningService::tune_all(
 void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)>& progress) {
   set_state(job, "tuning", "");
   try {
+    if (ScheduleSpace(job.workload, compiler_.target()).size() <= 1) {
+      mark_done(job);
+      set_state(job, "kept", "its schedule template has no knobs to tune");
+      return;
+    }
     TuneOptions tune;
     tune.trials = options_.trials;
     tune.seconds = options_.workload_seconds;
@@ -222,7 +243,7 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
       set_state(job, "waiting", "stopped");  // tuned again by the next process
       return;
     }
-    job.done = true;
+    mark_done(job);
     if (result.best < 0) {
       set_state(job, "failed", str_cat("no candidate of ", result.trials.size(), " ran correctly"));
       return;
@@ -230,14 +251,20 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
     LoweredFunc f = lower(replay(job.workload, result.best_trace), job.name + "_tuned");
     promote(job, compiler_.compile(f), result.trials[result.best].result.spread);
   } catch (const std::exception& e) {
-    job.done = true;
+    mark_done(job);
     set_state(job, "failed", e.what());
     host_.log(true, str_cat("kiln: tuning '", job.name, "' failed: ", e.what()));
   }
 }
 
 void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, double spread) {
-  for (auto& m : job.members) {
+  size_t members;
+  {
+    std::lock_guard lock(mutex_);
+    members = job.members.size();
+  }
+  for (size_t i = 0; i < members; ++i) {
+    Job::Member& m = job.members[i];
     std::shared_ptr<const Kernel> current = m.slot->current();
     double disagreement = disagreement_on_fresh_inputs(*kernel, *current, 0x5eed + m.id);
     if (!(disagreement <= 1)) {
@@ -265,6 +292,7 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
     m.at_swap = before;
     m.before_per_call = per_call(before, SlotStats{});
     m.slot->swap(kernel);
+    job.tuned = kernel;
     state.state = "tuned";
     state.best_seconds = seconds[1];
     state.swaps += 1;

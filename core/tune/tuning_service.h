@@ -21,6 +21,7 @@
 #include "core/runtime/kernel_slot.h"
 #include "core/tune/cost_model.h"
 #include "core/tune/record_store.h"
+#include "core/tune/swap_event.h"
 #include "core/tune/tuner.h"
 
 namespace kiln {
@@ -51,15 +52,6 @@ class TuningHost {
   virtual std::vector<double> time_in_process(const std::vector<const Kernel*>& kernels) = 0;
   /// Reports progress and swaps (info) and failures (warning).
   virtual void log(bool warning, const std::string& message) = 0;
-};
-
-/// One swap (or roll-back), as `kiln report` draws it.
-struct SwapEvent {
-  int64_t slot = 0;
-  uint64_t from_version = 0, to_version = 0;
-  double before_seconds = 0, after_seconds = 0;  ///< Per call, timed in process.
-  double time = 0;                               ///< Seconds since the service started.
-  bool rollback = false;
 };
 
 /// A slot's tuning as kiln.stats() reports it.
@@ -113,6 +105,8 @@ class TuningService {
   /// Rolls back swaps whose confirming calls ran slower than before.
   void confirm_swaps();
   void set_state(Job& job, const std::string& state, const std::string& detail);
+  /// Marks the job searched: it is not picked again.
+  void mark_done(Job& job);
   double elapsed() const;
 
   const KernelCompiler& compiler_;

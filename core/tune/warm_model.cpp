@@ -7,6 +7,36 @@
 
 namespace kiln {
 
+namespace {
+
+/// Records per (workload, target) the warm model keeps. NOTE: the search retrains on everything
+/// after each batch, on the thread that must stop within a second at exit; 48 per task keep a
+/// cache of many tasks to about a second of training, and a ranking needs the spread of a task,
+/// not all of its points.
+constexpr size_t kSamplesPerTask = 48;
+
+/// At most `per_task` samples of each task: its fastest third, then the rest evenly by rank.
+std::vector<TrainingSample> thinned(std::vector<TrainingSample> samples, size_t per_task) {
+  std::map<int, std::vector<TrainingSample>> by_task;
+  for (auto& s : samples) by_task[s.task].push_back(std::move(s));
+  std::vector<TrainingSample> kept;
+  for (auto& [task, group] : by_task) {
+    std::sort(group.begin(), group.end(),
+              [](const auto& a, const auto& b) { return a.throughput > b.throughput; });
+    if (group.size() <= per_task) {
+      kept.insert(kept.end(), group.begin(), group.end());
+      continue;
+    }
+    size_t top = per_task / 3;
+    kept.insert(kept.end(), group.begin(), group.begin() + top);
+    double step = static_cast<double>(group.size() - top) / static_cast<double>(per_task - top);
+    for (size_t i = 0; i < per_task - top; ++i) kept.push_back(group[top + static_cast<size_t>(i * step)]);
+  }
+  return kept;
+}
+
+}  // namespace
+
 WarmModel warm_cost_model(RecordStore& store, const TargetFingerprint& target,
                           std::optional<WorkloadKey> exclude, int threads, size_t min_samples) {
   WarmModel warm{make_xgboost_model(threads), 0, 0};
@@ -25,10 +55,13 @@ WarmModel warm_cost_model(RecordStore& store, const TargetFingerprint& target,
     }
     int task = task_of.emplace(workload + "|" + r.target.to_text(), static_cast<int>(task_of.size()))
                    .first->second;
-    bool ok = r.status == "ok" && r.seconds > 0;
+    // An unverified record (imported: measured on another machine or by another process) is a
+    // real measurement to learn from; it only may not serve before it is verified here.
+    bool ok = (r.status == "ok" || r.status == "unverified") && r.seconds > 0;
     samples.push_back({r.features, ok ? static_cast<float>(flops->second / r.seconds / 1e9) : 0.0f, task});
   });
   if (samples.size() < min_samples) return warm;
+  samples = thinned(std::move(samples), kSamplesPerTask);
   warm.model->fit(samples);
   warm.samples = samples.size();
   warm.tasks = task_of.size();

@@ -20,7 +20,8 @@ struct WarmModel {
 /// is of `target`'s kind: the features describe loop nests, not machines or workloads, and
 /// rankings are learned within each (workload, target) pair, so records of other CPUs teach too.
 /// Labels are throughputs (flops / seconds; failures 0). Records of `exclude` are left out (the
-/// leave-one-out benchmark). Fewer than `min_samples` records leave the model untrained.
+/// leave-one-out benchmark). Fewer than `min_samples` records leave the model untrained. Each
+/// task contributes at most 48 samples, its fastest and a spread of the rest.
 WarmModel warm_cost_model(RecordStore& store, const TargetFingerprint& target,
                           std::optional<WorkloadKey> exclude = std::nullopt, int threads = 1,
                           size_t min_samples = 32);

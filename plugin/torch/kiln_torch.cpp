@@ -62,6 +62,11 @@ std::vector<SlotTuningInfo> tuning_stats() {
   return infos;
 }
 
+std::vector<SwapEvent> tuning_swaps() {
+  TuningService* service = TuningRuntime::global().service();
+  return service ? service->swaps() : std::vector<SwapEvent>{};
+}
+
 void stop_tuning() { TuningRuntime::global().stop(); }
 
 bool tune_now(double budget_s,

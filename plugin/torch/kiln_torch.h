@@ -24,6 +24,7 @@
 
 #include "core/graph/graph.h"
 #include "core/runtime/kernel_slot.h"
+#include "core/tune/swap_event.h"
 
 #define KILN_TORCH_API __attribute__((visibility("default")))
 
@@ -126,6 +127,9 @@ struct SlotTuningInfo {
 };
 /// Every slot the tuning service knows; empty when none tunes.
 KILN_TORCH_API std::vector<SlotTuningInfo> tuning_stats();
+/// Every swap and roll-back the tuning service made, in order (SwapEvent: slot, versions, time per
+/// call before and after, seconds since the service started).
+KILN_TORCH_API std::vector<SwapEvent> tuning_swaps();
 /// Stops the background tuning service, waiting for the measurement in flight (at exit).
 KILN_TORCH_API void stop_tuning();
 /// Tunes every slot that has run, now, on the calling thread, within `budget_s` seconds (0: no

@@ -16,7 +16,7 @@ def _run(args: list[str]) -> subprocess.CompletedProcess:
 
 def _check_doctor(result: subprocess.CompletedProcess) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
-    for needle in ("cpu features", "llvm", "torch", "no tuning cache yet", "gpu"):
+    for needle in ("cpu features", "llvm", "torch", "tuning cache", "tuning.sqlite", "gpu"):
         assert needle in result.stdout, result.stdout
     assert 'backend "kiln" found by name' in result.stdout, result.stdout
 

@@ -106,6 +106,46 @@ TEST_F(ServiceTest, StructurallyEqualSlotsAreTunedOnceAndBothSwapped) {
             service.slots().at(0).trials);
 }
 
+TEST_F(ServiceTest, ASlotAddedAfterItsWorkloadWasTunedServesTheTunedKernelAtOnce) {
+  std::vector<Tensor> a = {tune_test::matmul(64, 64, 64, "a")};
+  std::vector<Tensor> b = {tune_test::matmul(64, 64, 64, "b")};
+  KernelSlot first("matmul a", naive_kernel(*compiler, a));
+  TuningService service(*compiler, store.get(), target, options(8), host);
+  service.add_slot(0, &first, a, "a");
+  call(first, 1);
+  service.tune_all(0);
+  ASSERT_EQ(service.slots().at(0).state, "tuned") << service.slots().at(0).detail;
+  KernelSlot later("matmul b", naive_kernel(*compiler, b));
+  service.add_slot(1, &later, b, "b");
+  EXPECT_EQ(later.stats().version, 1u);
+  EXPECT_EQ(later.current(), first.current());
+  EXPECT_EQ(service.slots().at(1).state, "tuned");
+}
+
+// A workload whose template asks no knob has one schedule: the service keeps its kernel, and a
+// warm model-guided search over it must not walk an empty list of knobs.
+TEST_F(ServiceTest, AWorkloadWithoutKnobsIsKeptAndAWarmSearchOfItRuns) {
+  // A global average pool's sum over 16x16 per channel: one reduction, nothing left open.
+  Tensor x = placeholder("x", {8, 16, 16}, DType::F32);
+  IterVar ry = reduce_axis(16, "ry"), rx = reduce_axis(16, "rx");
+  std::vector<Tensor> workload = {compute("sum", {8, 1, 1}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, x(i[0], ry.var, rx.var), {ry, rx});
+  })};
+  ASSERT_TRUE(ScheduleSpace(workload, compiler->target()).knobs().empty());
+  KernelSlot slot("sum", naive_kernel(*compiler, workload));
+  TuningService service(*compiler, store.get(), target, options(8), host);
+  service.add_slot(0, &slot, workload, "sum");
+  call(slot, 2);
+  service.tune_all(0);
+  EXPECT_EQ(service.slots().at(0).state, "kept");
+  auto model = make_xgboost_model(1);
+  TuneOptions warm;
+  warm.trials = 4;
+  warm.warm_model = true;
+  TuneResult r = Tuner({"sum", workload}, *compiler, options(1).measure, warm, model.get()).run();
+  EXPECT_LE(r.trials.size(), 1u);
+}
+
 TEST_F(ServiceTest, AFreshPipelineServesTheTunedRecord) {
   std::vector<Tensor> workload = {tune_test::matmul(64, 48, 32)};
   KernelSlot slot("matmul", naive_kernel(*compiler, workload));

@@ -26,7 +26,7 @@ from kiln.graph_builder import SymbolicShapes, build_graph
 from kiln.log import info_once, logger
 from kiln.rewrite import rewrite
 from kiln.stats import GraphRecord, record_graph
-from kiln.tuning import TuningOptions
+from kiln.tuning import TuningOptions, seed_new_cache
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,8 @@ def compile_graph(
         info_once(f"kiln: a {kind} graph runs as ATen (Kiln compiles static shapes): {e}")
         return _as_aten(gm, kind, f"symbolic shapes ({e})")
     try:
+        if options.tuning.mode != "off":
+            seed_new_cache(options.tuning.cache_dir)
         plan = _C.compile(built.graph, options.contractions, options.tuning.as_dict())
     except Exception as e:  # noqa: BLE001  (a compiler failure must not fail the user's model)
         # NOTE: like a group whose kernel fails to compile (C++ logs those and keeps them ATen),

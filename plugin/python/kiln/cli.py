@@ -86,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     tune.add_argument("--trials", type=int, default=64, help="measurements per workload")
     tune.add_argument("--threads", type=int, default=1, help="threads candidates run with")
     cache_command.add_parser(commands)
+    report = commands.add_parser("report", help="PNG plots: tuning curves, slot latency and swaps")
+    report.add_argument("--dir", default=None, help="the cache folder (default: the usual one)")
+    report.add_argument("--out", default="kiln_report.png")
+    report.add_argument("--timeline", default=None, help="a timeline file of tuning_demo.py")
     args = parser.parse_args(argv)
     try:
         if args.command == "doctor":
@@ -94,6 +98,11 @@ def main(argv: list[str] | None = None) -> int:
             from kiln import tune_command
 
             return tune_command.run(args.script, args.args, args.budget, args.trials, args.threads)
+        if args.command == "report":
+            from kiln import report_command
+            from kiln.tuning import default_cache_dir
+
+            return report_command.run(args.dir or str(default_cache_dir()), args.out, args.timeline)
         return cache_command.run(args)
     except RuntimeError as e:  # kiln::Error from C++: a named user error, not a crash
         print(f"kiln {args.command}: {e}", file=sys.stderr)

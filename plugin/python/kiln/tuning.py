@@ -10,9 +10,23 @@ option, ``KILN_TUNE``, ``KILN_TUNE_BUDGET_S``, ``KILN_TUNE_THREADS``, ``KILN_TUN
 from __future__ import annotations
 
 import atexit
+import gzip
 import os
+import shutil
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from kiln.log import logger
+
+#: Records of `kiln tune` on the standard workloads (ResNet-18 convolutions, BERT-base matmuls,
+#: softmax, layer_norm), imported into a new cache so that its first search already has a warm
+#: cost model. Imported records are "unverified": on a machine other than the one that made them
+#: they only train the model, never serve as kernels.
+STARTER_CACHE = Path(__file__).parent / "data" / "starter_cache.jsonl.gz"
+_seeded: set[str] = set()
+_seed_lock = threading.Lock()
 
 MODES = ("background", "cache-only", "off")
 
@@ -64,6 +78,27 @@ class TuningOptions:
             "trials": self.trials,
             "cache_dir": self.cache_dir,
         }
+
+
+def seed_new_cache(cache_dir: str) -> None:
+    """Imports the starter records into `cache_dir` if it has no cache yet (once per process)."""
+    from kiln import _C
+
+    with _seed_lock:
+        if cache_dir in _seeded:
+            return
+        _seeded.add(cache_dir)
+        if os.path.exists(_C.cache_file(cache_dir)) or not STARTER_CACHE.exists():
+            return
+        with tempfile.TemporaryDirectory() as tmp:
+            plain = os.path.join(tmp, "starter.jsonl")
+            with gzip.open(STARTER_CACHE, "rb") as src, open(plain, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            try:
+                added, _, _ = _C.cache_import(cache_dir, plain)
+                logger.info("kiln: new tuning cache %s seeded with %d starter records", cache_dir, added)
+            except RuntimeError as e:  # a cache that cannot be written: Kiln runs on without it
+                logger.warning("kiln: could not seed the tuning cache %s: %s", cache_dir, e)
 
 
 def _number(value, name: str, kind: type, minimum: float):

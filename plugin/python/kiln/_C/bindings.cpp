@@ -288,6 +288,22 @@ PYBIND11_MODULE(_C, m) {
   m.def("tuning_stats", &tuning_stats_list,
         "Per slot the tuning service knows: {'slot', 'state', 'trials', 'first_ms', 'best_ms', "
         "'swaps', 'rollbacks', 'detail'}.");
+  m.def("tuning_swaps", [] {
+    py::list swaps;
+    for (const SwapEvent& e : tuning_swaps()) {
+      py::dict d;
+      d["slot"] = e.slot;
+      d["from_version"] = e.from_version;
+      d["to_version"] = e.to_version;
+      d["before_ms"] = e.before_seconds * 1e3;
+      d["after_ms"] = e.after_seconds * 1e3;
+      d["time"] = e.time;
+      d["rollback"] = e.rollback;
+      swaps.append(d);
+    }
+    return swaps;
+  }, "Every swap and roll-back of the tuning service: {'slot', 'from_version', 'to_version', "
+     "'before_ms', 'after_ms', 'time' (s since it started), 'rollback'}.");
   m.def("stop_tuning", &stop_tuning, py::call_guard<py::gil_scoped_release>(),
         "Stops background tuning (returns after the measurement in flight).");
   m.def(

@@ -1,0 +1,140 @@
+"""Background tuning on the standard models: Kiln with default schedules against Kiln after its
+tuning service ran for a budget while the model kept serving, side by side with eager and
+TorchInductor, in one fresh process per model.
+
+    python benchmarks/tuned_models.py [--models mlp,cnn,resnet18,transformer,gpt2]
+                                      [--budget 600] [--threads 2] [--repeats 30]
+
+Per model: eager, Inductor (default mode), Kiln default (tune="off") and Kiln tuned latency
+(median of --repeats calls, the four taking turns call by call so that machine noise hits all
+alike), the model's latency while the tuner worked (median over the tuning period), the slots
+tuned / kept, and the trials run. The served model calls with an idle gap as long as one call
+(a serving loop that is busy half the time): the tuner runs at SCHED_IDLE and measures in those
+gaps. Each model tunes into a fresh cache. Prints one table and the geomean of tuned over
+default; --json FILE keeps the rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _measure(name: str, threads: int, budget: float, repeats: int, trials: int) -> dict:
+    import statistics
+    import time
+
+    import torch
+
+    sys.path.insert(0, str(ROOT / "tests" / "python"))
+    from models import make
+
+    import kiln
+
+    torch.backends.mha.set_fastpath_enabled(False)
+    torch.set_num_threads(threads)
+    torch.set_grad_enabled(False)
+    model, x = make(name, bench=True)
+    model.eval()
+    cache = tempfile.mkdtemp(prefix="kiln-bench-cache-")
+    expected = model(x)
+    inductor = torch.compile(model)
+    default = kiln.compile(model, tune="off")
+    tuned = kiln.compile(model, tune="background", cache_dir=cache, tune_budget_s=budget,
+                         tune_trials=trials, tune_threads=1)
+    for fn in (inductor, default):
+        fn(x)
+    start = time.perf_counter()
+    tuned(x)
+    while_tuning = []
+    while time.perf_counter() - start < budget + 10:
+        t = time.perf_counter()
+        tuned(x)
+        spent = time.perf_counter() - t
+        while_tuning.append(spent)
+        time.sleep(spent)  # the idle half of the serving loop
+        tuning = [s["tuning"] for s in kiln.stats()["slots"] if s["tuning"]]
+        if tuning and all(t["state"] not in ("waiting", "tuning") for t in tuning):
+            break
+    tuning_s = time.perf_counter() - start
+    kiln.tuning.stop()
+    stats = kiln.stats()
+    columns = {"eager": model, "inductor": inductor, "default": default, "tuned": tuned}
+    times = {k: [] for k in columns}
+    for _ in range(repeats):
+        for k, fn in columns.items():
+            t = time.perf_counter()
+            fn(x)
+            times[k].append(time.perf_counter() - t)
+    row = {k: 1e3 * statistics.median(v) for k, v in times.items()}
+    states = [s["tuning"]["state"] for s in stats["slots"] if s["tuning"]]
+    row.update(
+        model=name,
+        threads=threads,
+        while_tuning=1e3 * statistics.median(while_tuning),
+        tuning_s=tuning_s,
+        trials=stats["tuning"]["trials"],
+        tuned_slots=states.count("tuned"),
+        slots=len(states),
+        max_diff=(tuned(x) - expected).abs().max().item(),
+    )
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", default="mlp,cnn,resnet18,transformer,gpt2")
+    parser.add_argument("--budget", type=float, default=600)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--trials", type=int, default=64)
+    parser.add_argument("--json", default=None)
+    parser.add_argument("--one", default=None, help=argparse.SUPPRESS)  # the per-model process
+    args = parser.parse_args()
+    if args.one:
+        row = _measure(args.one, args.threads, args.budget, args.repeats, args.trials)
+        print("ROW " + json.dumps(row))
+        return 0
+    rows = []
+    header = (f"{'model':<12} {'eager':>9} {'inductor':>9} {'default':>9} {'tuned':>9} "
+              f"{'tuned/def':>9} {'while tuning':>12} {'slots tuned':>11} {'trials':>6} {'s':>5}")
+    print(header)
+    for name in args.models.split(","):
+        env = {**os.environ, "KILN_LOG": "warning"}
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", name, "--budget", str(args.budget),
+             "--threads", str(args.threads), "--repeats", str(args.repeats),
+             "--trials", str(args.trials)],
+            capture_output=True, text=True, env=env, check=False,
+        )
+        line = next((ln for ln in out.stdout.splitlines() if ln.startswith("ROW ")), None)
+        if line is None:
+            print(f"{name}: failed\n{out.stderr[-3000:]}", file=sys.stderr)
+            continue
+        r = json.loads(line[4:])
+        rows.append(r)
+        print(
+            f"{name:<12} {r['eager']:>7.3f}ms {r['inductor']:>7.3f}ms {r['default']:>7.3f}ms "
+            f"{r['tuned']:>7.3f}ms {r['default'] / r['tuned']:>8.2f}x {r['while_tuning']:>10.3f}ms "
+            f"{r['tuned_slots']:>5}/{r['slots']:<5} {r['trials']:>6} {r['tuning_s']:>5.0f}",
+            flush=True,
+        )
+    if rows:
+        geomean = math.exp(sum(math.log(r["default"] / r["tuned"]) for r in rows) / len(rows))
+        print(f"geomean tuned over default: {geomean:.3f}x ({args.threads} threads, budget "
+              f"{args.budget:.0f} s per model)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
