@@ -276,7 +276,10 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
       return;
     }
     std::vector<double> seconds = host_.time_in_process({current.get(), kernel.get()});
-    double gain = std::max(options_.min_gain, spread);
+    // The worker's spread says how noisy the candidate's own measurement was; under load it can
+    // exceed 100%, which no real gain clears, so it counts up to 25%. The in-process A/B above
+    // decides; the confirming calls after the swap catch what it got wrong.
+    double gain = std::max(options_.min_gain, std::min(spread, 0.25));
     std::lock_guard lock(mutex_);
     SlotTuning& state = states_[m.id];
     if (state.first_seconds == 0) state.first_seconds = seconds[0];

@@ -33,7 +33,8 @@ struct TuningServiceOptions {
   int early_stop = 32;            ///< Trials without improvement that end a workload's search.
   MeasureOptions measure;         ///< Threads, repeats and the isolated worker for candidates.
   int min_calls = 2;              ///< A slot is tuned once it has run this often.
-  double min_gain = 0.03;         ///< A swap needs this relative gain, and more than the noise.
+  double min_gain = 0.03;         ///< A swap needs this relative gain, and more than the noise
+                                  ///< (the winner's measured spread, up to 25%).
   uint64_t confirm_calls = 16;    ///< Calls after a swap that confirm (or roll back) its gain.
   std::string kiln_version;       ///< Written into each record.
   /// Runs the background thread, and so the measuring worker it spawns, at SCHED_IDLE: the model's
