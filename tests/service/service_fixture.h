@@ -15,6 +15,7 @@
 
 #include "backends/llvm/llvm_compiler.h"
 #include "core/schedule/default_schedule.h"
+#include "core/runtime/thread_pool.h"
 #include "core/schedule/lower.h"
 #include "core/tune/kernel_pipeline.h"
 #include "core/tune/tuning_service.h"
@@ -103,6 +104,9 @@ class WrongCompiler : public KernelCompiler {
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // NOTE: ctest runs test binaries side by side; a parallel loop whose second thread is
+    // descheduled waits a scheduler quantum, which would swamp the in-process timings here.
+    set_default_pool_threads(1);
     compiler = LLVMCompiler::create();
     dir = std::filesystem::temp_directory_path() /
           ("kiln-service-test-" + std::to_string(::getpid()) + "-" +
