@@ -6,8 +6,8 @@ TorchInductor, in one fresh process per model.
                                       [--budget 600] [--threads 2] [--repeats 30]
 
 Per model: eager, Inductor (default mode), Kiln default (tune="off") and Kiln tuned latency
-(median of --repeats calls, the four taking turns call by call so that machine noise hits all
-alike), the model's latency while the tuner worked (median over the tuning period), the slots
+(median of --repeats calls, the four taking turns call by call, in an order rotated every repeat,
+so that machine noise and cache warmth hit all alike), the model's latency while the tuner worked (median over the tuning period), the slots
 tuned / kept, and the trials run. The served model calls with an idle gap as long as one call
 (a serving loop that is busy half the time): the tuner runs at SCHED_IDLE and measures in those
 gaps. Each model tunes into a fresh cache. Prints one table and the geomean of tuned over
@@ -67,10 +67,12 @@ def _measure(name: str, threads: int, budget: float, repeats: int, trials: int) 
     tuning_s = time.perf_counter() - start
     kiln.tuning.stop()
     stats = kiln.stats()
-    columns = {"eager": model, "inductor": inductor, "default": default, "tuned": tuned}
-    times = {k: [] for k in columns}
-    for _ in range(repeats):
-        for k, fn in columns.items():
+    columns = list({"eager": model, "inductor": inductor, "default": default, "tuned": tuned}.items())
+    times = {k: [] for k, _ in columns}
+    for r in range(repeats):
+        # Rotated each repeat: a call right after another over the same weights finds them in
+        # cache, so a fixed order would favour whichever column comes second.
+        for k, fn in columns[r % 4:] + columns[: r % 4]:
             t = time.perf_counter()
             fn(x)
             times[k].append(time.perf_counter() - t)

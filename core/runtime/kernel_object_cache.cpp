@@ -62,6 +62,9 @@ KernelObjectCache::KernelObjectCache(std::string dir, std::string target)
     : dir_(std::move(dir)), target_(std::move(target)) {}
 
 std::unique_ptr<Kernel> KernelObjectCache::compile(const KernelCompiler& compiler, const LoweredFunc& f) {
+  // NOTE: the printed function names its tensors. Keying by structure alone would need the
+  // parameters' roles in the body too (two same-typed parameters swapped is another kernel), so
+  // the names stay: a structurally equal group named otherwise in another run is only a miss.
   std::string key = str_cat(target_, "\n", f);
   std::filesystem::path path = std::filesystem::path(dir_) / (hash128(key).hex() + ".kobj");
   ObjectCode code;

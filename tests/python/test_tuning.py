@@ -258,6 +258,14 @@ def test_kiln_tune_and_the_cache_commands(tmp_path):
     # Imported records are unverified until a process has checked them on this machine.
     assert "unverified" in _kiln("cache", "stats", cache=other).stdout
 
+    png = tmp_path / "report.png"
+    report = subprocess.run(
+        [sys.executable, "-m", "kiln.cli", "report", "--dir", str(cache), "--out", str(png)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert report.returncode == 0 and "1 tuning curves" in report.stdout, report.stdout + report.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
     bad = _kiln("cache", "show", "zzzz", cache=cache)
     assert bad.returncode == 2 and "no workloads have a key starting with 'zzzz'" in bad.stderr
     assert "records removed" in _kiln("cache", "prune", "--keep", "2", cache=cache).stdout
