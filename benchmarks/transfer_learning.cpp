@@ -24,6 +24,7 @@
 #include "core/tune/trial_records.h"
 #include "core/tune/tuner.h"
 #include "core/tune/warm_model.h"
+#include "benchmarks/trials_to_reach.h"
 #include "tools/workloads.h"
 #include "tuning_cache/sqlite_record_store.h"
 
@@ -34,8 +35,7 @@ using namespace kiln;
 struct Options {
   std::string phase, cache, json = "transfer_learning.json";
   int seed_trials = 200, trials = 100, threads = 1;
-  int shard = 0, shards = 1;
-  std::vector<int> only;
+  std::string only, shard;  // see workloads::select
 };
 
 Options parse(int argc, char** argv) {
@@ -50,19 +50,9 @@ Options parse(int argc, char** argv) {
     else if (k == "--seed-trials") o.seed_trials = std::stoi(v);
     else if (k == "--trials") o.trials = std::stoi(v);
     else if (k == "--threads") o.threads = std::stoi(v);
-    else if (k == "--only") {
-      for (size_t at = 0; at < v.size();) {
-        size_t comma = std::min(v.find(',', at), v.size());
-        o.only.push_back(std::stoi(v.substr(at, comma - at)));
-        at = comma + 1;
-      }
-    } else if (k == "--shard") {
-      size_t slash = v.find('/');
-      if (slash == std::string::npos) throw Error("--shard wants K/N, got " + v);
-      o.shard = std::stoi(v.substr(0, slash));
-      o.shards = std::stoi(v.substr(slash + 1));
-      if (o.shards < 1 || o.shard < 0 || o.shard >= o.shards) throw Error("--shard " + v + ": K must be in [0, N)");
-    } else throw Error("unknown option " + k);
+    else if (k == "--only") o.only = v;
+    else if (k == "--shard") o.shard = v;
+    else throw Error("unknown option " + k);
   }
   if (o.phase != "seed" && o.phase != "evaluate") throw Error("--phase must be seed or evaluate");
   if (o.cache.empty()) throw Error("--cache FILE is required");
@@ -83,13 +73,6 @@ TuneResult search(const TuningTask& task, const KernelCompiler& compiler, CostMo
   });
   std::fprintf(stderr, "\n");
   return r;
-}
-
-/// Trials `curve` needs to reach `target` (curve.size() + 1 when it never does: past budget).
-int trials_to_reach(const std::vector<double>& curve, double target) {
-  for (size_t i = 0; i < curve.size(); ++i)
-    if (curve[i] >= target) return static_cast<int>(i) + 1;
-  return static_cast<int>(curve.size()) + 1;
 }
 
 /// The best GFLOP/s among the cache's ok records of `w` on `target`.
@@ -116,11 +99,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "transfer_learning: %s\n", m.c_str());
   });
   TargetFingerprint target = fingerprint_of(compiler->target(), "llvm", o.threads);
-  std::vector<TuningTask> suite = workloads::standard_suite();
   std::vector<TuningTask> mine;
-  for (size_t i = 0; i < suite.size(); ++i) {
-    bool wanted = o.only.empty() || std::find(o.only.begin(), o.only.end(), static_cast<int>(i)) != o.only.end();
-    if (wanted && static_cast<int>(i) % o.shards == o.shard) mine.push_back(suite[i]);
+  try {
+    mine = workloads::select(workloads::standard_suite(), o.only, o.shard);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "transfer_learning: %s\n", e.what());
+    return 2;
   }
   std::string rows;
   if (o.phase == "evaluate")
@@ -146,8 +130,8 @@ int main(int argc, char** argv) {
     double best = best_recorded(*store, w, target);
     for (auto* r : {&warm_run, &cold_run})
       if (!r->best_so_far.empty()) best = std::max(best, r->best_so_far.back());
-    int warm_reach = trials_to_reach(warm_run.best_so_far, 0.95 * best);
-    int cold_reach = trials_to_reach(cold_run.best_so_far, 0.95 * best);
+    int warm_reach = bench::trials_to_reach(warm_run.best_so_far, 0.95 * best);
+    int cold_reach = bench::trials_to_reach(cold_run.best_so_far, 0.95 * best);
     double first = warm_run.trials.empty() ? 0 : warm_run.trials[0].gflops / best;
     std::printf("%-32s %10.1f %10d %10d %11.0f%%\n", task.name.c_str(), best, warm_reach, cold_reach,
                 100 * first);

@@ -20,6 +20,7 @@
 #include "backends/llvm/llvm_compiler.h"
 #include "core/ir/error.h"
 #include "core/tune/tuner.h"
+#include "benchmarks/trials_to_reach.h"
 #include "tools/workloads.h"
 
 namespace {
@@ -29,8 +30,7 @@ using namespace kiln;
 struct Options {
   int random_trials = 1000, model_trials = 300, annealing_trials = 300;
   int workloads = 0;  // 0: all
-  int shard = 0, shards = 1;
-  std::vector<int> only;
+  std::string only, shard;  // see workloads::select
   int threads = 1;
   std::string json = "tuning_curves.json";
 };
@@ -44,20 +44,8 @@ Options parse(int argc, char** argv) {
     else if (k == "--annealing-trials") o.annealing_trials = std::stoi(v);
     else if (k == "--workloads") o.workloads = std::stoi(v);
     else if (k == "--threads") o.threads = std::stoi(v);
-    else if (k == "--only") {
-      for (size_t at = 0; at < v.size();) {
-        size_t comma = std::min(v.find(',', at), v.size());
-        o.only.push_back(std::stoi(v.substr(at, comma - at)));
-        at = comma + 1;
-      }
-    } else if (k == "--shard") {
-      size_t slash = v.find('/');
-      if (slash == std::string::npos) throw Error("--shard wants K/N, got " + v);
-      o.shard = std::stoi(v.substr(0, slash));
-      o.shards = std::stoi(v.substr(slash + 1));
-      if (o.shards < 1 || o.shard < 0 || o.shard >= o.shards)
-        throw Error("--shard " + v + ": K must be in [0, N)");
-    }
+    else if (k == "--only") o.only = v;
+    else if (k == "--shard") o.shard = v;
     else if (k == "--json") o.json = v;
     else throw Error("unknown option " + k);
   }
@@ -78,13 +66,6 @@ std::vector<double> curve(const TuningTask& task, const KernelCompiler& compiler
   return r.best_so_far;
 }
 
-/// Trials `c` needed to reach `target` (c.size() + 1 when it never does).
-int trials_to_reach(const std::vector<double>& c, double target) {
-  for (size_t i = 0; i < c.size(); ++i)
-    if (c[i] >= target * (1 - 1e-9)) return static_cast<int>(i) + 1;
-  return static_cast<int>(c.size()) + 1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -98,20 +79,12 @@ int main(int argc, char** argv) {
   auto compiler = LLVMCompiler::create();
   std::vector<TuningTask> suite = workloads::standard_suite();
   if (o.workloads > 0 && o.workloads < static_cast<int>(suite.size())) suite.resize(o.workloads);
-  if (!o.only.empty()) {
-    std::vector<TuningTask> kept;
-    for (int i : o.only) {
-      if (i < 0 || i >= static_cast<int>(suite.size())) {
-        std::fprintf(stderr, "tuning_curves: --only %d: the suite has workloads 0..%zu\n", i, suite.size() - 1);
-        return 2;
-      }
-      kept.push_back(suite[i]);
-    }
-    suite = std::move(kept);
+  try {
+    suite = workloads::select(std::move(suite), o.only, o.shard);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "tuning_curves: %s\n", e.what());
+    return 2;
   }
-  std::vector<TuningTask> mine;
-  for (size_t w = o.shard; w < suite.size(); w += o.shards) mine.push_back(suite[w]);
-  suite = std::move(mine);
   std::string curves;  // the workloads' JSON objects so far
   std::printf("%-32s %12s %12s %12s %10s\n", "workload", "random best", "model best", "anneal best",
               "model trials to random best");
@@ -122,7 +95,7 @@ int main(int argc, char** argv) {
     auto model = curve(task, *compiler, SearchStrategy::ModelGuided, o.model_trials, o.threads);
     auto anneal = curve(task, *compiler, SearchStrategy::Annealing, o.annealing_trials, o.threads);
     double target = random.empty() ? 0 : random.back();
-    int reach = trials_to_reach(model, target);
+    int reach = bench::trials_to_reach(model, target);
     std::printf("%-32s %12.1f %12.1f %12.1f %10s\n", task.name.c_str(), target,
                 model.empty() ? 0 : model.back(), anneal.empty() ? 0 : anneal.back(),
                 reach <= static_cast<int>(model.size()) ? std::to_string(reach).c_str() : "never");

@@ -27,17 +27,8 @@ import torch
 import kiln
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "python"))
+from compare import median_ms  # noqa: E402  (what every example times with)
 from models import make  # noqa: E402  (the standard models of the tests and benchmarks)
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
 
 
 def tuning_line(stats: dict) -> str:

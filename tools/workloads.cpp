@@ -82,4 +82,37 @@ TuningTask from_words(const std::vector<std::string>& w) {
   throw Error(str_cat("unknown workload '", w[0], "'; ", usage));
 }
 
+std::vector<TuningTask> select(std::vector<TuningTask> suite, const std::string& only,
+                               const std::string& shard) {
+  auto number = [](const std::string& text, const char* what) {
+    try {
+      size_t used = 0;
+      int v = std::stoi(text, &used);
+      if (used == text.size()) return v;
+    } catch (const std::exception&) {
+    }
+    throw Error(str_cat(what, " '", text, "' is not a number"));
+  };
+  if (!only.empty()) {
+    std::vector<TuningTask> kept;
+    for (size_t at = 0; at <= only.size();) {
+      size_t comma = std::min(only.find(',', at), only.size());
+      int i = number(only.substr(at, comma - at), "--only");
+      if (i < 0 || i >= static_cast<int>(suite.size()))
+        throw Error(str_cat("--only ", i, ": the suite has workloads 0..", suite.size() - 1));
+      kept.push_back(suite[i]);
+      at = comma + 1;
+    }
+    suite = std::move(kept);
+  }
+  if (shard.empty()) return suite;
+  size_t slash = shard.find('/');
+  if (slash == std::string::npos) throw Error("--shard wants K/N, got " + shard);
+  int k = number(shard.substr(0, slash), "--shard"), n = number(shard.substr(slash + 1), "--shard");
+  if (n < 1 || k < 0 || k >= n) throw Error("--shard " + shard + ": K must be in [0, N)");
+  std::vector<TuningTask> mine;
+  for (size_t w = k; w < suite.size(); w += n) mine.push_back(suite[w]);
+  return mine;
+}
+
 }  // namespace kiln::workloads

@@ -25,4 +25,10 @@ std::vector<TuningTask> standard_suite();
 /// A task from words like {"matmul", "1024", "1024", "1024"}; throws Error with the usage.
 TuningTask from_words(const std::vector<std::string>& words);
 
+/// The benchmarks' selection of the suite: `only` keeps those 0-based indices ("" keeps all; a
+/// comma-separated list, "3,7"), then `shard` "K/N" takes every N-th of them from the K-th, so
+/// N processes on N cores share the suite. Throws Error naming a bad index or shard.
+std::vector<TuningTask> select(std::vector<TuningTask> suite, const std::string& only,
+                               const std::string& shard);
+
 }  // namespace kiln::workloads

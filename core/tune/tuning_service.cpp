@@ -60,11 +60,8 @@ std::string ms(double seconds) { return str_cat(seconds * 1e3, " ms"); }
 
 }  // namespace
 
-TuningService::TuningService(const KernelCompiler& compiler, RecordStore* store,
-                             TargetFingerprint target, TuningServiceOptions options, TuningHost& host)
-    : compiler_(compiler),
-      store_(store),
-      target_(std::move(target)),
+TuningService::TuningService(KernelSource source, TuningServiceOptions options, TuningHost& host)
+    : source_(std::move(source)),
       options_(std::move(options)),
       host_(host),
       started_(std::chrono::steady_clock::now()) {}
@@ -196,7 +193,7 @@ void TuningService::tune_all(
 void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)>& progress) {
   set_state(job, "tuning", "");
   try {
-    if (ScheduleSpace(job.workload, compiler_.target()).size() <= 1) {
+    if (ScheduleSpace(job.workload, source_.compiler->target()).size() <= 1) {
       mark_done(job);
       set_state(job, "kept", "its schedule template has no knobs to tune");
       return;
@@ -210,8 +207,8 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
     std::unique_ptr<CostModel> model;
     if (!has_xgboost()) {
       tune.strategy = SearchStrategy::Random;
-    } else if (store_) {
-      WarmModel warm = warm_cost_model(*store_, target_);
+    } else if (source_.store) {
+      WarmModel warm = warm_cost_model(*source_.store, source_.target);
       model = std::move(warm.model);
       tune.warm_model = warm.samples > 0;
       if (tune.warm_model)
@@ -220,14 +217,15 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
     } else {
       model = make_xgboost_model(1);
     }
-    Tuner tuner({job.name, job.workload}, compiler_, options_.measure, tune, model.get());
+    Tuner tuner({job.name, job.workload}, *source_.compiler, options_.measure, tune, model.get());
     // Records are committed in batches as they come: a process killed in the middle of a long
     // search keeps what it measured.
     size_t committed = 0;
     auto commit = [&](const TuneResult& so_far) {
-      if (!store_ || committed == so_far.trials.size()) return;
-      store_->commit(job.description, records_of_trials(so_far, job.description, target_,
-                                                        options_.kiln_version, committed));
+      if (!source_.store || committed == so_far.trials.size()) return;
+      source_.store->commit(job.description, records_of_trials(so_far, job.description,
+                                                               source_.target,
+                                                               options_.kiln_version, committed));
       committed = so_far.trials.size();
     };
     TuneResult result = tuner.run([&](const TuneProgress& p) {
@@ -249,7 +247,7 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
       return;
     }
     LoweredFunc f = lower(replay(job.workload, result.best_trace), job.name + "_tuned");
-    promote(job, compiler_.compile(f), result.trials[result.best].result.spread);
+    promote(job, source_.compile(f), result.trials[result.best].result.spread);
   } catch (const std::exception& e) {
     mark_done(job);
     set_state(job, "failed", e.what());

@@ -20,6 +20,7 @@
 #include "core/runtime/kernel_compiler.h"
 #include "core/runtime/kernel_slot.h"
 #include "core/tune/cost_model.h"
+#include "core/tune/kernel_pipeline.h"
 #include "core/tune/record_store.h"
 #include "core/tune/swap_event.h"
 #include "core/tune/tuner.h"
@@ -67,9 +68,10 @@ struct SlotTuning {
 
 class TuningService {
  public:
-  /// `store` may be null (nothing persists). `compiler` and `host` must outlive the service.
-  TuningService(const KernelCompiler& compiler, RecordStore* store, TargetFingerprint target,
-                TuningServiceOptions options, TuningHost& host);
+  /// Tunes with `source`'s compiler for its target, records into its store (may be null: nothing
+  /// persists) and keeps promoted kernels in its object cache (may be null), so that the next
+  /// process loads what this one tuned. The compiler, store, cache and `host` must outlive it.
+  TuningService(KernelSource source, TuningServiceOptions options, TuningHost& host);
   ~TuningService();
 
   /// Adds a slot whose group computes `workload` (the compute definitions its kernels compute);
@@ -110,9 +112,7 @@ class TuningService {
   void mark_done(Job& job);
   double elapsed() const;
 
-  const KernelCompiler& compiler_;
-  RecordStore* store_;
-  TargetFingerprint target_;
+  KernelSource source_;
   TuningServiceOptions options_;
   TuningHost& host_;
 

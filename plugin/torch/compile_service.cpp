@@ -92,12 +92,12 @@ CompileService::CachedKernel CompileService::kernel_for(const std::vector<Tensor
     std::lock_guard lock(mutex_);
     if (CachedKernel* c = cached(key, results)) return *c;
   }
-  CachedKernel made{results, nullptr, "", std::nullopt};
+  CachedKernel made{results, nullptr, std::nullopt, std::nullopt};
   try {
     KernelChoice choice = choose_kernel(results, name, source);
     made.kernel = std::move(choice.kernel);
-    made.origin = std::move(choice.origin);
-    log_message(LogLevel::Debug, str_cat("workload ", key, " (", name, "): ", made.origin));
+    if (choice.record) made.record = choice.record->id;
+    log_message(LogLevel::Debug, str_cat("workload ", key, " (", name, "): ", choice.origin));
   } catch (const Error& e) {
     // NOTE: partition only fuses what the op library lowers, so a failure here is a Kiln bug.
     // ATen still gives the right answer: warn (once per workload, as failures are cached too)
@@ -115,7 +115,7 @@ CompileService::CachedKernel CompileService::kernel_for(const std::vector<Tensor
 }
 
 bool CompileService::aten_is_faster(uint64_t key, const std::vector<Tensor>& results,
-                                    const Kernel& whole, const std::string& origin,
+                                    const Kernel& whole, std::optional<int64_t> record,
                                     const Kernel& served, const KernelSource& source) {
   {
     std::lock_guard lock(mutex_);
@@ -124,9 +124,8 @@ bool CompileService::aten_is_faster(uint64_t key, const std::vector<Tensor>& res
   }
   // The decision holds for the Kiln kernel it was measured against: the default schedule, or
   // one tuned record. Its record says which.
-  std::string against = " against=" + std::string(origin.rfind("tuned", 0) == 0
-                                                        ? origin.substr(0, origin.find(')') + 1)
-                                                        : "default schedule");
+  std::string against =
+      record ? str_cat(" against=tuned record ", *record) : " against=default schedule";
   std::optional<bool> faster;
   Workload workload;
   if (source.store) {
@@ -170,7 +169,7 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
   KernelSource source = TuningRuntime::global().configure(options, *compiler_);
   int64_t loaded_before = source.objects ? source.objects->hits() : 0;
   int64_t compiled_before = source.objects ? source.objects->misses() : 0;
-  std::vector<std::string> origins(num_groups);
+  std::vector<std::optional<int64_t>> records(num_groups);
   // Groups compile independently; LLVMCompiler::compile is thread-safe.
   run_parallel(num_groups, at::get_num_threads(), [&](size_t k) {
     const FusionGroup& group = p.groups[k];
@@ -181,7 +180,7 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
     keys[k] = structural_hash(group.results);
     CachedKernel whole = kernel_for(group.results, keys[k], name, source);
     kernels[k] = whole.kernel;
-    origins[k] = whole.origin;
+    records[k] = whole.record;
     if (!kernels[k] || group.contraction < 0 || !aten_contractions) return;
     epilogue_groups[k] = lower_epilogue(g, p, static_cast<int>(k));
     const std::vector<Tensor>& rest = epilogue_groups[k].results;
@@ -195,7 +194,7 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
     auto served = std::make_shared<AtenServedKernel>(g, p.groups[k], epilogue_groups[k],
                                                      kernels[k]->func(), epilogues[k]);
     if (options.contractions == ContractionPolicy::Aten ||
-        aten_is_faster(keys[k], p.groups[k].results, *kernels[k], origins[k], *served, source))
+        aten_is_faster(keys[k], p.groups[k].results, *kernels[k], records[k], *served, source))
       kernels[k] = std::move(served);
   }
 
@@ -225,7 +224,7 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
     if (options.tune == TuneMode::Background) {
       if (TuningService* service = TuningRuntime::global().service())
         service->add_slot(c.slot, &SlotRegistry::global().get(c.slot).slot, group.results,
-                          kernel_name(g, group.nodes), origins[k].rfind("tuned", 0) == 0);
+                          kernel_name(g, group.nodes), records[k].has_value());
     }
     compiled_index[k] = static_cast<int>(out.groups.size());
     out.groups.push_back(std::move(c));

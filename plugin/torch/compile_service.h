@@ -39,7 +39,7 @@ class CompileService {
   struct CachedKernel {
     std::vector<Tensor> results;
     std::shared_ptr<const Kernel> kernel;
-    std::string origin;                  ///< KernelChoice::origin; "tuned ..." from the cache.
+    std::optional<int64_t> record;       ///< The tuning record it was built from, if any.
     std::optional<bool> aten_is_faster;  ///< Decided for a group with a contraction.
   };
 
@@ -50,10 +50,12 @@ class CompileService {
                           const KernelSource& source);
 
   /// Whether `served` (ATen's contraction and an epilogue) runs faster than `whole`, Kiln's
-  /// kernel of the same group (`results`, workload `key`, made as `origin` says): the tuning
-  /// cache's "contraction" record for that pair, else measured once and recorded.
+  /// kernel of the same group (`results`, workload `key`, built from tuning record `record` or
+  /// the default schedule): the tuning cache's "contraction" record for that pair, else measured
+  /// once and recorded.
   bool aten_is_faster(uint64_t key, const std::vector<Tensor>& results, const Kernel& whole,
-                      const std::string& origin, const Kernel& served, const KernelSource& source);
+                      std::optional<int64_t> record, const Kernel& served,
+                      const KernelSource& source);
 
   /// The cache entry of `results`, or null. Needs mutex_.
   CachedKernel* cached(uint64_t key, const std::vector<Tensor>& results);

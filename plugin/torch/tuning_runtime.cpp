@@ -88,20 +88,10 @@ KernelSource TuningRuntime::configure(const CompileOptions& options, const Kerne
     o.measure.worker = source.verify.worker;
     o.kiln_version = KILN_VERSION;
     host_ = std::make_unique<PluginTuningHost>();
-    service_ = std::make_unique<TuningService>(compiler, store_.get(), source.target, o, *host_);
+    service_ = std::make_unique<TuningService>(source, o, *host_);
     service_->start();
   }
   return source;
-}
-
-RecordStore* TuningRuntime::store() {
-  std::lock_guard lock(mutex_);
-  return store_.get();
-}
-
-KernelObjectCache* TuningRuntime::objects() {
-  std::lock_guard lock(mutex_);
-  return objects_.get();
 }
 
 TuningService* TuningRuntime::service() {

@@ -25,10 +25,6 @@ class TuningRuntime {
   /// kernels come from under these options.
   KernelSource configure(const CompileOptions& options, const KernelCompiler& compiler);
 
-  /// The open store, or null.
-  RecordStore* store();
-  /// The compiled-kernel cache beside the store, or null.
-  KernelObjectCache* objects();
   /// The service, or null when no compile asked for background tuning.
   TuningService* service();
   /// This machine as records describe it: the compiler's target, torch's thread count.

@@ -24,7 +24,7 @@ using service_test::ServiceTest;
 TEST_F(ServiceTest, TunesASlowSlotAndSwapsAFasterKernelIn) {
   std::vector<Tensor> workload = {tune_test::matmul(64, 64, 64)};
   KernelSlot slot("matmul", naive_kernel(*compiler, workload));
-  TuningService service(*compiler, store.get(), target, options(16), host);
+  TuningService service(source(*compiler, target), options(16), host);
   service.add_slot(0, &slot, workload, "matmul");
   call(slot, 3);
   service.start();
@@ -48,7 +48,7 @@ TEST_F(ServiceTest, TunesASlowSlotAndSwapsAFasterKernelIn) {
 TEST_F(ServiceTest, CallersAlwaysGetCorrectOutputsWhileKernelsAreSwapped) {
   std::vector<Tensor> workload = {tune_test::matmul(48, 32, 40)};
   KernelSlot slot("matmul", naive_kernel(*compiler, workload));
-  TuningService service(*compiler, store.get(), target, options(12), host);
+  TuningService service(source(*compiler, target), options(12), host);
   service.add_slot(0, &slot, workload, "matmul");
   call(slot, 3);
   service.start();
@@ -76,7 +76,7 @@ TEST_F(ServiceTest, CallersAlwaysGetCorrectOutputsWhileKernelsAreSwapped) {
 TEST_F(ServiceTest, StopsWithinASecondWhileTuning) {
   std::vector<Tensor> workload = {tune_test::matmul(96, 96, 96)};
   KernelSlot slot("matmul", naive_kernel(*compiler, workload));
-  TuningService service(*compiler, store.get(), target, options(1000), host);
+  TuningService service(source(*compiler, target), options(1000), host);
   service.add_slot(0, &slot, workload, "matmul");
   call(slot, 3);
   service.start();
@@ -93,7 +93,7 @@ TEST_F(ServiceTest, StructurallyEqualSlotsAreTunedOnceAndBothSwapped) {
   std::vector<Tensor> b = {tune_test::matmul(32, 32, 32, "b")};
   KernelSlot first("matmul a", naive_kernel(*compiler, a));
   KernelSlot second("matmul b", naive_kernel(*compiler, b));
-  TuningService service(*compiler, store.get(), target, options(8), host);
+  TuningService service(source(*compiler, target), options(8), host);
   service.add_slot(0, &first, a, "a");
   service.add_slot(1, &second, b, "b");
   call(first, 3);
@@ -110,7 +110,7 @@ TEST_F(ServiceTest, ASlotAddedAfterItsWorkloadWasTunedServesTheTunedKernelAtOnce
   std::vector<Tensor> a = {tune_test::matmul(64, 64, 64, "a")};
   std::vector<Tensor> b = {tune_test::matmul(64, 64, 64, "b")};
   KernelSlot first("matmul a", naive_kernel(*compiler, a));
-  TuningService service(*compiler, store.get(), target, options(8), host);
+  TuningService service(source(*compiler, target), options(8), host);
   service.add_slot(0, &first, a, "a");
   call(first, 1);
   service.tune_all(0);
@@ -133,7 +133,7 @@ TEST_F(ServiceTest, AWorkloadWithoutKnobsIsKeptAndAWarmSearchOfItRuns) {
   })};
   ASSERT_TRUE(ScheduleSpace(workload, compiler->target()).knobs().empty());
   KernelSlot slot("sum", naive_kernel(*compiler, workload));
-  TuningService service(*compiler, store.get(), target, options(8), host);
+  TuningService service(source(*compiler, target), options(8), host);
   service.add_slot(0, &slot, workload, "sum");
   call(slot, 2);
   service.tune_all(0);
@@ -147,15 +147,26 @@ TEST_F(ServiceTest, AWorkloadWithoutKnobsIsKeptAndAWarmSearchOfItRuns) {
 }
 
 TEST_F(ServiceTest, AFreshPipelineServesTheTunedRecord) {
-  std::vector<Tensor> workload = {tune_test::matmul(64, 48, 32)};
+  std::vector<Tensor> workload = {tune_test::matmul(96, 96, 96)};
   KernelSlot slot("matmul", naive_kernel(*compiler, workload));
+  std::string objects = (dir / "objects").string();
   {
-    TuningService service(*compiler, store.get(), target, options(12), host);
+    KernelObjectCache tuning_objects(objects, "t");
+    KernelSource tuning = source(*compiler, target);
+    tuning.objects = &tuning_objects;
+    TuningService service(tuning, options(12), host);
     service.add_slot(0, &slot, workload, "matmul");
     call(slot, 1);
     service.tune_all(0);
+    ASSERT_EQ(service.slots().at(0).state, "tuned") << service.slots().at(0).detail;
   }
-  KernelChoice choice = choose_kernel(workload, "matmul", source(*compiler, target));
+  // A fresh process (a fresh object cache) loads the promoted kernel instead of compiling it.
+  KernelObjectCache fresh_objects(objects, "t");
+  KernelSource fresh = source(*compiler, target);
+  fresh.objects = &fresh_objects;
+  KernelChoice choice = choose_kernel(workload, "matmul", fresh);
+  EXPECT_EQ(fresh_objects.hits(), 1);
+  EXPECT_EQ(fresh_objects.misses(), 0);
   ASSERT_TRUE(choice.record.has_value()) << choice.origin;
   EXPECT_EQ(choice.record->id, store->best(describe_workload(workload), target)->id);
   EXPECT_LE(disagreement_on_fresh_inputs(*choice.kernel, *reference(workload), 3), 1.0);

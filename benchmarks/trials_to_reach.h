@@ -1,0 +1,16 @@
+// What the tuning benchmarks report of a tuning curve.
+#pragma once
+
+#include <vector>
+
+namespace kiln::bench {
+
+/// Trials `curve` (best so far after each trial) needs to reach `target`; curve.size() + 1 when it
+/// never does, so a search that misses counts as past its budget, never as a small number.
+inline int trials_to_reach(const std::vector<double>& curve, double target) {
+  for (size_t i = 0; i < curve.size(); ++i)
+    if (curve[i] >= target * (1 - 1e-9)) return static_cast<int>(i) + 1;
+  return static_cast<int>(curve.size()) + 1;
+}
+
+}  // namespace kiln::bench
