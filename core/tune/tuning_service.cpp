@@ -151,6 +151,7 @@ TuningService::Job* TuningService::next_job(uint64_t min_calls) {
 }
 
 void TuningService::loop() {
+  host_.enter_background_thread();
   if (options_.idle_priority) {
     // Linux applies this to the calling thread only; the workers it spawns inherit it.
     sched_param param{};

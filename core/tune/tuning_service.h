@@ -54,6 +54,12 @@ class TuningHost {
   virtual std::vector<double> time_in_process(const std::vector<const Kernel*>& kernels) = 0;
   /// Reports progress and swaps (info) and failures (warning).
   virtual void log(bool warning, const std::string& message) = 0;
+  /// Called on the service's background thread before it does anything else: keeps the
+  /// libraries it calls there (kernels, ATen) to that one thread. NOTE: with OpenMP, a parallel
+  /// region opened from a second thread builds a second thread team; once a process has more
+  /// OpenMP threads than cores, libgomp stops spinning at barriers and every parallel region of
+  /// the model pays a futex wake-up: on 2 cores, each call of a GPT-2 block took twice as long.
+  virtual void enter_background_thread() {}
 };
 
 /// A slot's tuning as kiln.stats() reports it.

@@ -1,8 +1,12 @@
 #include "plugin/torch/tuning_runtime.h"
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 
 #include <filesystem>
+#if AT_PARALLEL_OPENMP
+#include <omp.h>
+#endif
 
 #include "core/ir/error.h"
 #include "plugin/torch/kernel_timing.h"
@@ -21,6 +25,24 @@ class PluginTuningHost : public TuningHost {
   }
   void log(bool warning, const std::string& message) override {
     log_message(warning ? LogLevel::Warning : LogLevel::Info, message);
+  }
+  void enter_background_thread() override {
+    // at::parallel_for sets a thread's OpenMP thread count to torch's on the thread's first
+    // call; doing that first keeps the setting below. NOTE: each library keeps its own "first
+    // call" flag (a thread_local in an inline function of a header); get_num_threads sets
+    // libtorch's.
+    at::internal::lazy_init_num_threads();
+    (void)at::get_num_threads();
+#if AT_PARALLEL_OPENMP
+    omp_set_num_threads(1);  // this thread's own setting; the model's threads keep theirs
+#endif
+    // MKL keeps its own thread count; its per-thread override exists where torch links MKL.
+    // NOTE: the Fortran name, which takes its argument by reference: in torch's MKL the C name
+    // is an alias of it.
+    using SetLocal = int (*)(const int*);
+    auto set_local = reinterpret_cast<SetLocal>(dlsym(RTLD_DEFAULT, "mkl_set_num_threads_local_"));
+    const int one = 1;
+    if (set_local) set_local(&one);
   }
 };
 

@@ -79,7 +79,28 @@ def _kiln(*args: str, cache: Path) -> subprocess.CompletedProcess:
     )
 
 
+def _idle_priority_threads() -> int:
+    """Threads of this process running at SCHED_IDLE (policy 5, field 41 of /proc's stat)."""
+    count = 0
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            stat = Path(f"/proc/self/task/{tid}/stat").read_text()
+        except FileNotFoundError:  # the thread ended meanwhile
+            continue
+        count += int(stat[stat.rindex(")") + 2:].split()[38]) == 5
+    return count
+
+
 def test_background_tuning_swaps_verified_kernels_into_a_running_model(tmp_path):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # the model's OpenMP team has a helper thread the tuner must not copy
+    try:
+        _tune_in_the_background(tmp_path)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _tune_in_the_background(tmp_path):
     torch.manual_seed(0)
     model = torch.nn.Sequential(
         torch.nn.Linear(128, 256), torch.nn.GELU(), torch.nn.Linear(256, 64)
@@ -112,6 +133,10 @@ def test_background_tuning_swaps_verified_kernels_into_a_running_model(tmp_path)
             assert t["best_ms"] < t["first_ms"]
     assert kiln.stats()["tuning"]["trials"] == sum(s["tuning"]["trials"] for s in slots)
     assert _records(tmp_path) >= kiln.stats()["tuning"]["trials"]
+    # The service ran kernels and ATen in this process (the A/B before each swap) on its own
+    # thread alone: a second OpenMP team would make libgomp stop spinning, and every parallel
+    # region of the model would pay a wake-up (twice the latency on 2 cores).
+    assert _idle_priority_threads() == 1
 
 
 def test_a_fresh_process_starts_from_the_tuned_kernels(tmp_path):
