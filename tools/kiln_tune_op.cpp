@@ -1,4 +1,6 @@
-// kiln-tune-op: tunes one workload from the shell.
+// kiln-tune-op: tunes one kernel from the shell, outside torch: the search alone (strategies,
+// curves), for benchmarks and for working on the tuner. Users tune operators into their cache
+// with `kiln tune-op`, which goes through torch.compile.
 //
 //   kiln-tune-op matmul 1024 1024 1024 --trials 200 --threads 1
 //   kiln-tune-op conv 56 56 64 64 3 1 --strategy random --trials 100 --json curve.json
@@ -10,6 +12,8 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "backends/llvm/llvm_compiler.h"
 #include "core/ir/error.h"
@@ -81,11 +85,12 @@ void progress_bar(const TuneProgress& p) {
 void write_json(const std::string& path, const TuningTask& task, const Args& a, const TuneResult& r) {
   std::ofstream out(path);
   if (!out) throw Error("cannot write " + path);
-  out << "{\"task\": \"" << task.name << "\", \"strategy\": \"" << search_strategy_name(a.tune.strategy)
-      << "\", \"threads\": " << a.measure.threads << ", \"default_seconds\": " << r.default_seconds
-      << ", \"best_so_far_gflops\": [";
-  for (size_t i = 0; i < r.best_so_far.size(); ++i) out << (i ? ", " : "") << r.best_so_far[i];
-  out << "]}\n";
+  nlohmann::json json = {{"task", task.name},
+                         {"strategy", search_strategy_name(a.tune.strategy)},
+                         {"threads", a.measure.threads},
+                         {"default_seconds", r.default_seconds},
+                         {"best_so_far_gflops", r.best_so_far}};
+  out << json.dump() << "\n";
 }
 
 }  // namespace

@@ -64,7 +64,8 @@ TuningService::TuningService(KernelSource source, TuningServiceOptions options, 
     : source_(std::move(source)),
       options_(std::move(options)),
       host_(host),
-      started_(std::chrono::steady_clock::now()) {}
+      started_(std::chrono::steady_clock::now()),
+      duty_(options_.max_slowdown) {}
 
 TuningService::~TuningService() { stop(); }
 
@@ -169,7 +170,7 @@ void TuningService::loop() {
       continue;
     }
     auto t0 = std::chrono::steady_clock::now();
-    tune(*job, {});
+    tune(*job, {}, true);
     tuning_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
 }
@@ -185,14 +186,69 @@ void TuningService::tune_all(
     if (budget_seconds > 0 && spent >= budget_seconds) break;
     Job* job = next_job(1);
     if (!job) break;
-    tune(*job, [&](const TuneProgress& p) {
-      if (progress) progress(job->name, p);
-    });
+    tune(
+        *job, [&](const TuneProgress& p) {
+          if (progress) progress(job->name, p);
+        },
+        false);
   }
 }
 
-void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)>& progress) {
+CallSample TuningService::model_calls() const {
+  std::lock_guard lock(mutex_);
+  CallSample sum;
+  for (auto& job : jobs_)
+    for (auto& m : job->members) {
+      SlotStats stats = m.slot->stats();
+      sum.ns += stats.total_ns;
+      sum.calls += stats.calls;
+    }
+  return sum;
+}
+
+double TuningService::model_slowdown() const {
+  std::lock_guard lock(mutex_);
+  return duty_.slowdown();
+}
+
+double TuningService::duty() const {
+  std::lock_guard lock(mutex_);
+  return duty_.duty();
+}
+
+void TuningService::pace() {
+  auto since = [](CallSample now, CallSample before) {
+    return CallSample{now.ns - before.ns, now.calls - before.calls};
+  };
+  auto now = std::chrono::steady_clock::now();
+  CallSample calls = model_calls();
+  double pause;
+  {
+    std::lock_guard lock(mutex_);
+    pause = duty_.after_work(std::chrono::duration<double>(now - work_started_).count(),
+                             since(calls, calls_at_work_start_));
+  }
+  if (pause > 0) {
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, std::chrono::duration<double>(std::min(pause, 10.0)),
+                   [&] { return stop_.load(); });
+    lock.unlock();
+    CallSample after = model_calls();
+    lock.lock();
+    duty_.after_pause(since(after, calls));
+    calls = after;
+  }
+  work_started_ = std::chrono::steady_clock::now();
+  calls_at_work_start_ = calls;
+}
+
+void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)>& progress,
+                         bool paced) {
   set_state(job, "tuning", "");
+  if (paced) {
+    work_started_ = std::chrono::steady_clock::now();
+    calls_at_work_start_ = model_calls();
+  }
   try {
     if (ScheduleSpace(job.workload, source_.compiler->target()).size() <= 1) {
       mark_done(job);
@@ -236,6 +292,7 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
       }
       if (p.so_far->trials.size() - committed >= static_cast<size_t>(tune.batch)) commit(*p.so_far);
       if (progress) progress(p);
+      if (paced) pace();
     });
     commit(result);
     if (stop_) {

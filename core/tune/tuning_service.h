@@ -20,6 +20,7 @@
 #include "core/runtime/kernel_compiler.h"
 #include "core/runtime/kernel_slot.h"
 #include "core/tune/cost_model.h"
+#include "core/tune/duty_cycle.h"
 #include "core/tune/kernel_pipeline.h"
 #include "core/tune/record_store.h"
 #include "core/tune/swap_event.h"
@@ -37,6 +38,9 @@ struct TuningServiceOptions {
   double min_gain = 0.03;         ///< A swap needs this relative gain, and more than the noise
                                   ///< (the winner's measured spread, up to 25%).
   uint64_t confirm_calls = 16;    ///< Calls after a swap that confirm (or roll back) its gain.
+  /// The mean slowdown of the model's calls that background tuning may cause (DutyCycle): the
+  /// service pauses between trials as long as that takes. `tune_all` does not pause.
+  double max_slowdown = 0.10;
   std::string kiln_version;       ///< Written into each record.
   /// Runs the background thread, and so the measuring worker it spawns, at SCHED_IDLE: the model's
   /// threads always take the CPU first. NOTE: on a machine whose cores the model's thread pool
@@ -99,6 +103,10 @@ class TuningService {
 
   std::map<int64_t, SlotTuning> slots() const;
   std::vector<SwapEvent> swaps() const;
+  /// What background tuning measured of its cost to the model (DutyCycle): the slowdown of the
+  /// model's calls while it worked, and the share of time it works to stay within max_slowdown.
+  double model_slowdown() const;
+  double duty() const;
   /// Whether the thread is running.
   bool running() const { return thread_.joinable() && !stop_; }
 
@@ -108,7 +116,12 @@ class TuningService {
   void loop();
   /// The job with the most observed time among those called `min_calls` times, or null.
   Job* next_job(uint64_t min_calls);
-  void tune(Job& job, const std::function<void(const TuneProgress&)>& progress);
+  /// Searches `job`'s workload; `paced`: pauses between trials (background tuning).
+  void tune(Job& job, const std::function<void(const TuneProgress&)>& progress, bool paced);
+  /// Kernel time and calls of every slot so far.
+  CallSample model_calls() const;
+  /// After a piece of work: pauses as the duty cycle says (returns early on stop).
+  void pace();
   /// Swaps `kernel` into each slot of `job` where the in-process timing says it is faster.
   void promote(Job& job, std::shared_ptr<const Kernel> kernel, double spread);
   /// Rolls back swaps whose confirming calls ran slower than before.
@@ -131,6 +144,9 @@ class TuningService {
   std::thread thread_;
   std::chrono::steady_clock::time_point started_;
   double tuning_seconds_ = 0;  ///< Spent so far, against budget_seconds.
+  DutyCycle duty_;             ///< Guarded by mutex_.
+  std::chrono::steady_clock::time_point work_started_;
+  CallSample calls_at_work_start_;
 };
 
 }  // namespace kiln

@@ -67,6 +67,11 @@ std::vector<SwapEvent> tuning_swaps() {
   return service ? service->swaps() : std::vector<SwapEvent>{};
 }
 
+TuningCost tuning_cost() {
+  TuningService* service = TuningRuntime::global().service();
+  return service ? TuningCost{service->model_slowdown(), service->duty()} : TuningCost{};
+}
+
 void stop_tuning() { TuningRuntime::global().stop(); }
 
 bool tune_now(double budget_s,

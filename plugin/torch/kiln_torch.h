@@ -130,6 +130,13 @@ KILN_TORCH_API std::vector<SlotTuningInfo> tuning_stats();
 /// Every swap and roll-back the tuning service made, in order (SwapEvent: slot, versions, time per
 /// call before and after, seconds since the service started).
 KILN_TORCH_API std::vector<SwapEvent> tuning_swaps();
+/// What background tuning measured of its cost to the model: the slowdown of the model's kernel
+/// calls while the tuner worked, and the share of time it works to keep that within 10% on
+/// average (core/tune/duty_cycle.h). Both 0 when no tuning service runs.
+struct TuningCost {
+  double model_slowdown = 0, duty = 0;
+};
+KILN_TORCH_API TuningCost tuning_cost();
 /// Stops the background tuning service, waiting for the measurement in flight (at exit).
 KILN_TORCH_API void stop_tuning();
 /// Tunes every slot that has run, now, on the calling thread, within `budget_s` seconds (0: no

@@ -4,6 +4,7 @@ writers, kills and damage."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -299,6 +300,32 @@ def test_kiln_tune_and_the_cache_commands(tmp_path):
     assert bad.returncode == 2 and "no workloads have a key starting with 'zzzz'" in bad.stderr
     assert "records removed" in _kiln("cache", "prune", "--keep", "2", cache=cache).stdout
     assert "sound" in _kiln("cache", "verify", cache=cache).stdout
+
+
+def test_kiln_tune_op_tunes_one_operator_into_the_cache(tmp_path):
+    cache, curve = tmp_path / "cache", tmp_path / "matmul.json"
+    env = {**os.environ, "KILN_CACHE_DIR": str(cache)}
+
+    def tune_op(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "kiln.cli", "tune-op", *args],
+                              capture_output=True, text=True, timeout=600, check=False, env=env)
+
+    done = tune_op("matmul", "64", "96", "80", "--trials", "6", "--budget", "120", "--json", str(curve))
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(curve.read_text())
+    assert result["sizes"] == {"M": 64, "N": 96, "K": 80}
+    assert result["slots"] and all(
+        s["tuning"]["state"] in ("tuned", "kept") and s["tuning"]["trials"] == 6
+        for s in result["slots"]), result["slots"]
+    assert [c[1] for c in result["curve"]] == list(range(1, 7)) * len(result["slots"])
+    assert _records(cache) >= 6
+
+    wrong_count = tune_op("matmul", "8", "8")
+    assert wrong_count.returncode == 2 and "matmul takes 3 sizes (M N K), got 2" in wrong_count.stderr
+    not_positive = tune_op("layer_norm", "0", "8")
+    assert not_positive.returncode == 2 and "ROWS=0" in not_positive.stderr
+    unknown = tune_op("fft", "8")
+    assert unknown.returncode == 2 and "invalid choice: 'fft'" in unknown.stderr
 
 
 def test_bad_tuning_options_are_named():

@@ -1,5 +1,6 @@
 """The ``kiln`` command: ``kiln doctor`` prints what Kiln sees of this machine and setup,
-``kiln tune SCRIPT`` tunes what a script runs into the tuning cache, ``kiln cache ...`` inspects
+``kiln tune SCRIPT`` tunes what a script runs into the tuning cache, ``kiln tune-op OP SIZES``
+one operator, ``kiln cache ...`` inspects
 and maintains that cache."""
 
 from __future__ import annotations
@@ -85,6 +86,20 @@ def main(argv: list[str] | None = None) -> int:
     tune.add_argument("--budget", type=float, default=600, help="seconds of tuning (0: no limit)")
     tune.add_argument("--trials", type=int, default=64, help="measurements per workload")
     tune.add_argument("--threads", type=int, default=1, help="threads candidates run with")
+    from kiln.tune_command import OPS, op_usage
+
+    tune_op = commands.add_parser(
+        "tune-op",
+        help="tune one operator at given sizes into the cache",
+        usage="kiln tune-op [--budget S] [--trials N] [--threads T] [--json FILE] OP SIZES...",
+        epilog=f"OP SIZES: {op_usage()}",
+    )
+    tune_op.add_argument("op", choices=sorted(OPS))
+    tune_op.add_argument("sizes", nargs="+")
+    tune_op.add_argument("--budget", type=float, default=600, help="seconds of tuning (0: no limit)")
+    tune_op.add_argument("--trials", type=int, default=200, help="measurements per workload")
+    tune_op.add_argument("--threads", type=int, default=1, help="threads candidates run with")
+    tune_op.add_argument("--json", default=None, help="write each slot's result and the curve")
     cache_command.add_parser(commands)
     report = commands.add_parser("report", help="PNG plots: tuning curves, slot latency and swaps")
     report.add_argument("--dir", default=None, help="the cache folder (default: the usual one)")
@@ -98,6 +113,11 @@ def main(argv: list[str] | None = None) -> int:
             from kiln import tune_command
 
             return tune_command.run(args.script, args.args, args.budget, args.trials, args.threads)
+        if args.command == "tune-op":
+            from kiln import tune_command
+
+            return tune_command.run_op(args.op, args.sizes, args.budget, args.trials,
+                                       args.threads, args.json)
         if args.command == "report":
             from kiln import report_command
             from kiln.tuning import default_cache_dir

@@ -65,14 +65,16 @@ def stats() -> dict:
 
     Returns ``{"slots": [{"slot", "ops", "calls", "time_ms", "version", "served_by", "tuning"}],
     "graphs": [...], "coverage": float, "compute_coverage": float, "aten_contractions": int,
-    "tuning": {"slots", "trials", "swaps", "by_state"}}``:
+    "tuning": {"slots", "trials", "swaps", "by_state", "model_slowdown", "duty"}}``:
     per kernel slot the ops it fused, how often it ran, the time spent in it, its kernel's version
     (+1 per hot swap) and what serves it ("Kiln kernel", "Kiln kernel (tuned)", or
     "aten.mm.default + Kiln epilogue [in place]" while ATen's contraction is faster), its tuning (None where no tuning service
     watches it; else its state — waiting, tuning, tuned, kept, cached, failed, rolled back —,
     trials measured, first and current time per call and their ratio, swaps); per recorded graph
     its kind, node counts, slots, unsupported ops and coverages; and both coverages over all
-    recorded graphs together (see GraphRecord).
+    recorded graphs together (see GraphRecord). ``model_slowdown`` is how much slower the model's
+    kernel calls ran while the background tuner worked than while it paused, and ``duty`` the
+    share of time it works so that the model slows by at most 10% on average.
     """
     slots = [
         {
@@ -123,6 +125,7 @@ def stats() -> dict:
                 state: sum(t["state"] == state for t in tuning.values())
                 for state in sorted({t["state"] for t in tuning.values()})
             },
+            **_C.tuning_cost(),
         },
     }
 

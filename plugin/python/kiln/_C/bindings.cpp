@@ -288,6 +288,13 @@ PYBIND11_MODULE(_C, m) {
   m.def("tuning_stats", &tuning_stats_list,
         "Per slot the tuning service knows: {'slot', 'state', 'trials', 'first_ms', 'best_ms', "
         "'swaps', 'rollbacks', 'detail'}.");
+  m.def("tuning_cost", [] {
+    TuningCost cost = tuning_cost();
+    py::dict d;
+    d["model_slowdown"] = cost.model_slowdown;
+    d["duty"] = cost.duty;
+    return d;
+  }, "{'model_slowdown', 'duty'}: what background tuning measured of its cost to the model.");
   m.def("tuning_swaps", [] {
     py::list swaps;
     for (const SwapEvent& e : tuning_swaps()) {
