@@ -19,7 +19,7 @@ import torch
 import torch.fx as fx
 from functorch.compile import make_boxed_func
 from torch._dynamo.backends.common import aot_autograd
-from torch._decomp import core_aten_decompositions
+import torch._decomp
 
 from kiln import _C
 from kiln.graph_builder import SymbolicShapes, build_graph
@@ -98,7 +98,11 @@ _KEEP_WHOLE = ("_scaled_dot_product_flash_attention_for_cpu",)
 
 @functools.cache
 def _decompositions() -> dict:
-    table = dict(core_aten_decompositions())
+    # NOTE: core_aten_decompositions() is export's table: it adds every CompositeImplicitAutograd
+    # op, which tracing below autograd decomposes anyway, and building it took 0.1 s of each
+    # process's first compile. The post-autograd table is the same decompositions, 60x faster.
+    post_autograd = getattr(torch._decomp, "_core_aten_decompositions_post_autograd", None)
+    table = dict(post_autograd() if post_autograd else torch._decomp.core_aten_decompositions())
     for name in _KEEP_WHOLE:
         table.pop(getattr(torch.ops.aten, name).default, None)
     return table
