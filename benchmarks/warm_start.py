@@ -8,7 +8,7 @@ skip.
 Per model, first one process tunes the model into a fresh cache (`tune_now`, as `kiln tune` does,
 for --tune-budget seconds). Then fresh processes take turns, --repeats times each: aot_eager, Kiln
 with a cold cache (a new empty one each time, tune="off") and Kiln warm (tune="cache-only" on the
-tuned cache). Each reports its first call's time and its steady latency (median of 20 calls); the
+tuned cache). Each reports its first call's time and its steady latency (median of 50 calls after 10); the
 Kiln processes also report what their log says of the code cache (kernels loaded, compiled). Prints
 medians and the warm first call's excess over aot_eager; --json FILE keeps the rows.
 """
@@ -45,8 +45,10 @@ fn = torch.compile(model, backend="aot_eager") if mode == "aot_eager" else kiln.
 t = time.perf_counter()
 fn(x)
 first = time.perf_counter() - t
+for _ in range(10):  # caches and branch predictors warm, as in a served model
+    fn(x)
 steady = []
-for _ in range(20):
+for _ in range(50):
     t = time.perf_counter()
     fn(x)
     steady.append(time.perf_counter() - t)
