@@ -34,7 +34,8 @@ from models import make  # noqa: E402  (the standard models of the tests and ben
 def tuning_line(stats: dict) -> str:
     t = stats["tuning"]
     states = ", ".join(f"{n} {s}" for s, n in t["by_state"].items())
-    return f"{t['slots']} slots ({states}), {t['trials']} trials, {t['swaps']} swaps"
+    return (f"{t['slots']} slots ({states}), {t['trials']} trials, {t['swaps']} swaps; the model "
+            f"runs {t['model_slowdown']:.0%} slower while the tuner works, {t['duty']:.0%} of the time")
 
 
 def main() -> int:

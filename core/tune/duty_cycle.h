@@ -3,13 +3,14 @@
 // core from the model; what remains is what it leaves behind: caches holding its data instead of
 // the model's (a small MLP, whose weights live in the core's L2, ran 19% slower while tuning on
 // 2 cores). No constant fits every model and machine, so the cost is measured: the service works
-// and pauses in turns, the model's calls in each are timed (the slots' own counters), and
-// the pause after each piece of work is set so that
+// and pauses in turns, the model's calls in each are timed (whole graph calls as the plugin
+// reports them, else the slots' kernel counters), and the pause after each piece of work is set
+// so that
 //
 //     work / (work + pause) * (loaded / quiet - 1) <= max_slowdown,
 //
-// `loaded` and `quiet` being the mean time per kernel call while the tuner worked and while it
-// paused. A model that is not called costs nothing to slow down: no samples, no pauses.
+// `loaded` and `quiet` being the mean time per call while the tuner worked and while it paused.
+// A model that is not called costs nothing to slow down: no samples, no pauses.
 #pragma once
 
 #include <cstdint>

@@ -103,6 +103,14 @@ class TuningService {
 
   std::map<int64_t, SlotTuning> slots() const;
   std::vector<SwapEvent> swaps() const;
+  /// The host reports each call of a model whole (a graph's run: its kernels, ATen ops and the
+  /// glue between): the duty cycle then weighs what the model's caller sees, not the kernels
+  /// alone (a small model's time is mostly glue, which the tuner's cache traffic slows too).
+  /// Without reports the slots' kernel counters stand in. Thread-safe, lock-free.
+  void observe_model_call(uint64_t ns) {
+    observed_ns_.fetch_add(ns, std::memory_order_relaxed);
+    observed_calls_.fetch_add(1, std::memory_order_relaxed);
+  }
   /// What background tuning measured of its cost to the model (DutyCycle): the slowdown of the
   /// model's calls while it worked, and the share of time it works to stay within max_slowdown.
   double model_slowdown() const;
@@ -118,7 +126,7 @@ class TuningService {
   Job* next_job(uint64_t min_calls);
   /// Searches `job`'s workload; `paced`: pauses between trials (background tuning).
   void tune(Job& job, const std::function<void(const TuneProgress&)>& progress, bool paced);
-  /// Kernel time and calls of every slot so far.
+  /// The model's calls so far: those observed, else the kernel time and calls of every slot.
   CallSample model_calls() const;
   /// After a piece of work: pauses as the duty cycle says (returns early on stop).
   void pace();
@@ -147,6 +155,7 @@ class TuningService {
   DutyCycle duty_;             ///< Guarded by mutex_.
   std::chrono::steady_clock::time_point work_started_;
   CallSample calls_at_work_start_;
+  std::atomic<uint64_t> observed_ns_{0}, observed_calls_{0};
 };
 
 }  // namespace kiln

@@ -72,6 +72,10 @@ TuningCost tuning_cost() {
   return service ? TuningCost{service->model_slowdown(), service->duty()} : TuningCost{};
 }
 
+void observe_model_call(uint64_t ns) {
+  if (TuningService* service = TuningRuntime::global().service()) service->observe_model_call(ns);
+}
+
 void stop_tuning() { TuningRuntime::global().stop(); }
 
 bool tune_now(double budget_s,

@@ -137,6 +137,8 @@ struct TuningCost {
   double model_slowdown = 0, duty = 0;
 };
 KILN_TORCH_API TuningCost tuning_cost();
+/// One call of a compiled graph took `ns` (for the tuning service's duty cycle).
+KILN_TORCH_API void observe_model_call(uint64_t ns);
 /// Stops the background tuning service, waiting for the measurement in flight (at exit).
 KILN_TORCH_API void stop_tuning();
 /// Tunes every slot that has run, now, on the calling thread, within `budget_s` seconds (0: no

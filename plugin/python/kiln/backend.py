@@ -12,6 +12,7 @@ change the recompiled graph is symbolic and runs as ATen.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -156,7 +157,24 @@ def compile_graph(
         f"; stayed ATen: {', '.join(record.unsupported)}" if record.unsupported else "",
     )
     logger.debug("kiln: rewritten %s graph:\n%s", kind, gm.code)
+    if options.tuning.mode == "background":
+        return make_boxed_func(_timed_for_the_tuner(gm.forward))
     return make_boxed_func(gm.forward)
+
+
+def _timed_for_the_tuner(forward: Callable) -> Callable:
+    """`forward`, reporting each call's time to the tuning service, which paces itself by how
+    much slower the model's calls run while it works (core/tune/duty_cycle.h)."""
+    clock, observe = time.perf_counter_ns, _C.observe_model_call
+
+    def timed(*args):
+        start = clock()
+        try:
+            return forward(*args)
+        finally:
+            observe(clock() - start)
+
+    return timed
 
 
 def _as_aten(gm: fx.GraphModule, kind: str, reason: str) -> Callable:

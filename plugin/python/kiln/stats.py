@@ -73,7 +73,7 @@ def stats() -> dict:
     trials measured, first and current time per call and their ratio, swaps); per recorded graph
     its kind, node counts, slots, unsupported ops and coverages; and both coverages over all
     recorded graphs together (see GraphRecord). ``model_slowdown`` is how much slower the model's
-    kernel calls ran while the background tuner worked than while it paused, and ``duty`` the
+    calls ran while the background tuner worked than while it paused, and ``duty`` the
     share of time it works so that the model slows by at most 10% on average.
     """
     slots = [

@@ -295,6 +295,8 @@ PYBIND11_MODULE(_C, m) {
     d["duty"] = cost.duty;
     return d;
   }, "{'model_slowdown', 'duty'}: what background tuning measured of its cost to the model.");
+  m.def("observe_model_call", &observe_model_call, py::arg("ns"),
+        "Reports one call of a compiled graph, for the tuning service's duty cycle.");
   m.def("tuning_swaps", [] {
     py::list swaps;
     for (const SwapEvent& e : tuning_swaps()) {
