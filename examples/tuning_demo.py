@@ -38,6 +38,18 @@ def tuning_line(stats: dict) -> str:
             f"runs {t['model_slowdown']:.0%} slower while the tuner works, {t['duty']:.0%} of the time")
 
 
+def side_by_side(calls: dict, repeats: int = 15) -> dict:
+    """Median ms per call of each callable, all taking turns in an order rotated every repeat."""
+    names = list(calls)
+    times = {name: [] for name in names}
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            start = time.perf_counter()
+            calls[name]()
+            times[name].append(time.perf_counter() - start)
+    return {name: 1e3 * statistics.median(t) for name, t in times.items()}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default="resnet18", help="resnet18, gpt2, transformer, cnn, mlp")
@@ -125,13 +137,25 @@ def main() -> int:
             json.dumps({"latency": timeline, "swaps": kiln._C.tuning_swaps()})
         )
         print(f"wrote {args.timeline}: plot it with `kiln report --timeline {args.timeline}`")
-    tuned_ms = median_ms(lambda: tuned(x), 10)
     diff = (tuned(x) - expected).abs().max().item()
-    print(f"tuning done: {tuning_line(kiln.stats())}")
-    print(f"kiln tuned            {tuned_ms:9.3f} ms ({default_ms / tuned_ms:.2f}x over default)")
-    line = f"eager {eager_ms:.3f} ms, kiln {tuned_ms:.3f} ms ({eager_ms / tuned_ms:.2f}x eager)"
+    stats = kiln.stats()
+    print(f"tuning done: {tuning_line(stats)}")
+    # The final comparison is side by side, the columns taking turns call by call: the machine's
+    # speed drifts over minutes, so figures taken before tuning do not compare with these.
+    columns = {"eager": model, "kiln default": default, "kiln tuned": tuned}
     if inductor_ms:
-        line += f", inductor {inductor_ms:.3f} ms ({inductor_ms / tuned_ms:.2f}x inductor)"
+        columns["inductor"] = inductor
+    ms = side_by_side({name: (lambda fn=fn: fn(x)) for name, fn in columns.items()})
+    watched = [s for s in stats["slots"] if s["tuning"]]  # the tuned model's, not the default's
+    swapped = sum(s["served_by"].endswith("(tuned)") for s in watched)
+    print(f"side by side: kiln tuned {ms['kiln tuned']:.3f} ms, kiln default "
+          f"{ms['kiln default']:.3f} ms ({ms['kiln default'] / ms['kiln tuned']:.2f}x over default, "
+          f"{swapped} of {len(watched)} slots serve tuned kernels)")
+    line = (f"eager {ms['eager']:.3f} ms, kiln {ms['kiln tuned']:.3f} ms "
+            f"({ms['eager'] / ms['kiln tuned']:.2f}x eager)")
+    if inductor_ms:
+        line += (f", inductor {ms['inductor']:.3f} ms "
+                 f"({ms['inductor'] / ms['kiln tuned']:.2f}x inductor)")
     print(line)
     print(f"max |kiln - eager| = {diff:.3g}")
     return 0 if diff < 1e-2 * max(1.0, expected.abs().max().item()) else 1
