@@ -27,13 +27,13 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from fresh_process import print_row, run_for_row  # noqa: E402
 
 
 def _measure(name: str, threads: int, budget: float, repeats: int, trials: int) -> dict:
@@ -122,25 +122,21 @@ def main() -> int:
     args = parser.parse_args()
     if args.one:
         row = _measure(args.one, args.threads, args.budget, args.repeats, args.trials)
-        print("ROW " + json.dumps(row))
+        print_row(row)
         return 0
     rows = []
     header = (f"{'model':<12} {'eager':>9} {'inductor':>9} {'default':>9} {'tuned':>9} "
               f"{'tuned/def':>9} {'serving: before':>15} {'while tuning':>12} {'slots tuned':>11} {'trials':>6} {'s':>5} {'cost':>5} {'duty':>5}")
     print(header)
     for name in args.models.split(","):
-        env = {**os.environ, "KILN_LOG": "warning"}
-        out = subprocess.run(
-            [sys.executable, __file__, "--one", name, "--budget", str(args.budget),
-             "--threads", str(args.threads), "--repeats", str(args.repeats),
-             "--trials", str(args.trials)],
-            capture_output=True, text=True, env=env, check=False,
+        r, out = run_for_row(
+            [__file__, "--one", name, "--budget", str(args.budget), "--threads", str(args.threads),
+             "--repeats", str(args.repeats), "--trials", str(args.trials)],
+            KILN_LOG="warning",
         )
-        line = next((ln for ln in out.stdout.splitlines() if ln.startswith("ROW ")), None)
-        if line is None:
+        if r is None:
             print(f"{name}: failed\n{out.stderr[-3000:]}", file=sys.stderr)
             continue
-        r = json.loads(line[4:])
         rows.append(r)
         print(
             f"{name:<12} {r['eager']:>7.3f}ms {r['inductor']:>7.3f}ms {r['default']:>7.3f}ms "

@@ -17,22 +17,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from fresh_process import run_for_row  # noqa: E402
 
 # One fresh process: builds the model, compiles it as asked, times the first call and then the
 # steady calls, prints one JSON line. argv: model, threads, mode (aot_eager | kiln), options.
 CHILD = """
-import json, statistics, sys, time
+import statistics, sys, time
 import torch
 sys.path.insert(0, {models!r})
+sys.path.insert(0, {benchmarks!r})
+from fresh_process import print_row
 from models import make
 import kiln
 name, threads, mode, options = sys.argv[1], int(sys.argv[2]), sys.argv[3], eval(sys.argv[4])
@@ -61,21 +63,18 @@ if mode == "kiln":
         from kiln import _C
         _C.tune_now(float(options["tune_budget_s"]), None)
         kiln.tuning.stop()
-print("ROW " + json.dumps(row), flush=True)
+print_row(row)
 """
 
 
 def _child(name: str, threads: int, mode: str, options: dict) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-c", CHILD.format(models=str(ROOT / "tests" / "python")), name,
-         str(threads), mode, repr(options)],
-        capture_output=True, text=True, check=False,
-        env={**os.environ, "KILN_LOG": "info", "KILN_TUNE": "off"},
+    row, out = run_for_row(
+        ["-c", CHILD.format(models=str(ROOT / "tests" / "python"), benchmarks=str(ROOT / "benchmarks")),
+         name, str(threads), mode, repr(options)],
+        KILN_LOG="info", KILN_TUNE="off",
     )
-    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("ROW ")), None)
-    if line is None:
+    if row is None:
         raise RuntimeError(f"{name} {mode}: no result\n{out.stderr[-3000:]}")
-    row = json.loads(line[4:])
     # "kiln: 12 kernels loaded from the code cache, 0 compiled" (one line per compiled graph)
     counts = re.findall(r"(\d+) kernels loaded from the code cache, (\d+) compiled", out.stderr)
     row["loaded"] = sum(int(a) for a, _ in counts)
