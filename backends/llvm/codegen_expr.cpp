@@ -31,8 +31,13 @@ const BinaryNode* as_float_mul(const Expr& e) {
 
 llvm::Value* KernelCodegen::emit(const Expr& e) {
   switch (e.kind()) {
-    case ExprKind::IntImm:
-      return constant(e.dtype(), static_cast<double>(e.as<IntImmNode>()->value));
+    case ExprKind::IntImm: {
+      // Exact: through a double, INT64_MAX (the identity of an int64 min) would become 2^63,
+      // which wraps to INT64_MIN.
+      int64_t v = e.as<IntImmNode>()->value;
+      if (is_float(e.dtype())) return constant(e.dtype(), static_cast<double>(v));
+      return llvm::ConstantInt::get(reg_type(e.dtype()), v, /*IsSigned=*/true);
+    }
     case ExprKind::FloatImm:
       return constant(e.dtype(), e.as<FloatImmNode>()->value);
     case ExprKind::Var:

@@ -159,6 +159,7 @@ llvm::Value* KernelCodegen::emit_stored_value(const StoreNode* n) {
   if (!step || as_float_mul(step->b)) return emit(n->value);  // a*b + acc stays one FMA
   llvm::Value* acc = emit(step->a);
   llvm::Value* v = emit(step->b);
+  unify(acc, v);  // a vector of accumulators may take a value the vector's lanes share
   llvm::IRBuilderBase::FastMathFlagGuard keep_flags(b_);
   llvm::FastMathFlags reassociable = b_.getFastMathFlags();
   reassociable.setAllowReassoc();

@@ -91,6 +91,22 @@ TEST(ScheduleJit, RFactorWithTail) {
   expect_matches_interpreter(s, random_inputs({s_}, 6), "rfactor tail", 1e-5, 1e-5);
 }
 
+TEST(ScheduleJit, VectorAccumulatorOfASourceThatIgnoresTheVectorAxis) {
+  // y[i, j] = sum_k x[i, k] for every j, vectorized over j: each step adds one scalar to a
+  // vector of accumulators (the scalar is broadcast, not added to a vector as is).
+  Tensor x = placeholder("x", {4, 9}, DType::F32);
+  IterVar r = reduce_axis(9, "r");
+  for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min}) {
+    Tensor y = compute("y", {4, 16}, [&](const std::vector<Var>& i) {
+      return reduce(op, x(i[0], r.var), {r});
+    });
+    Schedule s({y});
+    s.reorder("s0", {"i0", "r0", "i1"});
+    s.vectorize("s0", "i1");
+    expect_matches_interpreter(s, random_inputs({y}, 7), str_cat("broadcast ", op), 1e-5, 1e-5);
+  }
+}
+
 TEST(ScheduleJit, ArgMaxWithSplitReduction) {
   Tensor x = placeholder("x", {5, 37}, DType::F32);
   IterVar r = reduce_axis(37, "r");

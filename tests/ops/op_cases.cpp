@@ -243,6 +243,11 @@ void reduction_cases(Table& t) {
   t.call("argmax_int_ties", "aten.argmax.default", {in({4, 9}, i64, 0, 3)}, {I(-1), B(true)});
   t.call("max_dim", "aten.max.dim", {in({5, 7})}, {I(0), B(false)});
   t.call("min_dim", "aten.min.dim", {in({5, 7, 3})}, {I(1), B(true)});
+  // Integer minima: the identity INT64_MAX must reach the kernel exactly (through a double it
+  // became INT64_MIN, the result of every row).
+  t.call("min_dim_i64", "aten.min.dim", {in({4, 9}, i64, -99, 99)}, {I(1), B(false)});
+  t.call("amin_i64", "aten.amin.default", {in({6, 5}, i64, -99, 99)}, {L({0}), B(false)});
+  t.call("amin_i32", "aten.amin.default", {in({6, 5}, i32, -99, 99)}, {L({1}), B(true)});
 }
 
 void normalization_cases(Table& t) {
