@@ -63,10 +63,15 @@ MeasureOptions measure_options(int threads) {
   return {.threads = threads, .repeats = 3, .min_repeat_seconds = 0.005, .timeout_seconds = 10};
 }
 
-TuneResult search(const TuningTask& task, const KernelCompiler& compiler, CostModel* model, bool warm,
-                  int trials, int threads, const char* label) {
-  TuneOptions t{.strategy = SearchStrategy::ModelGuided, .trials = trials, .seed = 1};
-  t.warm_model = warm;
+/// Model-guided search; `warm` (its model is `model`) adds what the cache taught: the model's
+/// first batch and the configs fast on other workloads.
+TuneResult search(const TuningTask& task, const KernelCompiler& compiler, CostModel* model,
+                  const WarmModel* warm, int trials, int threads, const char* label) {
+  TuneOptions t;
+  t.trials = trials;
+  t.seed = 1;
+  t.warm_model = warm != nullptr;
+  if (warm) t.transferred = warm->exemplars;
   Tuner tuner(task, compiler, measure_options(threads), t, model);
   TuneResult r = tuner.run([&](const TuneProgress& p) {
     std::fprintf(stderr, "\r  %-5s %4d/%d best %.1f GFLOP/s   ", label, p.trial, p.trials, p.best_gflops);
@@ -115,7 +120,7 @@ int main(int argc, char** argv) {
     if (o.phase == "seed") {
       if (store->count({w.key, target, "schedule", false}) >= o.seed_trials) continue;
       auto model = make_xgboost_model(o.threads);
-      TuneResult r = search(task, *compiler, model.get(), false, o.seed_trials, o.threads, "seed");
+      TuneResult r = search(task, *compiler, model.get(), nullptr, o.seed_trials, o.threads, "seed");
       store->commit(w, records_of_trials(r, w, target, "benchmark"));
       continue;
     }
@@ -124,9 +129,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "transfer_learning: no records of other workloads: run --phase seed first\n");
       return 2;
     }
-    TuneResult warm_run = search(task, *compiler, warm.model.get(), true, o.trials, o.threads, "warm");
+    TuneResult warm_run = search(task, *compiler, warm.model.get(), &warm, o.trials, o.threads, "warm");
     auto cold_model = make_xgboost_model(o.threads);
-    TuneResult cold_run = search(task, *compiler, cold_model.get(), false, o.trials, o.threads, "cold");
+    TuneResult cold_run = search(task, *compiler, cold_model.get(), nullptr, o.trials, o.threads, "cold");
     double best = best_recorded(*store, w, target);
     for (auto* r : {&warm_run, &cold_run})
       if (!r->best_so_far.empty()) best = std::max(best, r->best_so_far.back());

@@ -16,6 +16,11 @@ struct TrainingSample {
   int task;
 };
 
+/// The task of the search's own measurements, apart from every task of the tuning cache (those
+/// count from 0). Its ranking weighs as much as all the others together: once the task has been
+/// measured, what it says of itself outweighs what other workloads suggest.
+constexpr int kTunedTask = -1;
+
 class CostModel {
  public:
   virtual ~CostModel() = default;

@@ -193,6 +193,8 @@ class XGBoostModel : public CostModel {
     std::vector<const std::vector<float>*> rows;
     std::vector<float> labels;
     std::vector<unsigned> groups;
+    std::vector<float> weights;  // per group
+    size_t tuned = 0, tuned_group = 0;  // samples and group of kTunedTask
     for (size_t begin = 0; begin < order.size();) {
       size_t end = begin;
       float best = 0;
@@ -203,14 +205,25 @@ class XGBoostModel : public CostModel {
         labels.push_back(best > 0 ? order[i]->throughput / best : 0.0f);
       }
       groups.push_back(static_cast<unsigned>(end - begin));
+      if (order[begin]->task == kTunedTask) {
+        tuned = end - begin;
+        tuned_group = groups.size() - 1;
+      }
+      weights.push_back(1.0f);
       begin = end;
     }
+    // rank:pairwise samples pairs per instance, so a group's pull grows with its size: the tuned
+    // task's group gets the weight that makes its pull equal to all the others'.
+    if (tuned > 0 && tuned < order.size())
+      weights[tuned_group] = static_cast<float>(order.size() - tuned) / static_cast<float>(tuned);
     size_t width = rows[0]->size();
     DMatrix m = make_dmatrix(rows, width);
     check(XGDMatrixSetFloatInfo(m.get(), "label", labels.data(), labels.size()),
           "XGDMatrixSetFloatInfo(label)");
     check(XGDMatrixSetUIntInfo(m.get(), "group", groups.data(), groups.size()),
           "XGDMatrixSetUIntInfo(group)");
+    check(XGDMatrixSetFloatInfo(m.get(), "weight", weights.data(), weights.size()),
+          "XGDMatrixSetFloatInfo(weight)");
     Booster b = make_booster(m.get());
     std::string threads = std::to_string(threads_);
     const std::pair<const char*, const char*> params[] = {

@@ -1,5 +1,8 @@
 #include "core/tune/space.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace kiln {
 
 ScheduleSpace::ScheduleSpace(std::vector<Tensor> outputs, Target target)
@@ -26,6 +29,26 @@ KnobConfig ScheduleSpace::random_config(std::mt19937_64& rng) const {
   for (auto& k : knobs_) {
     std::uniform_int_distribution<size_t> pick(0, k.values.size() - 1);
     c.values[k.name] = k.values[pick(rng)];
+  }
+  return c;
+}
+
+KnobConfig ScheduleSpace::nearest(const KnobConfig& config) const {
+  auto distance = [](int64_t a, int64_t b) {
+    return std::abs(std::log2(1.0 + static_cast<double>(std::max<int64_t>(a, 0))) -
+                    std::log2(1.0 + static_cast<double>(std::max<int64_t>(b, 0))));
+  };
+  KnobConfig c;
+  for (auto& k : knobs_) {
+    auto it = config.values.find(k.name);
+    if (it == config.values.end()) {
+      c.values[k.name] = k.preferred;
+      continue;
+    }
+    int64_t want = it->second;
+    c.values[k.name] = *std::min_element(k.values.begin(), k.values.end(), [&](int64_t a, int64_t b) {
+      return distance(a, want) < distance(b, want);
+    });
   }
   return c;
 }

@@ -23,6 +23,10 @@ class ScheduleSpace {
   KnobConfig default_config() const;
   /// A uniformly random point.
   KnobConfig random_config(std::mt19937_64& rng) const;
+  /// The point of this space nearest to `config`, a point of another workload's space: each knob
+  /// takes `config`'s value for a knob of the same name, moved to the nearest candidate (by ratio:
+  /// tile sizes scale), and its preferred value where `config` has none.
+  KnobConfig nearest(const KnobConfig& config) const;
   /// The points that differ from `config` in exactly one knob.
   std::vector<KnobConfig> neighbors(const KnobConfig& config) const;
   /// The schedule of a point. Throws ScheduleError when the config names an unknown value.

@@ -111,7 +111,7 @@ TuneResult Tuner::run(const std::function<void(const TuneProgress&)>& progress) 
         temperature_ = std::max(0.01, temperature_ * 0.97);
       }
       if (options_.strategy == SearchStrategy::ModelGuided)
-        pending.push_back({trial.features, static_cast<float>(trial.gflops), 0});
+        pending.push_back({trial.features, static_cast<float>(trial.gflops), kTunedTask});
       if (progress)
         progress({static_cast<int>(result.trials.size()), options_.trials, best,
                   seconds_since(start), &result});
@@ -186,24 +186,50 @@ std::vector<float> Tuner::features_of(const KnobConfig& c) {
   return feature_cache_[key] = f;
 }
 
-// Simulated annealing on the model's predictions from the best measured points and random ones,
-// then the best unmeasured points found, at Hamming distance >= 2 from each other, plus an
-// epsilon share of random points.
-std::vector<KnobConfig> Tuner::model_batch(const TuneResult& so_far) {
-  if (space_.knobs().empty()) return random_batch(options_.batch);  // one point: nothing to walk
+std::vector<float> Tuner::predict(const std::vector<KnobConfig>& configs) {
+  std::vector<std::vector<float>> features;
+  for (auto& c : configs) features.push_back(features_of(c));
+  return model_->predict(features);
+}
+
+// Before the task's own first measurement a warm model knows other workloads only, and its
+// optimum over the whole space tends to lie where it extrapolates furthest. So the first batch is
+// chosen among points it can vouch for: the default, the points nearest to configs that were
+// fast on other workloads, and the neighbours of both.
+std::vector<std::pair<float, KnobConfig>> Tuner::trusted_candidates() {
+  std::vector<KnobConfig> anchors{space_.default_config()};
+  for (const KnobConfig& t : options_.transferred) anchors.push_back(space_.nearest(t));
+  std::set<std::string> taken;
+  std::vector<KnobConfig> points;
+  for (const KnobConfig& a : anchors) {
+    std::vector<KnobConfig> around = space_.neighbors(a);
+    around.push_back(a);
+    for (KnobConfig& c : around)
+      if (!seen(c) && taken.insert(c.to_text()).second) points.push_back(std::move(c));
+  }
+  std::vector<float> scores = predict(points);
+  std::vector<std::pair<float, KnobConfig>> scored;
+  for (size_t i = 0; i < points.size(); ++i) scored.emplace_back(scores[i], std::move(points[i]));
+  return scored;
+}
+
+// Simulated annealing on the model's predictions, from the best measured points (a quarter of
+// the chains), the points nearest to configs fast on other workloads (up to half in all) and
+// random points; returns every unmeasured point it visited, with its score.
+std::vector<std::pair<float, KnobConfig>> Tuner::annealed_candidates(const TuneResult& so_far) {
   std::vector<const Trial*> ranked;
   for (auto& t : so_far.trials) ranked.push_back(&t);
   std::sort(ranked.begin(), ranked.end(), [](auto* a, auto* b) { return a->gflops > b->gflops; });
+  const size_t n_chains = static_cast<size_t>(options_.annealing_chains);
   std::vector<KnobConfig> chains;
-  for (size_t i = 0; i < ranked.size() && chains.size() < static_cast<size_t>(options_.annealing_chains) / 4; ++i)
+  for (size_t i = 0; i < ranked.size() && chains.size() < n_chains / 4; ++i)
     chains.push_back(ranked[i]->config);
-  while (chains.size() < static_cast<size_t>(options_.annealing_chains)) chains.push_back(space_.random_config(rng_));
+  for (size_t i = 0; i < options_.transferred.size() && chains.size() < n_chains / 2; ++i) {
+    KnobConfig c = space_.nearest(options_.transferred[i]);
+    if (std::find(chains.begin(), chains.end(), c) == chains.end()) chains.push_back(std::move(c));
+  }
+  while (chains.size() < n_chains) chains.push_back(space_.random_config(rng_));
 
-  auto predict = [&](const std::vector<KnobConfig>& configs) {
-    std::vector<std::vector<float>> feats;
-    for (auto& c : configs) feats.push_back(features_of(c));
-    return model_->predict(feats);
-  };
   std::vector<float> scores = predict(chains);
   std::map<std::string, std::pair<float, KnobConfig>> visited;
   for (size_t i = 0; i < chains.size(); ++i) visited[chains[i].to_text()] = {scores[i], chains[i]};
@@ -231,10 +257,20 @@ std::vector<KnobConfig> Tuner::model_batch(const TuneResult& so_far) {
       }
     }
   }
-  std::vector<std::pair<float, KnobConfig>> best;
+  std::vector<std::pair<float, KnobConfig>> unmeasured;
   for (auto& [text, entry] : visited)
-    if (!seen(entry.second)) best.push_back(entry);
-  std::sort(best.begin(), best.end(), [](auto& a, auto& b) { return a.first > b.first; });
+    if (!seen(entry.second)) unmeasured.push_back(entry);
+  return unmeasured;
+}
+
+// The best-scored candidates, at Hamming distance >= 2 from each other, plus an epsilon share of
+// random points.
+std::vector<KnobConfig> Tuner::model_batch(const TuneResult& so_far) {
+  if (space_.knobs().empty()) return random_batch(options_.batch);  // one point: nothing to walk
+  bool first_warm_batch = so_far.trials.empty() && options_.warm_model;
+  std::vector<std::pair<float, KnobConfig>> best =
+      first_warm_batch ? trusted_candidates() : annealed_candidates(so_far);
+  std::stable_sort(best.begin(), best.end(), [](auto& a, auto& b) { return a.first > b.first; });
   int exploit = static_cast<int>(std::round(options_.batch * (1 - options_.epsilon)));
   std::vector<KnobConfig> batch;
   for (auto& [score, c] : best) {

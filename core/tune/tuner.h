@@ -38,6 +38,9 @@ struct TuneOptions {
   /// The model already learned from other tasks (the tuning cache): its ranking picks the very
   /// first batch, where a cold model starts with random points.
   bool warm_model = false;
+  /// Configs that were fast on other workloads (WarmModel::exemplars): the first warm batch is
+  /// chosen around their nearest points in this space, and the annealing starts from them too.
+  std::vector<KnobConfig> transferred;
   /// Checked before each measurement: when it reads true, run() returns what it has (a tuning
   /// service stopping at exit).
   const std::atomic<bool>* stop = nullptr;
@@ -85,6 +88,9 @@ class Tuner {
   /// The next candidates to measure, none measured before.
   std::vector<KnobConfig> next_batch(const TuneResult& so_far);
   std::vector<KnobConfig> model_batch(const TuneResult& so_far);
+  std::vector<std::pair<float, KnobConfig>> trusted_candidates();
+  std::vector<std::pair<float, KnobConfig>> annealed_candidates(const TuneResult& so_far);
+  std::vector<float> predict(const std::vector<KnobConfig>& configs);
   std::vector<KnobConfig> random_batch(int n);
   KnobConfig grid_point(int64_t index) const;
   std::vector<float> features_of(const KnobConfig& c);

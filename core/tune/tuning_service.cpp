@@ -270,6 +270,7 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
       WarmModel warm = warm_cost_model(*source_.store, source_.target);
       model = std::move(warm.model);
       tune.warm_model = warm.samples > 0;
+      tune.transferred = std::move(warm.exemplars);
       if (tune.warm_model)
         host_.log(false, str_cat("kiln: tuning '", job.name, "' with a cost model warmed from ",
                                  warm.samples, " records of ", warm.tasks, " tasks"));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/ir/error.h"
 #include "core/tune/features.h"
 
 namespace kiln {
@@ -39,10 +40,11 @@ std::vector<TrainingSample> thinned(std::vector<TrainingSample> samples, size_t 
 
 WarmModel warm_cost_model(RecordStore& store, const TargetFingerprint& target,
                           std::optional<WorkloadKey> exclude, int threads, size_t min_samples) {
-  WarmModel warm{make_xgboost_model(threads), 0, 0};
+  WarmModel warm{make_xgboost_model(threads), 0, 0, {}};
   std::map<std::string, int> task_of;
   std::map<std::string, double> flops_of;
   std::vector<TrainingSample> samples;
+  std::map<int, std::pair<double, std::string>> fastest;  // task -> (throughput, config)
   const size_t width = static_cast<size_t>(FeatureExtractor::length());
   store.for_each({std::nullopt, std::nullopt, "schedule", false}, [&](const TuningRecord& r) {
     if (r.features.size() != width || r.target.kind != target.kind) return;
@@ -58,9 +60,19 @@ WarmModel warm_cost_model(RecordStore& store, const TargetFingerprint& target,
     // An unverified record (imported: measured on another machine or by another process) is a
     // real measurement to learn from; it only may not serve before it is verified here.
     bool ok = (r.status == "ok" || r.status == "unverified") && r.seconds > 0;
-    samples.push_back({r.features, ok ? static_cast<float>(flops->second / r.seconds / 1e9) : 0.0f, task});
+    float throughput = ok ? static_cast<float>(flops->second / r.seconds / 1e9) : 0.0f;
+    samples.push_back({r.features, throughput, task});
+    auto& best = fastest[task];
+    if (throughput > best.first) best = {throughput, r.config};
   });
   if (samples.size() < min_samples) return warm;
+  for (auto& [task, best] : fastest) {
+    try {
+      if (best.first > 0) warm.exemplars.push_back(KnobConfig::from_text(best.second));
+    } catch (const ScheduleError&) {
+      // a config this build cannot read teaches through its features only
+    }
+  }
   samples = thinned(std::move(samples), kSamplesPerTask);
   warm.model->fit(samples);
   warm.samples = samples.size();

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/tune/cost_model.h"
+#include "core/schedule/knobs.h"
 #include "core/tune/record_store.h"
 
 namespace kiln {
@@ -14,6 +15,8 @@ struct WarmModel {
   std::unique_ptr<CostModel> model;  ///< XGBoost; trained when `samples` > 0.
   size_t samples = 0;                ///< Records it was trained on.
   size_t tasks = 0;                  ///< (workload, target) pairs among them.
+  /// The fastest config of each of those tasks, where it parses (TuneOptions::transferred).
+  std::vector<KnobConfig> exemplars;
 };
 
 /// An XGBoost model (`threads` threads) fitted on the schedule records of `store` whose target

@@ -1,11 +1,13 @@
 // Isolated measurement: a candidate that crashes, hangs, computes garbage or does not compile is
 // a recorded failure; the process that measures survives and keeps measuring.
+#include <random>
 #include <set>
 
 #include "core/ir/error.h"
 #include "core/ops/op_registry.h"
 #include "core/schedule/lower.h"
 #include "core/tune/measure.h"
+#include "core/tune/space.h"
 #include "core/tune/tuner.h"
 #include "tests/jit/jit_harness.h"
 
@@ -93,6 +95,36 @@ TEST(Tuner, EveryStrategyRecordsACurveAndAReplayableBest) {
   }
   EXPECT_THROW(search_strategy_from_name("genetic"), Error);
   EXPECT_THROW(Tuner(task, testing::compiler(), {}, {.strategy = SearchStrategy::ModelGuided}), Error);
+}
+
+// A warm model has not seen the task: its first batch stays where it can vouch for the points,
+// one knob away at most from the default or from the nearest point to a config that was fast on
+// another workload.
+TEST(Tuner, AWarmSearchStartsAroundTheDefaultAndTheTransferredConfigs) {
+  if (!has_xgboost()) GTEST_SKIP() << "built without XGBoost";
+  TuningTask task = small_matmul();
+  ScheduleSpace space(task.outputs, testing::compiler().target());
+  ScheduleSpace other(OpRegistry::global().lower("aten.mm.default", {placeholder("a", {128, 96}, DType::F32),
+                                                                     placeholder("b", {96, 256}, DType::F32)}),
+                      testing::compiler().target());
+  std::mt19937_64 rng(11);
+  KnobConfig transferred = other.random_config(rng);
+  auto model = make_xgboost_model();
+  TuneOptions opt{.strategy = SearchStrategy::ModelGuided, .trials = 6, .batch = 6, .epsilon = 0};
+  opt.warm_model = true;
+  opt.transferred = {transferred};
+  TuneResult r = Tuner(task, testing::compiler(), {.repeats = 1, .min_repeat_seconds = 0.001}, opt,
+                       model.get()).run();
+  ASSERT_EQ(r.trials.size(), 6u);
+  auto distance = [](const KnobConfig& a, const KnobConfig& b) {
+    int d = 0;
+    for (auto& [name, v] : a.values) d += b.values.at(name) != v;
+    return d;
+  };
+  for (const Trial& t : r.trials)
+    EXPECT_LE(std::min(distance(t.config, space.default_config()),
+                       distance(t.config, space.nearest(transferred))), 1)
+        << t.config.to_text();
 }
 
 }  // namespace

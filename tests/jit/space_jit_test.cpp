@@ -1,5 +1,6 @@
 // Property test of the schedule spaces: random points of each workload's space lower and compile
 // to kernels that equal the interpreter. Also the space's own bookkeeping.
+#include <algorithm>
 #include <random>
 
 #include "core/ir/error.h"
@@ -134,6 +135,31 @@ TEST(Space, IsAProductSpace) {
         EXPECT_EQ(chooser.knobs()[k].values, space.knobs()[k].values) << w.name << " " << space.knobs()[k].name;
       }
     }
+  }
+}
+
+TEST(Space, NearestTakesAForeignConfigIntoThisSpace) {
+  auto mm = [](int64_t m, int64_t n, int64_t k) {
+    return op("aten.mm.default", {placeholder("a", {m, k}, DType::F32), placeholder("b", {k, n}, DType::F32)});
+  };
+  ScheduleSpace here(mm(37, 50, 29), testing::compiler().target());
+  ScheduleSpace there(mm(256, 256, 256), testing::compiler().target());
+  EXPECT_EQ(here.nearest({}), here.default_config());
+  std::mt19937_64 rng(5);
+  for (int trial = 0; trial < 20; ++trial) {
+    KnobConfig foreign = there.random_config(rng);
+    foreign.values["s9.not_a_knob_here"] = 3;
+    KnobConfig c = here.nearest(foreign);
+    ASSERT_EQ(c.values.size(), here.knobs().size());
+    for (const Knob& k : here.knobs()) {
+      int64_t v = c.values.at(k.name);
+      ASSERT_NE(std::find(k.values.begin(), k.values.end(), v), k.values.end()) << k.name << "=" << v;
+      auto wanted = foreign.values.find(k.name);
+      bool available = wanted != foreign.values.end() &&
+                       std::find(k.values.begin(), k.values.end(), wanted->second) != k.values.end();
+      if (available) EXPECT_EQ(v, wanted->second) << k.name;  // a value this space has is kept
+    }
+    EXPECT_NO_THROW(here.apply(c));
   }
 }
 
