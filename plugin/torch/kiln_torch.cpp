@@ -13,6 +13,7 @@
 #include "core/ir/error.h"
 #include "core/runtime/thread_pool.h"
 #include "plugin/torch/aten_served_kernel.h"
+#include "plugin/torch/build_identity.h"
 #include "plugin/torch/compile_service.h"
 #include "plugin/torch/slot_registry.h"
 #include "plugin/torch/tuning_runtime.h"
@@ -111,7 +112,7 @@ int threads_running_a_parallel_loop() {
 DoctorReport doctor() {
   const Target& t = CompileService::global().target();
   return {t.cpu,          t.features,   t.vector_bits, at::get_num_threads(),
-          threads_running_a_parallel_loop(), KILN_LLVM_VERSION, KILN_VERSION};
+          threads_running_a_parallel_loop(), KILN_LLVM_VERSION, KILN_VERSION, build_identity()};
 }
 
 std::string version() { return KILN_VERSION; }

@@ -159,6 +159,7 @@ struct DoctorReport {
   int parallel_loop_threads = 0;
   std::string llvm_version;  ///< Of the LLVM linked in.
   std::string kiln_version;
+  std::string build;         ///< build_identity(): what keys the kernel object cache.
 };
 KILN_TORCH_API DoctorReport doctor();
 

@@ -9,6 +9,7 @@
 #endif
 
 #include "core/ir/error.h"
+#include "plugin/torch/build_identity.h"
 #include "plugin/torch/kernel_timing.h"
 #include "plugin/torch/log.h"
 #include "tuning_cache/sqlite_record_store.h"
@@ -80,10 +81,12 @@ KernelSource TuningRuntime::configure(const CompileOptions& options, const Kerne
       store_ = SqliteRecordStore::open(path, [](const std::string& message) {
         log_message(LogLevel::Warning, "kiln: tuning cache: " + message);
       });
-      // Machine code depends on the CPU, its features and the compiler, not on thread counts.
+      // Machine code depends on the CPU, its features, LLVM and Kiln's code generator (this
+      // build: a rebuilt Kiln must not load what an older one compiled), not on thread counts.
       objects_ = std::make_unique<KernelObjectCache>(
           (std::filesystem::path(cache_dir_) / "objects").string(),
-          str_cat(source.target.cpu, ";", source.target.features, ";", source.target.compiler));
+          str_cat(source.target.cpu, ";", source.target.features, ";", source.target.compiler, ";",
+                  build_identity()));
       log_message(LogLevel::Info, str_cat("kiln: tuning cache ", path));
     } catch (const Error& e) {
       log_message(LogLevel::Warning, str_cat("kiln: no tuning cache (", e.what(), "); kernels use "

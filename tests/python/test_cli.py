@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,8 @@ def _check_doctor(result: subprocess.CompletedProcess) -> None:
     for needle in ("cpu features", "llvm", "torch", "tuning cache", "tuning.sqlite", "gpu"):
         assert needle in result.stdout, result.stdout
     assert 'backend "kiln" found by name' in result.stdout, result.stdout
+    # The build's identity keys the kernel object cache: a rebuilt Kiln never loads old code.
+    assert re.search(r"build-id [0-9a-f]{40}", result.stdout), result.stdout
 
 
 def test_doctor_module():

@@ -27,7 +27,7 @@ def doctor() -> int:
     found = "kiln" in torch._dynamo.list_backends()
     rows = [
         ("kiln", f"{kiln.__version__} ({kiln.__file__})"),
-        ("library", _C.library_path()),
+        ("library", f"{_C.library_path()} ({info['build']})"),
         ("cpu", info["cpu"]),
         ("cpu features", " ".join(f[1:] for f in info["features"].split(",") if f[:1] == "+")),
         ("vector bits", str(info["vector_bits"])),

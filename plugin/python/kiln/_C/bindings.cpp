@@ -220,6 +220,7 @@ py::dict doctor_dict() {
   d["parallel_loop_threads"] = r.parallel_loop_threads;
   d["llvm_version"] = r.llvm_version;
   d["kiln_version"] = r.kiln_version;
+  d["build"] = r.build;
   return d;
 }
 
