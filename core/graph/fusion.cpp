@@ -96,7 +96,19 @@ class Fuser {
       // would be recomputed for every output it contributes to.
       if (!only_free_prologue_feeds(anchor, a, b)) return false;
     }
-    return !closes_cycle(a, b);
+    return !reads_a_checked_value_made_inside(a, b) && !closes_cycle(a, b);
+  }
+
+  /// Whether a node of a ∪ b reads a checked value (NodeInfo::checked_inputs) that a node of
+  /// a ∪ b makes: the runtime checks kernel inputs only.
+  bool reads_a_checked_value_made_inside(int a, int b) const {
+    for (int g : {a, b})
+      for (int m : members_[g])
+        for (ValueId v : info_[m].checked_inputs) {
+          int p = g_.producer(v);
+          if (p >= 0 && (group_of_[p] == a || group_of_[p] == b)) return true;
+        }
+    return false;
   }
 
   /// True when a path leaves groups a ∪ b and comes back: merging would make a cycle. Nodes are

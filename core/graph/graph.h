@@ -65,6 +65,13 @@ class Graph {
   std::vector<ValueId> inputs_, outputs_;
 };
 
+/// A value check (value_check.h) of one input of a fusion group's kernel.
+struct InputCheck {
+  ValueCheck check;
+  int input;       ///< Into FusionGroup::inputs.
+  std::string op;  ///< The op that reads it ("aten.embedding.default"), for the message.
+};
+
 /// A set of nodes that becomes one kernel.
 ///
 /// NOTE: the layout contract with the runtime. A kernel writes its results row-major, whatever
@@ -87,6 +94,8 @@ struct FusionGroup {
   /// The nodes of the group that its contraction reads: index maps of graph inputs that only
   /// the contraction reads (the transposed weight of a Linear layer), in order.
   std::vector<int> prologue;
+  /// What the runtime checks of the inputs before the kernel runs (value_check.h).
+  std::vector<InputCheck> checks;
 };
 
 /// The types of `values` of `g` as a kernel writes them: row-major, whatever strides `g` recorded.

@@ -1,5 +1,6 @@
 #include "core/graph/group_lowering.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -100,6 +101,18 @@ FusionGroup lower_group(const Graph& g, const std::vector<int>& nodes,
     }
   }
   for (auto& p : placeholders_of(result.results)) result.inputs.push_back(input_value.at(p.get()));
+  for (int n : nodes) {
+    const Node& node = g.nodes()[n];
+    for (const ValueCheck& check : ops.checks(node.op, node_op_args(node, tensor))) {
+      ValueId v = std::get<ValueRef>(node.args.at(check.arg)).id;
+      auto at = std::find(result.inputs.begin(), result.inputs.end(), v);
+      KILN_CHECK(g.producer(v) < 0 || group_of[g.producer(v)] != group, "checked value ", v,
+                 " of ", node.op, " is made in its own group");
+      // An input no result reads (its reader's output is unused) leaves nothing to check.
+      if (at != result.inputs.end())
+        result.checks.push_back({check, static_cast<int>(at - result.inputs.begin()), node.op});
+    }
+  }
   return result;
 }
 

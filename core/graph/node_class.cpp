@@ -87,7 +87,7 @@ Tensor value_placeholder(const Graph& g, ValueId v, std::vector<int64_t> strides
 
 NodeInfo classify_node(const Graph& g, int n, const OpRegistry& ops) {
   const Node& node = g.nodes()[n];
-  NodeInfo unsupported{NodeClass::Fallback, false, true};
+  NodeInfo unsupported{NodeClass::Fallback, false, true, {}};
   if (!ops.contains(node.op)) return unsupported;
   bool cpu = true;
   auto args = node_op_args(node, [&](ValueId v) {
@@ -109,7 +109,9 @@ NodeInfo classify_node(const Graph& g, int n, const OpRegistry& ops) {
     if (outputs[k]->shape != want.shape || outputs[k]->dtype != want.dtype) return unsupported;
   }
 
-  NodeInfo info{NodeClass::Injective, true, false};
+  NodeInfo info{NodeClass::Injective, true, false, {}};
+  for (const ValueCheck& check : ops.checks(node.op, args))
+    info.checked_inputs.push_back(std::get<ValueRef>(node.args.at(check.arg)).id);
   for (auto& t : topo_order(outputs)) {
     if (t->kind != TensorKind::Compute) continue;
     if (t->numel() == 0) {

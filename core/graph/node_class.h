@@ -25,6 +25,9 @@ struct NodeInfo {
   /// Fallback because Kiln cannot run the op here (reported in Partition::unsupported); false
   /// for a fallback that is no fault of the op (empty tensors, nothing to compute).
   bool unsupported = false;
+  /// Values whose contents the runtime checks before a kernel reads them (ValueCheck): fusion
+  /// keeps each out of the group of the node that reads it, so that it is a kernel input.
+  std::vector<ValueId> checked_inputs;
 };
 
 /// The values `node` reads, tensor lists flattened, in argument order (repeats kept).

@@ -87,9 +87,23 @@ Expr floor_divide(Expr x, Expr y) {
 Expr divide(const OpArgs& a, Expr x, Expr y) {
   std::optional<std::string> mode = a.optional_string(2);
   if (!mode) return x / y;  // Operands are already in the float result type.
+  // Eager raises on an integer division by zero: a zero scalar leaves the op to ATen, a tensor
+  // divisor is a value check (integer_divisor_check).
+  const auto* zero = y.as<IntImmNode>();
+  if (!is_float(y.dtype()) && zero && zero->value == 0)
+    throw a.error(1, "is 0: an integer division by zero, which raises (left to ATen)");
   if (*mode == "trunc") return is_float(x.dtype()) ? unary(UnaryOp::Trunc, x / y) : x / y;
   if (*mode == "floor") return floor_divide(x, y);
   throw a.error(2, str_cat("is \"", *mode, "\", expected \"trunc\", \"floor\" or None"));
+}
+
+/// div.Tensor_mode's divisor when the division is an integer one: no value may be 0.
+std::vector<ValueCheck> integer_divisor_check(const std::vector<OpArg>& args) {
+  OpArgs a("aten.div.Tensor_mode", args, {"self", "other", "rounding_mode"});
+  if (!a.optional_string(2)) return {};
+  DType promoted = result_type({operand_of(a.tensor(0)), operand_of(a.tensor(1))});
+  if (is_float(promoted)) return {};
+  return {{ValueCheck::Rule::NonZero, 1}};
 }
 
 Expr compare(BinaryOp op, Expr x, Expr y) {
@@ -110,6 +124,7 @@ void register_arithmetic(OpRegistry& r) {
              R::kRoundingMode, divide);
   add_binary(r, "aten.div.Scalar_mode", {"self", "other", "rounding_mode"}, true, false,
              R::kRoundingMode, divide);
+  r.add_checks("aten.div.Tensor_mode", integer_divisor_check);
   add_binary(r, "aten.pow.Tensor_Tensor", {"self", "exponent"}, true, true, R::kPromoted,
              [](const OpArgs&, Expr x, Expr y) { return pow(x, y); });
   add_binary(r, "aten.pow.Tensor_Scalar", {"self", "exponent"}, true, false, R::kPromoted,

@@ -1,9 +1,9 @@
 // Ops that read at indices held in a tensor: embedding, index_select, gather.
 //
-// NOTE: PyTorch raises on an out-of-range index; a kernel cannot raise, and reading out of bounds
-// must never crash it, so every index read from a tensor is clamped into [0, size - 1]. An
-// out-of-range index thus gives the nearest row instead of an error, and a negative index is not
-// wrapped (PyTorch rejects it too).
+// PyTorch raises on an out-of-range (or negative) index; a kernel cannot raise, so each op declares
+// its index argument as a value check (value_check.h) and the runtime checks it before the
+// kernel runs. The kernels still clamp every index read from a tensor into [0, size - 1]: reading
+// out of bounds must never crash, whatever runs them (the tuner measures on random indices).
 #include "core/ops/broadcast.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/index_guard.h"
@@ -72,12 +72,38 @@ std::vector<Tensor> lower_gather(const std::vector<OpArg>& args) {
   })};
 }
 
+/// The index argument `index_arg` of `op`, indexing dimension `dim_arg` (-1: dimension 0) of
+/// argument 0 (`weight` for embedding, else `self`), checked by `on_dim0` when that dimension is
+/// 0 and by `on_other` else (Index or Bounds: eager raises IndexError or RuntimeError, and
+/// index_select does either, by dimension).
+OpChecks index_check(const std::string& op, std::vector<std::string_view> names,
+                     ValueCheck::Rule on_dim0, ValueCheck::Rule on_other, int index_arg,
+                     int dim_arg) {
+  return [=](const std::vector<OpArg>& args) {
+    OpArgs a(op, args, names);
+    Tensor x = a.tensor(0);
+    int64_t dim = dim_arg < 0 ? 0 : normalize_dim(a, dim_arg, a.integer(dim_arg), x->rank());
+    int64_t size = x->rank() == 0 ? 1 : x->shape[dim];
+    return std::vector<ValueCheck>{{dim == 0 ? on_dim0 : on_other, index_arg, size, dim}};
+  };
+}
+
 }  // namespace
 
 void register_indexing_ops(OpRegistry& r) {
   r.add("aten.embedding.default", lower_embedding);
   r.add("aten.index_select.default", lower_index_select);
   r.add("aten.gather.default", lower_gather);
+  r.add_checks("aten.embedding.default",
+               index_check("aten.embedding.default",
+                           {"weight", "indices", "padding_idx", "scale_grad_by_freq", "sparse"},
+                           ValueCheck::Rule::Index, ValueCheck::Rule::Index, 1, -1));
+  r.add_checks("aten.index_select.default",
+               index_check("aten.index_select.default", {"self", "dim", "index"},
+                           ValueCheck::Rule::Index, ValueCheck::Rule::Bounds, 2, 1));
+  r.add_checks("aten.gather.default",
+               index_check("aten.gather.default", {"self", "dim", "index", "sparse_grad"},
+                           ValueCheck::Rule::Bounds, ValueCheck::Rule::Bounds, 2, 1));
 }
 
 }  // namespace kiln

@@ -25,6 +25,25 @@ void OpRegistry::add(const std::string& name, OpLowering lowering) {
   table_[name] = std::move(lowering);
 }
 
+void OpRegistry::add_checks(const std::string& name, OpChecks checks) {
+  KILN_CHECK(table_.count(name) && !checks_.count(name), "checks of op '", name,
+             "' registered before the op or twice");
+  checks_[name] = std::move(checks);
+}
+
+std::vector<ValueCheck> OpRegistry::checks(const std::string& name,
+                                           const std::vector<OpArg>& args) const {
+  auto it = checks_.find(name);
+  return it == checks_.end() ? std::vector<ValueCheck>{} : it->second(args);
+}
+
+std::string value_check_message(const ValueCheck& check, int64_t bad_value) {
+  if (check.rule == ValueCheck::Rule::NonZero) return "ZeroDivisionError";
+  if (check.rule == ValueCheck::Rule::Index) return "index out of range in self";
+  return str_cat("index ", bad_value, " is out of bounds for dimension ", check.dim, " with size ",
+                 check.size);
+}
+
 std::vector<Tensor> OpRegistry::lower(const std::string& name,
                                       const std::vector<OpArg>& args) const {
   auto it = table_.find(name);

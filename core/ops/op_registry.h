@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/ir/tensor.h"
+#include "core/ops/value_check.h"
 
 namespace kiln {
 
@@ -23,6 +24,8 @@ using OpArg = std::variant<NoneArg, Tensor, double, int64_t, bool, std::vector<i
 
 /// Builds the compute definitions of one op call; returns one tensor per ATen output.
 using OpLowering = std::function<std::vector<Tensor>(const std::vector<OpArg>& args)>;
+/// The arguments of one op call whose values the runtime must check (value_check.h).
+using OpChecks = std::function<std::vector<ValueCheck>(const std::vector<OpArg>& args)>;
 
 class OpRegistry {
  public:
@@ -30,13 +33,18 @@ class OpRegistry {
   static const OpRegistry& global();
 
   void add(const std::string& name, OpLowering lowering);
+  /// Declares the value checks of op `name`, registered already.
+  void add_checks(const std::string& name, OpChecks checks);
   bool contains(const std::string& name) const { return table_.count(name) != 0; }
   /// Lowers one call. Throws OpError naming the op when it is unknown or its arguments are invalid.
   std::vector<Tensor> lower(const std::string& name, const std::vector<OpArg>& args) const;
   std::vector<std::string> names() const;
+  /// The value checks of one call (none for most ops); call it on arguments lower() accepts.
+  std::vector<ValueCheck> checks(const std::string& name, const std::vector<OpArg>& args) const;
 
  private:
   std::map<std::string, OpLowering> table_;
+  std::map<std::string, OpChecks> checks_;
 };
 
 // One registration function per op family (each in its own file).

@@ -219,7 +219,7 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
     for (int n : group.nodes) c.ops.push_back(g.nodes()[n].op);
     c.slot = SlotRegistry::global().add(std::make_unique<SlotEntry>(
         joined_ops(g, group.nodes), keys[k], input_types(f), row_major_types(g, group.outputs),
-        kernels[k]));
+        kernels[k], group.checks));
     log_message(LogLevel::Debug, str_cat("slot ", c.slot, ": ", joined_ops(g, group.nodes)));
     if (options.tune == TuneMode::Background) {
       if (TuningService* service = TuningRuntime::global().service())

@@ -4,7 +4,9 @@
 #include <c10/util/SmallVector.h>
 #include <torch/library.h>
 
+#include <algorithm>
 #include <optional>
+#include <utility>
 
 #include "core/ir/error.h"
 #include "core/runtime/tensor_layout.h"
@@ -32,6 +34,43 @@ std::string describe(const at::Tensor& t) {
   return layout + " on " + t.device().str();
 }
 
+/// The smallest and largest value of integer tensor `t` (not empty).
+std::pair<int64_t, int64_t> value_range(const at::Tensor& t) {
+  auto scan = [](const auto* data, int64_t n) {
+    int64_t lo = data[0], hi = data[0];
+    for (int64_t i = 1; i < n; ++i) {
+      lo = std::min<int64_t>(lo, data[i]);
+      hi = std::max<int64_t>(hi, data[i]);
+    }
+    return std::pair{lo, hi};
+  };
+  if (t.is_contiguous() && t.scalar_type() == at::kLong) return scan(t.const_data_ptr<int64_t>(), t.numel());
+  if (t.is_contiguous() && t.scalar_type() == at::kInt) return scan(t.const_data_ptr<int32_t>(), t.numel());
+  auto [lo, hi] = at::aminmax(t);
+  return {lo.item<int64_t>(), hi.item<int64_t>()};
+}
+
+/// Raises as eager would when an input breaks a check of the slot (value_check.h): a kernel
+/// cannot raise, and would clamp the index or divide by zero.
+void check_inputs(const SlotEntry& entry, at::TensorList inputs) {
+  for (const InputCheck& c : entry.checks) {
+    const at::Tensor& t = inputs[c.input];
+    if (t.numel() == 0 || at::isFloatingType(t.scalar_type())) continue;
+    if (c.check.rule == ValueCheck::Rule::NonZero) {
+      TORCH_CHECK(!(t == 0).any().item<bool>(), value_check_message(c.check, 0), " (kiln: ", c.op,
+                  ": an integer division by zero)");
+      continue;
+    }
+    auto [lo, hi] = value_range(t);
+    if (lo >= 0 && hi < c.check.size) continue;
+    int64_t bad = lo < 0 ? lo : hi;
+    std::string why = str_cat(value_check_message(c.check, bad), " (kiln: ", c.op, ", index ", bad,
+                              ", dimension ", c.check.dim, " of size ", c.check.size, ")");
+    TORCH_CHECK_INDEX(c.check.rule != ValueCheck::Rule::Index, why);
+    TORCH_CHECK(false, why);
+  }
+}
+
 }  // namespace
 
 std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs) {
@@ -51,6 +90,7 @@ std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs) {
     // data_ptr() includes the storage offset: it points at element 0, as kernels expect.
     args.push_back(const_cast<void*>(inputs[i].const_data_ptr()));
   }
+  check_inputs(entry, inputs);
   std::vector<at::Tensor> outputs;
   entry.slot.run([&](const Kernel& kernel) {
     auto* served = dynamic_cast<const AtenServedKernel*>(&kernel);

@@ -18,15 +18,18 @@ namespace kiln {
 /// "aten.add.Tensor+aten.relu.default") and the types it was compiled for.
 struct SlotEntry {
   SlotEntry(std::string ops, uint64_t key, std::vector<TensorType> inputs,
-            std::vector<TensorType> outputs, std::shared_ptr<const Kernel> kernel)
+            std::vector<TensorType> outputs, std::shared_ptr<const Kernel> kernel,
+            std::vector<InputCheck> checks = {})
       : key(key),
         inputs(std::move(inputs)),
         outputs(std::move(outputs)),
+        checks(std::move(checks)),
         slot(std::move(ops), std::move(kernel)) {}
 
   const uint64_t key;                     ///< structural_hash of the group's compute definitions.
   const std::vector<TensorType> inputs;   ///< The kernel's input parameters, in order.
   const std::vector<TensorType> outputs;  ///< Its outputs (row-major), in order.
+  const std::vector<InputCheck> checks;   ///< What launch checks of the inputs first.
   KernelSlot slot;
 };
 

@@ -128,6 +128,29 @@ TEST(Partition, MlpFusesEpiloguesIntoMatmuls) {
   EXPECT_TRUE(p.unsupported.empty());
 }
 
+// An index made in the graph stays out of the kernel that reads it: the runtime checks a
+// kernel's inputs (value_check.h), and eager raises on an index out of range.
+TEST(Partition, ACheckedIndexIsAKernelInput) {
+  Graph g;
+  ValueId x = g.add_input(f32({10, 4}));
+  ValueId i = g.add_input({DType::I64, {3}, {}, "cpu"});
+  ValueId j = add_op(g, "aten.mul.Tensor", {ValueRef{i}, ValueRef{i}}, {DType::I64, {3}, {}, "cpu"});
+  ValueId y = add_op(g, "aten.index_select.default", {ValueRef{x}, int64_t{0}, ValueRef{j}}, f32({3, 4}));
+  g.mark_output(add_op(g, "aten.relu.default", {ValueRef{y}}, f32({3, 4})));
+
+  Partition p = check(g);
+  ASSERT_EQ(group_nodes(p), (std::vector<std::vector<int>>{{0}, {1, 2}}));
+  EXPECT_TRUE(p.groups[0].checks.empty());
+  const FusionGroup& reader = p.groups[1];
+  ASSERT_EQ(reader.checks.size(), 1u);
+  const InputCheck& c = reader.checks[0];
+  EXPECT_EQ(reader.inputs.at(c.input), j);
+  EXPECT_EQ(c.op, "aten.index_select.default");
+  EXPECT_EQ(c.check.rule, ValueCheck::Rule::Index);
+  EXPECT_EQ(c.check.size, 10);
+  EXPECT_EQ(c.check.dim, 0);
+}
+
 /// relu(addmm(b, x, w.t())), a Linear layer as AOTAutograd writes it: inputs x, w, b (values 0,
 /// 1, 2), then nodes t (value 3), addmm (4), relu (5).
 Graph linear_relu_graph() {
