@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -52,3 +53,18 @@ def test_backend_by_name_without_import():
     result = _run([sys.executable, "-c", script])
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("ok"), result.stdout
+
+
+def test_an_unknown_log_level_warns_and_kiln_still_loads():
+    script = "import warnings, kiln; print('loaded', kiln.__version__)"
+    result = subprocess.run(
+        [sys.executable, "-W", "always", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "KILN_LOG": "verbose"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "loaded" in result.stdout
+    assert result.stderr.count("KILN_LOG='verbose' is not one of") == 1, result.stderr

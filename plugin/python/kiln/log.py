@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 
 logger = logging.getLogger("kiln")
 
@@ -34,9 +35,17 @@ def set_level(level: str) -> None:
 
 
 def configure_from_env() -> None:
-    """Applies ``KILN_LOG`` if it is set; called once when ``kiln`` is imported."""
+    """Applies ``KILN_LOG`` if it is set; called once when ``kiln`` is imported. An unknown
+    level warns once and leaves the default: a typo in the environment must not stop the
+    backend from loading."""
     level = os.environ.get("KILN_LOG")
     if not level:
+        return
+    if level.strip().lower() not in _LEVELS:
+        warnings.warn(
+            f"kiln: KILN_LOG={level!r} is not one of {', '.join(_LEVELS)}; using the default",
+            stacklevel=2,
+        )
         return
     set_level(level)
     # NOTE: without a handler of its own the record would reach only the root logger, which
