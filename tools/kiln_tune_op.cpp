@@ -31,13 +31,14 @@ struct Args {
   std::string json;
 };
 
+constexpr char kUsage[] =
+    "usage: kiln-tune-op WORKLOAD SIZES... [--trials N] [--seconds S] [--early-stop N]\n"
+    "       [--strategy model|random|grid|annealing] [--threads T] [--seed S] [--json FILE]\n"
+    "WORKLOAD SIZES: matmul M N K | conv H W IN OUT KERNEL STRIDE | softmax R C | layer_norm R C\n";
+
+/// A usage error: the problem and the usage on stderr, exit status 2.
 [[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr,
-               "kiln-tune-op: %s\n"
-               "usage: kiln-tune-op WORKLOAD SIZES... [--trials N] [--seconds S] [--early-stop N]\n"
-               "       [--strategy model|random|grid|annealing] [--threads T] [--seed S] [--json FILE]\n"
-               "WORKLOAD SIZES: matmul M N K | conv H W IN OUT KERNEL STRIDE | softmax R C | layer_norm R C\n",
-               problem.c_str());
+  std::fprintf(stderr, "kiln-tune-op: %s\n%s", problem.c_str(), kUsage);
   std::exit(2);
 }
 
@@ -46,6 +47,10 @@ Args parse(int argc, char** argv) {
   a.tune.trials = 200;
   for (int i = 1; i < argc; ++i) {
     std::string w = argv[i];
+    if (w == "--help" || w == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
     if (w.rfind("--", 0) != 0) {
       a.workload.push_back(w);
       continue;
@@ -63,6 +68,8 @@ Args parse(int argc, char** argv) {
       else usage("unknown option " + w);
     } catch (const std::invalid_argument&) {
       usage(w + " wants a number, got '" + v + "'");
+    } catch (const std::out_of_range&) {
+      usage(w + " is out of range: '" + v + "'");
     } catch (const Error& e) {
       usage(e.what());
     }
