@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "core/ir/error.h"
 #include "core/runtime/tensor_layout.h"
 #include "plugin/torch/aten_served_kernel.h"
 #include "plugin/torch/kiln_torch.h"
+#include "plugin/torch/log.h"
 #include "plugin/torch/slot_registry.h"
 #include "plugin/torch/torch_types.h"
 
@@ -32,6 +34,31 @@ std::string describe(const at::Tensor& t) {
                              : str_cat(c10::toString(t.scalar_type()), dims_string(shape),
                                        " strides ", dims_string(strides));
   return layout + " on " + t.device().str();
+}
+
+/// `t` with the layout `type` was traced with, when `t` holds the same logical values in another
+/// layout (AOTAutograd's traced strides of a saved tensor can differ from what arrives): a copy.
+/// Nothing where the kernel could not read it right: another dtype, shape or device, or values
+/// that vary along a dimension the trace broadcasts (stride 0).
+std::optional<at::Tensor> in_traced_layout(const at::Tensor& t, const TensorType& type) {
+  if (!t.device().is_cpu() || kiln_dtype(t.scalar_type()) != type.dtype ||
+      t.sizes() != at::IntArrayRef(type.shape))
+    return std::nullopt;
+  at::Tensor compact = t;
+  std::vector<int64_t> strides = type.strides;
+  for (size_t d = 0; d < type.shape.size(); ++d) {
+    if (type.strides[d] != 0 || type.shape[d] == 1) continue;
+    if (t.stride(d) != 0) return std::nullopt;
+    compact = compact.narrow(static_cast<int64_t>(d), 0, 1);
+    strides[d] = 1;
+  }
+  try {
+    at::Tensor copy = at::empty_strided(compact.sizes(), strides, t.options());
+    copy.copy_(compact);
+    return copy.as_strided(type.shape, type.strides);
+  } catch (const c10::Error&) {
+    return std::nullopt;  // traced strides that overlap: no copy can have them
+  }
 }
 
 /// The smallest and largest value of integer tensor `t` (not empty).
@@ -79,17 +106,29 @@ std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs) {
   TORCH_CHECK(inputs.size() == entry.inputs.size(), "kiln::launch: slot ", slot, " (", ops,
               ") takes ", entry.inputs.size(), " inputs, got ", inputs.size());
   c10::SmallVector<void*, 16> args;
+  std::optional<std::vector<at::Tensor>> copied;  // the inputs, where one had to be copied
   for (size_t i = 0; i < inputs.size(); ++i) {
     TORCH_CHECK(inputs[i].defined(), "kiln::launch: slot ", slot, " (", ops, ") input ", i,
                 " is an undefined tensor");
     // NOTE: a kernel reads exactly the layout it was compiled for; anything else would read the
-    // wrong elements, so a mismatch is an error, never a best effort.
-    TORCH_CHECK(laid_out_as(inputs[i], entry.inputs[i]), "kiln::launch: slot ", slot, " (", ops,
-                ") input ", i, ": expected ", describe(entry.inputs[i]), ", got ",
-                describe(inputs[i]));
+    // wrong elements. The same values in another layout are copied into the traced one; what
+    // cannot be (another dtype or shape) is an error, never a best effort.
+    if (!laid_out_as(inputs[i], entry.inputs[i])) {
+      std::optional<at::Tensor> copy = in_traced_layout(inputs[i], entry.inputs[i]);
+      TORCH_CHECK(copy.has_value(), "kiln::launch: slot ", slot, " (", ops, ") input ", i,
+                  ": expected ", describe(entry.inputs[i]), ", got ", describe(inputs[i]));
+      if (!entry.logged_layout_copy.exchange(true))
+        log_message(LogLevel::Info, str_cat("kiln: slot ", slot, " input ", i, " arrives as ",
+                                            describe(inputs[i]), ", traced as ",
+                                            describe(entry.inputs[i]), ": copied on each call"));
+      if (!copied) copied.emplace(inputs.begin(), inputs.end());
+      (*copied)[i] = std::move(*copy);
+    }
+    const at::Tensor& input = copied ? (*copied)[i] : inputs[i];
     // data_ptr() includes the storage offset: it points at element 0, as kernels expect.
-    args.push_back(const_cast<void*>(inputs[i].const_data_ptr()));
+    args.push_back(const_cast<void*>(input.const_data_ptr()));
   }
+  if (copied) inputs = *copied;
   check_inputs(entry, inputs);
   std::vector<at::Tensor> outputs;
   entry.slot.run([&](const Kernel& kernel) {

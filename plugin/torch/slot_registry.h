@@ -2,6 +2,7 @@
 // one entry here.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -30,6 +31,8 @@ struct SlotEntry {
   const std::vector<TensorType> inputs;   ///< The kernel's input parameters, in order.
   const std::vector<TensorType> outputs;  ///< Its outputs (row-major), in order.
   const std::vector<InputCheck> checks;   ///< What launch checks of the inputs first.
+  /// Set when launch first copied an input into its traced layout (logged once per slot).
+  std::atomic<bool> logged_layout_copy{false};
   KernelSlot slot;
 };
 
