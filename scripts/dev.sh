@@ -14,7 +14,8 @@ APT_PACKAGES=(build-essential cmake ninja-build ccache python3 python3-pip
               libgtest-dev libbenchmark-dev)
 # pip name=import name
 PIP_PACKAGES=(torch=torch numpy=numpy pytest=pytest torchvision=torchvision
-              scikit-build-core=scikit_build_core pybind11=pybind11 matplotlib=matplotlib)
+              scikit-build-core=scikit_build_core pybind11=pybind11 matplotlib=matplotlib
+              expecttest=expecttest)
 BUILD_DIR=${KILN_BUILD_DIR:-build}
 # Paths relative to the checkout, so that every clone shares the compiler cache.
 export CCACHE_BASEDIR="$PWD"

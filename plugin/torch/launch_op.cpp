@@ -36,12 +36,26 @@ std::string describe(const at::Tensor& t) {
   return layout + " on " + t.device().str();
 }
 
-/// `t` with the layout `type` was traced with, when `t` holds the same logical values in another
-/// layout (AOTAutograd's traced strides of a saved tensor can differ from what arrives): a copy.
-/// Nothing where the kernel could not read it right: another dtype, shape or device, or values
+/// Whether every value of dtype `from` is exactly a value of `to` (bf16 in f32, i32 in i64).
+bool widens_exactly(at::ScalarType from, at::ScalarType to) {
+  if (from == to) return true;
+  if (at::isFloatingType(from) && at::isFloatingType(to))
+    return at::elementSize(from) < at::elementSize(to) &&
+           !(from == at::kHalf && to == at::kBFloat16);
+  bool int_from = at::isIntegralType(from, /*includeBool=*/true) && from != at::kByte;
+  return int_from && at::isIntegralType(to, false) && to != at::kByte &&
+         at::elementSize(from) < at::elementSize(to);
+}
+
+/// `t` as `type` was traced, when `t` holds the same values otherwise: in another layout
+/// (AOTAutograd's traced strides of a saved tensor can differ from what arrives) or in a narrower
+/// dtype whose values the traced one holds exactly (an ATen op whose meta function promises f32
+/// and returns bf16, as batch norm's running statistics): a copy. Nothing where the kernel could
+/// not read it right: another shape or device, a dtype that does not widen exactly, or values
 /// that vary along a dimension the trace broadcasts (stride 0).
 std::optional<at::Tensor> in_traced_layout(const at::Tensor& t, const TensorType& type) {
-  if (!t.device().is_cpu() || kiln_dtype(t.scalar_type()) != type.dtype ||
+  if (!t.device().is_cpu() || !kiln_dtype(t.scalar_type()) ||
+      !widens_exactly(t.scalar_type(), torch_dtype(type.dtype)) ||
       t.sizes() != at::IntArrayRef(type.shape))
     return std::nullopt;
   at::Tensor compact = t;
@@ -53,7 +67,8 @@ std::optional<at::Tensor> in_traced_layout(const at::Tensor& t, const TensorType
     strides[d] = 1;
   }
   try {
-    at::Tensor copy = at::empty_strided(compact.sizes(), strides, t.options());
+    at::Tensor copy =
+        at::empty_strided(compact.sizes(), strides, t.options().dtype(torch_dtype(type.dtype)));
     copy.copy_(compact);
     return copy.as_strided(type.shape, type.strides);
   } catch (const c10::Error&) {
@@ -111,8 +126,8 @@ std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs) {
     TORCH_CHECK(inputs[i].defined(), "kiln::launch: slot ", slot, " (", ops, ") input ", i,
                 " is an undefined tensor");
     // NOTE: a kernel reads exactly the layout it was compiled for; anything else would read the
-    // wrong elements. The same values in another layout are copied into the traced one; what
-    // cannot be (another dtype or shape) is an error, never a best effort.
+    // wrong elements. The same values in another layout or a narrower dtype are copied into the
+    // traced one; what cannot be (another shape, a lossy dtype) is an error, never a best effort.
     if (!laid_out_as(inputs[i], entry.inputs[i])) {
       std::optional<at::Tensor> copy = in_traced_layout(inputs[i], entry.inputs[i]);
       TORCH_CHECK(copy.has_value(), "kiln::launch: slot ", slot, " (", ops, ") input ", i,
@@ -120,7 +135,7 @@ std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs) {
       if (!entry.logged_layout_copy.exchange(true))
         log_message(LogLevel::Info, str_cat("kiln: slot ", slot, " input ", i, " arrives as ",
                                             describe(inputs[i]), ", traced as ",
-                                            describe(entry.inputs[i]), ": copied on each call"));
+                                            describe(entry.inputs[i]), ": converted on each call"));
       if (!copied) copied.emplace(inputs.begin(), inputs.end());
       (*copied)[i] = std::move(*copy);
     }

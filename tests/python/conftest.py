@@ -32,3 +32,12 @@ class Coverage:
 def coverage() -> Coverage:
     """``coverage()`` → (fraction of ATen nodes compiled by Kiln, ops that stayed ATen)."""
     return Coverage()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    """Prints the OpInfo sweep's summary (test_opinfo.py) at the end of the run."""
+    from test_opinfo import OPINFO_SUMMARY
+
+    summary = config.stash.get(OPINFO_SUMMARY, None)
+    if summary:
+        terminalreporter.write_line(summary)
