@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <deque>
 
 #include "core/ir/error.h"
@@ -360,11 +361,32 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
     state.swaps += 1;
     state.detail = "";
     swaps_.push_back({m.id, before.version, before.version + 1, seconds[0], seconds[1], elapsed(), false});
+    record_contraction_choice(job);
     host_.log(false, str_cat("kiln: slot ", m.id, " (", job.name, "): swapped in a tuned kernel, ",
                              "version ", before.version, " → ", before.version + 1, ": ",
                              ms(seconds[0]), " → ", ms(seconds[1]), " per call (",
                              seconds[0] / seconds[1], "x)"));
   }
+}
+
+// A contraction's slot serves Kiln's kernel or ATen's op, whichever was faster (the plugin's
+// compile service records that choice against the Kiln kernel it measured). The swap just
+// measured the tuned kernel faster than what served before, ATen's op included: recorded against
+// the tuned record a fresh process will load, so that it re-times nothing and cannot decide
+// otherwise on a noisy measurement.
+void TuningService::record_contraction_choice(const Job& job) {
+  if (!source_.store || job.description.op_class != "contraction") return;
+  std::optional<TuningRecord> tuned = source_.store->best(job.description, source_.target);
+  if (!tuned) return;
+  TuningRecord r;
+  r.workload = job.description.key;
+  r.target = source_.target;
+  r.kiln_version = options_.kiln_version;
+  r.kind = "contraction";
+  r.config = str_cat("served_by=kiln against=tuned record ", tuned->id);
+  r.seconds = tuned->seconds;
+  r.time = static_cast<int64_t>(std::time(nullptr));
+  source_.store->commit(job.description, {r});
 }
 
 void TuningService::confirm_swaps() {

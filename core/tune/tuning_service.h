@@ -131,6 +131,7 @@ class TuningService {
   /// After a piece of work: pauses as the duty cycle says (returns early on stop).
   void pace();
   /// Swaps `kernel` into each slot of `job` where the in-process timing says it is faster.
+  void record_contraction_choice(const Job& job);
   void promote(Job& job, std::shared_ptr<const Kernel> kernel, double spread);
   /// Rolls back swaps whose confirming calls ran slower than before.
   void confirm_swaps();

@@ -75,8 +75,20 @@ def test_strided_input_view_is_read_in_place():
     b = torch.randn(4, 8)
     (out,) = launch(slot, [a, b])
     torch.testing.assert_close(out, torch.relu(a + 2 * b))
-    with pytest.raises(RuntimeError, match=r"input 0: expected f32\[4, 8\] strides \[1, 4\]"):
-        launch(slot, [a.contiguous(), b])
+    # The same values laid out otherwise are copied into the traced layout, never misread.
+    (out,) = launch(slot, [a.contiguous(), b])
+    torch.testing.assert_close(out, torch.relu(a + 2 * b))
+
+
+def test_an_input_that_varies_along_a_traced_broadcast_is_a_named_error():
+    # Traced with stride 0 along dimension 0 (an expanded row); no copy can hold other rows.
+    plan = C.compile(add_relu_graph(input_strides=(0, 1)))
+    slot = plan["groups"][0]["slot"]
+    row = torch.randn(1, 8)
+    (out,) = launch(slot, [row.expand(4, 8), torch.zeros(4, 8)])
+    torch.testing.assert_close(out, torch.relu(row.expand(4, 8)))
+    with pytest.raises(RuntimeError, match=r"input 0: expected f32\[4, 8\] strides \[0, 1\]"):
+        launch(slot, [torch.randn(4, 8), torch.zeros(4, 8)])
 
 
 @pytest.mark.parametrize(
@@ -87,7 +99,7 @@ def test_strided_input_view_is_read_in_place():
             r"input 1: expected f32\[4, 8\] .* got f64\[4, 8\]",
         ),
         (torch.randn(4, 9), r"input 1: expected f32\[4, 8\] .* got f32\[4, 9\]"),
-        (torch.randn(8, 4).t(), r"input 1: .* got f32\[4, 8\] strides \[1, 4\]"),
+        (torch.randn(4, 8).to(torch.int64), r"input 1: expected f32\[4, 8\] .* got i64\[4, 8\]"),
         (torch.zeros(4, 8, dtype=torch.complex64), r"input 1: .* got ComplexFloat\[4, 8\]"),
     ],
 )

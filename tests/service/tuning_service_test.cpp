@@ -170,6 +170,13 @@ TEST_F(ServiceTest, AFreshPipelineServesTheTunedRecord) {
   ASSERT_TRUE(choice.record.has_value()) << choice.origin;
   EXPECT_EQ(choice.record->id, store->best(describe_workload(workload), target)->id);
   EXPECT_LE(disagreement_on_fresh_inputs(*choice.kernel, *reference(workload), 3), 1.0);
+  // The swap decided Kiln's kernel over what served before (ATen's op, for a contraction): a
+  // record, against the tuned record a fresh process loads, so that it re-times nothing.
+  std::vector<std::string> choices;
+  store->for_each({describe_workload(workload).key, target, "contraction", true},
+                  [&](const TuningRecord& r) { choices.push_back(r.config); });
+  EXPECT_EQ(choices, std::vector<std::string>{
+                         str_cat("served_by=kiln against=tuned record ", choice.record->id)});
   // Another target's records are not served.
   TargetFingerprint other = target;
   other.threads += 1;
