@@ -68,3 +68,12 @@ def test_an_unknown_log_level_warns_and_kiln_still_loads():
     assert result.returncode == 0, result.stderr
     assert "loaded" in result.stdout
     assert result.stderr.count("KILN_LOG='verbose' is not one of") == 1, result.stderr
+
+
+def test_python_dash_m_kiln_and_version():
+    import kiln
+
+    result = _run([sys.executable, "-m", "kiln", "--version"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"kiln {kiln.__version__}"
+    _check_doctor(_run([sys.executable, "-m", "kiln", "doctor"]))

@@ -73,7 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``kiln`` console script."""
     from kiln import cache_command
 
+    import kiln
+
     parser = argparse.ArgumentParser(prog="kiln", description="Kiln, a tensor compiler for PyTorch")
+    parser.add_argument("--version", action="version", version=f"kiln {kiln.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("doctor", help="check the setup: target, LLVM, torch, GPU, backend")
     tune = commands.add_parser(
