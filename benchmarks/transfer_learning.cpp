@@ -15,7 +15,6 @@
 // summarize_transfer.py, which prints the medians.
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -25,6 +24,7 @@
 #include "core/tune/tuner.h"
 #include "core/tune/warm_model.h"
 #include "benchmarks/trials_to_reach.h"
+#include "tools/tool_cli.h"
 #include "tools/workloads.h"
 #include "tuning_cache/sqlite_record_store.h"
 
@@ -40,22 +40,16 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; i += 2) {
-    std::string k = argv[i];
-    if (i + 1 >= argc) throw Error(k + " needs a value");
-    std::string v = argv[i + 1];
-    if (k == "--phase") o.phase = v;
-    else if (k == "--cache") o.cache = v;
-    else if (k == "--json") o.json = v;
-    else if (k == "--seed-trials") o.seed_trials = std::stoi(v);
-    else if (k == "--trials") o.trials = std::stoi(v);
-    else if (k == "--threads") o.threads = std::stoi(v);
-    else if (k == "--only") o.only = v;
-    else if (k == "--shard") o.shard = v;
-    else throw Error("unknown option " + k);
-  }
-  if (o.phase != "seed" && o.phase != "evaluate") throw Error("--phase must be seed or evaluate");
-  if (o.cache.empty()) throw Error("--cache FILE is required");
+  CLI::App app("Transfer learning, leave-one-out over the standard workloads.", "transfer_learning");
+  app.add_option("--phase", o.phase)->required()->check(CLI::IsMember({"seed", "evaluate"}));
+  app.add_option("--cache", o.cache, "the SQLite tuning cache")->required();
+  app.add_option("--json", o.json, "the results (JSON), complete after each workload");
+  app.add_option("--seed-trials", o.seed_trials)->check(CLI::Range(1, 1'000'000));
+  app.add_option("--trials", o.trials)->check(CLI::Range(1, 1'000'000));
+  app.add_option("--threads", o.threads)->check(CLI::Range(1, 4096));
+  app.add_option("--only", o.only, "0-based workload indices, I,J,...");
+  app.add_option("--shard", o.shard, "K/N: every N-th workload from the K-th");
+  tools::parse_or_exit(app, argc, argv);
   return o;
 }
 
@@ -89,16 +83,7 @@ double best_recorded(SqliteRecordStore& store, const Workload& w, const TargetFi
   return best;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Options o;
-  try {
-    o = parse(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "transfer_learning: %s\n", e.what());
-    return 2;
-  }
+int run(const Options& o) {
   auto compiler = LLVMCompiler::create();
   auto store = SqliteRecordStore::open(o.cache, [](const std::string& m) {
     std::fprintf(stderr, "transfer_learning: %s\n", m.c_str());
@@ -111,7 +96,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "transfer_learning: %s\n", e.what());
     return 2;
   }
-  std::string rows;
+  nlohmann::json rows = nlohmann::json::array();  // the workloads evaluated so far
   if (o.phase == "evaluate")
     std::printf("%-32s %10s %10s %10s %12s\n", "workload", "best", "warm to95", "cold to95", "first pick");
   for (const TuningTask& task : mine) {
@@ -141,11 +126,16 @@ int main(int argc, char** argv) {
     std::printf("%-32s %10.1f %10d %10d %11.0f%%\n", task.name.c_str(), best, warm_reach, cold_reach,
                 100 * first);
     std::fflush(stdout);
-    rows += str_cat(rows.empty() ? "" : ",\n", "{\"name\": \"", task.name, "\", \"best_gflops\": ", best,
-                    ", \"trials\": ", o.trials, ", \"warm_trials_to_95\": ", warm_reach,
-                    ", \"cold_trials_to_95\": ", cold_reach, ", \"warm_first_pick\": ", first,
-                    ", \"warm_samples\": ", warm.samples, "}");
-    std::ofstream(o.json) << "{\"threads\": " << o.threads << ", \"workloads\": [\n" << rows << "\n]}\n";
+    rows.push_back({{"name", task.name}, {"best_gflops", best}, {"trials", o.trials},
+                    {"warm_trials_to_95", warm_reach}, {"cold_trials_to_95", cold_reach},
+                    {"warm_first_pick", first}, {"warm_samples", warm.samples}});
+    tools::write_json_file(o.json, {{"threads", o.threads}, {"workloads", rows}});
   }
   return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  return tools::report_errors("transfer_learning", [&] { return run(o); });
 }

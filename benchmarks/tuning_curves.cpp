@@ -13,7 +13,6 @@
 // plot_tuning_curves.py merges their JSON files. The JSON file is complete after each workload.
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -21,6 +20,7 @@
 #include "core/ir/error.h"
 #include "core/tune/tuner.h"
 #include "benchmarks/trials_to_reach.h"
+#include "tools/tool_cli.h"
 #include "tools/workloads.h"
 
 namespace {
@@ -37,18 +37,17 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
-    if (k == "--random-trials") o.random_trials = std::stoi(v);
-    else if (k == "--model-trials") o.model_trials = std::stoi(v);
-    else if (k == "--annealing-trials") o.annealing_trials = std::stoi(v);
-    else if (k == "--workloads") o.workloads = std::stoi(v);
-    else if (k == "--threads") o.threads = std::stoi(v);
-    else if (k == "--only") o.only = v;
-    else if (k == "--shard") o.shard = v;
-    else if (k == "--json") o.json = v;
-    else throw Error("unknown option " + k);
-  }
+  CLI::App app("Tuning curves of model-guided, random and annealing search.", "tuning_curves");
+  app.add_option("--random-trials", o.random_trials)->check(CLI::Range(1, 1'000'000));
+  app.add_option("--model-trials", o.model_trials)->check(CLI::Range(1, 1'000'000));
+  app.add_option("--annealing-trials", o.annealing_trials)->check(CLI::Range(1, 1'000'000));
+  app.add_option("--workloads", o.workloads, "the first N workloads (0: all)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--only", o.only, "0-based workload indices, I,J,...");
+  app.add_option("--shard", o.shard, "K/N: every N-th workload from the K-th");
+  app.add_option("--threads", o.threads)->check(CLI::Range(1, 4096));
+  app.add_option("--json", o.json, "the curves (JSON), complete after each workload");
+  tools::parse_or_exit(app, argc, argv);
   return o;
 }
 
@@ -66,16 +65,7 @@ std::vector<double> curve(const TuningTask& task, const KernelCompiler& compiler
   return r.best_so_far;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Options o;
-  try {
-    o = parse(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "tuning_curves: %s\n", e.what());
-    return 2;
-  }
+int run(const Options& o) {
   auto compiler = LLVMCompiler::create();
   std::vector<TuningTask> suite = workloads::standard_suite();
   if (o.workloads > 0 && o.workloads < static_cast<int>(suite.size())) suite.resize(o.workloads);
@@ -85,7 +75,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tuning_curves: %s\n", e.what());
     return 2;
   }
-  std::string curves;  // the workloads' JSON objects so far
+  nlohmann::json curves = nlohmann::json::array();  // the workloads so far
   std::printf("%-32s %12s %12s %12s %10s\n", "workload", "random best", "model best", "anneal best",
               "model trials to random best");
   for (size_t w = 0; w < suite.size(); ++w) {
@@ -100,19 +90,14 @@ int main(int argc, char** argv) {
                 model.empty() ? 0 : model.back(), anneal.empty() ? 0 : anneal.back(),
                 reach <= static_cast<int>(model.size()) ? std::to_string(reach).c_str() : "never");
     std::fflush(stdout);
-    auto dump = [&](const char* name, const std::vector<double>& c) {
-      curves += std::string("\"") + name + "\": [";
-      for (size_t i = 0; i < c.size(); ++i) curves += (i ? ", " : "") + std::to_string(c[i]);
-      curves += "]";
-    };
-    curves += std::string(w ? ",\n" : "") + "{\"name\": \"" + task.name + "\", ";
-    dump("random", random);
-    curves += ", ";
-    dump("model", model);
-    curves += ", ";
-    dump("annealing", anneal);
-    curves += "}";
-    std::ofstream(o.json) << "{\"threads\": " << o.threads << ", \"workloads\": [\n" << curves << "\n]}\n";
+    curves.push_back({{"name", task.name}, {"random", random}, {"model", model}, {"annealing", anneal}});
+    tools::write_json_file(o.json, {{"threads", o.threads}, {"workloads", curves}});
   }
   return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  return tools::report_errors("tuning_curves", [&] { return run(o); });
 }

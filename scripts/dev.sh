@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential cmake ninja-build ccache python3 python3-pip
               llvm-19-dev libzstd-dev libxgboost-dev libsqlite3-dev nlohmann-json3-dev libhiredis-dev
-              libgtest-dev libbenchmark-dev)
+              libgtest-dev libbenchmark-dev libcli11-dev)
 # pip name=import name
 PIP_PACKAGES=(torch=torch numpy=numpy pytest=pytest torchvision=torchvision
               scikit-build-core=scikit_build_core pybind11=pybind11 matplotlib=matplotlib

@@ -1,10 +1,12 @@
 """PyTorch's OpInfo samples through ``kiln.compile``, against eager: every op that eager runs on
 CPU must give eager's result (or raise eager's exception type) when compiled by Kiln.
 
-    python scripts/opinfo_sweep.py [--dtypes float32,int64] [--samples 1] [--ops add,mul]
-                                   [--json FILE]
+    python scripts/opinfo_sweep.py [--dtypes float32,int64] [--backward-dtypes float32]
+                                   [--samples 1] [--ops add,mul] [--shard K/N] [--json FILE]
 
-Per op and dtype, the first --samples samples (0: all). Skipped, and counted as such: ops whose
+Per op and dtype, the first --samples samples (0: all): forward in --dtypes, and forward with the
+gradients of the differentiable inputs (autograd through Kiln's backward graph, with a fixed
+cotangent) in --backward-dtypes. Skipped, and counted as such: ops whose
 results are not deterministic (random, empty, dropout, nondeterministic seeds) and samples eager
 itself rejects with an error other than the ones Kiln must reproduce. Prints one line per
 mismatch or crash and a summary: samples, ops, matches, mismatches, crashes, and how many samples
@@ -64,9 +66,10 @@ def _no_worse_than_eager(eager, compiled, reference) -> bool:
     return True
 
 
-def _same(eager, compiled, dtype, reference=None) -> str | None:
+def _same(eager, compiled, dtype, reference=None, backward=False) -> str | None:
     """None when the results agree (NaN where eager has NaN), else what differs. `reference`:
-    eager on inputs in float64, for half-precision dtypes."""
+    eager on inputs in float64, for half-precision dtypes. Gradients (`backward`) sum more terms
+    in another order, so float32 gets torch.testing's default tolerance for them."""
     if reference is not None and _same(eager, compiled, torch.float32) is not None:
         try:
             if _no_worse_than_eager(eager, compiled, reference):
@@ -80,8 +83,9 @@ def _same(eager, compiled, dtype, reference=None) -> str | None:
         if x.shape != y.shape or x.dtype != y.dtype:
             return f"output {i}: {y.dtype}{list(y.shape)}, eager {x.dtype}{list(x.shape)}"
         try:
-            torch.testing.assert_close(y, x, equal_nan=True, rtol=1.3e-6 if dtype == torch.float32 else None,
-                                       atol=1e-5 if dtype == torch.float32 else None)
+            strict = dtype == torch.float32 and not backward
+            torch.testing.assert_close(y, x, equal_nan=True, rtol=1.3e-6 if strict else None,
+                                       atol=1e-5 if strict else None)
         except AssertionError as e:
             return f"output {i}: {str(e).splitlines()[0]} {' '.join(str(e).split()[-12:])}"
         except Exception as e:  # noqa: BLE001 (dtypes assert_close cannot compare)
@@ -90,22 +94,99 @@ def _same(eager, compiled, dtype, reference=None) -> str | None:
     return None
 
 
-def sweep(dtypes, samples_per_op, only=None):
+def _leaves(tensors):
+    """Fresh leaves that require grad where the sample's tensors do (OpInfo marks the
+    differentiable inputs: not a target, not running statistics)."""
+    return [t.detach().clone().requires_grad_(t.requires_grad) for t in tensors]
+
+
+def _grads(fn, tensors, cotangents=None):
+    """fn's outputs, and the gradients of its floating inputs under `cotangents` (made from a
+    seeded generator when None), computed by autograd through fn: (outputs, grads, cotangents).
+    Eager's fn gives eager's backward; kiln.compile(fn) gives Kiln's backward graph."""
+    leaves = _leaves(tensors)
+    outputs = fn(*leaves)
+    differentiable = [o for o in _flatten(outputs) if o.requires_grad]
+    if not differentiable:
+        return outputs, [], cotangents
+    if cotangents is None:
+        generator = torch.Generator().manual_seed(0)
+        cotangents = [torch.randn(o.shape, generator=generator, dtype=torch.float32).to(o.dtype)
+                      for o in differentiable]
+    inputs = [t for t in leaves if t.requires_grad]
+    grads = torch.autograd.grad(differentiable, inputs, cotangents, allow_unused=True)
+    grads = [torch.zeros_like(t) if g is None else g for g, t in zip(grads, inputs)]
+    return outputs, grads, cotangents
+
+
+def _check(fn, tensors, dtype, backward):
+    """("match" | "mismatch" | "crash", why) for one sample: Kiln against eager."""
+    try:
+        if backward:
+            eager, eager_grads, cotangents = _grads(fn, tensors)
+        else:
+            eager = fn(*tensors)
+        eager_error = None
+    except Exception as e:  # noqa: BLE001
+        eager_error = type(e)
+    torch._dynamo.reset()
+    kiln.reset_stats()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled_fn = kiln.compile(fn)
+            if backward and eager_error is None:
+                compiled, grads, _ = _grads(compiled_fn, tensors, cotangents)
+            else:
+                compiled = compiled_fn(*tensors)
+    except Exception as e:  # noqa: BLE001
+        if eager_error is not None and isinstance(e, eager_error):
+            return "match", None
+        message = str(e).splitlines()[0][:200] if str(e) else ""
+        return "crash", f"{type(e).__name__}: {message}" + (
+            f" (eager raises {eager_error.__name__})" if eager_error else "")
+    if eager_error is not None:
+        return "mismatch", f"eager raises {eager_error.__name__}, Kiln returns"
+    reference = reference_grads = None
+    if dtype in LOW_PRECISION or backward:
+        try:
+            wide = [t.detach().double().requires_grad_(t.requires_grad) if t.is_floating_point()
+                    else t for t in tensors]
+            if backward:
+                reference, reference_grads, _ = _grads(
+                    fn, wide, [c.double() for c in cotangents] if cotangents else None)
+            else:
+                reference = fn(*wide)
+        except Exception:  # noqa: BLE001 (an op without float64 on CPU)
+            reference = reference_grads = None
+    why = _same(eager, compiled, dtype, reference)
+    if why is None and backward:
+        why = _same(eager_grads, grads, dtype, reference_grads, backward=True)
+        why = why and f"gradient {why}"
+    return ("mismatch", why) if why else ("match", None)
+
+
+def sweep(dtypes, samples_per_op, only=None, backward=False, shard=(0, 1)):
+    """Forward (or, with `backward`, forward and the gradients of the floating inputs) of each
+    op's first `samples_per_op` samples per dtype (0: all). `shard` (k, n): the ops whose index
+    in the database is k modulo n."""
     from torch.testing._internal.common_methods_invocations import op_db
 
     counts = dict(samples=0, ops=set(), match=0, mismatch=0, crash=0, skipped=0, in_kiln=0)
     problems = []
-    for op in op_db:
-        if only and op.name not in only:
+    for index, op in enumerate(op_db):
+        if only and op.name not in only or index % shard[1] != shard[0]:
             continue
-        if not _deterministic(op):
+        if not _deterministic(op) or (backward and not op.supports_autograd):
             counts["skipped"] += 1
             continue
         for dtype in dtypes:
             if dtype not in op.supported_dtypes("cpu"):
                 continue
+            if backward and (not dtype.is_floating_point or dtype not in op.supported_backward_dtypes("cpu")):
+                continue
             try:
-                samples = list(op.sample_inputs("cpu", dtype, requires_grad=False))
+                samples = list(op.sample_inputs("cpu", dtype, requires_grad=backward))
             except Exception:  # noqa: BLE001 (an OpInfo that cannot make samples here)
                 counts["skipped"] += 1
                 continue
@@ -121,67 +202,48 @@ def sweep(dtypes, samples_per_op, only=None):
                     args = [next(it) if isinstance(a, torch.Tensor) else a for a in [sample.input, *sample.args]]
                     return op(*args, **sample.kwargs)
 
-                try:
-                    eager = fn(*tensors)
-                    eager_error = None
-                except Exception as e:  # noqa: BLE001
-                    eager_error = type(e)
-                torch._dynamo.reset()
-                kiln.reset_stats()
                 counts["samples"] += 1
                 counts["ops"].add(op.name)
-                try:
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        compiled = kiln.compile(fn)(*tensors)
-                except Exception as e:  # noqa: BLE001
-                    if eager_error is not None and isinstance(e, eager_error):
-                        counts["match"] += 1
-                    else:
-                        counts["crash"] += 1
-                        problems.append(f"CRASH {where}: {type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
-                                        + (f" (eager raises {eager_error.__name__})" if eager_error else ""))
+                verdict, why = _check(fn, tensors, dtype, backward)
+                counts[verdict] += 1
+                if verdict != "match":
+                    problems.append(f"{verdict.upper()} {where}: {why}")
                     continue
-                if eager_error is not None:
-                    counts["mismatch"] += 1
-                    problems.append(f"MISMATCH {where}: eager raises {eager_error.__name__}, Kiln returns")
-                    continue
-                reference = None
-                if dtype in LOW_PRECISION:
-                    try:
-                        reference = fn(*[t.double() if t.is_floating_point() else t for t in tensors])
-                    except Exception:  # noqa: BLE001 (an op without float64 on CPU)
-                        reference = None
-                why = _same(eager, compiled, dtype, reference)
-                if why:
-                    counts["mismatch"] += 1
-                    problems.append(f"MISMATCH {where}: {why}")
-                else:
-                    counts["match"] += 1
-                    stats = kiln.stats()
-                    if stats["graphs"] and stats["coverage"] == 1.0:
-                        counts["in_kiln"] += 1
+                stats = kiln.stats()
+                if stats["graphs"] and stats["coverage"] == 1.0:
+                    counts["in_kiln"] += 1
     counts["ops"] = len(counts["ops"])
     return counts, problems
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dtypes", default="float32")
+    parser.add_argument("--dtypes", default="float32", help="forward: comma-separated dtypes")
+    parser.add_argument("--backward-dtypes", default="",
+                        help="backward (gradients of the floating inputs): floating dtypes")
     parser.add_argument("--samples", type=int, default=1, help="per op and dtype; 0: all")
     parser.add_argument("--ops", default="", help="comma-separated OpInfo names (default: all)")
+    parser.add_argument("--shard", default="0/1", help="K/N: the ops whose index is K modulo N")
     parser.add_argument("--json", default="")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    dtypes = [getattr(torch, d) for d in args.dtypes.split(",")]
-    counts, problems = sweep(dtypes, args.samples, set(args.ops.split(",")) if args.ops else None)
+    k, n = (int(v) for v in args.shard.split("/"))
+    only = set(args.ops.split(",")) if args.ops else None
+    results, problems = {}, []
+    for mode, names in (("forward", args.dtypes), ("backward", args.backward_dtypes)):
+        if not names:
+            continue
+        dtypes = [getattr(torch, d) for d in names.split(",")]
+        counts, found = sweep(dtypes, args.samples, only, mode == "backward", (k, n))
+        results[mode] = counts
+        problems += [f"{mode}: {p}" for p in found]
+        print(f"{mode} ({names}):", ", ".join(f"{key} {v}" for key, v in counts.items()))
     for p in problems:
         print(p)
-    print("summary:", ", ".join(f"{k} {v}" for k, v in counts.items()))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"counts": counts, "problems": problems}, f, indent=1)
-    return 0 if counts["mismatch"] == 0 and counts["crash"] == 0 else 1
+            json.dump({**results, "problems": problems}, f, indent=1)
+    return 0 if not problems else 1
 
 
 if __name__ == "__main__":

@@ -8,16 +8,14 @@
 // Shows a progress bar (trials, best GFLOP/s, elapsed, ETA) and prints the best configuration
 // and its schedule trace, with its speed beside the default schedule's.
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "backends/llvm/llvm_compiler.h"
 #include "core/ir/error.h"
 #include "core/tune/tuner.h"
+#include "tools/tool_cli.h"
 #include "tools/workloads.h"
 
 namespace {
@@ -31,51 +29,28 @@ struct Args {
   std::string json;
 };
 
-constexpr char kUsage[] =
-    "usage: kiln-tune-op WORKLOAD SIZES... [--trials N] [--seconds S] [--early-stop N]\n"
-    "       [--strategy model|random|grid|annealing] [--threads T] [--seed S] [--json FILE]\n"
-    "WORKLOAD SIZES: matmul M N K | conv H W IN OUT KERNEL STRIDE | softmax R C | layer_norm R C\n";
-
-/// A usage error: the problem and the usage on stderr, exit status 2.
-[[noreturn]] void usage(const std::string& problem) {
-  std::fprintf(stderr, "kiln-tune-op: %s\n%s", problem.c_str(), kUsage);
-  std::exit(2);
-}
-
 Args parse(int argc, char** argv) {
   Args a;
   a.tune.trials = 200;
-  for (int i = 1; i < argc; ++i) {
-    std::string w = argv[i];
-    if (w == "--help" || w == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
-    if (w.rfind("--", 0) != 0) {
-      a.workload.push_back(w);
-      continue;
-    }
-    if (i + 1 >= argc) usage(w + " needs a value");
-    std::string v = argv[++i];
-    try {
-      if (w == "--trials") a.tune.trials = std::stoi(v);
-      else if (w == "--seconds") a.tune.seconds = std::stod(v);
-      else if (w == "--early-stop") a.tune.early_stop = std::stoi(v);
-      else if (w == "--strategy") a.tune.strategy = search_strategy_from_name(v);
-      else if (w == "--threads") a.measure.threads = std::stoi(v);
-      else if (w == "--seed") a.tune.seed = std::stoull(v);
-      else if (w == "--json") a.json = v;
-      else usage("unknown option " + w);
-    } catch (const std::invalid_argument&) {
-      usage(w + " wants a number, got '" + v + "'");
-    } catch (const std::out_of_range&) {
-      usage(w + " is out of range: '" + v + "'");
-    } catch (const Error& e) {
-      usage(e.what());
-    }
-  }
-  if (a.tune.trials < 1) usage("--trials must be at least 1");
-  if (a.measure.threads < 1) usage("--threads must be at least 1");
+  CLI::App app("Tunes one kernel outside torch and prints its best schedule.", "kiln-tune-op");
+  app.add_option("workload", a.workload,
+                 "WORKLOAD SIZES: matmul M N K | conv H W IN OUT KERNEL STRIDE | softmax R C | "
+                 "layer_norm R C")
+      ->required();
+  app.add_option("--trials", a.tune.trials, "candidates to measure")
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--seconds", a.tune.seconds, "time budget (0: none)")->check(CLI::NonNegativeNumber);
+  app.add_option("--early-stop", a.tune.early_stop, "stop after N trials without a gain (0: never)")
+      ->check(CLI::NonNegativeNumber);
+  std::string strategy = "model";
+  app.add_option("--strategy", strategy, "search strategy")
+      ->check(CLI::IsMember({"model", "random", "grid", "annealing"}));
+  app.add_option("--threads", a.measure.threads, "threads each candidate runs on")
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--seed", a.tune.seed, "random seed");
+  app.add_option("--json", a.json, "write the tuning curve here (JSON)");
+  tools::parse_or_exit(app, argc, argv);
+  a.tune.strategy = search_strategy_from_name(strategy);
   return a;
 }
 
@@ -90,14 +65,11 @@ void progress_bar(const TuneProgress& p) {
 }
 
 void write_json(const std::string& path, const TuningTask& task, const Args& a, const TuneResult& r) {
-  std::ofstream out(path);
-  if (!out) throw Error("cannot write " + path);
-  nlohmann::json json = {{"task", task.name},
-                         {"strategy", search_strategy_name(a.tune.strategy)},
-                         {"threads", a.measure.threads},
-                         {"default_seconds", r.default_seconds},
-                         {"best_so_far_gflops", r.best_so_far}};
-  out << json.dump() << "\n";
+  tools::write_json_file(path, {{"task", task.name},
+                                {"strategy", search_strategy_name(a.tune.strategy)},
+                                {"threads", a.measure.threads},
+                                {"default_seconds", r.default_seconds},
+                                {"best_so_far_gflops", r.best_so_far}});
 }
 
 }  // namespace

@@ -1,18 +1,16 @@
 #include "backends/llvm/jit_engine.h"
 
-#include <map>
 #include <mutex>
 
 #include "backends/llvm/host_target.h"
 #include "backends/llvm/llvm_error.h"
 #include "backends/llvm/optimizer.h"
 #include "core/runtime/thread_pool.h"
-#include "llvm/ExecutionEngine/ObjectCache.h"
 #include "llvm/ExecutionEngine/Orc/CompileUtils.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
-#include "llvm/ExecutionEngine/Orc/IRTransformLayer.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
@@ -20,57 +18,32 @@ namespace kiln::llvm_backend {
 
 namespace {
 
+/// LLVM calls this for an error it cannot recover from; without it, LLVM aborts the process.
+/// Kiln compiles on the thread that asked (JitEngine::add), so the exception reaches that
+/// thread's compile, which fails with it. (The module's LLVM state is leaked, as the unwinding
+/// skips LLVM's own destructors.)
+void throw_fatal_error(void*, const char* reason, bool) {
+  throw CompileError(str_cat("LLVM fatal error: ", reason));
+}
+
 void initialize_llvm_once() {
   static std::once_flag once;
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     llvm::InitializeNativeTargetAsmParser();
+    llvm::install_fatal_error_handler(&throw_fatal_error);
   });
 }
 
-/// What LLJIT compiles with by default when compiles may run concurrently, with the object code
-/// of every module shown to `cache`.
-llvm::orc::LLJITBuilderState::CompileFunctionCreator compiler_showing_objects_to(
-    llvm::ObjectCache* cache) {
-  return [cache](llvm::orc::JITTargetMachineBuilder jtmb)
-             -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
-    return std::make_unique<llvm::orc::ConcurrentIRCompiler>(std::move(jtmb), cache);
-  };
-}
+std::atomic<int64_t> live{0};
 
 }  // namespace
 
-/// Keeps the object code of the modules add() was asked for, by module identifier: the JIT's
-/// compile function hands every object it emits here, and nothing is served back from it.
-class ObjectCapture : public llvm::ObjectCache {
- public:
-  void expect(const std::string& module) {
-    std::lock_guard lock(mutex_);
-    wanted_[module].clear();
-  }
-  /// What was captured for `module` (empty if nothing), and forgets it.
-  std::string take(const std::string& module) {
-    std::lock_guard lock(mutex_);
-    auto node = wanted_.extract(module);
-    return node ? std::move(node.mapped()) : std::string();
-  }
-  void notifyObjectCompiled(const llvm::Module* m, llvm::MemoryBufferRef object) override {
-    std::lock_guard lock(mutex_);
-    auto it = wanted_.find(m->getModuleIdentifier());
-    if (it != wanted_.end()) it->second.assign(object.getBufferStart(), object.getBufferSize());
-  }
-  std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module*) override { return nullptr; }
-
- private:
-  std::mutex mutex_;
-  std::map<std::string, std::string> wanted_;
-};
+int64_t JitEngine::live_modules() { return live.load(); }
 
 JitEngine::JitEngine(llvm::orc::JITTargetMachineBuilder jtmb, Target target)
-    : jtmb_(std::move(jtmb)),
-      target_(std::move(target)),
-      objects_(std::make_unique<ObjectCapture>()) {}
+    : jtmb_(std::move(jtmb)), target_(std::move(target)) {}
 
 JitEngine::~JitEngine() = default;
 
@@ -83,22 +56,11 @@ std::shared_ptr<JitEngine> JitEngine::create() {
   engine->cpu_ = jtmb.getCPU();
   engine->features_ = jtmb.getFeatures().getString();
   engine->veclib_ = VectorLibrary::load(engine->target_.vector_bits);
-
-  engine->jit_ =
-      check(llvm::orc::LLJITBuilder()
-                .setJITTargetMachineBuilder(std::move(jtmb))
-                .setSupportConcurrentCompilation(true)
-                .setCompileFunctionCreator(compiler_showing_objects_to(engine->objects_.get()))
-                .create(),
-            "creating the LLJIT");
-  JitEngine* self = engine.get();  // the JIT, and with it this transform, dies before *self
-  engine->jit_->getIRTransformLayer().setTransform(
-      [self](llvm::orc::ThreadSafeModule tsm, const llvm::orc::MaterializationResponsibility&)
-          -> llvm::Expected<llvm::orc::ThreadSafeModule> {
-        std::unique_ptr<llvm::TargetMachine> tm = self->make_target_machine();
-        tsm.withModuleDo([&](llvm::Module& m) { optimize_module(m, *tm, self->vector_library()); });
-        return tsm;
-      });
+  engine->jit_ = check(llvm::orc::LLJITBuilder()
+                           .setJITTargetMachineBuilder(std::move(jtmb))
+                           .setSupportConcurrentCompilation(true)
+                           .create(),
+                       "creating the LLJIT");
   engine->setup_symbols();
   return engine;
 }
@@ -127,29 +89,16 @@ void JitEngine::configure(llvm::Module& m) const {
 
 JitModule JitEngine::add(llvm::orc::ThreadSafeModule tsm, const std::string& entry,
                          std::string* object) {
-  std::string module;
-  tsm.withModuleDo([&](llvm::Module& m) { module = m.getModuleIdentifier(); });
-  if (object) objects_->expect(module);
-  JitModule result;
-  result.tracker = jit_->getMainJITDylib().createResourceTracker();
-  auto add_and_look_up = [&]() -> llvm::Expected<llvm::orc::ExecutorAddr> {
-    if (llvm::Error err = jit_->addIRModule(result.tracker, std::move(tsm))) return err;
-    return jit_->lookup(entry);  // materializes the module: optimization and codegen happen here
-  };
-  llvm::Expected<llvm::orc::ExecutorAddr> addr = add_and_look_up();
-  std::string captured = object ? objects_->take(module) : std::string();
-  if (!addr) {
-    llvm::consumeError(result.tracker->remove());  // the compile error is the one that matters
-    check(addr.takeError(), "compiling the module");
-  }
-  result.entry = addr->toPtr<void*>();
-  if (object) {
-    if (captured.empty()) {
-      check(result.tracker->remove(), "removing a module without object code");
-      throw CompileError(str_cat("the JIT emitted no object code for module ", module));
-    }
-    *object = std::move(captured);
-  }
+  std::string code;
+  tsm.withModuleDo([&](llvm::Module& m) {
+    std::unique_ptr<llvm::TargetMachine> tm = make_target_machine();
+    optimize_module(m, *tm, vector_library());
+    llvm::orc::SimpleCompiler compile(*tm);
+    std::unique_ptr<llvm::MemoryBuffer> buffer = check(compile(m), "compiling the module");
+    code.assign(buffer->getBufferStart(), buffer->getBufferSize());
+  });
+  JitModule result = load(code, entry);
+  if (object) *object = std::move(code);
   return result;
 }
 
@@ -167,16 +116,19 @@ JitModule JitEngine::load(std::string_view object, const std::string& entry) {
   };
   llvm::Expected<llvm::orc::ExecutorAddr> addr = add_and_look_up();
   if (!addr) {
-    llvm::consumeError(remove(result));  // the load error is the one that matters
+    // The load error is the one that matters.
+    llvm::consumeError(jit_->getExecutionSession().removeJITDylib(*result.dylib));
     check(addr.takeError(), str_cat("loading object code with entry ", entry));
   }
   result.entry = addr->toPtr<void*>();
+  ++live;
   return result;
 }
 
 llvm::Error JitEngine::remove(const JitModule& code) {
-  if (code.dylib) return jit_->getExecutionSession().removeJITDylib(*code.dylib);
-  return code.tracker->remove();
+  llvm::Error err = jit_->getExecutionSession().removeJITDylib(*code.dylib);
+  if (!err) --live;
+  return err;
 }
 
 std::unique_ptr<llvm::TargetMachine> JitEngine::make_target_machine() const {

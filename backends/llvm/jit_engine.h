@@ -18,15 +18,14 @@ namespace kiln::llvm_backend {
 /// Machine code of one module in the JIT: its entry point, and what frees it (JitEngine::remove).
 struct JitModule {
   void* entry = nullptr;
-  llvm::orc::ResourceTrackerSP tracker;  ///< A compiled module's code in the main JITDylib.
-  llvm::orc::JITDylib* dylib = nullptr;  ///< A loaded object's own JITDylib; then no tracker.
+  llvm::orc::JITDylib* dylib = nullptr;  ///< The module's own JITDylib.
 };
 
-class ObjectCapture;
-
-/// One LLJIT for the host CPU with all its features, at CodeGenOptLevel::Aggressive. Modules are
-/// optimized by optimize_module as they are materialized (an IRTransformLayer), each on the
-/// thread that adds it, so compiles from several threads run concurrently.
+/// One LLJIT for the host CPU with all its features, at CodeGenOptLevel::Aggressive. A module is
+/// optimized (optimize_module) and compiled to an object on the thread that adds it, so compiles
+/// from several threads run concurrently, and an error LLVM reports while it compiles (a fatal
+/// error, or an error diagnostic) is a CompileError thrown to that thread: LLVM would otherwise
+/// abort or exit the user's process.
 class JitEngine {
  public:
   /// Throws CompileError when LLVM cannot set up a JIT for the host.
@@ -47,6 +46,8 @@ class JitEngine {
   JitModule load(std::string_view object, const std::string& entry);
   /// Frees the code of `code` (no call may still be inside it).
   llvm::Error remove(const JitModule& code);
+  /// Modules added or loaded and not yet removed, by every engine of the process.
+  static int64_t live_modules();
   /// A fresh TargetMachine for the host (one per thread: they are not thread-safe).
   std::unique_ptr<llvm::TargetMachine> make_target_machine() const;
 
@@ -64,7 +65,6 @@ class JitEngine {
   Target target_;
   std::string cpu_, features_;
   std::optional<VectorLibrary> veclib_;
-  std::unique_ptr<ObjectCapture> objects_;  // the compile function's cache: must outlive jit_
   std::atomic<uint64_t> next_dylib_{0};
   std::unique_ptr<llvm::orc::LLJIT> jit_;  // last: destroyed first, while the rest still lives
 };

@@ -1,7 +1,7 @@
 #include "backends/llvm/jit_kernel.h"
 
-#include <cstdio>
-#include <cstdlib>
+#include "core/ir/error.h"
+#include "core/ir/log.h"
 
 namespace kiln::llvm_backend {
 
@@ -10,10 +10,10 @@ JitKernel::JitKernel(LoweredFunc f, std::shared_ptr<JitEngine> engine, JitModule
 
 JitKernel::~JitKernel() {
   if (llvm::Error err = engine_->remove(code_)) {
-    // A destructor cannot throw, and JIT memory that cannot be released is not recoverable.
-    std::fprintf(stderr, "kiln: removing kernel '%s' from the JIT failed: %s\n",
-                 func().name.c_str(), llvm::toString(std::move(err)).c_str());
-    std::abort();
+    // A destructor cannot throw; the code stays in the JIT (leaked), and the process goes on.
+    log_message(LogLevel::Warning, str_cat("kiln: freeing kernel '", func().name,
+                                           "' from the JIT failed; its code stays loaded: ",
+                                           llvm::toString(std::move(err))));
   }
 }
 

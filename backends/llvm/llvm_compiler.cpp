@@ -103,6 +103,8 @@ std::string LLVMCompiler::llvm_ir(const LoweredFunc& f) const {
   return text;
 }
 
+int64_t LLVMCompiler::live_kernels() { return JitEngine::live_modules(); }
+
 const Target& LLVMCompiler::target() const {
   return impl_->engine->target();
 }

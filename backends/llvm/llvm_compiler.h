@@ -53,6 +53,10 @@ class LLVMCompiler : public KernelCompiler {
   /// The optimized LLVM IR of `f` as text, for golden tests and debugging. Thread-safe.
   std::string llvm_ir(const LoweredFunc& f) const;
 
+  /// Kernels whose machine code is in this process's JIT now (compiled or loaded, not yet
+  /// freed), by every compiler.
+  static int64_t live_kernels();
+
   /// The CPU kernels are compiled for.
   const Target& target() const override;
   std::string_view name() const override { return "llvm"; }

@@ -174,6 +174,12 @@ std::ostream& operator<<(std::ostream& os, const LoweredFunc& f) {
     os << (i ? ", " : "") << (static_cast<int>(i) < f.num_inputs ? "" : "out ") << p->name << ": "
        << p->dtype;
     print_dims(os, p->shape);
+    // NOTE: the strides are part of the function: a kernel reads exactly this layout, and the
+    // printed function keys the compiled-code cache.
+    if (p->strides != contiguous_strides(p->shape)) {
+      os << " strides ";
+      print_dims(os, p->strides);
+    }
   }
   os << ") {\n" << f.body << "}\n";
   return os;

@@ -22,7 +22,8 @@ namespace kiln {
 struct TuningService::Job {
   struct Member {
     int64_t id;
-    KernelSlot* slot;
+    /// Expires when the slot is released (its compiled graph freed); the service then drops it.
+    std::weak_ptr<KernelSlot> slot;
     /// While a swap awaits confirmation: the kernel it replaced, the counters at the swap and the
     /// time per call observed before it.
     std::shared_ptr<const Kernel> previous;
@@ -40,12 +41,14 @@ struct TuningService::Job {
 
   uint64_t calls() const {
     uint64_t n = 0;
-    for (auto& m : members) n += m.slot->stats().calls;
+    for (auto& m : members)
+      if (auto slot = m.slot.lock()) n += slot->stats().calls;
     return n;
   }
   uint64_t total_ns() const {
     uint64_t n = 0;
-    for (auto& m : members) n += m.slot->stats().total_ns;
+    for (auto& m : members)
+      if (auto slot = m.slot.lock()) n += slot->stats().total_ns;
     return n;
   }
 };
@@ -74,7 +77,7 @@ double TuningService::elapsed() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
 }
 
-void TuningService::add_slot(int64_t id, KernelSlot* slot, std::vector<Tensor> workload,
+void TuningService::add_slot(int64_t id, std::shared_ptr<KernelSlot> slot, std::vector<Tensor> workload,
                              std::string name, bool from_cache) {
   std::lock_guard lock(mutex_);
   Job* job = nullptr;
@@ -119,7 +122,11 @@ void TuningService::stop() {
 
 std::map<int64_t, SlotTuning> TuningService::slots() const {
   std::lock_guard lock(mutex_);
-  return states_;
+  std::map<int64_t, SlotTuning> live;  // a freed slot's state stays until the next search
+  for (auto& job : jobs_)
+    for (auto& m : job->members)
+      if (auto it = states_.find(m.id); it != states_.end() && !m.slot.expired()) live.insert(*it);
+  return live;
 }
 
 std::vector<SwapEvent> TuningService::swaps() const {
@@ -140,8 +147,19 @@ void TuningService::mark_done(Job& job) {
   job.done = true;
 }
 
+void TuningService::forget_released_slots() {
+  for (auto& job : jobs_)
+    std::erase_if(job->members, [&](const Job::Member& m) {
+      if (!m.slot.expired()) return false;
+      states_.erase(m.id);
+      return true;
+    });
+  std::erase_if(jobs_, [](const std::unique_ptr<Job>& job) { return job->members.empty(); });
+}
+
 TuningService::Job* TuningService::next_job(uint64_t min_calls) {
   std::lock_guard lock(mutex_);
+  forget_released_slots();
   Job* best = nullptr;
   uint64_t best_ns = 0;
   for (auto& job : jobs_) {
@@ -202,7 +220,9 @@ CallSample TuningService::model_calls() const {
   CallSample sum;
   for (auto& job : jobs_)
     for (auto& m : job->members) {
-      SlotStats stats = m.slot->stats();
+      std::shared_ptr<KernelSlot> slot = m.slot.lock();
+      if (!slot) continue;
+      SlotStats stats = slot->stats();
       sum.ns += stats.total_ns;
       sum.calls += stats.calls;
     }
@@ -325,7 +345,9 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
   }
   for (size_t i = 0; i < members; ++i) {
     Job::Member& m = job.members[i];
-    std::shared_ptr<const Kernel> current = m.slot->current();
+    std::shared_ptr<KernelSlot> slot = m.slot.lock();
+    if (!slot) continue;  // released: its graph is gone
+    std::shared_ptr<const Kernel> current = slot->current();
     double disagreement = disagreement_on_fresh_inputs(*kernel, *current, 0x5eed + m.id);
     if (!(disagreement <= 1)) {
       // The worker checked it against the default schedule; a disagreement here is a Kiln bug.
@@ -350,11 +372,11 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
                              ": not faster beyond ", gain * 100, "%");
       continue;
     }
-    SlotStats before = m.slot->stats();
+    SlotStats before = slot->stats();
     m.previous = current;
     m.at_swap = before;
     m.before_per_call = per_call(before, SlotStats{});
-    m.slot->swap(kernel);
+    slot->swap(kernel);
     job.tuned = kernel;
     state.state = "tuned";
     state.best_seconds = seconds[1];
@@ -393,15 +415,16 @@ void TuningService::confirm_swaps() {
   std::lock_guard lock(mutex_);
   for (auto& job : jobs_)
     for (auto& m : job->members) {
-      if (!m.previous) continue;
-      SlotStats now = m.slot->stats();
+      std::shared_ptr<KernelSlot> slot = m.slot.lock();
+      if (!m.previous || !slot) continue;
+      SlotStats now = slot->stats();
       if (now.calls - m.at_swap.calls < options_.confirm_calls) continue;
       double after = per_call(now, m.at_swap);
       std::shared_ptr<const Kernel> previous = std::move(m.previous);
       m.previous = nullptr;
       // Real calls include the launch overhead both kernels pay; 10% slower is beyond noise.
       if (m.before_per_call <= 0 || after <= m.before_per_call * 1.10) continue;
-      m.slot->swap(previous);
+      slot->swap(previous);
       SlotTuning& state = states_[m.id];
       state.rollbacks += 1;
       state.state = "rolled back";

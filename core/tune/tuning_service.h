@@ -85,11 +85,12 @@ class TuningService {
   ~TuningService();
 
   /// Adds a slot whose group computes `workload` (the compute definitions its kernels compute);
-  /// slots of structurally equal workloads are tuned once and swapped together. `slot` must
-  /// outlive the service. A slot whose kernel already came from the tuning cache
-  /// (`from_cache`) is reported as "cached" and not tuned again.
-  void add_slot(int64_t id, KernelSlot* slot, std::vector<Tensor> workload, std::string name,
-                bool from_cache = false);
+  /// slots of structurally equal workloads are tuned once and swapped together. The service
+  /// holds `slot` weakly: once its owner frees it, the service forgets it (and a workload whose
+  /// slots are all gone). A slot whose kernel already came from the tuning cache (`from_cache`)
+  /// is reported as "cached" and not tuned again.
+  void add_slot(int64_t id, std::shared_ptr<KernelSlot> slot, std::vector<Tensor> workload,
+                std::string name, bool from_cache = false);
 
   /// Starts the background thread (idempotent).
   void start();
@@ -123,7 +124,11 @@ class TuningService {
 
   void loop();
   /// The job with the most observed time among those called `min_calls` times, or null.
+  /// Called by the tuning thread only, between searches (it forgets released slots).
   Job* next_job(uint64_t min_calls);
+  /// Drops the members whose slots were freed, and jobs left without members. Needs mutex_;
+  /// only between searches (a search holds its job and indexes its members).
+  void forget_released_slots();
   /// Searches `job`'s workload; `paced`: pauses between trials (background tuning).
   void tune(Job& job, const std::function<void(const TuneProgress&)>& progress, bool paced);
   /// The model's calls so far: those observed, else the kernel time and calls of every slot.

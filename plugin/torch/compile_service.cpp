@@ -16,7 +16,7 @@
 #include "core/schedule/lower.h"
 #include "plugin/torch/aten_served_kernel.h"
 #include "plugin/torch/kernel_timing.h"
-#include "plugin/torch/log.h"
+#include "core/ir/log.h"
 #include "plugin/torch/slot_registry.h"
 #include "plugin/torch/torch_types.h"
 #include "plugin/torch/tuning_runtime.h"
@@ -78,11 +78,27 @@ CompileService& CompileService::global() {
   return *service;
 }
 
-CompileService::CachedKernel* CompileService::cached(uint64_t key,
-                                                     const std::vector<Tensor>& results) {
-  for (CachedKernel& c : cache_[key])
+CompileService::CacheEntry* CompileService::cached(uint64_t key,
+                                                   const std::vector<Tensor>& results) {
+  for (CacheEntry& c : cache_[key])
     if (structural_equal(c.results, results)) return &c;
   return nullptr;
+}
+
+std::optional<CompileService::CachedKernel> CompileService::usable(const CacheEntry& entry) {
+  if (entry.failed) return CachedKernel{};
+  if (std::shared_ptr<const Kernel> kernel = entry.kernel.lock())
+    return CachedKernel{std::move(kernel), entry.record};
+  return std::nullopt;
+}
+
+void CompileService::forget_freed_kernels() {
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    std::erase_if(it->second, [](const CacheEntry& c) {
+      return !c.failed && c.kernel.expired() && !c.aten_is_faster;
+    });
+    it = it->second.empty() ? cache_.erase(it) : std::next(it);
+  }
 }
 
 CompileService::CachedKernel CompileService::kernel_for(const std::vector<Tensor>& results,
@@ -90,9 +106,11 @@ CompileService::CachedKernel CompileService::kernel_for(const std::vector<Tensor
                                                        const KernelSource& source) {
   {
     std::lock_guard lock(mutex_);
-    if (CachedKernel* c = cached(key, results)) return *c;
+    if (CacheEntry* c = cached(key, results))
+      if (std::optional<CachedKernel> k = usable(*c)) return *k;
   }
-  CachedKernel made{results, nullptr, std::nullopt, std::nullopt};
+  CachedKernel made;
+  bool failed = false;
   try {
     KernelChoice choice = choose_kernel(results, name, source);
     made.kernel = std::move(choice.kernel);
@@ -104,13 +122,25 @@ CompileService::CachedKernel CompileService::kernel_for(const std::vector<Tensor
     // and let the group's nodes fall back.
     log_message(LogLevel::Warning, str_cat("a fused group (workload ", key, ") failed to compile; ",
                                            "its ops run in ATen: ", e.what()));
+    failed = true;
   } catch (const InternalError& e) {
     log_message(LogLevel::Warning, str_cat("a fused group (workload ", key, ") hit a Kiln bug; ",
                                            "its ops run in ATen: ", e.what()));
+    failed = true;
   }
   std::lock_guard lock(mutex_);
-  if (CachedKernel* c = cached(key, results)) return *c;  // Another thread was faster.
-  cache_[key].push_back(made);
+  CacheEntry* c = cached(key, results);
+  if (c) {
+    if (std::optional<CachedKernel> k = usable(*c)) return *k;  // Another thread was faster.
+    // A decision measured against another kernel (another tuning record) no longer holds.
+    if (c->record != made.record) c->aten_is_faster.reset();
+  } else {
+    c = &cache_[key].emplace_back();
+    c->results = results;
+  }
+  c->kernel = made.kernel;
+  c->failed = failed;
+  c->record = made.record;
   return made;
 }
 
@@ -119,7 +149,7 @@ bool CompileService::aten_is_faster(uint64_t key, const std::vector<Tensor>& res
                                     const Kernel& served, const KernelSource& source) {
   {
     std::lock_guard lock(mutex_);
-    CachedKernel* c = cached(key, results);
+    CacheEntry* c = cached(key, results);
     if (c && c->aten_is_faster) return *c->aten_is_faster;
   }
   // The decision holds for the Kiln kernel it was measured against: the default schedule, or
@@ -155,11 +185,15 @@ bool CompileService::aten_is_faster(uint64_t key, const std::vector<Tensor>& res
     }
   }
   std::lock_guard lock(mutex_);
-  if (CachedKernel* c = cached(key, results)) c->aten_is_faster = faster;
+  if (CacheEntry* c = cached(key, results)) c->aten_is_faster = faster;
   return *faster;
 }
 
 CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& options) {
+  {
+    std::lock_guard lock(mutex_);
+    forget_freed_kernels();
+  }
   Partition p = partition(g);
   size_t num_groups = p.groups.size();
   std::vector<uint64_t> keys(num_groups);
@@ -217,13 +251,14 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
     c.inputs = group.inputs;
     c.outputs = group.outputs;
     for (int n : group.nodes) c.ops.push_back(g.nodes()[n].op);
-    c.slot = SlotRegistry::global().add(std::make_unique<SlotEntry>(
-        joined_ops(g, group.nodes), keys[k], input_types(f), row_major_types(g, group.outputs),
-        kernels[k], group.checks));
+    auto entry = std::make_shared<SlotEntry>(joined_ops(g, group.nodes), keys[k], input_types(f),
+                                             row_major_types(g, group.outputs), kernels[k],
+                                             group.checks);
+    c.slot = SlotRegistry::global().add(entry);
     log_message(LogLevel::Debug, str_cat("slot ", c.slot, ": ", joined_ops(g, group.nodes)));
     if (options.tune == TuneMode::Background) {
       if (TuningService* service = TuningRuntime::global().service())
-        service->add_slot(c.slot, &SlotRegistry::global().get(c.slot).slot, group.results,
+        service->add_slot(c.slot, std::shared_ptr<KernelSlot>(entry, &entry->slot), group.results,
                           kernel_name(g, group.nodes), records[k].has_value());
     }
     compiled_index[k] = static_cast<int>(out.groups.size());
@@ -256,8 +291,8 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
 }
 
 void CompileService::recompile(int64_t slot) {
-  SlotEntry& entry = SlotRegistry::global().get(slot);
-  entry.slot.swap(compiler_->compile(entry.slot.current()->func()));
+  std::shared_ptr<SlotEntry> entry = SlotRegistry::global().get(slot);
+  entry->slot.swap(compiler_->compile(entry->slot.current()->func()));
 }
 
 }  // namespace kiln

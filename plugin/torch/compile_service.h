@@ -37,9 +37,16 @@ class CompileService {
 
   /// A compiled (or failed: null kernel) workload.
   struct CachedKernel {
-    std::vector<Tensor> results;
     std::shared_ptr<const Kernel> kernel;
-    std::optional<int64_t> record;       ///< The tuning record it was built from, if any.
+    std::optional<int64_t> record;  ///< The tuning record it was built from, if any.
+  };
+  /// What the process keeps of a workload: its kernel while some slot serves it (a kernel lives
+  /// as long as its slots), a failure for good, and the contraction decision.
+  struct CacheEntry {
+    std::vector<Tensor> results;
+    std::weak_ptr<const Kernel> kernel;
+    bool failed = false;
+    std::optional<int64_t> record;
     std::optional<bool> aten_is_faster;  ///< Decided for a group with a contraction.
   };
 
@@ -58,11 +65,17 @@ class CompileService {
                       const KernelSource& source);
 
   /// The cache entry of `results`, or null. Needs mutex_.
-  CachedKernel* cached(uint64_t key, const std::vector<Tensor>& results);
+  CacheEntry* cached(uint64_t key, const std::vector<Tensor>& results);
+  /// The entry's kernel while it lives (null and no record after a failure); nullopt when the
+  /// kernel was freed or never made. Needs mutex_.
+  static std::optional<CachedKernel> usable(const CacheEntry& entry);
+  /// Forgets entries whose kernels no slot holds any more, unless they hold a failure or a
+  /// decision. Needs mutex_.
+  void forget_freed_kernels();
 
   std::unique_ptr<LLVMCompiler> compiler_;
   std::mutex mutex_;                                               ///< Guards cache_.
-  std::unordered_map<uint64_t, std::vector<CachedKernel>> cache_;  ///< By workload key.
+  std::unordered_map<uint64_t, std::vector<CacheEntry>> cache_;  ///< By workload key.
 };
 
 }  // namespace kiln

@@ -1,5 +1,4 @@
-// The exported C++ API of kiln_torch.h (launch_slot lives with the operator in launch_op.cpp,
-// set_log_level with the log in log.cpp).
+// The exported C++ API of kiln_torch.h (launch_slot lives with the operator in launch_op.cpp).
 #include "plugin/torch/kiln_torch.h"
 
 #include <ATen/Parallel.h>
@@ -29,7 +28,8 @@ CompiledGraph compile_graph(const Graph& g, const CompileOptions& options) {
 }
 
 SlotInfo slot_info(int64_t slot) {
-  const SlotEntry& entry = SlotRegistry::global().get(slot);
+  std::shared_ptr<const SlotEntry> held = SlotRegistry::global().get(slot);
+  const SlotEntry& entry = *held;
   std::shared_ptr<const Kernel> kernel = entry.slot.current();
   auto* aten = dynamic_cast<const AtenServedKernel*>(kernel.get());
   // NOTE: tuned kernels (from the cache or the tuning service) are named "<group>_tuned".
@@ -42,8 +42,20 @@ SlotInfo slot_info(int64_t slot) {
 
 std::vector<SlotInfo> all_slots() {
   std::vector<SlotInfo> slots;
-  for (int64_t s = 0, n = SlotRegistry::global().size(); s < n; ++s) slots.push_back(slot_info(s));
+  for (int64_t s : SlotRegistry::global().live()) {
+    try {
+      slots.push_back(slot_info(s));
+    } catch (const Error&) {
+      // released since live() listed it
+    }
+  }
   return slots;
+}
+
+int64_t live_jit_kernels() { return LLVMCompiler::live_kernels(); }
+
+void release_slots(const std::vector<int64_t>& slots) {
+  for (int64_t s : slots) SlotRegistry::global().release(s);
 }
 
 TuneMode tune_mode_from_name(std::string_view name) {
@@ -116,6 +128,10 @@ DoctorReport doctor() {
 }
 
 std::string version() { return KILN_VERSION; }
+
+void set_log_level(std::string_view level) { set_log_threshold(level); }
+
+void route_log(LogSink sink) { set_log_sink(sink); }
 
 std::string library_path() {
   Dl_info info;

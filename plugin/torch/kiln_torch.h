@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/graph/graph.h"
+#include "core/ir/log.h"
 #include "core/runtime/kernel_slot.h"
 #include "core/tune/swap_event.h"
 
@@ -108,8 +109,14 @@ struct SlotInfo {
 
 /// The slot's description and counters; throws Error for an unknown slot.
 KILN_TORCH_API SlotInfo slot_info(int64_t slot);
-/// Every slot registered in this process, by slot number.
+/// Every live slot, by slot number.
 KILN_TORCH_API std::vector<SlotInfo> all_slots();
+/// Kernels whose machine code is loaded in this process (compiled or from the code cache, and
+/// not yet freed). Sets up nothing.
+KILN_TORCH_API int64_t live_jit_kernels();
+/// Frees the slots of a compiled graph that is gone: their kernels and JIT code go when no
+/// running call and no other slot uses them. Unknown or already released slots are skipped.
+KILN_TORCH_API void release_slots(const std::vector<int64_t>& slots);
 
 /// Recompiles the slot's current loop IR into a new kernel and swaps it in (version + 1), while
 /// other threads may be launching the slot. For tests of the hot-swap until the tuner swaps.
@@ -171,5 +178,7 @@ KILN_TORCH_API std::string library_path();
 
 /// Sets the log level by name (debug, info, warning, error); throws Error for another name.
 KILN_TORCH_API void set_log_level(std::string_view level);
+/// Sends Kiln's diagnostics to `sink` (nullptr: stderr); see core/ir/log.h.
+KILN_TORCH_API void route_log(LogSink sink);
 
 }  // namespace kiln

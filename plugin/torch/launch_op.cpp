@@ -13,7 +13,7 @@
 #include "core/runtime/tensor_layout.h"
 #include "plugin/torch/aten_served_kernel.h"
 #include "plugin/torch/kiln_torch.h"
-#include "plugin/torch/log.h"
+#include "core/ir/log.h"
 #include "plugin/torch/slot_registry.h"
 #include "plugin/torch/torch_types.h"
 
@@ -116,7 +116,9 @@ void check_inputs(const SlotEntry& entry, at::TensorList inputs) {
 }  // namespace
 
 std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs) {
-  SlotEntry& entry = SlotRegistry::global().get(slot);
+  // Held for the call: the graph may be freed (and its slots released) while it runs.
+  std::shared_ptr<SlotEntry> held = SlotRegistry::global().get(slot);
+  SlotEntry& entry = *held;
   const std::string& ops = entry.slot.description();
   TORCH_CHECK(inputs.size() == entry.inputs.size(), "kiln::launch: slot ", slot, " (", ops,
               ") takes ", entry.inputs.size(), " inputs, got ", inputs.size());

@@ -13,24 +13,40 @@ SlotRegistry& SlotRegistry::global() {
   return *registry;
 }
 
-int64_t SlotRegistry::add(std::unique_ptr<SlotEntry> entry) {
+int64_t SlotRegistry::add(std::shared_ptr<SlotEntry> entry) {
   KILN_CHECK(entry != nullptr, "null slot entry");
   std::unique_lock lock(mutex_);
-  entries_.push_back(std::move(entry));
-  return static_cast<int64_t>(entries_.size()) - 1;
+  int64_t slot = next_++;
+  entries_.emplace(slot, std::move(entry));
+  return slot;
 }
 
-SlotEntry& SlotRegistry::get(int64_t slot) const {
+std::shared_ptr<SlotEntry> SlotRegistry::get(int64_t slot) const {
   std::shared_lock lock(mutex_);
-  if (slot < 0 || slot >= static_cast<int64_t>(entries_.size()))
-    throw Error(str_cat("kiln slot ", slot, " does not exist (", entries_.size(),
-                        " slots are registered in this process)"));
-  return *entries_[slot];
+  auto it = entries_.find(slot);
+  if (it == entries_.end())
+    throw Error(str_cat("kiln slot ", slot, " does not exist", slot >= 0 && slot < next_
+                        ? " any more (the graph that compiled it was freed)" : "", " (",
+                        entries_.size(), " slots are live in this process)"));
+  return it->second;
 }
 
-int64_t SlotRegistry::size() const {
+void SlotRegistry::release(int64_t slot) {
+  std::shared_ptr<SlotEntry> entry;  // freed after the lock is dropped: a kernel's end is slow
+  std::unique_lock lock(mutex_);
+  auto it = entries_.find(slot);
+  if (it == entries_.end()) return;
+  entry = std::move(it->second);
+  entries_.erase(it);
+  lock.unlock();
+}
+
+std::vector<int64_t> SlotRegistry::live() const {
   std::shared_lock lock(mutex_);
-  return static_cast<int64_t>(entries_.size());
+  std::vector<int64_t> slots;
+  slots.reserve(entries_.size());
+  for (const auto& [slot, entry] : entries_) slots.push_back(slot);
+  return slots;
 }
 
 }  // namespace kiln

@@ -4,7 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
-#include <deque>
+#include <map>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -38,22 +38,27 @@ struct SlotEntry {
 
 /// Slot number → SlotEntry. Thread-safe.
 ///
-/// NOTE: entries are never removed. A slot number is baked into FX graphs that may live (and be
-/// called) for as long as the process, so a reference returned by get() stays valid forever.
+/// A slot lives as long as the compiled graphs that launch it: the graph's owner releases its
+/// slots when the graph is freed (kiln.backend, through a weakref finalizer). Numbers are never
+/// reused, so a stale number is an error that names the slot, never another slot's kernel. A call
+/// running when its slot is released keeps the entry (and its kernel) alive until it returns.
 class SlotRegistry {
  public:
   static SlotRegistry& global();
 
   /// Registers `entry` and returns its slot number (0, 1, 2, ... in registration order).
-  int64_t add(std::unique_ptr<SlotEntry> entry);
+  int64_t add(std::shared_ptr<SlotEntry> entry);
   /// The entry of slot `slot`; throws Error naming the slot when there is none.
-  SlotEntry& get(int64_t slot) const;
-  /// Slots registered so far.
-  int64_t size() const;
+  std::shared_ptr<SlotEntry> get(int64_t slot) const;
+  /// Forgets slot `slot`; its entry is freed when no running call holds it. Unknown: no-op.
+  void release(int64_t slot);
+  /// The numbers of the live slots, ascending.
+  std::vector<int64_t> live() const;
 
  private:
   mutable std::shared_mutex mutex_;
-  std::deque<std::unique_ptr<SlotEntry>> entries_;
+  std::map<int64_t, std::shared_ptr<SlotEntry>> entries_;
+  int64_t next_ = 0;
 };
 
 }  // namespace kiln

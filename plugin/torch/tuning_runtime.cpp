@@ -11,7 +11,7 @@
 #include "core/ir/error.h"
 #include "plugin/torch/build_identity.h"
 #include "plugin/torch/kernel_timing.h"
-#include "plugin/torch/log.h"
+#include "core/ir/log.h"
 #include "tuning_cache/sqlite_record_store.h"
 
 namespace kiln {

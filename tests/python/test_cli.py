@@ -21,6 +21,7 @@ def _check_doctor(result: subprocess.CompletedProcess) -> None:
     for needle in ("cpu features", "llvm", "torch", "tuning cache", "tuning.sqlite", "gpu"):
         assert needle in result.stdout, result.stdout
     assert 'backend "kiln" found by name' in result.stdout, result.stdout
+    assert "kiln was built against" in result.stdout, result.stdout
     # The build's identity keys the kernel object cache: a rebuilt Kiln never loads old code.
     assert re.search(r"build-id [0-9a-f]{40}", result.stdout), result.stdout
 
@@ -77,3 +78,19 @@ def test_python_dash_m_kiln_and_version():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"kiln {kiln.__version__}"
     _check_doctor(_run([sys.executable, "-m", "kiln", "doctor"]))
+
+
+def test_a_build_for_another_torch_refuses_to_load_and_says_how_to_rebuild():
+    import torch
+
+    import kiln
+
+    script = "import torch; torch.__version__ = '0.0.1'; import kiln"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert result.returncode != 0
+    assert "TorchVersionMismatch" in result.stderr, result.stderr
+    assert f"built against torch {torch.__version__}" in result.stderr, result.stderr
+    assert "imports torch 0.0.1" in result.stderr and "--force-reinstall" in result.stderr
+    assert kiln._BUILT_WITH_TORCH == torch.__version__

@@ -41,6 +41,23 @@ TEST_F(KernelObjectCacheTest, ASecondCacheLoadsWhatTheFirstCompiled) {
   expect_computes(*loaded, f);
 }
 
+// A kernel reads exactly the layout it was compiled for: the same computation on an input laid out
+// otherwise (a transposed view) is another kernel, never the cached one.
+TEST_F(KernelObjectCacheTest, AnInputOfAnotherLayoutIsAnotherKernel) {
+  auto copy_of = [&](std::vector<int64_t> strides) {
+    Tensor x = placeholder("x", {6, 5}, DType::F32, std::move(strides));
+    Tensor y = compute("y", {6, 5}, [&](const std::vector<Var>& i) { return x(i[0], i[1]); });
+    return lower(default_schedule({y}, compiler->target()), "copy");
+  };
+  LoweredFunc row_major = copy_of({5, 1}), column_major = copy_of({1, 6});
+  KernelObjectCache cache(objects().string(), "t");
+  cache.compile(*compiler, row_major);
+  std::unique_ptr<Kernel> loaded = cache.compile(*compiler, column_major);
+  EXPECT_EQ(cache.hits(), 0);
+  EXPECT_EQ(cache.misses(), 2);
+  expect_computes(*loaded, column_major);
+}
+
 TEST_F(KernelObjectCacheTest, AnotherTargetNeverLoadsIt) {
   LoweredFunc f = matmul();
   KernelObjectCache(objects().string(), "cpu;+avx;llvm 19").compile(*compiler, f);

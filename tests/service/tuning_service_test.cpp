@@ -23,20 +23,20 @@ using service_test::ServiceTest;
 
 TEST_F(ServiceTest, TunesASlowSlotAndSwapsAFasterKernelIn) {
   std::vector<Tensor> workload = {tune_test::matmul(64, 64, 64)};
-  KernelSlot slot("matmul", naive_kernel(*compiler, workload));
+  auto slot = std::make_shared<KernelSlot>("matmul", naive_kernel(*compiler, workload));
   TuningService service(source(*compiler, target), options(16), host);
-  service.add_slot(0, &slot, workload, "matmul");
-  call(slot, 3);
+  service.add_slot(0, slot, workload, "matmul");
+  call(*slot, 3);
   service.start();
   ASSERT_TRUE(wait_for([&] { return service.slots().at(0).state != "waiting" &&
                                     service.slots().at(0).state != "tuning"; }, 120));
   SlotTuning t = service.slots().at(0);
   EXPECT_EQ(t.state, "tuned") << t.detail;
   EXPECT_EQ(t.swaps, 1);
-  EXPECT_EQ(slot.stats().version, 1u);
+  EXPECT_EQ(slot->stats().version, 1u);
   EXPECT_LT(t.best_seconds, t.first_seconds);
   // What serves the slot now computes the matmul.
-  EXPECT_LE(disagreement_on_fresh_inputs(*slot.current(), *reference(workload), 7), 1.0);
+  EXPECT_LE(disagreement_on_fresh_inputs(*slot->current(), *reference(workload), 7), 1.0);
   // Every trial is a record of this target, with its features, under the workload's key.
   Workload w = describe_workload(workload);
   EXPECT_EQ(store->count({w.key, target, "schedule", false}), t.trials);
@@ -47,10 +47,10 @@ TEST_F(ServiceTest, TunesASlowSlotAndSwapsAFasterKernelIn) {
 
 TEST_F(ServiceTest, CallersAlwaysGetCorrectOutputsWhileKernelsAreSwapped) {
   std::vector<Tensor> workload = {tune_test::matmul(48, 32, 40)};
-  KernelSlot slot("matmul", naive_kernel(*compiler, workload));
+  auto slot = std::make_shared<KernelSlot>("matmul", naive_kernel(*compiler, workload));
   TuningService service(source(*compiler, target), options(12), host);
-  service.add_slot(0, &slot, workload, "matmul");
-  call(slot, 3);
+  service.add_slot(0, slot, workload, "matmul");
+  call(*slot, 3);
   service.start();
   std::shared_ptr<const Kernel> expected = reference(workload);
   std::atomic<bool> done{false};
@@ -60,7 +60,7 @@ TEST_F(ServiceTest, CallersAlwaysGetCorrectOutputsWhileKernelsAreSwapped) {
     callers.emplace_back([&, t] {
       while (!done) {
         // Every call goes through the slot, whichever kernel it holds at the time.
-        wrong += !(service_test::slot_disagreement(slot, *expected, 100 + t) <= 1.0);
+        wrong += !(service_test::slot_disagreement(*slot, *expected, 100 + t) <= 1.0);
         ++calls;
       }
     });
@@ -75,10 +75,10 @@ TEST_F(ServiceTest, CallersAlwaysGetCorrectOutputsWhileKernelsAreSwapped) {
 
 TEST_F(ServiceTest, StopsWithinASecondWhileTuning) {
   std::vector<Tensor> workload = {tune_test::matmul(96, 96, 96)};
-  KernelSlot slot("matmul", naive_kernel(*compiler, workload));
+  auto slot = std::make_shared<KernelSlot>("matmul", naive_kernel(*compiler, workload));
   TuningService service(source(*compiler, target), options(1000), host);
-  service.add_slot(0, &slot, workload, "matmul");
-  call(slot, 3);
+  service.add_slot(0, slot, workload, "matmul");
+  call(*slot, 3);
   service.start();
   ASSERT_TRUE(wait_for([&] { return service.slots().at(0).trials >= 2; }, 60));
   auto t0 = std::chrono::steady_clock::now();
@@ -91,17 +91,17 @@ TEST_F(ServiceTest, StopsWithinASecondWhileTuning) {
 TEST_F(ServiceTest, StructurallyEqualSlotsAreTunedOnceAndBothSwapped) {
   std::vector<Tensor> a = {tune_test::matmul(32, 32, 32, "a")};
   std::vector<Tensor> b = {tune_test::matmul(32, 32, 32, "b")};
-  KernelSlot first("matmul a", naive_kernel(*compiler, a));
-  KernelSlot second("matmul b", naive_kernel(*compiler, b));
+  auto first = std::make_shared<KernelSlot>("matmul a", naive_kernel(*compiler, a));
+  auto second = std::make_shared<KernelSlot>("matmul b", naive_kernel(*compiler, b));
   TuningService service(source(*compiler, target), options(8), host);
-  service.add_slot(0, &first, a, "a");
-  service.add_slot(1, &second, b, "b");
-  call(first, 3);
+  service.add_slot(0, first, a, "a");
+  service.add_slot(1, second, b, "b");
+  call(*first, 3);
   service.start();
   ASSERT_TRUE(wait_for([&] { return service.slots().at(1).state == "tuned"; }, 120));
   EXPECT_EQ(service.slots().at(0).state, "tuned");
-  EXPECT_EQ(first.stats().version, 1u);
-  EXPECT_EQ(second.stats().version, 1u);
+  EXPECT_EQ(first->stats().version, 1u);
+  EXPECT_EQ(second->stats().version, 1u);
   EXPECT_EQ(store->count({describe_workload(a).key, target, "schedule", false}),
             service.slots().at(0).trials);
 }
@@ -109,19 +109,36 @@ TEST_F(ServiceTest, StructurallyEqualSlotsAreTunedOnceAndBothSwapped) {
 TEST_F(ServiceTest, ASlotAddedAfterItsWorkloadWasTunedServesTheTunedKernelAtOnce) {
   std::vector<Tensor> a = {tune_test::matmul(64, 64, 64, "a")};
   std::vector<Tensor> b = {tune_test::matmul(64, 64, 64, "b")};
-  KernelSlot first("matmul a", naive_kernel(*compiler, a));
+  auto first = std::make_shared<KernelSlot>("matmul a", naive_kernel(*compiler, a));
   TuningService service(source(*compiler, target), options(8), host);
-  service.add_slot(0, &first, a, "a");
-  call(first, 1);
+  service.add_slot(0, first, a, "a");
+  call(*first, 1);
   service.tune_all(0);
   ASSERT_EQ(service.slots().at(0).state, "tuned") << service.slots().at(0).detail;
-  KernelSlot later("matmul b", naive_kernel(*compiler, b));
-  service.add_slot(1, &later, b, "b");
-  EXPECT_EQ(later.stats().version, 1u);
-  EXPECT_EQ(later.current(), first.current());
+  auto later = std::make_shared<KernelSlot>("matmul b", naive_kernel(*compiler, b));
+  service.add_slot(1, later, b, "b");
+  EXPECT_EQ(later->stats().version, 1u);
+  EXPECT_EQ(later->current(), first->current());
   EXPECT_EQ(service.slots().at(1).state, "tuned");
 }
 
+
+// A slot whose compiled graph is gone is forgotten: it is never tuned, never counted, and the
+// service does not keep its kernel alive.
+TEST_F(ServiceTest, AFreedSlotIsForgottenAndNotTuned) {
+  std::vector<Tensor> a = {tune_test::matmul(64, 64, 64, "a")};
+  auto slot = std::make_shared<KernelSlot>("matmul a", naive_kernel(*compiler, a));
+  std::weak_ptr<const Kernel> kernel = slot->current();
+  TuningService service(source(*compiler, target), options(8), host);
+  service.add_slot(0, slot, a, "a");
+  call(*slot, 3);
+  ASSERT_EQ(service.slots().count(0), 1u);
+  slot.reset();
+  EXPECT_TRUE(kernel.expired());
+  service.tune_all(0);
+  EXPECT_EQ(service.slots().count(0), 0u);
+  EXPECT_EQ(store->count({describe_workload(a).key, target, "schedule", false}), 0);
+}
 // A workload whose template asks no knob has one schedule: the service keeps its kernel, and a
 // warm model-guided search over it must not walk an empty list of knobs.
 TEST_F(ServiceTest, AWorkloadWithoutKnobsIsKeptAndAWarmSearchOfItRuns) {
@@ -132,10 +149,10 @@ TEST_F(ServiceTest, AWorkloadWithoutKnobsIsKeptAndAWarmSearchOfItRuns) {
     return reduce(ReduceOp::Sum, x(i[0], ry.var, rx.var), {ry, rx});
   })};
   ASSERT_TRUE(ScheduleSpace(workload, compiler->target()).knobs().empty());
-  KernelSlot slot("sum", naive_kernel(*compiler, workload));
+  auto slot = std::make_shared<KernelSlot>("sum", naive_kernel(*compiler, workload));
   TuningService service(source(*compiler, target), options(8), host);
-  service.add_slot(0, &slot, workload, "sum");
-  call(slot, 2);
+  service.add_slot(0, slot, workload, "sum");
+  call(*slot, 2);
   service.tune_all(0);
   EXPECT_EQ(service.slots().at(0).state, "kept");
   auto model = make_xgboost_model(1);
@@ -148,15 +165,15 @@ TEST_F(ServiceTest, AWorkloadWithoutKnobsIsKeptAndAWarmSearchOfItRuns) {
 
 TEST_F(ServiceTest, AFreshPipelineServesTheTunedRecord) {
   std::vector<Tensor> workload = {tune_test::matmul(96, 96, 96)};
-  KernelSlot slot("matmul", naive_kernel(*compiler, workload));
+  auto slot = std::make_shared<KernelSlot>("matmul", naive_kernel(*compiler, workload));
   std::string objects = (dir / "objects").string();
   {
     KernelObjectCache tuning_objects(objects, "t");
     KernelSource tuning = source(*compiler, target);
     tuning.objects = &tuning_objects;
     TuningService service(tuning, options(12), host);
-    service.add_slot(0, &slot, workload, "matmul");
-    call(slot, 1);
+    service.add_slot(0, slot, workload, "matmul");
+    call(*slot, 1);
     service.tune_all(0);
     ASSERT_EQ(service.slots().at(0).state, "tuned") << service.slots().at(0).detail;
   }

@@ -9,7 +9,24 @@ from __future__ import annotations
 
 import torch
 
-from kiln import _C
+from kiln._build_info import TORCH_VERSION as _BUILT_WITH_TORCH
+
+
+class TorchVersionMismatch(ImportError):
+    """Kiln's C++ extension was built against another torch than the one this process imports."""
+
+
+# NOTE: kiln._C and libkiln_torch.so are bound to the C++ ABI of the torch they were built
+# against; loading them into another torch fails at load time at best, or later at worst.
+if torch.__version__ != _BUILT_WITH_TORCH:
+    raise TorchVersionMismatch(
+        f"kiln was built against torch {_BUILT_WITH_TORCH}, but this process imports torch "
+        f"{torch.__version__} (from {torch.__file__}); rebuild it against this torch: in the "
+        "Kiln source folder, `python -m pip install --no-build-isolation --force-reinstall "
+        "--no-deps .` (or `bash scripts/dev.sh setup`)"
+    )
+
+from kiln import _C  # noqa: E402
 
 # NOTE: _C links libkiln_torch.so, so kiln::launch is registered already; loading it through
 # torch.ops as well records it with torch like any custom-op library.
@@ -42,4 +59,4 @@ def kiln_backend(gm, example_inputs, **kwargs):
     return backend(gm, example_inputs, **kwargs)
 
 
-__all__ = ["compile", "kiln_backend", "reset_stats", "set_log_level", "stats", "tuning"]
+__all__ = ["TorchVersionMismatch", "compile", "kiln_backend", "reset_stats", "set_log_level", "stats", "tuning"]

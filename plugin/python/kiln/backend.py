@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -131,6 +132,7 @@ def compile_graph(
         # a graph Kiln fails on runs as ATen; the warning names the error.
         logger.warning("kiln: compiling a %s graph failed, it runs as ATen: %s", kind, e)
         return _as_aten(gm, kind, f"compile error: {e}")
+    _release_slots_with(gm, [g["slot"] for g in plan["groups"]])
     launched = rewrite(gm, built, plan)
     compiled = sum(len(g["nodes"]) for g in launched)
     unsupported = set(plan["unsupported"])
@@ -160,6 +162,13 @@ def compile_graph(
     if options.tuning.mode == "background":
         return make_boxed_func(_timed_for_the_tuner(gm.forward))
     return make_boxed_func(gm.forward)
+
+
+def _release_slots_with(gm: fx.GraphModule, slots: list[int]) -> None:
+    """Frees `slots` (their kernels, their JIT code) when `gm`, the graph that launches them, is
+    freed: when Dynamo drops the compiled code (the model is gone, ``torch._dynamo.reset()``)."""
+    finalizer = weakref.finalize(gm, _C.release_slots, slots)
+    finalizer.atexit = False  # at exit the process frees everything at once
 
 
 def _timed_for_the_tuner(forward: Callable) -> Callable:

@@ -37,7 +37,7 @@ def doctor() -> int:
             f"loop just ran on {info['parallel_loop_threads']}",
         ),
         ("llvm", info["llvm_version"]),
-        ("torch", torch.__version__),
+        ("torch", f"{torch.__version__} (kiln was built against {kiln._BUILT_WITH_TORCH})"),
         ("tuning cache", _cache_line()),
         ("gpu", gpu),
         (

@@ -3,10 +3,13 @@
 ``KILN_LOG=debug|info|warning|error`` sets the level of the ``kiln`` logger, gives it a stderr
 handler when nothing else would print its records, and passes the same level to the C++ side
 (``_C.set_log_level``) so both halves log alike.
+The C++ side's messages (compiles, the tuning service, swaps) reach the same logger: a thread
+that holds the GIL logs at once, any other through a delivery thread (``_C``'s python_log).
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import warnings
@@ -21,6 +24,17 @@ _LEVELS = {
 }
 
 _logged_once: set[str] = set()
+
+
+def _close_cxx_log() -> None:
+    from kiln import _C
+
+    _C.close_log()
+
+
+# Registered before kiln.tuning's hook, so it runs after it (atexit is last in, first out): what
+# the tuning service says while it stops still reaches the logger.
+atexit.register(_close_cxx_log)
 
 
 def set_level(level: str) -> None:

@@ -65,8 +65,9 @@ def stats() -> dict:
 
     Returns ``{"slots": [{"slot", "ops", "calls", "time_ms", "version", "served_by", "tuning"}],
     "graphs": [...], "coverage": float, "compute_coverage": float, "aten_contractions": int,
-    "tuning": {"slots", "trials", "swaps", "by_state", "model_slowdown", "duty"}}``:
-    per kernel slot the ops it fused, how often it ran, the time spent in it, its kernel's version
+    "jit_kernels": int, "tuning": {"slots", "trials", "swaps", "by_state", "model_slowdown",
+    "duty"}}``: per live kernel slot (a slot is freed with the compiled graph that launches it,
+    and its kernels with their last slot; ``jit_kernels`` counts the kernels loaded now) the ops it fused, how often it ran, the time spent in it, its kernel's version
     (+1 per hot swap) and what serves it ("Kiln kernel", "Kiln kernel (tuned)", or
     "aten.mm.default + Kiln epilogue [in place]" while ATen's contraction is faster), its tuning (None where no tuning service
     watches it; else its state — waiting, tuning, tuned, kept, cached, failed, rolled back —,
@@ -117,6 +118,7 @@ def stats() -> dict:
         "coverage": compiled / total if total else 1.0,
         "compute_coverage": compiled / (total - views) if total > views else 1.0,
         "aten_contractions": sum(r.aten_contractions for r in records),
+        "jit_kernels": _C.live_jit_kernels(),
         "tuning": {
             "slots": len(tuning),
             "trials": sum(t["trials"] for t in tuning.values()),

@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include "core/ir/error.h"
+#include "plugin/python/kiln/_C/python_log.h"
 #include "plugin/torch/cache_admin.h"
 #include "plugin/torch/kiln_torch.h"
 
@@ -271,6 +272,7 @@ PYBIND11_MODULE(_C, m) {
           py::gil_scoped_release release;
           c = compile_graph(g, options);
         }
+        flush_python_log();
         return compiled_graph_dict(c);
       },
       py::arg("graph"), py::arg("contractions") = "fastest", py::arg("tuning") = py::dict(),
@@ -283,6 +285,11 @@ PYBIND11_MODULE(_C, m) {
   m.def("slot_output_types", &slot_output_types, py::arg("slot"),
         "[(dtype, shape, strides)] of what the slot returns.");
   m.def("stats", &stats, "Per slot: {'slot', 'ops', 'calls', 'total_ms', 'version', 'key', 'served_by'}.");
+  m.def("live_jit_kernels", &live_jit_kernels,
+        "Kernels whose machine code is loaded in this process now.");
+  m.def("release_slots", &release_slots, py::arg("slots"),
+        py::call_guard<py::gil_scoped_release>(),
+        "Frees the slots of a compiled graph that is gone (unknown slots are skipped).");
   m.def("swap_kernel_for_test", &swap_kernel_for_test, py::arg("slot"),
         py::call_guard<py::gil_scoped_release>(),
         "Recompiles the slot's kernel and swaps it in (version + 1).");
@@ -336,4 +343,7 @@ PYBIND11_MODULE(_C, m) {
   m.def("version", &version, "Kiln's version.");
   m.def("set_log_level", &set_log_level, py::arg("level"),
         "Sets the C++ log level: debug, info, warning or error.");
+  m.def("close_log", &close_python_log,
+        "At exit: delivers queued C++ messages, then sends later ones to stderr.");
+  route_log_to_python();
 }

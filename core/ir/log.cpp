@@ -1,4 +1,4 @@
-#include "plugin/torch/log.h"
+#include "core/ir/log.h"
 
 #include <array>
 #include <atomic>
@@ -6,7 +6,6 @@
 #include <cstdlib>
 
 #include "core/ir/error.h"
-#include "plugin/torch/kiln_torch.h"
 
 namespace kiln {
 
@@ -22,15 +21,11 @@ int level_index(std::string_view name) {
 }
 
 /// KILN_LOG when it names a level, else warning. A bad variable must not stop the library from
-/// loading, so it is reported once here rather than thrown.
+/// loading; the Python package warns about it once (kiln.log).
 int initial_level() {
   const char* env = std::getenv("KILN_LOG");
-  if (!env || !*env) return static_cast<int>(LogLevel::Warning);
-  int level = level_index(env);
-  if (level >= 0) return level;
-  std::fprintf(stderr, "[kiln] warning: KILN_LOG=%s is not one of debug, info, warning, error\n",
-               env);
-  return static_cast<int>(LogLevel::Warning);
+  int level = env ? level_index(env) : -1;
+  return level >= 0 ? level : static_cast<int>(LogLevel::Warning);
 }
 
 std::atomic<int>& current_level() {
@@ -38,14 +33,18 @@ std::atomic<int>& current_level() {
   return level;
 }
 
+std::atomic<LogSink> sink{nullptr};
+
 }  // namespace
 
-void set_log_level(std::string_view level) {
+void set_log_threshold(std::string_view level) {
   int index = level_index(level);
   if (index < 0)
     throw Error(str_cat("unknown log level '", level, "' (expected debug, info, warning, error)"));
   current_level().store(index, std::memory_order_relaxed);
 }
+
+void set_log_sink(LogSink s) { sink.store(s); }
 
 bool log_enabled(LogLevel level) {
   return static_cast<int>(level) >= current_level().load(std::memory_order_relaxed);
@@ -53,9 +52,9 @@ bool log_enabled(LogLevel level) {
 
 void log_message(LogLevel level, const std::string& message) {
   if (!log_enabled(level)) return;
+  if (LogSink s = sink.load()) return s(level, message);
   // One fprintf per line: stdio locks the stream, so lines from threads do not interleave.
-  std::fprintf(stderr, "[kiln] %s: %s\n", kLevelNames[static_cast<int>(level)].data(),
-               message.c_str());
+  std::fprintf(stderr, "[kiln] %s: %s\n", kLevelNames[static_cast<int>(level)].data(), message.c_str());
 }
 
 }  // namespace kiln
