@@ -38,6 +38,8 @@ struct TuningService::Job {
   bool done = false;
   /// The kernel promoted for this workload; a slot added later is swapped to it at once.
   std::shared_ptr<const Kernel> tuned;
+  /// The tuning record it was built from (what a fresh process loads), when one was committed.
+  std::optional<int64_t> tuned_record;
 
   uint64_t calls() const {
     uint64_t n = 0;
@@ -329,6 +331,9 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
       return;
     }
     LoweredFunc f = lower(replay(job.workload, result.best_trace), job.name + "_tuned");
+    if (source_.store)
+      if (std::optional<TuningRecord> best = source_.store->best(job.description, source_.target))
+        job.tuned_record = best->id;
     promote(job, source_.compile(f), result.trials[result.best].result.spread);
   } catch (const std::exception& e) {
     mark_done(job);
@@ -397,9 +402,9 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
 // the tuned record a fresh process will load, so that it re-times nothing and cannot decide
 // otherwise on a noisy measurement.
 void TuningService::record_contraction_choice(const Job& job) {
-  if (!source_.store || job.description.op_class != "contraction") return;
+  if (!source_.store || job.description.op_class != "contraction" || !job.tuned_record) return;
   std::optional<TuningRecord> tuned = source_.store->best(job.description, source_.target);
-  if (!tuned) return;
+  if (!tuned || tuned->id != *job.tuned_record) return;
   TuningRecord r;
   r.workload = job.description.key;
   r.target = source_.target;
@@ -409,6 +414,15 @@ void TuningService::record_contraction_choice(const Job& job) {
   r.seconds = tuned->seconds;
   r.time = static_cast<int64_t>(std::time(nullptr));
   source_.store->commit(job.description, {r});
+}
+
+// A kernel the model's own calls found slower is not served again: not to slots added later, and
+// not by the next process (its record leaves the records best() serves; the search's other
+// records stay, for the cost model).
+void TuningService::forget_tuned_kernel(Job& job, const std::string& why) {
+  job.tuned = nullptr;
+  if (source_.store && job.tuned_record) source_.store->set_status(*job.tuned_record, "rolled back", why);
+  job.tuned_record.reset();
 }
 
 void TuningService::confirm_swaps() {
@@ -425,6 +439,8 @@ void TuningService::confirm_swaps() {
       // Real calls include the launch overhead both kernels pay; 10% slower is beyond noise.
       if (m.before_per_call <= 0 || after <= m.before_per_call * 1.10) continue;
       slot->swap(previous);
+      forget_tuned_kernel(*job, str_cat("rolled back in a running model: calls ran ", ms(after),
+                                        " after the swap, ", ms(m.before_per_call), " before"));
       SlotTuning& state = states_[m.id];
       state.rollbacks += 1;
       state.state = "rolled back";

@@ -92,6 +92,14 @@ std::pair<int64_t, int64_t> value_range(const at::Tensor& t) {
   return {lo.item<int64_t>(), hi.item<int64_t>()};
 }
 
+/// Whether integer tensor `t` holds a 0: a scan where it is dense (no temporary per call).
+bool has_zero(const at::Tensor& t) {
+  auto scan = [](const auto* data, int64_t n) { return std::find(data, data + n, 0) != data + n; };
+  if (t.is_contiguous() && t.scalar_type() == at::kLong) return scan(t.const_data_ptr<int64_t>(), t.numel());
+  if (t.is_contiguous() && t.scalar_type() == at::kInt) return scan(t.const_data_ptr<int32_t>(), t.numel());
+  return (t == 0).any().item<bool>();
+}
+
 /// Raises as eager would when an input breaks a check of the slot (value_check.h): a kernel
 /// cannot raise, and would clamp the index or divide by zero.
 void check_inputs(const SlotEntry& entry, at::TensorList inputs) {
@@ -99,7 +107,7 @@ void check_inputs(const SlotEntry& entry, at::TensorList inputs) {
     const at::Tensor& t = inputs[c.input];
     if (t.numel() == 0 || at::isFloatingType(t.scalar_type())) continue;
     if (c.check.rule == ValueCheck::Rule::NonZero) {
-      TORCH_CHECK(!(t == 0).any().item<bool>(), value_check_message(c.check, 0), " (kiln: ", c.op,
+      TORCH_CHECK(!has_zero(t), value_check_message(c.check, 0), " (kiln: ", c.op,
                   ": an integer division by zero)");
       continue;
     }
