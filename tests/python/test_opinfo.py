@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "opinfo_sweep.py"
+sys.path.insert(0, str(SCRIPT.parent))
+import opinfo_sweep  # noqa: E402  (its summary; the sweep itself runs in subprocesses)
 FORWARD = "float32,float16,bfloat16,int64,bool"
 BACKWARD = "float32,float16,bfloat16"
 SHARDS = 2
@@ -42,7 +44,7 @@ def test_opinfo_samples_match_eager(request, tmp_path):
     summary = []
     for mode, dtypes in (("forward", FORWARD), ("backward", BACKWARD)):
         counts = {key: sum(r[mode][key] for r in results) for key in results[0][mode]}
-        summary.append(f"{mode} ({dtypes}): " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        summary.append(f"{mode} ({dtypes}): {opinfo_sweep.summary(counts)}")
         assert counts["samples"] > 500 and counts["in_kiln"] > 0, summary[-1]
     request.config.stash[OPINFO_SUMMARY] = "OpInfo sweep: " + "; ".join(summary)
     assert not problems, "\n".join(problems)

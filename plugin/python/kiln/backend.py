@@ -88,7 +88,13 @@ def kiln_backend(
 
 def compile(model: Callable, *, dynamic: bool | None = False, **options) -> Callable:
     """``torch.compile(model, backend="kiln", options=options)``, with static shapes by default."""
-    return torch.compile(model, backend=kiln_backend, dynamic=dynamic, options=options or None)
+    # NOTE: by its registered name, as users write it, where the package's entry point registers
+    # it. Dynamo then resolves the backend (scanning every installed package's entry points, about
+    # 0.2 s once per process) here, as for any named backend; a callable backend pays that scan
+    # inside the model's first call (torch._dynamo's _is_registered_backend).
+    registered = "kiln" in torch._dynamo.list_backends(exclude_tags=())
+    backend = "kiln" if registered else kiln_backend
+    return torch.compile(model, backend=backend, dynamic=dynamic, options=options or None)
 
 
 #: Ops kept whole although core ATen decomposes them: ATen's fused CPU attention is tiled and
