@@ -34,12 +34,21 @@ struct TuningRecord {
   std::string trace;              ///< Trace::to_text(): what replays the schedule.
   double seconds = 0;             ///< Median time per call; 0 for a failure.
   double spread = 0;              ///< (slowest - fastest) / median of the repeats.
-  std::string status = "ok";      ///< measure_status_name(), or "quarantined".
+  /// measure_status_name(); "quarantined" (its trace failed here, or its kernel disagreed); or
+  /// "rolled back" (the model's calls ran slower with it): never served again, still a
+  /// measurement to learn from (measured_well).
+  std::string status = "ok";
   std::string error;              ///< Why it failed or was quarantined.
   std::vector<float> features;    ///< FeatureExtractor's vector, what the model trains on.
   std::string source = "local";   ///< "local", or where it was imported from.
   int64_t time = 0;               ///< Unix seconds when it was measured.
 };
+
+/// Whether `r` is a measurement of a kernel that ran correctly (what a cost model learns from).
+inline bool measured_well(const TuningRecord& r) {
+  return r.seconds > 0 &&
+         (r.status == "ok" || r.status == "unverified" || r.status == "rolled back");
+}
 
 /// Which records a query wants; empty fields match anything.
 struct RecordFilter {

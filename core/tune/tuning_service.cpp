@@ -331,9 +331,10 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
       return;
     }
     LoweredFunc f = lower(replay(job.workload, result.best_trace), job.name + "_tuned");
+    // The record a fresh process will serve, when it is this kernel's.
     if (source_.store)
       if (std::optional<TuningRecord> best = source_.store->best(job.description, source_.target))
-        job.tuned_record = best->id;
+        if (best->trace == result.best_trace.to_text()) job.tuned_record = best->id;
     promote(job, source_.compile(f), result.trials[result.best].result.spread);
   } catch (const std::exception& e) {
     mark_done(job);
@@ -360,6 +361,8 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
                                        "inputs (", disagreement, " of tolerance)"));
       host_.log(true, str_cat("kiln: slot ", m.id, " keeps its kernel: the tuned one disagrees on "
                               "fresh inputs"));
+      std::lock_guard lock(mutex_);
+      forget_tuned_kernel(job, "quarantined", "disagreed with the served kernel on fresh inputs");
       return;
     }
     std::vector<double> seconds = host_.time_in_process({current.get(), kernel.get()});
@@ -416,12 +419,13 @@ void TuningService::record_contraction_choice(const Job& job) {
   source_.store->commit(job.description, {r});
 }
 
-// A kernel the model's own calls found slower is not served again: not to slots added later, and
-// not by the next process (its record leaves the records best() serves; the search's other
-// records stay, for the cost model).
-void TuningService::forget_tuned_kernel(Job& job, const std::string& why) {
+// A kernel the model's process rolled back (or found wrong) is not served again: not to slots
+// added later, and not by the next process (its record leaves what best() serves; a rolled-back
+// one stays a measurement the cost model learns from).
+void TuningService::forget_tuned_kernel(Job& job, const std::string& status,
+                                        const std::string& why) {
   job.tuned = nullptr;
-  if (source_.store && job.tuned_record) source_.store->set_status(*job.tuned_record, "rolled back", why);
+  if (source_.store && job.tuned_record) source_.store->set_status(*job.tuned_record, status, why);
   job.tuned_record.reset();
 }
 
@@ -439,8 +443,9 @@ void TuningService::confirm_swaps() {
       // Real calls include the launch overhead both kernels pay; 10% slower is beyond noise.
       if (m.before_per_call <= 0 || after <= m.before_per_call * 1.10) continue;
       slot->swap(previous);
-      forget_tuned_kernel(*job, str_cat("rolled back in a running model: calls ran ", ms(after),
-                                        " after the swap, ", ms(m.before_per_call), " before"));
+      forget_tuned_kernel(*job, "rolled back",
+                          str_cat("calls in a running model took ", ms(after), " after the swap, ",
+                                  ms(m.before_per_call), " before"));
       SlotTuning& state = states_[m.id];
       state.rollbacks += 1;
       state.state = "rolled back";

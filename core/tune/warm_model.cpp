@@ -59,7 +59,7 @@ WarmModel warm_cost_model(RecordStore& store, const TargetFingerprint& target,
                    .first->second;
     // An unverified record (imported: measured on another machine or by another process) is a
     // real measurement to learn from; it only may not serve before it is verified here.
-    bool ok = (r.status == "ok" || r.status == "unverified") && r.seconds > 0;
+    bool ok = measured_well(r);
     float throughput = ok ? static_cast<float>(flops->second / r.seconds / 1e9) : 0.0f;
     samples.push_back({r.features, throughput, task});
     auto& best = fastest[task];
