@@ -34,9 +34,7 @@ struct TuningRecord {
   std::string trace;              ///< Trace::to_text(): what replays the schedule.
   double seconds = 0;             ///< Median time per call; 0 for a failure.
   double spread = 0;              ///< (slowest - fastest) / median of the repeats.
-  /// measure_status_name(); "quarantined" (its trace failed here, or its kernel disagreed); or
-  /// "rolled back" (the model's calls ran slower with it): never served again, still a
-  /// measurement to learn from (measured_well).
+  /// measure_status_name(), or "quarantined" (its trace failed here, or its kernel disagreed).
   std::string status = "ok";
   std::string error;              ///< Why it failed or was quarantined.
   std::vector<float> features;    ///< FeatureExtractor's vector, what the model trains on.
@@ -46,8 +44,7 @@ struct TuningRecord {
 
 /// Whether `r` is a measurement of a kernel that ran correctly (what a cost model learns from).
 inline bool measured_well(const TuningRecord& r) {
-  return r.seconds > 0 &&
-         (r.status == "ok" || r.status == "unverified" || r.status == "rolled back");
+  return r.seconds > 0 && (r.status == "ok" || r.status == "unverified");
 }
 
 /// Which records a query wants; empty fields match anything.

@@ -419,9 +419,8 @@ void TuningService::record_contraction_choice(const Job& job) {
   source_.store->commit(job.description, {r});
 }
 
-// A kernel the model's process rolled back (or found wrong) is not served again: not to slots
-// added later, and not by the next process (its record leaves what best() serves; a rolled-back
-// one stays a measurement the cost model learns from).
+// A tuned kernel that disagrees with the served one is never served again: not to slots added
+// later, and not by the next process (its record is quarantined).
 void TuningService::forget_tuned_kernel(Job& job, const std::string& status,
                                         const std::string& why) {
   job.tuned = nullptr;
@@ -443,9 +442,7 @@ void TuningService::confirm_swaps() {
       // Real calls include the launch overhead both kernels pay; 10% slower is beyond noise.
       if (m.before_per_call <= 0 || after <= m.before_per_call * 1.10) continue;
       slot->swap(previous);
-      forget_tuned_kernel(*job, "rolled back",
-                          str_cat("calls in a running model took ", ms(after), " after the swap, ",
-                                  ms(m.before_per_call), " before"));
+      job->tuned = nullptr;  // a slot added later keeps its own kernel
       SlotTuning& state = states_[m.id];
       state.rollbacks += 1;
       state.state = "rolled back";

@@ -141,7 +141,7 @@ class TuningService {
   /// Rolls back swaps whose confirming calls ran slower than before.
   void confirm_swaps();
   /// The job's tuned kernel is served no more, here or by a fresh process: its record gets
-  /// `status` ("rolled back", "quarantined"). Needs mutex_.
+  /// `status` ("quarantined"). Needs mutex_.
   void forget_tuned_kernel(Job& job, const std::string& status, const std::string& why);
   void set_state(Job& job, const std::string& state, const std::string& detail);
   /// Marks the job searched: it is not picked again.

@@ -123,31 +123,6 @@ TEST_F(ServiceTest, ASlotAddedAfterItsWorkloadWasTunedServesTheTunedKernelAtOnce
 }
 
 
-// A swap whose confirming calls run slower than before is rolled back, and its kernel is served
-// no more: its record leaves what best() serves, so a fresh process does not load it either.
-TEST_F(ServiceTest, ARolledBackKernelIsNotServedByTheNextProcess) {
-  std::vector<Tensor> workload = {tune_test::matmul(64, 64, 64)};
-  auto slot = std::make_shared<KernelSlot>("matmul", naive_kernel(*compiler, workload));
-  TuningServiceOptions o = options(16);
-  o.confirm_calls = 4;
-  TuningService service(source(*compiler, target), o, host);
-  service.add_slot(0, slot, workload, "matmul");
-  call(*slot, 3);
-  service.start();
-  ASSERT_TRUE(wait_for([&] { return service.slots().at(0).state == "tuned" ||
-                                    service.slots().at(0).state == "kept"; }, 120));
-  if (service.slots().at(0).state != "tuned") GTEST_SKIP() << "the tuner found nothing faster";
-  Workload w = describe_workload(workload);
-  int64_t tuned = store->best(w, target)->id;
-  // The model's calls after the swap are slow (here: they sleep inside the slot's timing).
-  for (int i = 0; i < 4; ++i)
-    slot->run([](const Kernel&) { std::this_thread::sleep_for(std::chrono::milliseconds(20)); });
-  ASSERT_TRUE(wait_for([&] { return service.slots().at(0).state == "rolled back"; }, 10));
-  EXPECT_EQ(slot->stats().version, 2u);
-  std::optional<TuningRecord> best = store->best(w, target);
-  EXPECT_TRUE(!best || best->id != tuned);
-}
-
 // A slot whose compiled graph is gone is forgotten: it is never tuned, never counted, and the
 // service does not keep its kernel alive.
 TEST_F(ServiceTest, AFreedSlotIsForgottenAndNotTuned) {
