@@ -7,6 +7,7 @@
 #include "core/ir/functor.h"
 #include "core/ir/simplify.h"
 #include "core/schedule/bound.h"
+#include "core/schedule/guards.h"
 
 namespace kiln {
 
@@ -67,35 +68,6 @@ std::vector<const LoadNode*> loads_of(const Expr& e, const TensorNode* t) {
   c.target = t;
   c.visit(e);
   return c.loads;
-}
-
-Expr conjunction(const std::vector<Expr>& conds) {
-  Expr all;
-  for (auto& c : conds) all = all.defined() ? (all && c) : c;
-  return all;
-}
-
-/// `e` with each load whose indices use `var` replaced by select(cond, load, 0): read only
-/// where `cond` holds.
-Expr loads_guarded_by(const Expr& e, const Expr& cond, const VarNode* var) {
-  struct Guard : ExprMutator {
-    Expr cond;
-    const VarNode* var;
-    Expr mutate_load(const Expr& e, const LoadNode* n) override {
-      Expr load = ExprMutator::mutate_load(e, n);
-      bool varies = false;
-      for (const Expr& i : n->indices) varies |= uses_var(i, var);
-      return varies ? select(cond, load, make_const(load.dtype(), 0)) : load;
-    }
-  } g;
-  g.cond = cond;
-  g.var = var;
-  return g.mutate(e);
-}
-
-Stmt guarded(const std::vector<Expr>& conds, Stmt s) {
-  Expr c = conjunction(conds);
-  return c.defined() ? IfThenElseNode::make(c, std::move(s)) : s;
 }
 
 Expr combine(ReduceOp op, const Expr& acc, const Expr& v) {

@@ -362,7 +362,7 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
       host_.log(true, str_cat("kiln: slot ", m.id, " keeps its kernel: the tuned one disagrees on "
                               "fresh inputs"));
       std::lock_guard lock(mutex_);
-      forget_tuned_kernel(job, "quarantined", "disagreed with the served kernel on fresh inputs");
+      quarantine_tuned_kernel(job, "disagreed with the served kernel on fresh inputs");
       return;
     }
     std::vector<double> seconds = host_.time_in_process({current.get(), kernel.get()});
@@ -421,10 +421,9 @@ void TuningService::record_contraction_choice(const Job& job) {
 
 // A tuned kernel that disagrees with the served one is never served again: not to slots added
 // later, and not by the next process (its record is quarantined).
-void TuningService::forget_tuned_kernel(Job& job, const std::string& status,
-                                        const std::string& why) {
+void TuningService::quarantine_tuned_kernel(Job& job, const std::string& why) {
   job.tuned = nullptr;
-  if (source_.store && job.tuned_record) source_.store->set_status(*job.tuned_record, status, why);
+  if (source_.store && job.tuned_record) source_.store->set_status(*job.tuned_record, "quarantined", why);
   job.tuned_record.reset();
 }
 

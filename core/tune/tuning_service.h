@@ -140,9 +140,9 @@ class TuningService {
   void promote(Job& job, std::shared_ptr<const Kernel> kernel, double spread);
   /// Rolls back swaps whose confirming calls ran slower than before.
   void confirm_swaps();
-  /// The job's tuned kernel is served no more, here or by a fresh process: its record gets
-  /// `status` ("quarantined"). Needs mutex_.
-  void forget_tuned_kernel(Job& job, const std::string& status, const std::string& why);
+  /// The job's tuned kernel is served no more, here or by a fresh process: its record is
+  /// quarantined with `why`. Needs mutex_.
+  void quarantine_tuned_kernel(Job& job, const std::string& why);
   void set_state(Job& job, const std::string& state, const std::string& detail);
   /// Marks the job searched: it is not picked again.
   void mark_done(Job& job);
