@@ -3,6 +3,7 @@
 #include "core/ir/error.h"
 #include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
+#include "core/tune/serving_decision.h"
 
 namespace kiln {
 
@@ -42,11 +43,18 @@ KernelChoice choose_kernel(const std::vector<Tensor>& outputs, const std::string
     Workload workload = describe_workload(outputs);
     // Each failed record is quarantined, so the loop ends: records are finite.
     while (std::optional<TuningRecord> record = source.store->best(workload, source.target)) {
+      if (find_decision(*source.store, workload, source.target, "serving",
+                        decision_subject(record)) == "serves=default") {
+        choice.origin += str_cat("; record ", record->id, " lost to it in a running model");
+        choice.settled = true;
+        break;
+      }
       std::string why_not;
       choice.kernel = kernel_of_record(outputs, name, *record, source, &why_not);
       if (choice.kernel) {
         choice.origin = str_cat("tuned (record ", record->id, ")");
         choice.record = std::move(record);
+        choice.settled = true;
         return choice;
       }
       source.store->set_status(record->id, "quarantined", why_not);

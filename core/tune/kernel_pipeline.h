@@ -39,11 +39,15 @@ struct KernelChoice {
   std::optional<TuningRecord> record;
   /// "default schedule", "tuned (record 12)"; with the reason a record was not used, if any.
   std::string origin;
+  /// Whether tuning settled this workload before: a record serves, or a "serving" decision says
+  /// the default schedule beat the best record in a running model (see serving_decision.h).
+  bool settled = false;
 };
 
-/// The kernel of `outputs`, named `name` (`name` + "_tuned" when a record made it). A record that fails to replay, compile or verify is
-/// quarantined in the store (with the reason) and the next best is tried; then the default
-/// schedule. Throws what scheduling or compiling the default schedule throws.
+/// The kernel of `outputs`, named `name` (`name` + "_tuned" when a record made it). A record that
+/// fails to replay, compile or verify is quarantined in the store (with the reason) and the next
+/// best is tried; then the default schedule, which also serves when a "serving" decision says it
+/// beat the best record. Throws what scheduling or compiling the default schedule throws.
 KernelChoice choose_kernel(const std::vector<Tensor>& outputs, const std::string& name,
                            const KernelSource& source);
 

@@ -27,10 +27,10 @@ struct TuningRecord {
   TargetFingerprint target;
   int space_version = kScheduleSpaceVersion;
   std::string kiln_version;
-  /// What was decided: "schedule" (config and trace) or "contraction" (config "served_by=aten"
-  /// or "served_by=kiln": how a slot with a matmul or convolution is served).
+  /// What was decided: "schedule" (config and trace), or a decision of how a workload is served,
+  /// "contraction" or "serving" (config "<choice> against=<subject>", serving_decision.h).
   std::string kind = "schedule";
-  std::string config;             ///< KnobConfig::to_text().
+  std::string config;             ///< KnobConfig::to_text(), or a decision.
   std::string trace;              ///< Trace::to_text(): what replays the schedule.
   double seconds = 0;             ///< Median time per call; 0 for a failure.
   double spread = 0;              ///< (slowest - fastest) / median of the repeats.

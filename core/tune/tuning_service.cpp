@@ -6,12 +6,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <ctime>
 #include <deque>
 
 #include "core/ir/error.h"
 #include "core/ir/structural.h"
 #include "core/schedule/lower.h"
+#include "core/tune/serving_decision.h"
 #include "core/tune/trial_records.h"
 #include "core/tune/verify.h"
 #include "core/tune/warm_model.h"
@@ -39,7 +39,7 @@ struct TuningService::Job {
   /// The kernel promoted for this workload; a slot added later is swapped to it at once.
   std::shared_ptr<const Kernel> tuned;
   /// The tuning record it was built from (what a fresh process loads), when one was committed.
-  std::optional<int64_t> tuned_record;
+  std::optional<TuningRecord> tuned_record;
 
   uint64_t calls() const {
     uint64_t n = 0;
@@ -334,7 +334,7 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
     // The record a fresh process will serve, when it is this kernel's.
     if (source_.store)
       if (std::optional<TuningRecord> best = source_.store->best(job.description, source_.target))
-        if (best->trace == result.best_trace.to_text()) job.tuned_record = best->id;
+        if (best->trace == result.best_trace.to_text()) job.tuned_record = std::move(best);
     promote(job, source_.compile(f), result.trials[result.best].result.spread);
   } catch (const std::exception& e) {
     mark_done(job);
@@ -349,6 +349,7 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
     std::lock_guard lock(mutex_);
     members = job.members.size();
   }
+  double kept_seconds = 0;  // per call of a kernel the tuned one did not beat
   for (size_t i = 0; i < members; ++i) {
     Job::Member& m = job.members[i];
     std::shared_ptr<KernelSlot> slot = m.slot.lock();
@@ -376,6 +377,7 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
     if (!(seconds[1] < seconds[0] * (1 - gain))) {
       state.state = "kept";
       state.best_seconds = seconds[0];
+      kept_seconds = seconds[0];
       state.detail = str_cat("tuned ", ms(seconds[1]), " vs current ", ms(seconds[0]),
                              ": not faster beyond ", gain * 100, "%");
       continue;
@@ -397,6 +399,8 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
                              ms(seconds[0]), " → ", ms(seconds[1]), " per call (",
                              seconds[0] / seconds[1], "x)"));
   }
+  std::lock_guard lock(mutex_);
+  if (!job.tuned && kept_seconds > 0) record_default_serves(job, kept_seconds);
 }
 
 // A contraction's slot serves Kiln's kernel or ATen's op, whichever was faster (the plugin's
@@ -406,24 +410,27 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
 // otherwise on a noisy measurement.
 void TuningService::record_contraction_choice(const Job& job) {
   if (!source_.store || job.description.op_class != "contraction" || !job.tuned_record) return;
-  std::optional<TuningRecord> tuned = source_.store->best(job.description, source_.target);
-  if (!tuned || tuned->id != *job.tuned_record) return;
-  TuningRecord r;
-  r.workload = job.description.key;
-  r.target = source_.target;
-  r.kiln_version = options_.kiln_version;
-  r.kind = "contraction";
-  r.config = str_cat("served_by=kiln against=tuned record ", tuned->id);
-  r.seconds = tuned->seconds;
-  r.time = static_cast<int64_t>(std::time(nullptr));
-  source_.store->commit(job.description, {r});
+  commit_decision(*source_.store, job.description, source_.target, "contraction", "served_by=kiln",
+                  decision_subject(job.tuned_record), job.tuned_record->seconds,
+                  options_.kiln_version);
+}
+
+// The tuned kernel lost to the kernel serving before it in the running model: kept by the A/B,
+// or rolled back after the swap. A fresh process would serve the tuned record (the best in the
+// cache) and so lose the same way; the decision makes it serve the default schedule, as this
+// process ends up doing. Needs mutex_.
+void TuningService::record_default_serves(const Job& job, double seconds) {
+  if (!source_.store || !job.tuned_record) return;
+  commit_decision(*source_.store, job.description, source_.target, "serving", "serves=default",
+                  decision_subject(job.tuned_record), seconds, options_.kiln_version);
 }
 
 // A tuned kernel that disagrees with the served one is never served again: not to slots added
 // later, and not by the next process (its record is quarantined).
 void TuningService::quarantine_tuned_kernel(Job& job, const std::string& why) {
   job.tuned = nullptr;
-  if (source_.store && job.tuned_record) source_.store->set_status(*job.tuned_record, "quarantined", why);
+  if (source_.store && job.tuned_record)
+    source_.store->set_status(job.tuned_record->id, "quarantined", why);
   job.tuned_record.reset();
 }
 
@@ -442,6 +449,7 @@ void TuningService::confirm_swaps() {
       if (m.before_per_call <= 0 || after <= m.before_per_call * 1.10) continue;
       slot->swap(previous);
       job->tuned = nullptr;  // a slot added later keeps its own kernel
+      record_default_serves(*job, m.before_per_call);
       SlotTuning& state = states_[m.id];
       state.rollbacks += 1;
       state.state = "rolled back";

@@ -68,7 +68,7 @@ class TuningHost {
 
 /// A slot's tuning as kiln.stats() reports it.
 struct SlotTuning {
-  std::string state = "waiting";  ///< waiting, tuning, tuned, kept, failed, cached.
+  std::string state = "waiting";  ///< waiting, tuning, tuned, kept, rolled back, failed, cached.
   int trials = 0;
   double first_seconds = 0;       ///< The slot's first kernel, per call (in process).
   double best_seconds = 0;        ///< What serves it now, per call (in process).
@@ -136,8 +136,12 @@ class TuningService {
   /// After a piece of work: pauses as the duty cycle says (returns early on stop).
   void pace();
   /// Swaps `kernel` into each slot of `job` where the in-process timing says it is faster.
-  void record_contraction_choice(const Job& job);
   void promote(Job& job, std::shared_ptr<const Kernel> kernel, double spread);
+  /// Records that the job's tuned kernel, faster than ATen's contraction, serves its slots.
+  void record_contraction_choice(const Job& job);
+  /// Records that the default schedule serves the job's workload rather than its tuned record
+  /// (`seconds`: the default's time per call). Needs mutex_.
+  void record_default_serves(const Job& job, double seconds);
   /// Rolls back swaps whose confirming calls ran slower than before.
   void confirm_swaps();
   /// The job's tuned kernel is served no more, here or by a fresh process: its record is

@@ -5,18 +5,18 @@
 
 #include <algorithm>
 #include <atomic>
-#include <ctime>
 #include <exception>
 #include <functional>
 #include <thread>
 
 #include "core/ir/error.h"
+#include "core/ir/log.h"
 #include "core/ir/structural.h"
 #include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
+#include "core/tune/serving_decision.h"
 #include "plugin/torch/aten_served_kernel.h"
 #include "plugin/torch/kernel_timing.h"
-#include "core/ir/log.h"
 #include "plugin/torch/slot_registry.h"
 #include "plugin/torch/torch_types.h"
 #include "plugin/torch/tuning_runtime.h"
@@ -88,7 +88,7 @@ CompileService::CacheEntry* CompileService::cached(uint64_t key,
 std::optional<CompileService::CachedKernel> CompileService::usable(const CacheEntry& entry) {
   if (entry.failed) return CachedKernel{};
   if (std::shared_ptr<const Kernel> kernel = entry.kernel.lock())
-    return CachedKernel{std::move(kernel), entry.record};
+    return CachedKernel{std::move(kernel), entry.subject, entry.settled};
   return std::nullopt;
 }
 
@@ -114,7 +114,8 @@ CompileService::CachedKernel CompileService::kernel_for(const std::vector<Tensor
   try {
     KernelChoice choice = choose_kernel(results, name, source);
     made.kernel = std::move(choice.kernel);
-    if (choice.record) made.record = choice.record->id;
+    made.subject = decision_subject(choice.record);
+    made.settled = choice.settled;
     log_message(LogLevel::Debug, str_cat("workload ", key, " (", name, "): ", choice.origin));
   } catch (const Error& e) {
     // NOTE: partition only fuses what the op library lowers, so a failure here is a Kiln bug.
@@ -133,38 +134,34 @@ CompileService::CachedKernel CompileService::kernel_for(const std::vector<Tensor
   if (c) {
     if (std::optional<CachedKernel> k = usable(*c)) return *k;  // Another thread was faster.
     // A decision measured against another kernel (another tuning record) no longer holds.
-    if (c->record != made.record) c->aten_is_faster.reset();
+    if (c->subject != made.subject) c->aten_is_faster.reset();
   } else {
     c = &cache_[key].emplace_back();
     c->results = results;
   }
   c->kernel = made.kernel;
   c->failed = failed;
-  c->record = made.record;
+  c->subject = made.subject;
+  c->settled = made.settled;
   return made;
 }
 
 bool CompileService::aten_is_faster(uint64_t key, const std::vector<Tensor>& results,
-                                    const Kernel& whole, std::optional<int64_t> record,
+                                    const Kernel& whole, const std::string& subject,
                                     const Kernel& served, const KernelSource& source) {
   {
     std::lock_guard lock(mutex_);
     CacheEntry* c = cached(key, results);
     if (c && c->aten_is_faster) return *c->aten_is_faster;
   }
-  // The decision holds for the Kiln kernel it was measured against: the default schedule, or
-  // one tuned record. Its record says which.
-  std::string against =
-      record ? str_cat(" against=tuned record ", *record) : " against=default schedule";
+  // The decision holds for the Kiln kernel it was measured against.
   std::optional<bool> faster;
   Workload workload;
   if (source.store) {
     workload = describe_workload(results);
-    source.store->for_each({workload.key, source.target, "contraction", true},
-                           [&](const TuningRecord& r) {
-                             if (r.config.ends_with(against))
-                               faster = r.config.starts_with("served_by=aten ");
-                           });
+    if (std::optional<std::string> choice =
+            find_decision(*source.store, workload, source.target, "contraction", subject))
+      faster = *choice == "served_by=aten";
   }
   if (!faster) {
     std::vector<double> seconds = fastest_of_runs({&whole, &served});
@@ -172,17 +169,10 @@ bool CompileService::aten_is_faster(uint64_t key, const std::vector<Tensor>& res
     log_message(LogLevel::Debug, str_cat("workload ", key, ": Kiln kernel ", seconds[0] * 1e3,
                                          " ms, ATen contraction + epilogue ", seconds[1] * 1e3,
                                          " ms"));
-    if (source.store) {
-      TuningRecord r;
-      r.workload = workload.key;
-      r.target = source.target;
-      r.kiln_version = KILN_VERSION;
-      r.kind = "contraction";
-      r.config = (*faster ? "served_by=aten" : "served_by=kiln") + against;
-      r.seconds = std::min(seconds[0], seconds[1]);
-      r.time = static_cast<int64_t>(std::time(nullptr));
-      source.store->commit(workload, {r});
-    }
+    if (source.store)
+      commit_decision(*source.store, workload, source.target, "contraction",
+                      *faster ? "served_by=aten" : "served_by=kiln", subject,
+                      std::min(seconds[0], seconds[1]), KILN_VERSION);
   }
   std::lock_guard lock(mutex_);
   if (CacheEntry* c = cached(key, results)) c->aten_is_faster = faster;
@@ -203,7 +193,7 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
   KernelSource source = TuningRuntime::global().configure(options, *compiler_);
   int64_t loaded_before = source.objects ? source.objects->hits() : 0;
   int64_t compiled_before = source.objects ? source.objects->misses() : 0;
-  std::vector<std::optional<int64_t>> records(num_groups);
+  std::vector<CachedKernel> made(num_groups);
   // Groups compile independently; LLVMCompiler::compile is thread-safe.
   run_parallel(num_groups, at::get_num_threads(), [&](size_t k) {
     const FusionGroup& group = p.groups[k];
@@ -212,9 +202,8 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
     if (group.inputs.empty()) return;
     std::string name = kernel_name(g, group.nodes);
     keys[k] = structural_hash(group.results);
-    CachedKernel whole = kernel_for(group.results, keys[k], name, source);
-    kernels[k] = whole.kernel;
-    records[k] = whole.record;
+    made[k] = kernel_for(group.results, keys[k], name, source);
+    kernels[k] = made[k].kernel;
     if (!kernels[k] || group.contraction < 0 || !aten_contractions) return;
     epilogue_groups[k] = lower_epilogue(g, p, static_cast<int>(k));
     const std::vector<Tensor>& rest = epilogue_groups[k].results;
@@ -228,7 +217,7 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
     auto served = std::make_shared<AtenServedKernel>(g, p.groups[k], epilogue_groups[k],
                                                      kernels[k]->func(), epilogues[k]);
     if (options.contractions == ContractionPolicy::Aten ||
-        aten_is_faster(keys[k], p.groups[k].results, *kernels[k], records[k], *served, source))
+        aten_is_faster(keys[k], p.groups[k].results, *kernels[k], made[k].subject, *served, source))
       kernels[k] = std::move(served);
   }
 
@@ -259,7 +248,7 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
     if (options.tune == TuneMode::Background) {
       if (TuningService* service = TuningRuntime::global().service())
         service->add_slot(c.slot, std::shared_ptr<KernelSlot>(entry, &entry->slot), group.results,
-                          kernel_name(g, group.nodes), records[k].has_value());
+                          kernel_name(g, group.nodes), made[k].settled);
     }
     compiled_index[k] = static_cast<int>(out.groups.size());
     out.groups.push_back(std::move(c));

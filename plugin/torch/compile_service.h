@@ -38,7 +38,10 @@ class CompileService {
   /// A compiled (or failed: null kernel) workload.
   struct CachedKernel {
     std::shared_ptr<const Kernel> kernel;
-    std::optional<int64_t> record;  ///< The tuning record it was built from, if any.
+    /// What it was built from, as decisions name it (decision_subject): the default schedule or
+    /// one tuned record.
+    std::string subject;
+    bool settled = false;  ///< Whether tuning settled its workload before (KernelChoice).
   };
   /// What the process keeps of a workload: its kernel while some slot serves it (a kernel lives
   /// as long as its slots), a failure for good, and the contraction decision.
@@ -46,7 +49,8 @@ class CompileService {
     std::vector<Tensor> results;
     std::weak_ptr<const Kernel> kernel;
     bool failed = false;
-    std::optional<int64_t> record;
+    std::string subject;
+    bool settled = false;
     std::optional<bool> aten_is_faster;  ///< Decided for a group with a contraction.
   };
 
@@ -57,11 +61,10 @@ class CompileService {
                           const KernelSource& source);
 
   /// Whether `served` (ATen's contraction and an epilogue) runs faster than `whole`, Kiln's
-  /// kernel of the same group (`results`, workload `key`, built from tuning record `record` or
-  /// the default schedule): the tuning cache's "contraction" record for that pair, else measured
-  /// once and recorded.
+  /// kernel of the same group (`results`, workload `key`, built from `subject`): the tuning
+  /// cache's "contraction" decision against that kernel, else measured once and recorded.
   bool aten_is_faster(uint64_t key, const std::vector<Tensor>& results, const Kernel& whole,
-                      std::optional<int64_t> record, const Kernel& served,
+                      const std::string& subject, const Kernel& served,
                       const KernelSource& source);
 
   /// The cache entry of `results`, or null. Needs mutex_.

@@ -140,19 +140,27 @@ def _tune_in_the_background(tmp_path):
     assert _idle_priority_threads() == 1
 
 
-def test_a_fresh_process_starts_from_the_tuned_kernels(tmp_path):
+def test_a_fresh_process_serves_what_tuning_settled_on(tmp_path):
     tuned = _slots(_child(tmp_path, tune="background", tune_trials=10))
-    assert all(s["tuning"]["state"] in ("tuned", "kept") for s in tuned), tuned
+    # Each slot was searched; its tuned kernel was swapped in, or lost the A/B ("kept"), or lost
+    # in the model's own calls after the swap ("rolled back": here a parallel schedule that wins
+    # back-to-back timings pays a thread wake-up after each of the model's idle gaps).
+    states = [(s["tuning"]["state"], s["tuning"]["detail"]) for s in tuned]
+    assert all(state in ("tuned", "kept", "rolled back") for state, _ in states), states
+    assert all(s["tuning"]["trials"] > 0 for s in tuned), states
     warm = _child(tmp_path, seconds=0, log="info", tune="cache-only")
     slots = _slots(warm)
     # Every kernel, the tuned ones included, comes from the code cache: nothing is compiled.
     loaded = [ln for ln in warm.stderr.splitlines() if "loaded from the code cache" in ln]
     assert loaded and all(ln.endswith(", 0 compiled") for ln in loaded), warm.stderr
-    # Served from the cache as tuned Kiln kernels where the tuner swapped one in before.
+    # A fresh process serves what each slot ended with: the tuned kernel where it stayed, else
+    # what it kept (the cache records that decision, so the best record does not serve).
     for before, after in zip(tuned, slots):
-        if before["tuning"]["state"] == "tuned":
-            assert after["served_by"] == "Kiln kernel (tuned)", (before, after)
+        assert after["served_by"] == before["served_by"], (before, after)
         assert after["tuning"] is None  # cache-only: no tuning service
+    # And a fresh process that tunes finds every workload settled: nothing is searched again.
+    again = _slots(_child(tmp_path, seconds=0, tune="background"))
+    assert all(s["tuning"]["state"] == "cached" for s in again), again
 
 
 def test_two_processes_tuning_into_one_cache_lose_no_records(tmp_path):

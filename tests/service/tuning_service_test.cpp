@@ -10,6 +10,7 @@
 #include "backends/llvm/llvm_compiler.h"
 #include "core/schedule/lower.h"
 #include "core/tune/kernel_pipeline.h"
+#include "core/tune/serving_decision.h"
 #include "core/tune/tuning_service.h"
 #include "core/tune/verify.h"
 #include "tests/service/service_fixture.h"
@@ -192,8 +193,8 @@ TEST_F(ServiceTest, AFreshPipelineServesTheTunedRecord) {
   std::vector<std::string> choices;
   store->for_each({describe_workload(workload).key, target, "contraction", true},
                   [&](const TuningRecord& r) { choices.push_back(r.config); });
-  EXPECT_EQ(choices, std::vector<std::string>{
-                         str_cat("served_by=kiln against=tuned record ", choice.record->id)});
+  EXPECT_EQ(choices, std::vector<std::string>{"served_by=kiln against=" +
+                                              decision_subject(choice.record)});
   // Another target's records are not served.
   TargetFingerprint other = target;
   other.threads += 1;
@@ -202,6 +203,41 @@ TEST_F(ServiceTest, AFreshPipelineServesTheTunedRecord) {
   LookupMiss miss = store->explain(describe_workload(workload), other);
   ASSERT_FALSE(miss.reasons.empty());
   EXPECT_NE(miss.reasons[0].find("threads"), std::string::npos) << miss.reasons[0];
+}
+
+// The tuned kernel loses the in-process A/B (no gain clears a 100% bar): the slot keeps its
+// kernel, and the cache says so, so that a fresh process serves the default schedule rather than
+// the best record, and does not tune the workload again.
+TEST_F(ServiceTest, ATunedKernelThatLostInTheRunningModelIsNotServedByAFreshProcess) {
+  std::vector<Tensor> workload = {tune_test::matmul(64, 48, 32)};
+  Workload w = describe_workload(workload);
+  auto slot = std::make_shared<KernelSlot>("matmul", naive_kernel(*compiler, workload));
+  TuningServiceOptions kept_always = options(8);
+  kept_always.min_gain = 1.0;
+  {
+    TuningService service(source(*compiler, target), kept_always, host);
+    service.add_slot(0, slot, workload, "matmul");
+    call(*slot, 1);
+    service.tune_all(0);
+    ASSERT_EQ(service.slots().at(0).state, "kept") << service.slots().at(0).detail;
+    EXPECT_EQ(slot->stats().version, 0u);
+  }
+  std::optional<TuningRecord> best = store->best(w, target);
+  ASSERT_TRUE(best.has_value());
+  EXPECT_EQ(find_decision(*store, w, target, "serving", decision_subject(best)), "serves=default");
+  KernelChoice fresh = choose_kernel(workload, "matmul", source(*compiler, target));
+  EXPECT_FALSE(fresh.record.has_value()) << fresh.origin;
+  EXPECT_TRUE(fresh.settled);
+  EXPECT_NE(fresh.origin.find("lost to it in a running model"), std::string::npos) << fresh.origin;
+  EXPECT_LE(disagreement_on_fresh_inputs(*fresh.kernel, *reference(workload), 9), 1.0);
+  // A better record measured later is not bound by a decision against another one.
+  TuningRecord faster = *best;
+  faster.seconds = best->seconds / 2;
+  faster.trace = lower_trace_of_default(workload);
+  store->commit(w, {faster});
+  KernelChoice later = choose_kernel(workload, "matmul", source(*compiler, target));
+  EXPECT_TRUE(later.record.has_value()) << later.origin;
+  EXPECT_TRUE(later.settled);
 }
 
 TEST_F(ServiceTest, ARecordThatDoesNotReplayIsQuarantinedNotUsed) {
@@ -216,6 +252,7 @@ TEST_F(ServiceTest, ARecordThatDoesNotReplayIsQuarantinedNotUsed) {
   KernelChoice choice = choose_kernel(workload, "matmul", source(*compiler, target));
   EXPECT_FALSE(choice.record.has_value());
   EXPECT_NE(choice.origin.find("quarantined"), std::string::npos) << choice.origin;
+  EXPECT_FALSE(choice.settled);  // the service tunes it anew
   bool quarantined = false;
   store->for_each({w.key, std::nullopt, "", false}, [&](const TuningRecord& r) {
     if (r.id == id) quarantined = r.status == "quarantined" && !r.error.empty();
