@@ -10,15 +10,15 @@ Per model: eager, Inductor (default mode), Kiln default (tune="off") and Kiln tu
 so that machine noise and cache warmth hit all alike), the slots tuned / kept, and the trials run.
 
 The served model calls with an idle gap as long as one call (a serving loop that is busy half the
-time): the tuner runs at SCHED_IDLE and measures in those gaps. What the tuner costs the model:
-the default-schedule model's serving latency before any tuner exists (15 s of the loop) against
-the tuned model's while its tuner works (median of each). Only one model serves at a time: with
-two compiled versions of one module taking turns, the small models' latencies moved by up to 20%
-between phases for no cause we could tie to the tuner. The tuned model's kernels get faster as
-swaps land, so the second figure leans its way; the service's own measure, its calls while it
-works against its calls while it pauses (DutyCycle), does not: the table shows it ("cost") and
-the share of time the service worked ("duty"; it pauses to keep the cost within 10%). Each model
-tunes into a fresh cache.
+time): the tuner runs at SCHED_IDLE and measures in those gaps. What the tuner costs the model is
+measured on the tuned model itself, in phases that take turns while it tunes: 4 s with the tuner
+working, 2 s with it held (kiln.tuning.pause(); the first 0.5 s of a held phase is left out, as
+the measurement in flight finishes). Each working phase's median call is compared with the mean
+of its held neighbours', so that kernels swapped in on the way weigh on both sides alike; the
+"cost" column is the median of those ratios, minus one (target: at most +10%). Beside it, the
+service's own measure ("self"), its calls while it works against its calls while its duty cycle
+pauses it, and the share of time it worked ("duty"; it pauses to keep the cost within 10%). Held
+time is not spent from the budget. Each model tunes into a fresh cache.
 Prints one table and the geomean of tuned over default; --json FILE keeps the rows.
 """
 
@@ -56,6 +56,7 @@ def _measure(name: str, threads: int, budget: float, repeats: int, trials: int) 
     expected = model(x)
     inductor = torch.compile(model)
     default = kiln.compile(model, tune="off")
+
     def serve(fn) -> float:
         """One call and the idle gap after it (as long as the call); returns the call's time."""
         t = time.perf_counter()
@@ -64,23 +65,35 @@ def _measure(name: str, threads: int, budget: float, repeats: int, trials: int) 
         time.sleep(spent)
         return spent
 
+    def tuning_done() -> bool:
+        tuning = [s["tuning"] for s in kiln.stats()["slots"] if s["tuning"]]
+        return bool(tuning) and all(t["state"] not in ("waiting", "tuning") for t in tuning)
+
     for fn in (inductor, default):
         fn(x)
-    start = time.perf_counter()
-    before_tuning = []
-    while time.perf_counter() - start < 15:
-        before_tuning.append(serve(default))
     tuned = kiln.compile(model, tune="background", cache_dir=cache, tune_budget_s=budget,
                          tune_trials=trials, tune_threads=1)
+    kiln.tuning.pause()
+    tuned(x)  # compiles
     start = time.perf_counter()
-    tuned(x)
-    while_tuning = []
-    while time.perf_counter() - start < budget + 10:
-        while_tuning.append(serve(tuned))
-        tuning = [s["tuning"] for s in kiln.stats()["slots"] if s["tuning"]]
-        if tuning and all(t["state"] not in ("waiting", "tuning") for t in tuning):
-            break
+    phases = []  # (working, median call) in turns
+    working = False
+    while not (working and tuning_done()) and time.perf_counter() - start < 3 * budget + 30:
+        (kiln.tuning.resume if working else kiln.tuning.pause)()
+        phase_start, calls = time.perf_counter(), []
+        while time.perf_counter() - phase_start < (4 if working else 2):
+            spent = serve(tuned)
+            if working or time.perf_counter() - phase_start > 0.5:
+                calls.append(spent)
+        phases.append((working, statistics.median(calls)))
+        working = not working
+    kiln.tuning.resume()
     tuning_s = time.perf_counter() - start
+    costs = []  # each working phase against the mean of its held neighbours
+    for i, (was_working, median) in enumerate(phases):
+        held = [phases[j][1] for j in (i - 1, i + 1) if 0 <= j < len(phases) and not phases[j][0]]
+        if was_working and held:
+            costs.append(median / statistics.mean(held) - 1)
     kiln.tuning.stop()
     stats = kiln.stats()
     columns = list({"eager": model, "inductor": inductor, "default": default, "tuned": tuned}.items())
@@ -97,8 +110,10 @@ def _measure(name: str, threads: int, budget: float, repeats: int, trials: int) 
     row.update(
         model=name,
         threads=threads,
-        before_tuning=1e3 * statistics.median(before_tuning),
-        while_tuning=1e3 * statistics.median(while_tuning),
+        held=1e3 * statistics.median(m for w, m in phases if not w),
+        working=1e3 * statistics.median(m for w, m in phases if w) if len(phases) > 1 else None,
+        cost=statistics.median(costs) if costs else None,
+        phases=len(phases),
         tuning_s=tuning_s,
         trials=stats["tuning"]["trials"],
         measured_slowdown=stats["tuning"]["model_slowdown"],  # the service's own
@@ -108,6 +123,14 @@ def _measure(name: str, threads: int, budget: float, repeats: int, trials: int) 
         max_diff=(tuned(x) - expected).abs().max().item(),
     )
     return row
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}ms"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.0%}"
 
 
 def main() -> int:
@@ -126,7 +149,8 @@ def main() -> int:
         return 0
     rows = []
     header = (f"{'model':<12} {'eager':>9} {'inductor':>9} {'default':>9} {'tuned':>9} "
-              f"{'tuned/def':>9} {'serving: before':>15} {'while tuning':>12} {'slots tuned':>11} {'trials':>6} {'s':>5} {'cost':>5} {'duty':>5}")
+              f"{'tuned/def':>9} {'serving: held':>13} {'working':>9} {'cost':>5} "
+              f"{'slots tuned':>11} {'trials':>6} {'s':>5} {'self':>5} {'duty':>5}")
     print(header)
     for name in args.models.split(","):
         r, out = run_for_row(
@@ -140,8 +164,8 @@ def main() -> int:
         rows.append(r)
         print(
             f"{name:<12} {r['eager']:>7.3f}ms {r['inductor']:>7.3f}ms {r['default']:>7.3f}ms "
-            f"{r['tuned']:>7.3f}ms {r['default'] / r['tuned']:>8.2f}x {r['before_tuning']:>13.3f}ms "
-            f"{r['while_tuning']:>8.3f}ms ({r['while_tuning'] / r['before_tuning'] - 1:+4.0%}) "
+            f"{r['tuned']:>7.3f}ms {r['default'] / r['tuned']:>8.2f}x {r['held']:>11.3f}ms "
+            f"{_ms(r['working']):>9} {_percent(r['cost']):>5} "
             f"{r['tuned_slots']:>5}/{r['slots']:<5} {r['trials']:>6} {r['tuning_s']:>5.0f} "
             f"{r['measured_slowdown']:>+5.0%} {r['duty']:>5.2f}",
             flush=True,

@@ -122,6 +122,22 @@ void TuningService::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void TuningService::pause(bool paused) {
+  {
+    std::lock_guard lock(mutex_);
+    paused_ = paused;
+  }
+  wake_.notify_all();
+}
+
+void TuningService::hold_while_paused() {
+  if (!paused_) return;
+  auto t0 = std::chrono::steady_clock::now();
+  std::unique_lock lock(mutex_);
+  wake_.wait(lock, [&] { return stop_.load() || !paused_.load(); });
+  held_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 std::map<int64_t, SlotTuning> TuningService::slots() const {
   std::lock_guard lock(mutex_);
   std::map<int64_t, SlotTuning> live;  // a freed slot's state stays until the next search
@@ -182,6 +198,7 @@ void TuningService::loop() {
                               std::strerror(errno), ")"));
   }
   while (!stop_) {
+    hold_while_paused();
     confirm_swaps();
     bool budget_left = options_.budget_seconds <= 0 || tuning_seconds_ < options_.budget_seconds;
     Job* job = budget_left ? next_job(options_.min_calls) : nullptr;
@@ -191,8 +208,10 @@ void TuningService::loop() {
       continue;
     }
     auto t0 = std::chrono::steady_clock::now();
+    double held_before = held_seconds_;
     tune(*job, {}, true);
-    tuning_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    tuning_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() -
+                       (held_seconds_ - held_before);
   }
 }
 
@@ -262,6 +281,10 @@ void TuningService::pace() {
     lock.lock();
     duty_.after_pause(since(after, calls));
     calls = after;
+  }
+  if (paused_) {  // the calls while held are neither loaded nor quiet samples
+    hold_while_paused();
+    calls = model_calls();
   }
   work_started_ = std::chrono::steady_clock::now();
   calls_at_work_start_ = calls;

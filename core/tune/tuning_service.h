@@ -96,6 +96,11 @@ class TuningService {
   void start();
   /// Asks the thread to stop and joins it: it returns after the measurement in flight.
   void stop();
+  /// Holds background tuning (`true`) from the end of the measurement in flight until resumed
+  /// (`false`): a latency-critical phase of the model runs without the tuner. Time held does
+  /// not count against the budget.
+  void pause(bool paused);
+  bool paused() const { return paused_; }
   /// Stops the background thread, then tunes every slot that has run at least once, on the
   /// calling thread, until done or after `budget_seconds` (0: no limit) (`kiln tune`).
   /// `progress` is called after each trial with the workload's name.
@@ -133,6 +138,8 @@ class TuningService {
   void tune(Job& job, const std::function<void(const TuneProgress&)>& progress, bool paced);
   /// The model's calls so far: those observed, else the kernel time and calls of every slot.
   CallSample model_calls() const;
+  /// Waits while pause(true) holds the service (returns early on stop). Tuning thread only.
+  void hold_while_paused();
   /// After a piece of work: pauses as the duty cycle says (returns early on stop).
   void pace();
   /// Swaps `kernel` into each slot of `job` where the in-process timing says it is faster.
@@ -162,9 +169,11 @@ class TuningService {
   std::vector<SwapEvent> swaps_;
   std::condition_variable wake_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> paused_{false};
   std::thread thread_;
   std::chrono::steady_clock::time_point started_;
   double tuning_seconds_ = 0;  ///< Spent so far, against budget_seconds.
+  double held_seconds_ = 0;    ///< Held by pause() so far (tuning thread only).
   DutyCycle duty_;             ///< Guarded by mutex_.
   std::chrono::steady_clock::time_point work_started_;
   CallSample calls_at_work_start_;

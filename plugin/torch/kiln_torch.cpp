@@ -91,6 +91,10 @@ void observe_model_call(uint64_t ns) {
 
 void stop_tuning() { TuningRuntime::global().stop(); }
 
+void pause_tuning(bool paused) { TuningRuntime::global().pause(paused); }
+
+bool tuning_paused() { return TuningRuntime::global().paused(); }
+
 bool tune_now(double budget_s,
               const std::function<void(const std::string&, int, int, double, double)>& progress) {
   TuningService* service = TuningRuntime::global().service();

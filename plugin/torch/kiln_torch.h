@@ -148,6 +148,10 @@ KILN_TORCH_API TuningCost tuning_cost();
 KILN_TORCH_API void observe_model_call(uint64_t ns);
 /// Stops the background tuning service, waiting for the measurement in flight (at exit).
 KILN_TORCH_API void stop_tuning();
+/// Holds (`true`) or resumes background tuning; a hold starts after the measurement in flight
+/// and also holds a service that a later compile starts.
+KILN_TORCH_API void pause_tuning(bool paused);
+KILN_TORCH_API bool tuning_paused();
 /// Tunes every slot that has run, now, on the calling thread, within `budget_s` seconds (0: no
 /// limit), calling `progress(workload, trial, trials, best GFLOP/s, elapsed s)` after each trial.
 /// For `kiln tune`; needs a compile with TuneMode::Background before. Returns false when none did.

@@ -114,6 +114,7 @@ KernelSource TuningRuntime::configure(const CompileOptions& options, const Kerne
     o.kiln_version = KILN_VERSION;
     host_ = std::make_unique<PluginTuningHost>();
     service_ = std::make_unique<TuningService>(source, o, *host_);
+    service_->pause(paused_);
     service_->start();
   }
   return source;
@@ -127,6 +128,17 @@ TuningService* TuningRuntime::service() {
 void TuningRuntime::stop() {
   TuningService* service = this->service();
   if (service) service->stop();
+}
+
+void TuningRuntime::pause(bool paused) {
+  std::lock_guard lock(mutex_);
+  paused_ = paused;
+  if (service_) service_->pause(paused);
+}
+
+bool TuningRuntime::paused() {
+  std::lock_guard lock(mutex_);
+  return paused_;
 }
 
 }  // namespace kiln

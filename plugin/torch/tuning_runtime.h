@@ -31,6 +31,9 @@ class TuningRuntime {
   TargetFingerprint fingerprint(const KernelCompiler& compiler) const;
   /// Stops the service (at exit); idempotent.
   void stop();
+  /// Holds or resumes background tuning (TuningService::pause), also a service started later.
+  void pause(bool paused);
+  bool paused();
 
  private:
   TuningRuntime();
@@ -42,6 +45,7 @@ class TuningRuntime {
   std::unique_ptr<KernelObjectCache> objects_;
   std::unique_ptr<TuningHost> host_;
   std::unique_ptr<TuningService> service_;
+  bool paused_ = false;
 };
 
 }  // namespace kiln

@@ -140,6 +140,39 @@ def _tune_in_the_background(tmp_path):
     assert _idle_priority_threads() == 1
 
 
+def test_a_paused_tuner_tunes_nothing_until_resumed(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(48, 80), torch.nn.ReLU()).eval()
+    x = torch.randn(8, 48)
+
+    def own_slots(compiled_slots: set[int]) -> list[dict]:
+        return [s for s in kiln.stats()["slots"] if s["slot"] in compiled_slots]
+
+    with torch.no_grad(), kiln.tuning.paused():
+        before = {s["slot"] for s in kiln.stats()["slots"]}
+        compiled = kiln.compile(model, tune="background", cache_dir=str(tmp_path), tune_trials=4)
+        compiled(x)
+        mine = {s["slot"] for s in kiln.stats()["slots"]} - before
+        deadline = time.time() + 3
+        while time.time() < deadline:  # hot, and called often enough to be picked
+            compiled(x)
+            time.sleep(0.002)
+        assert kiln.stats()["tuning"]["paused"]
+        held = own_slots(mine)
+        assert held and all(s["tuning"]["state"] == "waiting" for s in held), held
+        assert all(s["tuning"]["trials"] == 0 for s in held), held
+    assert not kiln.stats()["tuning"]["paused"]
+    with torch.no_grad():
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            compiled(x)
+            time.sleep(0.002)
+            if all(s["tuning"]["state"] not in ("waiting", "tuning") for s in own_slots(mine)):
+                break
+    resumed = own_slots(mine)
+    assert all(s["tuning"]["trials"] > 0 for s in resumed), resumed
+
+
 def test_a_fresh_process_serves_what_tuning_settled_on(tmp_path):
     tuned = _slots(_child(tmp_path, tune="background", tune_trials=10))
     # Each slot was searched; its tuned kernel was swapped in, or lost the A/B ("kept"), or lost

@@ -66,7 +66,7 @@ def stats() -> dict:
     Returns ``{"slots": [{"slot", "ops", "calls", "time_ms", "version", "served_by", "tuning"}],
     "graphs": [...], "coverage": float, "compute_coverage": float, "aten_contractions": int,
     "jit_kernels": int, "tuning": {"slots", "trials", "swaps", "by_state", "model_slowdown",
-    "duty"}}``: per live kernel slot (a slot is freed with the compiled graph that launches it,
+    "duty", "paused"}}``: per live kernel slot (a slot is freed with the compiled graph that launches it,
     and its kernels with their last slot; ``jit_kernels`` counts the kernels loaded now) the ops it fused, how often it ran, the time spent in it, its kernel's version
     (+1 per hot swap) and what serves it ("Kiln kernel", "Kiln kernel (tuned)", or
     "aten.mm.default + Kiln epilogue [in place]" while ATen's contraction is faster), its tuning (None where no tuning service
@@ -75,7 +75,8 @@ def stats() -> dict:
     its kind, node counts, slots, unsupported ops and coverages; and both coverages over all
     recorded graphs together (see GraphRecord). ``model_slowdown`` is how much slower the model's
     calls ran while the background tuner worked than while it paused, and ``duty`` the
-    share of time it works so that the model slows by at most 10% on average.
+    share of time it works so that the model slows by at most 10% on average; ``paused`` whether
+    kiln.tuning.pause() holds it.
     """
     slots = [
         {
@@ -128,6 +129,7 @@ def stats() -> dict:
                 for state in sorted({t["state"] for t in tuning.values()})
             },
             **_C.tuning_cost(),
+            "paused": _C.tuning_paused(),
         },
     }
 

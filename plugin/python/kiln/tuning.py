@@ -10,11 +10,13 @@ option, ``KILN_TUNE``, ``KILN_TUNE_BUDGET_S``, ``KILN_TUNE_THREADS``, ``KILN_TUN
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gzip
 import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,3 +124,34 @@ def stop() -> None:
     """Stops background tuning now (it also stops at exit); returns after the measurement in
     flight."""
     _stop_at_exit()
+
+
+def pause() -> None:
+    """Holds background tuning, from the end of the measurement in flight, until resume(): a
+    latency-critical phase runs without the tuner beside it. Held time is not spent from
+    ``tune_budget_s``; a service that a later compile starts starts held."""
+    from kiln import _C
+
+    _C.pause_tuning(True)
+
+
+def resume() -> None:
+    """Lets background tuning go on after pause()."""
+    from kiln import _C
+
+    _C.pause_tuning(False)
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """``with kiln.tuning.paused():`` runs its body with background tuning held, then resumes it
+    unless it was held before."""
+    from kiln import _C
+
+    held_before = _C.tuning_paused()
+    pause()
+    try:
+        yield
+    finally:
+        if not held_before:
+            resume()
