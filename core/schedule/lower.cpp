@@ -8,6 +8,7 @@
 #include "core/ir/simplify.h"
 #include "core/schedule/bound.h"
 #include "core/schedule/guards.h"
+#include "core/schedule/parallel_grain.h"
 
 namespace kiln {
 
@@ -104,7 +105,7 @@ class Lowerer {
     Stmt body = SeqNode::make(nests);
     for (auto it = scratch.rbegin(); it != scratch.rend(); ++it)
       body = AllocateNode::make(*it, MemoryScope::Global, body);
-    f.body = simplify(body);
+    f.body = serialize_small_parallel_loops(simplify(body));
     return f;
   }
 
