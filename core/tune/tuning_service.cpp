@@ -358,7 +358,7 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
     if (source_.store)
       if (std::optional<TuningRecord> best = source_.store->best(job.description, source_.target))
         if (best->trace == result.best_trace.to_text()) job.tuned_record = std::move(best);
-    promote(job, source_.compile(f), result.trials[result.best].result.spread);
+    promote(job, source_.compile(f), result.trials[result.best].result.spread, paced);
   } catch (const std::exception& e) {
     mark_done(job);
     set_state(job, "failed", e.what());
@@ -366,7 +366,33 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
   }
 }
 
-void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, double spread) {
+std::vector<double> TuningService::time_against(KernelSlot& slot,
+                                                std::shared_ptr<const Kernel> current,
+                                                std::shared_ptr<const Kernel> candidate,
+                                                bool in_model_calls) {
+  if (in_model_calls) {
+    using Clock = std::chrono::steady_clock;
+    slot.begin_trial(candidate, kTrialCalls);
+    auto start = Clock::now(), last_call = start;
+    int seen = 0;
+    while (!stop_) {
+      int calls = slot.trial_calls();
+      if (calls >= kTrialCalls) break;
+      auto now = Clock::now();
+      if (calls > seen) seen = calls, last_call = now;
+      // A model not called for a second, or called too rarely, is timed here instead.
+      if (now - last_call > std::chrono::seconds(1) || now - start > std::chrono::seconds(30)) break;
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, std::chrono::milliseconds(5), [&] { return stop_.load(); });
+    }
+    TrialResult trial = slot.end_trial();
+    if (trial.calls >= kTrialCalls) return {trial.current_seconds, trial.candidate_seconds};
+  }
+  return host_.time_in_process({current.get(), candidate.get()});
+}
+
+void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, double spread,
+                            bool in_model_calls) {
   size_t members;
   {
     std::lock_guard lock(mutex_);
@@ -389,10 +415,10 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
       quarantine_tuned_kernel(job, "disagreed with the served kernel on fresh inputs");
       return;
     }
-    std::vector<double> seconds = host_.time_in_process({current.get(), kernel.get()});
+    std::vector<double> seconds = time_against(*slot, current, kernel, in_model_calls);
     // The worker's spread says how noisy the candidate's own measurement was; under load it can
-    // exceed 100%, which no real gain clears, so it counts up to 25%. The in-process A/B above
-    // decides; the confirming calls after the swap catch what it got wrong.
+    // exceed 100%, which no real gain clears, so it counts up to 25%. The A/B above decides; the
+    // confirming calls after the swap catch what it got wrong.
     double gain = std::max(options_.min_gain, std::min(spread, 0.25));
     std::lock_guard lock(mutex_);
     SlotTuning& state = states_[m.id];

@@ -54,7 +54,8 @@ class TuningHost {
  public:
   virtual ~TuningHost() = default;
   /// Seconds per call of each kernel (all with the parameters of the first) on the same
-  /// arguments, measured here on the threads the model runs on: the kernels take turns.
+  /// arguments, measured here on the calling thread: the kernels take turns. For an A/B when
+  /// the model is not being called (a trial in its calls is preferred).
   virtual std::vector<double> time_in_process(const std::vector<const Kernel*>& kernels) = 0;
   /// Reports progress and swaps (info) and failures (warning).
   virtual void log(bool warning, const std::string& message) = 0;
@@ -142,8 +143,15 @@ class TuningService {
   void hold_while_paused();
   /// After a piece of work: pauses as the duty cycle says (returns early on stop).
   void pace();
-  /// Swaps `kernel` into each slot of `job` where the in-process timing says it is faster.
-  void promote(Job& job, std::shared_ptr<const Kernel> kernel, double spread);
+  /// Swaps `kernel` into each slot of `job` where an A/B says it is faster: a trial in the
+  /// model's own calls when `in_model_calls` (background tuning), else timed here.
+  void promote(Job& job, std::shared_ptr<const Kernel> kernel, double spread, bool in_model_calls);
+  /// The time per call of `current` and of `candidate` in `slot`: medians of a trial in the
+  /// model's calls (KernelSlot::begin_trial) while the model is called, else the host's timing.
+  std::vector<double> time_against(KernelSlot& slot, std::shared_ptr<const Kernel> current,
+                                   std::shared_ptr<const Kernel> candidate, bool in_model_calls);
+  /// Calls of each kernel a trial in the model's calls takes.
+  static constexpr int kTrialCalls = 24;
   /// Records that the job's tuned kernel, faster than ATen's contraction, serves its slots.
   void record_contraction_choice(const Job& job);
   /// Records that the default schedule serves the job's workload rather than its tuned record

@@ -95,6 +95,53 @@ TEST(KernelSlot, LaunchRunsTheCurrentKernelAndCounts) {
   EXPECT_EQ(s.version, 1u);
 }
 
+// A trial: calls take turns between the current kernel and the candidate, each timed; ending it
+// returns both medians and the candidate runs no more. The slot's version does not change.
+TEST(KernelSlot, ATrialAlternatesCallsAndEndsWithBothMedians) {
+  ProbeLog log;
+  KernelSlot slot("k", std::make_shared<ProbeKernel>(1, log));
+  std::atomic<int64_t> sum{0};
+  void* args[] = {&sum};
+  slot.begin_trial(std::make_shared<ProbeKernel>(100, log), 3);
+  for (int i = 0; i < 5; ++i) slot.launch(args);
+  EXPECT_EQ(slot.trial_calls(), 2);  // current, candidate, current, candidate, current
+  slot.launch(args);
+  EXPECT_EQ(slot.trial_calls(), 3);
+  EXPECT_EQ(sum.load(), 3 * 1 + 3 * 100);
+  TrialResult r = slot.end_trial();
+  EXPECT_EQ(r.calls, 3);
+  EXPECT_GT(r.current_seconds, 0);
+  EXPECT_GT(r.candidate_seconds, 0);
+  slot.launch(args);
+  EXPECT_EQ(sum.load(), 304);  // the current kernel only, after the trial
+  EXPECT_EQ(slot.stats().calls, 7u);
+  EXPECT_EQ(slot.stats().version, 0u);
+  EXPECT_EQ(slot.trial_calls(), 0);
+  EXPECT_EQ(slot.end_trial().calls, 0);  // none running
+}
+
+// Calls from many threads during a trial: every call runs one of the two kernels, the trial keeps
+// at most its calls per side, and ending it while calls run is safe.
+TEST(KernelSlot, ATrialUnderConcurrentCallsCountsEveryCall) {
+  constexpr int kThreads = 8, kCalls = 5000;
+  ProbeLog log;
+  KernelSlot slot("k", std::make_shared<ProbeKernel>(1, log, nullptr, nullptr, false));
+  slot.begin_trial(std::make_shared<ProbeKernel>(1, log, nullptr, nullptr, false), 64);
+  std::atomic<int64_t> sum{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&] {
+      void* args[] = {&sum};
+      for (int i = 0; i < kCalls; ++i) slot.launch(args);
+    });
+  while (slot.trial_calls() < 64) std::this_thread::yield();
+  TrialResult r = slot.end_trial();
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(r.calls, 64);
+  EXPECT_EQ(sum.load(), int64_t{kThreads} * kCalls);
+  EXPECT_EQ(log.misuses.load(), 0);
+}
+
 TEST(KernelSlot, UnheldOldKernelIsFreedAtTheSwap) {
   ProbeLog log;
   KernelSlot slot("k", std::make_shared<ProbeKernel>(1, log));
