@@ -416,6 +416,7 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
       return;
     }
     std::vector<double> seconds = time_against(*slot, current, kernel, in_model_calls);
+    if (stop_) return;  // the process is exiting: nothing to swap for
     // The worker's spread says how noisy the candidate's own measurement was; under load it can
     // exceed 100%, which no real gain clears, so it counts up to 25%. The A/B above decides; the
     // confirming calls after the swap catch what it got wrong.
