@@ -45,6 +45,8 @@ class KernelSlot {
     int side = 0;
     if (trial_active_.load(std::memory_order_relaxed) && (trial = trial_.load())) {
       side = static_cast<int>(trial->turn.fetch_add(1, std::memory_order_relaxed) % 2);
+      // The candidate runs its `each` calls, no more, however late the trial is ended.
+      if (side == 1 && trial->count[1].load(std::memory_order_relaxed) >= trial->each) side = 0;
       if (side == 1) kernel = trial->candidate;
     }
     auto start = std::chrono::steady_clock::now();
@@ -54,7 +56,8 @@ class KernelSlot {
   }
 
   /// Starts a trial: from now on calls take turns between the current kernel and `candidate`
-  /// (which must compute the same outputs), each timed, until `calls_each` of each have run.
+  /// (which must compute the same outputs), each timed, until `calls_each` of each have run;
+  /// then the current kernel runs alone until end_trial.
   /// An A/B in the model's own calls: its threads, its data, its idle gaps between calls.
   void begin_trial(std::shared_ptr<const Kernel> candidate, int calls_each);
   /// Calls of the current kernel and of the candidate the trial has timed (the lesser).

@@ -17,7 +17,8 @@ namespace kiln {
 ///    inside the consumer's row loop, with vector-wide partial accumulators (rfactor);
 ///  - column reductions accumulate a vector of outputs at once;
 ///  - injective outputs fuse their outer axes into one parallel loop and vectorize the inner.
-/// Outer loops run in parallel on `target.num_threads` threads. Every open decision (tile
+/// Outer loops run in parallel on `target.num_threads` threads, where they have enough work
+/// (lowering makes the others serial, parallel_grain.h). Every open decision (tile
 /// sizes, loop order, vector width, partial accumulators, ...) is a knob asked of `knobs`, so the
 /// same template spans the tuning space; its preferred values are the default schedule.
 Schedule template_schedule(const std::vector<Tensor>& outputs, const Target& target,

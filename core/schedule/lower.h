@@ -11,8 +11,9 @@ namespace kiln {
 /// Lowers `schedule` to one function. Takes the schedule's stages as they are (inlined stages
 /// already substituted); gives one loop nest per root stage in topological order, each attached
 /// stage realized inside its target's loop over the region that loop reads, reductions
-/// accumulated in local buffers (registers after the backend's SROA), and guards only where a
-/// split does not divide or a region may leave its tensor. Parameters: the placeholders
+/// accumulated in local buffers (registers after the backend's SROA), guards only where a
+/// split does not divide or a region may leave its tensor, and parallel loops over too little
+/// work made serial (parallel_grain.h). Parameters: the placeholders
 /// (placeholders_of(outputs)), then the outputs. Throws ScheduleError when an attachment cannot
 /// be honoured (e.g. a stage read outside the loop it is computed at).
 LoweredFunc lower(const Schedule& schedule, const std::string& name);

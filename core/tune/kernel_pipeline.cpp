@@ -45,7 +45,7 @@ KernelChoice choose_kernel(const std::vector<Tensor>& outputs, const std::string
     while (std::optional<TuningRecord> record = source.store->best(workload, source.target)) {
       if (find_decision(*source.store, workload, source.target, "serving",
                         decision_subject(record)) == "serves=default") {
-        choice.origin += str_cat("; record ", record->id, " lost to it in a running model");
+        choice.origin += str_cat("; record ", record->id, " did not beat it in a running model");
         choice.settled = true;
         break;
       }

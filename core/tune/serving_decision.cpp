@@ -22,7 +22,8 @@ std::optional<std::string> find_decision(RecordStore& store, const Workload& wor
                                          const std::string& subject) {
   std::optional<std::string> choice;
   std::string suffix = kAgainst + subject;
-  store.for_each({workload.key, target, kind, true}, [&](const TuningRecord& r) {
+  // Imported decisions are "unverified"; like local ones they hold for this exact target only.
+  store.for_each({workload.key, target, kind, false}, [&](const TuningRecord& r) {
     if (r.config.ends_with(suffix)) choice = r.config.substr(0, r.config.size() - suffix.size());
   });
   return choice;

@@ -3,8 +3,10 @@
 // - kind "contraction": ATen's matmul or convolution plus a Kiln epilogue ("served_by=aten"), or
 //   Kiln's whole kernel ("served_by=kiln");
 // - kind "serving": the default schedule serves although a tuned record exists
-//   ("serves=default"), because the tuned kernel lost to it in a running model (the in-process
-//   A/B kept the default, or the calls after a swap ran slower and it was rolled back).
+//   ("serves=default"), because the tuned kernel did not beat it in a running model (the A/B
+//   found no gain beyond noise and kept it, or the calls after a swap ran slower and it was
+//   rolled back). NOTE: a decision holds for as long as its record is the best; it is not
+//   re-measured by a later build.
 // A decision holds against one Kiln kernel, its subject: the default schedule or one tuned
 // schedule, named by its trace's hash (record ids differ between caches; traces do not).
 #pragma once

@@ -80,7 +80,7 @@ double TuningService::elapsed() const {
 }
 
 void TuningService::add_slot(int64_t id, std::shared_ptr<KernelSlot> slot, std::vector<Tensor> workload,
-                             std::string name, bool from_cache) {
+                             std::string name, bool settled) {
   std::lock_guard lock(mutex_);
   Job* job = nullptr;
   for (auto& j : jobs_)
@@ -91,7 +91,7 @@ void TuningService::add_slot(int64_t id, std::shared_ptr<KernelSlot> slot, std::
     job->name = std::move(name);
     job->description = describe_workload(workload);
     job->workload = std::move(workload);
-    job->done = from_cache;
+    job->done = settled;
   }
   job->members.push_back({id, slot, nullptr, {}, 0});
   SlotTuning& state = states_[id];
@@ -101,7 +101,7 @@ void TuningService::add_slot(int64_t id, std::shared_ptr<KernelSlot> slot, std::
     state.swaps = 1, state.rollbacks = 0;
     slot->swap(job->tuned);
   } else if (job->done) {
-    state.state = from_cache ? "cached" : states_[job->members.front().id].state;
+    state.state = settled ? "cached" : states_[job->members.front().id].state;
   }
   wake_.notify_all();
 }
@@ -133,8 +133,12 @@ void TuningService::pause(bool paused) {
 void TuningService::hold_while_paused() {
   if (!paused_) return;
   auto t0 = std::chrono::steady_clock::now();
-  std::unique_lock lock(mutex_);
-  wake_.wait(lock, [&] { return stop_.load() || !paused_.load(); });
+  while (paused_ && !stop_) {
+    confirm_swaps();  // measures nothing: a slower swapped-in kernel still goes back while held
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, std::chrono::milliseconds(200),
+                   [&] { return stop_.load() || !paused_.load(); });
+  }
   held_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
@@ -374,16 +378,22 @@ std::vector<double> TuningService::time_against(KernelSlot& slot,
     using Clock = std::chrono::steady_clock;
     slot.begin_trial(candidate, kTrialCalls);
     auto start = Clock::now(), last_call = start;
-    int seen = 0;
-    while (!stop_) {
-      int calls = slot.trial_calls();
-      if (calls >= kTrialCalls) break;
+    uint64_t seen = slot.stats().calls;
+    while (!stop_ && slot.trial_calls() < kTrialCalls) {
+      if (paused_) {  // held: the model's calls run its own kernel only
+        slot.end_trial();
+        hold_while_paused();
+        slot.begin_trial(candidate, kTrialCalls);
+        start = last_call = Clock::now();
+        continue;
+      }
       auto now = Clock::now();
-      if (calls > seen) seen = calls, last_call = now;
+      if (uint64_t calls = slot.stats().calls; calls > seen) seen = calls, last_call = now;
       // A model not called for a second, or called too rarely, is timed here instead.
       if (now - last_call > std::chrono::seconds(1) || now - start > std::chrono::seconds(30)) break;
       std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, std::chrono::milliseconds(5), [&] { return stop_.load(); });
+      wake_.wait_for(lock, std::chrono::milliseconds(5),
+                     [&] { return stop_.load() || paused_.load(); });
     }
     TrialResult trial = slot.end_trial();
     if (trial.calls >= kTrialCalls) return {trial.current_seconds, trial.candidate_seconds};
@@ -497,9 +507,15 @@ void TuningService::confirm_swaps() {
       m.previous = nullptr;
       // Real calls include the launch overhead both kernels pay; 10% slower is beyond noise.
       if (m.before_per_call <= 0 || after <= m.before_per_call * 1.10) continue;
+      std::shared_ptr<const Kernel> rolled_back = slot->current();
       slot->swap(previous);
       job->tuned = nullptr;  // a slot added later keeps its own kernel
-      record_default_serves(*job, m.before_per_call);
+      // The workload's decision, once no slot of it serves the tuned kernel any more.
+      bool still_served = std::any_of(job->members.begin(), job->members.end(), [&](auto& other) {
+        std::shared_ptr<KernelSlot> s = other.slot.lock();
+        return s && s->current() == rolled_back;
+      });
+      if (!still_served) record_default_serves(*job, m.before_per_call);
       SlotTuning& state = states_[m.id];
       state.rollbacks += 1;
       state.state = "rolled back";

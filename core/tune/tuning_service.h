@@ -88,10 +88,11 @@ class TuningService {
   /// Adds a slot whose group computes `workload` (the compute definitions its kernels compute);
   /// slots of structurally equal workloads are tuned once and swapped together. The service
   /// holds `slot` weakly: once its owner frees it, the service forgets it (and a workload whose
-  /// slots are all gone). A slot whose kernel already came from the tuning cache (`from_cache`)
-  /// is reported as "cached" and not tuned again.
+  /// slots are all gone). A slot whose workload the tuning cache settled before (`settled`: a
+  /// record serves it, or a decision keeps the default schedule) is reported as "cached" and
+  /// not tuned again.
   void add_slot(int64_t id, std::shared_ptr<KernelSlot> slot, std::vector<Tensor> workload,
-                std::string name, bool from_cache = false);
+                std::string name, bool settled = false);
 
   /// Starts the background thread (idempotent).
   void start();
@@ -101,7 +102,6 @@ class TuningService {
   /// (`false`): a latency-critical phase of the model runs without the tuner. Time held does
   /// not count against the budget.
   void pause(bool paused);
-  bool paused() const { return paused_; }
   /// Stops the background thread, then tunes every slot that has run at least once, on the
   /// calling thread, until done or after `budget_seconds` (0: no limit) (`kiln tune`).
   /// `progress` is called after each trial with the workload's name.
@@ -139,7 +139,8 @@ class TuningService {
   void tune(Job& job, const std::function<void(const TuneProgress&)>& progress, bool paced);
   /// The model's calls so far: those observed, else the kernel time and calls of every slot.
   CallSample model_calls() const;
-  /// Waits while pause(true) holds the service (returns early on stop). Tuning thread only.
+  /// Waits while pause(true) holds the service (returns early on stop), still confirming
+  /// swaps (roll-backs measure nothing). Tuning thread only.
   void hold_while_paused();
   /// After a piece of work: pauses as the duty cycle says (returns early on stop).
   void pace();

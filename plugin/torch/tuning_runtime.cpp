@@ -18,7 +18,8 @@ namespace kiln {
 
 namespace {
 
-/// The service's view of this process: timing on torch's threads, the plugin's log.
+/// The service's view of this process: timing on the service's own thread (one OpenMP thread,
+/// see enter_background_thread), the plugin's log.
 class PluginTuningHost : public TuningHost {
  public:
   std::vector<double> time_in_process(const std::vector<const Kernel*>& kernels) override {

@@ -323,9 +323,10 @@ PYBIND11_MODULE(_C, m) {
      "'before_ms', 'after_ms', 'time' (s since it started), 'rollback'}.");
   m.def("stop_tuning", &stop_tuning, py::call_guard<py::gil_scoped_release>(),
         "Stops background tuning (returns after the measurement in flight).");
-  m.def("pause_tuning", &pause_tuning, py::arg("paused"),
+  m.def("pause_tuning", &pause_tuning, py::arg("paused"), py::call_guard<py::gil_scoped_release>(),
         "Holds (True) or resumes (False) background tuning.");
-  m.def("tuning_paused", &tuning_paused, "Whether background tuning is held.");
+  m.def("tuning_paused", &tuning_paused, py::call_guard<py::gil_scoped_release>(),
+        "Whether background tuning is held.");
   m.def(
       "tune_now",
       [](double budget_s, py::object progress) {
