@@ -89,6 +89,24 @@ TEST_F(ServiceTest, StopsWithinASecondWhileTuning) {
   EXPECT_FALSE(service.running());
 }
 
+// A held service tunes nothing, however hot its slot; resumed, it tunes.
+TEST_F(ServiceTest, AHeldServiceTunesNothingUntilResumed) {
+  std::vector<Tensor> workload = {tune_test::matmul(48, 48, 48)};
+  auto slot = std::make_shared<KernelSlot>("matmul", naive_kernel(*compiler, workload));
+  TuningService service(source(*compiler, target), options(6), host);
+  service.pause(true);
+  service.add_slot(0, slot, workload, "matmul");
+  call(*slot, 3);
+  service.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(service.slots().at(0).state, "waiting");
+  EXPECT_EQ(service.slots().at(0).trials, 0);
+  service.pause(false);
+  ASSERT_TRUE(wait_for([&] { return service.slots().at(0).state != "waiting" &&
+                                    service.slots().at(0).state != "tuning"; }, 120));
+  EXPECT_GT(service.slots().at(0).trials, 0);
+}
+
 TEST_F(ServiceTest, StructurallyEqualSlotsAreTunedOnceAndBothSwapped) {
   std::vector<Tensor> a = {tune_test::matmul(32, 32, 32, "a")};
   std::vector<Tensor> b = {tune_test::matmul(32, 32, 32, "b")};
