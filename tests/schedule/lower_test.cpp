@@ -12,15 +12,9 @@
 namespace kiln {
 namespace {
 
+using tune_test::avx512;
 using tune_test::matmul;
 using tune_test::softmax;
-
-Target avx512() {
-  Target t;
-  t.vector_bits = 512;
-  t.num_threads = 2;
-  return t;
-}
 
 TEST(Lower, PlainMatmul) {
   Schedule s({matmul(4, 5, 3)});

@@ -12,14 +12,8 @@
 namespace kiln {
 namespace {
 
+using tune_test::avx512;
 using tune_test::matmul;
-
-Target two_threads() {
-  Target t;
-  t.vector_bits = 256;
-  t.num_threads = 2;
-  return t;
-}
 
 int parallel_loops(const Stmt& s) {
   struct Count : StmtVisitor {
@@ -48,8 +42,8 @@ TEST(ParallelGrain, WorkCountsVectorLanesOnceAndBothBranches) {
 }
 
 TEST(ParallelGrain, ASmallMatmulRunsSeriallyAndALargeOneInParallel) {
-  Schedule small = default_schedule({matmul(16, 96, 64)}, two_threads());
-  Schedule large = default_schedule({matmul(256, 256, 256)}, two_threads());
+  Schedule small = default_schedule({matmul(16, 96, 64)}, avx512());
+  Schedule large = default_schedule({matmul(256, 256, 256)}, avx512());
   EXPECT_EQ(parallel_loops(lower(small, "small").body), 0);
   EXPECT_EQ(parallel_loops(lower(large, "large").body), 1);
   // The schedule still says parallel: only the lowering decides by the work.

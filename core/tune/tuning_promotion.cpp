@@ -1,0 +1,172 @@
+// The tuning service's promotion of a searched kernel: checked on fresh inputs, an A/B against
+// the slot's kernel (a trial in the model's calls), the swap, its confirmation or roll-back, and
+// the decisions a fresh process serves by.
+#include <algorithm>
+#include <chrono>
+
+#include "core/tune/serving_decision.h"
+#include "core/tune/tuning_job.h"
+#include "core/tune/verify.h"
+
+namespace kiln {
+
+using tuning_detail::ms;
+using tuning_detail::per_call;
+
+std::vector<double> TuningService::time_against(KernelSlot& slot,
+                                                std::shared_ptr<const Kernel> current,
+                                                std::shared_ptr<const Kernel> candidate,
+                                                bool in_model_calls) {
+  if (in_model_calls) {
+    using Clock = std::chrono::steady_clock;
+    slot.begin_trial(candidate, kTrialCalls);
+    auto start = Clock::now(), last_call = start;
+    uint64_t seen = slot.stats().calls;
+    while (!stop_ && slot.trial_calls() < kTrialCalls) {
+      if (paused_) {  // held: the model's calls run its own kernel only
+        slot.end_trial();
+        hold_while_paused();
+        slot.begin_trial(candidate, kTrialCalls);
+        start = last_call = Clock::now();
+        continue;
+      }
+      auto now = Clock::now();
+      if (uint64_t calls = slot.stats().calls; calls > seen) seen = calls, last_call = now;
+      // A model not called for a second, or called too rarely, is timed here instead.
+      if (now - last_call > std::chrono::seconds(1) || now - start > std::chrono::seconds(30)) break;
+      std::unique_lock lock(mutex_);
+      wake_.wait_for(lock, std::chrono::milliseconds(5),
+                     [&] { return stop_.load() || paused_.load(); });
+    }
+    TrialResult trial = slot.end_trial();
+    if (trial.calls >= kTrialCalls) return {trial.current_seconds, trial.candidate_seconds};
+  }
+  return host_.time_in_process({current.get(), candidate.get()});
+}
+
+void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, double spread,
+                            bool in_model_calls) {
+  size_t members;
+  {
+    std::lock_guard lock(mutex_);
+    members = job.members.size();
+  }
+  double kept_seconds = 0;  // per call of a kernel the tuned one did not beat
+  for (size_t i = 0; i < members; ++i) {
+    Job::Member& m = job.members[i];
+    std::shared_ptr<KernelSlot> slot = m.slot.lock();
+    if (!slot) continue;  // released: its graph is gone
+    std::shared_ptr<const Kernel> current = slot->current();
+    double disagreement = disagreement_on_fresh_inputs(*kernel, *current, 0x5eed + m.id);
+    if (!(disagreement <= 1)) {
+      // The worker checked it against the default schedule; a disagreement here is a Kiln bug.
+      set_state(job, "failed", str_cat("the tuned kernel disagrees with the current one on fresh "
+                                       "inputs (", disagreement, " of tolerance)"));
+      host_.log(true, str_cat("kiln: slot ", m.id, " keeps its kernel: the tuned one disagrees on "
+                              "fresh inputs"));
+      std::lock_guard lock(mutex_);
+      quarantine_tuned_kernel(job, "disagreed with the served kernel on fresh inputs");
+      return;
+    }
+    std::vector<double> seconds = time_against(*slot, current, kernel, in_model_calls);
+    if (stop_) return;  // the process is exiting: nothing to swap for
+    // The worker's spread says how noisy the candidate's own measurement was; under load it can
+    // exceed 100%, which no real gain clears, so it counts up to 25%. The A/B above decides; the
+    // confirming calls after the swap catch what it got wrong.
+    double gain = std::max(options_.min_gain, std::min(spread, 0.25));
+    std::lock_guard lock(mutex_);
+    SlotTuning& state = states_[m.id];
+    if (state.first_seconds == 0) state.first_seconds = seconds[0];
+    if (!(seconds[1] < seconds[0] * (1 - gain))) {
+      state.state = "kept";
+      state.best_seconds = seconds[0];
+      kept_seconds = seconds[0];
+      state.detail = str_cat("tuned ", ms(seconds[1]), " vs current ", ms(seconds[0]),
+                             ": not faster beyond ", gain * 100, "%");
+      continue;
+    }
+    SlotStats before = slot->stats();
+    m.previous = current;
+    m.at_swap = before;
+    m.before_per_call = per_call(before, SlotStats{});
+    slot->swap(kernel);
+    job.tuned = kernel;
+    state.state = "tuned";
+    state.best_seconds = seconds[1];
+    state.swaps += 1;
+    state.detail = "";
+    swaps_.push_back({m.id, before.version, before.version + 1, seconds[0], seconds[1], elapsed(), false});
+    record_contraction_choice(job);
+    host_.log(false, str_cat("kiln: slot ", m.id, " (", job.name, "): swapped in a tuned kernel, ",
+                             "version ", before.version, " → ", before.version + 1, ": ",
+                             ms(seconds[0]), " → ", ms(seconds[1]), " per call (",
+                             seconds[0] / seconds[1], "x)"));
+  }
+  std::lock_guard lock(mutex_);
+  if (!job.tuned && kept_seconds > 0) record_default_serves(job, kept_seconds);
+}
+
+// A contraction's slot serves Kiln's kernel or ATen's op, whichever was faster (the plugin's
+// compile service records that choice against the Kiln kernel it measured). The swap just
+// measured the tuned kernel faster than what served before, ATen's op included: recorded against
+// the tuned record a fresh process will load, so that it re-times nothing and cannot decide
+// otherwise on a noisy measurement.
+void TuningService::record_contraction_choice(const Job& job) {
+  if (!source_.store || job.description.op_class != "contraction" || !job.tuned_record) return;
+  commit_decision(*source_.store, job.description, source_.target, "contraction", "served_by=kiln",
+                  decision_subject(job.tuned_record), job.tuned_record->seconds,
+                  options_.kiln_version);
+}
+
+// The tuned kernel lost to the kernel serving before it in the running model: kept by the A/B,
+// or rolled back after the swap. A fresh process would serve the tuned record (the best in the
+// cache) and so lose the same way; the decision makes it serve the default schedule, as this
+// process ends up doing. Needs mutex_.
+void TuningService::record_default_serves(const Job& job, double seconds) {
+  if (!source_.store || !job.tuned_record) return;
+  commit_decision(*source_.store, job.description, source_.target, "serving", "serves=default",
+                  decision_subject(job.tuned_record), seconds, options_.kiln_version);
+}
+
+// A tuned kernel that disagrees with the served one is never served again: not to slots added
+// later, and not by the next process (its record is quarantined).
+void TuningService::quarantine_tuned_kernel(Job& job, const std::string& why) {
+  job.tuned = nullptr;
+  if (source_.store && job.tuned_record)
+    source_.store->set_status(job.tuned_record->id, "quarantined", why);
+  job.tuned_record.reset();
+}
+
+void TuningService::confirm_swaps() {
+  std::lock_guard lock(mutex_);
+  for (auto& job : jobs_)
+    for (auto& m : job->members) {
+      std::shared_ptr<KernelSlot> slot = m.slot.lock();
+      if (!m.previous || !slot) continue;
+      SlotStats now = slot->stats();
+      if (now.calls - m.at_swap.calls < options_.confirm_calls) continue;
+      double after = per_call(now, m.at_swap);
+      std::shared_ptr<const Kernel> previous = std::move(m.previous);
+      m.previous = nullptr;
+      // Real calls include the launch overhead both kernels pay; 10% slower is beyond noise.
+      if (m.before_per_call <= 0 || after <= m.before_per_call * 1.10) continue;
+      std::shared_ptr<const Kernel> rolled_back = slot->current();
+      slot->swap(previous);
+      job->tuned = nullptr;  // a slot added later keeps its own kernel
+      // The workload's decision, once no slot of it serves the tuned kernel any more.
+      bool still_served = std::any_of(job->members.begin(), job->members.end(), [&](auto& other) {
+        std::shared_ptr<KernelSlot> s = other.slot.lock();
+        return s && s->current() == rolled_back;
+      });
+      if (!still_served) record_default_serves(*job, m.before_per_call);
+      SlotTuning& state = states_[m.id];
+      state.rollbacks += 1;
+      state.state = "rolled back";
+      state.detail = str_cat("calls ran ", ms(after), " after the swap, ", ms(m.before_per_call),
+                             " before");
+      swaps_.push_back({m.id, now.version, now.version + 1, after, m.before_per_call, elapsed(), true});
+      host_.log(true, str_cat("kiln: slot ", m.id, ": rolled back the tuned kernel, ", state.detail));
+    }
+}
+
+}  // namespace kiln
