@@ -18,8 +18,12 @@ import sys
 
 def cumulative_seconds(module: str) -> float:
     """Seconds `import module` takes in a fresh interpreter, torch's own imports included."""
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     # "import time:   self [us] | cumulative | imported package"; a top-level import is the last
     # line that names it without indentation.
     total = 0
@@ -39,8 +43,10 @@ def main() -> int:
         torch_s.append(cumulative_seconds("torch"))
         kiln_s.append(cumulative_seconds("kiln"))
     t, k = statistics.median(torch_s), statistics.median(kiln_s)
-    print(f"import torch {t:.3f} s, import kiln {k:.3f} s (torch included): "
-          f"kiln adds {k - t:+.3f} s (median of {args.repeats}; budget 0.300 s)")
+    print(
+        f"import torch {t:.3f} s, import kiln {k:.3f} s (torch included): "
+        f"kiln adds {k - t:+.3f} s (median of {args.repeats}; budget 0.300 s)"
+    )
     return 0
 
 

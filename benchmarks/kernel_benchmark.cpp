@@ -41,8 +41,8 @@ double median(std::vector<double> v) {
 struct Workload {
   std::string name;
   std::function<std::vector<Tensor>()> build;
-  double flops;  ///< 0 for memory-bound kernels
-  double bytes;  ///< compulsory traffic: inputs read once, outputs written once
+  double flops;      ///< 0 for memory-bound kernels
+  double bytes;      ///< compulsory traffic: inputs read once, outputs written once
   const char* kind;  ///< for the compile-time target
 };
 
@@ -74,7 +74,8 @@ void run(const Workload& w, const LLVMCompiler& compiler) {
   }
   std::vector<HostTensor> buffers;
   for (auto& p : placeholders_of(outputs))
-    buffers.push_back(HostTensor::random(p->shape, p->dtype, buffers.size() + 1, -1, 1, p->strides));
+    buffers.push_back(
+        HostTensor::random(p->shape, p->dtype, buffers.size() + 1, -1, 1, p->strides));
   for (auto& o : outputs) buffers.push_back(HostTensor::zeros(o->shape, o->dtype));
   std::vector<void*> args;
   for (auto& b : buffers) args.push_back(b.data());
@@ -86,7 +87,8 @@ void run(const Workload& w, const LLVMCompiler& compiler) {
     if (w.flops > 0) {
       double gflops = w.flops / s / 1e9;
       std::printf(" | %dT %7.3f ms %6.1f GFLOP/s %3.0f%% peak (%3.0f%% now)", threads, s * 1e3,
-                  gflops, 100 * gflops / kPeakGflops[threads], 100 * gflops / measured_gflops[threads]);
+                  gflops, 100 * gflops / kPeakGflops[threads],
+                  100 * gflops / measured_gflops[threads]);
     } else {
       double gbs = w.bytes / s / 1e9;
       std::printf(" | %dT %7.3f ms %6.1f GB/s %3.0f%% triad (%3.0f%% now)", threads, s * 1e3, gbs,
@@ -149,16 +151,17 @@ std::vector<Workload> workloads() {
   w.push_back({"layer_norm 4096x1024",
                [=] {
                  auto outs = op("aten.native_layer_norm.default",
-                                {placeholder("x", {rows, cols}, DType::F32), std::vector<int64_t>{cols},
-                                 placeholder("w", {cols}, DType::F32), placeholder("b", {cols}, DType::F32),
-                                 1e-5});
+                                {placeholder("x", {rows, cols}, DType::F32),
+                                 std::vector<int64_t>{cols}, placeholder("w", {cols}, DType::F32),
+                                 placeholder("b", {cols}, DType::F32), 1e-5});
                  return outs;
                },
                0, 2.0 * rows * cols * 4, "reduction"});
   const int64_t n = 16 << 20;
   w.push_back({"gelu 16M",
                [=] {
-                 return op("aten.gelu.default", {placeholder("x", {n}, DType::F32), std::string("none")});
+                 return op("aten.gelu.default",
+                           {placeholder("x", {n}, DType::F32), std::string("none")});
                },
                0, 2.0 * n * 4, "elementwise"});
   return w;
@@ -177,10 +180,11 @@ int main() {
   }
   std::printf("Kiln kernel benchmark: default schedules, %s (%d-bit vectors)\n", t.cpu.c_str(),
               t.vector_bits);
-  std::printf("roofline on 1/2 threads: FACTS.md %.0f/%.0f GFLOP/s FMA peak, %.0f/%.0f GB/s triad; "
-              "measured now %.0f/%.0f GFLOP/s, %.1f/%.1f GB/s\n",
-              kPeakGflops[1], kPeakGflops[2], kTriadGBs[1], kTriadGBs[2], measured_gflops[1],
-              measured_gflops[2], measured_triad[1], measured_triad[2]);
+  std::printf(
+      "roofline on 1/2 threads: FACTS.md %.0f/%.0f GFLOP/s FMA peak, %.0f/%.0f GB/s triad; "
+      "measured now %.0f/%.0f GFLOP/s, %.1f/%.1f GB/s\n",
+      kPeakGflops[1], kPeakGflops[2], kTriadGBs[1], kTriadGBs[2], measured_gflops[1],
+      measured_gflops[2], measured_triad[1], measured_triad[2]);
   for (auto& w : workloads()) run(w, *compiler);
   report_dispatch_cost();
   return 0;

@@ -48,9 +48,8 @@ def _worker(name: str, threads: int, repeats: int) -> dict:
     import torch._inductor.config
 
     sys.path.insert(0, str(ROOT / "tests" / "python"))
-    from models import make
-
     import kiln
+    from models import make
 
     torch._inductor.config.fx_graph_cache = False
     # An eval nn.TransformerEncoderLayer under no_grad is otherwise one fused ATen op

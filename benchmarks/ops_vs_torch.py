@@ -19,10 +19,18 @@ import time
 import torch
 
 CONVS = [  # (H, W, in, out, kernel, stride): ResNet-18, batch 1, padding kernel // 2
-    (224, 224, 3, 64, 7, 2), (56, 56, 64, 64, 3, 1), (56, 56, 64, 64, 1, 1),
-    (56, 56, 64, 128, 3, 2), (56, 56, 64, 128, 1, 2), (28, 28, 128, 128, 3, 1),
-    (28, 28, 128, 256, 3, 2), (28, 28, 128, 256, 1, 2), (14, 14, 256, 256, 3, 1),
-    (14, 14, 256, 512, 3, 2), (14, 14, 256, 512, 1, 2), (7, 7, 512, 512, 3, 1),
+    (224, 224, 3, 64, 7, 2),
+    (56, 56, 64, 64, 3, 1),
+    (56, 56, 64, 64, 1, 1),
+    (56, 56, 64, 128, 3, 2),
+    (56, 56, 64, 128, 1, 2),
+    (28, 28, 128, 128, 3, 1),
+    (28, 28, 128, 256, 3, 2),
+    (28, 28, 128, 256, 1, 2),
+    (14, 14, 256, 256, 3, 1),
+    (14, 14, 256, 512, 3, 2),
+    (14, 14, 256, 512, 1, 2),
+    (7, 7, 512, 512, 3, 1),
 ]
 
 
@@ -60,7 +68,8 @@ def kiln_seconds(tool, words, threads, trials):
         out = os.path.join(tmp, "curve.json")
         subprocess.run(
             [tool, *words, "--trials", str(trials), "--threads", str(threads), "--json", out],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
         with open(out) as f:
             result = json.load(f)
@@ -75,12 +84,17 @@ def flop_count(words):
         m, n, k = map(int, words[1:])
         return 2.0 * m * n * k
     h, w, ci, co, kernel, stride = map(int, words[1:])
-    oh, ow = (h + 2 * (kernel // 2) - kernel) // stride + 1, (w + 2 * (kernel // 2) - kernel) // stride + 1
+    oh, ow = (
+        (h + 2 * (kernel // 2) - kernel) // stride + 1,
+        (w + 2 * (kernel // 2) - kernel) // stride + 1,
+    )
     return 2.0 * co * oh * ow * ci * kernel * kernel
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--trials", type=int, default=64)
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--convs", type=int, default=len(CONVS))
@@ -100,8 +114,11 @@ def main():
             if words[0] == "conv":
                 conv_speedups.append(speedup)
             gf = flop_count(words) / k / 1e9
-            print(f"{' '.join(words):34} {threads:3} {t * 1e3:9.3f} {d * 1e3:16.3f} "
-                  f"{k * 1e3:14.3f} {speedup:8.2f}x ({gf:.1f} GFLOP/s)", flush=True)
+            print(
+                f"{' '.join(words):34} {threads:3} {t * 1e3:9.3f} {d * 1e3:16.3f} "
+                f"{k * 1e3:14.3f} {speedup:8.2f}x ({gf:.1f} GFLOP/s)",
+                flush=True,
+            )
         if conv_speedups:
             geo = math.exp(sum(map(math.log, conv_speedups)) / len(conv_speedups))
             print(f"ResNet-18 convolutions, {threads} thread(s): geomean tuned/torch {geo:.2f}x")

@@ -13,7 +13,7 @@ import statistics
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 def trials_to_reach(curve, target):
@@ -27,8 +27,10 @@ def trials_to_reach(curve, target):
 def summarize(workloads):
     """Trials to reach random search's best, exactly and within 1% (a best of 1000 noisy
     measurements is itself up to a few percent above the kernel's typical speed)."""
-    print(f"{'workload':34} {'random best':>11} {'model best':>10} {'anneal best':>11} "
-          f"{'model trials':>12} {'to 99%':>7} {'anneal trials':>13}")
+    print(
+        f"{'workload':34} {'random best':>11} {'model best':>10} {'anneal best':>11} "
+        f"{'model trials':>12} {'to 99%':>7} {'anneal trials':>13}"
+    )
     reached, reached_99 = [], []
     for w in workloads:
         target = w["random"][-1] if w["random"] else 0
@@ -38,14 +40,18 @@ def summarize(workloads):
         # A workload never reached counts as one past the model's budget.
         reached.append(model if model is not None else len(w["model"]) + 1)
         reached_99.append(model_99 if model_99 is not None else len(w["model"]) + 1)
-        print(f"{w['name']:34} {target:11.1f} {max(w['model'], default=0):10.1f} "
-              f"{max(w['annealing'], default=0):11.1f} {model or 'never':>12} "
-              f"{model_99 or 'never':>7} {anneal or 'never':>13}")
+        print(
+            f"{w['name']:34} {target:11.1f} {max(w['model'], default=0):10.1f} "
+            f"{max(w['annealing'], default=0):11.1f} {model or 'never':>12} "
+            f"{model_99 or 'never':>7} {anneal or 'never':>13}"
+        )
     if reached:
         random_trials = max(len(w["random"]) for w in workloads)
-        print(f"median over {len(reached)} workloads: model-guided search reaches random search's "
-              f"best of {random_trials} trials in {statistics.median(reached):.0f} trials "
-              f"(99% of it in {statistics.median(reached_99):.0f})")
+        print(
+            f"median over {len(reached)} workloads: model-guided search reaches random search's "
+            f"best of {random_trials} trials in {statistics.median(reached):.0f} trials "
+            f"(99% of it in {statistics.median(reached_99):.0f})"
+        )
 
 
 def plot(workloads, out):
@@ -60,7 +66,7 @@ def plot(workloads, out):
         ax.set_xscale("log")
         ax.set_xlabel("trials")
         ax.set_ylabel("best GFLOP/s")
-    for ax in list(axes.flat)[len(workloads):]:
+    for ax in list(axes.flat)[len(workloads) :]:
         ax.axis("off")
     axes.flat[0].legend()
     fig.tight_layout()
@@ -68,7 +74,9 @@ def plot(workloads, out):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("json", nargs="+", help="tuning_curves output files")
     p.add_argument("--out", default="tuning_curves.png")
     args = p.parse_args()

@@ -23,7 +23,7 @@ double seconds(const std::function<void()>& fn) {
 }
 
 __attribute__((target("avx512f"))) void triad_avx512(float* a, const float* b, const float* c,
-                                                       int64_t begin, int64_t end, bool stream) {
+                                                     int64_t begin, int64_t end, bool stream) {
   const __m512 s = _mm512_set1_ps(3.0f);
   for (int64_t i = begin; i < end; i += 16) {
     __m512 v = _mm512_fmadd_ps(s, _mm512_load_ps(c + i), _mm512_load_ps(b + i));

@@ -6,7 +6,8 @@
 namespace kiln::bench {
 
 /// Best of several STREAM triads (a = b + s * c over 3 x 64 MiB of f32) in GB/s, counting 12
-/// bytes per element; each rep is run with ordinary and with streaming stores and the faster one kept.
+/// bytes per element; each rep is run with ordinary and with streaming stores and the faster one
+/// kept.
 double measure_triad_gbs(int threads);
 
 /// FP32 FLOP/s of a loop of independent AVX-512 (else AVX2) FMAs, in GFLOP/s.

@@ -13,7 +13,10 @@ import sys
 
 
 def main(paths: list[str]) -> int:
-    rows = [w for p in paths for w in json.load(open(p))["workloads"]]
+    rows = []
+    for path in paths:
+        with open(path) as f:
+            rows += json.load(f)["workloads"]
     if not rows:
         print("no workloads in", paths, file=sys.stderr)
         return 1
@@ -30,7 +33,9 @@ def main(paths: list[str]) -> int:
     warm = statistics.median(w["warm_trials_to_95"] for w in rows)
     cold = statistics.median(w["cold_trials_to_95"] for w in rows)
     first = statistics.median(w["warm_first_pick"] for w in rows)
-    print(f"median trials to 95% of best: warm {warm}, cold {cold} (ratio {warm / cold:.2f}, target <= 0.33)")
+    print(
+        f"median trials to 95% of best: warm {warm}, cold {cold} (ratio {warm / cold:.2f}, target <= 0.33)"
+    )
     print(f"median warm first pick: {100 * first:.0f}% of best (target >= 80%)")
     return 0
 

@@ -19,11 +19,11 @@
 #include <vector>
 
 #include "backends/llvm/llvm_compiler.h"
+#include "benchmarks/trials_to_reach.h"
 #include "core/ir/error.h"
 #include "core/tune/trial_records.h"
 #include "core/tune/tuner.h"
 #include "core/tune/warm_model.h"
-#include "benchmarks/trials_to_reach.h"
 #include "tools/tool_cli.h"
 #include "tools/workloads.h"
 #include "tuning_cache/sqlite_record_store.h"
@@ -40,7 +40,8 @@ struct Options {
 
 Options parse(int argc, char** argv) {
   Options o;
-  CLI::App app("Transfer learning, leave-one-out over the standard workloads.", "transfer_learning");
+  CLI::App app("Transfer learning, leave-one-out over the standard workloads.",
+               "transfer_learning");
   app.add_option("--phase", o.phase)->required()->check(CLI::IsMember({"seed", "evaluate"}));
   app.add_option("--cache", o.cache, "the SQLite tuning cache")->required();
   app.add_option("--json", o.json, "the results (JSON), complete after each workload");
@@ -68,7 +69,8 @@ TuneResult search(const TuningTask& task, const KernelCompiler& compiler, CostMo
   if (warm) t.transferred = warm->exemplars;
   Tuner tuner(task, compiler, measure_options(threads), t, model);
   TuneResult r = tuner.run([&](const TuneProgress& p) {
-    std::fprintf(stderr, "\r  %-5s %4d/%d best %.1f GFLOP/s   ", label, p.trial, p.trials, p.best_gflops);
+    std::fprintf(stderr, "\r  %-5s %4d/%d best %.1f GFLOP/s   ", label, p.trial, p.trials,
+                 p.best_gflops);
   });
   std::fprintf(stderr, "\n");
   return r;
@@ -98,37 +100,46 @@ int run(const Options& o) {
   }
   nlohmann::json rows = nlohmann::json::array();  // the workloads evaluated so far
   if (o.phase == "evaluate")
-    std::printf("%-32s %10s %10s %10s %12s\n", "workload", "best", "warm to95", "cold to95", "first pick");
+    std::printf("%-32s %10s %10s %10s %12s\n", "workload", "best", "warm to95", "cold to95",
+                "first pick");
   for (const TuningTask& task : mine) {
     Workload w = describe_workload(task.outputs);
     std::fprintf(stderr, "%s\n", task.name.c_str());
     if (o.phase == "seed") {
       if (store->count({w.key, target, "schedule", false}) >= o.seed_trials) continue;
       auto model = make_xgboost_model(o.threads);
-      TuneResult r = search(task, *compiler, model.get(), nullptr, o.seed_trials, o.threads, "seed");
+      TuneResult r =
+          search(task, *compiler, model.get(), nullptr, o.seed_trials, o.threads, "seed");
       store->commit(w, records_of_trials(r, w, target, "benchmark"));
       continue;
     }
     WarmModel warm = warm_cost_model(*store, target, w.key, o.threads);
     if (warm.samples == 0) {
-      std::fprintf(stderr, "transfer_learning: no records of other workloads: run --phase seed first\n");
+      std::fprintf(stderr,
+                   "transfer_learning: no records of other workloads: run --phase seed first\n");
       return 2;
     }
-    TuneResult warm_run = search(task, *compiler, warm.model.get(), &warm, o.trials, o.threads, "warm");
+    TuneResult warm_run =
+        search(task, *compiler, warm.model.get(), &warm, o.trials, o.threads, "warm");
     auto cold_model = make_xgboost_model(o.threads);
-    TuneResult cold_run = search(task, *compiler, cold_model.get(), nullptr, o.trials, o.threads, "cold");
+    TuneResult cold_run =
+        search(task, *compiler, cold_model.get(), nullptr, o.trials, o.threads, "cold");
     double best = best_recorded(*store, w, target);
     for (auto* r : {&warm_run, &cold_run})
       if (!r->best_so_far.empty()) best = std::max(best, r->best_so_far.back());
     int warm_reach = bench::trials_to_reach(warm_run.best_so_far, 0.95 * best);
     int cold_reach = bench::trials_to_reach(cold_run.best_so_far, 0.95 * best);
     double first = warm_run.trials.empty() ? 0 : warm_run.trials[0].gflops / best;
-    std::printf("%-32s %10.1f %10d %10d %11.0f%%\n", task.name.c_str(), best, warm_reach, cold_reach,
-                100 * first);
+    std::printf("%-32s %10.1f %10d %10d %11.0f%%\n", task.name.c_str(), best, warm_reach,
+                cold_reach, 100 * first);
     std::fflush(stdout);
-    rows.push_back({{"name", task.name}, {"best_gflops", best}, {"trials", o.trials},
-                    {"warm_trials_to_95", warm_reach}, {"cold_trials_to_95", cold_reach},
-                    {"warm_first_pick", first}, {"warm_samples", warm.samples}});
+    rows.push_back({{"name", task.name},
+                    {"best_gflops", best},
+                    {"trials", o.trials},
+                    {"warm_trials_to_95", warm_reach},
+                    {"cold_trials_to_95", cold_reach},
+                    {"warm_first_pick", first},
+                    {"warm_samples", warm.samples}});
     tools::write_json_file(o.json, {{"threads", o.threads}, {"workloads", rows}});
   }
   return 0;

@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from fresh_process import print_row, run_for_row  # noqa: E402
+from fresh_process import print_row, run_for_row
 
 
 def _measure(name: str, threads: int, budget: float, repeats: int, trials: int) -> dict:
@@ -43,9 +43,8 @@ def _measure(name: str, threads: int, budget: float, repeats: int, trials: int) 
     import torch
 
     sys.path.insert(0, str(ROOT / "tests" / "python"))
-    from models import make
-
     import kiln
+    from models import make
 
     torch.backends.mha.set_fastpath_enabled(False)
     torch.set_num_threads(threads)
@@ -71,8 +70,14 @@ def _measure(name: str, threads: int, budget: float, repeats: int, trials: int) 
 
     for fn in (inductor, default):
         fn(x)
-    tuned = kiln.compile(model, tune="background", cache_dir=cache, tune_budget_s=budget,
-                         tune_trials=trials, tune_threads=1)
+    tuned = kiln.compile(
+        model,
+        tune="background",
+        cache_dir=cache,
+        tune_budget_s=budget,
+        tune_trials=trials,
+        tune_threads=1,
+    )
     kiln.tuning.pause()
     tuned(x)  # compiles
     start = time.perf_counter()
@@ -96,12 +101,14 @@ def _measure(name: str, threads: int, budget: float, repeats: int, trials: int) 
             costs.append(median / statistics.mean(held) - 1)
     kiln.tuning.stop()
     stats = kiln.stats()
-    columns = list({"eager": model, "inductor": inductor, "default": default, "tuned": tuned}.items())
+    columns = list(
+        {"eager": model, "inductor": inductor, "default": default, "tuned": tuned}.items()
+    )
     times = {k: [] for k, _ in columns}
     for r in range(repeats):
         # Rotated each repeat: a call right after another over the same weights finds them in
         # cache, so a fixed order would favour whichever column comes second.
-        for k, fn in columns[r % 4:] + columns[: r % 4]:
+        for k, fn in columns[r % 4 :] + columns[: r % 4]:
             t = time.perf_counter()
             fn(x)
             times[k].append(time.perf_counter() - t)
@@ -148,14 +155,27 @@ def main() -> int:
         print_row(row)
         return 0
     rows = []
-    header = (f"{'model':<12} {'eager':>9} {'inductor':>9} {'default':>9} {'tuned':>9} "
-              f"{'tuned/def':>9} {'serving: held':>13} {'working':>9} {'cost':>5} "
-              f"{'slots tuned':>11} {'trials':>6} {'s':>5} {'self':>5} {'duty':>5}")
+    header = (
+        f"{'model':<12} {'eager':>9} {'inductor':>9} {'default':>9} {'tuned':>9} "
+        f"{'tuned/def':>9} {'serving: held':>13} {'working':>9} {'cost':>5} "
+        f"{'slots tuned':>11} {'trials':>6} {'s':>5} {'self':>5} {'duty':>5}"
+    )
     print(header)
     for name in args.models.split(","):
         r, out = run_for_row(
-            [__file__, "--one", name, "--budget", str(args.budget), "--threads", str(args.threads),
-             "--repeats", str(args.repeats), "--trials", str(args.trials)],
+            [
+                __file__,
+                "--one",
+                name,
+                "--budget",
+                str(args.budget),
+                "--threads",
+                str(args.threads),
+                "--repeats",
+                str(args.repeats),
+                "--trials",
+                str(args.trials),
+            ],
             KILN_LOG="warning",
         )
         if r is None:
@@ -172,8 +192,10 @@ def main() -> int:
         )
     if rows:
         geomean = math.exp(sum(math.log(r["default"] / r["tuned"]) for r in rows) / len(rows))
-        print(f"geomean tuned over default: {geomean:.3f}x ({args.threads} threads, budget "
-              f"{args.budget:.0f} s per model)")
+        print(
+            f"geomean tuned over default: {geomean:.3f}x ({args.threads} threads, budget "
+            f"{args.budget:.0f} s per model)"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0

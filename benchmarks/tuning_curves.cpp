@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "backends/llvm/llvm_compiler.h"
+#include "benchmarks/trials_to_reach.h"
 #include "core/ir/error.h"
 #include "core/tune/tuner.h"
-#include "benchmarks/trials_to_reach.h"
 #include "tools/tool_cli.h"
 #include "tools/workloads.h"
 
@@ -29,7 +29,7 @@ using namespace kiln;
 
 struct Options {
   int random_trials = 1000, model_trials = 300, annealing_trials = 300;
-  int workloads = 0;  // 0: all
+  int workloads = 0;        // 0: all
   std::string only, shard;  // see workloads::select
   int threads = 1;
   std::string json = "tuning_curves.json";
@@ -55,11 +55,12 @@ std::vector<double> curve(const TuningTask& task, const KernelCompiler& compiler
                           int trials, int threads) {
   std::unique_ptr<CostModel> model;
   if (s == SearchStrategy::ModelGuided) model = make_xgboost_model(threads);
-  MeasureOptions m{.threads = threads, .repeats = 3, .min_repeat_seconds = 0.005, .timeout_seconds = 10};
+  MeasureOptions m{
+      .threads = threads, .repeats = 3, .min_repeat_seconds = 0.005, .timeout_seconds = 10};
   Tuner tuner(task, compiler, m, {.strategy = s, .trials = trials, .seed = 1}, model.get());
   TuneResult r = tuner.run([&](const TuneProgress& p) {
-    std::fprintf(stderr, "\r  %-9s %4d/%d best %.1f GFLOP/s   ", std::string(search_strategy_name(s)).c_str(),
-                 p.trial, p.trials, p.best_gflops);
+    std::fprintf(stderr, "\r  %-9s %4d/%d best %.1f GFLOP/s   ",
+                 std::string(search_strategy_name(s)).c_str(), p.trial, p.trials, p.best_gflops);
   });
   std::fprintf(stderr, "\n");
   return r.best_so_far;
@@ -90,7 +91,8 @@ int run(const Options& o) {
                 model.empty() ? 0 : model.back(), anneal.empty() ? 0 : anneal.back(),
                 reach <= static_cast<int>(model.size()) ? std::to_string(reach).c_str() : "never");
     std::fflush(stdout);
-    curves.push_back({{"name", task.name}, {"random", random}, {"model", model}, {"annealing", anneal}});
+    curves.push_back(
+        {{"name", task.name}, {"random", random}, {"model", model}, {"annealing", anneal}});
     tools::write_json_file(o.json, {{"threads", o.threads}, {"workloads", curves}});
   }
   return 0;

@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from fresh_process import run_for_row  # noqa: E402
+from fresh_process import run_for_row
 
 # One fresh process: builds the model, compiles it as asked, times the first call and then the
 # steady calls, prints one JSON line. argv: model, threads, mode (aot_eager | kiln), options.
@@ -69,9 +69,18 @@ print_row(row)
 
 def _child(name: str, threads: int, mode: str, options: dict) -> dict:
     row, out = run_for_row(
-        ["-c", CHILD.format(models=str(ROOT / "tests" / "python"), benchmarks=str(ROOT / "benchmarks")),
-         name, str(threads), mode, repr(options)],
-        KILN_LOG="info", KILN_TUNE="off",
+        [
+            "-c",
+            CHILD.format(
+                models=str(ROOT / "tests" / "python"), benchmarks=str(ROOT / "benchmarks")
+            ),
+            name,
+            str(threads),
+            mode,
+            repr(options),
+        ],
+        KILN_LOG="info",
+        KILN_TUNE="off",
     )
     if row is None:
         raise RuntimeError(f"{name} {mode}: no result\n{out.stderr[-3000:]}")
@@ -84,21 +93,37 @@ def _child(name: str, threads: int, mode: str, options: dict) -> dict:
 
 def measure(name: str, threads: int, tune_budget: float, repeats: int) -> dict:
     cache = tempfile.mkdtemp(prefix="kiln-warm-start-")
-    built = _child(name, threads, "kiln", {"tune": "background", "cache_dir": cache,
-                                            "tune_budget_s": tune_budget})
+    built = _child(
+        name,
+        threads,
+        "kiln",
+        {"tune": "background", "cache_dir": cache, "tune_budget_s": tune_budget},
+    )
     runs: dict[str, list[dict]] = {"aot_eager": [], "cold": [], "warm": []}
     for _ in range(repeats):
         runs["aot_eager"].append(_child(name, threads, "aot_eager", {}))
-        runs["cold"].append(_child(name, threads, "kiln", {
-            "tune": "off", "cache_dir": tempfile.mkdtemp(prefix="kiln-cold-")}))
-        runs["warm"].append(_child(name, threads, "kiln", {"tune": "cache-only", "cache_dir": cache}))
+        runs["cold"].append(
+            _child(
+                name,
+                threads,
+                "kiln",
+                {"tune": "off", "cache_dir": tempfile.mkdtemp(prefix="kiln-cold-")},
+            )
+        )
+        runs["warm"].append(
+            _child(name, threads, "kiln", {"tune": "cache-only", "cache_dir": cache})
+        )
     row = {"model": name, "threads": threads, "tuned_in_build": built["tuned_slots"]}
     for mode, rs in runs.items():
         row[f"{mode}_first_s"] = statistics.median(r["first"] for r in rs)
         row[f"{mode}_steady_ms"] = 1e3 * statistics.median(r["steady"] for r in rs)
     warm = runs["warm"][-1]
-    row.update(warm_loaded=warm["loaded"], warm_compiled=warm["compiled"],
-               warm_tuned_slots=warm["tuned_slots"], slots=warm["slots"])
+    row.update(
+        warm_loaded=warm["loaded"],
+        warm_compiled=warm["compiled"],
+        warm_tuned_slots=warm["tuned_slots"],
+        slots=warm["slots"],
+    )
     return row
 
 
@@ -110,17 +135,21 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
-    print(f"{'model':<12} {'aot_eager':>9} {'cold':>7} {'warm':>7} {'warm-aot':>8}   "
-          f"{'steady: cold':>12} {'warm':>8}   {'loaded':>6} {'compiled':>8} {'tuned':>7}")
+    print(
+        f"{'model':<12} {'aot_eager':>9} {'cold':>7} {'warm':>7} {'warm-aot':>8}   "
+        f"{'steady: cold':>12} {'warm':>8}   {'loaded':>6} {'compiled':>8} {'tuned':>7}"
+    )
     rows = []
     for name in args.models.split(","):
         r = measure(name, args.threads, args.tune_budget, args.repeats)
         rows.append(r)
-        print(f"{name:<12} {r['aot_eager_first_s']:>8.2f}s {r['cold_first_s']:>6.2f}s "
-              f"{r['warm_first_s']:>6.2f}s {r['warm_first_s'] - r['aot_eager_first_s']:>+7.2f}s   "
-              f"{r['cold_steady_ms']:>10.3f}ms {r['warm_steady_ms']:>6.3f}ms   "
-              f"{r['warm_loaded']:>6} {r['warm_compiled']:>8} {r['warm_tuned_slots']:>3}/{r['slots']:<3}",
-              flush=True)
+        print(
+            f"{name:<12} {r['aot_eager_first_s']:>8.2f}s {r['cold_first_s']:>6.2f}s "
+            f"{r['warm_first_s']:>6.2f}s {r['warm_first_s'] - r['aot_eager_first_s']:>+7.2f}s   "
+            f"{r['cold_steady_ms']:>10.3f}ms {r['warm_steady_ms']:>6.3f}ms   "
+            f"{r['warm_loaded']:>6} {r['warm_compiled']:>8} {r['warm_tuned_slots']:>3}/{r['slots']:<3}",
+            flush=True,
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0

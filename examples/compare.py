@@ -6,9 +6,8 @@ import statistics
 import time
 from collections.abc import Callable
 
-import torch
-
 import kiln
+import torch
 from kiln.stats import summary
 
 

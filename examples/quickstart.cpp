@@ -36,7 +36,8 @@ int main() {
   // 3. JIT-compile, run, and check against the reference interpreter.
   auto t0 = std::chrono::steady_clock::now();
   auto kernel = compiler->compile(f);
-  double compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  double compile_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   std::vector<HostTensor> inputs = {HostTensor::random(x->shape, x->dtype, 1),
                                     HostTensor::random(w->shape, w->dtype, 2),
                                     HostTensor::random(b->shape, b->dtype, 3)};
@@ -47,10 +48,14 @@ int main() {
 
   const int calls = 200;
   t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < calls; ++i) run_kernel(*kernel, {&inputs[0], &inputs[1], &inputs[2], &result});
-  double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / calls;
-  std::printf("compiled in %.1f ms; %.1f us per call (%.1f GFLOP/s); matches the interpreter: %s "
-              "(error %.3f of tolerance)\n",
-              compile_ms, us, 2.0 * batch * in * out / us / 1e3, error <= 1 ? "yes" : "NO", error);
+  for (int i = 0; i < calls; ++i)
+    run_kernel(*kernel, {&inputs[0], &inputs[1], &inputs[2], &result});
+  double us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
+      calls;
+  std::printf(
+      "compiled in %.1f ms; %.1f us per call (%.1f GFLOP/s); matches the interpreter: %s "
+      "(error %.3f of tolerance)\n",
+      compile_ms, us, 2.0 * batch * in * out / us / 1e3, error <= 1 ? "yes" : "NO", error);
   return error <= 1 ? 0 : 1;
 }

@@ -5,11 +5,10 @@ python examples/quickstart_mlp.py        (KILN_LOG=info shows what Kiln compiles
 
 from __future__ import annotations
 
-import torch
-import torch.nn as nn
-from compare import compare
-
 import kiln  # noqa: F401  (torch.compile(model, backend="kiln") works without this import too)
+import torch
+from compare import compare
+from torch import nn
 
 
 def main() -> None:

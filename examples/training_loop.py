@@ -9,11 +9,10 @@ from __future__ import annotations
 import copy
 import time
 
-import torch
-import torch.nn as nn
-
 import kiln
+import torch
 from kiln.stats import summary
+from torch import nn
 
 
 def train(model: nn.Module, step_fn, data, target, steps: int) -> list[float]:

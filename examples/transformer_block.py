@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
 from compare import compare
+from torch import nn
 
 
 def main() -> None:

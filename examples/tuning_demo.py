@@ -22,20 +22,21 @@ import tempfile
 import time
 from pathlib import Path
 
+import kiln
 import torch
 
-import kiln
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "python"))
-from compare import median_ms  # noqa: E402  (what every example times with)
-from models import make  # noqa: E402  (the standard models of the tests and benchmarks)
+from compare import median_ms
+from models import make
 
 
 def tuning_line(stats: dict) -> str:
     t = stats["tuning"]
     states = ", ".join(f"{n} {s}" for s, n in t["by_state"].items())
-    return (f"{t['slots']} slots ({states}), {t['trials']} trials, {t['swaps']} swaps; the model "
-            f"runs {t['model_slowdown']:.0%} slower while the tuner works, {t['duty']:.0%} of the time")
+    return (
+        f"{t['slots']} slots ({states}), {t['trials']} trials, {t['swaps']} swaps; the model "
+        f"runs {t['model_slowdown']:.0%} slower while the tuner works, {t['duty']:.0%} of the time"
+    )
 
 
 def side_by_side(calls: dict, repeats: int = 15) -> dict:
@@ -43,7 +44,7 @@ def side_by_side(calls: dict, repeats: int = 15) -> dict:
     names = list(calls)
     times = {name: [] for name in names}
     for r in range(repeats):
-        for name in names[r % len(names):] + names[: r % len(names)]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             start = time.perf_counter()
             calls[name]()
             times[name].append(time.perf_counter() - start)
@@ -55,17 +56,24 @@ def main() -> int:
     parser.add_argument("--model", default="resnet18", help="resnet18, gpt2, transformer, cnn, mlp")
     parser.add_argument("--budget", type=float, default=150, help="seconds of background tuning")
     parser.add_argument("--trials", type=int, default=24, help="measurements per workload")
-    parser.add_argument("--cache-dir", default=None, help="the tuning cache (default: a new folder)")
+    parser.add_argument(
+        "--cache-dir", default=None, help="the tuning cache (default: a new folder)"
+    )
     parser.add_argument("--no-inductor", action="store_true", help="skip TorchInductor")
-    parser.add_argument("--timeline", default=None, help="write slot latencies and swaps (JSON) "
-                        "for `kiln report --timeline`")
+    parser.add_argument(
+        "--timeline",
+        default=None,
+        help="write slot latencies and swaps (JSON) for `kiln report --timeline`",
+    )
     args = parser.parse_args()
     cache_dir = args.cache_dir or tempfile.mkdtemp(prefix="kiln-demo-cache-")
 
     model, x = make(args.model, bench=True)
     model.eval()
     torch.set_grad_enabled(False)
-    print(f"{args.model}: input {list(x.shape)}, {torch.get_num_threads()} threads, cache {cache_dir}")
+    print(
+        f"{args.model}: input {list(x.shape)}, {torch.get_num_threads()} threads, cache {cache_dir}"
+    )
     expected = model(x)
     eager_ms = median_ms(lambda: model(x), 10)
     print(f"eager                 {eager_ms:9.3f} ms")
@@ -83,7 +91,9 @@ def main() -> int:
     default = kiln.compile(model, tune="off", **options)
     start = time.perf_counter()
     default(x)
-    print(f"kiln first call       {time.perf_counter() - start:9.2f} s (compiles; default schedules)")
+    print(
+        f"kiln first call       {time.perf_counter() - start:9.2f} s (compiles; default schedules)"
+    )
     default_ms = median_ms(lambda: default(x), 10)
     print(f"kiln default          {default_ms:9.3f} ms")
 
@@ -124,7 +134,9 @@ def main() -> int:
                     per_call = (slot["time_ms"] - ms) / (slot["calls"] - calls)
                     timeline.setdefault(slot["slot"], []).append((elapsed, per_call))
                 last_counts[slot["slot"]] = (slot["calls"], slot["time_ms"])
-        busy = any(s["tuning"] and s["tuning"]["state"] in ("waiting", "tuning") for s in stats["slots"])
+        busy = any(
+            s["tuning"] and s["tuning"]["state"] in ("waiting", "tuning") for s in stats["slots"]
+        )
         if elapsed >= next_report:
             recent = 1e3 * statistics.median(latencies[-20:])
             print(f"  [{elapsed:5.0f} s] {tuning_line(stats)}; model {recent:.3f} ms per call")
@@ -148,14 +160,20 @@ def main() -> int:
     ms = side_by_side({name: (lambda fn=fn: fn(x)) for name, fn in columns.items()})
     watched = [s for s in stats["slots"] if s["tuning"]]  # the tuned model's, not the default's
     swapped = sum(s["served_by"].endswith("(tuned)") for s in watched)
-    print(f"side by side: kiln tuned {ms['kiln tuned']:.3f} ms, kiln default "
-          f"{ms['kiln default']:.3f} ms ({ms['kiln default'] / ms['kiln tuned']:.2f}x over default, "
-          f"{swapped} of {len(watched)} slots serve tuned kernels)")
-    line = (f"eager {ms['eager']:.3f} ms, kiln {ms['kiln tuned']:.3f} ms "
-            f"({ms['eager'] / ms['kiln tuned']:.2f}x eager)")
+    print(
+        f"side by side: kiln tuned {ms['kiln tuned']:.3f} ms, kiln default "
+        f"{ms['kiln default']:.3f} ms ({ms['kiln default'] / ms['kiln tuned']:.2f}x over default, "
+        f"{swapped} of {len(watched)} slots serve tuned kernels)"
+    )
+    line = (
+        f"eager {ms['eager']:.3f} ms, kiln {ms['kiln tuned']:.3f} ms "
+        f"({ms['eager'] / ms['kiln tuned']:.2f}x eager)"
+    )
     if inductor_ms:
-        line += (f", inductor {ms['inductor']:.3f} ms "
-                 f"({ms['inductor'] / ms['kiln tuned']:.2f}x inductor)")
+        line += (
+            f", inductor {ms['inductor']:.3f} ms "
+            f"({ms['inductor'] / ms['kiln tuned']:.2f}x inductor)"
+        )
     print(line)
     print(f"max |kiln - eager| = {diff:.3g}")
     return 0 if diff < 1e-2 * max(1.0, expected.abs().max().item()) else 1

@@ -6,16 +6,20 @@
 #   bash scripts/dev.sh test      # set up, build, run the whole test suite (C++ and Python)
 #   bash scripts/dev.sh bench     # set up, build, run the kernel and model benchmarks
 #   bash scripts/dev.sh setup     # set up and build only
+#   bash scripts/dev.sh format    # rewrite the tree in the checked format (clang-format, ruff)
+#   bash scripts/dev.sh sanitize  # the C++ tests under AddressSanitizer + UBSan (build-asan/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(build-essential cmake ninja-build ccache python3 python3-pip
+APT_PACKAGES=(build-essential cmake ninja-build ccache python3 python3-pip clang-format-19
               llvm-19-dev libzstd-dev libxgboost-dev libsqlite3-dev nlohmann-json3-dev libhiredis-dev
               libgtest-dev libbenchmark-dev libcli11-dev)
 # pip name=import name
 PIP_PACKAGES=(torch=torch numpy=numpy pytest=pytest torchvision=torchvision
               scikit-build-core=scikit_build_core pybind11=pybind11 matplotlib=matplotlib
               expecttest=expecttest)
+# The formatter's version is pinned: another version formats differently.
+RUFF_VERSION=0.17.6
 BUILD_DIR=${KILN_BUILD_DIR:-build}
 # Paths relative to the checkout, so that every clone shares the compiler cache.
 export CCACHE_BASEDIR="$PWD"
@@ -46,23 +50,66 @@ install_pip_packages() {
   PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q "${missing[@]}"
 }
 
+install_ruff() {
+  [ "$("$PYTHON" -m ruff --version 2>/dev/null)" = "ruff $RUFF_VERSION" ] && return
+  log "installing ruff $RUFF_VERSION"
+  PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q "ruff==$RUFF_VERSION"
+}
+
+# The tree's format and lint, as CI checks them (about 5 s). `format` rewrites what differs.
+check_format() {
+  log "checking the format: clang-format-19, ruff format, ruff check"
+  git ls-files -z '*.h' '*.cpp' | xargs -0 clang-format-19 --dry-run -Werror
+  "$PYTHON" -m ruff format --check --quiet .
+  "$PYTHON" -m ruff check --quiet .
+}
+
+format() {
+  git ls-files -z '*.h' '*.cpp' | xargs -0 clang-format-19 -i
+  "$PYTHON" -m ruff format --quiet .
+  "$PYTHON" -m ruff check --fix --quiet .
+}
+
 build() {
   log "building in $BUILD_DIR"
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  # Warnings are errors here and in install_plugin (KILN_WERROR); a plain `pip install .`
+  # builds without.
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DKILN_WERROR=ON >/dev/null
   # Two cores and heavy LLVM headers: two jobs, never more.
   ninja -C "$BUILD_DIR" -j "${KILN_JOBS:-2}"
+}
+
+# The C++ test programs (not the torch plugin: libtorch is not built with sanitizers) under
+# AddressSanitizer and UndefinedBehaviorSanitizer, in their own build folder. Any report fails.
+SANITIZED_TESTS=(test_ir test_runtime test_schedule test_ops test_tune test_tuning_cache
+                 test_llvm test_jit test_graph test_service)
+sanitize() {
+  local dir=${KILN_ASAN_BUILD_DIR:-build-asan}
+  local flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+  log "building the C++ tests with AddressSanitizer + UBSan in $dir"
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_WERROR=ON \
+        -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
+        -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+  ninja -C "$dir" -j "${KILN_JOBS:-2}" "${SANITIZED_TESTS[@]}" kiln-measure-worker
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+  for t in "${SANITIZED_TESTS[@]}"; do
+    log "$t (sanitized)"
+    (cd "$dir/tests" && "./$t" --gtest_brief=1)
+  done
 }
 
 # The Python package (the torch.compile backend): built by pip through scikit-build-core into
 # build-py/, incrementally, with the same compiler cache.
 install_plugin() {
   log "installing the Python package kiln (pip, no build isolation)"
-  PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --no-build-isolation .
+  PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --no-build-isolation \
+    --config-settings=cmake.define.KILN_WERROR=ON .
 }
 
 setup() {
   install_apt_packages
   install_pip_packages
+  install_ruff
   build
   install_plugin
 }
@@ -70,7 +117,12 @@ setup() {
 case "${1:-}" in
   setup) setup ;;
   example) setup && "$PYTHON" examples/tuning_demo.py ;;
+  format) install_apt_packages && install_ruff && format ;;
+  sanitize) install_apt_packages && sanitize ;;
   test)
+    install_apt_packages
+    install_ruff
+    check_format
     setup
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j "${KILN_JOBS:-2}"
     "$PYTHON" -m pytest -q tests/python tests/plugin
@@ -80,5 +132,5 @@ case "${1:-}" in
     "$BUILD_DIR/benchmarks/kernel_benchmark"
     "$PYTHON" benchmarks/model_benchmark.py
     ;;
-  *) echo "usage: bash scripts/dev.sh {example|test|bench|setup}" >&2; exit 2 ;;
+  *) echo "usage: bash scripts/dev.sh {example|test|bench|setup|format|sanitize}" >&2; exit 2 ;;
 esac

@@ -22,14 +22,29 @@ import json
 import sys
 import warnings
 
+import kiln
 import torch
 
-import kiln
-
 #: Ops whose output is not a function of their inputs (sampled, uninitialized or seeded).
-NONDETERMINISTIC = ("rand", "normal", "bernoulli", "multinomial", "dropout", "empty", "uniform",
-                    "randint", "randn", "poisson", "exponential", "geometric", "cauchy",
-                    "log_normal", "new_empty", "empty_like", "empty_strided")
+NONDETERMINISTIC = (
+    "rand",
+    "normal",
+    "bernoulli",
+    "multinomial",
+    "dropout",
+    "empty",
+    "uniform",
+    "randint",
+    "randn",
+    "poisson",
+    "exponential",
+    "geometric",
+    "cauchy",
+    "log_normal",
+    "new_empty",
+    "empty_like",
+    "empty_strided",
+)
 
 
 def _deterministic(op) -> bool:
@@ -86,8 +101,9 @@ def _same(eager, compiled, dtype, reference=None, backward=False) -> str | None:
             return f"output {i}: {y.dtype}{list(y.shape)}, eager {x.dtype}{list(x.shape)}"
         try:
             strict = dtype == torch.float32 and not backward
-            torch.testing.assert_close(y, x, equal_nan=True, rtol=1.3e-6 if strict else None,
-                                       atol=1e-5 if strict else None)
+            torch.testing.assert_close(
+                y, x, equal_nan=True, rtol=1.3e-6 if strict else None, atol=1e-5 if strict else None
+            )
         except AssertionError as e:
             return f"output {i}: {str(e).splitlines()[0]} {' '.join(str(e).split()[-12:])}"
         except Exception as e:  # noqa: BLE001 (dtypes assert_close cannot compare)
@@ -113,8 +129,10 @@ def _grads(fn, tensors, cotangents=None):
         return outputs, [], cotangents
     if cotangents is None:
         generator = torch.Generator().manual_seed(0)
-        cotangents = [torch.randn(o.shape, generator=generator, dtype=torch.float32).to(o.dtype)
-                      for o in differentiable]
+        cotangents = [
+            torch.randn(o.shape, generator=generator, dtype=torch.float32).to(o.dtype)
+            for o in differentiable
+        ]
     inputs = [t for t in leaves if t.requires_grad]
     grads = torch.autograd.grad(differentiable, inputs, cotangents, allow_unused=True)
     grads = [torch.zeros_like(t) if g is None else g for g, t in zip(grads, inputs)]
@@ -146,8 +164,11 @@ def _check(fn, tensors, dtype, backward, backend=None):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            compiled_fn = (kiln.compile(fn) if backend is None
-                           else torch.compile(fn, backend=backend, dynamic=False))
+            compiled_fn = (
+                kiln.compile(fn)
+                if backend is None
+                else torch.compile(fn, backend=backend, dynamic=False)
+            )
             if backward and eager_error is None:
                 compiled, grads, _ = _grads(compiled_fn, tensors, cotangents)
             else:
@@ -157,17 +178,21 @@ def _check(fn, tensors, dtype, backward, backend=None):
             return "match", None
         message = str(e).splitlines()[0][:200] if str(e) else ""
         return "crash", f"{type(e).__name__}: {message}" + (
-            f" (eager raises {eager_error.__name__})" if eager_error else "")
+            f" (eager raises {eager_error.__name__})" if eager_error else ""
+        )
     if eager_error is not None:
         return "mismatch", f"eager raises {eager_error.__name__}, Kiln returns"
     reference = reference_grads = None
     if dtype in LOW_PRECISION or backward:
         try:
-            wide = [t.detach().double().requires_grad_(t.requires_grad) if t.is_floating_point()
-                    else t for t in tensors]
+            wide = [
+                t.detach().double().requires_grad_(t.requires_grad) if t.is_floating_point() else t
+                for t in tensors
+            ]
             if backward:
                 reference, reference_grads, _ = _grads(
-                    fn, wide, [c.double() for c in cotangents] if cotangents else None)
+                    fn, wide, [c.double() for c in cotangents] if cotangents else None
+                )
             else:
                 reference = fn(*wide)
         except Exception:  # noqa: BLE001 (an op without float64 on CPU)
@@ -185,8 +210,16 @@ def sweep(dtypes, samples_per_op, only=None, backward=False, shard=(0, 1)):
     in the database is k modulo n."""
     from torch.testing._internal.common_methods_invocations import op_db
 
-    counts = dict(samples=0, ops=set(), match=0, mismatch=0, crash=0, aot_differs=0, skipped=0,
-                  in_kiln=0)
+    counts = {
+        "samples": 0,
+        "ops": set(),
+        "match": 0,
+        "mismatch": 0,
+        "crash": 0,
+        "aot_differs": 0,
+        "skipped": 0,
+        "in_kiln": 0,
+    }
     problems, torch_differs = [], []
     for index, op in enumerate(op_db):
         if only and op.name not in only or index % shard[1] != shard[0]:
@@ -197,7 +230,9 @@ def sweep(dtypes, samples_per_op, only=None, backward=False, shard=(0, 1)):
         for dtype in dtypes:
             if dtype not in op.supported_dtypes("cpu"):
                 continue
-            if backward and (not dtype.is_floating_point or dtype not in op.supported_backward_dtypes("cpu")):
+            if backward and (
+                not dtype.is_floating_point or dtype not in op.supported_backward_dtypes("cpu")
+            ):
                 continue
             try:
                 samples = list(op.sample_inputs("cpu", dtype, requires_grad=backward))
@@ -211,13 +246,16 @@ def sweep(dtypes, samples_per_op, only=None, backward=False, shard=(0, 1)):
                 arguments = [sample.input, *sample.args]
                 tensors = _flatten(arguments)  # lists of tensors (cat, stack) included
 
-                def fn(*ts, arguments=arguments, kwargs=sample.kwargs):
+                def fn(*ts, op=op, arguments=arguments, kwargs=sample.kwargs):
                     return op(*_rebuild(arguments, iter(ts)), **kwargs)
 
                 counts["samples"] += 1
                 counts["ops"].add(op.name)
                 verdict, why = _check(fn, tensors, dtype, backward)
-                if verdict != "match" and _check(fn, tensors, dtype, backward, "aot_eager")[0] == verdict:
+                if (
+                    verdict != "match"
+                    and _check(fn, tensors, dtype, backward, "aot_eager")[0] == verdict
+                ):
                     # PyTorch's own tracing (AOTAutograd, without Kiln) differs from eager alike:
                     # reported, not Kiln's.
                     verdict, why = "aot_differs", f"aot_eager too: {why}"
@@ -236,15 +274,18 @@ def sweep(dtypes, samples_per_op, only=None, backward=False, shard=(0, 1)):
 
 
 def summary(counts) -> str:
-    """"samples 2479, ops 600, ...": the counts, with the number of distinct ops."""
+    """ "samples 2479, ops 600, ...": the counts, with the number of distinct ops."""
     return ", ".join(f"{k} {len(set(v)) if k == 'ops' else v}" for k, v in counts.items())
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dtypes", default="float32", help="forward: comma-separated dtypes")
-    parser.add_argument("--backward-dtypes", default="",
-                        help="backward (gradients of the floating inputs): floating dtypes")
+    parser.add_argument(
+        "--backward-dtypes",
+        default="",
+        help="backward (gradients of the floating inputs): floating dtypes",
+    )
     parser.add_argument("--samples", type=int, default=1, help="per op and dtype; 0: all")
     parser.add_argument("--ops", default="", help="comma-separated OpInfo names (default: all)")
     parser.add_argument("--shard", default="0/1", help="K/N: the ops whose index is K modulo N")

@@ -39,7 +39,8 @@ Args parse(int argc, char** argv) {
       ->required();
   app.add_option("--trials", a.tune.trials, "candidates to measure")
       ->check(CLI::Range(1, 1'000'000));
-  app.add_option("--seconds", a.tune.seconds, "time budget (0: none)")->check(CLI::NonNegativeNumber);
+  app.add_option("--seconds", a.tune.seconds, "time budget (0: none)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--early-stop", a.tune.early_stop, "stop after N trials without a gain (0: never)")
       ->check(CLI::NonNegativeNumber);
   std::string strategy = "model";
@@ -64,7 +65,8 @@ void progress_bar(const TuneProgress& p) {
   std::fflush(stderr);
 }
 
-void write_json(const std::string& path, const TuningTask& task, const Args& a, const TuneResult& r) {
+void write_json(const std::string& path, const TuningTask& task, const Args& a,
+                const TuneResult& r) {
   tools::write_json_file(path, {{"task", task.name},
                                 {"strategy", search_strategy_name(a.tune.strategy)},
                                 {"threads", a.measure.threads},
@@ -93,7 +95,8 @@ int main(int argc, char** argv) {
       if (!t.result.ok()) ++failures[measure_status_name(t.result.status)];
     double flops = task.flops();
     std::printf("%s: %zu trials", task.name.c_str(), r.trials.size());
-    for (auto& [status, count] : failures) std::printf(", %d %s", count, std::string(status).c_str());
+    for (auto& [status, count] : failures)
+      std::printf(", %d %s", count, std::string(status).c_str());
     std::printf("\n");
     if (r.default_seconds > 0)
       std::printf("default schedule: %.3f ms, %.1f GFLOP/s\n", r.default_seconds * 1e3,

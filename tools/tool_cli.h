@@ -2,11 +2,10 @@
 // result files written whole or not at all.
 #pragma once
 
-#include <functional>
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace kiln::tools {
 

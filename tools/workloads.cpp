@@ -18,15 +18,16 @@ std::vector<Tensor> op(const std::string& name, const std::vector<OpArg>& args) 
 }  // namespace
 
 TuningTask matmul(int64_t m, int64_t n, int64_t k) {
-  return {str_cat("matmul_", m, "x", n, "x", k), op("aten.mm.default", {f32("a", {m, k}), f32("b", {k, n})})};
+  return {str_cat("matmul_", m, "x", n, "x", k),
+          op("aten.mm.default", {f32("a", {m, k}), f32("b", {k, n})})};
 }
 
 TuningTask conv2d(int64_t h, int64_t w, int64_t ci, int64_t co, int64_t kernel, int64_t stride) {
   std::vector<int64_t> s{stride, stride}, p{kernel / 2, kernel / 2}, d{1, 1};
   return {str_cat("conv_", h, "x", w, "_", ci, "to", co, "_k", kernel, "s", stride),
-          op("aten.convolution.default", {f32("x", {1, ci, h, w}), f32("w", {co, ci, kernel, kernel}),
-                                          NoneArg{}, s, p, d, false, std::vector<int64_t>{0, 0},
-                                          int64_t{1}})};
+          op("aten.convolution.default",
+             {f32("x", {1, ci, h, w}), f32("w", {co, ci, kernel, kernel}), NoneArg{}, s, p, d,
+              false, std::vector<int64_t>{0, 0}, int64_t{1}})};
 }
 
 TuningTask softmax(int64_t rows, int64_t cols) {
@@ -43,10 +44,11 @@ TuningTask layer_norm(int64_t rows, int64_t cols) {
 std::vector<TuningTask> standard_suite() {
   std::vector<TuningTask> suite;
   // (H, W, in, out, kernel, stride): FACTS.md's ResNet-18 table.
-  const int64_t convs[][6] = {{224, 224, 3, 64, 7, 2},  {56, 56, 64, 64, 3, 1},   {56, 56, 64, 64, 1, 1},
-                              {56, 56, 64, 128, 3, 2},  {56, 56, 64, 128, 1, 2},  {28, 28, 128, 128, 3, 1},
-                              {28, 28, 128, 256, 3, 2}, {28, 28, 128, 256, 1, 2}, {14, 14, 256, 256, 3, 1},
-                              {14, 14, 256, 512, 3, 2}, {14, 14, 256, 512, 1, 2}, {7, 7, 512, 512, 3, 1}};
+  const int64_t convs[][6] = {
+      {224, 224, 3, 64, 7, 2},  {56, 56, 64, 64, 3, 1},   {56, 56, 64, 64, 1, 1},
+      {56, 56, 64, 128, 3, 2},  {56, 56, 64, 128, 1, 2},  {28, 28, 128, 128, 3, 1},
+      {28, 28, 128, 256, 3, 2}, {28, 28, 128, 256, 1, 2}, {14, 14, 256, 256, 3, 1},
+      {14, 14, 256, 512, 3, 2}, {14, 14, 256, 512, 1, 2}, {7, 7, 512, 512, 3, 1}};
   for (auto& c : convs) suite.push_back(conv2d(c[0], c[1], c[2], c[3], c[4], c[5]));
   // BERT-base at sequence 128: QKV, attention output, FFN up, FFN down.
   suite.push_back(matmul(128, 2304, 768));
@@ -63,7 +65,8 @@ TuningTask from_words(const std::vector<std::string>& w) {
       "workloads: matmul M N K | conv H W IN OUT KERNEL STRIDE | softmax ROWS COLS | "
       "layer_norm ROWS COLS";
   auto need = [&](size_t n) {
-    if (w.size() != n + 1) throw Error(str_cat("'", w.empty() ? "" : w[0], "' needs ", n, " sizes; ", usage));
+    if (w.size() != n + 1)
+      throw Error(str_cat("'", w.empty() ? "" : w[0], "' needs ", n, " sizes; ", usage));
   };
   auto num = [&](size_t i) {
     try {

@@ -4,8 +4,8 @@
 #include "core/ir/error.h"
 #include "llvm/IR/IntrinsicsX86.h"
 #include "llvm/IR/Verifier.h"
-#include "llvm/TargetParser/Triple.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Triple.h"
 
 namespace kiln::llvm_backend {
 
@@ -127,17 +127,13 @@ llvm::AllocaInst* KernelCodegen::entry_alloca(llvm::Type* type, uint64_t align,
 
 void KernelCodegen::emit(const Stmt& s) {
   switch (s.kind()) {
-    case StmtKind::For:
-      return emit_for(s.as<ForNode>());
-    case StmtKind::Store:
-      return emit_store(s.as<StoreNode>());
-    case StmtKind::Allocate:
-      return emit_allocate(s.as<AllocateNode>());
+    case StmtKind::For: return emit_for(s.as<ForNode>());
+    case StmtKind::Store: return emit_store(s.as<StoreNode>());
+    case StmtKind::Allocate: return emit_allocate(s.as<AllocateNode>());
     case StmtKind::Seq:
       for (const Stmt& x : s.as<SeqNode>()->stmts) emit(x);
       return;
-    case StmtKind::IfThenElse:
-      return emit_if(s.as<IfThenElseNode>());
+    case StmtKind::IfThenElse: return emit_if(s.as<IfThenElseNode>());
   }
   throw InternalError(str_cat(__FILE__, ": ", "unknown statement kind"));
 }
@@ -156,8 +152,7 @@ void KernelCodegen::emit_for(const ForNode* n) {
       }
       scope_.vars.erase(n->var.get());
       return;
-    case ForKind::Parallel:
-      return emit_parallel(n);
+    case ForKind::Parallel: return emit_parallel(n);
     case ForKind::Vectorized:
       if (vectorizes_explicitly(n)) return emit_explicit_vector(n);
       return emit_forced_vectorized_loop(n);
@@ -248,9 +243,10 @@ void KernelCodegen::emit_allocate(const AllocateNode* n) {
   auto* ptr_type = llvm::PointerType::getUnqual(ctx_);
   llvm::FunctionCallee alloc = module_.getOrInsertFunction(
       "aligned_alloc", llvm::FunctionType::get(ptr_type, {i64, i64}, false));
-  llvm::FunctionCallee release =
-      module_.getOrInsertFunction("free", llvm::FunctionType::get(b_.getVoidTy(), {ptr_type}, false));
-  uint64_t bytes = (elements * dtype_bytes(t->dtype) + 63) / 64 * 64;  // a multiple of the alignment
+  llvm::FunctionCallee release = module_.getOrInsertFunction(
+      "free", llvm::FunctionType::get(b_.getVoidTy(), {ptr_type}, false));
+  uint64_t bytes =
+      (elements * dtype_bytes(t->dtype) + 63) / 64 * 64;  // a multiple of the alignment
   llvm::Value* buffer = b_.CreateCall(alloc, {b_.getInt64(64), b_.getInt64(bytes)}, t->name);
   scope_.buffers[t.get()] = buffer;
   emit(n->body);

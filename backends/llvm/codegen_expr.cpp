@@ -38,24 +38,17 @@ llvm::Value* KernelCodegen::emit(const Expr& e) {
       if (is_float(e.dtype())) return constant(e.dtype(), static_cast<double>(v));
       return llvm::ConstantInt::get(reg_type(e.dtype()), v, /*IsSigned=*/true);
     }
-    case ExprKind::FloatImm:
-      return constant(e.dtype(), e.as<FloatImmNode>()->value);
-    case ExprKind::Var:
-      return emit_var(e.as<VarNode>());
-    case ExprKind::Binary:
-      return emit_binary(e.as<BinaryNode>());
-    case ExprKind::Unary:
-      return emit_unary(e.as<UnaryNode>());
-    case ExprKind::Select:
-      return emit_select(e.as<SelectNode>());
+    case ExprKind::FloatImm: return constant(e.dtype(), e.as<FloatImmNode>()->value);
+    case ExprKind::Var: return emit_var(e.as<VarNode>());
+    case ExprKind::Binary: return emit_binary(e.as<BinaryNode>());
+    case ExprKind::Unary: return emit_unary(e.as<UnaryNode>());
+    case ExprKind::Select: return emit_select(e.as<SelectNode>());
     case ExprKind::Cast: {
       const CastNode* n = e.as<CastNode>();
       return emit_cast(emit(n->value), n->value.dtype(), n->dtype);
     }
-    case ExprKind::Load:
-      return emit_load(e.as<LoadNode>());
-    case ExprKind::Reduce:
-      fail(str_cat("a reduction is left in the loop IR: ", e));
+    case ExprKind::Load: return emit_load(e.as<LoadNode>());
+    case ExprKind::Reduce: fail(str_cat("a reduction is left in the loop IR: ", e));
   }
   throw InternalError(str_cat(__FILE__, ": ", "unknown expression kind"));
 }
@@ -111,18 +104,12 @@ llvm::Value* KernelCodegen::emit_arith(BinaryOp op, DType t, llvm::Value* a, llv
   llvm::Value* zero = llvm::Constant::getNullValue(a->getType());
   if (is_float(t)) {
     switch (op) {
-      case BinaryOp::Add:
-        return b_.CreateFAdd(a, b);
-      case BinaryOp::Sub:
-        return b_.CreateFSub(a, b);
-      case BinaryOp::Mul:
-        return b_.CreateFMul(a, b);
-      case BinaryOp::Div:
-        return b_.CreateFDiv(a, b);
-      case BinaryOp::Mod:
-        return b_.CreateFRem(a, b);
-      case BinaryOp::FloorDiv:
-        return float_floor_div(a, b);
+      case BinaryOp::Add: return b_.CreateFAdd(a, b);
+      case BinaryOp::Sub: return b_.CreateFSub(a, b);
+      case BinaryOp::Mul: return b_.CreateFMul(a, b);
+      case BinaryOp::Div: return b_.CreateFDiv(a, b);
+      case BinaryOp::Mod: return b_.CreateFRem(a, b);
+      case BinaryOp::FloorDiv: return float_floor_div(a, b);
       case BinaryOp::FloorMod: {
         llvm::Value* r = b_.CreateFRem(a, b);
         llvm::Value* fix =
@@ -130,24 +117,17 @@ llvm::Value* KernelCodegen::emit_arith(BinaryOp op, DType t, llvm::Value* a, llv
                          b_.CreateXor(b_.CreateFCmpOLT(r, zero), b_.CreateFCmpOLT(b, zero)));
         return b_.CreateSelect(fix, b_.CreateFAdd(r, b), r);
       }
-      case BinaryOp::Min:
-        return nan_propagating_extreme(llvm::CmpInst::FCMP_OLT, a, b);
-      case BinaryOp::Max:
-        return nan_propagating_extreme(llvm::CmpInst::FCMP_OGT, a, b);
-      case BinaryOp::Pow:
-        return call_libm("pow", t, {a, b});
-      default:
-        break;
+      case BinaryOp::Min: return nan_propagating_extreme(llvm::CmpInst::FCMP_OLT, a, b);
+      case BinaryOp::Max: return nan_propagating_extreme(llvm::CmpInst::FCMP_OGT, a, b);
+      case BinaryOp::Pow: return call_libm("pow", t, {a, b});
+      default: break;
     }
   } else {
     // Integers wrap like the interpreter's (no nsw); divisions truncate like C.
     switch (op) {
-      case BinaryOp::Add:
-        return b_.CreateAdd(a, b);
-      case BinaryOp::Sub:
-        return b_.CreateSub(a, b);
-      case BinaryOp::Mul:
-        return b_.CreateMul(a, b);
+      case BinaryOp::Add: return b_.CreateAdd(a, b);
+      case BinaryOp::Sub: return b_.CreateSub(a, b);
+      case BinaryOp::Mul: return b_.CreateMul(a, b);
       case BinaryOp::Div:
       case BinaryOp::Mod:
       case BinaryOp::FloorDiv:
@@ -161,8 +141,8 @@ llvm::Value* KernelCodegen::emit_arith(BinaryOp op, DType t, llvm::Value* a, llv
                                                llvm::ConstantInt::get(b->getType(), 1), b);
         llvm::Value* q = b_.CreateSelect(by_minus_one, b_.CreateNeg(a), b_.CreateSDiv(a, divisor));
         q = b_.CreateSelect(by_zero, zero, q);
-        llvm::Value* r = b_.CreateSelect(b_.CreateOr(by_minus_one, by_zero), zero,
-                                         b_.CreateSRem(a, divisor));
+        llvm::Value* r =
+            b_.CreateSelect(b_.CreateOr(by_minus_one, by_zero), zero, b_.CreateSRem(a, divisor));
         if (op == BinaryOp::Div) return q;
         if (op == BinaryOp::Mod) return r;
         // The remainder and the divisor differ in sign: C rounded up, Python rounds down.
@@ -171,20 +151,13 @@ llvm::Value* KernelCodegen::emit_arith(BinaryOp op, DType t, llvm::Value* a, llv
         if (op == BinaryOp::FloorMod) return b_.CreateSelect(fix, b_.CreateAdd(r, b), r);
         return b_.CreateSub(q, b_.CreateZExt(fix, a->getType()));
       }
-      case BinaryOp::Min:
-        return call_intrinsic(llvm::Intrinsic::smin, {a, b});
-      case BinaryOp::Max:
-        return call_intrinsic(llvm::Intrinsic::smax, {a, b});
-      case BinaryOp::Pow:
-        return int_pow(a, b);
-      case BinaryOp::And:
-        return b_.CreateAnd(a, b);
-      case BinaryOp::Or:
-        return b_.CreateOr(a, b);
-      case BinaryOp::Xor:
-        return b_.CreateXor(a, b);
-      default:
-        break;
+      case BinaryOp::Min: return call_intrinsic(llvm::Intrinsic::smin, {a, b});
+      case BinaryOp::Max: return call_intrinsic(llvm::Intrinsic::smax, {a, b});
+      case BinaryOp::Pow: return int_pow(a, b);
+      case BinaryOp::And: return b_.CreateAnd(a, b);
+      case BinaryOp::Or: return b_.CreateOr(a, b);
+      case BinaryOp::Xor: return b_.CreateXor(a, b);
+      default: break;
     }
   }
   throw InternalError(str_cat(__FILE__, ": ", "binary op ", op, " on ", t));
@@ -230,63 +203,39 @@ llvm::Value* KernelCodegen::emit_unary(const UnaryNode* n) {
   auto intrinsic = [&](I id) { return call_intrinsic(id, {a}); };
   if (!is_float(t)) {
     switch (n->op) {
-      case UnaryOp::Neg:
-        return b_.CreateNeg(a);
-      case UnaryOp::Not:
-        return b_.CreateNot(a);
-      case UnaryOp::Abs:
-        return call_intrinsic(llvm::Intrinsic::abs, {a, b_.getFalse()});
+      case UnaryOp::Neg: return b_.CreateNeg(a);
+      case UnaryOp::Not: return b_.CreateNot(a);
+      case UnaryOp::Abs: return call_intrinsic(llvm::Intrinsic::abs, {a, b_.getFalse()});
       case UnaryOp::Floor:
       case UnaryOp::Ceil:
       case UnaryOp::Round:
-      case UnaryOp::Trunc:
-        return a;
-      case UnaryOp::IsNan:
-        return llvm::Constant::getNullValue(like(b_.getInt1Ty(), a));
-      default:
-        break;
+      case UnaryOp::Trunc: return a;
+      case UnaryOp::IsNan: return llvm::Constant::getNullValue(like(b_.getInt1Ty(), a));
+      default: break;
     }
   }
   switch (n->op) {
-    case UnaryOp::Neg:
-      return b_.CreateFNeg(a);
-    case UnaryOp::Abs:
-      return intrinsic(llvm::Intrinsic::fabs);
-    case UnaryOp::Exp:
-      return t == DType::F64 ? call_libm("exp", t, {a}) : exp_f32(a);
-    case UnaryOp::Exp2:
-      return call_libm("exp2", t, {a});
-    case UnaryOp::Log:
-      return call_libm("log", t, {a});
-    case UnaryOp::Log1p:
-      return call_libm("log1p", t, {a});
-    case UnaryOp::Expm1:
-      return call_libm("expm1", t, {a});
-    case UnaryOp::Sin:
-      return call_libm("sin", t, {a});
-    case UnaryOp::Cos:
-      return call_libm("cos", t, {a});
-    case UnaryOp::Tanh:
-      return t == DType::F64 ? call_libm("tanh", t, {a}) : tanh_f32(a);
-    case UnaryOp::Erf:
-      return t == DType::F64 ? call_libm("erf", t, {a}) : erf_f32(a);
-    case UnaryOp::Sqrt:
-      return intrinsic(llvm::Intrinsic::sqrt);
+    case UnaryOp::Neg: return b_.CreateFNeg(a);
+    case UnaryOp::Abs: return intrinsic(llvm::Intrinsic::fabs);
+    case UnaryOp::Exp: return t == DType::F64 ? call_libm("exp", t, {a}) : exp_f32(a);
+    case UnaryOp::Exp2: return call_libm("exp2", t, {a});
+    case UnaryOp::Log: return call_libm("log", t, {a});
+    case UnaryOp::Log1p: return call_libm("log1p", t, {a});
+    case UnaryOp::Expm1: return call_libm("expm1", t, {a});
+    case UnaryOp::Sin: return call_libm("sin", t, {a});
+    case UnaryOp::Cos: return call_libm("cos", t, {a});
+    case UnaryOp::Tanh: return t == DType::F64 ? call_libm("tanh", t, {a}) : tanh_f32(a);
+    case UnaryOp::Erf: return t == DType::F64 ? call_libm("erf", t, {a}) : erf_f32(a);
+    case UnaryOp::Sqrt: return intrinsic(llvm::Intrinsic::sqrt);
     case UnaryOp::Rsqrt:
       return b_.CreateFDiv(llvm::ConstantFP::get(a->getType(), 1.0),
                            intrinsic(llvm::Intrinsic::sqrt));
-    case UnaryOp::Floor:
-      return intrinsic(llvm::Intrinsic::floor);
-    case UnaryOp::Ceil:
-      return intrinsic(llvm::Intrinsic::ceil);
-    case UnaryOp::Round:
-      return intrinsic(llvm::Intrinsic::roundeven);
-    case UnaryOp::Trunc:
-      return intrinsic(llvm::Intrinsic::trunc);
-    case UnaryOp::IsNan:
-      return b_.CreateFCmpUNO(a, a);
-    case UnaryOp::Not:
-      break;
+    case UnaryOp::Floor: return intrinsic(llvm::Intrinsic::floor);
+    case UnaryOp::Ceil: return intrinsic(llvm::Intrinsic::ceil);
+    case UnaryOp::Round: return intrinsic(llvm::Intrinsic::roundeven);
+    case UnaryOp::Trunc: return intrinsic(llvm::Intrinsic::trunc);
+    case UnaryOp::IsNan: return b_.CreateFCmpUNO(a, a);
+    case UnaryOp::Not: break;
   }
   throw InternalError(str_cat(__FILE__, ": ", "unary op ", n->op, " on ", t));
 }

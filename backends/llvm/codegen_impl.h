@@ -149,5 +149,4 @@ class KernelCodegen {
   int num_closures_ = 0;
 };
 
-
 }  // namespace kiln::llvm_backend

@@ -19,7 +19,8 @@ llvm::Value* splat_like(llvm::IRBuilder<>& b, llvm::Value* shape_of, float v) {
 }
 
 /// c0 + x * (c1 + x * (c2 + ...)), evaluated with FMAs from the highest coefficient.
-llvm::Value* horner(llvm::IRBuilder<>& b, llvm::Value* x, std::initializer_list<float> high_to_low) {
+llvm::Value* horner(llvm::IRBuilder<>& b, llvm::Value* x,
+                    std::initializer_list<float> high_to_low) {
   llvm::Value* acc = nullptr;
   for (float c : high_to_low) {
     llvm::Value* k = splat_like(b, x, c);
@@ -44,8 +45,9 @@ llvm::Value* KernelCodegen::exp_f32(llvm::Value* x) {
                                       {b_.CreateFMul(xc, k(1.44269504088896341f))});
   llvm::Value* r = fma(n, k(-0.693359375f), xc);
   r = fma(n, k(2.12194440e-4f), r);
-  llvm::Value* p = horner(b_, r, {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f,
-                                  4.1665795894e-2f, 1.6666665459e-1f, 5.0000001201e-1f});
+  llvm::Value* p = horner(b_, r,
+                          {1.9875691500e-4f, 1.3981999507e-3f, 8.3334519073e-3f, 4.1665795894e-2f,
+                           1.6666665459e-1f, 5.0000001201e-1f});
   llvm::Value* y = fma(b_.CreateFMul(p, r), r, b_.CreateFAdd(r, k(1.0f)));
   if (llvm::Value* scaled = scale_by_pow2_avx512(y, n)) return scaled;
   // y * 2^n in two steps, so that n = 128 overflows to inf and n down to -150 rounds into the
@@ -65,7 +67,8 @@ llvm::Value* KernelCodegen::exp_f32(llvm::Value* x) {
 
 llvm::Value* KernelCodegen::scale_by_pow2_avx512(llvm::Value* y, llvm::Value* n) {
   auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(y->getType());
-  if (!vt || vt->getNumElements() % 16 != 0 || target_.features.find("+avx512f") == std::string::npos)
+  if (!vt || vt->getNumElements() % 16 != 0 ||
+      target_.features.find("+avx512f") == std::string::npos)
     return nullptr;
   // vscalefps: y * 2^floor(n) with IEEE overflow, underflow and NaN, in one instruction.
   std::vector<llvm::Value*> parts;
@@ -110,13 +113,11 @@ llvm::Value* KernelCodegen::tanh_f32(llvm::Value* x) {
   // Beyond |x| = 7.9053, tanh is +-1 in f32; below 4e-4 it is x (and keeps the sign of zero).
   llvm::Value* r = odd_rational_f32(
       x, 7.90531110763549805f,
-      {-2.76076847742355e-16f, 2.00018790482477e-13f, -8.60467152213735e-11f,
-       5.12229709037114e-08f, 1.48572235717979e-05f, 6.37261928875436e-04f,
-       4.89352455891786e-03f},
-      {1.19825839466702e-06f, 1.18534705686654e-04f, 2.26843463243900e-03f,
-       4.89352518554385e-03f});
-  llvm::Value* tiny = b_.CreateFCmpOLT(b_.CreateIntrinsic(llvm::Intrinsic::fabs, {x->getType()}, {x}),
-                                       splat_like(b_, x, 0.0004f));
+      {-2.76076847742355e-16f, 2.00018790482477e-13f, -8.60467152213735e-11f, 5.12229709037114e-08f,
+       1.48572235717979e-05f, 6.37261928875436e-04f, 4.89352455891786e-03f},
+      {1.19825839466702e-06f, 1.18534705686654e-04f, 2.26843463243900e-03f, 4.89352518554385e-03f});
+  llvm::Value* tiny = b_.CreateFCmpOLT(
+      b_.CreateIntrinsic(llvm::Intrinsic::fabs, {x->getType()}, {x}), splat_like(b_, x, 0.0004f));
   return b_.CreateSelect(tiny, x, r);
 }
 

@@ -9,32 +9,23 @@ namespace kiln::llvm_backend {
 
 llvm::Type* KernelCodegen::reg_type(DType t) {
   switch (t) {
-    case DType::Bool:
-      return b_.getInt1Ty();
-    case DType::I32:
-      return b_.getInt32Ty();
-    case DType::I64:
-      return b_.getInt64Ty();
+    case DType::Bool: return b_.getInt1Ty();
+    case DType::I32: return b_.getInt32Ty();
+    case DType::I64: return b_.getInt64Ty();
     case DType::F16:
     case DType::BF16:
-    case DType::F32:
-      return b_.getFloatTy();
-    case DType::F64:
-      return b_.getDoubleTy();
+    case DType::F32: return b_.getFloatTy();
+    case DType::F64: return b_.getDoubleTy();
   }
   throw InternalError(str_cat(__FILE__, ": ", "unknown dtype"));
 }
 
 llvm::Type* KernelCodegen::mem_type(DType t) {
   switch (t) {
-    case DType::Bool:
-      return b_.getInt8Ty();
-    case DType::F16:
-      return b_.getHalfTy();
-    case DType::BF16:
-      return b_.getInt16Ty();  // converted by integer ops: no libcalls
-    default:
-      return reg_type(t);
+    case DType::Bool: return b_.getInt8Ty();
+    case DType::F16: return b_.getHalfTy();
+    case DType::BF16: return b_.getInt16Ty();  // converted by integer ops: no libcalls
+    default: return reg_type(t);
   }
 }
 
@@ -60,10 +51,8 @@ llvm::Value* KernelCodegen::constant(DType t, double value) {
 
 llvm::Value* KernelCodegen::to_memory(llvm::Value* v, DType t) {
   switch (t) {
-    case DType::Bool:
-      return b_.CreateZExt(v, like(b_.getInt8Ty(), v));
-    case DType::F16:
-      return b_.CreateFPTrunc(v, like(b_.getHalfTy(), v));  // F16C: vcvtps2ph
+    case DType::Bool: return b_.CreateZExt(v, like(b_.getInt8Ty(), v));
+    case DType::F16: return b_.CreateFPTrunc(v, like(b_.getHalfTy(), v));  // F16C: vcvtps2ph
     case DType::BF16: {
       // Round to nearest even on the bits; a NaN stays a (quiet) NaN instead of rounding to inf.
       llvm::Type* i32 = like(b_.getInt32Ty(), v);
@@ -75,23 +64,19 @@ llvm::Value* KernelCodegen::to_memory(llvm::Value* v, DType t) {
       llvm::Value* is_nan = b_.CreateFCmpUNO(v, v);
       return b_.CreateTrunc(b_.CreateSelect(is_nan, quiet, rounded), like(b_.getInt16Ty(), v));
     }
-    default:
-      return v;
+    default: return v;
   }
 }
 
 llvm::Value* KernelCodegen::from_memory(llvm::Value* v, DType t) {
   switch (t) {
-    case DType::Bool:
-      return b_.CreateICmpNE(v, llvm::Constant::getNullValue(v->getType()));
-    case DType::F16:
-      return b_.CreateFPExt(v, like(b_.getFloatTy(), v));
+    case DType::Bool: return b_.CreateICmpNE(v, llvm::Constant::getNullValue(v->getType()));
+    case DType::F16: return b_.CreateFPExt(v, like(b_.getFloatTy(), v));
     case DType::BF16: {
       llvm::Value* bits = b_.CreateShl(b_.CreateZExt(v, like(b_.getInt32Ty(), v)), 16);
       return b_.CreateBitCast(bits, like(b_.getFloatTy(), v));
     }
-    default:
-      return v;
+    default: return v;
   }
 }
 
@@ -166,18 +151,15 @@ llvm::Value* KernelCodegen::emit_stored_value(const StoreNode* n) {
   reassociable.setNoSignedZeros();
   b_.setFastMathFlags(reassociable);
   switch (step->op) {
-    case BinaryOp::Add:
-      return b_.CreateFAdd(acc, v);
-    case BinaryOp::Mul:
-      return b_.CreateFMul(acc, v);
+    case BinaryOp::Add: return b_.CreateFAdd(acc, v);
+    case BinaryOp::Mul: return b_.CreateFMul(acc, v);
     case BinaryOp::Max:
       if (!acc->getType()->isVectorTy()) return call_intrinsic(llvm::Intrinsic::maximum, {acc, v});
       break;
     case BinaryOp::Min:
       if (!acc->getType()->isVectorTy()) return call_intrinsic(llvm::Intrinsic::minimum, {acc, v});
       break;
-    default:
-      break;
+    default: break;
   }
   return emit_arith(step->op, step->a.dtype(), acc, v);
 }

@@ -9,8 +9,8 @@
 #include "llvm/ExecutionEngine/Orc/CompileUtils.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/IR/Module.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 
@@ -40,7 +40,9 @@ std::atomic<int64_t> live{0};
 
 }  // namespace
 
-int64_t JitEngine::live_modules() { return live.load(); }
+int64_t JitEngine::live_modules() {
+  return live.load();
+}
 
 JitEngine::JitEngine(llvm::orc::JITTargetMachineBuilder jtmb, Target target)
     : jtmb_(std::move(jtmb)), target_(std::move(target)) {}

@@ -103,7 +103,9 @@ std::string LLVMCompiler::llvm_ir(const LoweredFunc& f) const {
   return text;
 }
 
-int64_t LLVMCompiler::live_kernels() { return JitEngine::live_modules(); }
+int64_t LLVMCompiler::live_kernels() {
+  return JitEngine::live_modules();
+}
 
 const Target& LLVMCompiler::target() const {
   return impl_->engine->target();

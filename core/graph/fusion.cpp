@@ -164,7 +164,7 @@ class Fuser {
 
   const Graph& g_;
   const std::vector<NodeInfo>& info_;
-  std::vector<int> group_of_;  ///< Node → group (named by a member node), -1: fallback.
+  std::vector<int> group_of_;              ///< Node → group (named by a member node), -1: fallback.
   std::vector<std::vector<int>> members_;  ///< Group → its nodes, sorted.
   std::vector<int> anchor_;                ///< Group → its reduction or contraction node, or -1.
   std::vector<std::vector<int>> producers_, users_;  ///< Node → nodes it reads / that read it.

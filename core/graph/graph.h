@@ -152,9 +152,9 @@ Partition partition(const Graph& g, const OpRegistry& ops = OpRegistry::global()
 /// What group `k` of `p` computes after its contraction, for a runtime that computes the
 /// contraction itself (through ATen): the group without its contraction and prologue nodes,
 /// lowered as a group that reads the contraction's outputs as inputs, with the strides `g`
-/// recorded for them. Its outputs are those of group `k` except the contraction's own; a group that is only
-/// its contraction has an empty epilogue (no nodes, no results). Throws Error when group `k`
-/// has no contraction.
+/// recorded for them. Its outputs are those of group `k` except the contraction's own; a group that
+/// is only its contraction has an empty epilogue (no nodes, no results). Throws Error when group
+/// `k` has no contraction.
 FusionGroup lower_epilogue(const Graph& g, const Partition& p, int k,
                            const OpRegistry& ops = OpRegistry::global());
 

@@ -26,9 +26,9 @@ std::set<ValueId> read_outside(const Graph& g, int group, const std::vector<int>
 /// keep the shape. (A kernel writes every result row-major.)
 bool keeps_row_major_bytes(const Graph& g, const Node& node) {
   static const std::set<std::string> reshapes = {
-      "aten.view.default",    "aten._unsafe_view.default", "aten.reshape.default",
-      "aten.squeeze.default", "aten.squeeze.dim",          "aten.squeeze.dims",
-      "aten.unsqueeze.default", "aten.clone.default",      "aten.alias.default"};
+      "aten.view.default",      "aten._unsafe_view.default", "aten.reshape.default",
+      "aten.squeeze.default",   "aten.squeeze.dim",          "aten.squeeze.dims",
+      "aten.unsqueeze.default", "aten.clone.default",        "aten.alias.default"};
   if (node.outputs.size() != 1 || node.args.empty()) return false;
   auto* source = std::get_if<ValueRef>(&node.args[0]);
   if (!source) return false;
@@ -106,8 +106,8 @@ FusionGroup lower_group(const Graph& g, const std::vector<int>& nodes,
     for (const ValueCheck& check : ops.checks(node.op, node_op_args(node, tensor))) {
       ValueId v = std::get<ValueRef>(node.args.at(check.arg)).id;
       auto at = std::find(result.inputs.begin(), result.inputs.end(), v);
-      KILN_CHECK(g.producer(v) < 0 || group_of[g.producer(v)] != group, "checked value ", v,
-                 " of ", node.op, " is made in its own group");
+      KILN_CHECK(g.producer(v) < 0 || group_of[g.producer(v)] != group, "checked value ", v, " of ",
+                 node.op, " is made in its own group");
       // An input no result reads (its reader's output is unused) leaves nothing to check.
       if (at != result.inputs.end())
         result.checks.push_back({check, static_cast<int>(at - result.inputs.begin()), node.op});

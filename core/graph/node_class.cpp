@@ -32,8 +32,8 @@ bool is_contraction(const ReduceNode* r) {
 /// graph output.
 bool is_unread_output(const Graph& g, const Node& node, const std::vector<Tensor>& outputs,
                       const Tensor& t) {
-  auto it = std::find_if(outputs.begin(), outputs.end(),
-                         [&](const Tensor& o) { return o.same_as(t); });
+  auto it =
+      std::find_if(outputs.begin(), outputs.end(), [&](const Tensor& o) { return o.same_as(t); });
   if (it == outputs.end()) return false;
   ValueId v = node.outputs[it - outputs.begin()];
   if (std::find(g.outputs().begin(), g.outputs().end(), v) != g.outputs().end()) return false;

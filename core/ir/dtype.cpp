@@ -23,7 +23,9 @@ bool is_float(DType t) {
   return t == DType::F16 || t == DType::BF16 || t == DType::F32 || t == DType::F64;
 }
 
-bool is_int(DType t) { return t == DType::I32 || t == DType::I64; }
+bool is_int(DType t) {
+  return t == DType::I32 || t == DType::I64;
+}
 
 std::string_view dtype_name(DType t) {
   switch (t) {
@@ -39,8 +41,8 @@ std::string_view dtype_name(DType t) {
 }
 
 DType dtype_from_name(std::string_view name) {
-  for (DType t : {DType::Bool, DType::I32, DType::I64, DType::F16, DType::BF16, DType::F32,
-                  DType::F64})
+  for (DType t :
+       {DType::Bool, DType::I32, DType::I64, DType::F16, DType::BF16, DType::F32, DType::F64})
     if (dtype_name(t) == name) return t;
   throw IRError(str_cat("unknown dtype name '", name, "'"));
 }
@@ -53,8 +55,12 @@ DType promote_types(DType a, DType b) {
   return static_cast<uint8_t>(a) > static_cast<uint8_t>(b) ? a : b;
 }
 
-DType compute_type(DType t) { return t == DType::F16 || t == DType::BF16 ? DType::F32 : t; }
+DType compute_type(DType t) {
+  return t == DType::F16 || t == DType::BF16 ? DType::F32 : t;
+}
 
-std::ostream& operator<<(std::ostream& os, DType t) { return os << dtype_name(t); }
+std::ostream& operator<<(std::ostream& os, DType t) {
+  return os << dtype_name(t);
+}
 
 }  // namespace kiln

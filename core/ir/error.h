@@ -54,9 +54,9 @@ std::string str_cat(const Args&... args) {
 }  // namespace kiln
 
 /// Internal assertion: throws InternalError with file, line and context when `cond` is false.
-#define KILN_CHECK(cond, ...)                                                                    \
-  do {                                                                                           \
-    if (!(cond))                                                                                 \
-      throw ::kiln::InternalError(                                                               \
+#define KILN_CHECK(cond, ...)                                                                     \
+  do {                                                                                            \
+    if (!(cond))                                                                                  \
+      throw ::kiln::InternalError(                                                                \
           ::kiln::str_cat(__FILE__, ":", __LINE__, ": check failed: " #cond " ", ##__VA_ARGS__)); \
   } while (0)

@@ -31,20 +31,21 @@ Expr FloatImmNode::make(DType dtype, double value) {
 static bool is_comparison(BinaryOp op) {
   return op >= BinaryOp::Eq && op <= BinaryOp::Ge;
 }
-static bool is_logical(BinaryOp op) { return op >= BinaryOp::And; }
+static bool is_logical(BinaryOp op) {
+  return op >= BinaryOp::And;
+}
 
 Expr BinaryNode::make(BinaryOp op, Expr a, Expr b) {
   if (!a.defined() || !b.defined()) throw IRError(str_cat("undefined operand of ", op));
   if (a.dtype() != b.dtype())
-    throw IRError(str_cat("operands of ", op, " differ in dtype: ", a, " is ", a.dtype(), ", ",
-                          b, " is ", b.dtype()));
+    throw IRError(str_cat("operands of ", op, " differ in dtype: ", a, " is ", a.dtype(), ", ", b,
+                          " is ", b.dtype()));
   DType t = a.dtype();
   if (is_logical(op) && t != DType::Bool)
     throw IRError(str_cat(op, " needs bool operands, got ", t));
   if (!is_logical(op) && !is_comparison(op) && t == DType::Bool)
     throw IRError(str_cat(op, " is not defined on bool operands"));
-  if ((op == BinaryOp::Pow) && !is_float(t) && !is_int(t))
-    throw IRError(str_cat("pow on ", t));
+  if ((op == BinaryOp::Pow) && !is_float(t) && !is_int(t)) throw IRError(str_cat("pow on ", t));
   return Expr(std::make_shared<const BinaryNode>(is_comparison(op) ? DType::Bool : t, op,
                                                  std::move(a), std::move(b)));
 }
@@ -78,8 +79,8 @@ Expr CastNode::make(DType dtype, Expr value) {
 Expr LoadNode::make(Tensor tensor, std::vector<Expr> indices) {
   if (!tensor.defined()) throw IRError("load from an undefined tensor");
   if (static_cast<int>(indices.size()) != tensor->rank())
-    throw IRError(str_cat("tensor '", tensor->name, "' has rank ", tensor->rank(), " but is read with ",
-                          indices.size(), " indices"));
+    throw IRError(str_cat("tensor '", tensor->name, "' has rank ", tensor->rank(),
+                          " but is read with ", indices.size(), " indices"));
   for (auto& i : indices) {
     if (!i.defined() || !is_int(i.dtype()))
       throw IRError(str_cat("index into '", tensor->name, "' is not an integer: ", i));
@@ -109,20 +110,38 @@ Expr cast(DType dtype, Expr value) {
   if (value.dtype() == dtype) return value;
   return CastNode::make(dtype, std::move(value));
 }
-Expr select(Expr c, Expr t, Expr f) { return SelectNode::make(std::move(c), std::move(t), std::move(f)); }
-Expr min(Expr a, Expr b) { return BinaryNode::make(BinaryOp::Min, std::move(a), std::move(b)); }
-Expr max(Expr a, Expr b) { return BinaryNode::make(BinaryOp::Max, std::move(a), std::move(b)); }
-Expr pow(Expr a, Expr b) { return BinaryNode::make(BinaryOp::Pow, std::move(a), std::move(b)); }
-Expr floordiv(Expr a, Expr b) { return BinaryNode::make(BinaryOp::FloorDiv, std::move(a), std::move(b)); }
-Expr floormod(Expr a, Expr b) { return BinaryNode::make(BinaryOp::FloorMod, std::move(a), std::move(b)); }
-Expr unary(UnaryOp op, Expr a) { return UnaryNode::make(op, std::move(a)); }
-IterVar reduce_axis(int64_t extent, std::string name) { return IterVar{Var(std::move(name)), extent}; }
+Expr select(Expr c, Expr t, Expr f) {
+  return SelectNode::make(std::move(c), std::move(t), std::move(f));
+}
+Expr min(Expr a, Expr b) {
+  return BinaryNode::make(BinaryOp::Min, std::move(a), std::move(b));
+}
+Expr max(Expr a, Expr b) {
+  return BinaryNode::make(BinaryOp::Max, std::move(a), std::move(b));
+}
+Expr pow(Expr a, Expr b) {
+  return BinaryNode::make(BinaryOp::Pow, std::move(a), std::move(b));
+}
+Expr floordiv(Expr a, Expr b) {
+  return BinaryNode::make(BinaryOp::FloorDiv, std::move(a), std::move(b));
+}
+Expr floormod(Expr a, Expr b) {
+  return BinaryNode::make(BinaryOp::FloorMod, std::move(a), std::move(b));
+}
+Expr unary(UnaryOp op, Expr a) {
+  return UnaryNode::make(op, std::move(a));
+}
+IterVar reduce_axis(int64_t extent, std::string name) {
+  return IterVar{Var(std::move(name)), extent};
+}
 Expr reduce(ReduceOp op, Expr source, std::vector<IterVar> axes) {
   return ReduceNode::make(op, std::move(source), std::move(axes));
 }
 
-#define KILN_BINARY_OPERATOR(OP, KIND) \
-  Expr operator OP(Expr a, Expr b) { return BinaryNode::make(BinaryOp::KIND, std::move(a), std::move(b)); }
+#define KILN_BINARY_OPERATOR(OP, KIND)                                   \
+  Expr operator OP(Expr a, Expr b) {                                     \
+    return BinaryNode::make(BinaryOp::KIND, std::move(a), std::move(b)); \
+  }
 KILN_BINARY_OPERATOR(+, Add)
 KILN_BINARY_OPERATOR(-, Sub)
 KILN_BINARY_OPERATOR(*, Mul)
@@ -137,22 +156,28 @@ KILN_BINARY_OPERATOR(>=, Ge)
 KILN_BINARY_OPERATOR(&&, And)
 KILN_BINARY_OPERATOR(||, Or)
 #undef KILN_BINARY_OPERATOR
-Expr operator-(Expr a) { return UnaryNode::make(UnaryOp::Neg, std::move(a)); }
-Expr operator!(Expr a) { return UnaryNode::make(UnaryOp::Not, std::move(a)); }
+Expr operator-(Expr a) {
+  return UnaryNode::make(UnaryOp::Neg, std::move(a));
+}
+Expr operator!(Expr a) {
+  return UnaryNode::make(UnaryOp::Not, std::move(a));
+}
 
-Expr Tensor::load(std::vector<Expr> indices) const { return LoadNode::make(*this, std::move(indices)); }
+Expr Tensor::load(std::vector<Expr> indices) const {
+  return LoadNode::make(*this, std::move(indices));
+}
 
 std::string_view binary_op_name(BinaryOp op) {
-  static constexpr std::string_view names[] = {"+",   "-",   "*",  "/",  "floordiv", "floormod",
-                                               "%",   "min", "max", "pow", "==",      "!=",
-                                               "<",   "<=",  ">",  ">=", "&&",       "||", "^"};
+  static constexpr std::string_view names[] = {
+      "+",  "-",  "*", "/",  "floordiv", "floormod", "%",  "min", "max", "pow",
+      "==", "!=", "<", "<=", ">",        ">=",       "&&", "||",  "^"};
   return names[static_cast<int>(op)];
 }
 
 std::string_view unary_op_name(UnaryOp op) {
   static constexpr std::string_view names[] = {
-      "neg",  "not",   "abs",  "exp",  "exp2", "log",  "log1p", "expm1", "sqrt", "rsqrt",
-      "sin",  "cos",   "tanh", "erf",  "floor", "ceil", "round", "trunc", "isnan"};
+      "neg", "not", "abs",  "exp", "exp2",  "log",  "log1p", "expm1", "sqrt", "rsqrt",
+      "sin", "cos", "tanh", "erf", "floor", "ceil", "round", "trunc", "isnan"};
   return names[static_cast<int>(op)];
 }
 
@@ -164,7 +189,8 @@ std::string_view reduce_op_name(ReduceOp op) {
 Expr reduce_identity(ReduceOp op, DType dtype) {
   double inf = std::numeric_limits<double>::infinity();
   if (dtype == DType::Bool)
-    return IntImmNode::make(dtype, op == ReduceOp::Min || op == ReduceOp::ArgMin || op == ReduceOp::Prod);
+    return IntImmNode::make(dtype,
+                            op == ReduceOp::Min || op == ReduceOp::ArgMin || op == ReduceOp::Prod);
   switch (op) {
     case ReduceOp::Sum: return make_const(dtype, 0);
     case ReduceOp::Prod: return make_const(dtype, 1);
@@ -180,8 +206,14 @@ Expr reduce_identity(ReduceOp op, DType dtype) {
   KILN_CHECK(false, "unknown reduce op");
 }
 
-std::ostream& operator<<(std::ostream& os, BinaryOp op) { return os << binary_op_name(op); }
-std::ostream& operator<<(std::ostream& os, UnaryOp op) { return os << unary_op_name(op); }
-std::ostream& operator<<(std::ostream& os, ReduceOp op) { return os << reduce_op_name(op); }
+std::ostream& operator<<(std::ostream& os, BinaryOp op) {
+  return os << binary_op_name(op);
+}
+std::ostream& operator<<(std::ostream& os, UnaryOp op) {
+  return os << unary_op_name(op);
+}
+std::ostream& operator<<(std::ostream& os, ReduceOp op) {
+  return os << reduce_op_name(op);
+}
 
 }  // namespace kiln

@@ -38,6 +38,7 @@ class Tensor {
 /// The node kinds; the single list that the visitor, mutator, printer and hasher switch over.
 enum class ExprKind : uint8_t { IntImm, FloatImm, Var, Binary, Unary, Select, Cast, Load, Reduce };
 
+// clang-format off: the operators in groups, one comment per group
 enum class BinaryOp : uint8_t {
   Add, Sub, Mul,
   Div,       ///< True division on floats; C (truncating) division on integers.
@@ -56,6 +57,7 @@ enum class UnaryOp : uint8_t {
   Floor, Ceil, Round, Trunc,  ///< Round is half-to-even, like torch.round.
   IsNan,                      ///< Bool result.
 };
+// clang-format on
 
 /// Combiner of a reduction. ArgMax/ArgMin give the flat index (over the reduce axes, row-major)
 /// of the first extremum as i64; a NaN counts as the extremum, as in PyTorch.
@@ -158,7 +160,10 @@ struct SelectNode : ExprNode {
   /// `cond` is bool; both values share a dtype.
   static Expr make(Expr cond, Expr true_value, Expr false_value);
   SelectNode(DType t, Expr c, Expr x, Expr y)
-      : ExprNode(kKind, t), cond(std::move(c)), true_value(std::move(x)), false_value(std::move(y)) {}
+      : ExprNode(kKind, t),
+        cond(std::move(c)),
+        true_value(std::move(x)),
+        false_value(std::move(y)) {}
 };
 
 struct CastNode : ExprNode {
@@ -220,13 +225,25 @@ Expr operator&&(Expr a, Expr b);
 Expr operator||(Expr a, Expr b);
 
 /// A constant operand takes the dtype of the other operand (so `x * 0.5` works for any float x).
-#define KILN_SCALAR_OPERATORS(OP)                                                               \
-  inline Expr operator OP(Expr a, double b) { return a OP make_const(a.dtype(), b); }           \
-  inline Expr operator OP(double a, Expr b) { return make_const(b.dtype(), a) OP b; }           \
-  inline Expr operator OP(Expr a, int b) { return a OP make_const(a.dtype(), b); }              \
-  inline Expr operator OP(int a, Expr b) { return make_const(b.dtype(), a) OP b; }              \
-  inline Expr operator OP(Expr a, int64_t b) { return a OP make_const(a.dtype(), double(b)); }  \
-  inline Expr operator OP(int64_t a, Expr b) { return make_const(b.dtype(), double(a)) OP b; }
+#define KILN_SCALAR_OPERATORS(OP)                 \
+  inline Expr operator OP(Expr a, double b) {     \
+    return a OP make_const(a.dtype(), b);         \
+  }                                               \
+  inline Expr operator OP(double a, Expr b) {     \
+    return make_const(b.dtype(), a) OP b;         \
+  }                                               \
+  inline Expr operator OP(Expr a, int b) {        \
+    return a OP make_const(a.dtype(), b);         \
+  }                                               \
+  inline Expr operator OP(int a, Expr b) {        \
+    return make_const(b.dtype(), a) OP b;         \
+  }                                               \
+  inline Expr operator OP(Expr a, int64_t b) {    \
+    return a OP make_const(a.dtype(), double(b)); \
+  }                                               \
+  inline Expr operator OP(int64_t a, Expr b) {    \
+    return make_const(b.dtype(), double(a)) OP b; \
+  }
 KILN_SCALAR_OPERATORS(+)
 KILN_SCALAR_OPERATORS(-)
 KILN_SCALAR_OPERATORS(*)

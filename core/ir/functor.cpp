@@ -17,16 +17,24 @@ void ExprVisitor::visit(const Expr& e) {
     case ExprKind::Reduce: return visit_reduce(e.as<ReduceNode>());
   }
 }
-void ExprVisitor::visit_binary(const BinaryNode* n) { visit(n->a), visit(n->b); }
-void ExprVisitor::visit_unary(const UnaryNode* n) { visit(n->a); }
+void ExprVisitor::visit_binary(const BinaryNode* n) {
+  visit(n->a), visit(n->b);
+}
+void ExprVisitor::visit_unary(const UnaryNode* n) {
+  visit(n->a);
+}
 void ExprVisitor::visit_select(const SelectNode* n) {
   visit(n->cond), visit(n->true_value), visit(n->false_value);
 }
-void ExprVisitor::visit_cast(const CastNode* n) { visit(n->value); }
+void ExprVisitor::visit_cast(const CastNode* n) {
+  visit(n->value);
+}
 void ExprVisitor::visit_load(const LoadNode* n) {
   for (auto& i : n->indices) visit(i);
 }
-void ExprVisitor::visit_reduce(const ReduceNode* n) { visit(n->source); }
+void ExprVisitor::visit_reduce(const ReduceNode* n) {
+  visit(n->source);
+}
 
 Expr ExprMutator::mutate(const Expr& e) {
   switch (e.kind()) {
@@ -89,12 +97,16 @@ void StmtVisitor::visit(const Stmt& s) {
     case StmtKind::IfThenElse: return visit_if(s.as<IfThenElseNode>());
   }
 }
-void StmtVisitor::visit_for(const ForNode* n) { visit(n->body); }
+void StmtVisitor::visit_for(const ForNode* n) {
+  visit(n->body);
+}
 void StmtVisitor::visit_store(const StoreNode* n) {
   for (auto& i : n->indices) visit(i);
   visit(n->value);
 }
-void StmtVisitor::visit_allocate(const AllocateNode* n) { visit(n->body); }
+void StmtVisitor::visit_allocate(const AllocateNode* n) {
+  visit(n->body);
+}
 void StmtVisitor::visit_seq(const SeqNode* n) {
   for (auto& s : n->stmts) visit(s);
 }
@@ -116,7 +128,9 @@ Stmt StmtMutator::mutate(const Stmt& s) {
 }
 Stmt StmtMutator::mutate_for(const Stmt& s, const ForNode* n) {
   Stmt body = mutate(n->body);
-  return body.same_as(n->body) ? s : ForNode::make(n->var, n->extent, n->for_kind, body, n->thread_axis);
+  return body.same_as(n->body)
+             ? s
+             : ForNode::make(n->var, n->extent, n->for_kind, body, n->thread_axis);
 }
 Stmt StmtMutator::mutate_store(const Stmt& s, const StoreNode* n) {
   std::vector<Expr> idx = n->indices;
@@ -188,15 +202,26 @@ bool uses_var(const Expr& e, const VarNode* v) {
 }
 
 std::vector<const LoadNode*> loads_in(const Expr& e) {
+  return loads_in(e, nullptr);
+}
+
+/// `t` null: every load.
+std::vector<const LoadNode*> loads_in(const Expr& e, const TensorNode* t) {
   struct Collector : ExprVisitor {
+    const TensorNode* target;
     std::vector<const LoadNode*> loads;
     void visit_load(const LoadNode* n) override {
-      loads.push_back(n);
+      if (!target || n->tensor.get() == target) loads.push_back(n);
       ExprVisitor::visit_load(n);
     }
   } c;
+  c.target = t;
   c.visit(e);
   return c.loads;
+}
+
+bool reads(const Expr& e, const TensorNode* t) {
+  return !loads_in(e, t).empty();
 }
 
 }  // namespace kiln

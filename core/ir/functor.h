@@ -81,5 +81,9 @@ bool uses_var(const Expr& e, const VarNode* v);
 
 /// Every load in `e`, in pre-order (a load before the loads inside its indices).
 std::vector<const LoadNode*> loads_in(const Expr& e);
+/// The loads of tensor `t` in `e`, in pre-order.
+std::vector<const LoadNode*> loads_in(const Expr& e, const TensorNode* t);
+/// True when `e` loads from tensor `t`.
+bool reads(const Expr& e, const TensorNode* t);
 
 }  // namespace kiln

@@ -8,7 +8,9 @@ namespace {
 
 constexpr uint64_t kBasisHi = 0xcbf29ce484222325ull, kBasisLo = 0x84222325cbf29ce4ull;
 
-uint64_t step(uint64_t h, uint64_t word) { return (h ^ word) * 0x100000001b3ull; }
+uint64_t step(uint64_t h, uint64_t word) {
+  return (h ^ word) * 0x100000001b3ull;
+}
 
 uint64_t finish(uint64_t h) {
   h ^= h >> 30;

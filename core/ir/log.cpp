@@ -44,7 +44,9 @@ void set_log_threshold(std::string_view level) {
   current_level().store(index, std::memory_order_relaxed);
 }
 
-void set_log_sink(LogSink s) { sink.store(s); }
+void set_log_sink(LogSink s) {
+  sink.store(s);
+}
 
 bool log_enabled(LogLevel level) {
   return static_cast<int>(level) >= current_level().load(std::memory_order_relaxed);
@@ -54,7 +56,8 @@ void log_message(LogLevel level, const std::string& message) {
   if (!log_enabled(level)) return;
   if (LogSink s = sink.load()) return s(level, message);
   // One fprintf per line: stdio locks the stream, so lines from threads do not interleave.
-  std::fprintf(stderr, "[kiln] %s: %s\n", kLevelNames[static_cast<int>(level)].data(), message.c_str());
+  std::fprintf(stderr, "[kiln] %s: %s\n", kLevelNames[static_cast<int>(level)].data(),
+               message.c_str());
 }
 
 }  // namespace kiln

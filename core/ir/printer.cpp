@@ -159,7 +159,9 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   return os;
 }
 
-std::ostream& operator<<(std::ostream& os, ForKind k) { return os << for_kind_name(k); }
+std::ostream& operator<<(std::ostream& os, ForKind k) {
+  return os << for_kind_name(k);
+}
 
 std::ostream& operator<<(std::ostream& os, const Stmt& s) {
   if (!s.defined()) return os << "<undefined stmt>\n";

@@ -152,8 +152,9 @@ class Simplifier : public StmtMutator {
     Expr r = ExprMutator::mutate_binary(e, n);
     auto* b = r.as<BinaryNode>();
     if (!b || is_float(b->a.dtype())) return r;
-    if (is_int(b->dtype) && (b->op == BinaryOp::Add || b->op == BinaryOp::Sub ||
-                             (b->op == BinaryOp::Mul && (as_const_int(b->a) || as_const_int(b->b))))) {
+    if (is_int(b->dtype) &&
+        (b->op == BinaryOp::Add || b->op == BinaryOp::Sub ||
+         (b->op == BinaryOp::Mul && (as_const_int(b->a) || as_const_int(b->b))))) {
       LinearForm form;
       linearize(r, 1, form);
       form.merge_div_mod();
@@ -210,7 +211,8 @@ class Simplifier : public StmtMutator {
     Expr r = ExprMutator::mutate_cast(e, n);
     auto* c = r.as<CastNode>();
     if (!c) return r;
-    if (auto v = as_const_int(c->value); v && !is_float(c->dtype)) return IntImmNode::make(c->dtype, *v);
+    if (auto v = as_const_int(c->value); v && !is_float(c->dtype))
+      return IntImmNode::make(c->dtype, *v);
     return r;
   }
 
@@ -235,7 +237,9 @@ class Simplifier : public StmtMutator {
 
 }  // namespace
 
-Expr simplify(const Expr& e) { return Simplifier().mutate(e); }
+Expr simplify(const Expr& e) {
+  return Simplifier().mutate(e);
+}
 
 Expr flat_index(const Tensor& tensor, const std::vector<Expr>& indices) {
   Expr flat = Expr(int64_t{0});
@@ -244,7 +248,9 @@ Expr flat_index(const Tensor& tensor, const std::vector<Expr>& indices) {
   return simplify(flat);
 }
 
-bool identical(const Expr& a, const Expr& b) { return same_expr(a, b); }
+bool identical(const Expr& a, const Expr& b) {
+  return same_expr(a, b);
+}
 
 std::optional<int64_t> affine_coefficient(const Expr& e, const VarNode* v) {
   if (!uses_var(e, v)) return 0;
@@ -258,21 +264,20 @@ std::optional<int64_t> affine_coefficient(const Expr& e, const VarNode* v) {
   auto a = affine_coefficient(n->a, v), b = affine_coefficient(n->b, v);
   if (!a || !b) return std::nullopt;
   switch (n->op) {
-    case BinaryOp::Add:
-      return *a + *b;
-    case BinaryOp::Sub:
-      return *a - *b;
+    case BinaryOp::Add: return *a + *b;
+    case BinaryOp::Sub: return *a - *b;
     case BinaryOp::Mul: {
       // Affine only when the factor without `v` is a constant.
       const IntImmNode* k = (*a == 0 ? n->a : n->b).as<IntImmNode>();
       if (!k || (*a != 0 && *b != 0)) return std::nullopt;
       return k->value * (*a + *b);
     }
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 
-Stmt simplify(const Stmt& s) { return Simplifier().mutate(s); }
+Stmt simplify(const Stmt& s) {
+  return Simplifier().mutate(s);
+}
 
 }  // namespace kiln

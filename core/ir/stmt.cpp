@@ -9,8 +9,8 @@ Stmt ForNode::make(Var var, int64_t extent, ForKind kind, Stmt body, int thread_
   if (!body.defined()) throw IRError(str_cat("loop '", var.name(), "' has no body"));
   if (thread_axis < 0 || thread_axis > 2)
     throw IRError(str_cat("loop '", var.name(), "' bound to thread axis ", thread_axis));
-  return Stmt(std::make_shared<const ForNode>(std::move(var), extent, kind, thread_axis,
-                                              std::move(body)));
+  return Stmt(
+      std::make_shared<const ForNode>(std::move(var), extent, kind, thread_axis, std::move(body)));
 }
 
 Stmt StoreNode::make(Tensor tensor, std::vector<Expr> indices, Expr value) {
@@ -21,8 +21,10 @@ Stmt StoreNode::make(Tensor tensor, std::vector<Expr> indices, Expr value) {
     throw IRError(str_cat("store of a ", value.dtype(), " value into '", tensor->name, "' of ",
                           tensor->dtype));
   for (auto& i : indices)
-    if (!is_int(i.dtype())) throw IRError(str_cat("store index into '", tensor->name, "' is ", i.dtype()));
-  return Stmt(std::make_shared<const StoreNode>(std::move(tensor), std::move(indices), std::move(value)));
+    if (!is_int(i.dtype()))
+      throw IRError(str_cat("store index into '", tensor->name, "' is ", i.dtype()));
+  return Stmt(
+      std::make_shared<const StoreNode>(std::move(tensor), std::move(indices), std::move(value)));
 }
 
 Stmt AllocateNode::make(Tensor tensor, MemoryScope scope, Stmt body) {
@@ -51,7 +53,7 @@ Stmt IfThenElseNode::make(Expr cond, Stmt then_case, Stmt else_case) {
 }
 
 std::string_view for_kind_name(ForKind k) {
-  static constexpr std::string_view names[] = {"serial", "parallel", "vectorized",
+  static constexpr std::string_view names[] = {"serial",   "parallel",  "vectorized",
                                                "unrolled", "gpu_block", "gpu_thread"};
   return names[static_cast<int>(k)];
 }

@@ -56,7 +56,11 @@ struct ForNode : StmtNode {
   Stmt body;
   static Stmt make(Var var, int64_t extent, ForKind kind, Stmt body, int thread_axis = 0);
   ForNode(Var v, int64_t e, ForKind k, int axis, Stmt b)
-      : StmtNode(kKind), var(std::move(v)), extent(e), for_kind(k), thread_axis(axis),
+      : StmtNode(kKind),
+        var(std::move(v)),
+        extent(e),
+        for_kind(k),
+        thread_axis(axis),
         body(std::move(b)) {}
 };
 

@@ -12,7 +12,15 @@ namespace kiln {
 namespace {
 
 enum Tag : uint64_t {
-  kExpr = 1, kBoundVar, kFreeVar, kTensorRef, kPlaceholder, kCompute, kStmt, kUndefined, kEnd
+  kExpr = 1,
+  kBoundVar,
+  kFreeVar,
+  kTensorRef,
+  kPlaceholder,
+  kCompute,
+  kStmt,
+  kUndefined,
+  kEnd
 };
 
 class Serializer {
@@ -184,14 +192,26 @@ std::vector<uint64_t> serialize(const T& x) {
 
 }  // namespace
 
-uint64_t structural_hash(const std::vector<Tensor>& outputs) { return hash_tokens(serialize(outputs)); }
-std::vector<uint64_t> structural_tokens(const std::vector<Tensor>& outputs) { return serialize(outputs); }
+uint64_t structural_hash(const std::vector<Tensor>& outputs) {
+  return hash_tokens(serialize(outputs));
+}
+std::vector<uint64_t> structural_tokens(const std::vector<Tensor>& outputs) {
+  return serialize(outputs);
+}
 bool structural_equal(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
   return serialize(a) == serialize(b);
 }
-uint64_t structural_hash(const Expr& e) { return hash_tokens(serialize(e)); }
-bool structural_equal(const Expr& a, const Expr& b) { return serialize(a) == serialize(b); }
-uint64_t structural_hash(const Stmt& s) { return hash_tokens(serialize(s)); }
-bool structural_equal(const Stmt& a, const Stmt& b) { return serialize(a) == serialize(b); }
+uint64_t structural_hash(const Expr& e) {
+  return hash_tokens(serialize(e));
+}
+bool structural_equal(const Expr& a, const Expr& b) {
+  return serialize(a) == serialize(b);
+}
+uint64_t structural_hash(const Stmt& s) {
+  return hash_tokens(serialize(s));
+}
+bool structural_equal(const Stmt& a, const Stmt& b) {
+  return serialize(a) == serialize(b);
+}
 
 }  // namespace kiln

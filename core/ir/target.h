@@ -11,10 +11,10 @@ enum class TargetKind : uint8_t { CPU, CUDA };
 
 struct Target {
   TargetKind kind = TargetKind::CPU;
-  std::string cpu;             ///< e.g. "znver5"; the GPU name for CUDA.
-  std::string features;        ///< e.g. "+avx512f,+fma,..."; the compute capability for CUDA.
-  int vector_bits = 256;       ///< Widest native vector register.
-  int num_threads = 1;         ///< Threads kernels may use.
+  std::string cpu;        ///< e.g. "znver5"; the GPU name for CUDA.
+  std::string features;   ///< e.g. "+avx512f,+fma,..."; the compute capability for CUDA.
+  int vector_bits = 256;  ///< Widest native vector register.
+  int num_threads = 1;    ///< Threads kernels may use.
   int cache_line_bytes = 64;
   int l1_bytes = 32 * 1024;
   int l2_bytes = 1024 * 1024;

@@ -31,8 +31,9 @@ class BodyChecker : public ExprVisitor {
     for (size_t d = 0; d < n->indices.size(); ++d) {
       auto* c = n->indices[d].as<IntImmNode>();
       if (c && (c->value < 0 || c->value >= x.shape[d]))
-        throw IRError(str_cat("compute '", tensor_->name, "' reads '", x.name, "' at constant index ",
-                              c->value, " of dimension ", d, " with size ", x.shape[d]));
+        throw IRError(str_cat("compute '", tensor_->name, "' reads '", x.name,
+                              "' at constant index ", c->value, " of dimension ", d, " with size ",
+                              x.shape[d]));
     }
     ExprVisitor::visit_load(n);
   }
@@ -44,14 +45,16 @@ class BodyChecker : public ExprVisitor {
 
 void validate_compute(const TensorNode* t) {
   if (t->axes.size() != t->shape.size())
-    throw IRError(str_cat("compute '", t->name, "' has ", t->axes.size(), " axes for rank ", t->rank()));
+    throw IRError(
+        str_cat("compute '", t->name, "' has ", t->axes.size(), " axes for rank ", t->rank()));
   std::unordered_set<const VarNode*> bound;
   for (auto& ax : t->axes) bound.insert(ax.var.get());
   Expr body = t->body;
   if (auto* r = body.as<ReduceNode>()) {
     for (auto& ax : r->axes)
       if (!bound.insert(ax.var.get()).second)
-        throw IRError(str_cat("compute '", t->name, "' binds variable '", ax.var.name(), "' twice"));
+        throw IRError(
+            str_cat("compute '", t->name, "' binds variable '", ax.var.name(), "' twice"));
     body = r->source;
   }
   BodyChecker(t, std::move(bound)).visit(body);

@@ -12,8 +12,8 @@ namespace kiln {
 
 struct ValueCheck {
   enum class Rule : uint8_t {
-    Index,    ///< Every value is in [0, size): IndexError otherwise ("index out of range in self").
-    Bounds,   ///< The same, RuntimeError otherwise ("index 3 is out of bounds for dimension 1 ...").
+    Index,   ///< Every value is in [0, size): IndexError otherwise ("index out of range in self").
+    Bounds,  ///< The same, RuntimeError otherwise ("index 3 is out of bounds for dimension 1 ...").
     NonZero,  ///< No value is 0: RuntimeError otherwise ("ZeroDivisionError").
   };
   Rule rule;

@@ -25,14 +25,10 @@ double round_to_format(double v, int mantissa_bits, int min_exponent, double max
 
 double round_float(double v, DType t) {
   switch (t) {
-    case DType::F16:
-      return round_to_format(v, 10, -14, 65504.0);
-    case DType::BF16:
-      return round_to_format(v, 7, -126, 0x1.fep127);
-    case DType::F32:
-      return round_to_format(v, 23, -126, std::numeric_limits<float>::max());
-    default:
-      return v;
+    case DType::F16: return round_to_format(v, 10, -14, 65504.0);
+    case DType::BF16: return round_to_format(v, 7, -126, 0x1.fep127);
+    case DType::F32: return round_to_format(v, 23, -126, std::numeric_limits<float>::max());
+    default: return v;
   }
 }
 

@@ -31,12 +31,8 @@ inline double load_float(const std::byte* base, DType t, int64_t i) {
   const std::byte* p = base + i * dtype_bytes(t);
   uint16_t half;
   switch (t) {
-    case DType::F16:
-      std::memcpy(&half, p, 2);
-      return f16_bits_to_f32(half);
-    case DType::BF16:
-      std::memcpy(&half, p, 2);
-      return bf16_bits_to_f32(half);
+    case DType::F16: std::memcpy(&half, p, 2); return f16_bits_to_f32(half);
+    case DType::BF16: std::memcpy(&half, p, 2); return bf16_bits_to_f32(half);
     case DType::F32: {
       float f;
       std::memcpy(&f, p, 4);
@@ -54,8 +50,7 @@ inline double load_float(const std::byte* base, DType t, int64_t i) {
 inline int64_t load_int(const std::byte* base, DType t, int64_t i) {
   const std::byte* p = base + i * dtype_bytes(t);
   switch (t) {
-    case DType::Bool:
-      return static_cast<uint8_t>(*p) != 0;
+    case DType::Bool: return static_cast<uint8_t>(*p) != 0;
     case DType::I32: {
       int32_t v;
       std::memcpy(&v, p, 4);
@@ -84,12 +79,8 @@ inline void store_float(std::byte* base, DType t, int64_t i, double v) {
       half = f32_to_bf16_bits(f);
       std::memcpy(p, &half, 2);
       return;
-    case DType::F32:
-      std::memcpy(p, &f, 4);
-      return;
-    default:
-      std::memcpy(p, &v, 8);
-      return;
+    case DType::F32: std::memcpy(p, &f, 4); return;
+    default: std::memcpy(p, &v, 8); return;
   }
 }
 
@@ -98,17 +89,13 @@ inline void store_int(std::byte* base, DType t, int64_t i, int64_t v) {
   std::byte* p = base + i * dtype_bytes(t);
   v = wrap_int(v, t);
   switch (t) {
-    case DType::Bool:
-      *p = static_cast<std::byte>(v);
-      return;
+    case DType::Bool: *p = static_cast<std::byte>(v); return;
     case DType::I32: {
       int32_t w = static_cast<int32_t>(v);
       std::memcpy(p, &w, 4);
       return;
     }
-    default:
-      std::memcpy(p, &v, 8);
-      return;
+    default: std::memcpy(p, &v, 8); return;
   }
 }
 

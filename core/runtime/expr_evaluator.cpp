@@ -92,8 +92,7 @@ class Compiler {
           return load_float(plan->data, plan->dtype, plan->position(s));
         };
       }
-      default:
-        KILN_CHECK(false, "cannot compile ", e, " as a float expression");
+      default: KILN_CHECK(false, "cannot compile ", e, " as a float expression");
     }
   }
 
@@ -111,8 +110,7 @@ class Compiler {
         int slot = it->second;
         return [slot](const int64_t* s) { return s[slot]; };
       }
-      case ExprKind::Binary:
-        return binary_int_code(e.as<BinaryNode>(), t);
+      case ExprKind::Binary: return binary_int_code(e.as<BinaryNode>(), t);
       case ExprKind::Unary: {
         auto* n = e.as<UnaryNode>();
         if (n->op == UnaryOp::IsNan && is_float(n->a.dtype()))
@@ -141,8 +139,7 @@ class Compiler {
           return load_int(plan->data, plan->dtype, plan->position(s));
         };
       }
-      default:
-        KILN_CHECK(false, "cannot compile ", e, " as an integer expression");
+      default: KILN_CHECK(false, "cannot compile ", e, " as an integer expression");
     }
   }
 

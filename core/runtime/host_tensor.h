@@ -14,10 +14,10 @@ namespace kiln {
 struct HostTensor {
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
-  std::vector<int64_t> strides;       ///< In elements; may be 0 (broadcast) or non-row-major.
+  std::vector<int64_t> strides;  ///< In elements; may be 0 (broadcast) or non-row-major.
   std::shared_ptr<std::byte[]> storage;
   int64_t storage_elements = 0;
-  int64_t offset = 0;                 ///< In elements, into storage.
+  int64_t offset = 0;  ///< In elements, into storage.
 
   /// A zero-filled row-major tensor, 64-byte aligned.
   static HostTensor zeros(std::vector<int64_t> shape, DType dtype);

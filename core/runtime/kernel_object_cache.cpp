@@ -35,7 +35,8 @@ bool read_object(const std::filesystem::path& path, const std::string& key, Obje
   return true;
 }
 
-bool write_object(const std::filesystem::path& path, const std::string& key, const ObjectCode& code) {
+bool write_object(const std::filesystem::path& path, const std::string& key,
+                  const ObjectCode& code) {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
   std::ostringstream aside_name;
@@ -61,7 +62,8 @@ bool write_object(const std::filesystem::path& path, const std::string& key, con
 KernelObjectCache::KernelObjectCache(std::string dir, std::string target)
     : dir_(std::move(dir)), target_(std::move(target)) {}
 
-std::unique_ptr<Kernel> KernelObjectCache::compile(const KernelCompiler& compiler, const LoweredFunc& f) {
+std::unique_ptr<Kernel> KernelObjectCache::compile(const KernelCompiler& compiler,
+                                                   const LoweredFunc& f) {
   // NOTE: the printed function names its tensors. Keying by structure alone would need the
   // parameters' roles in the body too (two same-typed parameters swapped is another kernel), so
   // the names stay: a structurally equal group named otherwise in another run is only a miss.

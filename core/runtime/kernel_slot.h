@@ -16,8 +16,8 @@ namespace kiln {
 /// Per-slot counters, readable at any time.
 struct SlotStats {
   uint64_t calls = 0;
-  uint64_t total_ns = 0;    ///< Wall time spent inside launches.
-  uint64_t version = 0;     ///< 0 for the first kernel, +1 per swap.
+  uint64_t total_ns = 0;  ///< Wall time spent inside launches.
+  uint64_t version = 0;   ///< 0 for the first kernel, +1 per swap.
 };
 
 /// What a trial measured: the median time per call of the current kernel and of the candidate,

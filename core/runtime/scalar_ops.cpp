@@ -85,154 +85,93 @@ bool divides(BinaryOp op) {
 
 FloatBinaryFn float_binary(BinaryOp op) {
   switch (op) {
-    case BinaryOp::Add:
-      return [](double a, double b) { return a + b; };
-    case BinaryOp::Sub:
-      return [](double a, double b) { return a - b; };
-    case BinaryOp::Mul:
-      return [](double a, double b) { return a * b; };
-    case BinaryOp::Div:
-      return [](double a, double b) { return a / b; };
-    case BinaryOp::FloorDiv:
-      return float_floor_div;
-    case BinaryOp::FloorMod:
-      return float_floor_mod;
-    case BinaryOp::Mod:
-      return [](double a, double b) { return std::fmod(a, b); };
-    case BinaryOp::Min:
-      return nan_min;
-    case BinaryOp::Max:
-      return nan_max;
-    case BinaryOp::Pow:
-      return [](double a, double b) { return std::pow(a, b); };
-    default:
-      KILN_CHECK(false, "no float arithmetic for ", op);
+    case BinaryOp::Add: return [](double a, double b) { return a + b; };
+    case BinaryOp::Sub: return [](double a, double b) { return a - b; };
+    case BinaryOp::Mul: return [](double a, double b) { return a * b; };
+    case BinaryOp::Div: return [](double a, double b) { return a / b; };
+    case BinaryOp::FloorDiv: return float_floor_div;
+    case BinaryOp::FloorMod: return float_floor_mod;
+    case BinaryOp::Mod: return [](double a, double b) { return std::fmod(a, b); };
+    case BinaryOp::Min: return nan_min;
+    case BinaryOp::Max: return nan_max;
+    case BinaryOp::Pow: return [](double a, double b) { return std::pow(a, b); };
+    default: KILN_CHECK(false, "no float arithmetic for ", op);
   }
 }
 
 FloatCompareFn float_comparison(BinaryOp op) {
   switch (op) {
-    case BinaryOp::Eq:
-      return [](double a, double b) -> int64_t { return a == b; };
-    case BinaryOp::Ne:
-      return [](double a, double b) -> int64_t { return a != b; };
-    case BinaryOp::Lt:
-      return [](double a, double b) -> int64_t { return a < b; };
-    case BinaryOp::Le:
-      return [](double a, double b) -> int64_t { return a <= b; };
-    case BinaryOp::Gt:
-      return [](double a, double b) -> int64_t { return a > b; };
-    case BinaryOp::Ge:
-      return [](double a, double b) -> int64_t { return a >= b; };
-    default:
-      KILN_CHECK(false, "not a comparison: ", op);
+    case BinaryOp::Eq: return [](double a, double b) -> int64_t { return a == b; };
+    case BinaryOp::Ne: return [](double a, double b) -> int64_t { return a != b; };
+    case BinaryOp::Lt: return [](double a, double b) -> int64_t { return a < b; };
+    case BinaryOp::Le: return [](double a, double b) -> int64_t { return a <= b; };
+    case BinaryOp::Gt: return [](double a, double b) -> int64_t { return a > b; };
+    case BinaryOp::Ge: return [](double a, double b) -> int64_t { return a >= b; };
+    default: KILN_CHECK(false, "not a comparison: ", op);
   }
 }
 
 IntBinaryFn int_binary(BinaryOp op) {
   switch (op) {
-    case BinaryOp::Add:
-      return wrap_add;
-    case BinaryOp::Sub:
-      return wrap_sub;
-    case BinaryOp::Mul:
-      return wrap_mul;
-    case BinaryOp::Div:
-      return c_div;
-    case BinaryOp::FloorDiv:
-      return floor_div;
-    case BinaryOp::FloorMod:
-      return floor_mod;
-    case BinaryOp::Mod:
-      return c_mod;
-    case BinaryOp::Min:
-      return [](int64_t a, int64_t b) { return b < a ? b : a; };
-    case BinaryOp::Max:
-      return [](int64_t a, int64_t b) { return b > a ? b : a; };
-    case BinaryOp::Pow:
-      return int_pow;
-    case BinaryOp::Eq:
-      return [](int64_t a, int64_t b) -> int64_t { return a == b; };
-    case BinaryOp::Ne:
-      return [](int64_t a, int64_t b) -> int64_t { return a != b; };
-    case BinaryOp::Lt:
-      return [](int64_t a, int64_t b) -> int64_t { return a < b; };
-    case BinaryOp::Le:
-      return [](int64_t a, int64_t b) -> int64_t { return a <= b; };
-    case BinaryOp::Gt:
-      return [](int64_t a, int64_t b) -> int64_t { return a > b; };
-    case BinaryOp::Ge:
-      return [](int64_t a, int64_t b) -> int64_t { return a >= b; };
-    case BinaryOp::And:
-      return [](int64_t a, int64_t b) -> int64_t { return a && b; };
-    case BinaryOp::Or:
-      return [](int64_t a, int64_t b) -> int64_t { return a || b; };
-    case BinaryOp::Xor:
-      return [](int64_t a, int64_t b) -> int64_t { return (a != 0) != (b != 0); };
+    case BinaryOp::Add: return wrap_add;
+    case BinaryOp::Sub: return wrap_sub;
+    case BinaryOp::Mul: return wrap_mul;
+    case BinaryOp::Div: return c_div;
+    case BinaryOp::FloorDiv: return floor_div;
+    case BinaryOp::FloorMod: return floor_mod;
+    case BinaryOp::Mod: return c_mod;
+    case BinaryOp::Min: return [](int64_t a, int64_t b) { return b < a ? b : a; };
+    case BinaryOp::Max: return [](int64_t a, int64_t b) { return b > a ? b : a; };
+    case BinaryOp::Pow: return int_pow;
+    case BinaryOp::Eq: return [](int64_t a, int64_t b) -> int64_t { return a == b; };
+    case BinaryOp::Ne: return [](int64_t a, int64_t b) -> int64_t { return a != b; };
+    case BinaryOp::Lt: return [](int64_t a, int64_t b) -> int64_t { return a < b; };
+    case BinaryOp::Le: return [](int64_t a, int64_t b) -> int64_t { return a <= b; };
+    case BinaryOp::Gt: return [](int64_t a, int64_t b) -> int64_t { return a > b; };
+    case BinaryOp::Ge: return [](int64_t a, int64_t b) -> int64_t { return a >= b; };
+    case BinaryOp::And: return [](int64_t a, int64_t b) -> int64_t { return a && b; };
+    case BinaryOp::Or: return [](int64_t a, int64_t b) -> int64_t { return a || b; };
+    case BinaryOp::Xor: return [](int64_t a, int64_t b) -> int64_t { return (a != 0) != (b != 0); };
   }
   KILN_CHECK(false, "unknown binary op");
 }
 
 FloatUnaryFn float_unary(UnaryOp op) {
   switch (op) {
-    case UnaryOp::Neg:
-      return [](double a) { return -a; };
-    case UnaryOp::Abs:
-      return [](double a) { return std::fabs(a); };
-    case UnaryOp::Exp:
-      return [](double a) { return std::exp(a); };
-    case UnaryOp::Exp2:
-      return [](double a) { return std::exp2(a); };
-    case UnaryOp::Log:
-      return [](double a) { return std::log(a); };
-    case UnaryOp::Log1p:
-      return [](double a) { return std::log1p(a); };
-    case UnaryOp::Expm1:
-      return [](double a) { return std::expm1(a); };
-    case UnaryOp::Sqrt:
-      return [](double a) { return std::sqrt(a); };
-    case UnaryOp::Rsqrt:
-      return [](double a) { return 1 / std::sqrt(a); };
-    case UnaryOp::Sin:
-      return [](double a) { return std::sin(a); };
-    case UnaryOp::Cos:
-      return [](double a) { return std::cos(a); };
-    case UnaryOp::Tanh:
-      return [](double a) { return std::tanh(a); };
-    case UnaryOp::Erf:
-      return [](double a) { return std::erf(a); };
-    case UnaryOp::Floor:
-      return [](double a) { return std::floor(a); };
-    case UnaryOp::Ceil:
-      return [](double a) { return std::ceil(a); };
+    case UnaryOp::Neg: return [](double a) { return -a; };
+    case UnaryOp::Abs: return [](double a) { return std::fabs(a); };
+    case UnaryOp::Exp: return [](double a) { return std::exp(a); };
+    case UnaryOp::Exp2: return [](double a) { return std::exp2(a); };
+    case UnaryOp::Log: return [](double a) { return std::log(a); };
+    case UnaryOp::Log1p: return [](double a) { return std::log1p(a); };
+    case UnaryOp::Expm1: return [](double a) { return std::expm1(a); };
+    case UnaryOp::Sqrt: return [](double a) { return std::sqrt(a); };
+    case UnaryOp::Rsqrt: return [](double a) { return 1 / std::sqrt(a); };
+    case UnaryOp::Sin: return [](double a) { return std::sin(a); };
+    case UnaryOp::Cos: return [](double a) { return std::cos(a); };
+    case UnaryOp::Tanh: return [](double a) { return std::tanh(a); };
+    case UnaryOp::Erf: return [](double a) { return std::erf(a); };
+    case UnaryOp::Floor: return [](double a) { return std::floor(a); };
+    case UnaryOp::Ceil: return [](double a) { return std::ceil(a); };
     // nearbyint rounds in the default mode, to nearest with ties to even, as torch.round does.
-    case UnaryOp::Round:
-      return [](double a) { return std::nearbyint(a); };
-    case UnaryOp::Trunc:
-      return [](double a) { return std::trunc(a); };
-    default:
-      KILN_CHECK(false, "no float result for ", op);
+    case UnaryOp::Round: return [](double a) { return std::nearbyint(a); };
+    case UnaryOp::Trunc: return [](double a) { return std::trunc(a); };
+    default: KILN_CHECK(false, "no float result for ", op);
   }
 }
 
 IntUnaryFn int_unary(UnaryOp op) {
   switch (op) {
-    case UnaryOp::Neg:
-      return [](int64_t a) { return wrap_sub(0, a); };
-    case UnaryOp::Not:
-      return [](int64_t a) -> int64_t { return !a; };
-    case UnaryOp::Abs:
-      return [](int64_t a) { return a < 0 ? wrap_sub(0, a) : a; };
+    case UnaryOp::Neg: return [](int64_t a) { return wrap_sub(0, a); };
+    case UnaryOp::Not: return [](int64_t a) -> int64_t { return !a; };
+    case UnaryOp::Abs: return [](int64_t a) { return a < 0 ? wrap_sub(0, a) : a; };
     // Integers are already whole: rounding leaves them alone.
     case UnaryOp::Floor:
     case UnaryOp::Ceil:
     case UnaryOp::Round:
-    case UnaryOp::Trunc:
-      return [](int64_t a) { return a; };
-    case UnaryOp::IsNan:
-      return [](int64_t) -> int64_t { return 0; };
-    default:
-      KILN_CHECK(false, "no integer version of ", op);
+    case UnaryOp::Trunc: return [](int64_t a) { return a; };
+    case UnaryOp::IsNan: return [](int64_t) -> int64_t { return 0; };
+    default: KILN_CHECK(false, "no integer version of ", op);
   }
 }
 

@@ -31,23 +31,13 @@ double max_relative_error(const HostTensor& a, const HostTensor& b, double atol,
 
 void default_tolerance(DType dtype, double* atol, double* rtol) {
   switch (dtype) {
-    case DType::F16:
-      *atol = 1e-5, *rtol = 1e-3;
-      return;
-    case DType::BF16:
-      *atol = 1e-5, *rtol = 1.6e-2;
-      return;
-    case DType::F32:
-      *atol = 1e-5, *rtol = 1.3e-6;
-      return;
-    case DType::F64:
-      *atol = 1e-7, *rtol = 1e-7;
-      return;
+    case DType::F16: *atol = 1e-5, *rtol = 1e-3; return;
+    case DType::BF16: *atol = 1e-5, *rtol = 1.6e-2; return;
+    case DType::F32: *atol = 1e-5, *rtol = 1.3e-6; return;
+    case DType::F64: *atol = 1e-7, *rtol = 1e-7; return;
     case DType::Bool:
     case DType::I32:
-    case DType::I64:
-      *atol = 0, *rtol = 0;
-      return;
+    case DType::I64: *atol = 0, *rtol = 0; return;
   }
   KILN_CHECK(false, "unknown dtype");
 }

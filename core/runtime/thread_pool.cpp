@@ -182,7 +182,8 @@ void set_thread_pool(ThreadPool* pool) {
 }
 
 std::unique_ptr<ThreadPool> make_thread_pool(int threads) {
-  if (threads < 1) throw Error(str_cat("make_thread_pool: thread count must be >= 1, got ", threads));
+  if (threads < 1)
+    throw Error(str_cat("make_thread_pool: thread count must be >= 1, got ", threads));
   return std::make_unique<DefaultThreadPool>(threads);
 }
 

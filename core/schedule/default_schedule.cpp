@@ -19,12 +19,6 @@ int64_t pick_tile(int64_t extent, int64_t preferred, int64_t minimum) {
   return preferred;
 }
 
-bool reads_tensor(const Expr& e, const TensorNode* t) {
-  for (auto* l : loads_in(e))
-    if (l->tensor.get() == t) return true;
-  return false;
-}
-
 /// A Sum of a product: matmul, batched matmul, convolution.
 bool is_contraction(const Stage& s) {
   auto* r = s.body.as<ReduceNode>();
@@ -115,7 +109,7 @@ bool DefaultScheduler::worth_materializing(const Stage& s) const {
   int readers = 0;
   bool reduction_reads = false;
   for (auto& r : sch_.stages()) {
-    if (!reads_tensor(r.body, s.tensor.get())) continue;
+    if (!reads(r.body, s.tensor.get())) continue;
     ++readers;
     reduction_reads |= r.is_reduction();
   }
@@ -140,7 +134,7 @@ const Stage& DefaultScheduler::main_stage() const {
 bool DefaultScheduler::reads_an_output(const Stage& s) const {
   for (auto& o : sch_.stages())
     if (o.is_output && o.name != s.name && o.tensor->numel() == s.tensor->numel() &&
-        reads_tensor(s.body, o.tensor.get()))
+        reads(s.body, o.tensor.get()))
       return true;
   return false;
 }
@@ -359,7 +353,7 @@ bool DefaultScheduler::reads_in_scope(const std::string& name, const std::string
   const TensorNode* t = sch_.stage(name).tensor.get();
   bool read = false;
   for (auto& s : sch_.stages()) {
-    if (s.attach == AttachKind::Inline || !reads_tensor(s.body, t)) continue;
+    if (s.attach == AttachKind::Inline || !reads(s.body, t)) continue;
     read = true;
     if (s.name != main && !(s.attach == AttachKind::At && s.attach_stage == main)) return false;
   }

@@ -22,8 +22,6 @@ namespace kiln::schedule_detail {
 /// largest divisor of `extent` in [minimum, preferred] (no tail guard), else `preferred`.
 int64_t pick_tile(int64_t extent, int64_t preferred, int64_t minimum);
 
-bool reads_tensor(const Expr& e, const TensorNode* t);
-
 /// A Sum of a product: matmul, batched matmul, convolution.
 bool is_contraction(const Stage& s);
 

@@ -43,8 +43,9 @@ int64_t KnobChooser::choose(const std::string& name, std::vector<int64_t> values
   if (auto it = config_.values.find(name); it != config_.values.end()) {
     if (std::find(values.begin(), values.end(), it->second) == values.end()) {
       std::string options;
-      for (int64_t v : values) options += " " + std::to_string(v);
-      throw ScheduleError(str_cat("knob ", name, " cannot be ", it->second, "; its values are:", options));
+      for (int64_t v : values) options += str_cat(" ", v);
+      throw ScheduleError(
+          str_cat("knob ", name, " cannot be ", it->second, "; its values are:", options));
     }
     value = it->second;
   }
@@ -53,6 +54,8 @@ int64_t KnobChooser::choose(const std::string& name, std::vector<int64_t> values
   return value;
 }
 
-std::ostream& operator<<(std::ostream& os, const KnobConfig& c) { return os << c.to_text(); }
+std::ostream& operator<<(std::ostream& os, const KnobConfig& c) {
+  return os << c.to_text();
+}
 
 }  // namespace kiln

@@ -8,7 +8,7 @@
 #include "core/ir/simplify.h"
 #include "core/schedule/bound.h"
 #include "core/schedule/guards.h"
-#include "core/schedule/parallel_grain.h"
+#include "core/schedule/lowering_passes.h"
 
 namespace kiln {
 
@@ -53,23 +53,9 @@ struct StageFrame {
   std::vector<Var> vars;         ///< Per loop.
   std::vector<Expr> values;      ///< Per loop, in terms of the leaf variables.
   std::vector<Expr> spatial_guards, reduce_guards;
-  Expr body;                     ///< With root variables replaced by their global values.
+  Expr body;  ///< With root variables replaced by their global values.
   Realization where;
 };
-
-std::vector<const LoadNode*> loads_of(const Expr& e, const TensorNode* t) {
-  struct Collector : ExprVisitor {
-    const TensorNode* target;
-    std::vector<const LoadNode*> loads;
-    void visit_load(const LoadNode* n) override {
-      if (n->tensor.get() == target) loads.push_back(n);
-      ExprVisitor::visit_load(n);
-    }
-  } c;
-  c.target = t;
-  c.visit(e);
-  return c.loads;
-}
 
 Expr combine(ReduceOp op, const Expr& acc, const Expr& v) {
   switch (op) {
@@ -85,7 +71,9 @@ class Lowerer {
  public:
   explicit Lowerer(const Schedule& s) : sch_(s) {}
 
-  LoweredFunc run(const std::string& name) {
+  /// The loop nests of the root stages in order, each attached stage realized inside its
+  /// target's loop; intermediate results not yet allocated (the passes do that).
+  LoweredFunc build_loop_nests(const std::string& name) {
     LoweredFunc f;
     f.name = name;
     f.params = placeholders_of(sch_.outputs());
@@ -94,18 +82,14 @@ class Lowerer {
     check_attachments();
 
     std::vector<Stmt> nests;
-    std::vector<Tensor> scratch;
     for (auto& st : sch_.stages()) {
       if (st.attach != AttachKind::Root) continue;
-      Realization where{{st.root_extents.begin(), st.root_extents.begin() + st.num_spatial},
-                        {}, st.tensor, false};
-      if (!st.is_output) scratch.push_back(st.tensor);
+      Realization where;
+      where.extents = {st.root_extents.begin(), st.root_extents.begin() + st.num_spatial};
+      where.storage = st.tensor;
       nests.push_back(lower_stage(st, where));
     }
-    Stmt body = SeqNode::make(nests);
-    for (auto it = scratch.rbegin(); it != scratch.rend(); ++it)
-      body = AllocateNode::make(*it, MemoryScope::Global, body);
-    f.body = serialize_small_parallel_loops(simplify(body));
+    f.body = SeqNode::make(nests);
     return f;
   }
 
@@ -117,8 +101,7 @@ class Lowerer {
     for (auto& p : sch_.stages()) {
       if (p.attach != AttachKind::At) continue;
       for (auto& r : sch_.stages()) {
-        if (&r == &p || r.attach == AttachKind::Inline || loads_of(r.body, p.tensor.get()).empty())
-          continue;
+        if (&r == &p || r.attach == AttachKind::Inline || !reads(r.body, p.tensor.get())) continue;
         bool same_scope = r.name == p.attach_stage ||
                           (r.attach == AttachKind::At && r.attach_stage == p.attach_stage &&
                            r.attach_loop == p.attach_loop);
@@ -223,8 +206,9 @@ class Lowerer {
     int l = seq[k];
     const StageLoop& loop = fr.stage->loops[l];
     loop_extents_[fr.vars[l].get()] = fr.extents[l];
-    Stmt body = attach ? realize_attached(fr, l, [&] { return nest(fr, seq, k + 1, attach, innermost); })
-                       : nest(fr, seq, k + 1, attach, innermost);
+    Stmt body =
+        attach ? realize_attached(fr, l, [&] { return nest(fr, seq, k + 1, attach, innermost); })
+               : nest(fr, seq, k + 1, attach, innermost);
     loop_extents_.erase(fr.vars[l].get());
     return ForNode::make(fr.vars[l], fr.extents[l], loop.kind, body, loop.thread_axis);
   }
@@ -260,7 +244,8 @@ class Lowerer {
       throw ScheduleError(str_cat("stage ", st.name, " (", st.tensor->name, "): an ", red.op,
                                   " cannot have spatial loops between its reduce loops"));
 
-    std::vector<int> outer(leaves.begin(), leaves.begin() + run), tile, inner(leaves.begin() + run, leaves.end());
+    std::vector<int> outer(leaves.begin(), leaves.begin() + run), tile,
+        inner(leaves.begin() + run, leaves.end());
     std::vector<int64_t> tile_shape;
     std::vector<Expr> tile_idx;
     for (int pos = last + 1; pos < n; ++pos) {
@@ -300,7 +285,8 @@ class Lowerer {
         Expr cur = acc.load(tile_idx);
         if (!arg) return guarded(conds, StoreNode::make(acc, tile_idx, combine(red.op, cur, v)));
         Expr better = red.op == ReduceOp::ArgMax ? v > cur : v < cur;
-        if (is_float(vt)) better = better || (unary(UnaryOp::IsNan, v) && !unary(UnaryOp::IsNan, cur));
+        if (is_float(vt))
+          better = better || (unary(UnaryOp::IsNan, v) && !unary(UnaryOp::IsNan, cur));
         // Decided once, before either accumulator changes.
         Tensor take = placeholder(acc_name + ".take", {}, DType::Bool);
         Expr taken = take.load({});
@@ -322,7 +308,8 @@ class Lowerer {
 
     if (!through_output) return nest(fr, outer, 0, true, tile_nest);
     // Initialize the storage before the first reduce loop, then accumulate tile by tile.
-    std::vector<int> head(leaves.begin(), leaves.begin() + first), init_loops, mid(leaves.begin() + first, leaves.begin() + run);
+    std::vector<int> head(leaves.begin(), leaves.begin() + first), init_loops,
+        mid(leaves.begin() + first, leaves.begin() + run);
     for (int pos = first; pos < n; ++pos)
       if (!is_reduce(pos)) init_loops.push_back(leaves[pos]);
     return nest(fr, head, 0, true, [&] {
@@ -420,7 +407,7 @@ class Lowerer {
     Realization r;
     r.storage = p.tensor;
     bool unread = true;
-    for (auto& body : readers) unread &= loads_of(body, p.tensor.get()).empty();
+    for (auto& body : readers) unread &= !reads(body, p.tensor.get());
     for (int d = 0; d < p.num_spatial; ++d) {
       int64_t size = p.root_extents[d];
       std::optional<IndexRange> acc;
@@ -431,7 +418,7 @@ class Lowerer {
         acc = range_over(value, varying);
       }
       for (auto& body : readers) {
-        for (auto* load : loads_of(body, p.tensor.get())) {
+        for (auto* load : loads_in(body, p.tensor.get())) {
           auto range = range_over(load->indices[d], varying);
           if (!range) {
             full = true;
@@ -470,7 +457,8 @@ class Lowerer {
 }  // namespace
 
 LoweredFunc lower(const Schedule& schedule, const std::string& name) {
-  return Lowerer(schedule).run(name);
+  return run_lowering_passes(Lowerer(schedule).build_loop_nests(name), lowering_passes(),
+                             "building the loop nests");
 }
 
 }  // namespace kiln

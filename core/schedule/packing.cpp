@@ -12,7 +12,8 @@ namespace {
 
 int64_t operand_number(const Schedule& s, const std::string& c, const Tensor& t) {
   std::vector<Tensor> operands = s.operands(c);
-  auto it = std::find_if(operands.begin(), operands.end(), [&](const Tensor& o) { return o.same_as(t); });
+  auto it =
+      std::find_if(operands.begin(), operands.end(), [&](const Tensor& o) { return o.same_as(t); });
   return it - operands.begin();
 }
 

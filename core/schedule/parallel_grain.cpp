@@ -15,7 +15,9 @@ int64_t saturating_product(int64_t a, int64_t b) {
   return a != 0 && b > kMax / a ? kMax : a * b;
 }
 
-int64_t saturating_sum(int64_t a, int64_t b) { return a > kMax - b ? kMax : a + b; }
+int64_t saturating_sum(int64_t a, int64_t b) {
+  return a > kMax - b ? kMax : a + b;
+}
 
 class SmallParallelLoops : public StmtMutator {
  protected:
@@ -36,10 +38,8 @@ int64_t work_of(const Stmt& s) {
       int64_t body = work_of(n->body);
       return n->for_kind == ForKind::Vectorized ? body : saturating_product(n->extent, body);
     }
-    case StmtKind::Store:
-      return 1;
-    case StmtKind::Allocate:
-      return work_of(s.as<AllocateNode>()->body);
+    case StmtKind::Store: return 1;
+    case StmtKind::Allocate: return work_of(s.as<AllocateNode>()->body);
     case StmtKind::Seq: {
       int64_t sum = 0;
       for (const Stmt& x : s.as<SeqNode>()->stmts) sum = saturating_sum(sum, work_of(x));
@@ -53,6 +53,8 @@ int64_t work_of(const Stmt& s) {
   throw InternalError(str_cat(__FILE__, ": unknown statement kind"));
 }
 
-Stmt serialize_small_parallel_loops(const Stmt& body) { return SmallParallelLoops().mutate(body); }
+Stmt serialize_small_parallel_loops(const Stmt& body) {
+  return SmallParallelLoops().mutate(body);
+}
 
 }  // namespace kiln

@@ -86,7 +86,8 @@ class LoadRedirect : public ExprMutator {
 std::vector<Tensor> loaded_tensors(const Expr& e) {
   std::vector<Tensor> found;
   for (const LoadNode* load : loads_in(e))
-    if (std::none_of(found.begin(), found.end(), [&](const Tensor& t) { return t.same_as(load->tensor); }))
+    if (std::none_of(found.begin(), found.end(),
+                     [&](const Tensor& t) { return t.same_as(load->tensor); }))
       found.push_back(load->tensor);
   return found;
 }
@@ -128,8 +129,8 @@ int Schedule::stage_index(const std::string& name) const {
 static int require_leaf(const Stage& s, const std::string& loop, const char* primitive) {
   int l = s.loop(loop);
   if (s.leaf_position(l) < 0)
-    throw ScheduleError(str_cat(primitive, ": loop '", loop, "' of stage ", s.name,
-                                " was already split or fused"));
+    throw ScheduleError(
+        str_cat(primitive, ": loop '", loop, "' of stage ", s.name, " was already split or fused"));
   return l;
 }
 
@@ -139,7 +140,8 @@ std::pair<std::string, std::string> Schedule::split(const std::string& stage,
   Stage& s = mut(stage);
   int parent = require_leaf(s, loop, "split");
   if (factor < 1)
-    throw ScheduleError(str_cat("split: factor ", factor, " for loop '", loop, "' of stage ", stage));
+    throw ScheduleError(
+        str_cat("split: factor ", factor, " for loop '", loop, "' of stage ", stage));
   bool reduce = s.loops[parent].reduce;
   int outer = static_cast<int>(s.loops.size()), inner = outer + 1;
   s.loops.push_back({loop + ".o", reduce});
@@ -199,9 +201,11 @@ void Schedule::set_kind(const std::string& stage, const std::string& loop, ForKi
     throw ScheduleError(str_cat("parallel: loop '", loop, "' of stage ", stage,
                                 " is a reduction loop; running it in parallel would race"));
   if (s.loops[l].reduce && (kind == ForKind::GpuBlock || kind == ForKind::GpuThread))
-    throw ScheduleError(str_cat("bind: loop '", loop, "' of stage ", stage, " is a reduction loop"));
+    throw ScheduleError(
+        str_cat("bind: loop '", loop, "' of stage ", stage, " is a reduction loop"));
   if (axis < 0 || axis > 2)
-    throw ScheduleError(str_cat("bind: thread axis ", axis, " for loop '", loop, "' (0..2 allowed)"));
+    throw ScheduleError(
+        str_cat("bind: thread axis ", axis, " for loop '", loop, "' (0..2 allowed)"));
   s.loops[l].kind = kind;
   s.loops[l].thread_axis = axis;
   if (inst == InstKind::Bind)
@@ -230,11 +234,14 @@ void Schedule::compute_inline(const std::string& stage) {
   int idx = stage_index(stage);
   Stage& s = stages_[idx];
   if (s.is_output)
-    throw ScheduleError(str_cat("compute_inline: stage ", stage, " (", s.tensor->name, ") is an output"));
+    throw ScheduleError(
+        str_cat("compute_inline: stage ", stage, " (", s.tensor->name, ") is an output"));
   if (s.is_reduction())
-    throw ScheduleError(str_cat("compute_inline: stage ", stage, " (", s.tensor->name, ") is a reduction"));
+    throw ScheduleError(
+        str_cat("compute_inline: stage ", stage, " (", s.tensor->name, ") is a reduction"));
   if (s.attach != AttachKind::Root)
-    throw ScheduleError(str_cat("compute_inline: stage ", stage, " is already inlined or attached"));
+    throw ScheduleError(
+        str_cat("compute_inline: stage ", stage, " is already inlined or attached"));
   for (auto& other : stages_)
     if (&other != &s && other.attach == AttachKind::At && other.attach_stage == stage)
       throw ScheduleError(str_cat("compute_inline: stage ", other.name, " is computed at ", stage));
@@ -257,8 +264,8 @@ void Schedule::compute_at(const std::string& stage, const std::string& target,
       throw ScheduleError(str_cat("compute_at: stage ", stage, " reads ", target,
                                   ", so it cannot be computed inside it"));
   if (s.attach == AttachKind::Inline || t.attach == AttachKind::Inline)
-    throw ScheduleError(str_cat("compute_at: stage ", s.attach == AttachKind::Inline ? stage : target,
-                                " is inlined"));
+    throw ScheduleError(str_cat("compute_at: stage ",
+                                s.attach == AttachKind::Inline ? stage : target, " is inlined"));
   int l = require_leaf(t, loop, "compute_at");
   s.attach = AttachKind::At;
   s.attach_stage = target;
@@ -274,12 +281,15 @@ std::string Schedule::rfactor(const std::string& stage_ref, const std::string& l
   auto* r = s.body.as<ReduceNode>();
   if (!r) throw ScheduleError(str_cat("rfactor: stage ", stage, " is not a reduction"));
   if (r->op == ReduceOp::ArgMax || r->op == ReduceOp::ArgMin)
-    throw ScheduleError(str_cat("rfactor: stage ", stage, " is an ", r->op, ", which keeps an index"));
+    throw ScheduleError(
+        str_cat("rfactor: stage ", stage, " is an ", r->op, ", which keeps an index"));
   if (!s.relations.empty() || s.attach != AttachKind::Root)
-    throw ScheduleError(str_cat("rfactor: stage ", stage, " must be rfactored before it is split, fused or attached"));
+    throw ScheduleError(str_cat("rfactor: stage ", stage,
+                                " must be rfactored before it is split, fused or attached"));
   int l = s.loop(loop);
   if (!s.loops[l].reduce || l >= static_cast<int>(s.root_vars.size()))
-    throw ScheduleError(str_cat("rfactor: loop '", loop, "' of stage ", stage, " is not a reduce axis"));
+    throw ScheduleError(
+        str_cat("rfactor: loop '", loop, "' of stage ", stage, " is not a reduce axis"));
   if (factor < 1) throw ScheduleError(str_cat("rfactor: factor ", factor, " for stage ", stage));
   int rd = l - s.num_spatial;
   const IterVar& axis = r->axes[rd];
@@ -373,22 +383,46 @@ void Schedule::apply(const Instruction& inst) {
   };
   const auto& n = inst.names;
   switch (inst.kind) {
-    case InstKind::Split: need(2, 1); split(n[0], n[1], inst.values[0]); return;
-    case InstKind::Fuse: need(3, 0); fuse(n[0], n[1], n[2]); return;
+    case InstKind::Split:
+      need(2, 1);
+      split(n[0], n[1], inst.values[0]);
+      return;
+    case InstKind::Fuse:
+      need(3, 0);
+      fuse(n[0], n[1], n[2]);
+      return;
     case InstKind::Reorder:
       if (n.size() < 2) throw ScheduleError(str_cat("instruction '", inst, "' names no loops"));
       reorder(n[0], std::vector<std::string>(n.begin() + 1, n.end()));
       return;
-    case InstKind::Parallel: need(2, 0); parallel(n[0], n[1]); return;
-    case InstKind::Vectorize: need(2, 0); vectorize(n[0], n[1]); return;
-    case InstKind::Unroll: need(2, 0); unroll(n[0], n[1]); return;
+    case InstKind::Parallel:
+      need(2, 0);
+      parallel(n[0], n[1]);
+      return;
+    case InstKind::Vectorize:
+      need(2, 0);
+      vectorize(n[0], n[1]);
+      return;
+    case InstKind::Unroll:
+      need(2, 0);
+      unroll(n[0], n[1]);
+      return;
     case InstKind::Bind:
       need(2, 2);
       bind(n[0], n[1], static_cast<ForKind>(inst.values[0]), static_cast<int>(inst.values[1]));
       return;
-    case InstKind::ComputeInline: need(1, 0); compute_inline(n[0]); return;
-    case InstKind::ComputeAt: need(3, 0); compute_at(n[0], n[1], n[2]); return;
-    case InstKind::RFactor: need(2, 1); rfactor(n[0], n[1], inst.values[0]); return;
+    case InstKind::ComputeInline:
+      need(1, 0);
+      compute_inline(n[0]);
+      return;
+    case InstKind::ComputeAt:
+      need(3, 0);
+      compute_at(n[0], n[1], n[2]);
+      return;
+    case InstKind::RFactor:
+      need(2, 1);
+      rfactor(n[0], n[1], inst.values[0]);
+      return;
     case InstKind::CacheRead:
       if (n.size() != 1 || inst.values.empty())
         throw ScheduleError(str_cat("instruction '", inst, "' has the wrong number of operands"));

@@ -25,7 +25,8 @@ struct StageLoop {
   int thread_axis = 0;
 };
 
-/// How a loop was derived: parent = outer * factor + inner (split), or fused = outer * |inner| + inner.
+/// How a loop was derived: parent = outer * factor + inner (split), or fused = outer * |inner| +
+/// inner.
 struct LoopRelation {
   enum class Kind : uint8_t { Split, Fuse } kind;
   int a, b, c;     ///< Split: parent, outer, inner. Fuse: outer, inner, fused.
@@ -35,18 +36,18 @@ struct LoopRelation {
 enum class AttachKind : uint8_t { Root, Inline, At };
 
 struct Stage {
-  std::string name;              ///< Canonical: "s3", or "s3.rf" for a stage made by rfactor.
-  Tensor tensor;                 ///< The tensor whose storage this stage writes.
-  Expr body;                     ///< The value at root_vars; changes with compute_inline, rfactor.
-  std::vector<Var> root_vars;    ///< Spatial axes, then reduce axes (when body is a Reduce).
+  std::string name;            ///< Canonical: "s3", or "s3.rf" for a stage made by rfactor.
+  Tensor tensor;               ///< The tensor whose storage this stage writes.
+  Expr body;                   ///< The value at root_vars; changes with compute_inline, rfactor.
+  std::vector<Var> root_vars;  ///< Spatial axes, then reduce axes (when body is a Reduce).
   std::vector<int64_t> root_extents;
   int num_spatial = 0;
   bool is_output = false;
   std::vector<StageLoop> loops;  ///< Every loop ever made; 0..root_vars.size()-1 are the roots.
   std::vector<LoopRelation> relations;
-  std::vector<int> leaves;       ///< Current loop nest, outermost first.
+  std::vector<int> leaves;  ///< Current loop nest, outermost first.
   AttachKind attach = AttachKind::Root;
-  std::string attach_stage;      ///< With At: the consumer stage and its loop.
+  std::string attach_stage;  ///< With At: the consumer stage and its loop.
   int attach_loop = -1;
 
   bool is_reduction() const { return body.kind() == ExprKind::Reduce; }
@@ -66,7 +67,8 @@ class Schedule {
   int stage_index(const std::string& name) const;
   const Trace& trace() const { return trace_; }
 
-  /// Splits a loop into outer (extent ceil(n / factor)) and inner (extent factor). Returns their names.
+  /// Splits a loop into outer (extent ceil(n / factor)) and inner (extent factor). Returns their
+  /// names.
   std::pair<std::string, std::string> split(const std::string& stage, const std::string& loop,
                                             int64_t factor);
   /// Fuses two adjacent leaf loops (outer immediately before inner) into one.
@@ -93,7 +95,8 @@ class Schedule {
   /// copy's dimension d is the source's dimension layout[d] (empty: the source's own order):
   /// packing, e.g. the weight of a Linear layer transposed so that its columns are contiguous.
   /// The new stage is a root that runs before `stage`. Returns its name.
-  std::string cache_read(const std::string& stage, int64_t operand, std::vector<int64_t> layout = {});
+  std::string cache_read(const std::string& stage, int64_t operand,
+                         std::vector<int64_t> layout = {});
   /// The distinct tensors `stage` reads, numbered as cache_read numbers its operands.
   std::vector<Tensor> operands(const std::string& stage) const;
 
@@ -110,7 +113,8 @@ class Schedule {
   Trace trace_;
 };
 
-/// Replays `trace` on a fresh schedule of `outputs`; ScheduleError if an instruction does not apply.
+/// Replays `trace` on a fresh schedule of `outputs`; ScheduleError if an instruction does not
+/// apply.
 Schedule replay(const std::vector<Tensor>& outputs, const Trace& trace);
 
 }  // namespace kiln

@@ -9,9 +9,9 @@
 namespace kiln {
 
 namespace {
-constexpr std::string_view kInstNames[] = {"split",     "fuse",   "reorder", "parallel",
-                                           "vectorize", "unroll", "bind",    "compute_inline",
-                                           "compute_at", "rfactor",   "cache_read"};
+constexpr std::string_view kInstNames[] = {"split",      "fuse",    "reorder",   "parallel",
+                                           "vectorize",  "unroll",  "bind",      "compute_inline",
+                                           "compute_at", "rfactor", "cache_read"};
 // Number of trailing integer operands each instruction kind carries; -1: one name, then at least
 // one integer (cache_read's operand and its layout).
 int num_values(InstKind k) {
@@ -25,7 +25,9 @@ int num_values(InstKind k) {
 }
 }  // namespace
 
-std::string_view inst_kind_name(InstKind k) { return kInstNames[static_cast<int>(k)]; }
+std::string_view inst_kind_name(InstKind k) {
+  return kInstNames[static_cast<int>(k)];
+}
 
 std::ostream& operator<<(std::ostream& os, const Instruction& inst) {
   os << inst_kind_name(inst.kind);
@@ -34,7 +36,9 @@ std::ostream& operator<<(std::ostream& os, const Instruction& inst) {
   return os;
 }
 
-std::ostream& operator<<(std::ostream& os, const Trace& trace) { return os << trace.to_text(); }
+std::ostream& operator<<(std::ostream& os, const Trace& trace) {
+  return os << trace.to_text();
+}
 
 std::string Trace::to_text() const {
   std::ostringstream os;
@@ -57,7 +61,9 @@ Trace Trace::from_text(const std::string& text) {
     bool known = false;
     for (size_t k = 0; k < std::size(kInstNames); ++k)
       if (tokens[0] == kInstNames[k]) inst.kind = static_cast<InstKind>(k), known = true;
-    if (!known) throw ScheduleError(str_cat("trace line ", line_no, ": unknown instruction '", tokens[0], "'"));
+    if (!known)
+      throw ScheduleError(
+          str_cat("trace line ", line_no, ": unknown instruction '", tokens[0], "'"));
     int nv = num_values(inst.kind);
     if (nv < 0) nv = std::max<int>(1, static_cast<int>(tokens.size()) - 2);
     if (static_cast<int>(tokens.size()) < 2 + nv)

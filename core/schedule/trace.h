@@ -12,7 +12,16 @@
 namespace kiln {
 
 enum class InstKind : uint8_t {
-  Split, Fuse, Reorder, Parallel, Vectorize, Unroll, Bind, ComputeInline, ComputeAt, RFactor,
+  Split,
+  Fuse,
+  Reorder,
+  Parallel,
+  Vectorize,
+  Unroll,
+  Bind,
+  ComputeInline,
+  ComputeAt,
+  RFactor,
   CacheRead
 };
 

@@ -193,7 +193,7 @@ class XGBoostModel : public CostModel {
     std::vector<const std::vector<float>*> rows;
     std::vector<float> labels;
     std::vector<unsigned> groups;
-    std::vector<float> weights;  // per group
+    std::vector<float> weights;         // per group
     size_t tuned = 0, tuned_group = 0;  // samples and group of kTunedTask
     for (size_t begin = 0; begin < order.size();) {
       size_t end = begin;

@@ -54,17 +54,12 @@ constexpr std::array<const char*, 4> kScopeNames = {"param", "local", "shared", 
 
 int kind_index(ForKind k) {
   switch (k) {
-    case ForKind::Serial:
-      return 0;
-    case ForKind::Parallel:
-      return 1;
-    case ForKind::Vectorized:
-      return 2;
-    case ForKind::Unrolled:
-      return 3;
+    case ForKind::Serial: return 0;
+    case ForKind::Parallel: return 1;
+    case ForKind::Vectorized: return 2;
+    case ForKind::Unrolled: return 3;
     case ForKind::GpuBlock:
-    case ForKind::GpuThread:
-      return 4;
+    case ForKind::GpuThread: return 4;
   }
   KILN_CHECK(false, "unknown loop kind");
 }

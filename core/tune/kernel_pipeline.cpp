@@ -11,16 +11,17 @@ namespace {
 
 /// The kernel a record describes, or the reason it cannot serve: it must replay on `outputs`
 /// and, when it came from elsewhere, match the default schedule in an isolated measurement.
-std::unique_ptr<Kernel> kernel_of_record(const std::vector<Tensor>& outputs, const std::string& name,
-                                         const TuningRecord& record, const KernelSource& source,
-                                         std::string* why_not) {
+std::unique_ptr<Kernel> kernel_of_record(const std::vector<Tensor>& outputs,
+                                         const std::string& name, const TuningRecord& record,
+                                         const KernelSource& source, std::string* why_not) {
   try {
     LoweredFunc f = lower(replay(outputs, Trace::from_text(record.trace)), name + "_tuned");
     if (record.status == "unverified") {
       TuningTask task{name, outputs};
       MeasureResult m = Measurer(task, *source.compiler, source.verify).measure(f);
       if (!m.ok()) {
-        *why_not = str_cat("failed verification (", measure_status_name(m.status), ": ", m.error, ")");
+        *why_not =
+            str_cat("failed verification (", measure_status_name(m.status), ": ", m.error, ")");
         return nullptr;
       }
       source.store->set_status(record.id, "ok", "");

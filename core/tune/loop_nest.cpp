@@ -22,10 +22,8 @@ std::optional<Stride> local_stride(const Expr& e, const VarNode* v) {
   bool exact = a->exact && b->exact;
   auto divisor = as_const_int(n->b);
   switch (n->op) {
-    case BinaryOp::Add:
-      return Stride{a->step + b->step, exact};
-    case BinaryOp::Sub:
-      return Stride{a->step - b->step, exact};
+    case BinaryOp::Add: return Stride{a->step + b->step, exact};
+    case BinaryOp::Sub: return Stride{a->step - b->step, exact};
     case BinaryOp::Mul: {
       auto k = as_const_int(a->step == 0 ? n->a : n->b);
       if (!k || (a->step != 0 && b->step != 0)) return std::nullopt;
@@ -39,8 +37,7 @@ std::optional<Stride> local_stride(const Expr& e, const VarNode* v) {
     case BinaryOp::Mod:
       if (!divisor || *divisor <= 0 || b->step != 0) return std::nullopt;
       return Stride{std::abs(a->step) < static_cast<double>(*divisor) ? a->step : 0, false};
-    default:
-      return std::nullopt;
+    default: return std::nullopt;
   }
 }
 
@@ -65,41 +62,27 @@ class ArithmeticCounter : public ExprVisitor {
         if (fused) return visit_fma_operands(n);
         break;
       }
-      case BinaryOp::Mul:
-        add(f ? ArithOp::FMul : ArithOp::IOps);
-        break;
+      case BinaryOp::Mul: add(f ? ArithOp::FMul : ArithOp::IOps); break;
       case BinaryOp::Div:
       case BinaryOp::FloorDiv:
       case BinaryOp::FloorMod:
-      case BinaryOp::Mod:
-        add(f ? ArithOp::FDiv : ArithOp::IDiv);
-        break;
-      case BinaryOp::Pow:
-        add(ArithOp::Transcendental);
-        break;
-      default:
-        add(f ? ArithOp::FCmp : ArithOp::IOps);
-        break;
+      case BinaryOp::Mod: add(f ? ArithOp::FDiv : ArithOp::IDiv); break;
+      case BinaryOp::Pow: add(ArithOp::Transcendental); break;
+      default: add(f ? ArithOp::FCmp : ArithOp::IOps); break;
     }
     ExprVisitor::visit_binary(n);
   }
   void visit_unary(const UnaryNode* n) override {
     switch (n->op) {
       case UnaryOp::Neg:
-      case UnaryOp::Abs:
-        add(is_float(n->dtype) ? ArithOp::FAdd : ArithOp::IOps);
-        break;
+      case UnaryOp::Abs: add(is_float(n->dtype) ? ArithOp::FAdd : ArithOp::IOps); break;
       case UnaryOp::Not:
       case UnaryOp::IsNan:
       case UnaryOp::Floor:
       case UnaryOp::Ceil:
       case UnaryOp::Round:
-      case UnaryOp::Trunc:
-        add(ArithOp::FCmp);
-        break;
-      default:
-        add(ArithOp::Transcendental);
-        break;
+      case UnaryOp::Trunc: add(ArithOp::FCmp); break;
+      default: add(ArithOp::Transcendental); break;
     }
     ExprVisitor::visit_unary(n);
   }

@@ -22,7 +22,7 @@ constexpr int kScheduleSpaceVersion = 1;
 /// One measured candidate, as the cache keeps it. Everything is spelled by name (knobs, trace
 /// instructions, status), never by enum number.
 struct TuningRecord {
-  int64_t id = 0;                 ///< Assigned by the store; 0 before commit.
+  int64_t id = 0;  ///< Assigned by the store; 0 before commit.
   WorkloadKey workload;
   TargetFingerprint target;
   int space_version = kScheduleSpaceVersion;
@@ -30,16 +30,16 @@ struct TuningRecord {
   /// What was decided: "schedule" (config and trace), or a decision of how a workload is served,
   /// "contraction" or "serving" (config "<choice> against=<subject>", serving_decision.h).
   std::string kind = "schedule";
-  std::string config;             ///< KnobConfig::to_text(), or a decision.
-  std::string trace;              ///< Trace::to_text(): what replays the schedule.
-  double seconds = 0;             ///< Median time per call; 0 for a failure.
-  double spread = 0;              ///< (slowest - fastest) / median of the repeats.
+  std::string config;  ///< KnobConfig::to_text(), or a decision.
+  std::string trace;   ///< Trace::to_text(): what replays the schedule.
+  double seconds = 0;  ///< Median time per call; 0 for a failure.
+  double spread = 0;   ///< (slowest - fastest) / median of the repeats.
   /// measure_status_name(), or "quarantined" (its trace failed here, or its kernel disagreed).
   std::string status = "ok";
-  std::string error;              ///< Why it failed or was quarantined.
-  std::vector<float> features;    ///< FeatureExtractor's vector, what the model trains on.
-  std::string source = "local";   ///< "local", or where it was imported from.
-  int64_t time = 0;               ///< Unix seconds when it was measured.
+  std::string error;             ///< Why it failed or was quarantined.
+  std::vector<float> features;   ///< FeatureExtractor's vector, what the model trains on.
+  std::string source = "local";  ///< "local", or where it was imported from.
+  int64_t time = 0;              ///< Unix seconds when it was measured.
 };
 
 /// Whether `r` is a measurement of a kernel that ran correctly (what a cost model learns from).
@@ -51,8 +51,8 @@ inline bool measured_well(const TuningRecord& r) {
 struct RecordFilter {
   std::optional<WorkloadKey> workload;
   std::optional<TargetFingerprint> target;
-  std::string kind;                  ///< "" for every kind.
-  bool ok_only = false;              ///< Only records with status "ok".
+  std::string kind;      ///< "" for every kind.
+  bool ok_only = false;  ///< Only records with status "ok".
 };
 
 /// Why a lookup found nothing to serve, field by field.
@@ -72,7 +72,8 @@ class RecordStore {
                                       const std::vector<TuningRecord>& records) = 0;
   /// The fastest "ok" record of `kind` for `workload` on exactly `target` under the current space
   /// version, when the stored canonical form equals the workload's.
-  virtual std::optional<TuningRecord> best(const Workload& workload, const TargetFingerprint& target,
+  virtual std::optional<TuningRecord> best(const Workload& workload,
+                                           const TargetFingerprint& target,
                                            const std::string& kind = "schedule") = 0;
   /// Why best() finds nothing for this workload and target.
   virtual LookupMiss explain(const Workload& workload, const TargetFingerprint& target) = 0;

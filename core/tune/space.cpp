@@ -46,9 +46,9 @@ KnobConfig ScheduleSpace::nearest(const KnobConfig& config) const {
       continue;
     }
     int64_t want = it->second;
-    c.values[k.name] = *std::min_element(k.values.begin(), k.values.end(), [&](int64_t a, int64_t b) {
-      return distance(a, want) < distance(b, want);
-    });
+    c.values[k.name] = *std::min_element(
+        k.values.begin(), k.values.end(),
+        [&](int64_t a, int64_t b) { return distance(a, want) < distance(b, want); });
   }
   return c;
 }

@@ -12,7 +12,7 @@ namespace {
 /// The fields, in the order to_text writes them, each with its member.
 struct Field {
   const char* name;
-  std::string TargetFingerprint::*text;  ///< null for `threads`, the one integer field.
+  std::string TargetFingerprint::* text;  ///< null for `threads`, the one integer field.
 };
 constexpr Field kFields[] = {
     {"kind", &TargetFingerprint::kind},         {"cpu_model", &TargetFingerprint::cpu_model},
@@ -52,7 +52,8 @@ std::string cpu_model() {
 
 std::string TargetFingerprint::to_text() const {
   std::string text;
-  for (const Field& f : kFields) text += str_cat(text.empty() ? "" : ";", f.name, "=", value_of(*this, f));
+  for (const Field& f : kFields)
+    text += str_cat(text.empty() ? "" : ";", f.name, "=", value_of(*this, f));
   return text;
 }
 
@@ -78,7 +79,8 @@ TargetFingerprint TargetFingerprint::from_text(const std::string& text) {
       try {
         fp.threads = std::stoi(value);
       } catch (const std::exception&) {
-        throw Error(str_cat("target fingerprint '", text, "': threads '", value, "' is not a number"));
+        throw Error(
+            str_cat("target fingerprint '", text, "': threads '", value, "' is not a number"));
       }
     }
     seen[name] = true;

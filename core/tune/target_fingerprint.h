@@ -28,7 +28,8 @@ struct TargetFingerprint {
   static TargetFingerprint from_text(const std::string& text);
   /// (field, "this value → other value") for every field that differs: why a record of `other`
   /// is not served here.
-  std::vector<std::pair<std::string, std::string>> differences(const TargetFingerprint& other) const;
+  std::vector<std::pair<std::string, std::string>> differences(
+      const TargetFingerprint& other) const;
 };
 
 /// The fingerprint of `target` (as a backend detected it) compiled by `compiler`, measured with

@@ -26,7 +26,9 @@ class OpCounter : public ExprVisitor {
 
 }  // namespace
 
-uint64_t TuningTask::key() const { return structural_hash(outputs); }
+uint64_t TuningTask::key() const {
+  return structural_hash(outputs);
+}
 
 double TuningTask::flops() const {
   double total = 0;
@@ -49,7 +51,8 @@ double TuningTask::flops() const {
 
 double TuningTask::bytes() const {
   double total = 0;
-  for (auto& t : placeholders_of(outputs)) total += static_cast<double>(t->numel()) * dtype_bytes(t->dtype);
+  for (auto& t : placeholders_of(outputs))
+    total += static_cast<double>(t->numel()) * dtype_bytes(t->dtype);
   for (auto& t : outputs) total += static_cast<double>(t->numel()) * dtype_bytes(t->dtype);
   return total;
 }

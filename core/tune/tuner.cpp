@@ -104,7 +104,8 @@ TuneResult Tuner::run(const std::function<void(const TuneProgress&)>& progress) 
       if (options_.strategy == SearchStrategy::Annealing) {
         // Metropolis on measured throughput, relative to the current point's.
         double delta = (trial.gflops - walker_gflops_) / std::max(walker_gflops_, 1e-9);
-        if (delta > 0 || std::uniform_real_distribution<>(0, 1)(rng_) < std::exp(delta / temperature_)) {
+        if (delta > 0 ||
+            std::uniform_real_distribution<>(0, 1)(rng_) < std::exp(delta / temperature_)) {
           walker_ = config;
           walker_gflops_ = trial.gflops;
         }
@@ -157,7 +158,8 @@ std::vector<KnobConfig> Tuner::random_batch(int n) {
   std::vector<KnobConfig> batch;
   for (int attempt = 0; static_cast<int>(batch.size()) < n && attempt < 100 * n; ++attempt) {
     KnobConfig c = space_.random_config(rng_);
-    bool fresh = !seen(c) && std::none_of(batch.begin(), batch.end(), [&](auto& b) { return b == c; });
+    bool fresh =
+        !seen(c) && std::none_of(batch.begin(), batch.end(), [&](auto& b) { return b == c; });
     if (fresh) batch.push_back(std::move(c));
   }
   return batch;
@@ -240,8 +242,10 @@ std::vector<std::pair<float, KnobConfig>> Tuner::annealed_candidates(const TuneR
     std::vector<KnobConfig> proposals;
     for (auto& c : chains) {
       KnobConfig p = c;
-      const Knob& k = space_.knobs()[std::uniform_int_distribution<size_t>(0, space_.knobs().size() - 1)(rng_)];
-      p.values[k.name] = k.values[std::uniform_int_distribution<size_t>(0, k.values.size() - 1)(rng_)];
+      const Knob& k =
+          space_.knobs()[std::uniform_int_distribution<size_t>(0, space_.knobs().size() - 1)(rng_)];
+      p.values[k.name] =
+          k.values[std::uniform_int_distribution<size_t>(0, k.values.size() - 1)(rng_)];
       proposals.push_back(std::move(p));
     }
     std::vector<float> proposed = predict(proposals);
@@ -279,7 +283,8 @@ std::vector<KnobConfig> Tuner::model_batch(const TuneResult& so_far) {
       batch.push_back(c);
   }
   for (auto& c : random_batch(options_.batch - static_cast<int>(batch.size())))
-    if (std::none_of(batch.begin(), batch.end(), [&](auto& b) { return b == c; })) batch.push_back(c);
+    if (std::none_of(batch.begin(), batch.end(), [&](auto& b) { return b == c; }))
+      batch.push_back(c);
   return batch;
 }
 

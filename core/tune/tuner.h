@@ -27,11 +27,11 @@ SearchStrategy search_strategy_from_name(std::string_view name);
 
 struct TuneOptions {
   SearchStrategy strategy = SearchStrategy::ModelGuided;
-  int trials = 200;          ///< Measurements at most.
-  double seconds = 0;        ///< Wall-clock budget (0: none).
-  int early_stop = 0;        ///< Stop after this many trials without improvement (0: never).
-  int batch = 16;            ///< Candidates measured between model updates.
-  double epsilon = 0.2;      ///< Share of each batch taken at random.
+  int trials = 200;      ///< Measurements at most.
+  double seconds = 0;    ///< Wall-clock budget (0: none).
+  int early_stop = 0;    ///< Stop after this many trials without improvement (0: never).
+  int batch = 16;        ///< Candidates measured between model updates.
+  double epsilon = 0.2;  ///< Share of each batch taken at random.
   int annealing_chains = 64;
   int annealing_steps = 40;
   uint64_t seed = 0;
@@ -40,7 +40,7 @@ struct TuneOptions {
   bool warm_model = false;
   /// Configs that were fast on other workloads (WarmModel::exemplars): the first warm batch is
   /// chosen around their nearest points in this space, and the annealing starts from them too.
-  std::vector<KnobConfig> transferred;
+  std::vector<KnobConfig> transferred = {};
   /// Checked before each measurement: when it reads true, run() returns what it has (a tuning
   /// service stopping at exit).
   const std::atomic<bool>* stop = nullptr;
@@ -71,7 +71,7 @@ struct TuneResult {
   Trace best_trace;                 ///< The best schedule, as the tuning cache stores it.
   /// The trace of each trial (empty where the config did not apply), as the cache stores them.
   std::vector<Trace> traces;
-  double default_seconds = 0;       ///< The default schedule, measured the same way.
+  double default_seconds = 0;  ///< The default schedule, measured the same way.
 };
 
 class Tuner {

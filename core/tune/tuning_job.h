@@ -60,7 +60,9 @@ inline double per_call(const SlotStats& now, const SlotStats& before) {
   return calls ? static_cast<double>(now.total_ns - before.total_ns) * 1e-9 / calls : 0;
 }
 
-inline std::string ms(double seconds) { return str_cat(seconds * 1e3, " ms"); }
+inline std::string ms(double seconds) {
+  return str_cat(seconds * 1e3, " ms");
+}
 
 }  // namespace tuning_detail
 

@@ -33,7 +33,8 @@ std::vector<double> TuningService::time_against(KernelSlot& slot,
       auto now = Clock::now();
       if (uint64_t calls = slot.stats().calls; calls > seen) seen = calls, last_call = now;
       // A model not called for a second, or called too rarely, is timed here instead.
-      if (now - last_call > std::chrono::seconds(1) || now - start > std::chrono::seconds(30)) break;
+      if (now - last_call > std::chrono::seconds(1) || now - start > std::chrono::seconds(30))
+        break;
       std::unique_lock lock(mutex_);
       wake_.wait_for(lock, std::chrono::milliseconds(5),
                      [&] { return stop_.load() || paused_.load(); });
@@ -60,9 +61,12 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
     double disagreement = disagreement_on_fresh_inputs(*kernel, *current, 0x5eed + m.id);
     if (!(disagreement <= 1)) {
       // The worker checked it against the default schedule; a disagreement here is a Kiln bug.
-      set_state(job, "failed", str_cat("the tuned kernel disagrees with the current one on fresh "
-                                       "inputs (", disagreement, " of tolerance)"));
-      host_.log(true, str_cat("kiln: slot ", m.id, " keeps its kernel: the tuned one disagrees on "
+      set_state(job, "failed",
+                str_cat("the tuned kernel disagrees with the current one on fresh "
+                        "inputs (",
+                        disagreement, " of tolerance)"));
+      host_.log(true, str_cat("kiln: slot ", m.id,
+                              " keeps its kernel: the tuned one disagrees on "
                               "fresh inputs"));
       std::lock_guard lock(mutex_);
       quarantine_tuned_kernel(job, "disagreed with the served kernel on fresh inputs");
@@ -95,12 +99,13 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
     state.best_seconds = seconds[1];
     state.swaps += 1;
     state.detail = "";
-    swaps_.push_back({m.id, before.version, before.version + 1, seconds[0], seconds[1], elapsed(), false});
+    swaps_.push_back(
+        {m.id, before.version, before.version + 1, seconds[0], seconds[1], elapsed(), false});
     record_contraction_choice(job);
-    host_.log(false, str_cat("kiln: slot ", m.id, " (", job.name, "): swapped in a tuned kernel, ",
-                             "version ", before.version, " → ", before.version + 1, ": ",
-                             ms(seconds[0]), " → ", ms(seconds[1]), " per call (",
-                             seconds[0] / seconds[1], "x)"));
+    host_.log(false,
+              str_cat("kiln: slot ", m.id, " (", job.name, "): swapped in a tuned kernel, ",
+                      "version ", before.version, " → ", before.version + 1, ": ", ms(seconds[0]),
+                      " → ", ms(seconds[1]), " per call (", seconds[0] / seconds[1], "x)"));
   }
   std::lock_guard lock(mutex_);
   if (!job.tuned && kept_seconds > 0) record_default_serves(job, kept_seconds);
@@ -162,10 +167,12 @@ void TuningService::confirm_swaps() {
       SlotTuning& state = states_[m.id];
       state.rollbacks += 1;
       state.state = "rolled back";
-      state.detail = str_cat("calls ran ", ms(after), " after the swap, ", ms(m.before_per_call),
-                             " before");
-      swaps_.push_back({m.id, now.version, now.version + 1, after, m.before_per_call, elapsed(), true});
-      host_.log(true, str_cat("kiln: slot ", m.id, ": rolled back the tuned kernel, ", state.detail));
+      state.detail =
+          str_cat("calls ran ", ms(after), " after the swap, ", ms(m.before_per_call), " before");
+      swaps_.push_back(
+          {m.id, now.version, now.version + 1, after, m.before_per_call, elapsed(), true});
+      host_.log(true,
+                str_cat("kiln: slot ", m.id, ": rolled back the tuned kernel, ", state.detail));
     }
 }
 

@@ -19,7 +19,6 @@ namespace kiln {
 
 using tuning_detail::ms;
 
-
 TuningService::TuningService(KernelSource source, TuningServiceOptions options, TuningHost& host)
     : source_(std::move(source)),
       options_(std::move(options)),
@@ -27,14 +26,16 @@ TuningService::TuningService(KernelSource source, TuningServiceOptions options, 
       started_(std::chrono::steady_clock::now()),
       duty_(options_.max_slowdown) {}
 
-TuningService::~TuningService() { stop(); }
+TuningService::~TuningService() {
+  stop();
+}
 
 double TuningService::elapsed() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
 }
 
-void TuningService::add_slot(int64_t id, std::shared_ptr<KernelSlot> slot, std::vector<Tensor> workload,
-                             std::string name, bool settled) {
+void TuningService::add_slot(int64_t id, std::shared_ptr<KernelSlot> slot,
+                             std::vector<Tensor> workload, std::string name, bool settled) {
   std::lock_guard lock(mutex_);
   Job* job = nullptr;
   for (auto& j : jobs_)
@@ -152,8 +153,9 @@ void TuningService::loop() {
     // Linux applies this to the calling thread only; the workers it spawns inherit it.
     sched_param param{};
     if (sched_setscheduler(0, SCHED_IDLE, &param) != 0)
-      host_.log(true, str_cat("kiln: tuning runs at normal priority (SCHED_IDLE: ",
-                              std::strerror(errno), ")"));
+      host_.log(
+          true,
+          str_cat("kiln: tuning runs at normal priority (SCHED_IDLE: ", std::strerror(errno), ")"));
   }
   while (!stop_) {
     hold_while_paused();
@@ -168,8 +170,9 @@ void TuningService::loop() {
     auto t0 = std::chrono::steady_clock::now();
     double held_before = held_seconds_;
     tune(*job, {}, true);
-    tuning_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() -
-                       (held_seconds_ - held_before);
+    tuning_seconds_ +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() -
+        (held_seconds_ - held_before);
   }
 }
 
@@ -185,7 +188,8 @@ void TuningService::tune_all(
     Job* job = next_job(1);
     if (!job) break;
     tune(
-        *job, [&](const TuneProgress& p) {
+        *job,
+        [&](const TuneProgress& p) {
           if (progress) progress(job->name, p);
         },
         false);
@@ -287,9 +291,9 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
     size_t committed = 0;
     auto commit = [&](const TuneResult& so_far) {
       if (!source_.store || committed == so_far.trials.size()) return;
-      source_.store->commit(job.description, records_of_trials(so_far, job.description,
-                                                               source_.target,
-                                                               options_.kiln_version, committed));
+      source_.store->commit(job.description,
+                            records_of_trials(so_far, job.description, source_.target,
+                                              options_.kiln_version, committed));
       committed = so_far.trials.size();
     };
     TuneResult result = tuner.run([&](const TuneProgress& p) {
@@ -323,6 +327,5 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
     host_.log(true, str_cat("kiln: tuning '", job.name, "' failed: ", e.what()));
   }
 }
-
 
 }  // namespace kiln

@@ -41,7 +41,7 @@ struct TuningServiceOptions {
   /// The mean slowdown of the model's calls that background tuning may cause (DutyCycle): the
   /// service pauses between trials as long as that takes. `tune_all` does not pause.
   double max_slowdown = 0.10;
-  std::string kiln_version;       ///< Written into each record.
+  std::string kiln_version;  ///< Written into each record.
   /// Runs the background thread, and so the measuring worker it spawns, at SCHED_IDLE: the model's
   /// threads always take the CPU first. NOTE: on a machine whose cores the model's thread pool
   /// fills, a busy tuner would otherwise stall every barrier of the pool (a descheduled team
@@ -71,10 +71,10 @@ class TuningHost {
 struct SlotTuning {
   std::string state = "waiting";  ///< waiting, tuning, tuned, kept, rolled back, failed, cached.
   int trials = 0;
-  double first_seconds = 0;       ///< The slot's first kernel, per call (in process).
-  double best_seconds = 0;        ///< What serves it now, per call (in process).
+  double first_seconds = 0;  ///< The slot's first kernel, per call (in process).
+  double best_seconds = 0;   ///< What serves it now, per call (in process).
   int swaps = 0, rollbacks = 0;
-  std::string detail;             ///< Why it was kept or failed.
+  std::string detail;  ///< Why it was kept or failed.
 };
 
 class TuningService {

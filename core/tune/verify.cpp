@@ -7,7 +7,8 @@
 
 namespace kiln {
 
-double disagreement_on_fresh_inputs(const Kernel& candidate, const Kernel& reference, uint64_t seed) {
+double disagreement_on_fresh_inputs(const Kernel& candidate, const Kernel& reference,
+                                    uint64_t seed) {
   const LoweredFunc& f = reference.func();
   const LoweredFunc& g = candidate.func();
   bool same = f.params.size() == g.params.size() && f.num_inputs == g.num_inputs;

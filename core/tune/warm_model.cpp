@@ -31,7 +31,8 @@ std::vector<TrainingSample> thinned(std::vector<TrainingSample> samples, size_t 
     size_t top = per_task / 3;
     kept.insert(kept.end(), group.begin(), group.begin() + top);
     double step = static_cast<double>(group.size() - top) / static_cast<double>(per_task - top);
-    for (size_t i = 0; i < per_task - top; ++i) kept.push_back(group[top + static_cast<size_t>(i * step)]);
+    for (size_t i = 0; i < per_task - top; ++i)
+      kept.push_back(group[top + static_cast<size_t>(i * step)]);
   }
   return kept;
 }
@@ -55,8 +56,9 @@ WarmModel warm_cost_model(RecordStore& store, const TargetFingerprint& target,
       std::optional<Workload> w = store.workload(r.workload);
       flops = flops_of.emplace(workload, w ? std::max(1.0, w->flops) : 1.0).first;
     }
-    int task = task_of.emplace(workload + "|" + r.target.to_text(), static_cast<int>(task_of.size()))
-                   .first->second;
+    int task =
+        task_of.emplace(workload + "|" + r.target.to_text(), static_cast<int>(task_of.size()))
+            .first->second;
     // An unverified record (imported: measured on another machine or by another process) is a
     // real measurement to learn from; it only may not serve before it is verified here.
     bool ok = measured_well(r);

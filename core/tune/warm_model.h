@@ -5,8 +5,8 @@
 #include <memory>
 #include <optional>
 
-#include "core/tune/cost_model.h"
 #include "core/schedule/knobs.h"
+#include "core/tune/cost_model.h"
 #include "core/tune/record_store.h"
 
 namespace kiln {

@@ -25,7 +25,9 @@ std::string op_class_of(const std::vector<Tensor>& outputs) {
 
 }  // namespace
 
-std::string WorkloadKey::hex() const { return Hash128{hi, lo}.hex(); }
+std::string WorkloadKey::hex() const {
+  return Hash128{hi, lo}.hex();
+}
 
 WorkloadKey WorkloadKey::from_hex(const std::string& text) {
   auto half = [&](size_t at) {

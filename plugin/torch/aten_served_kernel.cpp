@@ -20,7 +20,8 @@ c10::OperatorHandle find_operator(const std::string& op) {
     throw Error(str_cat("'", op, "' is not an ATen operator name (namespace.name.overload)"));
   std::string name = op.substr(0, first) + "::" + op.substr(first + 1, last - first - 1);
   std::string overload = op.substr(last + 1);
-  auto handle = c10::Dispatcher::singleton().findSchema({name, overload == "default" ? "" : overload});
+  auto handle =
+      c10::Dispatcher::singleton().findSchema({name, overload == "default" ? "" : overload});
   if (!handle) throw Error(str_cat("the dispatcher has no operator ", op));
   return *handle;
 }
@@ -33,7 +34,8 @@ c10::IValue constant(const NodeArg& arg) {
           return {};
         } else if constexpr (std::is_same_v<T, DType>) {
           return torch_dtype(v);
-        } else if constexpr (std::is_same_v<T, ValueRef> || std::is_same_v<T, std::vector<ValueRef>>) {
+        } else if constexpr (std::is_same_v<T, ValueRef> ||
+                             std::is_same_v<T, std::vector<ValueRef>>) {
           throw InternalError("a tensor argument is not a constant");
         } else {
           return v;
@@ -116,11 +118,10 @@ AtenServedKernel::AtenServedKernel(const Graph& g, const FusionGroup& group,
               calls_.back().result_types[0].strides == output_types_[0].strides &&
               is_elementwise_in(epilogue_group.results[0],
                                 placeholder_of(epilogue_group, contraction.outputs[0]));
-  description_ = contraction.op + (!epilogue_ ? "" : in_place_ ? " + Kiln epilogue in place"
-                                                               : " + Kiln epilogue");
+  description_ = contraction.op + (!epilogue_  ? ""
+                                   : in_place_ ? " + Kiln epilogue in place"
+                                               : " + Kiln epilogue");
 }
-
-
 
 void AtenServedKernel::add_call(const Graph& g, const Node& node,
                                 std::map<ValueId, int>& value_index) {

@@ -31,7 +31,8 @@ int find_build_id(dl_phdr_info* info, size_t, void* data) {
       const auto* note = reinterpret_cast<const ElfW(Nhdr)*>(p);
       const char* name = p + sizeof(ElfW(Nhdr));
       const auto* desc = reinterpret_cast<const unsigned char*>(name + align4(note->n_namesz));
-      if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0) {
+      if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 &&
+          std::memcmp(name, "GNU", 4) == 0) {
         for (size_t b = 0; b < note->n_descsz; ++b) {
           char hex[3];
           std::snprintf(hex, sizeof(hex), "%02x", desc[b]);
@@ -47,14 +48,15 @@ int find_build_id(dl_phdr_info* info, size_t, void* data) {
 
 std::string compute() {
   Dl_info where{};
-  if (!dladdr(reinterpret_cast<void*>(&build_identity), &where) || !where.dli_fname) return "unknown";
+  if (!dladdr(reinterpret_cast<void*>(&build_identity), &where) || !where.dli_fname)
+    return "unknown";
   Search search{reinterpret_cast<uintptr_t>(where.dli_fbase), {}};
   dl_iterate_phdr(find_build_id, &search);
   if (!search.id.empty()) return "build-id " + search.id;
   struct stat st{};
   if (stat(where.dli_fname, &st) != 0) return std::string("path ") + where.dli_fname;
-  return std::string("path ") + where.dli_fname + " size " + std::to_string(st.st_size) + " mtime " +
-         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+  return std::string("path ") + where.dli_fname + " size " + std::to_string(st.st_size) +
+         " mtime " + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
 }
 
 }  // namespace

@@ -44,9 +44,21 @@ CachedWorkload cached_workload(const Workload& w) {
 }
 
 CachedRecord cached_record(const TuningRecord& r) {
-  return {r.id,     r.workload.hex(), r.target.to_text(), r.kiln_version,    r.kind,
-          r.config, r.trace,          r.status,           r.error,           r.source,
-          r.space_version, r.seconds, r.spread, static_cast<int64_t>(r.features.size()), r.time};
+  return {r.id,
+          r.workload.hex(),
+          r.target.to_text(),
+          r.kiln_version,
+          r.kind,
+          r.config,
+          r.trace,
+          r.status,
+          r.error,
+          r.source,
+          r.space_version,
+          r.seconds,
+          r.spread,
+          static_cast<int64_t>(r.features.size()),
+          r.time};
 }
 
 }  // namespace
@@ -55,7 +67,9 @@ std::string cache_file(const std::string& dir) {
   return (std::filesystem::path(dir) / "tuning.sqlite").string();
 }
 
-std::string this_target() { return this_fingerprint().to_text(); }
+std::string this_target() {
+  return this_fingerprint().to_text();
+}
 
 std::vector<CachedWorkload> cache_workloads(const std::string& dir) {
   auto store = open_store(dir);
@@ -97,7 +111,9 @@ std::vector<std::string> cache_explain(const std::string& dir, const std::string
   return store->explain(w, this_fingerprint()).reasons;
 }
 
-void cache_export(const std::string& dir, const std::string& path) { open_store(dir)->export_jsonl(path); }
+void cache_export(const std::string& dir, const std::string& path) {
+  open_store(dir)->export_jsonl(path);
+}
 
 std::vector<int64_t> cache_import(const std::string& dir, const std::string& path) {
   ImportResult r = open_store(dir)->import_jsonl(path);

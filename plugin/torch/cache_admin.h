@@ -16,12 +16,12 @@ namespace kiln {
 
 /// One workload of the cache with its record counts, for `kiln cache ls`.
 struct CachedWorkload {
-  std::string key;           ///< WorkloadKey::hex().
+  std::string key;  ///< WorkloadKey::hex().
   std::string op_class, description;
   double flops = 0;
   int64_t records = 0, ok = 0, quarantined = 0;
-  int64_t here = 0;          ///< Records of this machine's target (any status).
-  double best_seconds = 0;   ///< Fastest ok schedule record of this machine; 0 if none.
+  int64_t here = 0;         ///< Records of this machine's target (any status).
+  double best_seconds = 0;  ///< Fastest ok schedule record of this machine; 0 if none.
 };
 
 /// One record, its key and target spelled as text.
@@ -41,18 +41,21 @@ KILN_TORCH_API std::string this_target();
 KILN_TORCH_API std::vector<CachedWorkload> cache_workloads(const std::string& dir);
 /// The records of the workload whose key starts with `key_prefix` (hex). Throws Error when no
 /// workload, or more than one, matches.
-KILN_TORCH_API std::vector<CachedRecord> cache_records(const std::string& dir, const std::string& key_prefix);
+KILN_TORCH_API std::vector<CachedRecord> cache_records(const std::string& dir,
+                                                       const std::string& key_prefix);
 /// The stored workload whose key starts with `key_prefix`.
 KILN_TORCH_API CachedWorkload cache_workload(const std::string& dir, const std::string& key_prefix);
 /// Why this machine is served no tuned kernel for that workload; empty when it is.
-KILN_TORCH_API std::vector<std::string> cache_explain(const std::string& dir, const std::string& key_prefix);
+KILN_TORCH_API std::vector<std::string> cache_explain(const std::string& dir,
+                                                      const std::string& key_prefix);
 /// Writes the whole cache to one portable file (JSON lines).
 KILN_TORCH_API void cache_export(const std::string& dir, const std::string& path);
 /// Adds the records of an exported file (idempotent); they serve only after they are verified on
 /// this machine. Returns (added, skipped, conflicts).
 KILN_TORCH_API std::vector<int64_t> cache_import(const std::string& dir, const std::string& path);
 /// Adds every record of another cache file (tuning.sqlite), as an import does.
-KILN_TORCH_API std::vector<int64_t> cache_merge(const std::string& dir, const std::string& other_file);
+KILN_TORCH_API std::vector<int64_t> cache_merge(const std::string& dir,
+                                                const std::string& other_file);
 /// Keeps the `keep` fastest ok records per workload, target and kind; returns how many went.
 KILN_TORCH_API int64_t cache_prune(const std::string& dir, int keep);
 /// Problems found: SQLite's integrity check, and each record whose trace, target or config does

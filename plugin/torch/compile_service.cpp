@@ -102,8 +102,8 @@ void CompileService::forget_freed_kernels() {
 }
 
 CompileService::CachedKernel CompileService::kernel_for(const std::vector<Tensor>& results,
-                                                       uint64_t key, const std::string& name,
-                                                       const KernelSource& source) {
+                                                        uint64_t key, const std::string& name,
+                                                        const KernelSource& source) {
   {
     std::lock_guard lock(mutex_);
     if (CacheEntry* c = cached(key, results))
@@ -166,9 +166,9 @@ bool CompileService::aten_is_faster(uint64_t key, const std::vector<Tensor>& res
   if (!faster) {
     std::vector<double> seconds = fastest_of_runs({&whole, &served});
     faster = seconds[1] < seconds[0];
-    log_message(LogLevel::Debug, str_cat("workload ", key, ": Kiln kernel ", seconds[0] * 1e3,
-                                         " ms, ATen contraction + epilogue ", seconds[1] * 1e3,
-                                         " ms"));
+    log_message(LogLevel::Debug,
+                str_cat("workload ", key, ": Kiln kernel ", seconds[0] * 1e3,
+                        " ms, ATen contraction + epilogue ", seconds[1] * 1e3, " ms"));
     if (source.store)
       commit_decision(*source.store, workload, source.target, "contraction",
                       *faster ? "served_by=aten" : "served_by=kiln", subject,
@@ -240,9 +240,9 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
     c.inputs = group.inputs;
     c.outputs = group.outputs;
     for (int n : group.nodes) c.ops.push_back(g.nodes()[n].op);
-    auto entry = std::make_shared<SlotEntry>(joined_ops(g, group.nodes), keys[k], input_types(f),
-                                             row_major_types(g, group.outputs), kernels[k],
-                                             group.checks);
+    auto entry =
+        std::make_shared<SlotEntry>(joined_ops(g, group.nodes), keys[k], input_types(f),
+                                    row_major_types(g, group.outputs), kernels[k], group.checks);
     c.slot = SlotRegistry::global().add(entry);
     log_message(LogLevel::Debug, str_cat("slot ", c.slot, ": ", joined_ops(g, group.nodes)));
     if (options.tune == TuneMode::Background) {

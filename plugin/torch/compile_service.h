@@ -64,8 +64,7 @@ class CompileService {
   /// kernel of the same group (`results`, workload `key`, built from `subject`): the tuning
   /// cache's "contraction" decision against that kernel, else measured once and recorded.
   bool aten_is_faster(uint64_t key, const std::vector<Tensor>& results, const Kernel& whole,
-                      const std::string& subject, const Kernel& served,
-                      const KernelSource& source);
+                      const std::string& subject, const Kernel& served, const KernelSource& source);
 
   /// The cache entry of `results`, or null. Needs mutex_.
   CacheEntry* cached(uint64_t key, const std::vector<Tensor>& results);
@@ -77,7 +76,7 @@ class CompileService {
   void forget_freed_kernels();
 
   std::unique_ptr<LLVMCompiler> compiler_;
-  std::mutex mutex_;                                               ///< Guards cache_.
+  std::mutex mutex_;                                             ///< Guards cache_.
   std::unordered_map<uint64_t, std::vector<CacheEntry>> cache_;  ///< By workload key.
 };
 

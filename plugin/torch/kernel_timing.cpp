@@ -25,9 +25,9 @@ std::vector<at::Tensor> random_arguments(const LoweredFunc& f) {
 std::vector<double> fastest_of_runs(const std::vector<const Kernel*>& kernels, int runs) {
   // NOTE: the backend compiles while Dynamo's FakeTensorMode (a Python dispatch mode) is
   // active; these are real tensors on real memory, made and used below those modes.
-  c10::impl::ExcludeDispatchKeyGuard no_python_modes(c10::DispatchKeySet(
-      {c10::DispatchKey::Python, c10::DispatchKey::PythonTLSSnapshot,
-       c10::DispatchKey::PythonDispatcher, c10::DispatchKey::Functionalize}));
+  c10::impl::ExcludeDispatchKeyGuard no_python_modes(
+      c10::DispatchKeySet({c10::DispatchKey::Python, c10::DispatchKey::PythonTLSSnapshot,
+                           c10::DispatchKey::PythonDispatcher, c10::DispatchKey::Functionalize}));
   at::AutoDispatchBelowADInplaceOrView below_autograd;
   std::vector<at::Tensor> buffers = random_arguments(kernels[0]->func());
   std::vector<void*> args;

@@ -33,11 +33,11 @@ SlotInfo slot_info(int64_t slot) {
   std::shared_ptr<const Kernel> kernel = entry.slot.current();
   auto* aten = dynamic_cast<const AtenServedKernel*>(kernel.get());
   // NOTE: tuned kernels (from the cache or the tuning service) are named "<group>_tuned".
-  std::string served_by = aten ? aten->description()
+  std::string served_by = aten                                      ? aten->description()
                           : kernel->func().name.ends_with("_tuned") ? "Kiln kernel (tuned)"
                                                                     : "Kiln kernel";
-  return {slot,          entry.slot.description(), entry.key,         entry.inputs,
-          entry.outputs, served_by, entry.slot.stats()};
+  return {slot,      entry.slot.description(), entry.key, entry.inputs, entry.outputs,
+          served_by, entry.slot.stats()};
 }
 
 std::vector<SlotInfo> all_slots() {
@@ -52,7 +52,9 @@ std::vector<SlotInfo> all_slots() {
   return slots;
 }
 
-int64_t live_jit_kernels() { return LLVMCompiler::live_kernels(); }
+int64_t live_jit_kernels() {
+  return LLVMCompiler::live_kernels();
+}
 
 void release_slots(const std::vector<int64_t>& slots) {
   for (int64_t s : slots) SlotRegistry::global().release(s);
@@ -70,8 +72,8 @@ std::vector<SlotTuningInfo> tuning_stats() {
   TuningService* service = TuningRuntime::global().service();
   if (!service) return infos;
   for (const auto& [slot, t] : service->slots())
-    infos.push_back({slot, t.state, t.trials, t.first_seconds * 1e3, t.best_seconds * 1e3,
-                     t.swaps, t.rollbacks, t.detail});
+    infos.push_back({slot, t.state, t.trials, t.first_seconds * 1e3, t.best_seconds * 1e3, t.swaps,
+                     t.rollbacks, t.detail});
   return infos;
 }
 
@@ -89,11 +91,17 @@ void observe_model_call(uint64_t ns) {
   if (TuningService* service = TuningRuntime::global().service()) service->observe_model_call(ns);
 }
 
-void stop_tuning() { TuningRuntime::global().stop(); }
+void stop_tuning() {
+  TuningRuntime::global().stop();
+}
 
-void pause_tuning(bool paused) { TuningRuntime::global().pause(paused); }
+void pause_tuning(bool paused) {
+  TuningRuntime::global().pause(paused);
+}
 
-bool tuning_paused() { return TuningRuntime::global().paused(); }
+bool tuning_paused() {
+  return TuningRuntime::global().paused();
+}
 
 bool tune_now(double budget_s,
               const std::function<void(const std::string&, int, int, double, double)>& progress) {
@@ -127,15 +135,27 @@ int threads_running_a_parallel_loop() {
 
 DoctorReport doctor() {
   const Target& t = CompileService::global().target();
-  return {t.cpu,          t.features,   t.vector_bits, at::get_num_threads(),
-          threads_running_a_parallel_loop(), KILN_LLVM_VERSION, KILN_VERSION, build_identity()};
+  return {t.cpu,
+          t.features,
+          t.vector_bits,
+          at::get_num_threads(),
+          threads_running_a_parallel_loop(),
+          KILN_LLVM_VERSION,
+          KILN_VERSION,
+          build_identity()};
 }
 
-std::string version() { return KILN_VERSION; }
+std::string version() {
+  return KILN_VERSION;
+}
 
-void set_log_level(std::string_view level) { set_log_threshold(level); }
+void set_log_level(std::string_view level) {
+  set_log_threshold(level);
+}
 
-void route_log(LogSink sink) { set_log_sink(sink); }
+void route_log(LogSink sink) {
+  set_log_sink(sink);
+}
 
 std::string library_path() {
   Dl_info info;

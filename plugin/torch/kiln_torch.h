@@ -161,16 +161,16 @@ KILN_TORCH_API bool tune_now(
 
 /// What Kiln sees of this machine (for `kiln doctor`).
 struct DoctorReport {
-  std::string cpu;           ///< LLVM's name of the host CPU ("znver5").
-  std::string features;      ///< "+avx512f,+fma,...".
-  int vector_bits = 0;       ///< Widest vector register the kernels use.
-  int threads = 0;           ///< Threads Kiln's parallel loops may use (torch.get_num_threads()).
+  std::string cpu;       ///< LLVM's name of the host CPU ("znver5").
+  std::string features;  ///< "+avx512f,+fma,...".
+  int vector_bits = 0;   ///< Widest vector register the kernels use.
+  int threads = 0;       ///< Threads Kiln's parallel loops may use (torch.get_num_threads()).
   /// Threads a parallel loop of Kiln's actually ran on just now: `threads`, unless the intra-op
   /// pool is broken (an OpenMP region compiled without OpenMP runs on one thread).
   int parallel_loop_threads = 0;
   std::string llvm_version;  ///< Of the LLVM linked in.
   std::string kiln_version;
-  std::string build;         ///< build_identity(): what keys the kernel object cache.
+  std::string build;  ///< build_identity(): what keys the kernel object cache.
 };
 KILN_TORCH_API DoctorReport doctor();
 

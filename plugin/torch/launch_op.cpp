@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "core/ir/error.h"
+#include "core/ir/log.h"
 #include "core/runtime/tensor_layout.h"
 #include "plugin/torch/aten_served_kernel.h"
 #include "plugin/torch/kiln_torch.h"
-#include "core/ir/log.h"
 #include "plugin/torch/slot_registry.h"
 #include "plugin/torch/torch_types.h"
 
@@ -86,8 +86,10 @@ std::pair<int64_t, int64_t> value_range(const at::Tensor& t) {
     }
     return std::pair{lo, hi};
   };
-  if (t.is_contiguous() && t.scalar_type() == at::kLong) return scan(t.const_data_ptr<int64_t>(), t.numel());
-  if (t.is_contiguous() && t.scalar_type() == at::kInt) return scan(t.const_data_ptr<int32_t>(), t.numel());
+  if (t.is_contiguous() && t.scalar_type() == at::kLong)
+    return scan(t.const_data_ptr<int64_t>(), t.numel());
+  if (t.is_contiguous() && t.scalar_type() == at::kInt)
+    return scan(t.const_data_ptr<int32_t>(), t.numel());
   auto [lo, hi] = at::aminmax(t);
   return {lo.item<int64_t>(), hi.item<int64_t>()};
 }
@@ -95,8 +97,10 @@ std::pair<int64_t, int64_t> value_range(const at::Tensor& t) {
 /// Whether integer tensor `t` holds a 0: a scan where it is dense (no temporary per call).
 bool has_zero(const at::Tensor& t) {
   auto scan = [](const auto* data, int64_t n) { return std::find(data, data + n, 0) != data + n; };
-  if (t.is_contiguous() && t.scalar_type() == at::kLong) return scan(t.const_data_ptr<int64_t>(), t.numel());
-  if (t.is_contiguous() && t.scalar_type() == at::kInt) return scan(t.const_data_ptr<int32_t>(), t.numel());
+  if (t.is_contiguous() && t.scalar_type() == at::kLong)
+    return scan(t.const_data_ptr<int64_t>(), t.numel());
+  if (t.is_contiguous() && t.scalar_type() == at::kInt)
+    return scan(t.const_data_ptr<int32_t>(), t.numel());
   return (t == 0).any().item<bool>();
 }
 
@@ -143,9 +147,9 @@ std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs) {
       TORCH_CHECK(copy.has_value(), "kiln::launch: slot ", slot, " (", ops, ") input ", i,
                   ": expected ", describe(entry.inputs[i]), ", got ", describe(inputs[i]));
       if (!entry.logged_layout_copy.exchange(true))
-        log_message(LogLevel::Info, str_cat("kiln: slot ", slot, " input ", i, " arrives as ",
-                                            describe(inputs[i]), ", traced as ",
-                                            describe(entry.inputs[i]), ": converted on each call"));
+        log_message(LogLevel::Info,
+                    str_cat("kiln: slot ", slot, " input ", i, " arrives as ", describe(inputs[i]),
+                            ", traced as ", describe(entry.inputs[i]), ": converted on each call"));
       if (!copied) copied.emplace(inputs.begin(), inputs.end());
       (*copied)[i] = std::move(*copy);
     }

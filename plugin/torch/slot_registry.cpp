@@ -25,9 +25,10 @@ std::shared_ptr<SlotEntry> SlotRegistry::get(int64_t slot) const {
   std::shared_lock lock(mutex_);
   auto it = entries_.find(slot);
   if (it == entries_.end())
-    throw Error(str_cat("kiln slot ", slot, " does not exist", slot >= 0 && slot < next_
-                        ? " any more (the graph that compiled it was freed)" : "", " (",
-                        entries_.size(), " slots are live in this process)"));
+    throw Error(
+        str_cat("kiln slot ", slot, " does not exist",
+                slot >= 0 && slot < next_ ? " any more (the graph that compiled it was freed)" : "",
+                " (", entries_.size(), " slots are live in this process)"));
   return it->second;
 }
 

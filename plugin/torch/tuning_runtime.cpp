@@ -9,9 +9,9 @@
 #endif
 
 #include "core/ir/error.h"
+#include "core/ir/log.h"
 #include "plugin/torch/build_identity.h"
 #include "plugin/torch/kernel_timing.h"
-#include "core/ir/log.h"
 #include "tuning_cache/sqlite_record_store.h"
 
 namespace kiln {
@@ -64,10 +64,12 @@ TuningRuntime& TuningRuntime::global() {
 }
 
 TargetFingerprint TuningRuntime::fingerprint(const KernelCompiler& compiler) const {
-  return fingerprint_of(compiler.target(), str_cat("llvm ", KILN_LLVM_VERSION), at::get_num_threads());
+  return fingerprint_of(compiler.target(), str_cat("llvm ", KILN_LLVM_VERSION),
+                        at::get_num_threads());
 }
 
-KernelSource TuningRuntime::configure(const CompileOptions& options, const KernelCompiler& compiler) {
+KernelSource TuningRuntime::configure(const CompileOptions& options,
+                                      const KernelCompiler& compiler) {
   KernelSource source;
   source.compiler = &compiler;
   source.target = fingerprint(compiler);
@@ -90,7 +92,8 @@ KernelSource TuningRuntime::configure(const CompileOptions& options, const Kerne
                   build_identity()));
       log_message(LogLevel::Info, str_cat("kiln: tuning cache ", path));
     } catch (const Error& e) {
-      log_message(LogLevel::Warning, str_cat("kiln: no tuning cache (", e.what(), "); kernels use "
+      log_message(LogLevel::Warning, str_cat("kiln: no tuning cache (", e.what(),
+                                             "); kernels use "
                                              "default schedules"));
       cache_dir_.clear();
       return source;

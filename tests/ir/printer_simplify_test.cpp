@@ -47,9 +47,10 @@ TEST(Simplify, FoldsAndCancels) {
 TEST(Simplify, RemovesUnitLoopsAndConstantIfs) {
   Tensor a = placeholder("A", {4}, DType::F32);
   Var i("i"), j("j");
-  Stmt s = ForNode::make(i, 1, ForKind::Serial,
-                         ForNode::make(j, 4, ForKind::Serial,
-                                       IfThenElseNode::make(Expr(1) < 2, StoreNode::make(a, {i + j}, Expr(0.0)))));
+  Stmt s = ForNode::make(
+      i, 1, ForKind::Serial,
+      ForNode::make(j, 4, ForKind::Serial,
+                    IfThenElseNode::make(Expr(1) < 2, StoreNode::make(a, {i + j}, Expr(0.0)))));
   EXPECT_EQ(text(simplify(s)), "for j in 0..4 {\n  A[j] = 0f\n}\n");
 }
 

@@ -1,9 +1,10 @@
+#include "core/ir/structural.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
 
 #include "core/ir/error.h"
-#include "core/ir/structural.h"
 #include "core/ir/tensor.h"
 
 namespace kiln {

@@ -9,15 +9,16 @@ const LLVMCompiler& compiler() {
   return *c;
 }
 
-std::vector<HostTensor> random_inputs(const std::vector<Tensor>& outputs, uint64_t seed,
-                                      double lo, double hi) {
+std::vector<HostTensor> random_inputs(const std::vector<Tensor>& outputs, uint64_t seed, double lo,
+                                      double hi) {
   std::vector<HostTensor> inputs;
   for (auto& p : placeholders_of(outputs))
     inputs.push_back(HostTensor::random(p->shape, p->dtype, seed++, lo, hi, p->strides));
   return inputs;
 }
 
-std::vector<HostTensor> run_compiled(const Schedule& schedule, const std::vector<HostTensor>& inputs) {
+std::vector<HostTensor> run_compiled(const Schedule& schedule,
+                                     const std::vector<HostTensor>& inputs) {
   LoweredFunc f = lower(schedule, "kernel");
   auto kernel = compiler().compile(f);
   std::vector<HostTensor> outputs;

@@ -23,7 +23,8 @@ std::vector<HostTensor> random_inputs(const std::vector<Tensor>& outputs, uint64
                                       double lo = -2, double hi = 2);
 
 /// Runs the compiled kernel of `schedule` on `inputs` and returns the outputs.
-std::vector<HostTensor> run_compiled(const Schedule& schedule, const std::vector<HostTensor>& inputs);
+std::vector<HostTensor> run_compiled(const Schedule& schedule,
+                                     const std::vector<HostTensor>& inputs);
 
 /// Expects every compiled output to match the interpreter within `atol`/`rtol` (defaults: the
 /// dtype's PyTorch tolerances). `what` names the case in failure messages.

@@ -1,12 +1,13 @@
 // Isolated measurement: a candidate that crashes, hangs, computes garbage or does not compile is
 // a recorded failure; the process that measures survives and keeps measuring.
+#include "core/tune/measure.h"
+
 #include <random>
 #include <set>
 
 #include "core/ir/error.h"
 #include "core/ops/op_registry.h"
 #include "core/schedule/lower.h"
-#include "core/tune/measure.h"
 #include "core/tune/space.h"
 #include "core/tune/tuner.h"
 #include "tests/jit/jit_harness.h"
@@ -15,8 +16,9 @@ namespace kiln {
 namespace {
 
 TuningTask small_matmul() {
-  return {"mm", OpRegistry::global().lower("aten.mm.default", {placeholder("a", {32, 48}, DType::F32),
-                                                               placeholder("b", {48, 64}, DType::F32)})};
+  return {"mm",
+          OpRegistry::global().lower("aten.mm.default", {placeholder("a", {32, 48}, DType::F32),
+                                                         placeholder("b", {48, 64}, DType::F32)})};
 }
 
 /// The task's default function with its body replaced.
@@ -37,9 +39,11 @@ TEST(Measure, GoodCandidateIsTimed) {
 
 TEST(Measure, CrashHangAndWrongResultAreFailuresAndTheProcessGoesOn) {
   TuningTask task = small_matmul();
-  Measurer m(task, testing::compiler(), {.repeats = 2, .min_repeat_seconds = 0.001, .timeout_seconds = 1});
+  Measurer m(task, testing::compiler(),
+             {.repeats = 2, .min_repeat_seconds = 0.001, .timeout_seconds = 1});
   MeasureResult crash = m.measure(with_body(task, [](const Tensor& out) {
-    return StoreNode::make(out, {Expr(int64_t{1} << 40), Expr(int64_t{1} << 40)}, make_const(DType::F32, 1));
+    return StoreNode::make(out, {Expr(int64_t{1} << 40), Expr(int64_t{1} << 40)},
+                           make_const(DType::F32, 1));
   }));
   EXPECT_EQ(crash.status, MeasureStatus::Crash) << crash.error;
   EXPECT_NE(crash.error.find("signal"), std::string::npos) << crash.error;
@@ -58,7 +62,8 @@ TEST(Measure, CrashHangAndWrongResultAreFailuresAndTheProcessGoesOn) {
 
   MeasureResult gpu = m.measure(with_body(task, [](const Tensor& out) {
     Var i("i");
-    return ForNode::make(i, 4, ForKind::GpuBlock, StoreNode::make(out, {Expr(0), i}, make_const(DType::F32, 0)));
+    return ForNode::make(i, 4, ForKind::GpuBlock,
+                         StoreNode::make(out, {Expr(0), i}, make_const(DType::F32, 0)));
   }));
   EXPECT_EQ(gpu.status, MeasureStatus::CompileError) << gpu.error;
 
@@ -73,9 +78,14 @@ TEST(Tuner, EveryStrategyRecordsACurveAndAReplayableBest) {
   if (has_xgboost()) strategies.push_back(SearchStrategy::ModelGuided);
   for (SearchStrategy s : strategies) {
     // Two batches: the second one is chosen by the model trained on the first.
-    TuneOptions opt{.strategy = s, .trials = 6, .batch = 3, .annealing_chains = 8,
-                    .annealing_steps = 4, .seed = 7};
-    std::unique_ptr<CostModel> model = s == SearchStrategy::ModelGuided ? make_xgboost_model() : nullptr;
+    TuneOptions opt{.strategy = s,
+                    .trials = 6,
+                    .batch = 3,
+                    .annealing_chains = 8,
+                    .annealing_steps = 4,
+                    .seed = 7};
+    std::unique_ptr<CostModel> model =
+        s == SearchStrategy::ModelGuided ? make_xgboost_model() : nullptr;
     Tuner tuner(task, testing::compiler(), {.repeats = 1, .min_repeat_seconds = 0.001}, opt,
                 model.get());
     int calls = 0;
@@ -91,10 +101,12 @@ TEST(Tuner, EveryStrategyRecordsACurveAndAReplayableBest) {
     EXPECT_GT(r.default_seconds, 0);
     // The best trace replays into a schedule that computes the right thing.
     Schedule best = replay(task.outputs, r.best_trace);
-    testing::expect_matches_interpreter(best, testing::random_inputs(task.outputs, 3), "best", 1e-4, 1e-4);
+    testing::expect_matches_interpreter(best, testing::random_inputs(task.outputs, 3), "best", 1e-4,
+                                        1e-4);
   }
   EXPECT_THROW(search_strategy_from_name("genetic"), Error);
-  EXPECT_THROW(Tuner(task, testing::compiler(), {}, {.strategy = SearchStrategy::ModelGuided}), Error);
+  EXPECT_THROW(Tuner(task, testing::compiler(), {}, {.strategy = SearchStrategy::ModelGuided}),
+               Error);
 }
 
 // A warm model has not seen the task: its first batch stays where it can vouch for the points,
@@ -104,9 +116,10 @@ TEST(Tuner, AWarmSearchStartsAroundTheDefaultAndTheTransferredConfigs) {
   if (!has_xgboost()) GTEST_SKIP() << "built without XGBoost";
   TuningTask task = small_matmul();
   ScheduleSpace space(task.outputs, testing::compiler().target());
-  ScheduleSpace other(OpRegistry::global().lower("aten.mm.default", {placeholder("a", {128, 96}, DType::F32),
-                                                                     placeholder("b", {96, 256}, DType::F32)}),
-                      testing::compiler().target());
+  ScheduleSpace other(
+      OpRegistry::global().lower("aten.mm.default", {placeholder("a", {128, 96}, DType::F32),
+                                                     placeholder("b", {96, 256}, DType::F32)}),
+      testing::compiler().target());
   std::mt19937_64 rng(11);
   KnobConfig transferred = other.random_config(rng);
   auto model = make_xgboost_model();
@@ -114,7 +127,8 @@ TEST(Tuner, AWarmSearchStartsAroundTheDefaultAndTheTransferredConfigs) {
   opt.warm_model = true;
   opt.transferred = {transferred};
   TuneResult r = Tuner(task, testing::compiler(), {.repeats = 1, .min_repeat_seconds = 0.001}, opt,
-                       model.get()).run();
+                       model.get())
+                     .run();
   ASSERT_EQ(r.trials.size(), 6u);
   auto distance = [](const KnobConfig& a, const KnobConfig& b) {
     int d = 0;
@@ -123,7 +137,8 @@ TEST(Tuner, AWarmSearchStartsAroundTheDefaultAndTheTransferredConfigs) {
   };
   for (const Trial& t : r.trials)
     EXPECT_LE(std::min(distance(t.config, space.default_config()),
-                       distance(t.config, space.nearest(transferred))), 1)
+                       distance(t.config, space.nearest(transferred))),
+              1)
         << t.config.to_text();
 }
 

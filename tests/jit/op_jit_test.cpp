@@ -12,7 +12,8 @@ TEST_P(OpJit, MatchesInterpreter) {
   const OpCase& c = op_cases()[GetParam()];
   PreparedCase p = prepare_case(c);
   Schedule s = default_schedule(p.outputs, testing::compiler().target());
-  testing::expect_matches_interpreter(s, bind_inputs(p), c.name + " (" + c.op + ")", c.atol, c.rtol);
+  testing::expect_matches_interpreter(s, bind_inputs(p), c.name + " (" + c.op + ")", c.atol,
+                                      c.rtol);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllOps, OpJit, ::testing::Range<size_t>(0, op_cases().size()),

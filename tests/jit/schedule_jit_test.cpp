@@ -6,6 +6,7 @@
 
 #include "core/ops/op_registry.h"
 #include "tests/jit/jit_harness.h"
+#include "tests/schedule/sample_schedules.h"
 
 namespace kiln {
 namespace {
@@ -21,7 +22,9 @@ Tensor matmul(int64_t m, int64_t n, int64_t k) {
   });
 }
 
-Target host() { return testing::compiler().target(); }
+Target host() {
+  return testing::compiler().target();
+}
 
 TEST(ScheduleJit, DefaultMatmulPrimeSizes) {
   Tensor c = matmul(13, 17, 19);
@@ -61,34 +64,13 @@ TEST(ScheduleJit, FusedAndVectorizedWithTail) {
 }
 
 TEST(ScheduleJit, ComputeAtPartialRegion) {
-  Tensor a = placeholder("a", {10, 10}, DType::F32);
-  IterVar r = reduce_axis(5, "r");
-  Tensor b = compute("b", {10, 14}, [&](const std::vector<Var>& i) {
-    return reduce(ReduceOp::Max, a(i[0], min(i[1], Expr(int64_t{9}))) + cast(DType::F32, r.var), {r});
-  });
-  Tensor c = compute("c", {10, 10}, [&](const std::vector<Var>& i) {
-    return b(i[0], i[1]) + b(i[0], i[1] + 4);
-  });
-  Schedule s({c});
-  auto [io, ii] = s.split("s1", "i0", 4);
-  auto [jo, ji] = s.split("s1", "i1", 3);
-  s.reorder("s1", {io, jo, ii, ji});
-  s.compute_at("s0", "s1", jo);
-  expect_matches_interpreter(s, random_inputs({c}, 5), "compute_at region");
+  Schedule s = sample_schedules::compute_at_partial_region();
+  expect_matches_interpreter(s, random_inputs(s.outputs(), 5), "compute_at region");
 }
 
 TEST(ScheduleJit, RFactorWithTail) {
-  Tensor x = placeholder("x", {3, 100}, DType::F32);
-  IterVar r = reduce_axis(100, "r");
-  Tensor s_ = compute("s", {3}, [&](const std::vector<Var>& i) {
-    return reduce(ReduceOp::Sum, x(i[0], r.var), {r});
-  });
-  Schedule s({s_});
-  std::string rf = s.rfactor("s0", "r0", 16);
-  s.reorder(rf, {"i0", "r0", "i1"});
-  s.vectorize(rf, "i1");
-  s.compute_at(rf, "s0", "i0");
-  expect_matches_interpreter(s, random_inputs({s_}, 6), "rfactor tail", 1e-5, 1e-5);
+  Schedule s = sample_schedules::rfactor_with_tail();
+  expect_matches_interpreter(s, random_inputs(s.outputs(), 6), "rfactor tail", 1e-5, 1e-5);
 }
 
 TEST(ScheduleJit, VectorAccumulatorOfASourceThatIgnoresTheVectorAxis) {
@@ -97,9 +79,8 @@ TEST(ScheduleJit, VectorAccumulatorOfASourceThatIgnoresTheVectorAxis) {
   Tensor x = placeholder("x", {4, 9}, DType::F32);
   IterVar r = reduce_axis(9, "r");
   for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min}) {
-    Tensor y = compute("y", {4, 16}, [&](const std::vector<Var>& i) {
-      return reduce(op, x(i[0], r.var), {r});
-    });
+    Tensor y = compute("y", {4, 16},
+                       [&](const std::vector<Var>& i) { return reduce(op, x(i[0], r.var), {r}); });
     Schedule s({y});
     s.reorder("s0", {"i0", "r0", "i1"});
     s.vectorize("s0", "i1");
@@ -156,16 +137,20 @@ std::vector<Tensor> aten(const std::string& name, const std::vector<OpArg>& args
 // Regressions found by the plugin's training tests: groups with several outputs around a
 // reduction, column reductions under views, reductions to a scalar.
 TEST(ScheduleJitRegression, ReductionWithSeveralElementwiseOutputs) {
-  Tensor x = placeholder("x", {2, 16, 64}, DType::F32), mean = placeholder("mean", {2, 16, 1}, DType::F32);
-  Tensor rstd = placeholder("rstd", {2, 16, 1}, DType::F32), grad = placeholder("grad", {2, 16, 64}, DType::F32);
+  Tensor x = placeholder("x", {2, 16, 64}, DType::F32),
+         mean = placeholder("mean", {2, 16, 1}, DType::F32);
+  Tensor rstd = placeholder("rstd", {2, 16, 1}, DType::F32),
+         grad = placeholder("grad", {2, 16, 64}, DType::F32);
   Tensor w = placeholder("w", {64}, DType::F32);
-  Tensor mul2 = aten("aten.mul.Tensor", {aten("aten.sub.Tensor", {x, mean, int64_t{1}})[0], rstd})[0];
+  Tensor mul2 =
+      aten("aten.mul.Tensor", {aten("aten.sub.Tensor", {x, mean, int64_t{1}})[0], rstd})[0];
   Tensor mul3 = aten("aten.mul.Tensor", {grad, w})[0];
   Tensor sum = aten("aten.sum.dim_IntList", {mul3, std::vector<int64_t>{2}, true, NoneArg{}})[0];
   Tensor mul4 = aten("aten.mul.Tensor", {mul3, mul2})[0];
   Tensor mul5 = aten("aten.mul.Tensor", {grad, mul2})[0];
   std::vector<Tensor> outs{mul2, mul3, sum, mul4, mul5};
-  testing::expect_matches_interpreter(default_schedule(outs, host()), testing::random_inputs(outs, 21),
+  testing::expect_matches_interpreter(default_schedule(outs, host()),
+                                      testing::random_inputs(outs, 21),
                                       "layer_norm backward pieces", 1e-4, 1e-4);
 }
 
@@ -175,16 +160,18 @@ TEST(ScheduleJitRegression, ColumnSumUnderAView) {
   Tensor v = aten("aten.view.default", {s, std::vector<int64_t>{-1}})[0];
   Tensor t2 = aten("aten.mul.Tensor", {t, t})[0];
   std::vector<Tensor> outs{v, t2};
-  testing::expect_matches_interpreter(default_schedule(outs, host()), testing::random_inputs(outs, 22),
-                                      "bias grad", 1e-4, 1e-4);
+  testing::expect_matches_interpreter(default_schedule(outs, host()),
+                                      testing::random_inputs(outs, 22), "bias grad", 1e-4, 1e-4);
 }
 
 TEST(ScheduleJitRegression, CastThenSumToScalar) {
   Tensor x = placeholder("x", {5, 1}, DType::I64);
-  Tensor f = aten("aten._to_copy.default", {x, DType::F32, NoneArg{}, NoneArg{}, NoneArg{}, false, NoneArg{}})[0];
+  Tensor f = aten("aten._to_copy.default",
+                  {x, DType::F32, NoneArg{}, NoneArg{}, NoneArg{}, false, NoneArg{}})[0];
   std::vector<Tensor> outs = aten("aten.sum.default", {f, NoneArg{}});
-  testing::expect_matches_interpreter(default_schedule(outs, host()), testing::random_inputs(outs, 23),
-                                      "sum of a cast", 1e-5, 1e-5);
+  testing::expect_matches_interpreter(default_schedule(outs, host()),
+                                      testing::random_inputs(outs, 23), "sum of a cast", 1e-5,
+                                      1e-5);
 }
 
 // Row reductions combine their rfactor partials as a reassociated tree: a NaN or an infinity in
@@ -200,13 +187,12 @@ TEST(ScheduleJitRegression, TreeCombinedReductionsKeepNaNAndInf) {
   for (const char* name : {"aten.amax.default", "aten.amin.default", "aten.sum.dim_IntList"}) {
     SCOPED_TRACE(name);
     Tensor x = placeholder("x", {rows, cols}, DType::F32);
-    std::vector<Tensor> outs =
-        std::string(name) == "aten.sum.dim_IntList"
-            ? aten(name, {x, std::vector<int64_t>{1}, false, NoneArg{}})
-            : aten(name, {x, std::vector<int64_t>{1}, false});
+    std::vector<Tensor> outs = std::string(name) == "aten.sum.dim_IntList"
+                                   ? aten(name, {x, std::vector<int64_t>{1}, false, NoneArg{}})
+                                   : aten(name, {x, std::vector<int64_t>{1}, false});
     testing::expect_matches_interpreter(default_schedule(outs, host()),
-                                        with_specials(testing::random_inputs(outs, 24)), name,
-                                        1e-4, 1e-4);
+                                        with_specials(testing::random_inputs(outs, 24)), name, 1e-4,
+                                        1e-4);
   }
   Tensor x = placeholder("x", {rows, cols}, DType::F32);
   std::vector<Tensor> softmax = aten("aten._softmax.default", {x, int64_t{-1}, false});
@@ -220,14 +206,18 @@ TEST(ScheduleJitRegression, TreeCombinedReductionsKeepNaNAndInf) {
 TEST(ScheduleJit, PackedTransposedOperands) {
   for (auto [m, n, k] : {std::tuple{37, 23, 19}, std::tuple{64, 48, 32}, std::tuple{130, 17, 64}}) {
     Tensor x = placeholder("x", {m, k}, DType::F32), w = placeholder("w", {n, k}, DType::F32);
-    std::vector<Tensor> y = aten("aten.mm.default",
-                                 {x, aten("aten.permute.default", {w, std::vector<int64_t>{1, 0}})[0]});
-    expect_matches_interpreter(default_schedule(y, host()), random_inputs(y, 30), "linear", 1e-4, 1e-4);
+    std::vector<Tensor> y = aten(
+        "aten.mm.default", {x, aten("aten.permute.default", {w, std::vector<int64_t>{1, 0}})[0]});
+    expect_matches_interpreter(default_schedule(y, host()), random_inputs(y, 30), "linear", 1e-4,
+                               1e-4);
   }
-  Tensor q = placeholder("q", {3, 40, 16}, DType::F32), kt = placeholder("k", {3, 40, 16}, DType::F32);
-  std::vector<Tensor> s = aten("aten.bmm.default",
-                               {q, aten("aten.permute.default", {kt, std::vector<int64_t>{0, 2, 1}})[0]});
-  expect_matches_interpreter(default_schedule(s, host()), random_inputs(s, 31), "q @ k.T", 1e-4, 1e-4);
+  Tensor q = placeholder("q", {3, 40, 16}, DType::F32),
+         kt = placeholder("k", {3, 40, 16}, DType::F32);
+  std::vector<Tensor> s =
+      aten("aten.bmm.default",
+           {q, aten("aten.permute.default", {kt, std::vector<int64_t>{0, 2, 1}})[0]});
+  expect_matches_interpreter(default_schedule(s, host()), random_inputs(s, 31), "q @ k.T", 1e-4,
+                             1e-4);
 }
 
 }  // namespace

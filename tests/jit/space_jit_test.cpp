@@ -23,8 +23,8 @@ std::vector<Tensor> op(const std::string& name, const std::vector<OpArg>& args) 
 
 /// A 2-D convolution of x by w (with a bias of w's output channels when `bias`), stride and
 /// padding the same along both axes.
-std::vector<Tensor> conv2d(std::vector<int64_t> x, std::vector<int64_t> w, bool bias, int64_t stride,
-                           int64_t pad) {
+std::vector<Tensor> conv2d(std::vector<int64_t> x, std::vector<int64_t> w, bool bias,
+                           int64_t stride, int64_t pad) {
   OpArg b = bias ? OpArg(placeholder("b", {w[0]}, DType::F32)) : OpArg(NoneArg{});
   return op("aten.convolution.default",
             {placeholder("x", x, DType::F32), placeholder("w", w, DType::F32), b,
@@ -36,10 +36,12 @@ std::vector<Workload> workloads() {
   auto f32 = [](std::vector<int64_t> shape) { return placeholder("x", shape, DType::F32); };
   return {
       {"matmul_prime", [=] { return op("aten.mm.default", {f32({37, 29}), f32({29, 50})}); }, 1e-4},
-      {"matmul_tiled", [=] { return op("aten.mm.default", {f32({64, 256}), f32({256, 96})}); }, 1e-4},
+      {"matmul_tiled", [=] { return op("aten.mm.default", {f32({64, 256}), f32({256, 96})}); },
+       1e-4},
       {"addmm_gelu",
        [=] {
-         Tensor h = op("aten.addmm.default", {f32({48}), f32({20, 33}), f32({33, 48}), int64_t{1}, int64_t{1}})[0];
+         Tensor h = op("aten.addmm.default",
+                       {f32({48}), f32({20, 33}), f32({33, 48}), int64_t{1}, int64_t{1}})[0];
          return op("aten.gelu.default", {h, std::string("none")});
        },
        1e-4},
@@ -59,17 +61,20 @@ std::vector<Workload> workloads() {
       {"conv_strided", [] { return conv2d({1, 6, 15, 13}, {20, 6, 3, 3}, false, 2, 1); }, 1e-4},
       // 16 x 3 x 3 input channels and 32 output channels: the packed weight is whole 16 x 16
       // squares, transposed in registers.
-      {"conv_weight_in_squares", [] { return conv2d({1, 16, 9, 9}, {32, 16, 3, 3}, true, 2, 1); }, 1e-4},
+      {"conv_weight_in_squares", [] { return conv2d({1, 16, 9, 9}, {32, 16, 3, 3}, true, 2, 1); },
+       1e-4},
       // Many output pixels (packed weight preferred) and a kernel wider than the padding.
       {"conv_7x7_wide", [] { return conv2d({2, 3, 20, 24}, {8, 3, 7, 7}, true, 1, 3); }, 1e-4},
-      {"softmax", [=] { return op("aten._softmax.default", {f32({7, 256}), int64_t{-1}, false}); }, 1e-5},
+      {"softmax", [=] { return op("aten._softmax.default", {f32({7, 256}), int64_t{-1}, false}); },
+       1e-5},
       {"layer_norm",
        [=] {
          return op("aten.native_layer_norm.default",
                    {f32({9, 128}), std::vector<int64_t>{128}, f32({128}), f32({128}), 1e-5});
        },
        1e-4},
-      {"gelu_long", [=] { return op("aten.gelu.default", {f32({3 * 4096}), std::string("tanh")}); }, 1e-5},
+      {"gelu_long", [=] { return op("aten.gelu.default", {f32({3 * 4096}), std::string("tanh")}); },
+       1e-5},
       {"column_max_of_negatives",
        [=] {
          // Tail lanes of the column tile read nothing: were a live lane's load masked to 0,
@@ -80,7 +85,8 @@ std::vector<Workload> workloads() {
        1e-5},
       {"column_sum",
        [=] {
-         return op("aten.sum.dim_IntList", {f32({33, 80}), std::vector<int64_t>{0}, false, NoneArg{}});
+         return op("aten.sum.dim_IntList",
+                   {f32({33, 80}), std::vector<int64_t>{0}, false, NoneArg{}});
        },
        1e-4},
   };
@@ -132,7 +138,8 @@ TEST(Space, IsAProductSpace) {
       ASSERT_EQ(chooser.knobs().size(), space.knobs().size()) << w.name;
       for (size_t k = 0; k < space.knobs().size(); ++k) {
         EXPECT_EQ(chooser.knobs()[k].name, space.knobs()[k].name) << w.name;
-        EXPECT_EQ(chooser.knobs()[k].values, space.knobs()[k].values) << w.name << " " << space.knobs()[k].name;
+        EXPECT_EQ(chooser.knobs()[k].values, space.knobs()[k].values)
+            << w.name << " " << space.knobs()[k].name;
       }
     }
   }
@@ -140,7 +147,8 @@ TEST(Space, IsAProductSpace) {
 
 TEST(Space, NearestTakesAForeignConfigIntoThisSpace) {
   auto mm = [](int64_t m, int64_t n, int64_t k) {
-    return op("aten.mm.default", {placeholder("a", {m, k}, DType::F32), placeholder("b", {k, n}, DType::F32)});
+    return op("aten.mm.default",
+              {placeholder("a", {m, k}, DType::F32), placeholder("b", {k, n}, DType::F32)});
   };
   ScheduleSpace here(mm(37, 50, 29), testing::compiler().target());
   ScheduleSpace there(mm(256, 256, 256), testing::compiler().target());
@@ -153,11 +161,15 @@ TEST(Space, NearestTakesAForeignConfigIntoThisSpace) {
     ASSERT_EQ(c.values.size(), here.knobs().size());
     for (const Knob& k : here.knobs()) {
       int64_t v = c.values.at(k.name);
-      ASSERT_NE(std::find(k.values.begin(), k.values.end(), v), k.values.end()) << k.name << "=" << v;
+      ASSERT_NE(std::find(k.values.begin(), k.values.end(), v), k.values.end())
+          << k.name << "=" << v;
       auto wanted = foreign.values.find(k.name);
-      bool available = wanted != foreign.values.end() &&
-                       std::find(k.values.begin(), k.values.end(), wanted->second) != k.values.end();
-      if (available) EXPECT_EQ(v, wanted->second) << k.name;  // a value this space has is kept
+      bool available =
+          wanted != foreign.values.end() &&
+          std::find(k.values.begin(), k.values.end(), wanted->second) != k.values.end();
+      if (available) {
+        EXPECT_EQ(v, wanted->second) << k.name;  // a value this space has is kept
+      }
     }
     EXPECT_NO_THROW(here.apply(c));
   }

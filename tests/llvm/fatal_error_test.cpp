@@ -54,7 +54,8 @@ declare void @llvm.aarch64.isb(i32)
 define void @bad(ptr %args) {
   call void @llvm.aarch64.isb(i32 15)
   ret void
-})", "LLVM fatal error: Cannot select");
+})",
+                       "LLVM fatal error: Cannot select");
 }
 
 TEST(LlvmFailures, AnErrorLlvmReportsThroughItsContextIsACompileError) {
@@ -63,7 +64,8 @@ TEST(LlvmFailures, AnErrorLlvmReportsThroughItsContextIsACompileError) {
 define void @bad_asm(ptr %args) {
   call void asm sideeffect "not_an_instruction %eax", ""()
   ret void
-})", "not_an_instruction");
+})",
+                       "not_an_instruction");
 }
 
 }  // namespace

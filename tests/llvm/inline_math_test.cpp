@@ -46,9 +46,9 @@ TEST_P(InlineMath, AccurateOverRangeAndSpecials) {
     std::vector<int64_t> shape;
     ForKind kind;
   };
-  for (const Layout& layout : {Layout{{count / 64, 64}, ForKind::Serial},
-                               Layout{{count / 64, 64}, ForKind::Vectorized},
-                               Layout{{count}, ForKind::Vectorized}}) {
+  for (const Layout& layout :
+       {Layout{{count / 64, 64}, ForKind::Serial}, Layout{{count / 64, 64}, ForKind::Vectorized},
+        Layout{{count}, ForKind::Vectorized}}) {
     Tensor x = placeholder("x", layout.shape, DType::F32);
     Tensor y = compute("y", layout.shape, [&](const std::vector<Var>& i) {
       return unary(s.op, x.load(std::vector<Expr>(i.begin(), i.end())));
@@ -61,8 +61,9 @@ TEST_P(InlineMath, AccurateOverRangeAndSpecials) {
     float worst_at = 0;
     for (int64_t i = 0; i < count; ++i) {
       double exact = s.reference(values[i]);
-      double err = std::min(ulp_distance(got[i], exact) / s.max_ulp,
-                            std::isfinite(exact) ? std::fabs(got[i] - exact) / s.max_abs : INFINITY);
+      double err =
+          std::min(ulp_distance(got[i], exact) / s.max_ulp,
+                   std::isfinite(exact) ? std::fabs(got[i] - exact) / s.max_abs : INFINITY);
       if (std::isnan(exact) != std::isnan(got[i])) err = INFINITY;
       if (err > worst) worst = err, worst_at = values[i];
     }
@@ -76,8 +77,11 @@ INSTANTIATE_TEST_SUITE_P(
     F32, InlineMath,
     ::testing::Values(Sweep{UnaryOp::Exp, [](double v) { return std::exp(v); }, -110, 90, 2, 0},
                       Sweep{UnaryOp::Erf, [](double v) { return std::erf(v); }, -6, 6, 8, 4e-7},
-                      Sweep{UnaryOp::Tanh, [](double v) { return std::tanh(v); }, -10, 10, 8, 4e-7}),
-    [](const ::testing::TestParamInfo<Sweep>& info) { return std::string(unary_op_name(info.param.op)); });
+                      Sweep{UnaryOp::Tanh, [](double v) { return std::tanh(v); }, -10, 10, 8,
+                            4e-7}),
+    [](const ::testing::TestParamInfo<Sweep>& info) {
+      return std::string(unary_op_name(info.param.op));
+    });
 
 }  // namespace
 }  // namespace kiln::testing

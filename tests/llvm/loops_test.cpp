@@ -154,10 +154,12 @@ TEST(LlvmLoops, MaskedStoresToSharedScratchTouchOnlyLiveLanes) {
       r, 6, ForKind::Parallel,
       ForNode::make(c, 32, ForKind::Vectorized,
                     IfThenElseNode::make(c < 20, StoreNode::make(scratch, {r, c}, x(r, c) * 2.0))));
-  Stmt copy = ForNode::make(r2, 6, ForKind::Serial,
-                            ForNode::make(c2, 20, ForKind::Serial,
-                                          StoreNode::make(y, {r2, c2}, scratch(r2, c2))));
-  LoweredFunc f{"masked_scratch", {x, y}, 1,
+  Stmt copy = ForNode::make(
+      r2, 6, ForKind::Serial,
+      ForNode::make(c2, 20, ForKind::Serial, StoreNode::make(y, {r2, c2}, scratch(r2, c2))));
+  LoweredFunc f{"masked_scratch",
+                {x, y},
+                1,
                 AllocateNode::make(scratch, MemoryScope::Global, SeqNode::make({fill, copy}))};
   std::string ir = compiler().llvm_ir(f);
   EXPECT_NE(ir.find("llvm.masked.store"), std::string::npos) << ir;
@@ -172,22 +174,25 @@ TEST(LlvmLoops, MaskedStoresToSharedScratchTouchOnlyLiveLanes) {
 TEST(LlvmLoops, SquareTransposingCopiesShuffleWholeVectors) {
   for (int64_t rows : {16, 8}) {
     Tensor src = placeholder("src", {32, 48}, DType::F32);
-    Tensor dst = compute("dst", {48, 32}, [&](const std::vector<Var>& i) { return src(i[1], i[0]); });
+    Tensor dst =
+        compute("dst", {48, 32}, [&](const std::vector<Var>& i) { return src(i[1], i[0]); });
     Var ro("ro"), co("co"), ri("ri"), ci("ci");
     Expr row = ro * rows + ri, col = co * 16 + ci;
     Stmt copy = ForNode::make(
         ro, 48 / rows, ForKind::Serial,
-        ForNode::make(co, 2, ForKind::Serial,
-                      ForNode::make(ri, rows, ForKind::Serial,
-                                    ForNode::make(ci, 16, ForKind::Vectorized,
-                                                  StoreNode::make(dst, {row, col}, src(col, row))))));
+        ForNode::make(
+            co, 2, ForKind::Serial,
+            ForNode::make(ri, rows, ForKind::Serial,
+                          ForNode::make(ci, 16, ForKind::Vectorized,
+                                        StoreNode::make(dst, {row, col}, src(col, row))))));
     LoweredFunc f{"transpose", {src, dst}, 1, copy};
     std::string ir = compiler().llvm_ir(f);
     EXPECT_EQ(ir.find("masked.gather") == std::string::npos, rows == 16) << ir;
     HostTensor in = HostTensor::random({32, 48}, DType::F32, 4);
     HostTensor got = run(*compiler().compile(f), {in});
     for (int64_t r = 0; r < 48; ++r)
-      for (int64_t c = 0; c < 32; ++c) ASSERT_EQ(got.get({r, c}), in.get({c, r})) << rows << ": " << r << "," << c;
+      for (int64_t c = 0; c < 32; ++c)
+        ASSERT_EQ(got.get({r, c}), in.get({c, r})) << rows << ": " << r << "," << c;
   }
 }
 

@@ -75,7 +75,8 @@ TEST(LlvmGolden, ErfLoopsAreInlineArithmetic) {
     Tensor y = gelu(n);
     std::string ir = compiler().llvm_ir(lower_elementwise(y, ForKind::Vectorized));
     EXPECT_FALSE(std::regex_search(ir, std::regex("call[^\\n]*erf"))) << n << "\n" << ir;
-    EXPECT_TRUE(std::regex_search(ir, std::regex("fdiv [a-z ]*<(16|32) x float>"))) << n << "\n" << ir;
+    EXPECT_TRUE(std::regex_search(ir, std::regex("fdiv [a-z ]*<(16|32) x float>"))) << n << "\n"
+                                                                                    << ir;
     HostTensor in = HostTensor::random({n}, DType::F32, 3, -4, 4);
     expect_matches_interpreter(y, {in}, ForKind::Vectorized);
   }
@@ -83,10 +84,12 @@ TEST(LlvmGolden, ErfLoopsAreInlineArithmetic) {
 
 TEST(LlvmGolden, LogLoopsCallLibmvec) {
   Tensor x = placeholder("x", {4096}, DType::F32);
-  Tensor y = compute("log", {4096}, [&](const std::vector<Var>& i) { return unary(UnaryOp::Log, x(i[0])); });
+  Tensor y = compute("log", {4096},
+                     [&](const std::vector<Var>& i) { return unary(UnaryOp::Log, x(i[0])); });
   std::string ir = compiler().llvm_ir(lower_elementwise(y, ForKind::Vectorized));
   EXPECT_TRUE(std::regex_search(ir, std::regex("_ZGV[bde]N(4|8|16)v_logf"))) << ir;
-  expect_matches_interpreter(y, {HostTensor::random({4096}, DType::F32, 4, 0.01, 10)}, ForKind::Vectorized);
+  expect_matches_interpreter(y, {HostTensor::random({4096}, DType::F32, 4, 0.01, 10)},
+                             ForKind::Vectorized);
 }
 
 }  // namespace

@@ -46,14 +46,10 @@ InputSpec strided(std::vector<int64_t> shape, std::vector<int64_t> strides, DTyp
 /// allows a few ulps; 16-bit results may differ by one rounding step.
 std::pair<double, double> tol(DType t) {
   switch (t) {
-    case DType::F16:
-      return {2e-3, 2e-3};
-    case DType::BF16:
-      return {1.6e-2, 1.6e-2};
-    case DType::F64:
-      return {1e-10, 1e-10};
-    default:
-      return {1e-5, 1e-5};
+    case DType::F16: return {2e-3, 2e-3};
+    case DType::BF16: return {1.6e-2, 1.6e-2};
+    case DType::F64: return {1e-10, 1e-10};
+    default: return {1e-5, 1e-5};
   }
 }
 
@@ -147,9 +143,8 @@ void binary_cases(Table& t) {
   t.call("pow_tt", "aten.pow.Tensor_Tensor", {in({3, 7}, f32, 0.5, 2), in({7}, f32, -2, 2)});
   t.call("pow_ts", "aten.pow.Tensor_Scalar", {in({3, 7}, f32, 0, 2)}, {F(0.5)});
   t.call("pow_ts_int", "aten.pow.Tensor_Scalar", {in({9}, i64, -4, 4)}, {I(3)});
-  t.add("pow_scalar", "aten.pow.Scalar", {in({6}, f32, -2, 2)}, [](P p) {
-    return Args{F(2.0), p[0]};
-  });
+  t.add("pow_scalar", "aten.pow.Scalar", {in({6}, f32, -2, 2)},
+        [](P p) { return Args{F(2.0), p[0]}; });
   t.call("minimum", "aten.minimum.default", {in({4, 1}), in({1, 9})});
   t.call("maximum_int", "aten.maximum.default", {in({7}, i32, -5, 5), in({7}, i32, -5, 5)});
   t.call("clamp_both", "aten.clamp.default", {in({5, 7}, f32, -2, 2)}, {F(-0.5), F(0.75)});
@@ -186,14 +181,12 @@ void conversion_cases(Table& t) {
   t.call("alias", "aten.alias.default", {in({2, 3})});
   t.call("copy_broadcast", "aten.copy.default", {in({3, 5}), in({5}, f16)}, {B(false)});
   t.call("fill", "aten.fill.Scalar", {in({3, 4}, i64, 0, 5)}, {I(7)});
-  t.add("full_float", "aten.full.default", {}, [](P) {
-    return Args{L({2, 3}), F(1.5), None, None, None, None};
-  });
+  t.add("full_float", "aten.full.default", {},
+        [](P) { return Args{L({2, 3}), F(1.5), None, None, None, None}; });
   t.add("full_int_dtype", "aten.full.default", {},
         [](P) { return Args{L({4}), I(3), D(f16), None, None, None}; });
-  t.add("scalar_tensor", "aten.scalar_tensor.default", {}, [](P) {
-    return Args{F(-2.25), None, None, None, None};
-  });
+  t.add("scalar_tensor", "aten.scalar_tensor.default", {},
+        [](P) { return Args{F(-2.25), None, None, None, None}; });
   auto arange = [&t](std::string name, std::string overload, Args bounds, DType tol_dtype = f32) {
     bounds.insert(bounds.end(), {None, None, None});  // layout, device, pin_memory
     t.add(
@@ -252,20 +245,13 @@ void reduction_cases(Table& t) {
 
 void normalization_cases(Table& t) {
   t.add("layer_norm", "aten.native_layer_norm.default", {in({4, 7, 31}), in({31}), in({31})},
-        [](P p) {
-          return Args{p[0], L({31}), p[1], p[2], F(1e-5)};
-        });
+        [](P p) { return Args{p[0], L({31}), p[1], p[2], F(1e-5)}; });
   t.add("layer_norm_2d_no_affine", "aten.native_layer_norm.default", {in({3, 7, 13}, f32, -3, 3)},
-        [](P p) {
-          return Args{p[0], L({7, 13}), None, None, F(1e-6)};
-        });
+        [](P p) { return Args{p[0], L({7, 13}), None, None, F(1e-6)}; });
   t.add(
       "layer_norm_f16", "aten.native_layer_norm.default",
       {in({5, 32}, f16), in({32}, f16), in({32}, f16)},
-      [](P p) {
-        return Args{p[0], L({32}), p[1], p[2], F(1e-5)};
-      },
-      f16);
+      [](P p) { return Args{p[0], L({32}), p[1], p[2], F(1e-5)}; }, f16);
   t.add("batch_norm", "aten._native_batch_norm_legit_no_training.default",
         {in({2, 3, 5, 7}), in({3}), in({3}), in({3}), in({3}, f32, 0.5, 2)},
         [](P p) { return Args{p[0], p[1], p[2], p[3], p[4], F(0.1), F(1e-5)}; });
@@ -301,12 +287,10 @@ void layout_cases(Table& t) {
   t.call("split_qkv", "aten.split.Tensor", {in({2, 5, 24}, f16)}, {I(8), I(2)}, f16);
   t.call("split_larger_than_dim", "aten.split.Tensor", {in({3, 5})}, {I(8), I(-1)});
   t.call("split_empty_dim", "aten.split.Tensor", {in({3, 0})}, {I(2), I(1)});
-  t.add("cat", "aten.cat.default", {in({2, 3}), in({2, 5}), in({2, 1})}, [](P p) {
-    return Args{std::vector<Tensor>{p[0], p[1], p[2]}, I(1)};
-  });
-  t.add("cat_mixed_dtype_dim0", "aten.cat.default", {in({3, 4}, f16), in({2, 4})}, [](P p) {
-    return Args{std::vector<Tensor>{p[0], p[1]}, I(-2)};
-  });
+  t.add("cat", "aten.cat.default", {in({2, 3}), in({2, 5}), in({2, 1})},
+        [](P p) { return Args{std::vector<Tensor>{p[0], p[1], p[2]}, I(1)}; });
+  t.add("cat_mixed_dtype_dim0", "aten.cat.default", {in({3, 4}, f16), in({2, 4})},
+        [](P p) { return Args{std::vector<Tensor>{p[0], p[1]}, I(-2)}; });
   t.call("pad", "aten.constant_pad_nd.default", {in({2, 3, 5})}, {L({1, 2, 0, 3}), F(0.5)});
   t.call("pad_negative", "aten.constant_pad_nd.default", {in({4, 7})}, {L({-1, 2, 1, -2}), I(0)});
 }
@@ -368,19 +352,14 @@ void pooling_cases(Table& t) {
 void indexing_cases(Table& t) {
   t.call("embedding", "aten.embedding.default", {in({31, 16}), in({4, 7}, i64, 0, 31)},
          {I(-1), B(false), B(false)});
-  t.add("index_select", "aten.index_select.default", {in({4, 13}), in({5}, i64, 0, 13)}, [](P p) {
-    return Args{p[0], I(1), p[1]};
-  });
+  t.add("index_select", "aten.index_select.default", {in({4, 13}), in({5}, i64, 0, 13)},
+        [](P p) { return Args{p[0], I(1), p[1]}; });
   t.add("index_select_i32_dim0", "aten.index_select.default", {in({7, 3}), in({9}, i32, 0, 7)},
-        [](P p) {
-          return Args{p[0], I(0), p[1]};
-        });
-  t.add("gather", "aten.gather.default", {in({4, 7}), in({4, 5}, i64, 0, 7)}, [](P p) {
-    return Args{p[0], I(1), p[1], B(false)};
-  });
-  t.add("gather_dim0", "aten.gather.default", {in({6, 3}), in({2, 3}, i64, 0, 6)}, [](P p) {
-    return Args{p[0], I(-2), p[1], B(false)};
-  });
+        [](P p) { return Args{p[0], I(0), p[1]}; });
+  t.add("gather", "aten.gather.default", {in({4, 7}), in({4, 5}, i64, 0, 7)},
+        [](P p) { return Args{p[0], I(1), p[1], B(false)}; });
+  t.add("gather_dim0", "aten.gather.default", {in({6, 3}), in({2, 3}, i64, 0, 6)},
+        [](P p) { return Args{p[0], I(-2), p[1], B(false)}; });
 }
 
 }  // namespace

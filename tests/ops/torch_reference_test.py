@@ -74,11 +74,15 @@ def test_case_matches_torch(case, dump_dir):
         assert got.dtype == want.dtype, f"output {k}: dtype {got.dtype}, torch gives {want.dtype}"
         assert got.shape == want.shape, f"output {k}: shape {got.shape}, torch gives {want.shape}"
         torch.testing.assert_close(
-            got, want, atol=case["atol"], rtol=case["rtol"], equal_nan=True,
-            msg=lambda m, k=k: f"{case['name']} output {k}: {m}")
+            got,
+            want,
+            atol=case["atol"],
+            rtol=case["rtol"],
+            equal_nan=True,
+            msg=lambda m, k=k: f"{case['name']} output {k}: {m}",
+        )
 
 
 @pytest.fixture(scope="session")
 def dump_dir(request):
     return request.config._kiln_dump_dir
-

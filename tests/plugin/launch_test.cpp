@@ -124,7 +124,8 @@ TEST(KilnTorch, ContractionServedByEitherSideMatchesATen) {
 
 TEST(KilnTorch, AtenServedContractionAlsoReturnsItsOwnResult) {
   at::Tensor a = at::randn({6, 16}), b = at::randn({16, 10}), bias = at::randn({10});
-  CompiledGraph plan = compile_graph(matmul_bias_relu_graph(true), contractions(ContractionPolicy::Aten));
+  CompiledGraph plan =
+      compile_graph(matmul_bias_relu_graph(true), contractions(ContractionPolicy::Aten));
   ASSERT_EQ(plan.groups.size(), 1u);
   // Two outputs: the epilogue cannot write over the matmul's result.
   EXPECT_EQ(slot_info(plan.groups[0].slot).served_by, "aten.mm.default + Kiln epilogue");
@@ -139,10 +140,12 @@ TEST(KilnTorch, LinearLayerWithItsTransposedWeightIsOneSlotEitherWay) {
   ValueId x = g.add_input({DType::F32, {5, 12}, {12, 1}, "cpu"});
   ValueId w = g.add_input({DType::F32, {7, 12}, {12, 1}, "cpu"});
   ValueId b = g.add_input({DType::F32, {7}, {1}, "cpu"});
-  ValueId wt = g.add_node("aten.t.default", {ValueRef{w}}, {{DType::F32, {12, 7}, {1, 12}, "cpu"}})[0];
+  ValueId wt =
+      g.add_node("aten.t.default", {ValueRef{w}}, {{DType::F32, {12, 7}, {1, 12}, "cpu"}})[0];
   TensorType out{DType::F32, {5, 7}, {7, 1}, "cpu"};
-  ValueId y = g.add_node("aten.addmm.default",
-                         {ValueRef{b}, ValueRef{x}, ValueRef{wt}, int64_t{1}, int64_t{1}}, {out})[0];
+  ValueId y =
+      g.add_node("aten.addmm.default",
+                 {ValueRef{b}, ValueRef{x}, ValueRef{wt}, int64_t{1}, int64_t{1}}, {out})[0];
   g.mark_output(g.add_node("aten.gelu.default", {ValueRef{y}, std::string("none")}, {out})[0]);
   at::Tensor xs = at::randn({5, 12}), ws = at::randn({7, 12}), bs = at::randn({7});
   at::Tensor want = at::gelu(at::addmm(bs, xs, ws.t()));
@@ -165,11 +168,11 @@ TEST(KilnTorch, AtenServedConvolutionWithoutEpilogue) {
   Graph g;
   ValueId x = g.add_input({DType::F32, {2, 3, 9, 9}, {243, 81, 9, 1}, "cpu"});
   ValueId w = g.add_input({DType::F32, {4, 3, 3, 3}, {27, 9, 3, 1}, "cpu"});
-  ValueId y = g.add_node("aten.convolution.default",
-                         {ValueRef{x}, ValueRef{w}, NoneArg{}, std::vector<int64_t>{2, 2},
-                          std::vector<int64_t>{1, 1}, std::vector<int64_t>{1, 1}, false,
-                          std::vector<int64_t>{0, 0}, int64_t{1}},
-                         {{DType::F32, {2, 4, 5, 5}, {100, 25, 5, 1}, "cpu"}})[0];
+  ValueId y = g.add_node(
+      "aten.convolution.default",
+      {ValueRef{x}, ValueRef{w}, NoneArg{}, std::vector<int64_t>{2, 2}, std::vector<int64_t>{1, 1},
+       std::vector<int64_t>{1, 1}, false, std::vector<int64_t>{0, 0}, int64_t{1}},
+      {{DType::F32, {2, 4, 5, 5}, {100, 25, 5, 1}, "cpu"}})[0];
   g.mark_output(y);
   CompiledGraph plan = compile_graph(g, contractions(ContractionPolicy::Aten));
   ASSERT_EQ(plan.groups.size(), 1u);

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import kiln
 import pytest
 import torch
 import torch._dynamo
-
-import kiln
 
 
 @pytest.fixture(autouse=True)

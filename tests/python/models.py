@@ -6,8 +6,8 @@ import math
 from collections.abc import Callable
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
 
 def mlp() -> nn.Module:

@@ -81,9 +81,8 @@ def test_python_dash_m_kiln_and_version():
 
 
 def test_a_build_for_another_torch_refuses_to_load_and_says_how_to_rebuild():
-    import torch
-
     import kiln
+    import torch
 
     script = "import torch; torch.__version__ = '0.0.1'; import kiln"
     result = subprocess.run(

@@ -3,11 +3,10 @@ Kiln's kernel of the rest; either way the model's results match eager."""
 
 from __future__ import annotations
 
+import kiln
 import pytest
 import torch
 from models import make
-
-import kiln
 
 
 @pytest.mark.parametrize("policy", ["kiln", "aten", "fastest"])
@@ -25,8 +24,11 @@ def test_every_policy_matches_eager(policy):
         assert served == {"Kiln kernel"}
     if policy == "aten":
         # conv + batch norm + relu, and the classifier's addmm with nothing after it
-        assert served == {"Kiln kernel", "aten.convolution.default + Kiln epilogue in place",
-                          "aten.addmm.default"}
+        assert served == {
+            "Kiln kernel",
+            "aten.convolution.default + Kiln epilogue in place",
+            "aten.addmm.default",
+        }
 
 
 def test_aten_served_training_step_matches_eager():

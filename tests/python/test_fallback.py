@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import kiln
 import pytest
 import torch
-import torch.nn as nn
-
-import kiln
+from torch import nn
 
 
 class SortsInTheMiddle(nn.Module):

@@ -3,11 +3,10 @@ called with the wrong input type refuses with a clear error. Never a wrong resul
 
 from __future__ import annotations
 
+import kiln
 import pytest
 import torch
-import torch.nn as nn
-
-import kiln
+from torch import nn
 
 
 def _model() -> nn.Module:

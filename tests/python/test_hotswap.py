@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import threading
 
-import torch
-from models import make
-
 import kiln
+import torch
 from kiln import _C
+from models import make
 
 
 def test_swap_under_load():

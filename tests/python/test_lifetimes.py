@@ -9,10 +9,8 @@ import logging
 import subprocess
 import sys
 
-import torch
-
 import kiln
-
+import torch
 
 # Run in a fresh process: other tests' graphs (and their background tuning) would blur the counts.
 _COMPILE_AND_DROP = r"""
@@ -54,7 +52,10 @@ print(json.dumps({
 def test_compiling_and_dropping_a_model_200_times_frees_its_slots_and_kernels():
     result = subprocess.run(
         [sys.executable, "-c", _COMPILE_AND_DROP, "200"],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     r = json.loads(result.stdout.strip().splitlines()[-1])
@@ -69,7 +70,9 @@ def test_compiling_and_dropping_a_model_200_times_frees_its_slots_and_kernels():
 def test_a_freed_graphs_slots_leave_the_tuning_service(tmp_path):
     x = torch.randn(4, 16)
     for _ in range(3):
-        model = torch.nn.Sequential(torch.nn.Linear(16, 32), torch.nn.GELU(), torch.nn.Linear(32, 16))
+        model = torch.nn.Sequential(
+            torch.nn.Linear(16, 32), torch.nn.GELU(), torch.nn.Linear(32, 16)
+        )
         compiled = kiln.compile(model, cache_dir=str(tmp_path), tune_trials=2)
         with torch.no_grad():
             for _ in range(3):
@@ -104,4 +107,6 @@ def test_the_cxx_side_logs_through_the_kiln_logger():
         logger.removeHandler(records)
         kiln.set_log_level(logging.getLevelName(level or logging.WARNING).lower())
     # "slot N: aten...": written by the C++ compile service, on a thread without the GIL.
-    assert any(m.startswith("slot ") and "aten.addmm" in m for m in records.messages), records.messages
+    assert any(m.startswith("slot ") and "aten.addmm" in m for m in records.messages), (
+        records.messages
+    )

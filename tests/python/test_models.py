@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import copy
 
+import kiln
 import pytest
 import torch
 from models import make
-
-import kiln
 
 #: The issue's coverage target: the fraction of the ATen nodes of a model's graphs (inference,
 #: and forward plus backward of a training step) that run in Kiln's kernel slots. What keeps a

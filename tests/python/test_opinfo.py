@@ -18,19 +18,34 @@ import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "opinfo_sweep.py"
 sys.path.insert(0, str(SCRIPT.parent))
-import opinfo_sweep  # noqa: E402  (its summary; the sweep itself runs in subprocesses)
+import opinfo_sweep
+
 FORWARD = "float32,float16,bfloat16,int64,bool"
 BACKWARD = "float32,float16,bfloat16"
 SHARDS = 2
 
 
 def test_opinfo_samples_match_eager(request, tmp_path):
-    pytest.importorskip("expecttest")  # torch.testing._internal needs it (scripts/dev.sh installs it)
+    pytest.importorskip(
+        "expecttest"
+    )  # torch.testing._internal needs it (scripts/dev.sh installs it)
     runs = [
         subprocess.Popen(
-            [sys.executable, str(SCRIPT), "--dtypes", FORWARD, "--backward-dtypes", BACKWARD,
-             "--shard", f"{k}/{SHARDS}", "--json", str(tmp_path / f"{k}.json")],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                str(SCRIPT),
+                "--dtypes",
+                FORWARD,
+                "--backward-dtypes",
+                BACKWARD,
+                "--shard",
+                f"{k}/{SHARDS}",
+                "--json",
+                str(tmp_path / f"{k}.json"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         for k in range(SHARDS)
     ]
@@ -44,8 +59,10 @@ def test_opinfo_samples_match_eager(request, tmp_path):
     summary = []
     for mode, dtypes in (("forward", FORWARD), ("backward", BACKWARD)):
         # Counts add up; "ops" is each shard's list of op names.
-        counts = {key: sum((r[mode][key] for r in results), [] if key == "ops" else 0)
-                  for key in results[0][mode]}
+        counts = {
+            key: sum((r[mode][key] for r in results), [] if key == "ops" else 0)
+            for key in results[0][mode]
+        }
         summary.append(f"{mode} ({dtypes}): {opinfo_sweep.summary(counts)}")
         assert counts["samples"] > 500 and counts["in_kiln"] > 0, summary[-1]
     request.config.stash[OPINFO_SUMMARY] = "OpInfo sweep: " + "; ".join(summary)

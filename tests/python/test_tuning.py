@@ -14,10 +14,9 @@ import textwrap
 import time
 from pathlib import Path
 
+import kiln
 import pytest
 import torch
-
-import kiln
 
 # A child process: compiles a small MLP with the options given, calls it until its tuning is done
 # (or for `seconds`), prints stats as Python literals.
@@ -46,11 +45,16 @@ CHILD = textwrap.dedent(
 )
 
 
-def _child(cache: Path, seconds: float = 120, log: str = "warning", **options) -> subprocess.CompletedProcess:
+def _child(
+    cache: Path, seconds: float = 120, log: str = "warning", **options
+) -> subprocess.CompletedProcess:
     options = {"cache_dir": str(cache), **options}
     return subprocess.run(
         [sys.executable, "-c", CHILD, repr(options), str(seconds)],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
         env={**os.environ, "KILN_LOG": log},
     )
 
@@ -58,7 +62,7 @@ def _child(cache: Path, seconds: float = 120, log: str = "warning", **options) -
 def _slots(result: subprocess.CompletedProcess) -> list[dict]:
     assert result.returncode == 0, result.stdout + result.stderr
     line = next(ln for ln in result.stdout.splitlines() if ln.startswith("stats "))
-    return eval(line[len("stats "):])  # noqa: S307  (our own child's repr)
+    return eval(line[len("stats ") :])
 
 
 def _records(cache: Path, kind: str = "schedule", starter: bool = False) -> int:
@@ -76,7 +80,10 @@ def _kiln(*args: str, cache: Path) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "kiln.cli", *args[:1], "--dir", str(cache), *args[1:]]
         if args[0] == "cache"
         else [sys.executable, "-m", "kiln.cli", *args],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -88,7 +95,7 @@ def _idle_priority_threads() -> int:
             stat = Path(f"/proc/self/task/{tid}/stat").read_text()
         except FileNotFoundError:  # the thread ended meanwhile
             continue
-        count += int(stat[stat.rindex(")") + 2:].split()[38]) == 5
+        count += int(stat[stat.rindex(")") + 2 :].split()[38]) == 5
     return count
 
 
@@ -199,9 +206,16 @@ def test_a_fresh_process_serves_what_tuning_settled_on(tmp_path):
 def test_two_processes_tuning_into_one_cache_lose_no_records(tmp_path):
     children = [
         subprocess.Popen(
-            [sys.executable, "-c", CHILD, repr({"cache_dir": str(tmp_path), "tune": "background",
-                                                "tune_trials": 10 + i}), "120"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-c",
+                CHILD,
+                repr({"cache_dir": str(tmp_path), "tune": "background", "tune_trials": 10 + i}),
+                "120",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for i in range(2)
     ]
@@ -210,7 +224,7 @@ def test_two_processes_tuning_into_one_cache_lose_no_records(tmp_path):
         out, err = child.communicate(timeout=600)
         assert child.returncode == 0, out + err
         line = next(ln for ln in out.splitlines() if ln.startswith("stats "))
-        slots = eval(line[len("stats "):])  # noqa: S307
+        slots = eval(line[len("stats ") :])
         # Structurally equal slots share one search: count each search once.
         trials += sum({s["ops"]: s["tuning"]["trials"] for s in slots}.values())
     assert _records(tmp_path) == trials
@@ -218,9 +232,16 @@ def test_two_processes_tuning_into_one_cache_lose_no_records(tmp_path):
 
 def test_a_process_killed_while_tuning_leaves_a_sound_cache(tmp_path):
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD,
-         repr({"cache_dir": str(tmp_path), "tune": "background", "tune_trials": 400}), "300"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            repr({"cache_dir": str(tmp_path), "tune": "background", "tune_trials": 400}),
+            "300",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.time() + 240
     while time.time() < deadline:
@@ -248,7 +269,11 @@ def test_a_damaged_cache_is_set_aside_once_and_the_model_runs(tmp_path, damage):
         Path(str(path) + suffix).unlink(missing_ok=True)
     result = _child(tmp_path, seconds=0, tune="cache-only")
     _slots(result)  # the model ran and matched eager
-    aside = [p for p in tmp_path.iterdir() if ".corrupt-" in p.name and not p.name.endswith(("-wal", "-shm"))]
+    aside = [
+        p
+        for p in tmp_path.iterdir()
+        if ".corrupt-" in p.name and not p.name.endswith(("-wal", "-shm"))
+    ]
     assert len(aside) == 1, list(tmp_path.iterdir())
     warnings = [ln for ln in result.stderr.splitlines() if "tuning cache" in ln and "corrupt" in ln]
     assert len(warnings) == 1, result.stderr
@@ -298,7 +323,11 @@ def test_kiln_tune_and_the_cache_commands(tmp_path):
     env = {**os.environ, "KILN_CACHE_DIR": str(cache)}
     tune = subprocess.run(
         [sys.executable, "-m", "kiln.cli", "tune", "--trials", "8", "--budget", "120", str(script)],
-        capture_output=True, text=True, timeout=600, check=False, env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=env,
     )
     assert tune.returncode == 0, tune.stdout + tune.stderr
     assert "[kiln tune]" in tune.stderr and "trial 8/8" in tune.stderr, tune.stderr
@@ -332,9 +361,14 @@ def test_kiln_tune_and_the_cache_commands(tmp_path):
     png = tmp_path / "report.png"
     report = subprocess.run(
         [sys.executable, "-m", "kiln.cli", "report", "--dir", str(cache), "--out", str(png)],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
-    assert report.returncode == 0 and "1 tuning curves" in report.stdout, report.stdout + report.stderr
+    assert report.returncode == 0 and "1 tuning curves" in report.stdout, (
+        report.stdout + report.stderr
+    )
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     bad = _kiln("cache", "show", "zzzz", cache=cache)
@@ -348,21 +382,32 @@ def test_kiln_tune_op_tunes_one_operator_into_the_cache(tmp_path):
     env = {**os.environ, "KILN_CACHE_DIR": str(cache)}
 
     def tune_op(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "kiln.cli", "tune-op", *args],
-                              capture_output=True, text=True, timeout=600, check=False, env=env)
+        return subprocess.run(
+            [sys.executable, "-m", "kiln.cli", "tune-op", *args],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+            env=env,
+        )
 
-    done = tune_op("matmul", "64", "96", "80", "--trials", "6", "--budget", "120", "--json", str(curve))
+    done = tune_op(
+        "matmul", "64", "96", "80", "--trials", "6", "--budget", "120", "--json", str(curve)
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     result = json.loads(curve.read_text())
     assert result["sizes"] == {"M": 64, "N": 96, "K": 80}
     assert result["slots"] and all(
         s["tuning"]["state"] in ("tuned", "kept") and s["tuning"]["trials"] == 6
-        for s in result["slots"]), result["slots"]
+        for s in result["slots"]
+    ), result["slots"]
     assert [c[1] for c in result["curve"]] == list(range(1, 7)) * len(result["slots"])
     assert _records(cache) >= 6
 
     wrong_count = tune_op("matmul", "8", "8")
-    assert wrong_count.returncode == 2 and "matmul takes 3 sizes (M N K), got 2" in wrong_count.stderr
+    assert (
+        wrong_count.returncode == 2 and "matmul takes 3 sizes (M N K), got 2" in wrong_count.stderr
+    )
     not_positive = tune_op("layer_norm", "0", "8")
     assert not_positive.returncode == 2 and "ROWS=0" in not_positive.stderr
     unknown = tune_op("fft", "8")

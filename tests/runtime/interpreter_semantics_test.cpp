@@ -140,9 +140,8 @@ TEST(InterpreterSemantics, MaxAndArgMaxReductionsWithNaN) {
 TEST(InterpreterSemantics, ArgMaxOverSeveralAxesIsRowMajorFlat) {
   Tensor A = placeholder("A", {2, 3, 4}, DType::F64);
   IterVar j = reduce_axis(3, "j"), k = reduce_axis(4, "k");
-  Tensor R = compute("R", {2}, [&](Axes i) {
-    return reduce(ReduceOp::ArgMax, A(i[0], j.var, k.var), {j, k});
-  });
+  Tensor R = compute(
+      "R", {2}, [&](Axes i) { return reduce(ReduceOp::ArgMax, A(i[0], j.var, k.var), {j, k}); });
   HostTensor a = HostTensor::zeros({2, 3, 4}, DType::F64);
   a.set({0, 2, 1}, 5);  // Flat 2*4+1 = 9.
   a.set({1, 1, 3}, 5);  // Flat 1*4+3 = 7.

@@ -18,7 +18,6 @@ HostTensor run(const Tensor& out, const std::vector<HostTensor>& inputs) {
   return interpret({out}, inputs).at(0);
 }
 
-
 TEST(Interpreter, Elementwise) {
   Tensor A = placeholder("A", {3, 4}, DType::F32), B = placeholder("B", {3, 4}, DType::F32);
   Tensor C =
@@ -133,9 +132,7 @@ TEST(Interpreter, SelectGuardsAnOutOfBoundsLoad) {
 TEST(Interpreter, OutOfBoundsLoadThrowsNamingTensorAndIndex) {
   Tensor A = placeholder("A", {4, 3}, DType::F32);
   Tensor S = compute("S", {4, 3}, [&](Axes i) { return A(i[0] + 1, i[1]); });
-  EXPECT_EQ(testing::error_message([&] {
-              run(S, {HostTensor::zeros({4, 3}, DType::F32)});
-            }),
+  EXPECT_EQ(testing::error_message([&] { run(S, {HostTensor::zeros({4, 3}, DType::F32)}); }),
             "compute 'S' reads 'A' at index [4, 0], out of bounds of its shape [4, 3]");
 }
 
@@ -144,20 +141,15 @@ TEST(Interpreter, InputMismatchNamesThePlaceholder) {
   Tensor C = compute("C", {2, 3}, [&](Axes i) { return A(i[0], i[1]) + B(i[1]); });
   HostTensor a = HostTensor::zeros({2, 3}, DType::F32), b = HostTensor::zeros({3}, DType::F32);
   EXPECT_NO_THROW(run(C, {a, b}));
-  EXPECT_EQ(testing::error_message([&] { run(C, {a}); }), "interpret: expected 2 inputs ('A', 'B'), got 1");
-  EXPECT_EQ(testing::error_message([&] {
-              run(C, {a, HostTensor::zeros({4}, DType::F32)});
-            }),
+  EXPECT_EQ(testing::error_message([&] { run(C, {a}); }),
+            "interpret: expected 2 inputs ('A', 'B'), got 1");
+  EXPECT_EQ(testing::error_message([&] { run(C, {a, HostTensor::zeros({4}, DType::F32)}); }),
             "interpret: input 1 for placeholder 'B' is f32[4], expected f32[3]");
-  EXPECT_EQ(testing::error_message([&] {
-              run(C, {HostTensor::zeros({2, 3}, DType::F64), b});
-            }),
+  EXPECT_EQ(testing::error_message([&] { run(C, {HostTensor::zeros({2, 3}, DType::F64), b}); }),
             "interpret: input 0 for placeholder 'A' is f64[2, 3], expected f32[2, 3]");
   HostTensor short_storage = HostTensor::zeros({3}, DType::F32);
   short_storage.storage_elements = 2;
-  EXPECT_NE(testing::error_message([&] {
-              run(C, {a, short_storage});
-            }).find("'B' has strides [1]"),
+  EXPECT_NE(testing::error_message([&] { run(C, {a, short_storage}); }).find("'B' has strides [1]"),
             std::string::npos);
 }
 

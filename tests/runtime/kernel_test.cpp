@@ -30,7 +30,6 @@ LoweredFunc copy_func(std::vector<int64_t> shape) {
   return f;
 }
 
-
 TEST(RunKernel, LaunchesWithDataPointers) {
   CopyKernel k(copy_func({4, 3}));
   HostTensor a = HostTensor::random({4, 3}, DType::F32, 1),
@@ -44,15 +43,11 @@ TEST(RunKernel, NamesTheMismatchedArgument) {
   CopyKernel k(copy_func({4, 3}));
   HostTensor a = HostTensor::zeros({4, 3}, DType::F32);
   HostTensor narrow = HostTensor::zeros({4, 2}, DType::F32);
-  EXPECT_EQ(testing::error_message([&] {
-              run_kernel(k, {&a, &narrow});
-            }),
+  EXPECT_EQ(testing::error_message([&] { run_kernel(k, {&a, &narrow}); }),
             "kernel 'copy' argument 1 ('B'): expected f32[4, 3] strides [3, 1], got f32[4, 2] "
             "strides [2, 1]");
   HostTensor doubles = HostTensor::zeros({4, 3}, DType::F64);
-  EXPECT_NE(testing::error_message([&] {
-              run_kernel(k, {&doubles, &a});
-            }).find("argument 0 ('A')"),
+  EXPECT_NE(testing::error_message([&] { run_kernel(k, {&doubles, &a}); }).find("argument 0 ('A')"),
             std::string::npos);
   HostTensor transposed = HostTensor::random({4, 3}, DType::F32, 1, -1, 1, {1, 4});
   EXPECT_NE(testing::error_message([&] {
@@ -61,15 +56,11 @@ TEST(RunKernel, NamesTheMismatchedArgument) {
             std::string::npos);
   EXPECT_NE(testing::error_message([&] { run_kernel(k, {&a}); }).find("takes 2 arguments, got 1"),
             std::string::npos);
-  EXPECT_NE(testing::error_message([&] {
-              run_kernel(k, {&a, nullptr});
-            }).find("('B') is null"),
+  EXPECT_NE(testing::error_message([&] { run_kernel(k, {&a, nullptr}); }).find("('B') is null"),
             std::string::npos);
   HostTensor truncated = HostTensor::zeros({4, 3}, DType::F32);
   truncated.storage_elements = 11;
-  EXPECT_NE(testing::error_message([&] {
-              run_kernel(k, {&a, &truncated});
-            }).find("past the end"),
+  EXPECT_NE(testing::error_message([&] { run_kernel(k, {&a, &truncated}); }).find("past the end"),
             std::string::npos);
   EXPECT_EQ(k.launches, 0);
 }

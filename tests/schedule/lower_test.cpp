@@ -1,3 +1,5 @@
+#include "core/schedule/lower.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -6,7 +8,6 @@
 #include "core/ir/structural.h"
 #include "core/ops/op_registry.h"
 #include "core/schedule/default_schedule.h"
-#include "core/schedule/lower.h"
 #include "tests/tune/workloads.h"
 
 namespace kiln {
@@ -94,10 +95,12 @@ TEST(Schedule, CacheReadCopiesInTheLayoutAsked) {
     Schedule(std::vector<Tensor>{linear(8, 12, 4)}).cache_read("s0", 1, {0, 0});
     FAIL();
   } catch (const ScheduleError& e) {
-    EXPECT_NE(std::string(e.what()).find("layout [0 0] of w is not a permutation"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("layout [0 0] of w is not a permutation"),
+              std::string::npos)
         << e.what();
   }
-  EXPECT_THROW(Schedule(std::vector<Tensor>{linear(8, 12, 4)}).cache_read("s0", 1, {0}), ScheduleError);
+  EXPECT_THROW(Schedule(std::vector<Tensor>{linear(8, 12, 4)}).cache_read("s0", 1, {0}),
+               ScheduleError);
 }
 
 TEST(Schedule, StridedConvolutionPutsOutputChannelsInLanes) {
@@ -113,8 +116,10 @@ TEST(Schedule, StridedConvolutionPutsOutputChannelsInLanes) {
   std::ostringstream os;
   os << lower(s, "conv");
   EXPECT_NE(os.str().find("allocate w.cache: f32[8, 3, 3, 32]"), std::string::npos) << os.str();
-  EXPECT_NE(os.str().find("allocate convolution.pad: f32[1, 8, 16, 16]"), std::string::npos) << os.str();
-  EXPECT_NE(os.str().find("allocate convolution.local: f32[1, 1, 7, 32]"), std::string::npos) << os.str();
+  EXPECT_NE(os.str().find("allocate convolution.pad: f32[1, 8, 16, 16]"), std::string::npos)
+      << os.str();
+  EXPECT_NE(os.str().find("allocate convolution.local: f32[1, 1, 7, 32]"), std::string::npos)
+      << os.str();
 }
 
 TEST(Schedule, FewRowsTakeDotProductsInsteadOfPacking) {

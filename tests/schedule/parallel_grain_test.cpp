@@ -1,4 +1,6 @@
 // Parallel loops over too little work are lowered serial, whatever the schedule asked.
+#include "core/schedule/parallel_grain.h"
+
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -6,7 +8,6 @@
 #include "core/ir/functor.h"
 #include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
-#include "core/schedule/parallel_grain.h"
 #include "tests/tune/workloads.h"
 
 namespace kiln {
@@ -33,11 +34,11 @@ TEST(ParallelGrain, WorkCountsVectorLanesOnceAndBothBranches) {
   Stmt store = StoreNode::make(out, {i, j}, make_const(DType::F32, 1.0));
   Stmt vector = ForNode::make(j, 8, ForKind::Vectorized, store);
   EXPECT_EQ(work_of(ForNode::make(i, 10, ForKind::Serial, vector)), 10);
-  Stmt branches = IfThenElseNode::make(i < make_const(DType::I64, 5), store, SeqNode::make({store, store}));
+  Stmt branches =
+      IfThenElseNode::make(i < make_const(DType::I64, 5), store, SeqNode::make({store, store}));
   EXPECT_EQ(work_of(ForNode::make(i, 10, ForKind::Unrolled, branches)), 30);
-  EXPECT_EQ(work_of(ForNode::make(i, int64_t{1} << 40,
-                                  ForKind::Serial, ForNode::make(j, int64_t{1} << 40,
-                                                                 ForKind::Serial, store))),
+  EXPECT_EQ(work_of(ForNode::make(i, int64_t{1} << 40, ForKind::Serial,
+                                  ForNode::make(j, int64_t{1} << 40, ForKind::Serial, store))),
             std::numeric_limits<int64_t>::max());
 }
 

@@ -1,11 +1,12 @@
 // Compiled kernels on disk: a second process (here: a second cache object) loads what the first
 // compiled; another target, or a damaged file, is a miss and compiles again, never a wrong kernel.
+#include "core/runtime/kernel_object_cache.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "core/runtime/kernel_object_cache.h"
 #include "tests/service/service_fixture.h"
 
 namespace kiln {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -11,11 +12,9 @@
 #include <limits>
 #include <thread>
 
-#include <unistd.h>
-
 #include "backends/llvm/llvm_compiler.h"
-#include "core/schedule/default_schedule.h"
 #include "core/runtime/thread_pool.h"
+#include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
 #include "core/tune/kernel_pipeline.h"
 #include "core/tune/tuning_service.h"
@@ -44,7 +43,8 @@ inline std::vector<void*> pointers(const std::vector<HostTensor>& args) {
 
 /// The slot's outputs on inputs from `seed` against `expected`'s (max_relative_error, 1e-3).
 inline double slot_disagreement(const KernelSlot& slot, const Kernel& expected, uint64_t seed) {
-  std::vector<HostTensor> a = arguments(expected.func(), seed), b = arguments(expected.func(), seed);
+  std::vector<HostTensor> a = arguments(expected.func(), seed),
+                          b = arguments(expected.func(), seed);
   slot.launch(pointers(a).data());
   expected.launch(pointers(b).data());
   double worst = 0;
@@ -54,7 +54,8 @@ inline double slot_disagreement(const KernelSlot& slot, const Kernel& expected, 
 }
 
 /// A kernel of `outputs` with no schedule at all: serial scalar loops, easy to beat.
-inline std::shared_ptr<const Kernel> naive_kernel(const KernelCompiler& c, const std::vector<Tensor>& outputs) {
+inline std::shared_ptr<const Kernel> naive_kernel(const KernelCompiler& c,
+                                                  const std::vector<Tensor>& outputs) {
   return c.compile(lower(Schedule(outputs), "naive"));
 }
 
@@ -69,7 +70,8 @@ class TestHost : public TuningHost {
       for (size_t i = 0; i < kernels.size(); ++i) {
         auto t0 = std::chrono::steady_clock::now();
         kernels[i]->launch(ptrs.data());
-        best[i] = std::min(best[i], std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        best[i] = std::min(
+            best[i], std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       }
     return best;
   }

@@ -1,6 +1,8 @@
 // The tuning service end to end without PyTorch: slots with slow first kernels are tuned in the
 // background, records reach the cache, faster kernels are swapped in while threads call the slots,
 // and the service stops promptly.
+#include "core/tune/tuning_service.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,7 +13,6 @@
 #include "core/schedule/lower.h"
 #include "core/tune/kernel_pipeline.h"
 #include "core/tune/serving_decision.h"
-#include "core/tune/tuning_service.h"
 #include "core/tune/verify.h"
 #include "tests/service/service_fixture.h"
 #include "tuning_cache/sqlite_record_store.h"
@@ -29,8 +30,11 @@ TEST_F(ServiceTest, TunesASlowSlotAndSwapsAFasterKernelIn) {
   service.add_slot(0, slot, workload, "matmul");
   call(*slot, 3);
   service.start();
-  ASSERT_TRUE(wait_for([&] { return service.slots().at(0).state != "waiting" &&
-                                    service.slots().at(0).state != "tuning"; }, 120));
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return service.slots().at(0).state != "waiting" && service.slots().at(0).state != "tuning";
+      },
+      120));
   SlotTuning t = service.slots().at(0);
   EXPECT_EQ(t.state, "tuned") << t.detail;
   EXPECT_EQ(t.swaps, 1);
@@ -65,8 +69,11 @@ TEST_F(ServiceTest, CallersAlwaysGetCorrectOutputsWhileKernelsAreSwapped) {
         ++calls;
       }
     });
-  bool finished = wait_for([&] { return service.slots().at(0).state == "tuned" ||
-                                        service.slots().at(0).state == "kept"; }, 120);
+  bool finished = wait_for(
+      [&] {
+        return service.slots().at(0).state == "tuned" || service.slots().at(0).state == "kept";
+      },
+      120);
   done = true;
   for (auto& c : callers) c.join();
   ASSERT_TRUE(finished);
@@ -102,8 +109,11 @@ TEST_F(ServiceTest, AHeldServiceTunesNothingUntilResumed) {
   EXPECT_EQ(service.slots().at(0).state, "waiting");
   EXPECT_EQ(service.slots().at(0).trials, 0);
   service.pause(false);
-  ASSERT_TRUE(wait_for([&] { return service.slots().at(0).state != "waiting" &&
-                                    service.slots().at(0).state != "tuning"; }, 120));
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return service.slots().at(0).state != "waiting" && service.slots().at(0).state != "tuning";
+      },
+      120));
   EXPECT_GT(service.slots().at(0).trials, 0);
 }
 
@@ -140,7 +150,6 @@ TEST_F(ServiceTest, ASlotAddedAfterItsWorkloadWasTunedServesTheTunedKernelAtOnce
   EXPECT_EQ(later->current(), first->current());
   EXPECT_EQ(service.slots().at(1).state, "tuned");
 }
-
 
 // A slot whose compiled graph is gone is forgotten: it is never tuned, never counted, and the
 // service does not keep its kernel alive.
@@ -211,8 +220,8 @@ TEST_F(ServiceTest, AFreshPipelineServesTheTunedRecord) {
   std::vector<std::string> choices;
   store->for_each({describe_workload(workload).key, target, "contraction", true},
                   [&](const TuningRecord& r) { choices.push_back(r.config); });
-  EXPECT_EQ(choices, std::vector<std::string>{"served_by=kiln against=" +
-                                              decision_subject(choice.record)});
+  EXPECT_EQ(choices,
+            std::vector<std::string>{"served_by=kiln against=" + decision_subject(choice.record)});
   // Another target's records are not served.
   TargetFingerprint other = target;
   other.threads += 1;

@@ -204,11 +204,8 @@ TEST_F(XGBoostModelTest, RejectsBadInputWithNamedErrors) {
   model->fit(d.train);
   expect_error([&] { model->predict({std::vector<float>(10, 0.0f)}); },
                "predict() got 10 features per row, the model was trained on 316");
-  expect_error(
-      [&] {
-        model->update({{std::vector<float>(10, 0.0f), 1, 0}});
-      },
-      "update() sample 0 has 10 features");
+  expect_error([&] { model->update({{std::vector<float>(10, 0.0f), 1, 0}}); },
+               "update() sample 0 has 10 features");
   expect_error([&] { model->load("not a model"); }, "blob that save() did not make");
   std::string blob = model->save();
   expect_error([&] { model->load(blob.substr(0, blob.size() / 2)); }, "truncated blob");

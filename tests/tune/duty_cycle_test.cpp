@@ -6,7 +6,9 @@ namespace kiln {
 namespace {
 
 /// `calls` kernel calls of `ns_per_call` each.
-CallSample calls(uint64_t calls, uint64_t ns_per_call) { return {calls * ns_per_call, calls}; }
+CallSample calls(uint64_t calls, uint64_t ns_per_call) {
+  return {calls * ns_per_call, calls};
+}
 
 TEST(DutyCycle, AModelThatIsNotCalledCostsNoPause) {
   DutyCycle duty(0.10);

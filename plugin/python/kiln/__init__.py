@@ -26,17 +26,17 @@ if torch.__version__ != _BUILT_WITH_TORCH:
         "--no-deps .` (or `bash scripts/dev.sh setup`)"
     )
 
-from kiln import _C  # noqa: E402
+from kiln import _C
 
 # NOTE: _C links libkiln_torch.so, so kiln::launch is registered already; loading it through
 # torch.ops as well records it with torch like any custom-op library.
 torch.ops.load_library(_C.library_path())
 
-from kiln import fake as _fake  # noqa: E402,F401  (registers the fake kernel of kiln::launch)
-from kiln.log import configure_from_env as _configure_logging  # noqa: E402
-from kiln.log import set_level as set_log_level  # noqa: E402
-from kiln.stats import reset_stats, stats  # noqa: E402
-from kiln import tuning  # noqa: E402,F401  (stops background tuning at exit)
+from kiln import fake as _fake  # noqa: F401  (registers the fake kernel of kiln::launch)
+from kiln import tuning
+from kiln.log import configure_from_env as _configure_logging
+from kiln.log import set_level as set_log_level
+from kiln.stats import reset_stats, stats
 
 _configure_logging()
 
@@ -45,7 +45,7 @@ __version__: str = _C.version()
 
 # NOTE: kiln.backend imports torch._dynamo and AOTAutograd (over a second); `import kiln` must
 # stay cheap, so they load when a model is first compiled, as torch.compile loads them anyway.
-def compile(model, *, dynamic: bool | None = False, **options):  # noqa: A001
+def compile(model, *, dynamic: bool | None = False, **options):
     """``torch.compile(model, backend="kiln", options=options)``, with static shapes by default."""
     from kiln.backend import compile as compile_with_kiln
 
@@ -59,4 +59,12 @@ def kiln_backend(gm, example_inputs, **kwargs):
     return backend(gm, example_inputs, **kwargs)
 
 
-__all__ = ["TorchVersionMismatch", "compile", "kiln_backend", "reset_stats", "set_log_level", "stats", "tuning"]
+__all__ = [
+    "TorchVersionMismatch",
+    "compile",
+    "kiln_backend",
+    "reset_stats",
+    "set_log_level",
+    "stats",
+    "tuning",
+]

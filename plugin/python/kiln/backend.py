@@ -15,13 +15,13 @@ import functools
 import time
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
-import torch.fx as fx
-from functorch.compile import make_boxed_func
-from torch._dynamo.backends.common import aot_autograd
 import torch._decomp
+from functorch.compile import make_boxed_func
+from torch import fx
+from torch._dynamo.backends.common import aot_autograd
 
 from kiln import _C
 from kiln.graph_builder import SymbolicShapes, build_graph
@@ -43,7 +43,7 @@ class Options:
     #: "kiln" and "aten" always take that side.
     contractions: str = "fastest"
     #: The tuning cache and the background tuning service (see kiln.tuning).
-    tuning: TuningOptions = TuningOptions()
+    tuning: TuningOptions = field(default_factory=TuningOptions)
 
     @staticmethod
     def parse(options: dict | None) -> Options:

@@ -42,7 +42,9 @@ def run(args: argparse.Namespace) -> int:
     command = args.cache_command
     if command == "ls":
         rows = _C.cache_workloads(directory)
-        print(f"{'key':<32}  {'class':<11} {'GFLOP':>8} {'records':>7} {'ok':>5} {'here':>5}  best here")
+        print(
+            f"{'key':<32}  {'class':<11} {'GFLOP':>8} {'records':>7} {'ok':>5} {'here':>5}  best here"
+        )
         for w in rows:
             best = f"{w['best_seconds'] * 1e3:.3f} ms" if w["best_seconds"] else "-"
             print(

@@ -33,8 +33,10 @@ def doctor() -> int:
         ("vector bits", str(info["vector_bits"])),
         (
             "threads",
-            f"{info['threads']} (torch.get_num_threads() = {torch.get_num_threads()}); a parallel "
-            f"loop just ran on {info['parallel_loop_threads']}",
+            (
+                f"{info['threads']} (torch.get_num_threads() = {torch.get_num_threads()}); a "
+                f"parallel loop just ran on {info['parallel_loop_threads']}"
+            ),
         ),
         ("llvm", info["llvm_version"]),
         ("torch", f"{torch.__version__} (kiln was built against {kiln._BUILT_WITH_TORCH})"),
@@ -71,9 +73,8 @@ def _cache_line() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``kiln`` console script."""
-    from kiln import cache_command
-
     import kiln
+    from kiln import cache_command
 
     parser = argparse.ArgumentParser(prog="kiln", description="Kiln, a tensor compiler for PyTorch")
     parser.add_argument("--version", action="version", version=f"kiln {kiln.__version__}")
@@ -99,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     tune_op.add_argument("op", choices=sorted(OPS))
     tune_op.add_argument("sizes", nargs="+")
-    tune_op.add_argument("--budget", type=float, default=600, help="seconds of tuning (0: no limit)")
+    tune_op.add_argument(
+        "--budget", type=float, default=600, help="seconds of tuning (0: no limit)"
+    )
     tune_op.add_argument("--trials", type=int, default=200, help="measurements per workload")
     tune_op.add_argument("--threads", type=int, default=1, help="threads candidates run with")
     tune_op.add_argument("--json", default=None, help="write each slot's result and the curve")
@@ -119,8 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "tune-op":
             from kiln import tune_command
 
-            return tune_command.run_op(args.op, args.sizes, args.budget, args.trials,
-                                       args.threads, args.json)
+            return tune_command.run_op(
+                args.op, args.sizes, args.budget, args.trials, args.threads, args.json
+            )
         if args.command == "report":
             from kiln import report_command
             from kiln.tuning import default_cache_dir

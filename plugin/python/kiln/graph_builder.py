@@ -22,7 +22,7 @@ import operator
 from dataclasses import dataclass, field
 
 import torch
-import torch.fx as fx
+from torch import fx
 from torch.utils import _pytree as pytree
 
 from kiln import _C

@@ -19,7 +19,8 @@ def tuning_curves(directory: str) -> dict[str, list[float]]:
     curves = {}
     for w in _C.cache_workloads(directory):
         records = [
-            r for r in _C.cache_records(directory, w["key"])
+            r
+            for r in _C.cache_records(directory, w["key"])
             if r["kind"] == "schedule" and r["target"] == here
         ]
         if not records:
@@ -53,7 +54,8 @@ def run(directory: str, out: str, timeline: str | None) -> int:
     if len(curves) <= 12:
         ax.legend(fontsize=7)
     if timeline:
-        data = json.load(open(timeline))
+        with open(timeline) as f:
+            data = json.load(f)
         ax = axes[1][0]
         for slot, points in data["latency"].items():
             ax.plot([p[0] for p in points], [p[1] for p in points], label=f"slot {slot}")

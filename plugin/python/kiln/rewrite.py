@@ -20,7 +20,7 @@ import heapq
 import operator
 
 import torch
-import torch.fx as fx
+from torch import fx
 
 from kiln import _C
 from kiln.graph_builder import BuiltGraph

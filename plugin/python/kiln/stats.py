@@ -145,9 +145,11 @@ def summary() -> str:
             f"kiln: {len(s['graphs'])} graphs, {len(s['slots'])} kernel slots, {calls} launches, "
             f"{time_ms:.2f} ms in kernels"
         ),
-        f"kiln: coverage {100 * s['coverage']:.1f}% of ATen nodes compiled into Kiln kernels "
-        f"({100 * s['compute_coverage']:.1f}% without free views of inputs); "
-        f"{s['aten_contractions']} slots serve their matmul or convolution through ATen",
+        (
+            f"kiln: coverage {100 * s['coverage']:.1f}% of ATen nodes compiled into Kiln kernels "
+            f"({100 * s['compute_coverage']:.1f}% without free views of inputs); "
+            f"{s['aten_contractions']} slots serve their matmul or convolution through ATen"
+        ),
     ]
     if unsupported:
         lines.append(f"kiln: stayed ATen: {', '.join(unsupported)}")

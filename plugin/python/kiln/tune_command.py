@@ -138,15 +138,18 @@ def op_usage() -> str:
     return "; ".join(f"{name} {' '.join(sizes)}" for name, (sizes, _) in OPS.items())
 
 
-def run_op(op: str, sizes: list[str], budget_s: float, trials: int, threads: int,
-           json_path: str | None) -> int:
+def run_op(
+    op: str, sizes: list[str], budget_s: float, trials: int, threads: int, json_path: str | None
+) -> int:
     """Compiles one operator at the given sizes with Kiln, tunes its kernels into the cache (as
     `kiln tune` does for a script) and, with `json_path`, writes each slot's result and the
     tuning curve there."""
     names, build = OPS[op]
     if len(sizes) != len(names):
-        print(f"kiln tune-op: {op} takes {len(names)} sizes ({' '.join(names)}), got "
-              f"{len(sizes)}", file=sys.stderr)
+        print(
+            f"kiln tune-op: {op} takes {len(names)} sizes ({' '.join(names)}), got {len(sizes)}",
+            file=sys.stderr,
+        )
         return 2
     try:
         values = [int(v) for v in sizes]
@@ -178,6 +181,15 @@ def run_op(op: str, sizes: list[str], budget_s: float, trials: int, threads: int
         import json
 
         with open(json_path, "w") as f:
-            json.dump({"op": op, "sizes": dict(zip(names, values)), "threads": threads,
-                       "slots": slots, "curve": curve}, f, indent=1)
+            json.dump(
+                {
+                    "op": op,
+                    "sizes": dict(zip(names, values)),
+                    "threads": threads,
+                    "slots": slots,
+                    "curve": curve,
+                },
+                f,
+                indent=1,
+            )
     return 0

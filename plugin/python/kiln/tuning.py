@@ -60,10 +60,15 @@ class TuningOptions:
         env = os.environ
         budget = _number(
             options.pop("tune_budget_s", float(env.get("KILN_TUNE_BUDGET_S", 600))),
-            "tune_budget_s", float, 0,
+            "tune_budget_s",
+            float,
+            0,
         )
         threads = _number(
-            options.pop("tune_threads", int(env.get("KILN_TUNE_THREADS", 1))), "tune_threads", int, 1
+            options.pop("tune_threads", int(env.get("KILN_TUNE_THREADS", 1))),
+            "tune_threads",
+            int,
+            1,
         )
         trials = _number(
             options.pop("tune_trials", int(env.get("KILN_TUNE_TRIALS", 64))), "tune_trials", int, 1
@@ -98,7 +103,9 @@ def seed_new_cache(cache_dir: str) -> None:
                 shutil.copyfileobj(src, dst)
             try:
                 added, _, _ = _C.cache_import(cache_dir, plain)
-                logger.info("kiln: new tuning cache %s seeded with %d starter records", cache_dir, added)
+                logger.info(
+                    "kiln: new tuning cache %s seeded with %d starter records", cache_dir, added
+                )
             except RuntimeError as e:  # a cache that cannot be written: Kiln runs on without it
                 logger.warning("kiln: could not seed the tuning cache %s: %s", cache_dir, e)
 

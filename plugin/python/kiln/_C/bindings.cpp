@@ -84,8 +84,8 @@ ContractionPolicy contraction_policy(const std::string& name) {
   if (name == "fastest") return ContractionPolicy::Fastest;
   if (name == "kiln") return ContractionPolicy::Kiln;
   if (name == "aten") return ContractionPolicy::Aten;
-  throw py::value_error(str_cat("kiln: contractions must be 'fastest', 'kiln' or 'aten', not '",
-                                name, "'"));
+  throw py::value_error(
+      str_cat("kiln: contractions must be 'fastest', 'kiln' or 'aten', not '", name, "'"));
 }
 
 py::dict compiled_graph_dict(const CompiledGraph& c) {
@@ -190,19 +190,28 @@ py::dict record_dict(const CachedRecord& r) {
 void bind_cache(py::module_& m) {
   m.def("cache_file", &cache_file, py::arg("dir"));
   m.def("this_target", &this_target);
-  m.def("cache_workloads", [](const std::string& dir) {
-    py::list rows;
-    for (const CachedWorkload& c : cache_workloads(dir)) rows.append(workload_dict(c));
-    return rows;
-  }, py::arg("dir"));
-  m.def("cache_records", [](const std::string& dir, const std::string& key) {
-    py::list rows;
-    for (const CachedRecord& r : cache_records(dir, key)) rows.append(record_dict(r));
-    return rows;
-  }, py::arg("dir"), py::arg("key"));
-  m.def("cache_workload", [](const std::string& dir, const std::string& key) {
-    return workload_dict(cache_workload(dir, key));
-  }, py::arg("dir"), py::arg("key"));
+  m.def(
+      "cache_workloads",
+      [](const std::string& dir) {
+        py::list rows;
+        for (const CachedWorkload& c : cache_workloads(dir)) rows.append(workload_dict(c));
+        return rows;
+      },
+      py::arg("dir"));
+  m.def(
+      "cache_records",
+      [](const std::string& dir, const std::string& key) {
+        py::list rows;
+        for (const CachedRecord& r : cache_records(dir, key)) rows.append(record_dict(r));
+        return rows;
+      },
+      py::arg("dir"), py::arg("key"));
+  m.def(
+      "cache_workload",
+      [](const std::string& dir, const std::string& key) {
+        return workload_dict(cache_workload(dir, key));
+      },
+      py::arg("dir"), py::arg("key"));
   m.def("cache_explain", &cache_explain, py::arg("dir"), py::arg("key"));
   m.def("cache_export", &cache_export, py::arg("dir"), py::arg("path"));
   m.def("cache_import", &cache_import, py::arg("dir"), py::arg("path"));
@@ -261,8 +270,10 @@ PYBIND11_MODULE(_C, m) {
       [](const Graph& g, const std::string& contractions, const py::dict& tuning) {
         CompileOptions options;
         options.contractions = contraction_policy(contractions);
-        if (tuning.contains("mode")) options.tune = tune_mode_from_name(tuning["mode"].cast<std::string>());
-        if (tuning.contains("cache_dir")) options.cache_dir = tuning["cache_dir"].cast<std::string>();
+        if (tuning.contains("mode"))
+          options.tune = tune_mode_from_name(tuning["mode"].cast<std::string>());
+        if (tuning.contains("cache_dir"))
+          options.cache_dir = tuning["cache_dir"].cast<std::string>();
         if (tuning.contains("budget_s")) options.tune_budget_s = tuning["budget_s"].cast<double>();
         if (tuning.contains("threads")) options.tune_threads = tuning["threads"].cast<int>();
         if (tuning.contains("trials")) options.tune_trials = tuning["trials"].cast<int>();
@@ -284,11 +295,11 @@ PYBIND11_MODULE(_C, m) {
       "'fallback': [node], 'unsupported': [op], 'steps': [('group', i) | ('fallback', node)]}.");
   m.def("slot_output_types", &slot_output_types, py::arg("slot"),
         "[(dtype, shape, strides)] of what the slot returns.");
-  m.def("stats", &stats, "Per slot: {'slot', 'ops', 'calls', 'total_ms', 'version', 'key', 'served_by'}.");
+  m.def("stats", &stats,
+        "Per slot: {'slot', 'ops', 'calls', 'total_ms', 'version', 'key', 'served_by'}.");
   m.def("live_jit_kernels", &live_jit_kernels,
         "Kernels whose machine code is loaded in this process now.");
-  m.def("release_slots", &release_slots, py::arg("slots"),
-        py::call_guard<py::gil_scoped_release>(),
+  m.def("release_slots", &release_slots, py::arg("slots"), py::call_guard<py::gil_scoped_release>(),
         "Frees the slots of a compiled graph that is gone (unknown slots are skipped).");
   m.def("swap_kernel_for_test", &swap_kernel_for_test, py::arg("slot"),
         py::call_guard<py::gil_scoped_release>(),
@@ -296,31 +307,37 @@ PYBIND11_MODULE(_C, m) {
   m.def("tuning_stats", &tuning_stats_list,
         "Per slot the tuning service knows: {'slot', 'state', 'trials', 'first_ms', 'best_ms', "
         "'swaps', 'rollbacks', 'detail'}.");
-  m.def("tuning_cost", [] {
-    TuningCost cost = tuning_cost();
-    py::dict d;
-    d["model_slowdown"] = cost.model_slowdown;
-    d["duty"] = cost.duty;
-    return d;
-  }, "{'model_slowdown', 'duty'}: what background tuning measured of its cost to the model.");
+  m.def(
+      "tuning_cost",
+      [] {
+        TuningCost cost = tuning_cost();
+        py::dict d;
+        d["model_slowdown"] = cost.model_slowdown;
+        d["duty"] = cost.duty;
+        return d;
+      },
+      "{'model_slowdown', 'duty'}: what background tuning measured of its cost to the model.");
   m.def("observe_model_call", &observe_model_call, py::arg("ns"),
         "Reports one call of a compiled graph, for the tuning service's duty cycle.");
-  m.def("tuning_swaps", [] {
-    py::list swaps;
-    for (const SwapEvent& e : tuning_swaps()) {
-      py::dict d;
-      d["slot"] = e.slot;
-      d["from_version"] = e.from_version;
-      d["to_version"] = e.to_version;
-      d["before_ms"] = e.before_seconds * 1e3;
-      d["after_ms"] = e.after_seconds * 1e3;
-      d["time"] = e.time;
-      d["rollback"] = e.rollback;
-      swaps.append(d);
-    }
-    return swaps;
-  }, "Every swap and roll-back of the tuning service: {'slot', 'from_version', 'to_version', "
-     "'before_ms', 'after_ms', 'time' (s since it started), 'rollback'}.");
+  m.def(
+      "tuning_swaps",
+      [] {
+        py::list swaps;
+        for (const SwapEvent& e : tuning_swaps()) {
+          py::dict d;
+          d["slot"] = e.slot;
+          d["from_version"] = e.from_version;
+          d["to_version"] = e.to_version;
+          d["before_ms"] = e.before_seconds * 1e3;
+          d["after_ms"] = e.after_seconds * 1e3;
+          d["time"] = e.time;
+          d["rollback"] = e.rollback;
+          swaps.append(d);
+        }
+        return swaps;
+      },
+      "Every swap and roll-back of the tuning service: {'slot', 'from_version', 'to_version', "
+      "'before_ms', 'after_ms', 'time' (s since it started), 'rollback'}.");
   m.def("stop_tuning", &stop_tuning, py::call_guard<py::gil_scoped_release>(),
         "Stops background tuning (returns after the measurement in flight).");
   m.def("pause_tuning", &pause_tuning, py::arg("paused"), py::call_guard<py::gil_scoped_release>(),

@@ -111,10 +111,16 @@ void python_sink(LogLevel level, const std::string& message) {
 
 }  // namespace
 
-void route_log_to_python() { route_log(&python_sink); }
+void route_log_to_python() {
+  route_log(&python_sink);
+}
 
-void flush_python_log() { PythonLog::instance().deliver_queued(); }
+void flush_python_log() {
+  PythonLog::instance().deliver_queued();
+}
 
-void close_python_log() { PythonLog::instance().close(); }
+void close_python_log() {
+  PythonLog::instance().close();
+}
 
 }  // namespace kiln

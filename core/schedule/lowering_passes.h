@@ -1,0 +1,37 @@
+// Lowering as a straight list of named passes, each a function from loop IR to loop IR, run in
+// order after the loop nests are built (lower.cpp). With KILN_LOG=debug the function is printed
+// after every pass, so each step's effect can be read on its own.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/ir/stmt.h"
+
+namespace kiln {
+
+struct LoweringPass {
+  std::string name;
+  LoweredFunc (*run)(LoweredFunc f);
+};
+
+/// Wraps the body in a global allocation of every tensor it stores to that is neither a
+/// parameter nor allocated inside it (the intermediate results of root stages), the first
+/// stored outermost.
+LoweredFunc allocate_intermediates(LoweredFunc f);
+
+/// Folds constants and index arithmetic throughout the body (simplify.h).
+LoweredFunc simplify_body(LoweredFunc f);
+
+/// Makes parallel loops over too little work serial (parallel_grain.h).
+LoweredFunc serialize_small_parallel(LoweredFunc f);
+
+/// The passes after the loop nests, in the order they run.
+const std::vector<LoweringPass>& lowering_passes();
+
+/// Runs `passes` over `f` in order; at debug level logs `f` as `built_by` left it and after
+/// each pass.
+LoweredFunc run_lowering_passes(LoweredFunc f, const std::vector<LoweringPass>& passes,
+                                const std::string& built_by);
+
+}  // namespace kiln

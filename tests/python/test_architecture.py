@@ -1,0 +1,95 @@
+"""The folder map in docs/architecture.md is the tree's: every folder it names exists, every source
+file lives in a folder it names, every `#include` of a repository header keeps to the table's
+"may use" column, and no source file grows past the length a reader can hold."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MAP = ROOT / "docs" / "architecture.md"
+MAX_LINES = 500
+SOURCE = re.compile(r"\.(h|cpp|py|sh)$")
+
+
+def folder_map() -> dict[str, set[str] | None]:
+    """Folder -> the folders it may use (None: everything), from the table under "Folders"."""
+    rules: dict[str, set[str] | None] = {}
+    for line in MAP.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not re.fullmatch(r"`[^`]+`", cells[0]):
+            continue
+        uses = cells[2]
+        rules[cells[0].strip("`")] = (
+            None if uses == "everything" else set(re.findall(r"`([^`]+)`", uses))
+        )
+    return rules
+
+
+def tracked_files() -> list[str]:
+    out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+def owner(path: str, folders) -> str | None:
+    """The most specific mapped folder that holds `path`."""
+    best = None
+    for f in folders:
+        if path.startswith(f + "/") and (best is None or len(f) > len(best)):
+            best = f
+    return best
+
+
+def test_the_map_names_folders_that_exist_and_only_those_it_may_use():
+    rules = folder_map()
+    assert len(rules) >= 10, (
+        f"the folder table in {MAP} was not found or lost rows: {sorted(rules)}"
+    )
+    missing = [f for f in rules if not (ROOT / f).is_dir()]
+    assert not missing, f"docs/architecture.md names folders that do not exist: {missing}"
+    unknown = {u for uses in rules.values() if uses for u in uses} - set(rules)
+    assert not unknown, (
+        f"the 'may use' column names folders the table does not list: {sorted(unknown)}"
+    )
+
+
+def test_every_source_file_lives_in_a_mapped_folder():
+    rules = folder_map()
+    unmapped = [
+        p
+        for p in tracked_files()
+        if SOURCE.search(p) and "/" in p and not p.startswith(".ci/") and owner(p, rules) is None
+    ]
+    assert not unmapped, f"source files outside every folder of docs/architecture.md: {unmapped}"
+
+
+def test_includes_keep_to_the_folder_map():
+    rules = folder_map()
+    violations = []
+    for path in tracked_files():
+        if not re.search(r"\.(h|cpp)$", path):
+            continue
+        mine = owner(path, rules)
+        allowed = rules.get(mine) if mine else set()
+        if allowed is None:
+            continue
+        for n, line in enumerate((ROOT / path).read_text(errors="replace").splitlines(), 1):
+            m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
+            if not m or "/" not in m.group(1):
+                continue
+            theirs = owner(m.group(1), rules)
+            if theirs is not None and theirs != mine and theirs not in allowed:
+                violations.append(f"{path}:{n} includes {m.group(1)} ({mine} may not use {theirs})")
+    assert not violations, "\n".join(violations)
+
+
+def test_no_source_file_is_longer_than_a_reader_can_hold():
+    long = []
+    for path in tracked_files():
+        if SOURCE.search(path) and not path.startswith("benchmarks/results/"):
+            lines = (ROOT / path).read_text(errors="replace").count("\n")
+            if lines > MAX_LINES:
+                long.append(f"{path}: {lines} lines")
+    assert not long, f"split these files (at most {MAX_LINES} lines each): {long}"

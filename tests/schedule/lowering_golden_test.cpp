@@ -1,0 +1,106 @@
+// The whole printed loop IR of representative kernels, compared with files under
+// tests/schedule/golden/: a change to any lowering pass that changes what a kernel looks like
+// shows here as a diff, not as a substring that happens to survive. When the change is meant,
+// rewrite the files with
+//   KILN_UPDATE_GOLDEN=1 build/tests/test_schedule --gtest_filter='LoweringGolden.*'
+// and review the diff with git.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/schedule/default_schedule.h"
+#include "core/schedule/lower.h"
+#include "tests/schedule/sample_schedules.h"
+#include "tests/tune/workloads.h"
+
+namespace kiln {
+namespace {
+
+using tune_test::avx512;
+
+std::string printed(const LoweredFunc& f) {
+  std::ostringstream os;
+  os << f;
+  return os.str();
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// Compares `f` printed with golden/<name>.txt, or writes that file under KILN_UPDATE_GOLDEN.
+void expect_golden(const std::string& name, const LoweredFunc& f) {
+  std::filesystem::path path = std::filesystem::path(KILN_GOLDEN_DIR) / (name + ".txt");
+  std::string ir = printed(f);
+  if (std::getenv("KILN_UPDATE_GOLDEN")) {
+    std::ofstream(path) << ir;
+    return;
+  }
+  ASSERT_TRUE(std::filesystem::exists(path))
+      << path << " is missing: run with KILN_UPDATE_GOLDEN=1 to write it";
+  EXPECT_EQ(ir, read_file(path)) << "the lowering of " << name << " changed; if that is meant, "
+                                 << "rewrite the golden files with KILN_UPDATE_GOLDEN=1";
+}
+
+TEST(LoweringGolden, UnscheduledMatmul) {
+  expect_golden("matmul_unscheduled", lower(Schedule({tune_test::matmul(4, 5, 3)}), "mm"));
+}
+
+TEST(LoweringGolden, DefaultMatmulRegisterTiled) {
+  expect_golden("matmul_default",
+                lower(default_schedule({tune_test::matmul(128, 128, 64)}, avx512()), "mm"));
+}
+
+TEST(LoweringGolden, DefaultMatmulWithTails) {
+  // No size divides a tile: guards and vector tails.
+  expect_golden("matmul_tails",
+                lower(default_schedule({tune_test::matmul(33, 17, 9)}, avx512()), "mm"));
+}
+
+TEST(LoweringGolden, DefaultConvolutionWithEpilogue) {
+  expect_golden("conv_relu",
+                lower(default_schedule({tune_test::conv3x3_relu(16, 32, 14)}, avx512()), "conv"));
+}
+
+TEST(LoweringGolden, DefaultSoftmax) {
+  expect_golden("softmax",
+                lower(default_schedule({tune_test::softmax(64, 100)}, avx512()), "softmax"));
+}
+
+TEST(LoweringGolden, ArgMaxAccumulatesValueAndIndex) {
+  Tensor x = placeholder("x", {6, 50}, DType::F32);
+  IterVar r = reduce_axis(50, "r");
+  Tensor arg = compute("argmax", {6}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::ArgMax, x(i[0], r.var), {r});
+  });
+  expect_golden("argmax", lower(default_schedule({arg}, avx512()), "argmax"));
+}
+
+TEST(LoweringGolden, StageComputedAtALoopOverAPartialRegion) {
+  expect_golden("compute_at_region",
+                lower(sample_schedules::compute_at_partial_region(), "region"));
+}
+
+TEST(LoweringGolden, IntermediatesOfRootStagesAreAllocated) {
+  // Two root stages before the output: each is a whole global buffer, the first outermost.
+  Tensor a = placeholder("a", {8, 6}, DType::F32);
+  Tensor b = compute("b", {8, 6},
+                     [&](const std::vector<Var>& i) { return unary(UnaryOp::Exp, a(i[0], i[1])); });
+  Tensor c = compute("c", {8, 6}, [&](const std::vector<Var>& i) { return b(i[0], i[1]) * 2.0f; });
+  Tensor d = compute("d", {8, 6},
+                     [&](const std::vector<Var>& i) { return b(i[0], i[1]) + c(i[0], 5 - i[1]); });
+  expect_golden("root_intermediates", lower(Schedule({d}), "pipeline"));
+}
+
+TEST(LoweringGolden, RFactorWithVectorTail) {
+  expect_golden("rfactor_tail", lower(sample_schedules::rfactor_with_tail(), "rfactor"));
+}
+
+}  // namespace
+}  // namespace kiln
