@@ -17,8 +17,8 @@
 #include "benchmarks/roofline.h"
 #include "core/ops/op_registry.h"
 #include "core/runtime/thread_pool.h"
-#include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
+#include "core/templates/default_schedule.h"
 
 namespace kiln {
 namespace {

@@ -20,7 +20,7 @@
 
 #include "backends/llvm/llvm_compiler.h"
 #include "benchmarks/trials_to_reach.h"
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "core/tune/trial_records.h"
 #include "core/tune/tuner.h"
 #include "core/tune/warm_model.h"

@@ -18,7 +18,7 @@
 
 #include "backends/llvm/llvm_compiler.h"
 #include "benchmarks/trials_to_reach.h"
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "core/tune/tuner.h"
 #include "tools/tool_cli.h"
 #include "tools/workloads.h"

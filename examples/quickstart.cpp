@@ -8,9 +8,9 @@
 #include "backends/llvm/llvm_compiler.h"
 #include "core/ir/structural.h"
 #include "core/ops/op_registry.h"
-#include "core/runtime/interpreter.h"
-#include "core/schedule/default_schedule.h"
+#include "core/reference/interpreter.h"
 #include "core/schedule/lower.h"
+#include "core/templates/default_schedule.h"
 
 int main() {
   using namespace kiln;

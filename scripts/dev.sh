@@ -87,11 +87,19 @@ sanitize() {
   local dir=${KILN_ASAN_BUILD_DIR:-build-asan}
   local flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
   log "building the C++ tests with AddressSanitizer + UBSan in $dir"
-  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_WERROR=ON \
+  # Warnings are the regular build's gate: instrumented code draws false maybe-uninitialized
+  # alarms from GCC (std::function inside std::regex).
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_WERROR=OFF \
         -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
         -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
   ninja -C "$dir" -j "${KILN_JOBS:-2}" "${SANITIZED_TESTS[@]}" kiln-measure-worker
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1
+  # Full stacks at every allocation (LLVM has no frame pointers), so that a leak report names
+  # its origin and the suppressions (each with its reason) match only what they mean to.
+  # The measurement tests crash candidate kernels on purpose and expect the signal: ASan leaves
+  # SIGSEGV and SIGBUS to the process (Kiln's own code is still checked by its instrumentation).
+  export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:malloc_context_size=40:handle_segv=0:handle_sigbus=0
+  export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan_suppressions.txt:print_suppressions=0"
+  export UBSAN_OPTIONS=print_stacktrace=1
   for t in "${SANITIZED_TESTS[@]}"; do
     log "$t (sanitized)"
     (cd "$dir/tests" && "./$t" --gtest_brief=1)

@@ -16,8 +16,8 @@
 #include <thread>
 
 #include "backends/llvm/llvm_compiler.h"
-#include "core/ir/error.h"
 #include "core/runtime/thread_pool.h"
+#include "core/support/error.h"
 #include "core/tune/measure_protocol.h"
 
 namespace {

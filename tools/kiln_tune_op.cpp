@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "backends/llvm/llvm_compiler.h"
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "core/tune/tuner.h"
 #include "tools/tool_cli.h"
 #include "tools/workloads.h"

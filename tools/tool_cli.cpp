@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln::tools {
 

@@ -1,7 +1,7 @@
 #include "tools/workloads.h"
 
-#include "core/ir/error.h"
 #include "core/ops/op_registry.h"
+#include "core/support/error.h"
 
 namespace kiln::workloads {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln::sqlite {
 

@@ -1,7 +1,7 @@
 #include "backends/llvm/codegen.h"
 
 #include "backends/llvm/codegen_impl.h"
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "llvm/IR/IntrinsicsX86.h"
 #include "llvm/IR/Verifier.h"
 #include "llvm/Support/raw_ostream.h"

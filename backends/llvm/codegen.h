@@ -1,4 +1,4 @@
-// Loop IR → LLVM IR. Private to the LLVM backend.
+// Loop IR → LLVM IR. Private to backends/llvm.
 #pragma once
 
 #include <string>

@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "backends/llvm/codegen.h"
-#include "core/ir/error.h"
 #include "core/ir/functor.h"
 #include "core/ir/simplify.h"
+#include "core/support/error.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 

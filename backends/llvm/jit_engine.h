@@ -1,4 +1,4 @@
-// The ORC LLJIT that holds every kernel's machine code. Private to the LLVM backend.
+// The ORC LLJIT that holds every kernel's machine code. Private to backends/llvm.
 #pragma once
 
 #include <atomic>

@@ -1,7 +1,7 @@
 #include "backends/llvm/jit_kernel.h"
 
-#include "core/ir/error.h"
-#include "core/ir/log.h"
+#include "core/support/error.h"
+#include "core/support/log.h"
 
 namespace kiln::llvm_backend {
 

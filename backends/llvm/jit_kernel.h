@@ -1,4 +1,4 @@
-// A kernel whose code lives in the JIT. Private to the LLVM backend.
+// A kernel whose code lives in the JIT. Private to backends/llvm.
 #pragma once
 
 #include <memory>

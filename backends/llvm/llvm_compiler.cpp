@@ -7,7 +7,7 @@
 #include "backends/llvm/jit_engine.h"
 #include "backends/llvm/jit_kernel.h"
 #include "backends/llvm/optimizer.h"
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/raw_ostream.h"

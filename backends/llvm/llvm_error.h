@@ -1,10 +1,10 @@
-// LLVM's Error/Expected turned into Kiln's CompileError. Private to the LLVM backend.
+// LLVM's Error/Expected turned into Kiln's CompileError. Private to backends/llvm.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "llvm/Support/Error.h"
 
 namespace kiln::llvm_backend {

@@ -1,7 +1,7 @@
 #include "backends/llvm/optimizer.h"
 
 #include "backends/llvm/vector_library.h"
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "llvm/Analysis/TargetLibraryInfo.h"
 #include "llvm/IR/DiagnosticHandler.h"
 #include "llvm/IR/DiagnosticInfo.h"

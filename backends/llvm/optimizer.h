@@ -1,4 +1,4 @@
-// The middle end: LLVM's O3 pipeline tuned for kernels. Private to the LLVM backend.
+// The middle end: LLVM's O3 pipeline tuned for kernels. Private to backends/llvm.
 #pragma once
 
 namespace llvm {

@@ -1,5 +1,5 @@
 // glibc's libmvec: SIMD variants of the math functions kernels call (expf → _ZGVeN16v_expf).
-// Private to the LLVM backend. Used twice: the loop vectorizer learns the variants through
+// Private to backends/llvm. Used twice: the loop vectorizer learns the variants through
 // TargetLibraryInfo, and explicit vector code calls them directly.
 #pragma once
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "core/graph/node_class.h"
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

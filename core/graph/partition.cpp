@@ -5,7 +5,7 @@
 
 #include "core/graph/fusion.h"
 #include "core/graph/group_lowering.h"
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

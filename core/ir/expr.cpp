@@ -3,8 +3,8 @@
 #include <cmath>
 #include <limits>
 
-#include "core/ir/error.h"
 #include "core/ir/tensor.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

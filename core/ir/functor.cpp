@@ -1,6 +1,6 @@
 #include "core/ir/functor.h"
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

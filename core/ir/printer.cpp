@@ -1,8 +1,8 @@
 // Text form of every IR type; golden tests and error messages are built on it.
 #include <ostream>
 
-#include "core/ir/error.h"
 #include "core/ir/stmt.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

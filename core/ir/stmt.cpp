@@ -1,6 +1,6 @@
 #include "core/ir/stmt.h"
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

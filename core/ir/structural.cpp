@@ -5,7 +5,7 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

@@ -3,9 +3,9 @@
 #include <ostream>
 #include <unordered_set>
 
-#include "core/ir/error.h"
 #include "core/ir/functor.h"
 #include "core/ir/validate.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

@@ -2,8 +2,8 @@
 
 #include <unordered_set>
 
-#include "core/ir/error.h"
 #include "core/ir/functor.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

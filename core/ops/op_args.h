@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/ir/error.h"
 #include "core/ops/op_registry.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

@@ -1,6 +1,6 @@
 #include "core/ops/op_registry.h"
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

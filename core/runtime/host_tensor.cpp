@@ -3,10 +3,10 @@
 #include <cmath>
 #include <new>
 
-#include "core/ir/error.h"
 #include "core/ir/tensor.h"
 #include "core/runtime/element_access.h"
 #include "core/runtime/tensor_layout.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

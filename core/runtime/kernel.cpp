@@ -1,7 +1,7 @@
 #include "core/runtime/kernel.h"
 
-#include "core/ir/error.h"
 #include "core/runtime/tensor_layout.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

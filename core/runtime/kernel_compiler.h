@@ -7,9 +7,9 @@
 #include <string_view>
 #include <utility>
 
-#include "core/ir/error.h"
 #include "core/ir/target.h"
 #include "core/runtime/kernel.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

@@ -7,8 +7,8 @@
 #include <sstream>
 #include <thread>
 
-#include "core/ir/error.h"
 #include "core/ir/hash128.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

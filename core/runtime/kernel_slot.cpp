@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

@@ -2,9 +2,9 @@
 #include <cmath>
 #include <limits>
 
-#include "core/ir/error.h"
 #include "core/runtime/host_tensor.h"
 #include "core/runtime/tensor_layout.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

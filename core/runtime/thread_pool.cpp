@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

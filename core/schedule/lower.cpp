@@ -3,12 +3,12 @@
 #include <functional>
 #include <unordered_map>
 
-#include "core/ir/error.h"
 #include "core/ir/functor.h"
 #include "core/ir/simplify.h"
 #include "core/schedule/bound.h"
 #include "core/schedule/guards.h"
 #include "core/schedule/lowering_passes.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

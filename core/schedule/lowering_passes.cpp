@@ -5,9 +5,9 @@
 #include <sstream>
 
 #include "core/ir/functor.h"
-#include "core/ir/log.h"
 #include "core/ir/simplify.h"
 #include "core/schedule/parallel_grain.h"
+#include "core/support/log.h"
 
 namespace kiln {
 

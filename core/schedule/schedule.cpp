@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <set>
 
-#include "core/ir/error.h"
 #include "core/ir/functor.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

@@ -3,7 +3,7 @@
 #include <mutex>
 #include <random>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "core/tune/cost_model.h"
 
 namespace kiln {

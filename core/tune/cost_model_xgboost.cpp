@@ -7,7 +7,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "core/tune/cost_model.h"
 
 #ifdef KILN_HAVE_XGBOOST

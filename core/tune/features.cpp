@@ -37,8 +37,8 @@
 #include <array>
 #include <cmath>
 
-#include "core/ir/error.h"
 #include "core/ir/functor.h"
+#include "core/support/error.h"
 #include "core/tune/loop_nest.h"
 
 namespace kiln {

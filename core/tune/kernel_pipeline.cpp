@@ -1,8 +1,8 @@
 #include "core/tune/kernel_pipeline.h"
 
-#include "core/ir/error.h"
-#include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
+#include "core/support/error.h"
+#include "core/templates/default_schedule.h"
 #include "core/tune/serving_decision.h"
 
 namespace kiln {

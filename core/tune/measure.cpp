@@ -8,11 +8,11 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/ir/error.h"
 #include "core/runtime/tensor_layout.h"
 #include "core/runtime/thread_pool.h"
-#include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
+#include "core/support/error.h"
+#include "core/templates/default_schedule.h"
 #include "core/tune/measure_protocol.h"
 #include "core/tune/measure_worker.h"
 

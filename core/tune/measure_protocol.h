@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "core/ir/dtype.h"
-#include "core/ir/error.h"
 #include "core/runtime/kernel_compiler.h"
+#include "core/support/error.h"
 #include "core/tune/measure.h"
 
 namespace kiln {

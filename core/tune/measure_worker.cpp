@@ -15,7 +15,7 @@
 #include <thread>
 #include <utility>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 extern char** environ;
 

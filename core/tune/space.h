@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/ir/target.h"
-#include "core/schedule/default_schedule.h"
+#include "core/templates/default_schedule.h"
 
 namespace kiln {
 

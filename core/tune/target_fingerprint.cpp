@@ -3,7 +3,7 @@
 #include <fstream>
 #include <map>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cmath>
 
-#include "core/ir/error.h"
 #include "core/schedule/lower.h"
+#include "core/support/error.h"
 #include "core/tune/features.h"
 
 namespace kiln {

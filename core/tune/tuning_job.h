@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "core/tune/tuning_service.h"
 
 namespace kiln {

@@ -8,9 +8,9 @@
 #include <cstring>
 #include <deque>
 
-#include "core/ir/error.h"
 #include "core/ir/structural.h"
 #include "core/schedule/lower.h"
+#include "core/support/error.h"
 #include "core/tune/trial_records.h"
 #include "core/tune/tuning_job.h"
 #include "core/tune/warm_model.h"

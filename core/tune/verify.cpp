@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "core/ir/error.h"
 #include "core/ir/structural.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <map>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "core/tune/features.h"
 
 namespace kiln {

@@ -5,7 +5,7 @@
 #include <memory>
 #include <optional>
 
-#include "core/schedule/knobs.h"
+#include "core/templates/knobs.h"
 #include "core/tune/cost_model.h"
 #include "core/tune/record_store.h"
 

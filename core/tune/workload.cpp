@@ -2,28 +2,14 @@
 
 #include <sstream>
 
-#include "core/ir/error.h"
 #include "core/ir/hash128.h"
 #include "core/ir/structural.h"
-#include "core/schedule/default_scheduler.h"
 #include "core/schedule/schedule.h"
+#include "core/support/error.h"
+#include "core/templates/default_schedule.h"
 #include "core/tune/task.h"
 
 namespace kiln {
-
-namespace {
-
-std::string op_class_of(const std::vector<Tensor>& outputs) {
-  Schedule s(outputs);
-  bool reduction = false;
-  for (const Stage& stage : s.stages()) {
-    if (schedule_detail::is_contraction(stage)) return "contraction";
-    reduction |= stage.is_reduction();
-  }
-  return reduction ? "reduction" : "injective";
-}
-
-}  // namespace
 
 std::string WorkloadKey::hex() const {
   return Hash128{hi, lo}.hex();

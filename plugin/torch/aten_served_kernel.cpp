@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "core/ir/error.h"
 #include "core/ir/functor.h"
+#include "core/support/error.h"
 #include "plugin/torch/torch_types.h"
 
 namespace kiln {

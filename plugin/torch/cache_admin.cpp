@@ -3,9 +3,9 @@
 #include <filesystem>
 #include <map>
 
-#include "core/ir/error.h"
-#include "core/schedule/knobs.h"
 #include "core/schedule/trace.h"
+#include "core/support/error.h"
+#include "core/templates/knobs.h"
 #include "plugin/torch/compile_service.h"
 #include "plugin/torch/tuning_runtime.h"
 #include "tuning_cache/sqlite_record_store.h"

@@ -9,11 +9,11 @@
 #include <functional>
 #include <thread>
 
-#include "core/ir/error.h"
-#include "core/ir/log.h"
 #include "core/ir/structural.h"
-#include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
+#include "core/support/error.h"
+#include "core/support/log.h"
+#include "core/templates/default_schedule.h"
 #include "core/tune/serving_decision.h"
 #include "plugin/torch/aten_served_kernel.h"
 #include "plugin/torch/kernel_timing.h"

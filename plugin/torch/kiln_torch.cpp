@@ -9,8 +9,8 @@
 #include <set>
 #include <thread>
 
-#include "core/ir/error.h"
 #include "core/runtime/thread_pool.h"
+#include "core/support/error.h"
 #include "plugin/torch/aten_served_kernel.h"
 #include "plugin/torch/build_identity.h"
 #include "plugin/torch/compile_service.h"

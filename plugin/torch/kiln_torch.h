@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "core/graph/graph.h"
-#include "core/ir/log.h"
 #include "core/runtime/kernel_slot.h"
+#include "core/support/log.h"
 #include "core/tune/swap_event.h"
 
 #define KILN_TORCH_API __attribute__((visibility("default")))
@@ -182,7 +182,7 @@ KILN_TORCH_API std::string library_path();
 
 /// Sets the log level by name (debug, info, warning, error); throws Error for another name.
 KILN_TORCH_API void set_log_level(std::string_view level);
-/// Sends Kiln's diagnostics to `sink` (nullptr: stderr); see core/ir/log.h.
+/// Sends Kiln's diagnostics to `sink` (nullptr: stderr); see core/support/log.h.
 KILN_TORCH_API void route_log(LogSink sink);
 
 }  // namespace kiln

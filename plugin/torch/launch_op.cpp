@@ -9,9 +9,9 @@
 #include <utility>
 #include <vector>
 
-#include "core/ir/error.h"
-#include "core/ir/log.h"
 #include "core/runtime/tensor_layout.h"
+#include "core/support/error.h"
+#include "core/support/log.h"
 #include "plugin/torch/aten_served_kernel.h"
 #include "plugin/torch/kiln_torch.h"
 #include "plugin/torch/slot_registry.h"

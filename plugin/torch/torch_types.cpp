@@ -4,7 +4,7 @@
 
 #include <utility>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

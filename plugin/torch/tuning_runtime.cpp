@@ -8,8 +8,8 @@
 #include <omp.h>
 #endif
 
-#include "core/ir/error.h"
-#include "core/ir/log.h"
+#include "core/support/error.h"
+#include "core/support/log.h"
 #include "plugin/torch/build_identity.h"
 #include "plugin/torch/kernel_timing.h"
 #include "tuning_cache/sqlite_record_store.h"

@@ -5,9 +5,9 @@
 #include <map>
 
 #include "core/graph/node_class.h"
-#include "core/ir/error.h"
-#include "core/runtime/interpreter.h"
-#include "core/schedule/default_schedule.h"
+#include "core/reference/interpreter.h"
+#include "core/support/error.h"
+#include "core/templates/default_schedule.h"
 #include "tests/jit/jit_harness.h"
 
 namespace kiln::testing {

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 namespace {

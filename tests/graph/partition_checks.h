@@ -8,7 +8,7 @@
 
 #include "core/graph/graph.h"
 #include "core/graph/node_class.h"
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "tests/graph/graph_runner.h"
 
 namespace kiln::partition_test {

@@ -4,8 +4,8 @@
 
 #include <sstream>
 
-#include "core/ir/error.h"
 #include "core/ir/tensor.h"
+#include "core/support/error.h"
 
 namespace kiln {
 namespace {

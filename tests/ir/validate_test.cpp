@@ -1,9 +1,9 @@
 // Malformed compute definitions and loop IR fail with named IRErrors, never crashes.
 #include <gtest/gtest.h>
 
-#include "core/ir/error.h"
 #include "core/ir/stmt.h"
 #include "core/ir/tensor.h"
+#include "core/support/error.h"
 #include "tests/support/error_message.h"
 
 namespace kiln {

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "backends/llvm/llvm_compiler.h"
+#include "core/reference/interpreter.h"
 #include "core/runtime/host_tensor.h"
-#include "core/runtime/interpreter.h"
-#include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
+#include "core/templates/default_schedule.h"
 
 namespace kiln::testing {
 

@@ -5,9 +5,9 @@
 #include <random>
 #include <set>
 
-#include "core/ir/error.h"
 #include "core/ops/op_registry.h"
 #include "core/schedule/lower.h"
+#include "core/support/error.h"
 #include "core/tune/space.h"
 #include "core/tune/tuner.h"
 #include "tests/jit/jit_harness.h"

@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "core/ir/error.h"
 #include "core/schedule/lower.h"
+#include "core/support/error.h"
 #include "core/tune/measure.h"
 #include "core/tune/measure_protocol.h"
 #include "tests/jit/jit_harness.h"

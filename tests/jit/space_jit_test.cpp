@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <random>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "core/tune/space.h"
 #include "tests/jit/jit_harness.h"
 #include "tests/ops/op_cases.h"

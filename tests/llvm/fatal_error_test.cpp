@@ -7,7 +7,7 @@
 #include <string>
 
 #include "backends/llvm/jit_engine.h"
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "llvm/AsmParser/Parser.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"

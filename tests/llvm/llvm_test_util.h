@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "backends/llvm/llvm_compiler.h"
-#include "core/ir/error.h"
 #include "core/ir/stmt.h"
+#include "core/reference/interpreter.h"
 #include "core/runtime/host_tensor.h"
-#include "core/runtime/interpreter.h"
+#include "core/support/error.h"
 
 namespace kiln::testing {
 

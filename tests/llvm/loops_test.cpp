@@ -5,8 +5,8 @@
 #include <atomic>
 #include <thread>
 
-#include "core/ir/error.h"
 #include "core/runtime/thread_pool.h"
+#include "core/support/error.h"
 #include "llvm_test_util.h"
 
 namespace kiln::testing {

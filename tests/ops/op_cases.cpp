@@ -3,7 +3,7 @@
 #include <climits>
 #include <functional>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

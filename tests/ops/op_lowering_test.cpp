@@ -6,9 +6,9 @@
 #include <cmath>
 #include <set>
 
-#include "core/ir/error.h"
 #include "core/ir/validate.h"
-#include "core/runtime/interpreter.h"
+#include "core/reference/interpreter.h"
+#include "core/support/error.h"
 #include "op_cases.h"
 
 namespace kiln {

@@ -1,6 +1,7 @@
 """The folder map in docs/architecture.md is the tree's: every folder it names exists, every source
 file lives in a folder it names, every `#include` of a repository header keeps to the table's
-"may use" column, and no source file grows past the length a reader can hold."""
+"may use" column, a header whose opening comment says "Private to <folder>" is included only from
+that folder (and its tests), and no source file grows past the length a reader can hold."""
 
 from __future__ import annotations
 
@@ -83,6 +84,36 @@ def test_includes_keep_to_the_folder_map():
             if theirs is not None and theirs != mine and theirs not in allowed:
                 violations.append(f"{path}:{n} includes {m.group(1)} ({mine} may not use {theirs})")
     assert not violations, "\n".join(violations)
+
+
+def private_folder(header: Path) -> str | None:
+    """The folder a header's opening comment keeps it to ("Private to core/graph."), if any."""
+    for line in header.read_text(errors="replace").splitlines():
+        if not line.startswith("//"):
+            break
+        m = re.search(r"Private to ([\w/]+)", line)
+        if m:
+            return m.group(1).rstrip("/")
+    return None
+
+
+def test_private_headers_stay_in_their_folder():
+    files = tracked_files()
+    private = {p: private_folder(ROOT / p) for p in files if p.endswith(".h")}
+    private = {p: f for p, f in private.items() if f}
+    assert private, "no header says 'Private to <folder>': the marker this test reads changed"
+    unknown = {f for f in private.values() if not (ROOT / f).is_dir()}
+    assert not unknown, f"headers are private to folders that do not exist: {sorted(unknown)}"
+    leaks = []
+    for path in files:
+        if not re.search(r"\.(h|cpp)$", path) or path.startswith("tests/"):
+            continue  # a part's tests may reach its private headers
+        for n, line in enumerate((ROOT / path).read_text(errors="replace").splitlines(), 1):
+            m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
+            folder = private.get(m.group(1)) if m else None
+            if folder and not path.startswith(folder + "/"):
+                leaks.append(f"{path}:{n} includes {m.group(1)}, private to {folder}")
+    assert not leaks, "\n".join(leaks)
 
 
 def test_no_source_file_is_longer_than_a_reader_can_hold():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -375,6 +376,36 @@ def test_kiln_tune_and_the_cache_commands(tmp_path):
     assert bad.returncode == 2 and "no workloads have a key starting with 'zzzz'" in bad.stderr
     assert "records removed" in _kiln("cache", "prune", "--keep", "2", cache=cache).stdout
     assert "sound" in _kiln("cache", "verify", cache=cache).stdout
+
+
+def test_cache_files_travel_compressed_and_an_unreadable_one_is_named(tmp_path):
+    from kiln.tuning import STARTER_CACHE
+
+    # The starter cache ships gzip-compressed; `kiln cache import` takes it as it is.
+    source = tmp_path / "source"
+    seeded = _kiln("cache", "import", str(STARTER_CACHE), cache=source)
+    assert seeded.returncode == 0, seeded.stderr
+    added = int(re.search(r"(\d+) records added", seeded.stdout).group(1))
+    assert added > 0 and added == _records(source, "", starter=True)
+
+    packed = tmp_path / "all.jsonl.gz"
+    assert _kiln("cache", "export", str(packed), cache=source).returncode == 0
+    assert packed.read_bytes()[:2] == b"\x1f\x8b", "an export to .gz is compressed"
+    copy = tmp_path / "copy"
+    imported = _kiln("cache", "import", str(packed), cache=copy)
+    assert f"{added} records added" in imported.stdout, imported.stdout + imported.stderr
+    assert _records(copy, "", starter=True) == added
+
+    for bad, why in [
+        (tmp_path / "absent.jsonl", "No such file"),
+        (tmp_path / "cut.gz", "cannot decompress"),
+    ]:
+        if bad.suffix == ".gz":  # a compressed file cut short
+            bad.write_bytes(packed.read_bytes()[:100])
+        result = _kiln("cache", "import", str(bad), cache=copy)
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr and why in result.stderr, result.stderr
+    assert _records(copy, "", starter=True) == added, "a failed import loses nothing"
 
 
 def test_kiln_tune_op_tunes_one_operator_into_the_cache(tmp_path):

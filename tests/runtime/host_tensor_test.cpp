@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 namespace {

@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 
-#include "core/ir/error.h"
-#include "core/runtime/interpreter.h"
+#include "core/reference/interpreter.h"
+#include "core/support/error.h"
 
 namespace kiln {
 namespace {

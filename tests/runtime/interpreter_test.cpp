@@ -1,12 +1,12 @@
 // The interpreter on small programs whose results are checked by hand or by a plain loop.
-#include "core/runtime/interpreter.h"
+#include "core/reference/interpreter.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cmath>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "tests/support/error_message.h"
 
 namespace kiln {

@@ -4,7 +4,7 @@
 
 #include <cstring>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "tests/support/error_message.h"
 
 namespace kiln {

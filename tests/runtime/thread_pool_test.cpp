@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 namespace {

@@ -4,10 +4,10 @@
 
 #include <sstream>
 
-#include "core/ir/error.h"
 #include "core/ir/structural.h"
 #include "core/ops/op_registry.h"
-#include "core/schedule/default_schedule.h"
+#include "core/support/error.h"
+#include "core/templates/default_schedule.h"
 #include "tests/tune/workloads.h"
 
 namespace kiln {

@@ -11,8 +11,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
+#include "core/templates/default_schedule.h"
 #include "tests/schedule/sample_schedules.h"
 #include "tests/tune/workloads.h"
 

@@ -6,8 +6,8 @@
 #include <limits>
 
 #include "core/ir/functor.h"
-#include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
+#include "core/templates/default_schedule.h"
 #include "tests/tune/workloads.h"
 
 namespace kiln {

@@ -14,8 +14,8 @@
 
 #include "backends/llvm/llvm_compiler.h"
 #include "core/runtime/thread_pool.h"
-#include "core/schedule/default_schedule.h"
 #include "core/schedule/lower.h"
+#include "core/templates/default_schedule.h"
 #include "core/tune/kernel_pipeline.h"
 #include "core/tune/tuning_service.h"
 #include "tests/tune/workloads.h"

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln::testing {
 

@@ -7,8 +7,8 @@
 #include <set>
 #include <thread>
 
-#include "core/ir/error.h"
 #include "core/schedule/lower.h"
+#include "core/support/error.h"
 #include "core/tune/features.h"
 #include "core/tune/space.h"
 #include "tests/tune/workloads.h"

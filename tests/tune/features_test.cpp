@@ -5,9 +5,9 @@
 #include <cmath>
 #include <set>
 
-#include "core/ir/error.h"
 #include "core/ir/structural.h"
 #include "core/schedule/lower.h"
+#include "core/support/error.h"
 #include "core/tune/space.h"
 #include "tests/tune/workloads.h"
 

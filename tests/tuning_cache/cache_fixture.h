@@ -9,7 +9,7 @@
 #include <sstream>
 #include <string>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "tuning_cache/sqlite_record_store.h"
 
 namespace kiln::cache_test {

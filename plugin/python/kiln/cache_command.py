@@ -7,8 +7,12 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime
+import gzip
+import os
+import shutil
+import tempfile
 
-from kiln.tuning import default_cache_dir
+from kiln.tuning import default_cache_dir, plain_export
 
 
 def add_parser(commands) -> None:
@@ -32,6 +36,20 @@ def add_parser(commands) -> None:
     prune = sub.add_parser("prune", help="keep the K fastest ok records per workload and target")
     prune.add_argument("--keep", type=int, default=8)
     sub.add_parser("verify", help="check the file and every record; quarantine what is broken")
+
+
+def _export(directory: str, path: str) -> None:
+    """Writes the cache to `path`: plain JSON lines, or gzip-compressed when it ends in .gz."""
+    from kiln import _C
+
+    if not path.endswith(".gz"):
+        _C.cache_export(directory, path)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = os.path.join(tmp, "export.jsonl")
+        _C.cache_export(directory, plain)
+        with open(plain, "rb") as src, gzip.open(path, "wb") as dst:
+            shutil.copyfileobj(src, dst)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,11 +97,12 @@ def run(args: argparse.Namespace) -> int:
         reasons = _C.cache_explain(directory, args.key)
         print("\n".join(reasons) if reasons else "this machine is served a tuned kernel")
     elif command == "export":
-        _C.cache_export(directory, args.file)
+        _export(directory, args.file)
         print(f"wrote {args.file}")
     elif command in ("import", "merge"):
         do = _C.cache_import if command == "import" else _C.cache_merge
-        added, skipped, conflicts = do(directory, args.file)
+        with plain_export(args.file) as plain:
+            added, skipped, conflicts = do(directory, plain)
         print(f"{added} records added, {skipped} already there, {conflicts} conflicting workloads")
     elif command == "prune":
         print(f"{_C.cache_prune(directory, args.keep)} records removed")

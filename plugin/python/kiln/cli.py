@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
 
             return report_command.run(args.dir or str(default_cache_dir()), args.out, args.timeline)
         return cache_command.run(args)
-    except RuntimeError as e:  # kiln::Error from C++: a named user error, not a crash
+    # kiln::Error from C++ or a file that cannot be read or written: a named user error, not a crash
+    except (RuntimeError, OSError) as e:
         print(f"kiln {args.command}: {e}", file=sys.stderr)
         return 2
 

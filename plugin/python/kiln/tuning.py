@@ -87,6 +87,25 @@ class TuningOptions:
         }
 
 
+@contextlib.contextmanager
+def plain_export(path: str):
+    """`path` of an exported cache as plain JSON lines: a gzip-compressed file (as the starter
+    cache ships, or `kiln cache export FILE.gz` writes) is decompressed to a temporary file."""
+    with open(path, "rb") as f:
+        compressed = f.read(2) == b"\x1f\x8b"
+    if not compressed:
+        yield path
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = os.path.join(tmp, os.path.basename(path).removesuffix(".gz"))
+        try:
+            with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        except (OSError, EOFError) as e:  # not gzip after all, or cut short
+            raise OSError(f"{path}: cannot decompress ({e})") from e
+        yield plain
+
+
 def seed_new_cache(cache_dir: str) -> None:
     """Imports the starter records into `cache_dir` if it has no cache yet (once per process)."""
     from kiln import _C
@@ -97,10 +116,7 @@ def seed_new_cache(cache_dir: str) -> None:
         _seeded.add(cache_dir)
         if os.path.exists(_C.cache_file(cache_dir)) or not STARTER_CACHE.exists():
             return
-        with tempfile.TemporaryDirectory() as tmp:
-            plain = os.path.join(tmp, "starter.jsonl")
-            with gzip.open(STARTER_CACHE, "rb") as src, open(plain, "wb") as dst:
-                shutil.copyfileobj(src, dst)
+        with plain_export(str(STARTER_CACHE)) as plain:
             try:
                 added, _, _ = _C.cache_import(cache_dir, plain)
                 logger.info(

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <iostream>
 
-#include "core/ir/error.h"
-#include "core/runtime/interpreter.h"
+#include "core/reference/interpreter.h"
+#include "core/support/error.h"
 #include "tests/ops/op_cases.h"
 
 namespace kiln {

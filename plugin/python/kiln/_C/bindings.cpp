@@ -4,7 +4,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 #include "plugin/python/kiln/_C/python_log.h"
 #include "plugin/torch/cache_admin.h"
 #include "plugin/torch/kiln_torch.h"

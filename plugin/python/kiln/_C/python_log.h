@@ -3,7 +3,7 @@
 
 namespace kiln {
 
-/// Routes the C++ log (core/ir/log.h) to the "kiln" logger from now on.
+/// Routes the C++ log (core/support/log.h) to the "kiln" logger from now on.
 void route_log_to_python();
 /// Delivers the messages other threads queued; needs the GIL. A binding that ran C++ work with
 /// the GIL released calls it, so that the work's messages are logged when the call returns.

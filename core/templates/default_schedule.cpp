@@ -1,10 +1,10 @@
-#include "core/schedule/default_schedule.h"
+#include "core/templates/default_schedule.h"
 
 #include <algorithm>
 
-#include "core/ir/error.h"
 #include "core/ir/functor.h"
-#include "core/schedule/default_scheduler.h"
+#include "core/support/error.h"
+#include "core/templates/template_internals.h"
 
 namespace kiln {
 
@@ -390,6 +390,16 @@ void DefaultScheduler::schedule_root(const std::string& name) {
 Schedule template_schedule(const std::vector<Tensor>& outputs, const Target& target,
                            KnobChooser& knobs) {
   return schedule_detail::DefaultScheduler(outputs, target, knobs).run();
+}
+
+std::string op_class_of(const std::vector<Tensor>& outputs) {
+  Schedule s(outputs);
+  bool reduction = false;
+  for (const Stage& stage : s.stages()) {
+    if (schedule_detail::is_contraction(stage)) return "contraction";
+    reduction |= stage.is_reduction();
+  }
+  return reduction ? "reduction" : "injective";
 }
 
 Schedule default_schedule(const std::vector<Tensor>& outputs, const Target& target) {

@@ -1,11 +1,11 @@
-#include "core/ir/log.h"
+#include "core/support/log.h"
 
 #include <array>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

@@ -1,4 +1,4 @@
-#include "core/runtime/interpreter.h"
+#include "core/reference/interpreter.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,10 +6,10 @@
 #include <type_traits>
 #include <unordered_map>
 
-#include "core/ir/error.h"
+#include "core/reference/expr_evaluator.h"
 #include "core/runtime/element_access.h"
-#include "core/runtime/expr_evaluator.h"
 #include "core/runtime/tensor_layout.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

@@ -1,7 +1,7 @@
 // Packing for contractions that read an operand with strided columns (x @ W.T of a Linear
 // layer, a convolution's weight with output channels in vector lanes): the operand is copied
 // into a layout whose innermost dimension is the column axis (Schedule::cache_read) before the
-// register-tiled loops read it. Private to core/schedule (the default template uses it).
+// register-tiled loops read it. Private to core/templates (the default template uses it).
 #pragma once
 
 #include <cstdint>

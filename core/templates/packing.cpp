@@ -1,10 +1,10 @@
-#include "core/schedule/packing.h"
+#include "core/templates/packing.h"
 
 #include <algorithm>
 
-#include "core/ir/error.h"
 #include "core/ir/functor.h"
 #include "core/ir/simplify.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

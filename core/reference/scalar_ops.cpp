@@ -1,9 +1,9 @@
-#include "core/runtime/scalar_ops.h"
+#include "core/reference/scalar_ops.h"
 
 #include <cmath>
 #include <limits>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

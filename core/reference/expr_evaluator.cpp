@@ -1,12 +1,12 @@
-#include "core/runtime/expr_evaluator.h"
+#include "core/reference/expr_evaluator.h"
 
 #include <cmath>
 #include <memory>
 
-#include "core/ir/error.h"
+#include "core/reference/scalar_ops.h"
 #include "core/runtime/element_access.h"
-#include "core/runtime/scalar_ops.h"
 #include "core/runtime/tensor_layout.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

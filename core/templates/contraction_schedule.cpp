@@ -1,13 +1,13 @@
 // The default template's contractions: matmuls and convolutions as register tiles in cache
 // blocks, operands packed where their columns are strided, dot products where packing does not
-// pay, and the convolution's choice of vector lanes (see default_scheduler.h).
+// pay, and the convolution's choice of vector lanes (see template_internals.h).
 #include <algorithm>
 
-#include "core/ir/error.h"
 #include "core/ir/functor.h"
 #include "core/ir/simplify.h"
-#include "core/schedule/default_scheduler.h"
-#include "core/schedule/packing.h"
+#include "core/support/error.h"
+#include "core/templates/packing.h"
+#include "core/templates/template_internals.h"
 
 namespace kiln::schedule_detail {
 

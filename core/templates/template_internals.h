@@ -1,7 +1,7 @@
 // The default schedule template (default_schedule.h) as a class whose members two files share:
 // default_schedule.cpp (inlining, injective stages, reductions, placing the remaining stages)
 // and contraction_schedule.cpp (matmuls and convolutions: register tiles in cache blocks,
-// packing, dot products). Private to core/schedule.
+// packing, dot products). Private to core/templates.
 #pragma once
 
 #include <algorithm>
@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "core/ir/target.h"
-#include "core/schedule/knobs.h"
 #include "core/schedule/schedule.h"
+#include "core/templates/knobs.h"
 
 namespace kiln::schedule_detail {
 

@@ -1,10 +1,10 @@
-#include "core/schedule/knobs.h"
+#include "core/templates/knobs.h"
 
 #include <algorithm>
 #include <ostream>
 #include <sstream>
 
-#include "core/ir/error.h"
+#include "core/support/error.h"
 
 namespace kiln {
 

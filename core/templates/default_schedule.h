@@ -1,11 +1,12 @@
 // The schedule a workload runs with before any tuning: never blocks on search, already decent.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "core/ir/target.h"
-#include "core/schedule/knobs.h"
 #include "core/schedule/schedule.h"
+#include "core/templates/knobs.h"
 
 namespace kiln {
 
@@ -23,6 +24,10 @@ namespace kiln {
 /// same template spans the tuning space; its preferred values are the default schedule.
 Schedule template_schedule(const std::vector<Tensor>& outputs, const Target& target,
                            KnobChooser& knobs);
+
+/// The op class the template schedules `outputs` as: "contraction" (a matmul or convolution
+/// among them), else "reduction" (a reduction among them), else "injective".
+std::string op_class_of(const std::vector<Tensor>& outputs);
 
 /// template_schedule with every knob at its preferred value.
 Schedule default_schedule(const std::vector<Tensor>& outputs, const Target& target);
