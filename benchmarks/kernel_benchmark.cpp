@@ -1,6 +1,6 @@
 // Default-schedule kernels on this CPU against its roofline: GFLOP/s and the fraction of the FMA
 // peak for matmul, GB/s and the fraction of triad bandwidth for memory-bound kernels, and JIT
-// compile time. Fractions are given of the figures in shared/FACTS.md (a quiet machine) and of
+// compile time. Fractions are given of the reference figures below (a quiet machine) and of
 // the roofline measured in this same run (what a shared machine gives now). Each figure is the
 // median of repeats; the thread counts run side by side in one process.
 #include <algorithm>
@@ -23,7 +23,7 @@
 namespace kiln {
 namespace {
 
-// Measured on the development machine (shared/FACTS.md): AVX-512 FMA loop, STREAM-style triad.
+// Reference: measured on a quiet development machine (Zen 4): AVX-512 FMA loop, STREAM-style triad.
 constexpr double kPeakGflops[] = {0, 220, 410};
 constexpr double kTriadGBs[] = {0, 36, 70};
 // The same, measured now (filled in by main).
@@ -181,7 +181,7 @@ int main() {
   std::printf("Kiln kernel benchmark: default schedules, %s (%d-bit vectors)\n", t.cpu.c_str(),
               t.vector_bits);
   std::printf(
-      "roofline on 1/2 threads: FACTS.md %.0f/%.0f GFLOP/s FMA peak, %.0f/%.0f GB/s triad; "
+      "roofline on 1/2 threads: reference %.0f/%.0f GFLOP/s FMA peak, %.0f/%.0f GB/s triad; "
       "measured now %.0f/%.0f GFLOP/s, %.1f/%.1f GB/s\n",
       kPeakGflops[1], kPeakGflops[2], kTriadGBs[1], kTriadGBs[2], measured_gflops[1],
       measured_gflops[2], measured_triad[1], measured_triad[2]);

@@ -1,6 +1,6 @@
 """Tuned Kiln kernels beside PyTorch eager on the same thread count, in one run.
 
-For f32 matmul 1024^3 and the ResNet-18 convolutions (shared/FACTS.md), on 1 and 2 threads:
+For f32 matmul 1024^3 and the ResNet-18 convolutions (tools/workloads.cpp), on 1 and 2 threads:
 PyTorch eager (MKL/oneDNN) time, Kiln's default schedule and Kiln tuned by `kiln-tune-op`
 (model-guided search, --trials per workload), and the ratios. Medians of repeats.
 

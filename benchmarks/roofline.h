@@ -1,6 +1,6 @@
 // The machine's roofline measured in the same run as the kernels it judges: a STREAM-style triad
 // for bandwidth and an independent-FMA loop for peak FLOP/s, on 1..n threads of Kiln's pool.
-// shared/FACTS.md has the figures measured on a quiet machine; these say what it gives now.
+// kernel_benchmark.cpp keeps reference figures from a quiet machine; these say what it gives now.
 #pragma once
 
 namespace kiln::bench {

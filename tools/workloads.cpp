@@ -43,7 +43,7 @@ TuningTask layer_norm(int64_t rows, int64_t cols) {
 
 std::vector<TuningTask> standard_suite() {
   std::vector<TuningTask> suite;
-  // (H, W, in, out, kernel, stride): FACTS.md's ResNet-18 table.
+  // (H, W, in, out, kernel, stride): ResNet-18's convolutions C1..C12.
   const int64_t convs[][6] = {
       {224, 224, 3, 64, 7, 2},  {56, 56, 64, 64, 3, 1},   {56, 56, 64, 64, 1, 1},
       {56, 56, 64, 128, 3, 2},  {56, 56, 64, 128, 1, 2},  {28, 28, 128, 128, 3, 1},

@@ -1,5 +1,5 @@
 // Standard workloads, built from the op library: the ResNet-18 convolutions and BERT-base
-// matmuls of shared/FACTS.md, softmax and layer_norm, and ad-hoc shapes from the command line.
+// matmuls, softmax and layer_norm, and ad-hoc shapes from the command line.
 #pragma once
 
 #include <string>
@@ -19,7 +19,7 @@ TuningTask softmax(int64_t rows, int64_t cols);
 /// layer_norm over the last axis (with weight and bias) of a rows x cols f32 tensor.
 TuningTask layer_norm(int64_t rows, int64_t cols);
 
-/// ResNet-18's convolutions C1..C12 (FACTS.md), BERT-base's matmuls, its softmax and layer_norm.
+/// ResNet-18's convolutions C1..C12, BERT-base's matmuls, its softmax and layer_norm.
 std::vector<TuningTask> standard_suite();
 
 /// A task from words like {"matmul", "1024", "1024", "1024"}; throws Error with the usage.

@@ -121,7 +121,7 @@ struct Partition {
   std::vector<int> group_of;
 };
 
-/// Partitions `g` with the fusion rules of DESIGN.md: chains of injective ops fuse; injective
+/// Partitions `g` with these fusion rules: chains of injective ops fuse; injective
 /// producers fuse into the reduction that consumes them; elementwise epilogues fuse into the
 /// contraction (matmul, convolution) that feeds them; layout ops are index maps. An op the
 /// registry does not support, or one on an unsupported device or dtype, stays an ATen call

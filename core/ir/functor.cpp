@@ -201,23 +201,32 @@ bool uses_var(const Expr& e, const VarNode* v) {
   return f.found;
 }
 
-std::vector<const LoadNode*> loads_in(const Expr& e) {
-  return loads_in(e, nullptr);
-}
+namespace {
 
-/// `t` null: every load.
-std::vector<const LoadNode*> loads_in(const Expr& e, const TensorNode* t) {
+/// The loads in `e` of tensor `only` (null: of every tensor), in pre-order.
+std::vector<const LoadNode*> collect_loads(const Expr& e, const TensorNode* only) {
   struct Collector : ExprVisitor {
-    const TensorNode* target;
+    const TensorNode* only;
     std::vector<const LoadNode*> loads;
     void visit_load(const LoadNode* n) override {
-      if (!target || n->tensor.get() == target) loads.push_back(n);
+      if (!only || n->tensor.get() == only) loads.push_back(n);
       ExprVisitor::visit_load(n);
     }
   } c;
-  c.target = t;
+  c.only = only;
   c.visit(e);
   return c.loads;
+}
+
+}  // namespace
+
+std::vector<const LoadNode*> loads_in(const Expr& e) {
+  return collect_loads(e, nullptr);
+}
+
+std::vector<const LoadNode*> loads_in(const Expr& e, const TensorNode* t) {
+  KILN_CHECK(t != nullptr, "loads_in: no tensor given");
+  return collect_loads(e, t);
 }
 
 bool reads(const Expr& e, const TensorNode* t) {

@@ -46,11 +46,15 @@ void KernelSlot::begin_trial(std::shared_ptr<const Kernel> candidate, int calls_
   trial_active_.store(true, std::memory_order_relaxed);
 }
 
+int KernelSlot::Trial::calls() const {
+  // record() never counts past `each`.
+  return std::min(count[0].load(std::memory_order_relaxed),
+                  count[1].load(std::memory_order_relaxed));
+}
+
 int KernelSlot::trial_calls() const {
   std::shared_ptr<Trial> trial = trial_.load();
-  if (!trial) return 0;
-  return std::min(trial->count[0].load(std::memory_order_relaxed),
-                  trial->count[1].load(std::memory_order_relaxed));
+  return trial ? trial->calls() : 0;
 }
 
 TrialResult KernelSlot::end_trial() {
@@ -59,7 +63,7 @@ TrialResult KernelSlot::end_trial() {
   TrialResult r;
   if (!trial) return r;
   auto median = [&](int side) {
-    int n = std::min(trial->count[side].load(std::memory_order_relaxed), trial->each);
+    int n = trial->count[side].load(std::memory_order_relaxed);
     std::vector<uint64_t> v;
     for (int i = 0; i < n; ++i)  // 0: a call claimed the sample, has not stored it yet
       if (uint64_t ns = trial->ns[side][static_cast<size_t>(i)].load()) v.push_back(ns);
@@ -69,7 +73,7 @@ TrialResult KernelSlot::end_trial() {
   };
   r.current_seconds = median(0);
   r.candidate_seconds = median(1);
-  r.calls = std::min(std::min(trial->count[0].load(), trial->count[1].load()), trial->each);
+  r.calls = trial->calls();
   return r;
 }
 

@@ -79,6 +79,8 @@ class KernelSlot {
   struct Trial {
     Trial(std::shared_ptr<const Kernel> c, int each);
     void record(int side, uint64_t ns);
+    /// Calls of each side timed so far (the lesser; at most `each`).
+    int calls() const;
     std::shared_ptr<const Kernel> candidate;
     int each;
     std::atomic<uint64_t> turn{0};

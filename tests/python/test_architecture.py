@@ -34,6 +34,14 @@ def tracked_files() -> list[str]:
     return out.stdout.split()
 
 
+def repo_includes(path: str):
+    """(line number, header) of each `#include "…"` in `path` that names a path."""
+    for n, line in enumerate((ROOT / path).read_text(errors="replace").splitlines(), 1):
+        m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
+        if m and "/" in m.group(1):
+            yield n, m.group(1)
+
+
 def owner(path: str, folders) -> str | None:
     """The most specific mapped folder that holds `path`."""
     best = None
@@ -76,13 +84,10 @@ def test_includes_keep_to_the_folder_map():
         allowed = rules.get(mine) if mine else set()
         if allowed is None:
             continue
-        for n, line in enumerate((ROOT / path).read_text(errors="replace").splitlines(), 1):
-            m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
-            if not m or "/" not in m.group(1):
-                continue
-            theirs = owner(m.group(1), rules)
+        for n, header in repo_includes(path):
+            theirs = owner(header, rules)
             if theirs is not None and theirs != mine and theirs not in allowed:
-                violations.append(f"{path}:{n} includes {m.group(1)} ({mine} may not use {theirs})")
+                violations.append(f"{path}:{n} includes {header} ({mine} may not use {theirs})")
     assert not violations, "\n".join(violations)
 
 
@@ -108,11 +113,10 @@ def test_private_headers_stay_in_their_folder():
     for path in files:
         if not re.search(r"\.(h|cpp)$", path) or path.startswith("tests/"):
             continue  # a part's tests may reach its private headers
-        for n, line in enumerate((ROOT / path).read_text(errors="replace").splitlines(), 1):
-            m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
-            folder = private.get(m.group(1)) if m else None
+        for n, header in repo_includes(path):
+            folder = private.get(header)
             if folder and not path.startswith(folder + "/"):
-                leaks.append(f"{path}:{n} includes {m.group(1)}, private to {folder}")
+                leaks.append(f"{path}:{n} includes {header}, private to {folder}")
     assert not leaks, "\n".join(leaks)
 
 

@@ -396,12 +396,9 @@ def test_cache_files_travel_compressed_and_an_unreadable_one_is_named(tmp_path):
     assert f"{added} records added" in imported.stdout, imported.stdout + imported.stderr
     assert _records(copy, "", starter=True) == added
 
-    for bad, why in [
-        (tmp_path / "absent.jsonl", "No such file"),
-        (tmp_path / "cut.gz", "cannot decompress"),
-    ]:
-        if bad.suffix == ".gz":  # a compressed file cut short
-            bad.write_bytes(packed.read_bytes()[:100])
+    cut = tmp_path / "cut.jsonl.gz"  # a compressed file cut short
+    cut.write_bytes(packed.read_bytes()[:100])
+    for bad, why in [(tmp_path / "absent.jsonl", "No such file"), (cut, "cannot decompress")]:
         result = _kiln("cache", "import", str(bad), cache=copy)
         assert result.returncode == 2, result.stdout + result.stderr
         assert "Traceback" not in result.stderr and why in result.stderr, result.stderr
