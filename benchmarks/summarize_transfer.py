@@ -1,6 +1,7 @@
 """Merges transfer_learning shard files and prints the leave-one-out medians the tuning-cache
 issue asks for: warm trials to 95% of best ÷ cold trials (target ≤ 1/3) and the warm model's
-first pick as a fraction of best (target ≥ 80%).
+first pick as a fraction of best (target ≥ 80%). With --seeds N, a workload's trials are the
+median of its N searches, and the searches' own counts follow in brackets.
 
     python3 benchmarks/summarize_transfer.py t0.json t1.json
 """
@@ -20,14 +21,26 @@ def main(paths: list[str]) -> int:
     if not rows:
         print("no workloads in", paths, file=sys.stderr)
         return 1
-    print(f"{'workload':<32} {'best GF/s':>9} {'warm':>5} {'cold':>5} {'first pick':>10}")
+
+    def shown(count: float, budget: int) -> str:
+        return "never" if count > budget else f"{count:g}"
+
+    def per_seed(w: dict, model: str) -> str:
+        counts = w.get(f"{model}_trials_to_95_per_seed", [])
+        return " ".join(shown(c, w["trials"]) for c in counts) if len(counts) > 1 else ""
+
+    print(
+        f"{'workload':<32} {'best GF/s':>9} {'warm':>5} {'cold':>5} {'first pick':>10}"
+        "  per seed: [warm] [cold]"
+    )
     for w in sorted(rows, key=lambda w: w["name"]):
         budget = w["trials"]
-        warm = w["warm_trials_to_95"]
-        cold = w["cold_trials_to_95"]
+        warm = shown(w["warm_trials_to_95"], budget)
+        cold = shown(w["cold_trials_to_95"], budget)
+        seeds = f"  [{per_seed(w, 'warm')}] [{per_seed(w, 'cold')}]" if per_seed(w, "warm") else ""
         print(
-            f"{w['name']:<32} {w['best_gflops']:>9.1f} {warm if warm <= budget else 'never':>5} "
-            f"{cold if cold <= budget else 'never':>5} {100 * w['warm_first_pick']:>9.0f}%"
+            f"{w['name']:<32} {w['best_gflops']:>9.1f} {warm:>5} {cold:>5} "
+            f"{100 * w['warm_first_pick']:>9.0f}%{seeds}"
         )
     # A search that never reaches 95% counts as budget + 1 trials (a miss, not a small number).
     warm = statistics.median(w["warm_trials_to_95"] for w in rows)

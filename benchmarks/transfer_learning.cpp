@@ -7,10 +7,13 @@
 //
 //   transfer_learning --phase seed     [--seed-trials 200] --cache FILE [--shard K/N] [--only I,J]
 //   transfer_learning --phase evaluate [--trials 100]      --cache FILE [--shard K/N] [--only I,J]
-//                     [--threads 1] [--json FILE]
+//                     [--seeds 1] [--threads 1] [--json FILE]
 //
 // The seed phase tunes every workload cold and commits all its trials to FILE (a SQLite tuning
-// cache): "everything tuned before". The evaluate phase needs all workloads seeded. Shards (one
+// cache): "everything tuned before". The evaluate phase needs all workloads seeded. With
+// --seeds N, each workload is searched N times warm and N times cold (search seeds 1..N; only
+// measurement noise and the seed differ between them) and its trials are the median of the N: one
+// search's count swings by tens of trials with the noise of a few measurements. Shards (one
 // process per core) split the workloads; plot_tuning_curves.py-style merging is left to
 // summarize_transfer.py, which prints the medians.
 #include <algorithm>
@@ -34,7 +37,7 @@ using namespace kiln;
 
 struct Options {
   std::string phase, cache, json = "transfer_learning.json";
-  int seed_trials = 200, trials = 100, threads = 1;
+  int seed_trials = 200, trials = 100, threads = 1, seeds = 1;
   std::string only, shard;  // see workloads::select
 };
 
@@ -48,6 +51,8 @@ Options parse(int argc, char** argv) {
   app.add_option("--seed-trials", o.seed_trials)->check(CLI::Range(1, 1'000'000));
   app.add_option("--trials", o.trials)->check(CLI::Range(1, 1'000'000));
   app.add_option("--threads", o.threads)->check(CLI::Range(1, 4096));
+  app.add_option("--seeds", o.seeds, "searches per workload and model (the median counts)")
+      ->check(CLI::Range(1, 100));
   app.add_option("--only", o.only, "0-based workload indices, I,J,...");
   app.add_option("--shard", o.shard, "K/N: every N-th workload from the K-th");
   tools::parse_or_exit(app, argc, argv);
@@ -61,10 +66,10 @@ MeasureOptions measure_options(int threads) {
 /// Model-guided search; `warm` (its model is `model`) adds what the cache taught: the model's
 /// first batch and the configs fast on other workloads.
 TuneResult search(const TuningTask& task, const KernelCompiler& compiler, CostModel* model,
-                  const WarmModel* warm, int trials, int threads, const char* label) {
+                  const WarmModel* warm, int trials, int threads, int seed, const char* label) {
   TuneOptions t;
   t.trials = trials;
-  t.seed = 1;
+  t.seed = static_cast<uint64_t>(seed);
   t.warm_model = warm != nullptr;
   if (warm) t.transferred = warm->exemplars;
   Tuner tuner(task, compiler, measure_options(threads), t, model);
@@ -109,37 +114,53 @@ int run(const Options& o) {
       if (store->count({w.key, target, "schedule", false}) >= o.seed_trials) continue;
       auto model = make_xgboost_model(o.threads);
       TuneResult r =
-          search(task, *compiler, model.get(), nullptr, o.seed_trials, o.threads, "seed");
+          search(task, *compiler, model.get(), nullptr, o.seed_trials, o.threads, 1, "seed");
       store->commit(w, records_of_trials(r, w, target, "benchmark"));
       continue;
     }
-    WarmModel warm = warm_cost_model(*store, target, w.key, o.threads);
-    if (warm.samples == 0) {
-      std::fprintf(stderr,
-                   "transfer_learning: no records of other workloads: run --phase seed first\n");
-      return 2;
+    std::vector<TuneResult> warm_runs, cold_runs;
+    size_t warm_samples = 0;
+    double first = 0;
+    for (int seed = 1; seed <= o.seeds; ++seed) {
+      // Each search updates its model: every one starts from a fresh copy.
+      WarmModel warm = warm_cost_model(*store, target, w.key, o.threads);
+      if (warm.samples == 0) {
+        std::fprintf(stderr,
+                     "transfer_learning: no records of other workloads: run --phase seed first\n");
+        return 2;
+      }
+      warm_samples = warm.samples;
+      warm_runs.push_back(
+          search(task, *compiler, warm.model.get(), &warm, o.trials, o.threads, seed, "warm"));
+      auto cold_model = make_xgboost_model(o.threads);
+      cold_runs.push_back(
+          search(task, *compiler, cold_model.get(), nullptr, o.trials, o.threads, seed, "cold"));
     }
-    TuneResult warm_run =
-        search(task, *compiler, warm.model.get(), &warm, o.trials, o.threads, "warm");
-    auto cold_model = make_xgboost_model(o.threads);
-    TuneResult cold_run =
-        search(task, *compiler, cold_model.get(), nullptr, o.trials, o.threads, "cold");
     double best = best_recorded(*store, w, target);
-    for (auto* r : {&warm_run, &cold_run})
-      if (!r->best_so_far.empty()) best = std::max(best, r->best_so_far.back());
-    int warm_reach = bench::trials_to_reach(warm_run.best_so_far, 0.95 * best);
-    int cold_reach = bench::trials_to_reach(cold_run.best_so_far, 0.95 * best);
-    double first = warm_run.trials.empty() ? 0 : warm_run.trials[0].gflops / best;
-    std::printf("%-32s %10.1f %10d %10d %11.0f%%\n", task.name.c_str(), best, warm_reach,
-                cold_reach, 100 * first);
+    for (auto* runs : {&warm_runs, &cold_runs})
+      for (const TuneResult& r : *runs)
+        if (!r.best_so_far.empty()) best = std::max(best, r.best_so_far.back());
+    auto reach = [&](const std::vector<TuneResult>& runs) {
+      std::vector<int> counts;
+      for (const TuneResult& r : runs)
+        counts.push_back(bench::trials_to_reach(r.best_so_far, 0.95 * best));
+      return counts;
+    };
+    std::vector<int> warm_reach = reach(warm_runs), cold_reach = reach(cold_runs);
+    // The first pick is the same for every seed: the warm model's best trusted candidate.
+    if (!warm_runs[0].trials.empty()) first = warm_runs[0].trials[0].gflops / best;
+    std::printf("%-32s %10.1f %10.1f %10.1f %11.0f%%\n", task.name.c_str(), best,
+                bench::median(warm_reach), bench::median(cold_reach), 100 * first);
     std::fflush(stdout);
     rows.push_back({{"name", task.name},
                     {"best_gflops", best},
                     {"trials", o.trials},
-                    {"warm_trials_to_95", warm_reach},
-                    {"cold_trials_to_95", cold_reach},
+                    {"warm_trials_to_95", bench::median(warm_reach)},
+                    {"cold_trials_to_95", bench::median(cold_reach)},
+                    {"warm_trials_to_95_per_seed", warm_reach},
+                    {"cold_trials_to_95_per_seed", cold_reach},
                     {"warm_first_pick", first},
-                    {"warm_samples", warm.samples}});
+                    {"warm_samples", warm_samples}});
     tools::write_json_file(o.json, {{"threads", o.threads}, {"workloads", rows}});
   }
   return 0;

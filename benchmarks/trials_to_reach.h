@@ -1,6 +1,7 @@
 // What the tuning benchmarks report of a tuning curve.
 #pragma once
 
+#include <algorithm>
 #include <vector>
 
 namespace kiln::bench {
@@ -11,6 +12,14 @@ inline int trials_to_reach(const std::vector<double>& curve, double target) {
   for (size_t i = 0; i < curve.size(); ++i)
     if (curve[i] >= target * (1 - 1e-9)) return static_cast<int>(i) + 1;
   return static_cast<int>(curve.size()) + 1;
+}
+
+/// The median of `counts` (the mean of the middle two for an even size); 0 when empty.
+inline double median(std::vector<int> counts) {
+  if (counts.empty()) return 0;
+  std::sort(counts.begin(), counts.end());
+  size_t n = counts.size();
+  return n % 2 ? counts[n / 2] : (counts[n / 2 - 1] + counts[n / 2]) / 2.0;
 }
 
 }  // namespace kiln::bench
