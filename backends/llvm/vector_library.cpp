@@ -19,9 +19,12 @@ struct MathFunction {
 
 // The functions Kiln's kernels call that glibc 2.35+ vectorizes.
 constexpr MathFunction kFunctions[] = {
-    {"exp", "exp", 1},     {"exp2", "exp2", 1},   {"log", "log", 1},    {"sin", "sin", 1},
-    {"cos", "cos", 1},     {"pow", "pow", 2},     {"tanh", nullptr, 1}, {"erf", nullptr, 1},
-    {"log1p", nullptr, 1}, {"expm1", nullptr, 1},
+    {"exp", "exp", 1},     {"exp2", "exp2", 1},   {"log", "log", 1},     {"sin", "sin", 1},
+    {"cos", "cos", 1},     {"pow", "pow", 2},     {"tanh", nullptr, 1},  {"erf", nullptr, 1},
+    {"log1p", nullptr, 1}, {"expm1", nullptr, 1}, {"asin", nullptr, 1},  {"acos", nullptr, 1},
+    {"atan", nullptr, 1},  {"sinh", nullptr, 1},  {"cosh", nullptr, 1},  {"tan", nullptr, 1},
+    {"asinh", nullptr, 1}, {"acosh", nullptr, 1}, {"atanh", nullptr, 1}, {"log2", "log2", 1},
+    {"log10", "log10", 1}, {"erfc", nullptr, 1},  {"atan2", nullptr, 2}, {"hypot", nullptr, 2},
 };
 
 // x86 vector function ABI ISA letters: b = SSE (128-bit), d = AVX2 (256), e = AVX-512 (512).

@@ -1,6 +1,7 @@
 #include "core/ir/expr.h"
 
 #include <cmath>
+#include <iterator>
 #include <limits>
 
 #include "core/ir/tensor.h"
@@ -32,7 +33,15 @@ static bool is_comparison(BinaryOp op) {
   return op >= BinaryOp::Eq && op <= BinaryOp::Ge;
 }
 static bool is_logical(BinaryOp op) {
-  return op >= BinaryOp::And;
+  return op >= BinaryOp::And && op <= BinaryOp::Xor;
+}
+
+bool is_float_only(BinaryOp op) {
+  return op >= BinaryOp::Atan2 && op <= BinaryOp::Copysign;
+}
+
+bool is_float_only(UnaryOp op) {
+  return (op >= UnaryOp::Exp && op <= UnaryOp::Erf) || (op >= UnaryOp::Asin && op <= UnaryOp::Erfc);
 }
 
 Expr BinaryNode::make(BinaryOp op, Expr a, Expr b) {
@@ -46,6 +55,8 @@ Expr BinaryNode::make(BinaryOp op, Expr a, Expr b) {
   if (!is_logical(op) && !is_comparison(op) && t == DType::Bool)
     throw IRError(str_cat(op, " is not defined on bool operands"));
   if ((op == BinaryOp::Pow) && !is_float(t) && !is_int(t)) throw IRError(str_cat("pow on ", t));
+  if (is_float_only(op) && !is_float(t))
+    throw IRError(str_cat(op, " needs float operands, got ", t));
   return Expr(std::make_shared<const BinaryNode>(is_comparison(op) ? DType::Bool : t, op,
                                                  std::move(a), std::move(b)));
 }
@@ -53,8 +64,8 @@ Expr BinaryNode::make(BinaryOp op, Expr a, Expr b) {
 Expr UnaryNode::make(UnaryOp op, Expr a) {
   if (!a.defined()) throw IRError(str_cat("undefined operand of ", op));
   DType t = a.dtype();
-  bool float_only = op >= UnaryOp::Exp && op <= UnaryOp::Erf;
-  if (float_only && !is_float(t)) throw IRError(str_cat(op, " needs a float operand, got ", t));
+  if (is_float_only(op) && !is_float(t))
+    throw IRError(str_cat(op, " needs a float operand, got ", t));
   if (op == UnaryOp::Not && t != DType::Bool)
     throw IRError(str_cat("not needs a bool operand, got ", t));
   if ((op == UnaryOp::Neg || op == UnaryOp::Abs) && t == DType::Bool)
@@ -169,15 +180,18 @@ Expr Tensor::load(std::vector<Expr> indices) const {
 
 std::string_view binary_op_name(BinaryOp op) {
   static constexpr std::string_view names[] = {
-      "+",  "-",  "*", "/",  "floordiv", "floormod", "%",  "min", "max", "pow",
-      "==", "!=", "<", "<=", ">",        ">=",       "&&", "||",  "^"};
+      "+",  "-", "*",  "/", "floordiv", "floormod", "%",  "min", "max",   "pow",   "==",
+      "!=", "<", "<=", ">", ">=",       "&&",       "||", "^",   "atan2", "hypot", "copysign"};
+  static_assert(std::size(names) == static_cast<size_t>(BinaryOp::Copysign) + 1);
   return names[static_cast<int>(op)];
 }
 
 std::string_view unary_op_name(UnaryOp op) {
   static constexpr std::string_view names[] = {
-      "neg", "not", "abs",  "exp", "exp2",  "log",  "log1p", "expm1", "sqrt", "rsqrt",
-      "sin", "cos", "tanh", "erf", "floor", "ceil", "round", "trunc", "isnan"};
+      "neg",  "not",  "abs", "exp",   "exp2",  "log",   "log1p", "expm1", "sqrt", "rsqrt", "sin",
+      "cos",  "tanh", "erf", "floor", "ceil",  "round", "trunc", "isnan", "asin", "acos",  "atan",
+      "sinh", "cosh", "tan", "asinh", "acosh", "atanh", "log2",  "log10", "erfc"};
+  static_assert(std::size(names) == static_cast<size_t>(UnaryOp::Erfc) + 1);
   return names[static_cast<int>(op)];
 }
 

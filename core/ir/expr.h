@@ -49,6 +49,8 @@ enum class BinaryOp : uint8_t {
   Pow,
   Eq, Ne, Lt, Le, Gt, Ge,  ///< Comparisons: bool result.
   And, Or, Xor,            ///< On bool operands only.
+  // Appended, so that the structural hashes of workloads made before them stay as they were.
+  Atan2, Hypot, Copysign,  ///< Floats only, as C's atan2, hypot, copysign.
 };
 
 enum class UnaryOp : uint8_t {
@@ -56,8 +58,14 @@ enum class UnaryOp : uint8_t {
   Exp, Exp2, Log, Log1p, Expm1, Sqrt, Rsqrt, Sin, Cos, Tanh, Erf,  ///< Floats only.
   Floor, Ceil, Round, Trunc,  ///< Round is half-to-even, like torch.round.
   IsNan,                      ///< Bool result.
+  // Appended (see BinaryOp). Floats only, as C's functions of the same names.
+  Asin, Acos, Atan, Sinh, Cosh, Tan, Asinh, Acosh, Atanh, Log2, Log10, Erfc,
 };
 // clang-format on
+
+/// Whether `op` is defined on float operands only (the transcendental functions).
+bool is_float_only(UnaryOp op);
+bool is_float_only(BinaryOp op);
 
 /// Combiner of a reduction. ArgMax/ArgMin give the flat index (over the reduce axes, row-major)
 /// of the first extremum as i64; a NaN counts as the extremum, as in PyTorch.

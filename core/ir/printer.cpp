@@ -106,7 +106,10 @@ std::ostream& operator<<(std::ostream& os, const Expr& e) {
         case BinaryOp::FloorMod:
         case BinaryOp::Min:
         case BinaryOp::Max:
-        case BinaryOp::Pow: return os << n->op << "(" << n->a << ", " << n->b << ")";
+        case BinaryOp::Pow:
+        case BinaryOp::Atan2:
+        case BinaryOp::Hypot:
+        case BinaryOp::Copysign: return os << n->op << "(" << n->a << ", " << n->b << ")";
         default: return os << "(" << n->a << " " << n->op << " " << n->b << ")";
       }
     }

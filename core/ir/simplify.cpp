@@ -41,7 +41,10 @@ std::optional<Expr> fold_int(BinaryOp op, DType t, int64_t a, int64_t b) {
     case BinaryOp::And: return mkb(a && b);
     case BinaryOp::Or: return mkb(a || b);
     case BinaryOp::Xor: return mkb((a != 0) != (b != 0));
-    case BinaryOp::Pow: return std::nullopt;
+    case BinaryOp::Pow:
+    case BinaryOp::Atan2:
+    case BinaryOp::Hypot:
+    case BinaryOp::Copysign: return std::nullopt;  // floats only, or not folded
   }
   return std::nullopt;
 }
@@ -252,28 +255,43 @@ bool identical(const Expr& a, const Expr& b) {
   return same_expr(a, b);
 }
 
-std::optional<int64_t> affine_coefficient(const Expr& e, const VarNode* v) {
-  if (!uses_var(e, v)) return 0;
-  if (e.get() == v) return 1;
+std::optional<Stride> local_stride(const Expr& e, const VarNode* v) {
+  if (!uses_var(e, v)) return Stride{0, true};
+  if (e.get() == v) return Stride{1, true};
   if (const CastNode* c = e.as<CastNode>()) {
-    if (is_int(c->dtype) && is_int(c->value.dtype())) return affine_coefficient(c->value, v);
+    if (is_int(c->dtype) && is_int(c->value.dtype())) return local_stride(c->value, v);
     return std::nullopt;
   }
   const BinaryNode* n = e.as<BinaryNode>();
   if (!n) return std::nullopt;
-  auto a = affine_coefficient(n->a, v), b = affine_coefficient(n->b, v);
+  auto a = local_stride(n->a, v), b = local_stride(n->b, v);
   if (!a || !b) return std::nullopt;
+  bool exact = a->exact && b->exact;
+  auto divisor = as_const_int(n->b);
   switch (n->op) {
-    case BinaryOp::Add: return *a + *b;
-    case BinaryOp::Sub: return *a - *b;
+    case BinaryOp::Add: return Stride{a->step + b->step, exact};
+    case BinaryOp::Sub: return Stride{a->step - b->step, exact};
     case BinaryOp::Mul: {
-      // Affine only when the factor without `v` is a constant.
-      const IntImmNode* k = (*a == 0 ? n->a : n->b).as<IntImmNode>();
-      if (!k || (*a != 0 && *b != 0)) return std::nullopt;
-      return k->value * (*a + *b);
+      auto k = as_const_int(a->step == 0 ? n->a : n->b);
+      if (!k || (a->step != 0 && b->step != 0)) return std::nullopt;
+      return Stride{static_cast<double>(*k) * (a->step + b->step), exact};
     }
+    case BinaryOp::FloorDiv:
+    case BinaryOp::Div:
+      if (!divisor || *divisor <= 0 || b->step != 0) return std::nullopt;
+      return Stride{a->step / static_cast<double>(*divisor), false};
+    case BinaryOp::FloorMod:
+    case BinaryOp::Mod:
+      if (!divisor || *divisor <= 0 || b->step != 0) return std::nullopt;
+      return Stride{std::abs(a->step) < static_cast<double>(*divisor) ? a->step : 0, false};
     default: return std::nullopt;
   }
+}
+
+std::optional<int64_t> affine_coefficient(const Expr& e, const VarNode* v) {
+  std::optional<Stride> s = local_stride(e, v);
+  if (!s || !s->exact) return std::nullopt;
+  return static_cast<int64_t>(s->step);
 }
 
 Stmt simplify(const Stmt& s) {

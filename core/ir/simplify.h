@@ -20,8 +20,18 @@ Stmt simplify(const Stmt& s);
 /// contiguous index here.
 Expr flat_index(const Tensor& tensor, const std::vector<Expr>& indices);
 
+/// How far the index `e` moves per step of `v`. Exact when `e` is affine in `v` with a constant
+/// coefficient; through floordiv/floormod by a positive constant (what fused and split loops
+/// lower to) it is the step between wrap-arounds, and `exact` is false. nullopt where `e`
+/// depends on `v` in any other way. With flat_index: the stride of an access along a loop.
+struct Stride {
+  double step;
+  bool exact;
+};
+std::optional<Stride> local_stride(const Expr& e, const VarNode* v);
+
 /// The coefficient of `v` in `e` when `e` is affine in `v` with a constant coefficient (0 when
-/// `e` does not use `v`); nullopt otherwise. With flat_index: the stride of an access along a loop.
+/// `e` does not use `v`): local_stride's exact case; nullopt otherwise.
 std::optional<int64_t> affine_coefficient(const Expr& e, const VarNode* v);
 
 /// Deep equality with variables and tensors compared by identity (unlike structural_equal,

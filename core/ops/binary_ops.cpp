@@ -106,6 +106,35 @@ std::vector<ValueCheck> integer_divisor_check(const std::vector<OpArg>& args) {
   return {{ValueCheck::Rule::NonZero, 1}};
 }
 
+/// A modulus (fmod, remainder) of integers raises on a zero divisor in eager: a zero scalar
+/// leaves the op to ATen, a tensor divisor is a value check (modulus_divisor_check).
+Expr modulus(const OpArgs& a, BinaryOp op, Expr x, Expr y) {
+  const auto* zero = y.as<IntImmNode>();
+  if (!is_float(y.dtype()) && zero && zero->value == 0)
+    throw a.error(1, "is 0: an integer modulus by zero, which raises (left to ATen)");
+  if (op == BinaryOp::Mod) return x % y;
+  return BinaryNode::make(BinaryOp::FloorMod, x, y);
+}
+
+/// The divisor tensor of an integer fmod.Tensor or remainder.Tensor: no value may be 0.
+OpChecks modulus_divisor_check(std::string op) {
+  return [op](const std::vector<OpArg>& args) -> std::vector<ValueCheck> {
+    OpArgs a(op, args, {"self", "other"});
+    DType promoted = result_type({operand_of(a.tensor(0)), operand_of(a.tensor(1))});
+    if (is_float(promoted)) return {};
+    return {{ValueCheck::Rule::NonZero, 1}};
+  };
+}
+
+/// An op of C's math library on two floats (hypot): integer operands are rejected, as in eager.
+BinaryFn float_function(BinaryOp op) {
+  return [op](const OpArgs& a, Expr x, Expr y) {
+    if (!is_float(x.dtype()))
+      throw a.error(str_cat("is not implemented for ", x.dtype(), " operands"));
+    return BinaryNode::make(op, x, y);
+  };
+}
+
 Expr compare(BinaryOp op, Expr x, Expr y) {
   return BinaryNode::make(op, x, y);
 }
@@ -135,6 +164,20 @@ void register_arithmetic(OpRegistry& r) {
              [](const OpArgs&, Expr x, Expr y) { return min(x, y); });
   add_binary(r, "aten.maximum.default", {"self", "other"}, true, true, R::kPromoted,
              [](const OpArgs&, Expr x, Expr y) { return max(x, y); });
+  for (auto [name, op] : {std::pair{"fmod", BinaryOp::Mod}, {"remainder", BinaryOp::FloorMod}}) {
+    BinaryOp m = op;
+    add_tensor_and_scalar(r, name, {"self", "other"}, R::kPromoted,
+                          [m](const OpArgs& a, Expr x, Expr y) { return modulus(a, m, x, y); });
+    std::string tensor_op = str_cat("aten.", name, ".Tensor");
+    r.add_checks(tensor_op, modulus_divisor_check(tensor_op));
+  }
+  add_binary(r, "aten.atan2.default", {"self", "other"}, true, true, R::kFloat,
+             [](const OpArgs&, Expr x, Expr y) { return BinaryNode::make(BinaryOp::Atan2, x, y); });
+  add_binary(r, "aten.hypot.default", {"self", "other"}, true, true, R::kPromoted,
+             float_function(BinaryOp::Hypot));
+  add_tensor_and_scalar(
+      r, "copysign", {"self", "other"}, R::kFloat,
+      [](const OpArgs&, Expr x, Expr y) { return BinaryNode::make(BinaryOp::Copysign, x, y); });
 }
 
 void register_comparisons(OpRegistry& r) {

@@ -55,6 +55,15 @@ Expr sigmoid(Expr x) {
   return 1.0 / (1.0 + unary(UnaryOp::Exp, -x));
 }
 
+/// ELU (and SELU and CELU, which decompose to it): scale * x for x > 0, else
+/// scale * alpha * (exp(input_scale * x) - 1), computed with expm1 as eager does.
+Expr elu(const OpArgs& a, Expr x) {
+  DType t = x.dtype();
+  double alpha = a.real(1), scale = a.real(2), input_scale = a.real(3);
+  Expr negative = unary(UnaryOp::Expm1, x * make_const(t, input_scale));
+  return select(x > 0, x * make_const(t, scale), negative * make_const(t, alpha * scale));
+}
+
 Expr gelu(const OpArgs& a, Expr x) {
   std::string mode = a.optional_string(1).value_or("none");
   if (mode == "none") return x * 0.5 * (1.0 + unary(UnaryOp::Erf, x * M_SQRT1_2));
@@ -69,18 +78,15 @@ Expr gelu(const OpArgs& a, Expr x) {
 
 void register_unary_ops(OpRegistry& r) {
   using enum IntInputs;
-  for (auto [name, op] :
-       std::initializer_list<std::pair<const char*, UnaryOp>>{{"exp", UnaryOp::Exp},
-                                                              {"exp2", UnaryOp::Exp2},
-                                                              {"log", UnaryOp::Log},
-                                                              {"log1p", UnaryOp::Log1p},
-                                                              {"expm1", UnaryOp::Expm1},
-                                                              {"sqrt", UnaryOp::Sqrt},
-                                                              {"rsqrt", UnaryOp::Rsqrt},
-                                                              {"sin", UnaryOp::Sin},
-                                                              {"cos", UnaryOp::Cos},
-                                                              {"tanh", UnaryOp::Tanh},
-                                                              {"erf", UnaryOp::Erf}}) {
+  for (auto [name, op] : std::initializer_list<std::pair<const char*, UnaryOp>>{
+           {"exp", UnaryOp::Exp},     {"exp2", UnaryOp::Exp2},   {"log", UnaryOp::Log},
+           {"log1p", UnaryOp::Log1p}, {"expm1", UnaryOp::Expm1}, {"sqrt", UnaryOp::Sqrt},
+           {"rsqrt", UnaryOp::Rsqrt}, {"sin", UnaryOp::Sin},     {"cos", UnaryOp::Cos},
+           {"tanh", UnaryOp::Tanh},   {"erf", UnaryOp::Erf},     {"erfc", UnaryOp::Erfc},
+           {"asin", UnaryOp::Asin},   {"acos", UnaryOp::Acos},   {"atan", UnaryOp::Atan},
+           {"sinh", UnaryOp::Sinh},   {"cosh", UnaryOp::Cosh},   {"tan", UnaryOp::Tan},
+           {"asinh", UnaryOp::Asinh}, {"acosh", UnaryOp::Acosh}, {"atanh", UnaryOp::Atanh},
+           {"log2", UnaryOp::Log2},   {"log10", UnaryOp::Log10}}) {
     UnaryOp u = op;
     add_simple(r, str_cat("aten.", name, ".default"), kToFloat,
                [u](Expr x) { return unary(u, x); });
@@ -103,6 +109,7 @@ void register_unary_ops(OpRegistry& r) {
   add_unary(r, "aten.leaky_relu.default", kReject,
             [](const OpArgs& a, Expr x) { return select(x > 0, x, x * a.real(1)); },
             {"negative_slope"});
+  add_unary(r, "aten.elu.default", kReject, elu, {"alpha", "scale", "input_scale"});
   add_unary(r, "aten.hardtanh.default", kKeep,
             [](const OpArgs& a, Expr x) {
               return min(max(x, make_const(x.dtype(), a.real(1))),
@@ -123,6 +130,22 @@ void register_unary_ops(OpRegistry& r) {
     return is_float(x.dtype()) ? unary(UnaryOp::IsNan, x) : make_const(DType::Bool, 0);
   });
   predicate("aten.logical_not.default", [](Expr x) { return !cast(DType::Bool, x); });
+  auto infinity = [](Expr x, double sign) { return x == make_const(x.dtype(), sign * INFINITY); };
+  auto never = [](Expr) { return make_const(DType::Bool, 0); };
+  predicate("aten.isinf.default", [=](Expr x) {
+    return is_float(x.dtype()) ? infinity(unary(UnaryOp::Abs, x), 1) : never(x);
+  });
+  predicate("aten.isposinf.default",
+            [=](Expr x) { return is_float(x.dtype()) ? infinity(x, 1) : never(x); });
+  predicate("aten.isneginf.default",
+            [=](Expr x) { return is_float(x.dtype()) ? infinity(x, -1) : never(x); });
+  // The sign bit itself: true for -0.0 and for a NaN with its sign bit set, as in eager.
+  predicate("aten.signbit.default", [](Expr x) {
+    DType t = x.dtype();
+    if (t == DType::Bool) return make_const(DType::Bool, 0);
+    if (!is_float(t)) return x < make_const(t, 0);
+    return BinaryNode::make(BinaryOp::Copysign, make_const(t, 1), x) < make_const(t, 0);
+  });
 
   r.add("aten.bitwise_not.default", [](const std::vector<OpArg>& args) {
     OpArgs a("aten.bitwise_not.default", args, {"self"});

@@ -95,6 +95,9 @@ FloatBinaryFn float_binary(BinaryOp op) {
     case BinaryOp::Min: return nan_min;
     case BinaryOp::Max: return nan_max;
     case BinaryOp::Pow: return [](double a, double b) { return std::pow(a, b); };
+    case BinaryOp::Atan2: return [](double a, double b) { return std::atan2(a, b); };
+    case BinaryOp::Hypot: return [](double a, double b) { return std::hypot(a, b); };
+    case BinaryOp::Copysign: return [](double a, double b) { return std::copysign(a, b); };
     default: KILN_CHECK(false, "no float arithmetic for ", op);
   }
 }
@@ -132,6 +135,9 @@ IntBinaryFn int_binary(BinaryOp op) {
     case BinaryOp::And: return [](int64_t a, int64_t b) -> int64_t { return a && b; };
     case BinaryOp::Or: return [](int64_t a, int64_t b) -> int64_t { return a || b; };
     case BinaryOp::Xor: return [](int64_t a, int64_t b) -> int64_t { return (a != 0) != (b != 0); };
+    case BinaryOp::Atan2:
+    case BinaryOp::Hypot:
+    case BinaryOp::Copysign: break;  // floats only
   }
   KILN_CHECK(false, "unknown binary op");
 }
@@ -156,6 +162,18 @@ FloatUnaryFn float_unary(UnaryOp op) {
     // nearbyint rounds in the default mode, to nearest with ties to even, as torch.round does.
     case UnaryOp::Round: return [](double a) { return std::nearbyint(a); };
     case UnaryOp::Trunc: return [](double a) { return std::trunc(a); };
+    case UnaryOp::Asin: return [](double a) { return std::asin(a); };
+    case UnaryOp::Acos: return [](double a) { return std::acos(a); };
+    case UnaryOp::Atan: return [](double a) { return std::atan(a); };
+    case UnaryOp::Sinh: return [](double a) { return std::sinh(a); };
+    case UnaryOp::Cosh: return [](double a) { return std::cosh(a); };
+    case UnaryOp::Tan: return [](double a) { return std::tan(a); };
+    case UnaryOp::Asinh: return [](double a) { return std::asinh(a); };
+    case UnaryOp::Acosh: return [](double a) { return std::acosh(a); };
+    case UnaryOp::Atanh: return [](double a) { return std::atanh(a); };
+    case UnaryOp::Log2: return [](double a) { return std::log2(a); };
+    case UnaryOp::Log10: return [](double a) { return std::log10(a); };
+    case UnaryOp::Erfc: return [](double a) { return std::erfc(a); };
     default: KILN_CHECK(false, "no float result for ", op);
   }
 }

@@ -304,11 +304,11 @@ bool DefaultScheduler::has_transcendental(const Expr& e) {
   struct Finder : ExprVisitor {
     bool found = false;
     void visit_unary(const UnaryNode* n) override {
-      found |= n->op >= UnaryOp::Exp && n->op <= UnaryOp::Erf;
+      found |= is_float_only(n->op);
       ExprVisitor::visit_unary(n);
     }
     void visit_binary(const BinaryNode* n) override {
-      found |= n->op == BinaryOp::Pow;
+      found |= n->op == BinaryOp::Pow || n->op == BinaryOp::Atan2 || n->op == BinaryOp::Hypot;
       ExprVisitor::visit_binary(n);
     }
   } f;

@@ -38,6 +38,7 @@
 #include <cmath>
 
 #include "core/ir/functor.h"
+#include "core/ir/simplify.h"
 #include "core/support/error.h"
 #include "core/tune/loop_nest.h"
 

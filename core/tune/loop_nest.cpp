@@ -8,39 +8,6 @@
 
 namespace kiln {
 
-std::optional<Stride> local_stride(const Expr& e, const VarNode* v) {
-  if (!uses_var(e, v)) return Stride{0, true};
-  if (e.get() == v) return Stride{1, true};
-  if (const CastNode* c = e.as<CastNode>()) {
-    if (is_int(c->dtype) && is_int(c->value.dtype())) return local_stride(c->value, v);
-    return std::nullopt;
-  }
-  const BinaryNode* n = e.as<BinaryNode>();
-  if (!n) return std::nullopt;
-  auto a = local_stride(n->a, v), b = local_stride(n->b, v);
-  if (!a || !b) return std::nullopt;
-  bool exact = a->exact && b->exact;
-  auto divisor = as_const_int(n->b);
-  switch (n->op) {
-    case BinaryOp::Add: return Stride{a->step + b->step, exact};
-    case BinaryOp::Sub: return Stride{a->step - b->step, exact};
-    case BinaryOp::Mul: {
-      auto k = as_const_int(a->step == 0 ? n->a : n->b);
-      if (!k || (a->step != 0 && b->step != 0)) return std::nullopt;
-      return Stride{static_cast<double>(*k) * (a->step + b->step), exact};
-    }
-    case BinaryOp::FloorDiv:
-    case BinaryOp::Div:
-      if (!divisor || *divisor <= 0 || b->step != 0) return std::nullopt;
-      return Stride{a->step / static_cast<double>(*divisor), false};
-    case BinaryOp::FloorMod:
-    case BinaryOp::Mod:
-      if (!divisor || *divisor <= 0 || b->step != 0) return std::nullopt;
-      return Stride{std::abs(a->step) < static_cast<double>(*divisor) ? a->step : 0, false};
-    default: return std::nullopt;
-  }
-}
-
 namespace {
 
 // Counts the operations of a stored value; loads are leaves (their indices are addressing).
@@ -67,7 +34,9 @@ class ArithmeticCounter : public ExprVisitor {
       case BinaryOp::FloorDiv:
       case BinaryOp::FloorMod:
       case BinaryOp::Mod: add(f ? ArithOp::FDiv : ArithOp::IDiv); break;
-      case BinaryOp::Pow: add(ArithOp::Transcendental); break;
+      case BinaryOp::Pow:
+      case BinaryOp::Atan2:
+      case BinaryOp::Hypot: add(ArithOp::Transcendental); break;
       default: add(f ? ArithOp::FCmp : ArithOp::IOps); break;
     }
     ExprVisitor::visit_binary(n);

@@ -29,16 +29,6 @@ constexpr int kArithOps = static_cast<int>(ArithOp::kCount);
 constexpr std::array<const char*, kArithOps> kArithOpNames = {
     "fadd", "fmul", "fma", "fdiv", "fcmp", "iops", "idiv", "transcendental", "select", "cast"};
 
-/// How far the flat index `e` moves per step of `v`. Exact when `e` is affine in `v`; through
-/// floordiv/floormod by a constant (what fused and split loops lower to) it is the step between
-/// wrap-arounds, and `exact` is false. nullopt where `e` depends on `v` in any other way.
-struct Stride {
-  double step;
-  bool exact;
-};
-
-std::optional<Stride> local_stride(const Expr& e, const VarNode* v);
-
 /// One buffer access of a statement.
 struct Access {
   Tensor tensor;

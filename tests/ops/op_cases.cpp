@@ -83,12 +83,17 @@ void unary_cases(Table& t) {
     const char* op;
     double lo, hi;
   };
-  for (U u : {U{"exp", -3, 3},    {"exp2", -3, 3},  {"log", 0.1, 5},   {"log1p", -0.5, 3},
-              {"expm1", -2, 2},   {"sqrt", 0, 4},   {"rsqrt", 0.1, 4}, {"reciprocal", 0.5, 3},
-              {"sin", -4, 4},     {"cos", -4, 4},   {"tanh", -3, 3},   {"erf", -2, 2},
-              {"sigmoid", -5, 5}, {"neg", -2, 2},   {"abs", -2, 2},    {"relu", -2, 2},
-              {"sign", -2, 2},    {"floor", -5, 5}, {"ceil", -5, 5},   {"round", -5, 5},
-              {"trunc", -5, 5},   {"silu", -4, 4},  {"isnan", -1, 1},  {"logical_not", -1, 1}})
+  for (U u :
+       {U{"exp", -3, 3},      {"exp2", -3, 3},     {"log", 0.1, 5},     {"log1p", -0.5, 3},
+        {"expm1", -2, 2},     {"sqrt", 0, 4},      {"rsqrt", 0.1, 4},   {"reciprocal", 0.5, 3},
+        {"sin", -4, 4},       {"cos", -4, 4},      {"tanh", -3, 3},     {"erf", -2, 2},
+        {"sigmoid", -5, 5},   {"neg", -2, 2},      {"abs", -2, 2},      {"relu", -2, 2},
+        {"sign", -2, 2},      {"floor", -5, 5},    {"ceil", -5, 5},     {"round", -5, 5},
+        {"trunc", -5, 5},     {"silu", -4, 4},     {"isnan", -1, 1},    {"logical_not", -1, 1},
+        {"asin", -0.9, 0.9},  {"acos", -0.9, 0.9}, {"atan", -4, 4},     {"sinh", -3, 3},
+        {"cosh", -3, 3},      {"tan", -1.2, 1.2},  {"asinh", -4, 4},    {"acosh", 1.1, 5},
+        {"atanh", -0.9, 0.9}, {"log2", 0.1, 5},    {"log10", 0.1, 5},   {"erfc", -2, 3},
+        {"isinf", -1, 1},     {"isposinf", -1, 1}, {"isneginf", -1, 1}, {"signbit", -2, 2}})
     t.call(str_cat(u.op, "_7x13"), str_cat("aten.", u.op, ".default"),
            {in({7, 13}, f32, u.lo, u.hi)});
   t.call("exp_f16_31", "aten.exp.default", {in({31}, f16, -3, 3)}, {}, f16);
@@ -108,6 +113,15 @@ void unary_cases(Table& t) {
   t.call("leaky_relu", "aten.leaky_relu.default", {in({5, 7}, f32, -2, 2)}, {F(0.1)});
   t.call("hardtanh", "aten.hardtanh.default", {in({5, 7}, f32, -3, 3)}, {F(-1.5), F(0.5)});
   t.call("isnan_int", "aten.isnan.default", {in({4}, i64, 0, 5)});
+  t.call("asin_f64", "aten.asin.default", {in({3, 5}, f64, -0.99, 0.99)}, {}, f64);
+  t.call("atanh_bf16", "aten.atanh.default", {in({4, 7}, bf16, -0.9, 0.9)}, {}, bf16);
+  t.call("log10_int", "aten.log10.default", {in({13}, i32, 1, 1000)});
+  t.call("elu", "aten.elu.default", {in({5, 7}, f32, -3, 3)}, {F(1.0), F(1.0), F(1.0)});
+  t.call("elu_selu", "aten.elu.default", {in({5, 7}, f32, -3, 3)},
+         {F(1.6732632423543772), F(1.0507009873554805), F(1.0)});
+  t.call("elu_celu", "aten.elu.default", {in({5, 7}, f32, -3, 3)}, {F(0.5), F(1.0), F(2.0)});
+  t.call("signbit_int", "aten.signbit.default", {in({9}, i64, -5, 5)});
+  t.call("isinf_int", "aten.isinf.default", {in({4}, i32, -5, 5)});
   t.call("bitwise_not_bool", "aten.bitwise_not.default", {in({3, 5}, b8)});
   t.call("bitwise_not_i64", "aten.bitwise_not.default", {in({7}, i64, -50, 50)});
   t.call("logical_not_bool", "aten.logical_not.default", {in({9}, b8)});
@@ -146,6 +160,17 @@ void binary_cases(Table& t) {
   t.add("pow_scalar", "aten.pow.Scalar", {in({6}, f32, -2, 2)},
         [](P p) { return Args{F(2.0), p[0]}; });
   t.call("minimum", "aten.minimum.default", {in({4, 1}), in({1, 9})});
+  t.call("atan2", "aten.atan2.default", {in({4, 7}, f32, -3, 3), in({7}, f32, -3, 3)});
+  t.call("atan2_int", "aten.atan2.default", {in({6}, i64, -5, 5), in({6}, i64, -5, 5)});
+  t.call("hypot", "aten.hypot.default", {in({3, 7}, f32, -4, 4), in({3, 7}, f32, -4, 4)});
+  t.call("copysign", "aten.copysign.Tensor", {in({5, 7}, f32, -3, 3), in({7}, f32, -1, 1)});
+  t.call("copysign_scalar", "aten.copysign.Scalar", {in({5, 7}, f32, -3, 3)}, {F(-1.0)});
+  t.call("fmod", "aten.fmod.Tensor", {in({4, 9}, f32, -9, 9), in({9}, f32, 0.5, 3)});
+  t.call("fmod_int", "aten.fmod.Tensor", {in({9}, i64, -20, 20), in({9}, i64, 1, 6)});
+  t.call("fmod_scalar", "aten.fmod.Scalar", {in({4, 9}, f32, -9, 9)}, {F(-1.5)});
+  t.call("remainder", "aten.remainder.Tensor", {in({4, 9}, f32, -9, 9), in({9}, f32, -3, -0.5)});
+  t.call("remainder_int", "aten.remainder.Tensor", {in({9}, i32, -20, 20), in({9}, i32, -6, -1)});
+  t.call("remainder_scalar_int", "aten.remainder.Scalar", {in({9}, i64, -20, 20)}, {I(7)});
   t.call("maximum_int", "aten.maximum.default", {in({7}, i32, -5, 5), in({7}, i32, -5, 5)});
   t.call("clamp_both", "aten.clamp.default", {in({5, 7}, f32, -2, 2)}, {F(-0.5), F(0.75)});
   t.call("clamp_min", "aten.clamp.default", {in({5, 7}, f32, -2, 2)}, {F(0.1), None});

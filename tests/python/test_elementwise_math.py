@@ -1,0 +1,118 @@
+"""The elementwise math ops against eager: inverse and hyperbolic trigonometry, log2/log10, erfc,
+the float predicates (isinf, isposinf, isneginf, signbit), ELU and its SELU/CELU forms, and the
+two-operand functions (atan2, hypot, copysign, fmod, remainder). Each runs inside a Kiln kernel
+on the edge values (NaN with either sign, ±inf, ±0.0, outside the domain), on empty, size-1 and
+non-contiguous tensors, and in float16 and bfloat16."""
+
+from __future__ import annotations
+
+import math
+
+import kiln
+import pytest
+import torch
+
+SPECIAL = [math.nan, -math.nan, math.inf, -math.inf, 0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 3.0, -7.25]
+
+UNARY = {
+    "asin": torch.asin,
+    "acos": torch.acos,
+    "atan": torch.atan,
+    "sinh": torch.sinh,
+    "cosh": torch.cosh,
+    "tan": torch.tan,
+    "asinh": torch.asinh,
+    "acosh": torch.acosh,
+    "atanh": torch.atanh,
+    "log2": torch.log2,
+    "log10": torch.log10,
+    "erfc": torch.erfc,
+    "isinf": torch.isinf,
+    "isposinf": torch.isposinf,
+    "isneginf": torch.isneginf,
+    "signbit": torch.signbit,
+    "elu": torch.nn.functional.elu,
+    "selu": torch.nn.functional.selu,
+    "celu": lambda x: torch.nn.functional.celu(x, alpha=0.5),
+}
+
+BINARY = {
+    "atan2": torch.atan2,
+    "hypot": torch.hypot,
+    "copysign": torch.copysign,
+    "fmod": torch.fmod,
+    "remainder": torch.remainder,
+}
+
+
+def values(dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The edge values, then random ones over several decades."""
+    random = torch.randn(52, generator=torch.Generator().manual_seed(0)) * 4
+    return torch.cat([torch.tensor(SPECIAL), random]).to(dtype)
+
+
+def check(fn, *inputs: torch.Tensor, coverage=None) -> None:
+    compiled = kiln.compile(lambda *xs: fn(*xs))
+    actual, expected = compiled(*inputs), fn(*inputs)
+    assert actual.dtype == expected.dtype
+    torch.testing.assert_close(actual, expected, equal_nan=True)
+    if expected.dtype == torch.bool or expected.numel() == 0:
+        return
+    # The sign of a zero counts too.
+    numbers = ~expected.isnan()
+    assert torch.equal(torch.signbit(actual[numbers]), torch.signbit(expected[numbers]))
+    if coverage is not None:
+        fraction, unsupported = coverage()
+        assert fraction == 1.0, f"stayed ATen: {unsupported}"
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_edge_values_match_eager(name, coverage):
+    check(UNARY[name], values(), coverage=coverage)
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+def test_binary_edge_values_match_eager(name, coverage):
+    x = values()
+    # Every pair of edge values, and random pairs.
+    a = x[: len(SPECIAL)].repeat_interleave(len(SPECIAL))
+    b = x[: len(SPECIAL)].repeat(len(SPECIAL))
+    check(BINARY[name], torch.cat([a, x]), torch.cat([b, x.flip(0)]), coverage=coverage)
+
+
+@pytest.mark.parametrize("name", ["asin", "log10", "signbit", "elu", "atan2", "remainder"])
+def test_shapes_and_layouts_match_eager(name):
+    fn = UNARY.get(name) or BINARY[name]
+    base = values()[:60].reshape(6, 10)
+    for x in (base.t(), base[:, ::3], torch.empty(0, 5), torch.tensor([0.25]), base[:1, :1]):
+        torch._dynamo.reset()
+        check(fn, *((x,) if name in UNARY else (x, x.flip(-1))))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("name", ["atanh", "erfc", "elu", "hypot", "copysign"])
+def test_reduced_precision_matches_eager(name, dtype):
+    fn = UNARY.get(name) or BINARY[name]
+    x = values(dtype)
+    check(fn, *((x,) if name in UNARY else (x, x.flip(0))))
+
+
+def test_integer_operands_follow_eager():
+    ints = torch.arange(-6, 7)
+    check(torch.signbit, ints)
+    check(torch.isinf, ints)
+    check(torch.atan2, ints, ints.flip(0))
+    divisors = torch.tensor([5, -3, 4, -1, 2, 7, -6, 3, 1, -2, 6, -4, 9])
+    check(torch.fmod, ints, divisors)
+    check(torch.remainder, ints, divisors)
+    check(lambda x: torch.remainder(x, 4), ints)
+
+
+def test_integer_modulus_by_zero_raises_like_eager():
+    ints, zeros = torch.arange(4), torch.tensor([1, 0, 2, 3])
+    for fn in (torch.fmod, torch.remainder):
+        torch._dynamo.reset()
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            fn(ints, zeros)
+        with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+            kiln.compile(lambda a, b, fn=fn: fn(a, b))(ints, zeros)
