@@ -8,6 +8,7 @@
 #   bash scripts/dev.sh setup     # set up and build only
 #   bash scripts/dev.sh format    # rewrite the tree in the checked format (clang-format, ruff)
 #   bash scripts/dev.sh sanitize  # the C++ tests under AddressSanitizer + UBSan (build-asan/)
+#   (`test` runs the sanitized tests of the IR, runtime and lowering too: the fast subset)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -83,7 +84,13 @@ build() {
 # AddressSanitizer and UndefinedBehaviorSanitizer, in their own build folder. Any report fails.
 SANITIZED_TESTS=(test_ir test_runtime test_schedule test_ops test_tune test_tuning_cache
                  test_llvm test_jit test_graph test_service)
+# What `test` runs sanitized: no LLVM, no XGBoost, so it builds in a few minutes (the thread pool,
+# the IR's ownership, lowering and the interpreter are where memory errors would hide).
+SANITIZED_FAST_TESTS=(test_ir test_runtime test_schedule)
+# sanitize [TEST...]: the given test programs (default: all of SANITIZED_TESTS).
 sanitize() {
+  local tests=("$@")
+  [ ${#tests[@]} -eq 0 ] && tests=("${SANITIZED_TESTS[@]}")
   local dir=${KILN_ASAN_BUILD_DIR:-build-asan}
   local flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
   log "building the C++ tests with AddressSanitizer + UBSan in $dir"
@@ -92,7 +99,8 @@ sanitize() {
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_WERROR=OFF \
         -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
         -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-  ninja -C "$dir" -j "${KILN_JOBS:-2}" "${SANITIZED_TESTS[@]}" kiln-measure-worker
+  # (test_jit depends on kiln-measure-worker, so it is built with it.)
+  ninja -C "$dir" -j "${KILN_JOBS:-2}" "${tests[@]}"
   # Full stacks at every allocation (LLVM has no frame pointers), so that a leak report names
   # its origin and the suppressions (each with its reason) match only what they mean to.
   # The measurement tests crash candidate kernels on purpose and expect the signal: ASan leaves
@@ -100,7 +108,7 @@ sanitize() {
   export ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:malloc_context_size=40:handle_segv=0:handle_sigbus=0
   export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan_suppressions.txt:print_suppressions=0"
   export UBSAN_OPTIONS=print_stacktrace=1
-  for t in "${SANITIZED_TESTS[@]}"; do
+  for t in "${tests[@]}"; do
     log "$t (sanitized)"
     (cd "$dir/tests" && "./$t" --gtest_brief=1)
   done
@@ -134,6 +142,7 @@ case "${1:-}" in
     setup
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j "${KILN_JOBS:-2}"
     "$PYTHON" -m pytest -q tests/python tests/plugin
+    sanitize "${SANITIZED_FAST_TESTS[@]}"
     ;;
   bench)
     setup

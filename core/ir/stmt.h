@@ -106,11 +106,25 @@ struct IfThenElseNode : StmtNode {
 
 /// A kernel: loop IR over its parameters. `params` are the placeholders (inputs) followed by the
 /// outputs; the kernel receives one data pointer per parameter, in this order.
+/// A buffer holding one region of a tensor (a stage computed inside another stage's loop, over
+/// just what that loop reads): element i of `buffer` is element `mins` + i of `tensor`, the
+/// buffer's dimension k being the tensor's dimension order[k] (empty `order`: the same order).
+struct RegionBuffer {
+  Tensor buffer;
+  Tensor tensor;
+  std::vector<Expr> mins;
+  std::vector<int> order;
+};
+
 struct LoweredFunc {
   std::string name;
   std::vector<Tensor> params;
   int num_inputs = 0;
   Stmt body;
+  /// Region buffers whose readers still load the whole tensor: the loop-nest builder fills it,
+  /// the pass localize_region_buffers rewrites those loads inside each buffer's allocation and
+  /// empties it. Empty in a lowered function.
+  std::vector<RegionBuffer> regions;
 };
 
 std::string_view for_kind_name(ForKind k);

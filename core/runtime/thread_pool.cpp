@@ -192,6 +192,24 @@ void set_default_pool_threads(int n) {
   default_pool().resize(n);
 }
 
+void parallel_tasks(size_t n, const std::function<void(size_t)>& task) {
+  std::atomic<size_t> next{0};
+  std::vector<std::exception_ptr> errors(n);
+  ThreadPool& pool = current_thread_pool();
+  int64_t threads = std::min<int64_t>(pool.num_threads(), static_cast<int64_t>(n));
+  pool.parallel_for(threads, [&](int64_t, int64_t) {
+    for (size_t i; (i = next.fetch_add(1)) < n;) {
+      try {
+        task(i);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  });
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
+
 }  // namespace kiln
 
 __attribute__((visibility("default"))) void kiln_parallel_for(void (*body)(void* ctx, int64_t begin,

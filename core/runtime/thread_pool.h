@@ -29,6 +29,11 @@ std::unique_ptr<ThreadPool> make_thread_pool(int threads);
 /// Sets the thread count of the default pool (default: hardware threads).
 void set_default_pool_threads(int n);
 
+/// Runs task(i) for every i in [0, n) on the current pool's threads, each thread taking the next
+/// index as it finishes one (for tasks of uneven cost, such as compiling kernels). Rethrows the
+/// exception of the lowest i that threw, after every task has run or thrown.
+void parallel_tasks(size_t n, const std::function<void(size_t)>& task);
+
 }  // namespace kiln
 
 /// The entry point generated code calls for a parallel loop: body(ctx, begin, end) over chunks of

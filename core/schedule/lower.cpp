@@ -72,7 +72,8 @@ class Lowerer {
   explicit Lowerer(const Schedule& s) : sch_(s) {}
 
   /// The loop nests of the root stages in order, each attached stage realized inside its
-  /// target's loop; intermediate results not yet allocated (the passes do that).
+  /// target's loop; intermediate results not yet allocated and region buffers not yet read
+  /// (the passes do both).
   LoweredFunc build_loop_nests(const std::string& name) {
     LoweredFunc f;
     f.name = name;
@@ -90,6 +91,7 @@ class Lowerer {
       nests.push_back(lower_stage(st, where));
     }
     f.body = SeqNode::make(nests);
+    f.regions = std::move(regions_);
     return f;
   }
 
@@ -180,25 +182,6 @@ class Lowerer {
     return fr.where.in_storage_order(std::move(idx));
   }
 
-  /// Rewrites loads of stages realized in region buffers to index those buffers.
-  Expr localize(const Expr& e) const {
-    struct Rewriter : ExprMutator {
-      const std::unordered_map<const TensorNode*, Realization>* realized;
-      Expr mutate_load(const Expr& e, const LoadNode* n) override {
-        Expr r = ExprMutator::mutate_load(e, n);
-        auto* load = r.as<LoadNode>();
-        auto it = realized->find(load->tensor.get());
-        if (it == realized->end()) return r;
-        std::vector<Expr> idx;
-        for (size_t d = 0; d < load->indices.size(); ++d)
-          idx.push_back(simplify(load->indices[d] - it->second.mins[d]));
-        return LoadNode::make(it->second.storage, it->second.in_storage_order(std::move(idx)));
-      }
-    } rw;
-    rw.realized = &realized_;
-    return simplify(rw.mutate(e));
-  }
-
   /// Builds loops over `seq` (loop ids of `fr`) around innermost(); realizes attached stages.
   Stmt nest(StageFrame& fr, const std::vector<int>& seq, size_t k, bool attach,
             const std::function<Stmt()>& innermost) {
@@ -219,7 +202,7 @@ class Lowerer {
     if (!red) {
       return nest(fr, st.leaves, 0, true, [&] {
         return guarded(fr.spatial_guards,
-                       StoreNode::make(where.storage, storage_index(fr), localize(fr.body)));
+                       StoreNode::make(where.storage, storage_index(fr), fr.body));
       });
     }
     return lower_reduction(fr, *red);
@@ -273,7 +256,7 @@ class Lowerer {
       });
       Stmt update = nest(fr, inner, 0, true, [&] {
         std::vector<Expr> conds = fr.reduce_guards;
-        Expr v = localize(red.source);
+        Expr v = red.source;
         // A tile element outside the stage (a vector's tail lanes) is never written out: it
         // may accumulate anything, so a vector lane's guard only keeps its loads in bounds
         // (masked loads) instead of masking each update (a blend per vector FMA).
@@ -371,7 +354,6 @@ class Lowerer {
 
     std::vector<Stmt> stmts;
     std::vector<std::pair<Tensor, MemoryScope>> buffers;
-    std::vector<const TensorNode*> scoped;
     for (const Stage* p : attached) {
       Realization r = regions[p];
       if (!p->is_output) {
@@ -383,15 +365,11 @@ class Lowerer {
         r.local = true;
         bool small = r.storage->numel() * dtype_bytes(p->tensor->dtype) <= kMaxLocalBytes;
         buffers.emplace_back(r.storage, small ? MemoryScope::Local : MemoryScope::Global);
+        regions_.push_back({r.storage, p->tensor, r.mins, r.order});
       }
       stmts.push_back(lower_stage(*p, r));
-      if (!p->is_output) {
-        realized_[p->tensor.get()] = r;
-        scoped.push_back(p->tensor.get());
-      }
     }
     stmts.push_back(inner());
-    for (auto* t : scoped) realized_.erase(t);
     Stmt body = SeqNode::make(stmts);
     for (auto it = buffers.rbegin(); it != buffers.rend(); ++it)
       body = AllocateNode::make(it->first, it->second, body);
@@ -451,7 +429,7 @@ class Lowerer {
 
   const Schedule& sch_;
   VarExtents loop_extents_;
-  std::unordered_map<const TensorNode*, Realization> realized_;
+  std::vector<RegionBuffer> regions_;
 };
 
 }  // namespace

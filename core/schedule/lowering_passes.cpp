@@ -64,6 +64,7 @@ LoweredFunc serialize_small_parallel(LoweredFunc f) {
 
 const std::vector<LoweringPass>& lowering_passes() {
   static const std::vector<LoweringPass> passes{
+      {"localize region buffers", localize_region_buffers},
       {"allocate intermediates", allocate_intermediates},
       {"simplify", simplify_body},
       {"serialize small parallel loops", serialize_small_parallel},

@@ -15,6 +15,10 @@ struct LoweringPass {
   LoweredFunc (*run)(LoweredFunc f);
 };
 
+/// Makes the loads of each region buffer's tensor (LoweredFunc::regions) inside the buffer's
+/// allocation read the buffer, relative to the region's start; empties `regions`.
+LoweredFunc localize_region_buffers(LoweredFunc f);
+
 /// Wraps the body in a global allocation of every tensor it stores to that is neither a
 /// parameter nor allocated inside it (the intermediate results of root stages), the first
 /// stored outermost.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/runtime/kernel_timing.h"
 #include "core/runtime/tensor_layout.h"
 #include "core/runtime/thread_pool.h"
 #include "core/schedule/lower.h"
@@ -115,16 +116,8 @@ MeasureResult check_and_time(const Kernel& kernel, const std::vector<HostTensor>
                 str_cat("output ", i, " differs from the reference (", err, " of tolerance)")};
     }
     std::vector<double> samples;
-    for (int r = 0; r < std::max(1, opt.repeats); ++r) {
-      int calls = 0;
-      double start = steady_seconds(), elapsed = 0;
-      do {
-        kernel.launch(args.data());
-        ++calls;
-        elapsed = steady_seconds() - start;
-      } while (elapsed < opt.min_repeat_seconds);
-      samples.push_back(elapsed / calls);
-    }
+    for (int r = 0; r < std::max(1, opt.repeats); ++r)
+      samples.push_back(seconds_per_call(kernel, args.data(), opt.min_repeat_seconds));
     std::sort(samples.begin(), samples.end());
     double median = samples[samples.size() / 2];
     return {MeasureStatus::Ok, median, (samples.back() - samples.front()) / median, ""};

@@ -1,51 +1,25 @@
 #include "plugin/torch/compile_service.h"
 
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <functional>
-#include <thread>
 
 #include "core/ir/structural.h"
+#include "core/runtime/thread_pool.h"
 #include "core/schedule/lower.h"
 #include "core/support/error.h"
 #include "core/support/log.h"
 #include "core/templates/default_schedule.h"
 #include "core/tune/serving_decision.h"
 #include "plugin/torch/aten_served_kernel.h"
-#include "plugin/torch/kernel_timing.h"
 #include "plugin/torch/slot_registry.h"
+#include "plugin/torch/torch_kernel_timing.h"
 #include "plugin/torch/torch_types.h"
 #include "plugin/torch/tuning_runtime.h"
 
 namespace kiln {
 
 namespace {
-
-/// Runs body(i) for every i in [0, n) on up to `threads` threads, this one included; rethrows
-/// the exception of the lowest i that threw, after every thread has stopped.
-void run_parallel(size_t n, int threads, const std::function<void(size_t)>& body) {
-  std::atomic<size_t> next{0};
-  std::vector<std::exception_ptr> errors(n);
-  auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < n;) {
-      try {
-        body(i);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> helpers;
-  for (size_t t = 1; t < std::min<size_t>(std::max(threads, 1), n); ++t) helpers.emplace_back(work);
-  work();
-  for (auto& h : helpers) h.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
-}
 
 /// "aten.add.Tensor+aten.relu.default".
 std::string joined_ops(const Graph& g, const std::vector<int>& nodes) {
@@ -195,7 +169,7 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
   int64_t compiled_before = source.objects ? source.objects->misses() : 0;
   std::vector<CachedKernel> made(num_groups);
   // Groups compile independently; LLVMCompiler::compile is thread-safe.
-  run_parallel(num_groups, at::get_num_threads(), [&](size_t k) {
+  parallel_tasks(num_groups, [&](size_t k) {
     const FusionGroup& group = p.groups[k];
     // NOTE: the dispatcher routes torch.ops.kiln.launch by its tensor arguments; with none it
     // cannot reach the CPU kernel. A group without inputs is a constant: ATen makes it.

@@ -24,7 +24,7 @@ class CompileService {
   /// See compile_graph in kiln_torch.h.
   CompiledGraph compile(const Graph& g, const CompileOptions& options);
 
-  /// See swap_kernel_for_test in kiln_torch.h.
+  /// See test_hooks::swap_kernel in test_hooks.h.
   void recompile(int64_t slot);
 
   /// The CPU the kernels are compiled for.

@@ -24,7 +24,9 @@
 namespace kiln {
 
 CompiledGraph compile_graph(const Graph& g, const CompileOptions& options) {
-  return CompileService::global().compile(g, options);
+  CompiledGraph c = CompileService::global().compile(g, options);
+  for (CompiledGroup& group : c.groups) group.served_by = slot_info(group.slot).served_by;
+  return c;
 }
 
 SlotInfo slot_info(int64_t slot) {
@@ -60,11 +62,23 @@ void release_slots(const std::vector<int64_t>& slots) {
   for (int64_t s : slots) SlotRegistry::global().release(s);
 }
 
+namespace {
+constexpr std::pair<TuneMode, std::string_view> kTuneModes[] = {
+    {TuneMode::Off, "off"},
+    {TuneMode::CacheOnly, "cache-only"},
+    {TuneMode::Background, "background"}};
+}  // namespace
+
 TuneMode tune_mode_from_name(std::string_view name) {
-  if (name == "off") return TuneMode::Off;
-  if (name == "cache-only") return TuneMode::CacheOnly;
-  if (name == "background") return TuneMode::Background;
+  for (auto [mode, n] : kTuneModes)
+    if (name == n) return mode;
   throw Error(str_cat("kiln: tune must be 'background', 'cache-only' or 'off', not '", name, "'"));
+}
+
+std::string_view tune_mode_name(TuneMode mode) {
+  for (auto [m, name] : kTuneModes)
+    if (m == mode) return name;
+  return "?";
 }
 
 std::vector<SlotTuningInfo> tuning_stats() {
@@ -111,10 +125,6 @@ bool tune_now(double budget_s,
     if (progress) progress(name, p.trial, p.trials, p.best_gflops, p.elapsed_seconds);
   });
   return true;
-}
-
-void swap_kernel_for_test(int64_t slot) {
-  CompileService::global().recompile(slot);
 }
 
 namespace {

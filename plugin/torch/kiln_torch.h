@@ -38,6 +38,7 @@ struct CompiledGroup {
   std::vector<ValueId> inputs;   ///< The slot's inputs, in launch order.
   std::vector<ValueId> outputs;  ///< What the slot returns, in order.
   std::vector<std::string> ops;  ///< The op of each node, in order.
+  std::string served_by;         ///< What serves the slot after compiling (SlotInfo::served_by).
 };
 
 /// How a compiled graph runs: slots for the groups, ATen for the fallback nodes.
@@ -69,6 +70,8 @@ enum class TuneMode : uint8_t {
 
 /// Parses "off", "cache-only" or "background"; throws Error naming the bad value.
 KILN_TORCH_API TuneMode tune_mode_from_name(std::string_view name);
+/// "off", "cache-only" or "background".
+KILN_TORCH_API std::string_view tune_mode_name(TuneMode mode);
 
 struct CompileOptions {
   ContractionPolicy contractions = ContractionPolicy::Fastest;
@@ -117,10 +120,6 @@ KILN_TORCH_API int64_t live_jit_kernels();
 /// Frees the slots of a compiled graph that is gone: their kernels and JIT code go when no
 /// running call and no other slot uses them. Unknown or already released slots are skipped.
 KILN_TORCH_API void release_slots(const std::vector<int64_t>& slots);
-
-/// Recompiles the slot's current loop IR into a new kernel and swaps it in (version + 1), while
-/// other threads may be launching the slot. For tests of the hot-swap until the tuner swaps.
-KILN_TORCH_API void swap_kernel_for_test(int64_t slot);
 
 /// A slot's tuning, for kiln.stats(): state (waiting, tuning, tuned, kept, cached, failed,
 /// rolled back), trials measured, its first kernel's and its current kernel's time per call.

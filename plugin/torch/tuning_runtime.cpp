@@ -11,7 +11,7 @@
 #include "core/support/error.h"
 #include "core/support/log.h"
 #include "plugin/torch/build_identity.h"
-#include "plugin/torch/kernel_timing.h"
+#include "plugin/torch/torch_kernel_timing.h"
 #include "tuning_cache/sqlite_record_store.h"
 
 namespace kiln {

@@ -114,7 +114,7 @@ TEST(LlvmLoops, VectorizedFallbacksAndGathers) {
       SeqNode::make({StoreNode::make(out, {Expr(0)}, make_const(DType::F32, 0)),
                      ForNode::make(j, 200, ForKind::Vectorized,
                                    StoreNode::make(out, {Expr(0)}, out.load({Expr(0)}) + a(j)))});
-  LoweredFunc f{"sum", {a, out}, 1, body};
+  LoweredFunc f{"sum", {a, out}, 1, body, {}};
   HostTensor in = HostTensor::random({200}, DType::F32, 7);
   HostTensor got = run(*compiler().compile(f), {in});
   double want = 0;
@@ -133,7 +133,7 @@ TEST(LlvmLoops, UnrolledInsideVectorizedWithIf) {
   Stmt body =
       ForNode::make(i, 4, ForKind::Unrolled,
                     IfThenElseNode::make(i != 2, ForNode::make(j, 16, ForKind::Vectorized, store)));
-  LoweredFunc f{"transpose", {a, c}, 1, body};
+  LoweredFunc f{"transpose", {a, c}, 1, body, {}};
   HostTensor in = HostTensor::random({16, 4}, DType::F32, 8);
   HostTensor got = run(*compiler().compile(f), {in});
   for (int64_t r = 0; r < 4; ++r)
@@ -160,7 +160,8 @@ TEST(LlvmLoops, MaskedStoresToSharedScratchTouchOnlyLiveLanes) {
   LoweredFunc f{"masked_scratch",
                 {x, y},
                 1,
-                AllocateNode::make(scratch, MemoryScope::Global, SeqNode::make({fill, copy}))};
+                AllocateNode::make(scratch, MemoryScope::Global, SeqNode::make({fill, copy})),
+                {}};
   std::string ir = compiler().llvm_ir(f);
   EXPECT_NE(ir.find("llvm.masked.store"), std::string::npos) << ir;
   HostTensor in = HostTensor::random({6, 20}, DType::F32, 9);
@@ -185,7 +186,7 @@ TEST(LlvmLoops, SquareTransposingCopiesShuffleWholeVectors) {
             ForNode::make(ri, rows, ForKind::Serial,
                           ForNode::make(ci, 16, ForKind::Vectorized,
                                         StoreNode::make(dst, {row, col}, src(col, row))))));
-    LoweredFunc f{"transpose", {src, dst}, 1, copy};
+    LoweredFunc f{"transpose", {src, dst}, 1, copy, {}};
     std::string ir = compiler().llvm_ir(f);
     EXPECT_EQ(ir.find("masked.gather") == std::string::npos, rows == 16) << ir;
     HostTensor in = HostTensor::random({32, 48}, DType::F32, 4);
@@ -206,8 +207,11 @@ TEST(LlvmLoops, GpuLoopsSharedMemoryAndReductionsAreCompileErrors) {
   } catch (const CompileError& e) {
     EXPECT_NE(std::string(e.what()).find("GPU loop"), std::string::npos) << e.what();
   }
-  LoweredFunc shared{
-      "shared", {a, c}, 1, AllocateNode::make(c, MemoryScope::Shared, lower_elementwise(c).body)};
+  LoweredFunc shared{"shared",
+                     {a, c},
+                     1,
+                     AllocateNode::make(c, MemoryScope::Shared, lower_elementwise(c).body),
+                     {}};
   EXPECT_THROW(compiler().compile(shared), CompileError);
   Var i("i");
   IterVar k = reduce_axis(8, "k");
@@ -216,7 +220,8 @@ TEST(LlvmLoops, GpuLoopsSharedMemoryAndReductionsAreCompileErrors) {
       {a, c},
       1,
       ForNode::make(i, 8, ForKind::Serial,
-                    StoreNode::make(c, {i}, kiln::reduce(ReduceOp::Sum, a(k.var), {k})))};
+                    StoreNode::make(c, {i}, kiln::reduce(ReduceOp::Sum, a(k.var), {k}))),
+      {}};
   EXPECT_THROW(compiler().compile(reduce), CompileError);
 }
 

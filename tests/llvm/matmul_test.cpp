@@ -32,7 +32,7 @@ LoweredFunc tiled_matmul(int64_t m, int64_t n, int64_t k, ForKind outer = ForKin
   Stmt write = tile(StoreNode::make(zero, {row, col}, acc.load({ii, ji})));
   Stmt body = AllocateNode::make(acc, MemoryScope::Local, SeqNode::make({init, update, write}));
   body = ForNode::make(io, m / kTileM, outer, ForNode::make(jo, n / kTileN, ForKind::Serial, body));
-  return LoweredFunc{"matmul", {a, b, zero}, 2, body};
+  return LoweredFunc{"matmul", {a, b, zero}, 2, body, {}};
 }
 
 TEST(LlvmMatmul, RegisterTiledMicroKernelMatchesNaive) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "plugin/torch/kiln_torch.h"
+#include "plugin/torch/test_hooks.h"
 
 namespace kiln {
 namespace {
@@ -61,8 +62,8 @@ TEST(KilnTorch, InputOnAnotherDeviceIsANamedError) {
 TEST(KilnTorch, SwapKeepsResultsAndCountsVersions) {
   int64_t slot = compile_graph(add_relu_graph()).groups[0].slot;
   at::Tensor a = at::randn({4, 8}), b = at::randn({4, 8});
-  swap_kernel_for_test(slot);
-  swap_kernel_for_test(slot);
+  test_hooks::swap_kernel(slot);
+  test_hooks::swap_kernel(slot);
   EXPECT_TRUE(at::equal(launch_slot(slot, {a, b})[0], at::relu(a + 2 * b)));
   EXPECT_EQ(slot_info(slot).stats.version, 2u);
 }

@@ -51,18 +51,19 @@ def launch(slot, inputs):
 
 def test_fused_group_matches_eager():
     plan = C.compile(add_relu_graph())
-    assert len(plan["groups"]) == 1
-    group = plan["groups"][0]
-    assert group["nodes"] == [0, 1]
-    assert group["inputs"] == [0, 1]
-    assert group["outputs"] == [3]
-    assert group["ops"] == ["aten.add.Tensor", "aten.relu.default"]
-    assert plan["fallback"] == [] and plan["unsupported"] == []
-    assert plan["steps"] == [("group", 0)]
-    assert C.slot_output_types(group["slot"]) == [("f32", [4, 8], [8, 1])]
+    assert len(plan.groups) == 1
+    group = plan.groups[0]
+    assert group.nodes == [0, 1]
+    assert group.inputs == [0, 1]
+    assert group.outputs == [3]
+    assert group.ops == ["aten.add.Tensor", "aten.relu.default"]
+    assert plan.fallback_nodes == [] and plan.unsupported == []
+    assert plan.steps == [("group", 0)]
+    assert group.served_by == "Kiln kernel"
+    assert C.slot_output_types(group.slot) == [("f32", [4, 8], [8, 1])]
 
     a, b = torch.randn(4, 8), torch.randn(4, 8)
-    (out,) = launch(group["slot"], [a, b])
+    (out,) = launch(group.slot, [a, b])
     torch.testing.assert_close(out, torch.relu(a + 2 * b))
     assert out.stride() == (8, 1)
 
@@ -70,7 +71,7 @@ def test_fused_group_matches_eager():
 def test_strided_input_view_is_read_in_place():
     """An input compiled for a transposed layout runs on a transposed view of other storage."""
     plan = C.compile(add_relu_graph(input_strides=(1, 4)))
-    slot = plan["groups"][0]["slot"]
+    slot = plan.groups[0].slot
     a = torch.randn(8, 4).t()  # f32[4, 8] with strides (1, 4)
     b = torch.randn(4, 8)
     (out,) = launch(slot, [a, b])
@@ -83,7 +84,7 @@ def test_strided_input_view_is_read_in_place():
 def test_an_input_that_varies_along_a_traced_broadcast_is_a_named_error():
     # Traced with stride 0 along dimension 0 (an expanded row); no copy can hold other rows.
     plan = C.compile(add_relu_graph(input_strides=(0, 1)))
-    slot = plan["groups"][0]["slot"]
+    slot = plan.groups[0].slot
     row = torch.randn(1, 8)
     (out,) = launch(slot, [row.expand(4, 8), torch.zeros(4, 8)])
     torch.testing.assert_close(out, torch.relu(row.expand(4, 8)))
@@ -104,13 +105,13 @@ def test_an_input_that_varies_along_a_traced_broadcast_is_a_named_error():
     ],
 )
 def test_mismatched_input_is_a_named_error(bad, message):
-    slot = C.compile(add_relu_graph())["groups"][0]["slot"]
+    slot = C.compile(add_relu_graph()).groups[0].slot
     with pytest.raises(RuntimeError, match=message):
         launch(slot, [torch.randn(4, 8), bad])
 
 
 def test_wrong_input_count_and_unknown_slot():
-    slot = C.compile(add_relu_graph())["groups"][0]["slot"]
+    slot = C.compile(add_relu_graph()).groups[0].slot
     with pytest.raises(RuntimeError, match="takes 2 inputs, got 1"):
         launch(slot, [torch.randn(4, 8)])
     with pytest.raises(RuntimeError, match="kiln slot 999999 does not exist"):
@@ -122,7 +123,7 @@ def test_size_one_dims_may_have_any_stride():
     a = g.add_input("f32", [1, 8], [8, 1], "cpu")
     (r,) = g.add_node("aten.relu.default", [C.Value(a)], [("f32", [1, 8], [8, 1], "cpu")])
     g.mark_output(r)
-    slot = C.compile(g)["groups"][0]["slot"]
+    slot = C.compile(g).groups[0].slot
     a = torch.randn(8, 1).t()  # f32[1, 8] with strides (1, 1)
     (out,) = launch(slot, [a])
     torch.testing.assert_close(out, torch.relu(a))
@@ -135,10 +136,24 @@ def test_unsupported_op_stays_aten():
     (r,) = g.add_node("aten.relu.default", [C.Value(o)], [F32_4x8])
     g.mark_output(r)
     plan = C.compile(g)
-    assert plan["fallback"] == [0]
-    assert plan["unsupported"] == ["opaque"]
-    assert [group["nodes"] for group in plan["groups"]] == [[1]]
-    assert plan["steps"] == [("fallback", 0), ("group", 0)]
+    assert plan.fallback_nodes == [0]
+    assert plan.unsupported == ["opaque"]
+    assert [group.nodes for group in plan.groups] == [[1]]
+    assert plan.steps == [("fallback", 0), ("group", 0)]
+
+
+def test_compile_options_are_typed_and_checked():
+    options = C.CompileOptions()
+    assert (options.contractions, options.tune) == ("fastest", "off")
+    options.contractions, options.tune, options.tune_trials = "aten", "cache-only", 8
+    assert (options.contractions, options.tune, options.tune_trials) == ("aten", "cache-only", 8)
+    with pytest.raises(ValueError, match="contractions must be"):
+        options.contractions = "sometimes"
+    with pytest.raises(RuntimeError, match="tune must be"):
+        options.tune = "always"
+    with pytest.raises(TypeError):
+        options.tune_trials = "many"
+    assert (options.contractions, options.tune) == ("aten", "cache-only")
 
 
 def test_node_arguments_are_checked():
@@ -155,7 +170,7 @@ def test_node_arguments_are_checked():
 def test_stats_count_calls_and_swaps_under_load():
     """Threads launch a slot while its kernel is swapped: every result is right, every call and
     swap is counted."""
-    slot = C.compile(add_relu_graph())["groups"][0]["slot"]
+    slot = C.compile(add_relu_graph()).groups[0].slot
     a, b = torch.randn(4, 8), torch.randn(4, 8)
     expected = torch.relu(a + 2 * b)
     threads, calls, swaps = 4, 300, 20
@@ -171,23 +186,23 @@ def test_stats_count_calls_and_swaps_under_load():
     for w in workers:
         w.start()
     for _ in range(swaps):
-        C.swap_kernel_for_test(slot)
+        C._testing.swap_kernel(slot)
     for w in workers:
         w.join()
     assert not failures
-    (stats,) = [s for s in C.stats() if s["slot"] == slot]
-    assert stats["calls"] == threads * calls
-    assert stats["version"] == swaps
-    assert stats["ops"] == "aten.add.Tensor+aten.relu.default"
-    assert stats["total_ms"] > 0 and isinstance(stats["key"], int)
+    (stats,) = [s for s in C.stats() if s.slot == slot]
+    assert stats.calls == threads * calls
+    assert stats.version == swaps
+    assert stats.ops == "aten.add.Tensor+aten.relu.default"
+    assert stats.total_ms > 0 and isinstance(stats.key, int)
 
 
 def test_repeated_workloads_share_a_kernel_but_not_a_slot():
-    first = C.compile(add_relu_graph())["groups"][0]
-    second = C.compile(add_relu_graph())["groups"][0]
-    assert first["slot"] != second["slot"]
-    keys = {s["slot"]: s["key"] for s in C.stats()}
-    assert keys[first["slot"]] == keys[second["slot"]]
+    first = C.compile(add_relu_graph()).groups[0]
+    second = C.compile(add_relu_graph()).groups[0]
+    assert first.slot != second.slot
+    keys = {s.slot: s.key for s in C.stats()}
+    assert keys[first.slot] == keys[second.slot]
 
 
 def test_doctor_follows_torch_threads():
@@ -231,7 +246,7 @@ def test_parallel_loops_run_on_torch_threads():
     a = g.add_input(*t)
     (r,) = g.add_node("aten.relu.default", [C.Value(a)], [t])
     g.mark_output(r)
-    slot = C.compile(g)["groups"][0]["slot"]
+    slot = C.compile(g).groups[0].slot
     x = torch.randn(512, 1024)
     torch.relu(x)  # PyTorch starts its pool
     before = len(os.listdir("/proc/self/task"))

@@ -39,7 +39,7 @@ def test_swap_under_load():
         try:
             while not stop.is_set():
                 for slot in slots:
-                    _C.swap_kernel_for_test(slot)
+                    _C._testing.swap_kernel(slot)
                     swaps += 1
         except BaseException as e:  # noqa: BLE001
             errors.append(e)

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -117,6 +118,41 @@ TEST_F(ThreadPoolTest, ExceptionInChunkReachesCaller) {
                  std::runtime_error);
   }
   expect_exact_cover(1000);  // Still usable.
+}
+
+TEST_F(ThreadPoolTest, ParallelTasksRunEachTaskOnceAcrossThreads) {
+  set_default_pool_threads(3);
+  for (size_t n : {0, 1, 2, 17}) {
+    std::vector<std::atomic<int>> runs(n);
+    std::mutex m;
+    std::set<std::thread::id> ids;
+    parallel_tasks(n, [&](size_t i) {
+      // Uneven costs: the first task is slow, so the others go to the other threads.
+      if (i == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      runs[i].fetch_add(1);
+      std::lock_guard lock(m);
+      ids.insert(std::this_thread::get_id());
+    });
+    for (size_t i = 0; i < n; ++i) EXPECT_EQ(runs[i].load(), 1) << "task " << i << " of " << n;
+    if (n >= 2) {
+      EXPECT_GE(ids.size(), 2u) << n << " tasks";
+    }
+  }
+}
+
+TEST_F(ThreadPoolTest, ParallelTasksRethrowTheLowestFailureAfterAllRan) {
+  set_default_pool_threads(4);
+  std::atomic<int> ran{0};
+  try {
+    parallel_tasks(10, [&](size_t i) {
+      ran.fetch_add(1);
+      if (i == 7 || i == 3) throw Error(str_cat("task ", i));
+    });
+    ADD_FAILURE() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "task 3");
+  }
+  EXPECT_EQ(ran.load(), 10);
 }
 
 extern "C" void add_range(void* ctx, int64_t begin, int64_t end) {

@@ -119,6 +119,19 @@ def _decompositions() -> dict:
 _KINDS = {"fw": "forward", "bw": "backward", "inference": "inference"}
 
 
+def _compile_options(options: Options) -> _C.CompileOptions:
+    """`options` as ``_C.compile`` takes them."""
+    compile_options = _C.CompileOptions()
+    compile_options.contractions = options.contractions
+    tuning = options.tuning
+    compile_options.tune = tuning.mode
+    compile_options.cache_dir = tuning.cache_dir
+    compile_options.tune_budget_s = tuning.budget_s
+    compile_options.tune_threads = tuning.threads
+    compile_options.tune_trials = tuning.trials
+    return compile_options
+
+
 def compile_graph(
     gm: fx.GraphModule, example_inputs: Sequence[torch.Tensor], *, kind: str, options: Options
 ) -> Callable:
@@ -132,24 +145,24 @@ def compile_graph(
     try:
         if options.tuning.mode != "off":
             seed_new_cache(options.tuning.cache_dir)
-        plan = _C.compile(built.graph, options.contractions, options.tuning.as_dict())
+        plan = _C.compile(built.graph, _compile_options(options))
     except Exception as e:  # noqa: BLE001  (a compiler failure must not fail the user's model)
         # NOTE: like a group whose kernel fails to compile (C++ logs those and keeps them ATen),
         # a graph Kiln fails on runs as ATen; the warning names the error.
         logger.warning("kiln: compiling a %s graph failed, it runs as ATen: %s", kind, e)
         return _as_aten(gm, kind, f"compile error: {e}")
-    _release_slots_with(gm, [g["slot"] for g in plan["groups"]])
+    _release_slots_with(gm, [g.slot for g in plan.groups])
     launched = rewrite(gm, built, plan)
-    compiled = sum(len(g["nodes"]) for g in launched)
-    unsupported = set(plan["unsupported"])
+    compiled = sum(len(g.nodes) for g in launched)
+    unsupported = set(plan.unsupported)
     record = GraphRecord(
         kind,
-        aten_nodes=sum(len(g["nodes"]) for g in plan["groups"]) + len(plan["fallback"]),
+        aten_nodes=sum(len(g.nodes) for g in plan.groups) + len(plan.fallback_nodes),
         compiled_nodes=compiled,
-        input_views=sum(built.ops[i] not in unsupported for i in plan["fallback"]),
-        aten_contractions=sum(not g["served_by"].startswith("Kiln kernel") for g in launched),
-        slots=[g["slot"] for g in launched],
-        unsupported=list(plan["unsupported"]),
+        input_views=sum(built.ops[i] not in unsupported for i in plan.fallback_nodes),
+        aten_contractions=sum(not g.served_by.startswith("Kiln kernel") for g in launched),
+        slots=[g.slot for g in launched],
+        unsupported=list(plan.unsupported),
     )
     record_graph(record)
     logger.info(

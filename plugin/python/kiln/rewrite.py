@@ -26,18 +26,18 @@ from kiln import _C
 from kiln.graph_builder import BuiltGraph
 
 
-def rewrite(gm: fx.GraphModule, built: BuiltGraph, plan: dict) -> list[dict]:
+def rewrite(gm: fx.GraphModule, built: BuiltGraph, plan: _C.CompiledGraph) -> list:
     """Replaces the groups of `plan` (what ``_C.compile(built.graph)`` returned) in `gm`.
 
     Lints the new graph, recompiles `gm` and returns the groups that now run as kernels.
     """
     # NOTE: the dispatcher picks kiln::launch's CPU kernel from its tensor arguments, so a launch
     # without any (a group that only makes constants) cannot be dispatched: those stay ATen.
-    groups = [g for g in plan["groups"] if g["inputs"]]
-    made_by_aten_group = {v for g in plan["groups"] if not g["inputs"] for v in g["outputs"]}
+    groups = [g for g in plan.groups if g.inputs]
+    made_by_aten_group = {v for g in plan.groups if not g.inputs for v in g.outputs}
     group_of = _group_of_nodes(built, groups)
-    stay_aten = {built.nodes[i] for i in plan["fallback"]}
-    stay_aten |= {built.nodes[i] for g in plan["groups"] if not g["inputs"] for i in g["nodes"]}
+    stay_aten = {built.nodes[i] for i in plan.fallback_nodes}
+    stay_aten |= {built.nodes[i] for g in plan.groups if not g.inputs for i in g.nodes}
     kiln_nodes = set(built.nodes)
 
     def is_live(node: fx.Node) -> bool:
@@ -55,18 +55,18 @@ def rewrite(gm: fx.GraphModule, built: BuiltGraph, plan: dict) -> list[dict]:
             env[node] = _in_traced_layout(new_graph, *pending.pop(node))
         return env[node]
 
-    def emit_group(group: dict) -> None:
+    def emit_group(group: _C.CompiledGroup) -> None:
         inputs = []
-        for v in group["inputs"]:
+        for v in group.inputs:
             if v in kernel_outputs:
                 inputs.append(kernel_outputs[v])
             elif v in made_by_aten_group:  # Kiln compiled the reader for a kernel's row-major
                 inputs.append(_row_major(new_graph, outside(built.value_nodes[v])))
             else:
                 inputs.append(outside(built.value_nodes[v]))
-        launch = new_graph.call_function(torch.ops.kiln.launch.default, (group["slot"], inputs))
+        launch = new_graph.call_function(torch.ops.kiln.launch.default, (group.slot, inputs))
         for i, (value, kernel_type) in enumerate(
-            zip(group["outputs"], _C.slot_output_types(group["slot"]), strict=True)
+            zip(group.outputs, _C.slot_output_types(group.slot), strict=True)
         ):
             item = new_graph.call_function(operator.getitem, (launch, i))
             kernel_outputs[value] = item
@@ -86,11 +86,11 @@ def rewrite(gm: fx.GraphModule, built: BuiltGraph, plan: dict) -> list[dict]:
     return groups
 
 
-def _group_of_nodes(built: BuiltGraph, groups: list[dict]) -> dict[fx.Node, int]:
+def _group_of_nodes(built: BuiltGraph, groups: list) -> dict[fx.Node, int]:
     """Each fused FX node, and each getitem reading one, → the index of its group."""
     group_of = {}
     for index, group in enumerate(groups):
-        for k in group["nodes"]:
+        for k in group.nodes:
             node = built.nodes[k]
             group_of[node] = index
             for user in node.users:
@@ -102,7 +102,7 @@ def _group_of_nodes(built: BuiltGraph, groups: list[dict]) -> dict[fx.Node, int]
 def _schedule(
     gm: fx.GraphModule,
     built: BuiltGraph,
-    groups: list[dict],
+    groups: list,
     group_of: dict[fx.Node, int],
     live_nodes: list[fx.Node],
 ) -> list[fx.Node | int]:
@@ -124,7 +124,7 @@ def _schedule(
     deps: dict[fx.Node | int, set] = {}
     for s in steps:
         if isinstance(s, int):
-            reads = [built.value_nodes[v] for v in groups[s]["inputs"]]
+            reads = [built.value_nodes[v] for v in groups[s].inputs]
         else:
             reads = s.all_input_nodes
         deps[s] = {step_of(n) for n in reads} - {s}

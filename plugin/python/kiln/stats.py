@@ -80,28 +80,28 @@ def stats() -> dict:
     """
     slots = [
         {
-            "slot": s["slot"],
-            "ops": s["ops"],
-            "calls": s["calls"],
-            "time_ms": s["total_ms"],
-            "version": s["version"],
-            "served_by": s["served_by"],
+            "slot": s.slot,
+            "ops": s.ops,
+            "calls": s.calls,
+            "time_ms": s.total_ms,
+            "version": s.version,
+            "served_by": s.served_by,
         }
         for s in _C.stats()
     ]
-    tuning = {t["slot"]: t for t in _C.tuning_stats()}
+    tuning = {t.slot: t for t in _C.tuning_stats()}
     for slot in slots:
         t = tuning.get(slot["slot"])
         slot["tuning"] = (
             {
-                "state": t["state"],
-                "trials": t["trials"],
-                "speedup": t["first_ms"] / t["best_ms"] if t["best_ms"] > 0 else 1.0,
-                "first_ms": t["first_ms"],
-                "best_ms": t["best_ms"],
-                "swaps": t["swaps"],
-                "rollbacks": t["rollbacks"],
-                "detail": t["detail"],
+                "state": t.state,
+                "trials": t.trials,
+                "speedup": t.first_ms / t.best_ms if t.best_ms > 0 else 1.0,
+                "first_ms": t.first_ms,
+                "best_ms": t.best_ms,
+                "swaps": t.swaps,
+                "rollbacks": t.rollbacks,
+                "detail": t.detail,
             }
             if t
             else None
@@ -122,11 +122,11 @@ def stats() -> dict:
         "jit_kernels": _C.live_jit_kernels(),
         "tuning": {
             "slots": len(tuning),
-            "trials": sum(t["trials"] for t in tuning.values()),
-            "swaps": sum(t["swaps"] for t in tuning.values()),
+            "trials": sum(t.trials for t in tuning.values()),
+            "swaps": sum(t.swaps for t in tuning.values()),
             "by_state": {
-                state: sum(t["state"] == state for t in tuning.values())
-                for state in sorted({t["state"] for t in tuning.values()})
+                state: sum(t.state == state for t in tuning.values())
+                for state in sorted({t.state for t in tuning.values()})
             },
             **_C.tuning_cost(),
             "paused": _C.tuning_paused(),

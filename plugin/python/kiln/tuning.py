@@ -76,16 +76,6 @@ class TuningOptions:
         cache_dir = str(options.pop("cache_dir", None) or default_cache_dir())
         return TuningOptions(mode, budget, threads, trials, cache_dir)
 
-    def as_dict(self) -> dict:
-        """The form ``_C.compile`` takes."""
-        return {
-            "mode": self.mode,
-            "budget_s": self.budget_s,
-            "threads": self.threads,
-            "trials": self.trials,
-            "cache_dir": self.cache_dir,
-        }
-
 
 @contextlib.contextmanager
 def plain_export(path: str):

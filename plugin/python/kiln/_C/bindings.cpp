@@ -8,6 +8,7 @@
 #include "plugin/python/kiln/_C/python_log.h"
 #include "plugin/torch/cache_admin.h"
 #include "plugin/torch/kiln_torch.h"
+#include "plugin/torch/test_hooks.h"
 
 namespace py = pybind11;
 
@@ -80,36 +81,89 @@ std::vector<ValueId> add_node(
   return g.add_node(std::move(op), std::move(node_args), std::move(types));
 }
 
+constexpr std::pair<ContractionPolicy, const char*> kContractionPolicies[] = {
+    {ContractionPolicy::Fastest, "fastest"},
+    {ContractionPolicy::Kiln, "kiln"},
+    {ContractionPolicy::Aten, "aten"}};
+
 ContractionPolicy contraction_policy(const std::string& name) {
-  if (name == "fastest") return ContractionPolicy::Fastest;
-  if (name == "kiln") return ContractionPolicy::Kiln;
-  if (name == "aten") return ContractionPolicy::Aten;
+  for (auto [policy, n] : kContractionPolicies)
+    if (name == n) return policy;
   throw py::value_error(
       str_cat("kiln: contractions must be 'fastest', 'kiln' or 'aten', not '", name, "'"));
 }
 
-py::dict compiled_graph_dict(const CompiledGraph& c) {
-  py::list groups;
-  for (const CompiledGroup& group : c.groups) {
-    py::dict d;
-    d["slot"] = group.slot;
-    d["nodes"] = group.nodes;
-    d["inputs"] = group.inputs;
-    d["outputs"] = group.outputs;
-    d["ops"] = group.ops;
-    d["served_by"] = slot_info(group.slot).served_by;
-    groups.append(d);
-  }
-  py::list steps;
-  for (const PartitionStep& s : c.steps)
-    steps.append(
-        py::make_tuple(s.kind == PartitionStep::Kind::Group ? "group" : "fallback", s.index));
-  py::dict d;
-  d["groups"] = groups;
-  d["fallback"] = c.fallback_nodes;
-  d["unsupported"] = c.unsupported;
-  d["steps"] = steps;
-  return d;
+std::string contraction_policy_name(ContractionPolicy policy) {
+  for (auto [p, name] : kContractionPolicies)
+    if (p == policy) return name;
+  return "?";
+}
+
+/// The typed results of compile, stats and tuning_stats: read-only classes, not dicts.
+void bind_results(py::module_& m) {
+  py::class_<CompileOptions>(m, "CompileOptions", "How compile serves and tunes a graph.")
+      .def(py::init<>())
+      .def_property(
+          "contractions",
+          [](const CompileOptions& o) { return contraction_policy_name(o.contractions); },
+          [](CompileOptions& o, const std::string& name) {
+            o.contractions = contraction_policy(name);
+          },
+          "'fastest' (Kiln's kernel or ATen's op + a Kiln epilogue, whichever is faster), "
+          "'kiln' or 'aten'.")
+      .def_property(
+          "tune", [](const CompileOptions& o) { return std::string(tune_mode_name(o.tune)); },
+          [](CompileOptions& o, const std::string& name) { o.tune = tune_mode_from_name(name); },
+          "'off', 'cache-only' or 'background'.")
+      .def_readwrite("cache_dir", &CompileOptions::cache_dir, "The tuning cache's folder.")
+      .def_readwrite("tune_budget_s", &CompileOptions::tune_budget_s)
+      .def_readwrite("tune_threads", &CompileOptions::tune_threads)
+      .def_readwrite("tune_trials", &CompileOptions::tune_trials);
+  py::class_<CompiledGroup>(m, "CompiledGroup", "A fused group and the slot that runs it.")
+      .def_readonly("slot", &CompiledGroup::slot)
+      .def_readonly("nodes", &CompiledGroup::nodes)
+      .def_readonly("inputs", &CompiledGroup::inputs)
+      .def_readonly("outputs", &CompiledGroup::outputs)
+      .def_readonly("ops", &CompiledGroup::ops)
+      .def_readonly("served_by", &CompiledGroup::served_by);
+  py::class_<PartitionStep>(m, "Step", "A group or a fallback node, in the order they run.")
+      .def_property_readonly("kind",
+                             [](const PartitionStep& s) {
+                               return s.kind == PartitionStep::Kind::Group ? "group" : "fallback";
+                             })
+      .def_readonly("index", &PartitionStep::index)
+      .def("__eq__",
+           [](const PartitionStep& s, const py::tuple& t) {
+             return py::make_tuple(s.kind == PartitionStep::Kind::Group ? "group" : "fallback",
+                                   s.index)
+                 .equal(t);
+           })
+      .def("__repr__", [](const PartitionStep& s) {
+        return str_cat("Step(", s.kind == PartitionStep::Kind::Group ? "group" : "fallback", ", ",
+                       s.index, ")");
+      });
+  py::class_<CompiledGraph>(m, "CompiledGraph", "How a compiled graph runs.")
+      .def_readonly("groups", &CompiledGraph::groups)
+      .def_readonly("fallback_nodes", &CompiledGraph::fallback_nodes)
+      .def_readonly("unsupported", &CompiledGraph::unsupported)
+      .def_readonly("steps", &CompiledGraph::steps);
+  py::class_<SlotInfo>(m, "SlotInfo", "A slot's description and counters.")
+      .def_readonly("slot", &SlotInfo::slot)
+      .def_readonly("ops", &SlotInfo::ops)
+      .def_readonly("key", &SlotInfo::key)
+      .def_readonly("served_by", &SlotInfo::served_by)
+      .def_property_readonly("calls", [](const SlotInfo& s) { return s.stats.calls; })
+      .def_property_readonly("total_ms", [](const SlotInfo& s) { return s.stats.total_ns / 1e6; })
+      .def_property_readonly("version", [](const SlotInfo& s) { return s.stats.version; });
+  py::class_<SlotTuningInfo>(m, "SlotTuningInfo", "A slot's tuning.")
+      .def_readonly("slot", &SlotTuningInfo::slot)
+      .def_readonly("state", &SlotTuningInfo::state)
+      .def_readonly("trials", &SlotTuningInfo::trials)
+      .def_readonly("first_ms", &SlotTuningInfo::first_ms)
+      .def_readonly("best_ms", &SlotTuningInfo::best_ms)
+      .def_readonly("swaps", &SlotTuningInfo::swaps)
+      .def_readonly("rollbacks", &SlotTuningInfo::rollbacks)
+      .def_readonly("detail", &SlotTuningInfo::detail);
 }
 
 py::list slot_output_types(int64_t slot) {
@@ -117,39 +171,6 @@ py::list slot_output_types(int64_t slot) {
   for (const TensorType& t : slot_info(slot).outputs)
     types.append(py::make_tuple(std::string(dtype_name(t.dtype)), t.shape, t.strides));
   return types;
-}
-
-py::list stats() {
-  py::list slots;
-  for (const SlotInfo& s : all_slots()) {
-    py::dict d;
-    d["slot"] = s.slot;
-    d["ops"] = s.ops;
-    d["calls"] = s.stats.calls;
-    d["total_ms"] = static_cast<double>(s.stats.total_ns) / 1e6;
-    d["version"] = s.stats.version;
-    d["key"] = s.key;
-    d["served_by"] = s.served_by;
-    slots.append(d);
-  }
-  return slots;
-}
-
-py::list tuning_stats_list() {
-  py::list slots;
-  for (const SlotTuningInfo& t : tuning_stats()) {
-    py::dict d;
-    d["slot"] = t.slot;
-    d["state"] = t.state;
-    d["trials"] = t.trials;
-    d["first_ms"] = t.first_ms;
-    d["best_ms"] = t.best_ms;
-    d["swaps"] = t.swaps;
-    d["rollbacks"] = t.rollbacks;
-    d["detail"] = t.detail;
-    slots.append(d);
-  }
-  return slots;
 }
 
 py::dict workload_dict(const CachedWorkload& w) {
@@ -265,18 +286,10 @@ PYBIND11_MODULE(_C, m) {
       .def_property_readonly("num_nodes", [](const Graph& g) { return g.nodes().size(); })
       .def_property_readonly("num_values", [](const Graph& g) { return g.values().size(); });
 
+  bind_results(m);
   m.def(
       "compile",
-      [](const Graph& g, const std::string& contractions, const py::dict& tuning) {
-        CompileOptions options;
-        options.contractions = contraction_policy(contractions);
-        if (tuning.contains("mode"))
-          options.tune = tune_mode_from_name(tuning["mode"].cast<std::string>());
-        if (tuning.contains("cache_dir"))
-          options.cache_dir = tuning["cache_dir"].cast<std::string>();
-        if (tuning.contains("budget_s")) options.tune_budget_s = tuning["budget_s"].cast<double>();
-        if (tuning.contains("threads")) options.tune_threads = tuning["threads"].cast<int>();
-        if (tuning.contains("trials")) options.tune_trials = tuning["trials"].cast<int>();
+      [](const Graph& g, const CompileOptions& options) {
         CompiledGraph c;
         {
           // LLVM takes a while; other Python threads (and launches) go on meanwhile.
@@ -284,29 +297,18 @@ PYBIND11_MODULE(_C, m) {
           c = compile_graph(g, options);
         }
         flush_python_log();
-        return compiled_graph_dict(c);
+        return c;
       },
-      py::arg("graph"), py::arg("contractions") = "fastest", py::arg("tuning") = py::dict(),
-      "Partitions and compiles a graph; contractions (matmul, convolution) are served by "
-      "'fastest' of Kiln's kernel and ATen's op + Kiln epilogue, or always by 'kiln' or 'aten'. "
-      "tuning: {'mode': 'off'|'cache-only'|'background', 'cache_dir', 'budget_s', 'threads', "
-      "'trials'}. "
-      "Returns {'groups': [{'slot', 'nodes', 'inputs', 'outputs', 'ops', 'served_by'}], "
-      "'fallback': [node], 'unsupported': [op], 'steps': [('group', i) | ('fallback', node)]}.");
+      py::arg("graph"), py::arg("options") = CompileOptions(),
+      "Partitions and compiles a graph as `options` say; returns a CompiledGraph.");
   m.def("slot_output_types", &slot_output_types, py::arg("slot"),
         "[(dtype, shape, strides)] of what the slot returns.");
-  m.def("stats", &stats,
-        "Per slot: {'slot', 'ops', 'calls', 'total_ms', 'version', 'key', 'served_by'}.");
+  m.def("stats", &all_slots, "Every live slot (SlotInfo), by slot number.");
   m.def("live_jit_kernels", &live_jit_kernels,
         "Kernels whose machine code is loaded in this process now.");
   m.def("release_slots", &release_slots, py::arg("slots"), py::call_guard<py::gil_scoped_release>(),
         "Frees the slots of a compiled graph that is gone (unknown slots are skipped).");
-  m.def("swap_kernel_for_test", &swap_kernel_for_test, py::arg("slot"),
-        py::call_guard<py::gil_scoped_release>(),
-        "Recompiles the slot's kernel and swaps it in (version + 1).");
-  m.def("tuning_stats", &tuning_stats_list,
-        "Per slot the tuning service knows: {'slot', 'state', 'trials', 'first_ms', 'best_ms', "
-        "'swaps', 'rollbacks', 'detail'}.");
+  m.def("tuning_stats", &tuning_stats, "Every slot the tuning service knows (SlotTuningInfo).");
   m.def(
       "tuning_cost",
       [] {
@@ -366,5 +368,9 @@ PYBIND11_MODULE(_C, m) {
         "Sets the C++ log level: debug, info, warning or error.");
   m.def("close_log", &close_python_log,
         "At exit: delivers queued C++ messages, then sends later ones to stderr.");
+  py::module_ testing = m.def_submodule("_testing", "Hooks for Kiln's own tests; not an API.");
+  testing.def("swap_kernel", &test_hooks::swap_kernel, py::arg("slot"),
+              py::call_guard<py::gil_scoped_release>(),
+              "Recompiles the slot's kernel and swaps it in (version + 1).");
   route_log_to_python();
 }

@@ -1,10 +1,8 @@
-#include "plugin/torch/kernel_timing.h"
+#include "plugin/torch/torch_kernel_timing.h"
 
 #include <ATen/ATen.h>
 
-#include <chrono>
-#include <limits>
-
+#include "core/runtime/kernel_timing.h"
 #include "plugin/torch/torch_types.h"
 
 namespace kiln {
@@ -32,16 +30,8 @@ std::vector<double> fastest_of_runs(const std::vector<const Kernel*>& kernels, i
   std::vector<at::Tensor> buffers = random_arguments(kernels[0]->func());
   std::vector<void*> args;
   for (at::Tensor& b : buffers) args.push_back(b.data_ptr());
-  for (const Kernel* k : kernels) k->launch(args.data());
-  std::vector<double> best(kernels.size(), std::numeric_limits<double>::infinity());
-  for (int run = 0; run < runs; ++run)
-    for (size_t i = 0; i < kernels.size(); ++i) {
-      auto t0 = std::chrono::steady_clock::now();
-      kernels[i]->launch(args.data());
-      best[i] = std::min(
-          best[i], std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-  return best;
+  for (const Kernel* k : kernels) k->launch(args.data());  // warm-up: caches, page faults
+  return fastest_side_by_side(kernels, args.data(), runs);
 }
 
 }  // namespace kiln

@@ -1,0 +1,31 @@
+#include "core/runtime/kernel_timing.h"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+namespace kiln {
+
+double seconds_per_call(const Kernel& kernel, void* const* args, double min_seconds) {
+  using clock = std::chrono::steady_clock;
+  int calls = 0;
+  auto start = clock::now();
+  double elapsed = 0;
+  do {
+    kernel.launch(args);
+    ++calls;
+    elapsed = std::chrono::duration<double>(clock::now() - start).count();
+  } while (elapsed < min_seconds);
+  return elapsed / calls;
+}
+
+std::vector<double> fastest_side_by_side(const std::vector<const Kernel*>& kernels,
+                                         void* const* args, int rounds, double min_seconds) {
+  std::vector<double> best(kernels.size(), std::numeric_limits<double>::infinity());
+  for (int round = 0; round < rounds; ++round)
+    for (size_t i = 0; i < kernels.size(); ++i)
+      best[i] = std::min(best[i], seconds_per_call(*kernels[i], args, min_seconds));
+  return best;
+}
+
+}  // namespace kiln
