@@ -7,8 +7,8 @@
 #   bash scripts/dev.sh bench     # set up, build, run the kernel and model benchmarks
 #   bash scripts/dev.sh setup     # set up and build only
 #   bash scripts/dev.sh format    # rewrite the tree in the checked format (clang-format, ruff)
-#   bash scripts/dev.sh sanitize  # the C++ tests under AddressSanitizer + UBSan (build-asan/)
-#   (`test` runs the sanitized tests of the IR, runtime and lowering too: the fast subset)
+#   bash scripts/dev.sh sanitize [TEST...]  # C++ test programs under AddressSanitizer + UBSan
+#                                 # (build-asan/; default all; `test` ends with a fast subset)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -134,7 +134,7 @@ case "${1:-}" in
   setup) setup ;;
   example) setup && "$PYTHON" examples/tuning_demo.py ;;
   format) install_apt_packages && install_ruff && format ;;
-  sanitize) install_apt_packages && sanitize ;;
+  sanitize) shift && install_apt_packages && sanitize "$@" ;;
   test)
     install_apt_packages
     install_ruff

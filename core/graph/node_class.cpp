@@ -109,7 +109,7 @@ NodeInfo classify_node(const Graph& g, int n, const OpRegistry& ops) {
     if (outputs[k]->shape != want.shape || outputs[k]->dtype != want.dtype) return unsupported;
   }
 
-  NodeInfo info{NodeClass::Injective, true, false, {}};
+  NodeInfo info{NodeClass::Injective, !ops.copies(node.op), false, {}};
   for (const ValueCheck& check : ops.checks(node.op, args))
     info.checked_inputs.push_back(std::get<ValueRef>(node.args.at(check.arg)).id);
   for (auto& t : topo_order(outputs)) {

@@ -20,7 +20,8 @@ enum class NodeClass : uint8_t {
 
 struct NodeInfo {
   NodeClass cls = NodeClass::Fallback;
-  /// Every compute of the op only loads another tensor at remapped indices (a view in ATen).
+  /// Every compute of the op only loads another tensor at remapped indices, and ATen makes it a
+  /// view, without copying (not flip, roll, repeat: OpRegistry::copies).
   bool index_map = false;
   /// Fallback because Kiln cannot run the op here (reported in Partition::unsupported); false
   /// for a fallback that is no fault of the op (empty tensors, nothing to compute).

@@ -42,18 +42,29 @@ std::vector<int64_t> view_shape(const OpArgs& a, const Tensor& x, std::vector<in
   return size;
 }
 
+/// The row-major flat position of index `at` in `shape`.
+Expr flat_position(const std::vector<Var>& at, const std::vector<int64_t>& shape) {
+  auto strides = contiguous_strides(shape);
+  Expr flat(0);
+  for (size_t d = 0; d < at.size(); ++d) flat = flat + at[d] * strides[d];
+  return flat;
+}
+
+/// The index in `shape` of row-major flat position `flat`.
+std::vector<Expr> index_at(const Expr& flat, const std::vector<int64_t>& shape) {
+  auto strides = contiguous_strides(shape);
+  std::vector<Expr> index;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    Expr i = strides[d] == 1 ? flat : floordiv(flat, Expr(strides[d]));
+    index.push_back(d == 0 ? i : floormod(i, Expr(shape[d])));
+  }
+  return index;
+}
+
 /// Row-major reinterpretation: output index -> flat position -> input index.
 std::vector<Expr> unflatten(const std::vector<Var>& out, const std::vector<int64_t>& out_shape,
                             const std::vector<int64_t>& in_shape) {
-  auto out_strides = contiguous_strides(out_shape), in_strides = contiguous_strides(in_shape);
-  Expr flat(0);
-  for (size_t d = 0; d < out.size(); ++d) flat = flat + out[d] * out_strides[d];
-  std::vector<Expr> in;
-  for (size_t d = 0; d < in_shape.size(); ++d) {
-    Expr i = in_strides[d] == 1 ? flat : floordiv(flat, Expr(in_strides[d]));
-    in.push_back(d == 0 ? i : floormod(i, Expr(in_shape[d])));
-  }
-  return in;
+  return index_at(flat_position(out, out_shape), in_shape);
 }
 
 std::vector<Tensor> lower_view(const std::string& op, const std::vector<OpArg>& args) {
@@ -320,6 +331,90 @@ std::vector<Tensor> lower_constant_pad(const std::vector<OpArg>& args) {
 
 }  // namespace
 
+/// The dims of argument `i`, normalized; a dim named twice is an error, as in eager.
+std::vector<int64_t> distinct_dims(const OpArgs& a, int i, const std::vector<int64_t>& dims,
+                                   int64_t rank) {
+  std::vector<int64_t> out;
+  for (int64_t d : dims) {
+    int64_t n = normalize_dim(a, i, d, rank);
+    if (std::find(out.begin(), out.end(), n) != out.end())
+      throw a.error(i, str_cat("names dim ", n, " more than once"));
+    out.push_back(n);
+  }
+  return out;
+}
+
+std::vector<Tensor> lower_flip(const std::vector<OpArg>& args) {
+  OpArgs a("aten.flip.default", args, {"self", "dims"});
+  Tensor x = a.tensor(0);
+  std::vector<int64_t> dims = distinct_dims(a, 1, a.ints(1), std::max<int64_t>(x->rank(), 1));
+  if (x->rank() == 0) dims.clear();  // a scalar has nothing to flip (dims 0 and -1 name it)
+  return one(remap(a, x, x->shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> in = as_exprs(i);
+    for (int64_t d : dims) in[d] = Expr(x->shape[d] - 1) - in[d];
+    return in;
+  }));
+}
+
+/// roll: out[i] = x[(i - shift) mod size] along each dim; with no dims, over the flattened
+/// tensor, reshaped back.
+std::vector<Tensor> lower_roll(const std::vector<OpArg>& args) {
+  OpArgs a("aten.roll.default", args, {"self", "shifts", "dims"});
+  Tensor x = a.tensor(0);
+  std::vector<int64_t> shifts = a.ints(1), dims = a.ints(2);
+  if (dims.empty() && shifts.size() != 1)
+    throw a.error(1, str_cat("has ", shifts.size(), " shifts; without dims roll takes one"));
+  if (!dims.empty() && shifts.size() != dims.size())
+    throw a.error(1, str_cat("has ", shifts.size(), " shifts for ", dims.size(), " dims"));
+  auto rolled = [](Expr i, int64_t shift, int64_t size) {
+    if (size == 0) return i;
+    int64_t s = ((shift % size) + size) % size;
+    return s == 0 ? i : floormod(i + Expr(size - s), Expr(size));
+  };
+  if (dims.empty()) {
+    return one(remap(a, x, x->shape, [&](const std::vector<Var>& i) {
+      return index_at(rolled(flat_position(i, x->shape), shifts[0], x->numel()), x->shape);
+    }));
+  }
+  std::vector<int64_t> shift_of(x->rank(), 0);
+  for (size_t k = 0; k < dims.size(); ++k)
+    shift_of[normalize_dim(a, 2, dims[k], x->rank())] += shifts[k];
+  return one(remap(a, x, x->shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> in = as_exprs(i);
+    for (int64_t d = 0; d < x->rank(); ++d) in[d] = rolled(in[d], shift_of[d], x->shape[d]);
+    return in;
+  }));
+}
+
+/// repeat: the input tiled `repeats` times along each dim (leading repeats add dims).
+std::vector<Tensor> lower_repeat(const std::vector<OpArg>& args) {
+  OpArgs a("aten.repeat.default", args, {"self", "repeats"});
+  Tensor x = a.tensor(0);
+  std::vector<int64_t> repeats = a.ints(1);
+  int64_t lead = static_cast<int64_t>(repeats.size()) - x->rank();
+  if (lead < 0)
+    throw a.error(1, str_cat("has ", repeats.size(), " repeats for a tensor of rank ", x->rank(),
+                             "; repeat needs at least one per dim"));
+  std::vector<int64_t> shape;
+  for (int64_t d = 0; d < static_cast<int64_t>(repeats.size()); ++d) {
+    if (repeats[d] < 0) throw a.error(1, str_cat("has a negative repeat: ", repeats[d]));
+    shape.push_back(repeats[d] * (d < lead ? 1 : x->shape[d - lead]));
+  }
+  return one(remap(a, x, shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> in;
+    for (int64_t d = 0; d < x->rank(); ++d) {
+      int64_t size = x->shape[d];
+      Expr at = i[d + lead];
+      if (size == 1)
+        at = Expr(0);
+      else if (repeats[d + lead] > 1)
+        at = floormod(at, Expr(size));
+      in.push_back(at);
+    }
+    return in;
+  }));
+}
+
 void register_layout_ops(OpRegistry& r) {
   for (auto op : {"aten.view.default", "aten._unsafe_view.default", "aten.reshape.default"}) {
     std::string name = op;
@@ -372,6 +467,11 @@ void register_layout_ops(OpRegistry& r) {
   r.add("aten.split_with_sizes.default", lower_split_with_sizes);
   r.add("aten.cat.default", lower_cat);
   r.add("aten.constant_pad_nd.default", lower_constant_pad);
+  r.add("aten.flip.default", lower_flip);
+  r.add("aten.roll.default", lower_roll);
+  r.add("aten.repeat.default", lower_repeat);
+  for (auto op : {"aten.flip.default", "aten.roll.default", "aten.repeat.default"})
+    r.mark_copying(op);
 }
 
 }  // namespace kiln

@@ -25,6 +25,11 @@ void OpRegistry::add(const std::string& name, OpLowering lowering) {
   table_[name] = std::move(lowering);
 }
 
+void OpRegistry::mark_copying(const std::string& name) {
+  KILN_CHECK(table_.count(name), "op '", name, "' marked copying before it is registered");
+  copying_.insert(name);
+}
+
 void OpRegistry::add_checks(const std::string& name, OpChecks checks) {
   KILN_CHECK(table_.count(name) && !checks_.count(name), "checks of op '", name,
              "' registered before the op or twice");

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -35,6 +36,11 @@ class OpRegistry {
   void add(const std::string& name, OpLowering lowering);
   /// Declares the value checks of op `name`, registered already.
   void add_checks(const std::string& name, OpChecks checks);
+  /// Declares that ATen computes op `name` into new memory (flip, roll, repeat), though its
+  /// compute definitions only load the input at remapped indices: unlike a view, ATen's result
+  /// is not free, so a kernel of it alone is worth making.
+  void mark_copying(const std::string& name);
+  bool copies(const std::string& name) const { return copying_.count(name) != 0; }
   bool contains(const std::string& name) const { return table_.count(name) != 0; }
   /// Lowers one call. Throws OpError naming the op when it is unknown or its arguments are invalid.
   std::vector<Tensor> lower(const std::string& name, const std::vector<OpArg>& args) const;
@@ -45,6 +51,7 @@ class OpRegistry {
  private:
   std::map<std::string, OpLowering> table_;
   std::map<std::string, OpChecks> checks_;
+  std::set<std::string> copying_;
 };
 
 // One registration function per op family (each in its own file).

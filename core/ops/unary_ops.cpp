@@ -51,6 +51,15 @@ UnaryFn rounding(UnaryOp op) {
   return [op](Expr x) { return is_float(x.dtype()) ? unary(op, x) : x; };
 }
 
+/// round(x, decimals) as eager computes it: half to even at the scaled value, scaling by
+/// 10^|decimals| in the compute type (multiplying first for decimals > 0, dividing otherwise).
+Expr round_to_decimals(const OpArgs& a, Expr x) {
+  int64_t decimals = a.integer(1);
+  Expr ten_pow = make_const(x.dtype(), std::pow(10.0, static_cast<double>(std::abs(decimals))));
+  if (decimals > 0) return unary(UnaryOp::Round, x * ten_pow) / ten_pow;
+  return unary(UnaryOp::Round, x / ten_pow) * ten_pow;
+}
+
 Expr sigmoid(Expr x) {
   return 1.0 / (1.0 + unary(UnaryOp::Exp, -x));
 }
@@ -104,6 +113,7 @@ void register_unary_ops(OpRegistry& r) {
   add_simple(r, "aten.ceil.default", kKeep, rounding(UnaryOp::Ceil));
   add_simple(r, "aten.round.default", kKeep, rounding(UnaryOp::Round));
   add_simple(r, "aten.trunc.default", kKeep, rounding(UnaryOp::Trunc));
+  add_unary(r, "aten.round.decimals", kReject, round_to_decimals, {"decimals"});
   add_simple(r, "aten.silu.default", kReject, [](Expr x) { return x * sigmoid(x); });
   add_unary(r, "aten.gelu.default", kReject, gelu, {"approximate"});
   add_unary(r, "aten.leaky_relu.default", kReject,

@@ -138,6 +138,20 @@ TEST(Partition, ViewReadTwiceStaysAnAtenView) {
     }
 }
 
+// A permute of an input is free in ATen (a view): it stays ATen. A flip is an index map too, but
+// ATen copies it: a kernel of it alone costs no more, so it is compiled.
+TEST(Partition, IndexMapsThatAtenCopiesAreCompiledAlone) {
+  Graph g;
+  ValueId x = g.add_input(f32({4, 6}));
+  g.mark_output(add_op(g, "aten.permute.default", {ValueRef{x}, std::vector<int64_t>{1, 0}},
+                       f32({6, 4}, {1, 6})));
+  g.mark_output(
+      add_op(g, "aten.flip.default", {ValueRef{x}, std::vector<int64_t>{0}}, f32({4, 6})));
+  Partition p = check(g);
+  EXPECT_EQ(p.fallback_nodes, std::vector<int>{0});
+  EXPECT_EQ(group_nodes(p), (std::vector<std::vector<int>>{{1}}));
+}
+
 TEST(Partition, SoftmaxAbsorbsItsInjectiveProducer) {
   Graph g;
   ValueId x = g.add_input(f32({6, 40}));

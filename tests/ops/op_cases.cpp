@@ -106,6 +106,8 @@ void unary_cases(Table& t) {
   t.call("relu_strided", "aten.relu.default", {strided({3, 1, 5}, {10, 1, 2})});
   t.call("sign_int", "aten.sign.default", {in({11}, i32, -3, 3)});
   t.call("round_f16", "aten.round.default", {in({17}, f16, -6, 6)}, {}, f16);
+  t.call("round_decimals", "aten.round.decimals", {in({5, 7}, f32, -60, 60)}, {I(2)});
+  t.call("round_decimals_negative", "aten.round.decimals", {in({5, 7}, f32, -600, 600)}, {I(-1)});
   t.call("floor_int", "aten.floor.default", {in({5}, i64, -9, 9)});
   t.call("gelu_none", "aten.gelu.default", {in({6, 13}, f32, -4, 4)}, {S("none")});
   t.call("gelu_tanh", "aten.gelu.default", {in({6, 13}, f32, -4, 4)}, {S("tanh")});
@@ -318,6 +320,12 @@ void layout_cases(Table& t) {
         [](P p) { return Args{std::vector<Tensor>{p[0], p[1]}, I(-2)}; });
   t.call("pad", "aten.constant_pad_nd.default", {in({2, 3, 5})}, {L({1, 2, 0, 3}), F(0.5)});
   t.call("pad_negative", "aten.constant_pad_nd.default", {in({4, 7})}, {L({-1, 2, 1, -2}), I(0)});
+  t.call("flip", "aten.flip.default", {in({3, 4, 5})}, {L({0, -1})});
+  t.call("flip_strided", "aten.flip.default", {strided({4, 6}, {1, 4})}, {L({1})});
+  t.call("roll", "aten.roll.default", {in({4, 7})}, {L({2, -9}), L({0, 1})});
+  t.call("roll_flat", "aten.roll.default", {in({3, 5})}, {L({4}), L({})});
+  t.call("repeat", "aten.repeat.default", {in({2, 3})}, {L({2, 1, 3})});
+  t.call("repeat_ones", "aten.repeat.default", {in({1, 4}, i64, -5, 5)}, {L({3, 1})});
 }
 
 void contraction_cases(Table& t) {

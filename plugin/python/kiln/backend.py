@@ -97,11 +97,12 @@ def compile(model: Callable, *, dynamic: bool | None = False, **options) -> Call
     return torch.compile(model, backend=backend, dynamic=dynamic, options=options or None)
 
 
-#: Ops kept whole although core ATen decomposes them: ATen's fused CPU attention is tiled and
+#: Ops kept whole although core ATen decomposes them. ATen's fused CPU attention is tiled and
 #: never materializes the [batch, heads, seq, seq] scores, which its decomposition (two batched
 #: matmuls around a softmax, separate kernels for Kiln) must; it stays an ATen call, as in
-#: Inductor.
-_KEEP_WHOLE = ("_scaled_dot_product_flash_attention_for_cpu",)
+#: Inductor. Kiln lowers roll itself, to one index map that fuses with its readers; its
+#: decomposition gathers through an index tensor.
+_KEEP_WHOLE = ("_scaled_dot_product_flash_attention_for_cpu", "roll")
 
 
 @functools.cache
