@@ -50,8 +50,8 @@ Expr BinaryNode::make(BinaryOp op, Expr a, Expr b) {
     throw IRError(str_cat("operands of ", op, " differ in dtype: ", a, " is ", a.dtype(), ", ", b,
                           " is ", b.dtype()));
   DType t = a.dtype();
-  if (is_logical(op) && t != DType::Bool)
-    throw IRError(str_cat(op, " needs bool operands, got ", t));
+  if (is_logical(op) && is_float(t))
+    throw IRError(str_cat(op, " needs bool or integer operands, got ", t));
   if (!is_logical(op) && !is_comparison(op) && t == DType::Bool)
     throw IRError(str_cat(op, " is not defined on bool operands"));
   if ((op == BinaryOp::Pow) && !is_float(t) && !is_int(t)) throw IRError(str_cat("pow on ", t));

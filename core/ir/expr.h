@@ -48,7 +48,7 @@ enum class BinaryOp : uint8_t {
   Min, Max,  ///< On floats, NaN-propagating like torch.minimum/maximum.
   Pow,
   Eq, Ne, Lt, Le, Gt, Ge,  ///< Comparisons: bool result.
-  And, Or, Xor,            ///< On bool operands only.
+  And, Or, Xor,            ///< Bitwise on integers, logical on bool; never on floats.
   // Appended, so that the structural hashes of workloads made before them stay as they were.
   Atan2, Hypot, Copysign,  ///< Floats only, as C's atan2, hypot, copysign.
 };

@@ -38,9 +38,10 @@ std::optional<Expr> fold_int(BinaryOp op, DType t, int64_t a, int64_t b) {
     case BinaryOp::Le: return mkb(a <= b);
     case BinaryOp::Gt: return mkb(a > b);
     case BinaryOp::Ge: return mkb(a >= b);
-    case BinaryOp::And: return mkb(a && b);
-    case BinaryOp::Or: return mkb(a || b);
-    case BinaryOp::Xor: return mkb((a != 0) != (b != 0));
+    // Bitwise; on bool (0 or 1) the same as logical.
+    case BinaryOp::And: return mk(a & b);
+    case BinaryOp::Or: return mk(a | b);
+    case BinaryOp::Xor: return mk(a ^ b);
     case BinaryOp::Pow:
     case BinaryOp::Atan2:
     case BinaryOp::Hypot:
@@ -189,11 +190,13 @@ class Simplifier : public StmtMutator {
       case BinaryOp::FloorMod:
         if (cb == 1) return IntImmNode::make(b->dtype, 0);
         break;
-      case BinaryOp::And:
+      case BinaryOp::And:  // on bool only: true && x is x; an integer mask is no identity
+        if (b->dtype != DType::Bool) break;
         if (ca) return *ca ? b->b : b->a;
         if (cb) return *cb ? b->a : b->b;
         break;
       case BinaryOp::Or:
+        if (b->dtype != DType::Bool) break;
         if (ca) return *ca ? b->a : b->b;
         if (cb) return *cb ? b->b : b->a;
         break;

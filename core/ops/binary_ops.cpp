@@ -13,6 +13,7 @@ enum class Result {
   kFloat,         ///< true division: integers give the default float dtype.
   kBool,          ///< comparisons: computed in the promoted type, bool result.
   kRoundingMode,  ///< div with argument 2 a rounding mode: kFloat for None, else kPromoted.
+  kBitwise,       ///< bitwise_and, ...: the promoted dtype, bool or integer; floats rejected.
 };
 
 /// fn gets the operands in the compute type and the OpArgs (for extra arguments like alpha).
@@ -45,8 +46,10 @@ void add_binary(OpRegistry& r, const std::string& op, std::vector<std::string_vi
                 : rule == Result::kBool ? DType::Bool
                                         : promoted;
     DType ct = compute_type(rule == Result::kFloat ? out : promoted);
-    if (rule != Result::kBool && ct == DType::Bool)
+    if (rule != Result::kBool && rule != Result::kBitwise && ct == DType::Bool)
       throw a.error("is not supported on bool operands");
+    if (rule == Result::kBitwise && is_float(promoted))
+      throw a.error(str_cat("is not defined on floating-point operands (", promoted, ")"));
     std::vector<Tensor> inputs;
     for (auto* o : {&x, &y})
       if (o->tensor) inputs.push_back(*o->tensor);
@@ -201,6 +204,14 @@ void register_comparisons(OpRegistry& r) {
                [b](const OpArgs&, Expr x, Expr y) {
                  return BinaryNode::make(b, cast(DType::Bool, x), cast(DType::Bool, y));
                });
+  }
+  // Bitwise on integers, logical on bool (an attention mask's a & b).
+  for (auto [name, op] : {std::pair{"bitwise_and", BinaryOp::And},
+                          {"bitwise_or", BinaryOp::Or},
+                          {"bitwise_xor", BinaryOp::Xor}}) {
+    BinaryOp b = op;
+    add_tensor_and_scalar(r, name, {"self", "other"}, Result::kBitwise,
+                          [b](const OpArgs&, Expr x, Expr y) { return BinaryNode::make(b, x, y); });
   }
 }
 

@@ -132,9 +132,10 @@ IntBinaryFn int_binary(BinaryOp op) {
     case BinaryOp::Le: return [](int64_t a, int64_t b) -> int64_t { return a <= b; };
     case BinaryOp::Gt: return [](int64_t a, int64_t b) -> int64_t { return a > b; };
     case BinaryOp::Ge: return [](int64_t a, int64_t b) -> int64_t { return a >= b; };
-    case BinaryOp::And: return [](int64_t a, int64_t b) -> int64_t { return a && b; };
-    case BinaryOp::Or: return [](int64_t a, int64_t b) -> int64_t { return a || b; };
-    case BinaryOp::Xor: return [](int64_t a, int64_t b) -> int64_t { return (a != 0) != (b != 0); };
+    // Bitwise; bools are 0 or 1, so on them the same as logical.
+    case BinaryOp::And: return [](int64_t a, int64_t b) -> int64_t { return a & b; };
+    case BinaryOp::Or: return [](int64_t a, int64_t b) -> int64_t { return a | b; };
+    case BinaryOp::Xor: return [](int64_t a, int64_t b) -> int64_t { return a ^ b; };
     case BinaryOp::Atan2:
     case BinaryOp::Hypot:
     case BinaryOp::Copysign: break;  // floats only

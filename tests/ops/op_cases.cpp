@@ -163,6 +163,14 @@ void binary_cases(Table& t) {
         [](P p) { return Args{F(2.0), p[0]}; });
   t.call("minimum", "aten.minimum.default", {in({4, 1}), in({1, 9})});
   t.call("atan2", "aten.atan2.default", {in({4, 7}, f32, -3, 3), in({7}, f32, -3, 3)});
+  t.call("bitwise_and_bool", "aten.bitwise_and.Tensor", {in({4, 7}, b8), in({7}, b8)});
+  t.call("bitwise_and_int", "aten.bitwise_and.Tensor",
+         {in({9}, i64, -100, 100), in({9}, i32, -100, 100)});
+  t.call("bitwise_and_scalar", "aten.bitwise_and.Scalar", {in({9}, i32, -100, 100)}, {I(6)});
+  t.call("bitwise_or", "aten.bitwise_or.Tensor", {in({9}, i64, -100, 100), in({9}, i64, -9, 9)});
+  t.call("bitwise_or_scalar_bool", "aten.bitwise_or.Scalar", {in({5}, b8)}, {I(0)});
+  t.call("bitwise_xor", "aten.bitwise_xor.Tensor", {in({3, 5}, b8), in({3, 5}, b8)});
+  t.call("bitwise_xor_scalar", "aten.bitwise_xor.Scalar", {in({9}, i64, -50, 50)}, {I(-3)});
   t.call("atan2_int", "aten.atan2.default", {in({6}, i64, -5, 5), in({6}, i64, -5, 5)});
   t.call("hypot", "aten.hypot.default", {in({3, 7}, f32, -4, 4), in({3, 7}, f32, -4, 4)});
   t.call("copysign", "aten.copysign.Tensor", {in({5, 7}, f32, -3, 3), in({7}, f32, -1, 1)});

@@ -116,3 +116,23 @@ def test_integer_modulus_by_zero_raises_like_eager():
             fn(ints, zeros)
         with pytest.raises(RuntimeError, match="ZeroDivisionError"):
             kiln.compile(lambda a, b, fn=fn: fn(a, b))(ints, zeros)
+
+
+@pytest.mark.parametrize("op", [torch.bitwise_and, torch.bitwise_or, torch.bitwise_xor])
+def test_bitwise_ops_match_eager(op, coverage):
+    g = torch.Generator().manual_seed(1)
+    masks = torch.rand(4, 9, generator=g) > 0.5, torch.rand(9, generator=g) > 0.3
+    ints = torch.randint(-(2**40), 2**40, (4, 9), generator=g), torch.randint(-50, 50, (9,))
+    check(op, *masks, coverage=coverage)  # an attention mask's a & b: logical on bool
+    check(op, *ints, coverage=coverage)  # bitwise on integers, negatives included
+    check(op, ints[0].to(torch.int32), ints[1])  # int32 with int64 promotes to int64
+    check(lambda x: op(x, 6), ints[1])
+    check(lambda x: op(x, True), masks[0])
+
+
+def test_bitwise_ops_reject_floats_like_eager():
+    x = torch.randn(4)
+    with pytest.raises(RuntimeError):
+        torch.bitwise_and(x, x)
+    with pytest.raises(RuntimeError):
+        kiln.compile(torch.bitwise_and)(x, x)
