@@ -120,8 +120,8 @@ llvm::Value* KernelCodegen::emit_arith(BinaryOp op, DType t, llvm::Value* a, llv
       case BinaryOp::Min: return nan_propagating_extreme(llvm::CmpInst::FCMP_OLT, a, b);
       case BinaryOp::Max: return nan_propagating_extreme(llvm::CmpInst::FCMP_OGT, a, b);
       case BinaryOp::Pow: return call_libm("pow", t, {a, b});
-      case BinaryOp::Atan2: return call_libm("atan2", t, {a, b});
-      case BinaryOp::Hypot: return call_libm("hypot", t, {a, b});
+      case BinaryOp::Atan2:
+      case BinaryOp::Hypot: return call_libm(std::string(binary_op_name(op)), t, {a, b});
       case BinaryOp::Copysign: return call_intrinsic(llvm::Intrinsic::copysign, {a, b});
       default: break;
     }
@@ -238,18 +238,19 @@ llvm::Value* KernelCodegen::emit_unary(const UnaryNode* n) {
     case UnaryOp::Round: return intrinsic(llvm::Intrinsic::roundeven);
     case UnaryOp::Trunc: return intrinsic(llvm::Intrinsic::trunc);
     case UnaryOp::IsNan: return b_.CreateFCmpUNO(a, a);
-    case UnaryOp::Asin: return call_libm("asin", t, {a});
-    case UnaryOp::Acos: return call_libm("acos", t, {a});
-    case UnaryOp::Atan: return call_libm("atan", t, {a});
-    case UnaryOp::Sinh: return call_libm("sinh", t, {a});
-    case UnaryOp::Cosh: return call_libm("cosh", t, {a});
-    case UnaryOp::Tan: return call_libm("tan", t, {a});
-    case UnaryOp::Asinh: return call_libm("asinh", t, {a});
-    case UnaryOp::Acosh: return call_libm("acosh", t, {a});
-    case UnaryOp::Atanh: return call_libm("atanh", t, {a});
-    case UnaryOp::Log2: return call_libm("log2", t, {a});
-    case UnaryOp::Log10: return call_libm("log10", t, {a});
-    case UnaryOp::Erfc: return call_libm("erfc", t, {a});
+    // The IR names these ops as the C library does.
+    case UnaryOp::Asin:
+    case UnaryOp::Acos:
+    case UnaryOp::Atan:
+    case UnaryOp::Sinh:
+    case UnaryOp::Cosh:
+    case UnaryOp::Tan:
+    case UnaryOp::Asinh:
+    case UnaryOp::Acosh:
+    case UnaryOp::Atanh:
+    case UnaryOp::Log2:
+    case UnaryOp::Log10:
+    case UnaryOp::Erfc: return call_libm(std::string(unary_op_name(n->op)), t, {a});
     case UnaryOp::Not: break;
   }
   throw InternalError(str_cat(__FILE__, ": ", "unary op ", n->op, " on ", t));

@@ -115,8 +115,7 @@ Expr modulus(const OpArgs& a, BinaryOp op, Expr x, Expr y) {
   const auto* zero = y.as<IntImmNode>();
   if (!is_float(y.dtype()) && zero && zero->value == 0)
     throw a.error(1, "is 0: an integer modulus by zero, which raises (left to ATen)");
-  if (op == BinaryOp::Mod) return x % y;
-  return BinaryNode::make(BinaryOp::FloorMod, x, y);
+  return BinaryNode::make(op, x, y);
 }
 
 /// The divisor tensor of an integer fmod.Tensor or remainder.Tensor: no value may be 0.

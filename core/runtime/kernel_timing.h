@@ -12,10 +12,10 @@ namespace kiln {
 /// once) and divides the time by the calls.
 double seconds_per_call(const Kernel& kernel, void* const* args, double min_seconds);
 
-/// Per kernel, the fastest of `rounds` timings (seconds_per_call with `min_seconds`), the kernels
-/// taking turns within each round so that a change of the machine's state (a frequency step,
-/// another process) reaches all of them alike. Every kernel is called on `args`.
+/// Per kernel, the fastest of `rounds` single calls, the kernels taking turns within each round
+/// so that a change of the machine's state (a frequency step, another process) reaches all of
+/// them alike. Every kernel is called on `args`.
 std::vector<double> fastest_side_by_side(const std::vector<const Kernel*>& kernels,
-                                         void* const* args, int rounds, double min_seconds = 0);
+                                         void* const* args, int rounds);
 
 }  // namespace kiln
