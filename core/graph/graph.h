@@ -2,6 +2,7 @@
 // their attributes and the types of the values they make (shape, dtype, strides, device).
 #pragma once
 
+#include <map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -109,9 +110,11 @@ struct PartitionStep {
 
 /// How a graph runs: fused groups become kernels, the other nodes stay ATen calls.
 struct Partition {
-  std::vector<FusionGroup> groups;       ///< Ordered by their first node.
-  std::vector<int> fallback_nodes;       ///< Nodes that stay ATen calls, in order.
-  std::vector<std::string> unsupported;  ///< Sorted, unique op names that caused a fallback.
+  std::vector<FusionGroup> groups;  ///< Ordered by their first node.
+  std::vector<int> fallback_nodes;  ///< Nodes that stay ATen calls, in order.
+  /// The ops that Kiln could not run here, each with why (its first such node's reason): "no
+  /// Kiln lowering", the lowering's error, a device or a result Kiln's lowering does not match.
+  std::map<std::string, std::string> unsupported;
   /// Every group and fallback node once, each after the steps that make its inputs, close to
   /// the graph's node order. NOTE: a group cannot always run at the place of one of its nodes
   /// (an outside node between two of its nodes may make one of its inputs while another outside

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/ops/op_args.h"
 #include "core/support/error.h"
 
 namespace kiln {
@@ -87,29 +88,41 @@ Tensor value_placeholder(const Graph& g, ValueId v, std::vector<int64_t> strides
 
 NodeInfo classify_node(const Graph& g, int n, const OpRegistry& ops) {
   const Node& node = g.nodes()[n];
-  NodeInfo unsupported{NodeClass::Fallback, false, true, {}};
-  if (!ops.contains(node.op)) return unsupported;
-  bool cpu = true;
+  auto unsupported = [](std::string why) {
+    return NodeInfo{NodeClass::Fallback, false, std::move(why), {}};
+  };
+  if (node.op.starts_with("opaque:"))
+    return unsupported(
+        "kept ATen: the fallback_ops option names it, or Kiln cannot describe "
+        "its arguments");
+  if (!ops.contains(node.op)) return unsupported("no Kiln lowering");
+  std::string device;
   auto args = node_op_args(node, [&](ValueId v) {
-    cpu &= on_cpu(g.values()[v]);
+    if (!on_cpu(g.values()[v])) device = g.values()[v].device;
     return value_placeholder(g, v, g.values()[v].strides);
   });
-  for (ValueId v : node.outputs) cpu &= on_cpu(g.values()[v]);
-  if (!cpu) return unsupported;
+  for (ValueId v : node.outputs)
+    if (!on_cpu(g.values()[v])) device = g.values()[v].device;
+  if (!device.empty()) return unsupported(str_cat("a tensor on ", device, ", not the CPU"));
 
   std::vector<Tensor> outputs;
   try {
     outputs = ops.lower(node.op, args);
-  } catch (const Error&) {
-    return unsupported;
+  } catch (const Error& e) {
+    return unsupported(e.what());
   }
-  if (outputs.size() != node.outputs.size()) return unsupported;
+  if (outputs.size() != node.outputs.size())
+    return unsupported(str_cat("Kiln's lowering gives ", outputs.size(), " results, ATen's op ",
+                               node.outputs.size()));
   for (size_t k = 0; k < outputs.size(); ++k) {
     const TensorType& want = g.values()[node.outputs[k]];
-    if (outputs[k]->shape != want.shape || outputs[k]->dtype != want.dtype) return unsupported;
+    if (outputs[k]->shape != want.shape || outputs[k]->dtype != want.dtype)
+      return unsupported(str_cat("Kiln's lowering gives result ", k, " as ",
+                                 dtype_name(outputs[k]->dtype), shape_str(outputs[k]->shape),
+                                 ", ATen's op as ", dtype_name(want.dtype), shape_str(want.shape)));
   }
 
-  NodeInfo info{NodeClass::Injective, !ops.copies(node.op), false, {}};
+  NodeInfo info{NodeClass::Injective, !ops.copies(node.op), "", {}};
   for (const ValueCheck& check : ops.checks(node.op, args))
     info.checked_inputs.push_back(std::get<ValueRef>(node.args.at(check.arg)).id);
   for (auto& t : topo_order(outputs)) {

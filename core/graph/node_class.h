@@ -23,9 +23,9 @@ struct NodeInfo {
   /// Every compute of the op only loads another tensor at remapped indices, and ATen makes it a
   /// view, without copying (not flip, roll, repeat: OpRegistry::copies).
   bool index_map = false;
-  /// Fallback because Kiln cannot run the op here (reported in Partition::unsupported); false
-  /// for a fallback that is no fault of the op (empty tensors, nothing to compute).
-  bool unsupported = false;
+  /// Why Kiln cannot run the op here (reported in Partition::unsupported); empty for a node Kiln
+  /// runs and for a fallback that is no fault of the op (empty tensors, nothing to compute).
+  std::string unsupported;
   /// Values whose contents the runtime checks before a kernel reads them (ValueCheck): fusion
   /// keeps each out of the group of the node that reads it, so that it is a kernel input.
   std::vector<ValueId> checked_inputs;

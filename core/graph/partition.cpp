@@ -1,6 +1,7 @@
 // partition: classify every node, fuse, keep views of graph inputs in ATen, then build each
 // group's compute definitions and an order to run the steps in.
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "core/graph/fusion.h"
@@ -104,11 +105,11 @@ Partition partition(const Graph& g, const OpRegistry& ops) {
   int num_nodes = static_cast<int>(g.nodes().size());
   std::vector<bool> live = live_nodes(g);
   std::vector<NodeInfo> info(num_nodes);
-  std::set<std::string> unsupported;
+  std::map<std::string, std::string> unsupported;
   for (int n = 0; n < num_nodes; ++n) {
     if (!live[n]) continue;  // dead code: a fallback, and nothing to report
     info[n] = classify_node(g, n, ops);
-    if (info[n].unsupported) unsupported.insert(g.nodes()[n].op);
+    if (!info[n].unsupported.empty()) unsupported.emplace(g.nodes()[n].op, info[n].unsupported);
   }
 
   std::vector<int> group_of = fuse_nodes(g, info);
@@ -139,7 +140,7 @@ Partition partition(const Graph& g, const OpRegistry& ops) {
     }
   for (int n = 0; n < num_nodes; ++n)
     if (group_of[n] < 0) result.fallback_nodes.push_back(n);
-  result.unsupported.assign(unsupported.begin(), unsupported.end());
+  result.unsupported = std::move(unsupported);
   result.steps = step_order(g, result, group_of);
   result.group_of = std::move(group_of);
   return result;

@@ -246,7 +246,8 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
                                         source.objects->misses() - compiled_before, " compiled"));
   if (!out.unsupported.empty() && log_enabled(LogLevel::Info)) {
     std::string ops;
-    for (const std::string& op : out.unsupported) ops += (ops.empty() ? "" : ", ") + op;
+    for (const auto& [op, why] : out.unsupported)
+      ops += str_cat(ops.empty() ? "" : "; ", op, " (", why, ")");
     log_message(LogLevel::Info, str_cat(out.fallback_nodes.size(), " of ", g.nodes().size(),
                                         " nodes stay ATen calls; unsupported ops: ", ops));
   }

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,9 +44,10 @@ struct CompiledGroup {
 
 /// How a compiled graph runs: slots for the groups, ATen for the fallback nodes.
 struct CompiledGraph {
-  std::vector<CompiledGroup> groups;     ///< Ordered by their first node.
-  std::vector<int> fallback_nodes;       ///< Nodes that stay ATen calls, in order.
-  std::vector<std::string> unsupported;  ///< Sorted op names that caused a fallback.
+  std::vector<CompiledGroup> groups;  ///< Ordered by their first node.
+  std::vector<int> fallback_nodes;    ///< Nodes that stay ATen calls, in order.
+  /// Ops that caused a fallback → why (Partition::unsupported).
+  std::map<std::string, std::string> unsupported;
   /// Every group (index into `groups`) and fallback node once, in an order that respects the
   /// data flow (see Partition::steps; a group whose kernel failed to compile is replaced by its
   /// nodes as fallback steps).

@@ -21,11 +21,12 @@ TEST(Partition, UnknownOpSplitsTheGraph) {
   Partition p = check(g, doubling());
   EXPECT_EQ(group_nodes(p), (std::vector<std::vector<int>>{{0}, {2, 3}}));
   EXPECT_EQ(p.fallback_nodes, std::vector<int>{1});
-  EXPECT_EQ(p.unsupported, std::vector<std::string>{"test.double"});
+  EXPECT_EQ(p.unsupported,
+            (std::map<std::string, std::string>{{"test.double", "no Kiln lowering"}}));
   EXPECT_EQ(p.groups[1].inputs, std::vector<ValueId>{d});
 }
 
-TEST(Partition, UnsupportedNamesAreSortedAndUnique) {
+TEST(Partition, UnsupportedOpsAreNamedOnceEach) {
   Graph g;
   ValueId x = g.add_input(f32({3}));
   ValueId a = add_op(g, "test.zeta", {ValueRef{x}}, f32({3}));
@@ -35,7 +36,7 @@ TEST(Partition, UnsupportedNamesAreSortedAndUnique) {
   g.mark_output(c);
   Partition p = partition(g);
   expect_well_formed(g, p);
-  EXPECT_EQ(p.unsupported, (std::vector<std::string>{"aten.nonzero.default", "test.zeta"}));
+  EXPECT_EQ(unsupported_ops(p), (std::vector<std::string>{"aten.nonzero.default", "test.zeta"}));
   EXPECT_EQ(p.fallback_nodes, (std::vector<int>{0, 1, 2}));
   EXPECT_TRUE(p.groups.empty());
 }
@@ -50,7 +51,8 @@ TEST(Partition, NodesOffTheCpuStayAten) {
   expect_well_formed(g, p);
   EXPECT_EQ(group_nodes(p), (std::vector<std::vector<int>>{{0}}));
   EXPECT_EQ(p.fallback_nodes, (std::vector<int>{1, 2}));
-  EXPECT_EQ(p.unsupported, (std::vector<std::string>{"aten.exp.default", "aten.neg.default"}));
+  EXPECT_EQ(unsupported_ops(p), (std::vector<std::string>{"aten.exp.default", "aten.neg.default"}));
+  EXPECT_EQ(p.unsupported.at("aten.exp.default"), "a tensor on cuda:0, not the CPU");
 }
 
 TEST(Partition, OutputTypeMismatchIsAFallbackNotAWrongAnswer) {
@@ -65,8 +67,12 @@ TEST(Partition, OutputTypeMismatchIsAFallbackNotAWrongAnswer) {
   expect_well_formed(g, p);
   EXPECT_EQ(p.fallback_nodes, (std::vector<int>{0, 1, 3}));
   EXPECT_EQ(group_nodes(p), (std::vector<std::vector<int>>{{2}}));
-  EXPECT_EQ(p.unsupported, (std::vector<std::string>{"aten.exp.default", "aten.relu.default",
-                                                     "aten.sigmoid.default"}));
+  EXPECT_EQ(unsupported_ops(p), (std::vector<std::string>{"aten.exp.default", "aten.relu.default",
+                                                          "aten.sigmoid.default"}));
+  EXPECT_EQ(p.unsupported.at("aten.relu.default"),
+            "Kiln's lowering gives result 0 as f32[2, 3], ATen's op as f64[2, 3]");
+  EXPECT_EQ(p.unsupported.at("aten.sigmoid.default"),
+            "Kiln's lowering gives 1 results, ATen's op 2");
 }
 
 TEST(Partition, InvalidArgumentsAreAFallback) {
@@ -75,7 +81,9 @@ TEST(Partition, InvalidArgumentsAreAFallback) {
   g.mark_output(add_op(g, "aten.mm.default", {ValueRef{x}, ValueRef{y}}, f32({2, 5})));
   Partition p = partition(g);
   EXPECT_EQ(p.fallback_nodes, std::vector<int>{0});
-  EXPECT_EQ(p.unsupported, std::vector<std::string>{"aten.mm.default"});
+  EXPECT_EQ(unsupported_ops(p), std::vector<std::string>{"aten.mm.default"});
+  // The lowering's own error, naming the op and what is wrong.
+  EXPECT_NE(p.unsupported.at("aten.mm.default").find("aten.mm.default"), std::string::npos);
 }
 
 TEST(Partition, NoCycleThroughAFallbackNode) {

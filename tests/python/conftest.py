@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import kiln
 import pytest
 import torch
@@ -20,16 +22,16 @@ def fresh_compile_state():
 class Coverage:
     """The coverage of the graphs compiled so far in a test: ATen nodes inside Kiln kernels."""
 
-    def __call__(self) -> tuple[float, list[str]]:
+    def __call__(self) -> tuple[float, dict[str, str]]:
         s = kiln.stats()
-        unsupported = sorted({op for g in s["graphs"] for op in g["unsupported"]})
+        unsupported = {op: why for g in s["graphs"] for op, why in g["unsupported"].items()}
         assert s["graphs"], "no graph reached the kiln backend"
         return s["coverage"], unsupported
 
 
 @pytest.fixture
 def coverage() -> Coverage:
-    """``coverage()`` → (fraction of ATen nodes compiled by Kiln, ops that stayed ATen)."""
+    """``coverage()`` → (fraction of ATen nodes compiled by Kiln, {op that stayed ATen: why})."""
     return Coverage()
 
 
@@ -40,3 +42,27 @@ def pytest_terminal_summary(terminalreporter, config):
     summary = config.stash.get(OPINFO_SUMMARY, None)
     if summary:
         terminalreporter.write_line(summary)
+
+
+class KilnLog(logging.Handler):
+    """The messages of the ``kiln`` logger, at whatever level it lets through."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def kiln_log():
+    """Collects everything the ``kiln`` logger says during the test, down to DEBUG (where a
+    message logged once per process goes the second time); restores its level after."""
+    logger = logging.getLogger("kiln")
+    records, level = KilnLog(), logger.level
+    logger.addHandler(records)
+    kiln.set_log_level("debug")
+    yield records
+    logger.removeHandler(records)
+    kiln.set_log_level(logging.getLevelName(level or logging.WARNING).lower())

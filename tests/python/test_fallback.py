@@ -27,7 +27,7 @@ def test_unsupported_op_falls_back(coverage):
     with torch.no_grad():
         torch.testing.assert_close(kiln.compile(model)(x), model(x))
     fraction, unsupported = coverage()
-    assert any("aten.sort" in op for op in unsupported), unsupported
+    assert unsupported == {"aten.sort.default": "no Kiln lowering"}, unsupported
     assert 0 < fraction < 1
 
 
@@ -58,9 +58,39 @@ def test_fallback_ops_option_keeps_ops_aten(coverage):
         actual = kiln.compile(model, fallback_ops=["aten.addmm.default"])(x)
         torch.testing.assert_close(actual, model(x))
     _, unsupported = coverage()
-    assert any("aten.addmm.default" in op for op in unsupported), unsupported
+    assert "the fallback_ops option names it" in unsupported["opaque:aten.addmm.default"]
 
 
 def test_unknown_option_is_an_error():
     with pytest.raises(Exception, match="unknown option"):
         kiln.compile(torch.nn.ReLU(), fusion="aggressive")(torch.randn(3))
+
+
+def test_a_graph_mostly_in_aten_warns_with_the_reasons(kiln_log, coverage):
+    def f(x):
+        return torch.sort(torch.topk(x, 3).values).values + 1
+
+    x = torch.randn(4, 8)
+    torch.testing.assert_close(kiln.compile(f)(x), f(x))
+    _, unsupported = coverage()
+    assert set(unsupported) == {"aten.topk.default", "aten.sort.default"}, unsupported
+    warnings = [m for m in kiln_log.messages if "ATen compute nodes" in m]
+    assert warnings, kiln_log.messages
+    assert "only 1 of 3" in warnings[0] and "aten.topk.default (no Kiln lowering)" in warnings[0]
+
+
+def test_a_graph_mostly_in_kiln_does_not_warn(kiln_log):
+    x = torch.randn(4, 8)
+    torch.testing.assert_close(
+        kiln.compile(lambda x: torch.sort(x.exp() * 2).values)(x), torch.sort(x.exp() * 2).values
+    )
+    assert not any("ATen compute nodes" in m for m in kiln_log.messages), kiln_log.messages
+
+
+def test_symbolic_shapes_warn_that_the_graph_runs_as_aten(kiln_log):
+    compiled = torch.compile(lambda x: x.exp() + 1, backend="kiln", dynamic=True)
+    x = torch.randn(5, 3)
+    torch.testing.assert_close(compiled(x), x.exp() + 1)
+    assert any("symbolic sizes" in m and "dynamic=False" in m for m in kiln_log.messages), (
+        kiln_log.messages
+    )

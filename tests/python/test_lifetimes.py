@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import json
-import logging
 import subprocess
 import sys
 
@@ -85,28 +84,11 @@ def test_a_freed_graphs_slots_leave_the_tuning_service(tmp_path):
     assert mine == [] and s["tuning"]["slots"] == 0, s["tuning"]
 
 
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-def test_the_cxx_side_logs_through_the_kiln_logger():
-    logger = logging.getLogger("kiln")
-    records, level = _Records(), logger.level
-    logger.addHandler(records)
-    kiln.set_log_level("debug")
-    try:
-        compiled = kiln.compile(torch.nn.Linear(8, 8), tune="off")
-        with torch.no_grad():
-            compiled(torch.randn(2, 8))
-    finally:
-        logger.removeHandler(records)
-        kiln.set_log_level(logging.getLevelName(level or logging.WARNING).lower())
+def test_the_cxx_side_logs_through_the_kiln_logger(kiln_log):
+    compiled = kiln.compile(torch.nn.Linear(8, 8), tune="off")
+    with torch.no_grad():
+        compiled(torch.randn(2, 8))
     # "slot N: aten...": written by the C++ compile service, on a thread without the GIL.
-    assert any(m.startswith("slot ") and "aten.addmm" in m for m in records.messages), (
-        records.messages
+    assert any(m.startswith("slot ") and "aten.addmm" in m for m in kiln_log.messages), (
+        kiln_log.messages
     )

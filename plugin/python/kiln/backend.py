@@ -3,7 +3,8 @@ forward, backward and inference graphs; each is described to C++, partitioned an
 kernel slots, and rewritten to call them.
 
 Shapes: Kiln compiles static shapes only. A graph with symbolic sizes (SymInt) runs as ATen, and
-the reason is logged once. ``kiln.compile`` passes ``dynamic=False`` so Dynamo guards on exact
+a warning says so once. A graph of which less than half the compute runs in Kiln's kernels warns
+once too, naming each op that stayed ATen and why (``kiln.stats()`` keeps the same per graph). ``kiln.compile`` passes ``dynamic=False`` so Dynamo guards on exact
 shapes and recompiles on a new one (bounded by ``torch._dynamo.config.recompile_limit``); plain
 ``torch.compile(m, backend="kiln")`` keeps Dynamo's automatic dynamic shapes, so after a shape
 change the recompiled graph is symbolic and runs as ATen.
@@ -25,7 +26,7 @@ from torch._dynamo.backends.common import aot_autograd
 
 from kiln import _C
 from kiln.graph_builder import SymbolicShapes, build_graph
-from kiln.log import info_once, logger
+from kiln.log import logger, warning_once
 from kiln.rewrite import rewrite
 from kiln.stats import GraphRecord, record_graph
 from kiln.tuning import TuningOptions, seed_new_cache
@@ -118,6 +119,8 @@ def _decompositions() -> dict:
 
 
 _KINDS = {"fw": "forward", "bw": "backward", "inference": "inference"}
+#: A graph with less of its compute in Kiln's kernels than this warns (once per message).
+_WARN_BELOW_COVERAGE = 0.5
 
 
 def _compile_options(options: Options) -> _C.CompileOptions:
@@ -141,7 +144,11 @@ def compile_graph(
     try:
         built = build_graph(gm, options.fallback_ops)
     except SymbolicShapes as e:
-        info_once(f"kiln: a {kind} graph runs as ATen (Kiln compiles static shapes): {e}")
+        warning_once(
+            f"kiln: this {kind} graph runs as ATen: Kiln compiles static shapes, and it has "
+            f"symbolic sizes ({e}); kiln.compile, or torch.compile(..., dynamic=False), "
+            "recompiles for each new shape instead"
+        )
         return _as_aten(gm, kind, f"symbolic shapes ({e})")
     try:
         if options.tuning.mode != "off":
@@ -155,7 +162,7 @@ def compile_graph(
     _release_slots_with(gm, [g.slot for g in plan.groups])
     launched = rewrite(gm, built, plan)
     compiled = sum(len(g.nodes) for g in launched)
-    unsupported = set(plan.unsupported)
+    unsupported = dict(plan.unsupported)
     record = GraphRecord(
         kind,
         aten_nodes=sum(len(g.nodes) for g in plan.groups) + len(plan.fallback_nodes),
@@ -163,9 +170,15 @@ def compile_graph(
         input_views=sum(built.ops[i] not in unsupported for i in plan.fallback_nodes),
         aten_contractions=sum(not g.served_by.startswith("Kiln kernel") for g in launched),
         slots=[g.slot for g in launched],
-        unsupported=list(plan.unsupported),
+        unsupported=unsupported,
     )
     record_graph(record)
+    if record.compute_coverage < _WARN_BELOW_COVERAGE:
+        warning_once(
+            f"kiln: only {record.compiled_nodes} of {record.aten_nodes - record.input_views} "
+            f"ATen compute nodes of this {kind} graph run in Kiln kernels; stayed ATen: "
+            + "; ".join(f"{op} ({why})" for op, why in unsupported.items())
+        )
     logger.info(
         "kiln: %s graph: %d/%d ATen nodes (%.1f%%; %d free input views) compiled into %d kernel "
         "slots (%d serve their contraction through ATen)%s",
@@ -176,7 +189,7 @@ def compile_graph(
         record.input_views,
         len(record.slots),
         record.aten_contractions,
-        f"; stayed ATen: {', '.join(record.unsupported)}" if record.unsupported else "",
+        f"; stayed ATen: {', '.join(unsupported)}" if unsupported else "",
     )
     logger.debug("kiln: rewritten %s graph:\n%s", kind, gm.code)
     if options.tuning.mode == "background":

@@ -70,10 +70,10 @@ def configure_from_env() -> None:
         logger.addHandler(handler)
 
 
-def info_once(message: str) -> None:
-    """Logs `message` at INFO the first time it is seen in this process, at DEBUG afterwards."""
+def warning_once(message: str) -> None:
+    """Logs `message` at WARNING the first time it is seen in this process, at DEBUG afterwards."""
     if message in _logged_once:
         logger.debug(message)
         return
     _logged_once.add(message)
-    logger.info(message)
+    logger.warning(message)

@@ -23,7 +23,9 @@ class GraphRecord:
     #: (followed by Kiln's kernel of the rest of their group), as the faster choice
     aten_contractions: int = 0
     slots: list[int] = field(default_factory=list)  #: the slots of its groups
-    unsupported: list[str] = field(default_factory=list)  #: ops that stayed ATen
+    #: ops that stayed ATen for want of Kiln's support, each with why ("no Kiln lowering", the
+    #: lowering's error naming the argument, a device other than the CPU, ...)
+    unsupported: dict[str, str] = field(default_factory=dict)
     reason: str = ""  #: why nothing was compiled, when that is the case
 
     @property
@@ -72,7 +74,7 @@ def stats() -> dict:
     "aten.mm.default + Kiln epilogue [in place]" while ATen's contraction is faster), its tuning (None where no tuning service
     watches it; else its state — waiting, tuning, tuned, kept, cached, failed, rolled back —,
     trials measured, first and current time per call and their ratio, swaps); per recorded graph
-    its kind, node counts, slots, unsupported ops and coverages; and both coverages over all
+    its kind, node counts, slots, unsupported ops (each with why it stayed ATen) and coverages; and both coverages over all
     recorded graphs together (see GraphRecord). ``model_slowdown`` is how much slower the model's
     calls ran while the background tuner worked than while it paused, and ``duty`` the
     share of time it works so that the model slows by at most 10% on average; ``paused`` whether
@@ -139,7 +141,7 @@ def summary() -> str:
     s = stats()
     calls = sum(slot["calls"] for slot in s["slots"])
     time_ms = sum(slot["time_ms"] for slot in s["slots"])
-    unsupported = sorted({op for g in s["graphs"] for op in g["unsupported"]})
+    unsupported = {op: why for g in s["graphs"] for op, why in g["unsupported"].items()}
     lines = [
         (
             f"kiln: {len(s['graphs'])} graphs, {len(s['slots'])} kernel slots, {calls} launches, "
@@ -152,5 +154,5 @@ def summary() -> str:
         ),
     ]
     if unsupported:
-        lines.append(f"kiln: stayed ATen: {', '.join(unsupported)}")
+        lines += [f"kiln: stayed ATen: {op}: {why}" for op, why in sorted(unsupported.items())]
     return "\n".join(lines)
