@@ -32,15 +32,16 @@ ValueId Graph::add_input(TensorType type) {
 
 std::vector<ValueId> Graph::add_node(std::string op, std::vector<NodeArg> args,
                                      std::vector<TensorType> output_types) {
-  auto check_ref = [&](const ValueRef& r, size_t arg) {
+  auto check_ref = [&](const ValueRef& r, size_t arg, bool in_list) {
+    if (in_list && r.id == kNoValue) return;
     if (r.id < 0 || r.id >= static_cast<ValueId>(values_.size()))
       throw IRError(str_cat(op, ": argument ", arg, " refers to value ", r.id, ", but only ",
                             values_.size(), " values exist"));
   };
   for (size_t i = 0; i < args.size(); ++i) {
-    if (auto* r = std::get_if<ValueRef>(&args[i])) check_ref(*r, i);
+    if (auto* r = std::get_if<ValueRef>(&args[i])) check_ref(*r, i, false);
     if (auto* list = std::get_if<std::vector<ValueRef>>(&args[i]))
-      for (auto& r : *list) check_ref(r, i);
+      for (auto& r : *list) check_ref(r, i, true);
   }
   // Every check before any change, so that a failed call leaves the graph as it was.
   for (size_t k = 0; k < output_types.size(); ++k)

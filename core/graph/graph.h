@@ -27,6 +27,9 @@ struct ValueRef {
   ValueId id;
 };
 
+/// In a tensor-list argument, the entry of a None (ATen's `Tensor?[]`, as index.Tensor takes).
+inline constexpr ValueId kNoValue = -1;
+
 /// One argument of a node: an OpArg whose tensors are graph values.
 using NodeArg = std::variant<NoneArg, ValueRef, double, int64_t, bool, std::vector<int64_t>,
                              std::vector<ValueRef>, std::string, DType>;

@@ -104,7 +104,7 @@ FusionGroup lower_group(const Graph& g, const std::vector<int>& nodes,
   for (int n : nodes) {
     const Node& node = g.nodes()[n];
     for (const ValueCheck& check : ops.checks(node.op, node_op_args(node, tensor))) {
-      ValueId v = std::get<ValueRef>(node.args.at(check.arg)).id;
+      ValueId v = checked_value(node, check);
       auto at = std::find(result.inputs.begin(), result.inputs.end(), v);
       KILN_CHECK(g.producer(v) < 0 || group_of[g.producer(v)] != group, "checked value ", v, " of ",
                  node.op, " is made in its own group");

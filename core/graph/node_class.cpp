@@ -55,9 +55,18 @@ std::vector<ValueId> node_inputs(const Node& node) {
   for (auto& arg : node.args) {
     if (auto* r = std::get_if<ValueRef>(&arg)) ids.push_back(r->id);
     if (auto* list = std::get_if<std::vector<ValueRef>>(&arg))
-      for (auto& r : *list) ids.push_back(r.id);
+      for (auto& r : *list)
+        if (r.id != kNoValue) ids.push_back(r.id);
   }
   return ids;
+}
+
+ValueId checked_value(const Node& node, const ValueCheck& check) {
+  const NodeArg& arg = node.args.at(check.arg);
+  if (check.element < 0) return std::get<ValueRef>(arg).id;
+  ValueId v = std::get<std::vector<ValueRef>>(arg).at(check.element).id;
+  KILN_CHECK(v != kNoValue, node.op, " checks a None of argument ", check.arg);
+  return v;
 }
 
 std::vector<OpArg> node_op_args(const Node& node, const std::function<Tensor(ValueId)>& tensor_of) {
@@ -70,7 +79,7 @@ std::vector<OpArg> node_op_args(const Node& node, const std::function<Tensor(Val
             return tensor_of(v.id);
           } else if constexpr (std::is_same_v<T, std::vector<ValueRef>>) {
             std::vector<Tensor> list;
-            for (auto& r : v) list.push_back(tensor_of(r.id));
+            for (auto& r : v) list.push_back(r.id == kNoValue ? Tensor() : tensor_of(r.id));
             return list;
           } else {
             return v;
@@ -92,9 +101,7 @@ NodeInfo classify_node(const Graph& g, int n, const OpRegistry& ops) {
     return NodeInfo{NodeClass::Fallback, false, std::move(why), {}};
   };
   if (node.op.starts_with("opaque:"))
-    return unsupported(
-        "kept ATen: the fallback_ops option names it, or Kiln cannot describe "
-        "its arguments");
+    return unsupported("opaque: its arguments were not described to Kiln");
   if (!ops.contains(node.op)) return unsupported("no Kiln lowering");
   std::string device;
   auto args = node_op_args(node, [&](ValueId v) {
@@ -103,6 +110,8 @@ NodeInfo classify_node(const Graph& g, int n, const OpRegistry& ops) {
   });
   for (ValueId v : node.outputs)
     if (!on_cpu(g.values()[v])) device = g.values()[v].device;
+  // The graph builder gives a value it cannot type (a dtype Kiln lacks, uint8) device "opaque".
+  if (device == "opaque") return unsupported("reads or makes a value whose type Kiln lacks");
   if (!device.empty()) return unsupported(str_cat("a tensor on ", device, ", not the CPU"));
 
   std::vector<Tensor> outputs;
@@ -124,7 +133,7 @@ NodeInfo classify_node(const Graph& g, int n, const OpRegistry& ops) {
 
   NodeInfo info{NodeClass::Injective, !ops.copies(node.op), "", {}};
   for (const ValueCheck& check : ops.checks(node.op, args))
-    info.checked_inputs.push_back(std::get<ValueRef>(node.args.at(check.arg)).id);
+    info.checked_inputs.push_back(checked_value(node, check));
   for (auto& t : topo_order(outputs)) {
     if (t->kind != TensorKind::Compute) continue;
     if (t->numel() == 0) {

@@ -34,6 +34,9 @@ struct NodeInfo {
 /// The values `node` reads, tensor lists flattened, in argument order (repeats kept).
 std::vector<ValueId> node_inputs(const Node& node);
 
+/// The value that `check` (one of `node`'s op's ValueChecks) is about.
+ValueId checked_value(const Node& node, const ValueCheck& check);
+
 /// The op arguments of `node`, with each graph value replaced by tensor_of(value).
 std::vector<OpArg> node_op_args(const Node& node, const std::function<Tensor(ValueId)>& tensor_of);
 

@@ -26,8 +26,10 @@ struct Operand {
   PromotionOperand promotion() const { return tensor ? operand_of(*tensor) : operand_of(scalar); }
 };
 
+/// A Tensor argument may hold a Python number, a wrapped scalar: ATen graphs write 1 - x as
+/// aten.sub.Tensor(1, x), which promotes and computes as a Scalar operand does.
 Operand read_operand(const OpArgs& a, int i, bool is_tensor) {
-  if (is_tensor) return {a.tensor(i), {}};
+  if (is_tensor && !a.is_number(i)) return {a.tensor(i), {}};
   return {std::nullopt, a.scalar(i)};
 }
 
@@ -53,6 +55,7 @@ void add_binary(OpRegistry& r, const std::string& op, std::vector<std::string_vi
     std::vector<Tensor> inputs;
     for (auto* o : {&x, &y})
       if (o->tensor) inputs.push_back(*o->tensor);
+    if (inputs.empty()) throw a.error("has two numbers for operands, no tensor");
     return std::vector<Tensor>{elementwise(a, inputs, ct, out, [&](const std::vector<Expr>& v) {
       size_t next = 0;
       Expr ex = x.tensor ? v[next++] : make_const(ct, x.scalar.value);

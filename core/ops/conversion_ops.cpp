@@ -118,7 +118,8 @@ void register_conversion_ops(OpRegistry& r) {
     if (!to) throw a.error(1, "must be a ScalarType, got None");
     return one(converted(a, a.tensor(0), *to));
   });
-  for (auto op : {"aten.clone.default", "aten.alias.default"}) {
+  // lift_fresh_copy: the copy of a constant tensor the graph captured (torch.tensor([...])).
+  for (auto op : {"aten.clone.default", "aten.alias.default", "aten.lift_fresh_copy.default"}) {
     bool is_clone = std::string_view(op) == "aten.clone.default";
     r.add(op, [op, is_clone](const std::vector<OpArg>& args) {
       OpArgs a(op, args,
@@ -151,6 +152,17 @@ void register_conversion_ops(OpRegistry& r) {
       if (s < 0) throw a.error(0, str_cat("has a negative size: ", shape_str(size)));
     Scalar value = a.scalar(1);
     return one(filled(a, size, factory_dtype(a, 2, value), value.value));
+  });
+  // empty's contents are unspecified: Kiln's are zeros, which a graph that fills them (circular
+  // padding's slice_scatters) never reads. Only the default (contiguous) memory format arrives.
+  r.add("aten.empty.memory_format", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.empty.memory_format", args,
+             {"size", "dtype", "layout", "device", "pin_memory", "memory_format"});
+    std::vector<int64_t> size = a.ints(0);
+    for (int64_t s : size)
+      if (s < 0) throw a.error(0, str_cat("has a negative size: ", shape_str(size)));
+    if (!a.is_none(5)) throw a.error(5, "is not the default (contiguous) memory format");
+    return one(filled(a, size, a.optional_dtype(1).value_or(DType::F32), 0));
   });
   r.add("aten.scalar_tensor.default", [](const std::vector<OpArg>& args) {
     OpArgs a("aten.scalar_tensor.default", args, {"s", "dtype", "layout", "device", "pin_memory"});

@@ -6,6 +6,7 @@
 #include "core/ops/elementwise.h"
 #include "core/ops/index_guard.h"
 #include "core/ops/type_promotion.h"
+#include "core/ops/view_geometry.h"
 
 namespace kiln {
 
@@ -153,22 +154,10 @@ std::vector<Tensor> lower_expand(const std::vector<OpArg>& args) {
 std::vector<Tensor> lower_slice(const std::vector<OpArg>& args) {
   OpArgs a("aten.slice.Tensor", args, {"self", "dim", "start", "end", "step"});
   Tensor x = a.tensor(0);
-  if (x->rank() == 0) throw a.error(0, "is a rank-0 tensor, which cannot be sliced");
-  int64_t dim = normalize_dim(a, 1, a.integer(1), x->rank());
-  int64_t size = x->shape[dim], step = a.integer(4);
-  if (step <= 0) throw a.error(4, str_cat("is ", step, "; slice needs a positive step"));
-  // Python slice semantics: negatives count from the end, then both ends clamp to [0, size].
-  auto bound = [&](int i, int64_t dflt) {
-    int64_t v = a.optional_integer(i).value_or(dflt);
-    if (v < 0) v += size;
-    return std::clamp<int64_t>(v, 0, size);
-  };
-  int64_t start = bound(2, 0), end = std::max(bound(3, size), start);
-  std::vector<int64_t> shape = x->shape;
-  shape[dim] = (end - start + step - 1) / step;
-  return one(remap(a, x, shape, [&](const std::vector<Var>& i) {
+  SliceView v = slice_view(a, x, 1);
+  return one(remap(a, x, v.shape, [&](const std::vector<Var>& i) {
     std::vector<Expr> in = as_exprs(i);
-    in[dim] = in[dim] * step + start;
+    in[v.dim] = in[v.dim] * v.step + v.start;
     return in;
   }));
 }
@@ -233,18 +222,10 @@ std::vector<Tensor> lower_split(const std::vector<OpArg>& args) {
 std::vector<Tensor> lower_select(const std::vector<OpArg>& args) {
   OpArgs a("aten.select.int", args, {"self", "dim", "index"});
   Tensor x = a.tensor(0);
-  if (x->rank() == 0) throw a.error(0, "is a rank-0 tensor, which has no dim to select from");
-  int64_t dim = normalize_dim(a, 1, a.integer(1), x->rank());
-  int64_t size = x->shape[dim], index = a.integer(2);
-  if (index < -size || index >= size)
-    throw a.error(2,
-                  str_cat("is ", index, ", out of range for dimension ", dim, " of size ", size));
-  if (index < 0) index += size;
-  std::vector<int64_t> shape = x->shape;
-  shape.erase(shape.begin() + dim);
-  return one(remap(a, x, shape, [&](const std::vector<Var>& i) {
+  SelectView v = select_view(a, x, 1);
+  return one(remap(a, x, v.shape, [&](const std::vector<Var>& i) {
     std::vector<Expr> in = as_exprs(i);
-    in.insert(in.begin() + dim, Expr(index));
+    in.insert(in.begin() + v.dim, Expr(v.index));
     return in;
   }));
 }

@@ -15,6 +15,11 @@ bool OpArgs::is_none(int i) const {
   return std::holds_alternative<NoneArg>(args_[i]);
 }
 
+bool OpArgs::is_number(int i) const {
+  return std::holds_alternative<double>(args_[i]) || std::holds_alternative<int64_t>(args_[i]) ||
+         std::holds_alternative<bool>(args_[i]);
+}
+
 OpError OpArgs::error(int i, std::string_view what) const {
   return OpError(str_cat(op_, ": argument '", names_[i], "' ", what));
 }
@@ -40,6 +45,13 @@ std::optional<Tensor> OpArgs::optional_tensor(int i) const {
 }
 
 std::vector<Tensor> OpArgs::tensors(int i) const {
+  std::vector<Tensor> list = optional_tensors(i);
+  for (const Tensor& t : list)
+    if (!t.defined()) throw error(i, "holds a None where a Tensor[] takes tensors only");
+  return list;
+}
+
+std::vector<Tensor> OpArgs::optional_tensors(int i) const {
   if (auto* v = std::get_if<std::vector<Tensor>>(&args_[i])) return *v;
   throw type_error(i, "a Tensor[]");
 }

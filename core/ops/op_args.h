@@ -26,10 +26,14 @@ class OpArgs {
 
   const std::string& op() const { return op_; }
   bool is_none(int i) const;
+  /// Whether argument `i` is a Python number (bool, int or float).
+  bool is_number(int i) const;
 
   Tensor tensor(int i) const;
   std::optional<Tensor> optional_tensor(int i) const;
   std::vector<Tensor> tensors(int i) const;
+  /// A `Tensor?[]` argument: a None entry is an undefined Tensor.
+  std::vector<Tensor> optional_tensors(int i) const;
   Scalar scalar(int i) const;
   std::optional<Scalar> optional_scalar(int i) const;
   int64_t integer(int i) const;

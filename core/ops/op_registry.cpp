@@ -10,11 +10,14 @@ const OpRegistry& OpRegistry::global() {
     register_elementwise_ops(r);
     register_reduction_ops(r);
     register_normalization_ops(r);
+    register_batch_statistics_ops(r);
     register_layout_ops(r);
     register_contraction_ops(r);
     register_convolution_ops(r);
     register_pooling_ops(r);
     register_indexing_ops(r);
+    register_strided_view_ops(r);
+    register_scatter_view_ops(r);
     return r;
   }();
   return registry;

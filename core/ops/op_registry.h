@@ -58,10 +58,13 @@ class OpRegistry {
 void register_elementwise_ops(OpRegistry& r);
 void register_reduction_ops(OpRegistry& r);
 void register_normalization_ops(OpRegistry& r);
+void register_batch_statistics_ops(OpRegistry& r);
 void register_layout_ops(OpRegistry& r);
 void register_contraction_ops(OpRegistry& r);
 void register_convolution_ops(OpRegistry& r);
 void register_pooling_ops(OpRegistry& r);
 void register_indexing_ops(OpRegistry& r);
+void register_strided_view_ops(OpRegistry& r);
+void register_scatter_view_ops(OpRegistry& r);
 
 }  // namespace kiln

@@ -1,5 +1,5 @@
-// 2-D pooling over the last two dims ([N, C, H, W] or [C, H, W]): max pooling with PyTorch's
-// indices, average pooling with its divisor rules, adaptive average pooling.
+// Pooling over the last 1, 2 or 3 dims ([N, C, spatial...] or [C, spatial...]): max pooling with
+// PyTorch's indices, average pooling with its divisor rules, and adaptive average and max pooling.
 #include <limits>
 
 #include "core/ops/axis_reduce.h"
@@ -12,115 +12,174 @@ namespace kiln {
 
 namespace {
 
-/// The geometry of one pooling call along H and W.
+/// The name of an `n`-dimensional pooling, "max_pool2d" for ("max_pool", 2).
+std::string pool_name(const char* kind, size_t n) {
+  return str_cat(kind, n, "d");
+}
+
+/// The input of an `n`-dimensional pooling: [N, C, spatial...] or [C, spatial...].
+Tensor pooled_input(const OpArgs& a, size_t n) {
+  Tensor x = a.tensor(0);
+  require_numeric(a, 0, x->dtype);
+  int64_t spatial = static_cast<int64_t>(n);
+  if (x->rank() != spatial + 1 && x->rank() != spatial + 2)
+    throw a.error(0, str_cat("has shape ", shape_str(x->shape), ", expected ", spatial + 2,
+                             " dims [N, C, ...] or ", spatial + 1, " dims [C, ...]"));
+  return x;
+}
+
+/// The input's first spatial dim.
+size_t first_spatial(const Tensor& x, size_t n) {
+  return static_cast<size_t>(x->rank()) - n;
+}
+
+/// One reduce axis per spatial dim, over `extent`: "<name>.rz", ".ry", ".rx" (the last n).
+std::vector<IterVar> window_axes(const std::string& name, const std::vector<int64_t>& extent) {
+  static const char* letters[] = {"z", "y", "x"};
+  std::vector<IterVar> axes;
+  for (size_t d = 0; d < extent.size(); ++d)
+    axes.push_back(reduce_axis(extent[d], str_cat(name, ".r", letters[3 - extent.size() + d])));
+  return axes;
+}
+
+/// The flat position of spatial index `at` in a volume of shape `in`, row-major, as PyTorch's
+/// pooling indices count it (h * W + w in 2-D).
+Expr flat_position(const std::vector<Expr>& at, const std::vector<int64_t>& in) {
+  Expr flat = at[0];
+  for (size_t d = 1; d < at.size(); ++d) flat = flat * in[d] + at[d];
+  return flat;
+}
+
+/// The per-dim offsets within a window of shape `extent` of the flat reduce index `k`.
+std::vector<Expr> window_offsets(const Expr& k, const std::vector<int64_t>& extent) {
+  std::vector<Expr> offsets(extent.size());
+  int64_t inner = 1;
+  for (size_t d = extent.size(); d-- > 0;) {
+    Expr q = inner == 1 ? k : floordiv(k, Expr(inner));
+    offsets[d] = d == 0 ? q : floormod(q, Expr(extent[d]));
+    inner *= extent[d];
+  }
+  return offsets;
+}
+
+/// Reads `x` at the leading axes of `i` and spatial index `at`, or `fill` outside the input.
+Expr guarded(const Tensor& x, const std::vector<Var>& i, const std::vector<Expr>& at, Expr fill) {
+  size_t first = first_spatial(x, at.size());
+  std::vector<Expr> idx(i.begin(), i.begin() + first);
+  Expr inside;
+  for (size_t d = 0; d < at.size(); ++d) {
+    idx.push_back(at[d]);  // read only where the select takes it (expr.h)
+    Expr ok = in_range(at[d], x->shape[first + d]);
+    inside = inside.defined() ? (inside && ok) : ok;
+  }
+  return select(inside, x.load(idx), fill);
+}
+
+/// The geometry of one sliding-window pooling along its n spatial dims.
 struct Pool {
-  std::array<int64_t, 2> kernel, stride, pad, dil, in, out;
+  std::vector<int64_t> kernel, stride, pad, dil, in, out;
   std::vector<int64_t> out_shape;  ///< Input's leading dims, then out.
+  bool dilated = true;             ///< Whether window offsets scale by `dil` (avg_pool has none).
+
+  /// The input position along spatial dim d where output index i's window starts.
+  Expr start(const std::vector<Var>& i, size_t d) const {
+    return i[i.size() - kernel.size() + d] * stride[d] - pad[d];
+  }
+  /// The input position along spatial dim d of output index i, at window offset r.
+  Expr at(const std::vector<Var>& i, size_t d, const Expr& r) const {
+    return start(i, d) + (dilated ? r * dil[d] : r);
+  }
 };
 
-Pool pool_geometry(const OpArgs& a, const Tensor& x, std::array<int64_t, 2> kernel,
-                   std::array<int64_t, 2> stride, std::array<int64_t, 2> pad,
-                   std::array<int64_t, 2> dil, bool ceil_mode) {
-  if (x->rank() != 3 && x->rank() != 4)
-    throw a.error(
-        0, str_cat("has shape ", shape_str(x->shape), ", expected [N, C, H, W] or [C, H, W]"));
-  Pool p{kernel, stride, pad, dil, {x->shape[x->rank() - 2], x->shape[x->rank() - 1]}, {}, {}};
-  for (int d = 0; d < 2; ++d) {
+Pool pool_geometry(const OpArgs& a, const Tensor& x, std::vector<int64_t> kernel,
+                   std::vector<int64_t> stride, std::vector<int64_t> pad, std::vector<int64_t> dil,
+                   bool ceil_mode) {
+  size_t n = kernel.size(), first = first_spatial(x, n);
+  Pool p{kernel, stride, pad, dil, {x->shape.begin() + first, x->shape.end()}, {}, {}};
+  p.out_shape.assign(x->shape.begin(), x->shape.begin() + first);
+  for (size_t d = 0; d < n; ++d) {
     if (kernel[d] <= 0) throw a.error(1, "must be positive");
     if (stride[d] <= 0) throw a.error(2, "must be positive");
     if (dil[d] <= 0) throw a.error(4, "must be positive");
     if (pad[d] < 0 || pad[d] > kernel[d] / 2)
       throw a.error(3, str_cat("is ", pad[d], "; padding must be between 0 and half the kernel"));
-    p.out[d] =
-        window_output_size(p.in[d], dil[d] * (kernel[d] - 1) + 1, stride[d], pad[d], ceil_mode);
+    p.out.push_back(
+        window_output_size(p.in[d], dil[d] * (kernel[d] - 1) + 1, stride[d], pad[d], ceil_mode));
     if (p.out[d] <= 0)
       throw a.error(0, str_cat("has shape ", shape_str(x->shape), ", too small for the window"));
+    p.out_shape.push_back(p.out[d]);
   }
-  p.out_shape.assign(x->shape.begin(), x->shape.end() - 2);
-  p.out_shape.push_back(p.out[0]);
-  p.out_shape.push_back(p.out[1]);
   return p;
 }
 
-/// Reads `x` at leading axes and (h, w), or `fill` outside the input.
-Expr guarded(const Tensor& x, const std::vector<Var>& axes, Expr h, Expr w, Expr fill) {
-  int r = x->rank();
-  std::vector<Expr> idx(axes.begin(), axes.end() - 2);
-  idx.push_back(h);  // read only where the select takes it (expr.h)
-  idx.push_back(w);
-  return select(in_range(h, x->shape[r - 2]) && in_range(w, x->shape[r - 1]), x.load(idx), fill);
-}
-
-std::vector<Tensor> lower_max_pool(const std::vector<OpArg>& args) {
-  OpArgs a("aten.max_pool2d_with_indices.default", args,
-           {"self", "kernel_size", "stride", "padding", "dilation", "ceil_mode"});
-  Tensor x = a.tensor(0);
-  require_numeric(a, 0, x->dtype);
-  auto kernel = int_pair(a, 1);
-  Pool p = pool_geometry(a, x, kernel, int_pair(a, 2, kernel), int_pair(a, 3), int_pair(a, 4),
-                         a.boolean(5));
-  IterVar ry = reduce_axis(p.kernel[0], "max_pool2d.ry"),
-          rx = reduce_axis(p.kernel[1], "max_pool2d.rx");
+std::vector<Tensor> lower_max_pool(const std::string& op, size_t n,
+                                   const std::vector<OpArg>& args) {
+  OpArgs a(op, args, {"self", "kernel_size", "stride", "padding", "dilation", "ceil_mode"});
+  Tensor x = pooled_input(a, n);
+  std::vector<int64_t> kernel = int_tuple(a, 1, n, {});
+  if (kernel.empty()) throw a.error(1, "is empty");
+  Pool p = pool_geometry(a, x, kernel, int_tuple(a, 2, n, kernel),
+                         int_tuple(a, 3, n, std::vector<int64_t>(n, 0)),
+                         int_tuple(a, 4, n, std::vector<int64_t>(n, 1)), a.boolean(5));
+  std::string name = pool_name("max_pool", n);
+  std::vector<IterVar> r = window_axes(name, p.kernel);
   // Padding reads as the identity of max, so it never wins over a real element.
   auto source = [&](const std::vector<Var>& i) {
-    size_t r = i.size();
-    return guarded(x, i, i[r - 2] * p.stride[0] - p.pad[0] + ry.var * p.dil[0],
-                   i[r - 1] * p.stride[1] - p.pad[1] + rx.var * p.dil[1],
-                   reduce_identity(ReduceOp::Max, x->dtype));
+    std::vector<Expr> at;
+    for (size_t d = 0; d < n; ++d) at.push_back(p.at(i, d, r[d].var));
+    return guarded(x, i, at, reduce_identity(ReduceOp::Max, x->dtype));
   };
-  Tensor values = compute("max_pool2d", p.out_shape, [&](const std::vector<Var>& i) {
-    return reduce(ReduceOp::Max, source(i), {ry, rx});
+  Tensor values = compute(name, p.out_shape, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Max, source(i), r);
   });
-  Tensor arg = compute("max_pool2d.argmax", p.out_shape, [&](const std::vector<Var>& i) {
-    return reduce(ReduceOp::ArgMax, source(i), {ry, rx});
+  Tensor arg = compute(name + ".argmax", p.out_shape, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::ArgMax, source(i), r);
   });
-  // PyTorch's index is the flat h * W + w position in the input plane.
-  Tensor indices = compute("max_pool2d.indices", p.out_shape, [&](const std::vector<Var>& i) {
-    size_t r = i.size();
-    Expr k = arg.load(as_exprs(i));
-    Expr h = i[r - 2] * p.stride[0] - p.pad[0] + floordiv(k, Expr(p.kernel[1])) * p.dil[0];
-    Expr w = i[r - 1] * p.stride[1] - p.pad[1] + floormod(k, Expr(p.kernel[1])) * p.dil[1];
-    return h * p.in[1] + w;
+  // PyTorch's index is the flat position in the input's spatial volume.
+  Tensor indices = compute(name + ".indices", p.out_shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> offsets = window_offsets(arg.load(as_exprs(i)), p.kernel), at;
+    for (size_t d = 0; d < n; ++d) at.push_back(p.at(i, d, offsets[d]));
+    return flat_position(at, p.in);
   });
   return {values, indices};
 }
 
-std::vector<Tensor> lower_avg_pool(const std::vector<OpArg>& args) {
-  OpArgs a("aten.avg_pool2d.default", args,
+std::vector<Tensor> lower_avg_pool(const std::string& op, size_t n,
+                                   const std::vector<OpArg>& args) {
+  OpArgs a(op, args,
            {"self", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad",
             "divisor_override"});
-  Tensor x = a.tensor(0);
-  require_numeric(a, 0, x->dtype);
-  auto kernel = int_pair(a, 1);
-  Pool p =
-      pool_geometry(a, x, kernel, int_pair(a, 2, kernel), int_pair(a, 3), {1, 1}, a.boolean(4));
+  Tensor x = pooled_input(a, n);
+  std::vector<int64_t> kernel = int_tuple(a, 1, n, {});
+  if (kernel.empty()) throw a.error(1, "is empty");
+  Pool p = pool_geometry(a, x, kernel, int_tuple(a, 2, n, kernel),
+                         int_tuple(a, 3, n, std::vector<int64_t>(n, 0)), std::vector<int64_t>(n, 1),
+                         a.boolean(4));
+  p.dilated = false;
   bool include_pad = a.boolean(5);
   std::optional<int64_t> divisor = a.optional_integer(6);
   if (divisor && *divisor == 0) throw a.error(6, "must not be zero");
   DType acc = compute_type(x->dtype);
-  IterVar ry = reduce_axis(p.kernel[0], "avg_pool2d.ry"),
-          rx = reduce_axis(p.kernel[1], "avg_pool2d.rx");
-  Tensor sum = compute("avg_pool2d.sum", p.out_shape, [&](const std::vector<Var>& i) {
-    size_t r = i.size();
-    Expr v = guarded(x, i, i[r - 2] * p.stride[0] - p.pad[0] + ry.var,
-                     i[r - 1] * p.stride[1] - p.pad[1] + rx.var, make_const(x->dtype, 0));
-    return reduce(ReduceOp::Sum, cast(acc, v), {ry, rx});
+  std::string name = pool_name("avg_pool", n);
+  std::vector<IterVar> r = window_axes(name, p.kernel);
+  Tensor sum = compute(name + ".sum", p.out_shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> at;
+    for (size_t d = 0; d < n; ++d) at.push_back(p.at(i, d, r[d].var));
+    return reduce(ReduceOp::Sum, cast(acc, guarded(x, i, at, make_const(x->dtype, 0))), r);
   });
-  return {compute("avg_pool2d", p.out_shape, [&](const std::vector<Var>& i) {
-    size_t r = i.size();
+  return {compute(name, p.out_shape, [&](const std::vector<Var>& i) {
     Expr count;
     if (divisor) {
       count = Expr(*divisor);
     } else {
-      // ATen's avg_pool2d: the window clipped to the padded input, then (unless the padding
+      // ATen's avg_pool: the window clipped to the padded input, then (unless the padding
       // counts) to the input itself.
-      std::array<Expr, 2> extent;
-      for (int d = 0; d < 2; ++d) {
-        Expr start = i[r - 2 + d] * p.stride[d] - p.pad[d];
+      for (size_t d = 0; d < n; ++d) {
+        Expr start = p.start(i, d);
         Expr end = min(start + p.kernel[d], Expr(p.in[d] + p.pad[d]));
-        extent[d] = include_pad ? end - start : min(end, Expr(p.in[d])) - max(start, Expr(0));
+        Expr extent = include_pad ? end - start : min(end, Expr(p.in[d])) - max(start, Expr(0));
+        count = count.defined() ? count * extent : extent;
       }
-      count = extent[0] * extent[1];
     }
     return cast(x->dtype, sum.load(as_exprs(i)) / cast(acc, count));
   })};
@@ -133,56 +192,122 @@ struct AdaptiveDim {
   Expr end(const Expr& o) const { return floordiv((o + 1) * in + (out - 1), Expr(out)); }
 };
 
-AdaptiveDim adaptive_dim(int64_t in, int64_t out) {
-  int64_t widest = 0;
-  for (int64_t o = 0; o < out; ++o)
-    widest = std::max(widest, ((o + 1) * in + out - 1) / out - o * in / out);
-  return {in, out, widest};
+/// The adaptive windows of an n-dimensional adaptive pooling, checked.
+std::vector<AdaptiveDim> adaptive_dims(const OpArgs& a, const Tensor& x, size_t n) {
+  std::vector<int64_t> size = int_tuple(a, 1, n, {});
+  size_t first = first_spatial(x, n);
+  std::vector<AdaptiveDim> dims;
+  for (size_t d = 0; d < n && size.size() == n; ++d) {
+    int64_t in = x->shape[first + d], out = size[d];
+    if (out <= 0 || in == 0) break;
+    int64_t widest = 0;
+    for (int64_t o = 0; o < out; ++o)
+      widest = std::max(widest, ((o + 1) * in + out - 1) / out - o * in / out);
+    dims.push_back({in, out, widest});
+  }
+  if (dims.size() != n)
+    throw a.error(1, str_cat("is ", shape_str(size), " for input shape ", shape_str(x->shape)));
+  return dims;
 }
 
-std::vector<Tensor> lower_adaptive_avg_pool(const std::vector<OpArg>& args) {
-  OpArgs a("aten._adaptive_avg_pool2d.default", args, {"self", "output_size"});
-  Tensor x = a.tensor(0);
-  require_numeric(a, 0, x->dtype);
-  if (x->rank() != 3 && x->rank() != 4)
-    throw a.error(
-        0, str_cat("has shape ", shape_str(x->shape), ", expected [N, C, H, W] or [C, H, W]"));
-  auto size = int_pair(a, 1);
-  int r = x->rank();
-  if (size[0] <= 0 || size[1] <= 0 || x->shape[r - 2] == 0 || x->shape[r - 1] == 0)
-    throw a.error(
-        1, str_cat("is [", size[0], ", ", size[1], "] for input shape ", shape_str(x->shape)));
-  std::array<AdaptiveDim, 2> dim = {adaptive_dim(x->shape[r - 2], size[0]),
-                                    adaptive_dim(x->shape[r - 1], size[1])};
-  std::vector<int64_t> shape(x->shape.begin(), x->shape.end() - 2);
-  shape.push_back(size[0]);
-  shape.push_back(size[1]);
+/// Adaptive pooling's source: windows of varying size reduce over the widest, and what lies
+/// past a window's end reads as `fill`. Gives the reduce axes and the source at output index i.
+struct AdaptiveWindows {
+  std::vector<AdaptiveDim> dims;
+  std::vector<IterVar> axes;
+  std::vector<int64_t> shape;  ///< The output's: the input's leading dims, then the windows'.
+
+  Expr source(const Tensor& x, const std::vector<Var>& i, const Expr& value_fill) const {
+    size_t n = dims.size(), first = i.size() - n;
+    std::vector<Expr> idx(i.begin(), i.begin() + first);
+    Expr inside;
+    for (size_t d = 0; d < n; ++d) {
+      idx.push_back(dims[d].start(i[first + d]) + axes[d].var);  // read only where selected
+      Expr ok = idx.back() < dims[d].end(i[first + d]);
+      inside = inside.defined() ? (inside && ok) : ok;
+    }
+    return select(inside, cast(value_fill.dtype(), x.load(idx)), value_fill);
+  }
+};
+
+AdaptiveWindows adaptive_windows(const OpArgs& a, const Tensor& x, size_t n,
+                                 const std::string& name) {
+  AdaptiveWindows w{adaptive_dims(a, x, n), {}, {x->shape.begin(), x->shape.end() - n}};
+  std::vector<int64_t> widest;
+  for (const AdaptiveDim& d : w.dims) {
+    widest.push_back(d.max_window);
+    w.shape.push_back(d.out);
+  }
+  w.axes = window_axes(name, widest);
+  return w;
+}
+
+std::vector<Tensor> lower_adaptive_avg_pool(const std::string& op, size_t n,
+                                            const std::vector<OpArg>& args) {
+  OpArgs a(op, args, {"self", "output_size"});
+  Tensor x = pooled_input(a, n);
+  std::string name = pool_name("adaptive_avg_pool", n);
+  AdaptiveWindows w = adaptive_windows(a, x, n, name);
+  const std::vector<int64_t>& shape = w.shape;
   DType acc = compute_type(x->dtype);
-  IterVar ry = reduce_axis(dim[0].max_window, "adaptive_avg_pool2d.ry"),
-          rx = reduce_axis(dim[1].max_window, "adaptive_avg_pool2d.rx");
-  // Windows of varying size: reduce over the widest and mask out what lies past a window's end.
-  Tensor sum = compute("adaptive_avg_pool2d.sum", shape, [&](const std::vector<Var>& i) {
-    Expr h = dim[0].start(i[r - 2]) + ry.var, w = dim[1].start(i[r - 1]) + rx.var;
-    std::vector<Expr> idx(i.begin(), i.end() - 2);
-    idx.push_back(h);  // read only where the select takes it (expr.h)
-    idx.push_back(w);
-    Expr v = cast(acc, x.load(idx));
-    Expr inside = h < dim[0].end(i[r - 2]) && w < dim[1].end(i[r - 1]);
-    return reduce(ReduceOp::Sum, select(inside, v, make_const(acc, 0)), {ry, rx});
+  Tensor sum = compute(name + ".sum", shape, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, w.source(x, i, make_const(acc, 0)), w.axes);
   });
-  return {compute("adaptive_avg_pool2d", shape, [&](const std::vector<Var>& i) {
-    Expr count = (dim[0].end(i[r - 2]) - dim[0].start(i[r - 2])) *
-                 (dim[1].end(i[r - 1]) - dim[1].start(i[r - 1]));
+  return {compute(name, shape, [&](const std::vector<Var>& i) {
+    size_t first = i.size() - n;
+    Expr count;
+    for (size_t d = 0; d < n; ++d) {
+      Expr extent = w.dims[d].end(i[first + d]) - w.dims[d].start(i[first + d]);
+      count = count.defined() ? count * extent : extent;
+    }
     return cast(x->dtype, sum.load(as_exprs(i)) / cast(acc, count));
   })};
+}
+
+std::vector<Tensor> lower_adaptive_max_pool(const std::string& op, size_t n,
+                                            const std::vector<OpArg>& args) {
+  OpArgs a(op, args, {"self", "output_size"});
+  Tensor x = pooled_input(a, n);
+  std::string name = pool_name("adaptive_max_pool", n);
+  AdaptiveWindows w = adaptive_windows(a, x, n, name);
+  const std::vector<int64_t>& shape = w.shape;
+  Expr fill = reduce_identity(ReduceOp::Max, x->dtype);
+  Tensor values = compute(name, shape, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Max, w.source(x, i, fill), w.axes);
+  });
+  Tensor arg = compute(name + ".argmax", shape, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::ArgMax, w.source(x, i, fill), w.axes);
+  });
+  std::vector<int64_t> widest, in;
+  for (const AdaptiveDim& d : w.dims) {
+    widest.push_back(d.max_window);
+    in.push_back(d.in);
+  }
+  Tensor indices = compute(name + ".indices", shape, [&](const std::vector<Var>& i) {
+    size_t first = i.size() - n;
+    std::vector<Expr> offsets = window_offsets(arg.load(as_exprs(i)), widest), at;
+    for (size_t d = 0; d < n; ++d) at.push_back(w.dims[d].start(i[first + d]) + offsets[d]);
+    return flat_position(at, in);
+  });
+  return {values, indices};
+}
+
+/// Registers `lower(op, n, args)` as `op`.
+void add_pooling(OpRegistry& r, const std::string& op, size_t n,
+                 std::vector<Tensor> (*lower)(const std::string&, size_t,
+                                              const std::vector<OpArg>&)) {
+  r.add(op, [op, n, lower](const std::vector<OpArg>& args) { return lower(op, n, args); });
 }
 
 }  // namespace
 
 void register_pooling_ops(OpRegistry& r) {
-  r.add("aten.max_pool2d_with_indices.default", lower_max_pool);
-  r.add("aten.avg_pool2d.default", lower_avg_pool);
-  r.add("aten._adaptive_avg_pool2d.default", lower_adaptive_avg_pool);
+  for (size_t n : {2, 3}) {
+    add_pooling(r, str_cat("aten.max_pool", n, "d_with_indices.default"), n, lower_max_pool);
+    add_pooling(r, str_cat("aten.avg_pool", n, "d.default"), n, lower_avg_pool);
+    add_pooling(r, str_cat("aten._adaptive_avg_pool", n, "d.default"), n, lower_adaptive_avg_pool);
+    add_pooling(r, str_cat("aten.adaptive_max_pool", n, "d.default"), n, lower_adaptive_max_pool);
+  }
 }
 
 }  // namespace kiln

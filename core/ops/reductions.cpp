@@ -37,14 +37,25 @@ DType mean_dtype(const OpArgs& a, DType input, std::optional<DType> asked) {
   return t;
 }
 
+/// mean of `x` over `dims` in `asked` (or x's own) float dtype.
+Tensor mean_in(const OpArgs& a, const Tensor& x, const std::vector<int64_t>& dims, bool keepdim,
+               std::optional<DType> asked) {
+  DType out = mean_dtype(a, x->dtype, asked);
+  Tensor m = mean_of(a, "mean", x, dims, keepdim, compute_type(out));
+  return cast_tensor("mean.cast", m, out);
+}
+
 std::vector<Tensor> lower_mean(const std::vector<OpArg>& args) {
   OpArgs a("aten.mean.dim", args, {"self", "dim", "keepdim", "dtype"});
   Tensor x = a.tensor(0);
   auto dims = reduction_dims(a, 1, a.optional_ints(1), x->rank());
-  DType out = mean_dtype(a, x->dtype, a.optional_dtype(3));
-  bool keepdim = a.boolean(2);
-  Tensor m = mean_of(a, "mean", x, dims, keepdim, compute_type(out));
-  return {cast_tensor("mean.cast", m, out)};
+  return {mean_in(a, x, dims, a.boolean(2), a.optional_dtype(3))};
+}
+
+std::vector<Tensor> lower_mean_of_all(const std::vector<OpArg>& args) {
+  OpArgs a("aten.mean.default", args, {"self", "dtype"});
+  Tensor x = a.tensor(0);
+  return {mean_in(a, x, reduction_dims(a, 0, std::nullopt, x->rank()), false, a.optional_dtype(1))};
 }
 
 /// var and var_mean: mean, then the sum of squared deviations, then a divide by N - correction.
@@ -153,6 +164,7 @@ void register_reduction_ops(OpRegistry& r) {
         accumulate(a, ReduceOp::Prod, x, dims, a.boolean(2), accumulating_dtype(a, 3, x->dtype))};
   });
   r.add("aten.mean.dim", lower_mean);
+  r.add("aten.mean.default", lower_mean_of_all);
   for (auto [op, rop] : {std::pair{"aten.amax.default", ReduceOp::Max},
                          std::pair{"aten.amin.default", ReduceOp::Min}}) {
     std::string name = op;

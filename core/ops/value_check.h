@@ -14,12 +14,16 @@ struct ValueCheck {
   enum class Rule : uint8_t {
     Index,   ///< Every value is in [0, size): IndexError otherwise ("index out of range in self").
     Bounds,  ///< The same, RuntimeError otherwise ("index 3 is out of bounds for dimension 1 ...").
+    /// Every value is in [-size, size), a negative one counting from the end (advanced
+    /// indexing): IndexError otherwise, worded as Bounds.
+    Wrapped,
     NonZero,  ///< No value is 0: RuntimeError otherwise ("ZeroDivisionError").
   };
   Rule rule;
   int arg;           ///< The tensor argument checked, by position among the op's arguments.
-  int64_t size = 0;  ///< Index, Bounds: the size of the dimension indexed.
-  int64_t dim = 0;   ///< Index, Bounds: that dimension, for the message.
+  int64_t size = 0;  ///< Index, Bounds, Wrapped: the size of the dimension indexed.
+  int64_t dim = 0;   ///< Index, Bounds, Wrapped: that dimension, for the message.
+  int element = -1;  ///< For a tensor-list argument: the position of the tensor in the list.
 };
 
 /// Why `check` fails on `bad_value`, as eager words it: "index out of range in self",

@@ -116,11 +116,12 @@ void check_inputs(const SlotEntry& entry, at::TensorList inputs) {
       continue;
     }
     auto [lo, hi] = value_range(t);
-    if (lo >= 0 && hi < c.check.size) continue;
-    int64_t bad = lo < 0 ? lo : hi;
+    int64_t lowest = c.check.rule == ValueCheck::Rule::Wrapped ? -c.check.size : 0;
+    if (lo >= lowest && hi < c.check.size) continue;
+    int64_t bad = lo < lowest ? lo : hi;
     std::string why = str_cat(value_check_message(c.check, bad), " (kiln: ", c.op, ", index ", bad,
                               ", dimension ", c.check.dim, " of size ", c.check.size, ")");
-    TORCH_CHECK_INDEX(c.check.rule != ValueCheck::Rule::Index, why);
+    TORCH_CHECK_INDEX(c.check.rule == ValueCheck::Rule::Bounds, why);
     TORCH_CHECK(false, why);
   }
 }

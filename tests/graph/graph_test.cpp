@@ -34,8 +34,10 @@ TEST(Graph, UnknownValueIsAnError) {
   ValueId x = g.add_input(f32({4}));
   EXPECT_THROW(g.add_node("aten.add.Tensor", {ValueRef{x}, ValueRef{5}, 1.0}, {f32({4})}), IRError);
   EXPECT_THROW(
-      g.add_node("aten.cat.default", {std::vector<ValueRef>{{x}, {-1}}, int64_t{0}}, {f32({8})}),
+      g.add_node("aten.cat.default", {std::vector<ValueRef>{{x}, {-2}}, int64_t{0}}, {f32({8})}),
       IRError);
+  // kNoValue is a None only inside a list (Tensor?[]).
+  EXPECT_THROW(g.add_node("aten.neg.default", {ValueRef{kNoValue}}, {f32({4})}), IRError);
   EXPECT_THROW(g.mark_output(9), IRError);
   // A failed add_node leaves the graph as it was.
   EXPECT_EQ(g.nodes().size(), 0u);

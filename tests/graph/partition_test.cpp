@@ -57,6 +57,31 @@ TEST(Partition, ACheckedIndexIsAKernelInput) {
   EXPECT_EQ(c.check.dim, 0);
 }
 
+// x[:, i * i] (index.Tensor with a None in its Tensor?[] list): the computed index is checked,
+// by its place in the list, and stays out of the kernel that reads it.
+TEST(Partition, AnIndexInATensorListIsCheckedByItsPlace) {
+  Graph g;
+  ValueId x = g.add_input(f32({4, 10}));
+  ValueId i = g.add_input({DType::I64, {3}, {}, "cpu"});
+  ValueId j =
+      add_op(g, "aten.mul.Tensor", {ValueRef{i}, ValueRef{i}}, {DType::I64, {3}, {}, "cpu"});
+  ValueId y = add_op(g, "aten.index.Tensor", {ValueRef{x}, std::vector<ValueRef>{{kNoValue}, {j}}},
+                     f32({4, 3}));
+  g.mark_output(add_op(g, "aten.relu.default", {ValueRef{y}}, f32({4, 3})));
+
+  Partition p = check(g);
+  EXPECT_TRUE(p.unsupported.empty()) << p.unsupported.begin()->second;
+  ASSERT_EQ(group_nodes(p), (std::vector<std::vector<int>>{{0}, {1, 2}}));
+  const FusionGroup& reader = p.groups[1];
+  ASSERT_EQ(reader.checks.size(), 1u);
+  const InputCheck& c = reader.checks[0];
+  EXPECT_EQ(reader.inputs.at(c.input), j);
+  EXPECT_EQ(c.check.rule, ValueCheck::Rule::Wrapped);
+  EXPECT_EQ(c.check.element, 1);
+  EXPECT_EQ(c.check.size, 10);
+  EXPECT_EQ(c.check.dim, 1);
+}
+
 /// relu(addmm(b, x, w.t())), a Linear layer as AOTAutograd writes it: inputs x, w, b (values 0,
 /// 1, 2), then nodes t (value 3), addmm (4), relu (5).
 Graph linear_relu_graph() {

@@ -141,6 +141,9 @@ void binary_cases(Table& t) {
   t.call("add_bool_int_scalar", "aten.add.Scalar", {in({7}, b8)}, {I(1), I(1)});
   t.call("sub_expanded", "aten.sub.Tensor", {strided({5, 7}, {0, 1}), in({5, 7})}, {F(0.5)});
   t.call("sub_scalar", "aten.sub.Scalar", {in({3, 3})}, {F(1.25), I(2)});
+  // A number where the schema has a Tensor: a wrapped scalar, as ATen graphs write 2 - x.
+  t.add("sub_number_first", "aten.sub.Tensor", {in({4, 5})},
+        [](P p) { return Args{I(2), p[0], F(1.5)}; });
   t.call("mul_f32_i64", "aten.mul.Tensor", {in({4, 5}), in({5}, i64, -3, 3)});
   t.call("mul_scalar_f64", "aten.mul.Scalar", {in({4, 5}, f64)}, {F(-3.5)}, f64);
   t.call("div_int_int", "aten.div.Tensor", {in({9}, i64, -20, 20), in({9}, i32, 1, 6)});
@@ -214,10 +217,13 @@ void conversion_cases(Table& t) {
          bf16);
   t.call("clone_transposed", "aten.clone.default", {strided({4, 6}, {1, 4})}, {None});
   t.call("alias", "aten.alias.default", {in({2, 3})});
+  t.call("lift_fresh_copy", "aten.lift_fresh_copy.default", {in({5})});
   t.call("copy_broadcast", "aten.copy.default", {in({3, 5}), in({5}, f16)}, {B(false)});
   t.call("fill", "aten.fill.Scalar", {in({3, 4}, i64, 0, 5)}, {I(7)});
   t.add("full_float", "aten.full.default", {},
         [](P) { return Args{L({2, 3}), F(1.5), None, None, None, None}; });
+  t.add("empty_as_zeros", "aten.empty.memory_format", {},
+        [](P) { return Args{L({3, 2}), D(i64), None, None, None, None}; });
   t.add("full_int_dtype", "aten.full.default", {},
         [](P) { return Args{L({4}), I(3), D(f16), None, None, None}; });
   t.add("scalar_tensor", "aten.scalar_tensor.default", {},
@@ -251,6 +257,7 @@ void reduction_cases(Table& t) {
   t.call("sum_default", "aten.sum.default", {in({5, 7})}, {None});
   t.call("sum_default_bool", "aten.sum.default", {in({5, 7}, b8)}, {None});
   t.call("mean_dim", "aten.mean.dim", {in({4, 13, 3})}, {L({1}), B(true), None});
+  t.call("mean_default", "aten.mean.default", {strided({5, 6}, {1, 5})}, {None});
   t.call("mean_all_bf16", "aten.mean.dim", {in({7, 9}, bf16)}, {None, B(false), None}, bf16);
   t.call("amax", "aten.amax.default", {in({5, 7})}, {L({1}), B(false)});
   t.call("amax_all", "aten.amax.default", {in({5, 7}, i64, -99, 99)}, {L({}), B(true)});
@@ -293,6 +300,19 @@ void normalization_cases(Table& t) {
   t.add("batch_norm_no_affine_2d", "aten._native_batch_norm_legit_no_training.default",
         {in({6, 13}), in({13}), in({13}, f32, 0.5, 2)},
         [](P p) { return Args{p[0], None, None, p[1], p[2], F(0.1), F(1e-3)}; });
+  t.add("batch_norm_training", "aten._native_batch_norm_legit_functional.default",
+        {in({4, 3, 5, 2}), in({3}), in({3}), in({3}), in({3}, f32, 0.5, 2)},
+        [](P p) { return Args{p[0], p[1], p[2], p[3], p[4], B(true), F(0.1), F(1e-5)}; });
+  t.add("batch_norm_training_1d", "aten._native_batch_norm_legit_functional.default",
+        {in({6, 13}), in({13}), in({13}, f32, 0.5, 2)},
+        [](P p) { return Args{p[0], None, None, p[1], p[2], B(true), F(0.3), F(1e-3)}; });
+  t.add("batch_norm_no_stats", "aten._native_batch_norm_legit.no_stats",
+        {in({3, 4, 7}), in({4}), in({4})},
+        [](P p) { return Args{p[0], p[1], p[2], B(true), F(0.1), F(1e-5)}; });
+  t.add("group_norm", "aten.native_group_norm.default", {in({2, 6, 5, 3}), in({6}), in({6})},
+        [](P p) { return Args{p[0], p[1], p[2], I(2), I(6), I(15), I(3), F(1e-5)}; });
+  t.add("group_norm_no_affine_1d", "aten.native_group_norm.default", {in({3, 4, 9})},
+        [](P p) { return Args{p[0], None, None, I(3), I(4), I(9), I(4), F(1e-6)}; });
 }
 
 void layout_cases(Table& t) {
@@ -301,6 +321,19 @@ void layout_cases(Table& t) {
   t.call("unsafe_view", "aten._unsafe_view.default", {in({4, 9})}, {L({36})});
   t.call("reshape_transposed", "aten.reshape.default", {strided({5, 6}, {1, 5})}, {L({3, 10})});
   t.call("permute", "aten.permute.default", {in({2, 3, 5})}, {L({2, 0, 1})});
+  t.call("diagonal_above", "aten.diagonal.default", {in({3, 4, 6})}, {I(2), I(1), I(2)});
+  t.call("diagonal_below", "aten.diagonal.default", {strided({5, 4}, {1, 5})},
+         {I(-1), I(-1), I(0)});
+  t.call("unfold_windows", "aten.unfold.default", {in({3, 11})}, {I(1), I(4), I(3)});
+  t.call("unfold_dim0", "aten.unfold.default", {in({7, 2})}, {I(0), I(7), I(1)});
+  t.call("slice_scatter_step", "aten.slice_scatter.default", {in({4, 11}), in({4, 3}, f16)},
+         {I(1), I(2), I(-2), I(3)});
+  t.call("slice_scatter_whole", "aten.slice_scatter.default", {in({5, 3}), in({5, 3})},
+         {I(0), None, None, I(1)});
+  t.call("select_scatter", "aten.select_scatter.default", {in({3, 4, 5}), in({3, 5})},
+         {I(1), I(-1)});
+  t.call("diagonal_scatter", "aten.diagonal_scatter.default", {in({2, 5, 4}), in({2, 3})},
+         {I(1), I(1), I(2)});
   t.call("transpose", "aten.transpose.int", {in({2, 3, 5})}, {I(0), I(-1)});
   t.call("t", "aten.t.default", {in({3, 7})});
   t.call("expand", "aten.expand.default", {in({3, 1})}, {L({2, 3, 7}), B(false)});
@@ -388,6 +421,18 @@ void pooling_cases(Table& t) {
          {L({4, 4})});
   t.call("adaptive_avg_pool_global", "aten._adaptive_avg_pool2d.default", {in({2, 7, 5, 5})},
          {L({1, 1})});
+  t.call("adaptive_max_pool_uneven", "aten.adaptive_max_pool2d.default", {in({2, 3, 13, 11})},
+         {L({5, 4})});
+  t.call("max_pool3d", "aten.max_pool3d_with_indices.default", {in({1, 2, 7, 9, 8})},
+         {L({3, 2, 3}), L({2, 2, 1}), L({1, 0, 1}), L({1, 2, 1}), B(true)});
+  t.call("max_pool3d_unbatched", "aten.max_pool3d_with_indices.default", {in({2, 5, 6, 5})},
+         {L({2}), L({}), L({0}), L({1}), B(false)});
+  t.call("avg_pool3d", "aten.avg_pool3d.default", {in({2, 2, 6, 7, 5})},
+         {L({3, 2, 3}), L({2, 2, 2}), L({1, 1, 1}), B(true), B(false), None});
+  t.call("adaptive_avg_pool3d", "aten._adaptive_avg_pool3d.default", {in({1, 3, 5, 7, 6})},
+         {L({2, 3, 4})});
+  t.call("adaptive_max_pool3d", "aten.adaptive_max_pool3d.default", {in({3, 5, 7, 6})},
+         {L({3, 2, 4})});
 }
 
 void indexing_cases(Table& t) {
@@ -401,6 +446,13 @@ void indexing_cases(Table& t) {
         [](P p) { return Args{p[0], I(1), p[1], B(false)}; });
   t.add("gather_dim0", "aten.gather.default", {in({6, 3}), in({2, 3}, i64, 0, 6)},
         [](P p) { return Args{p[0], I(-2), p[1], B(false)}; });
+  // Indices in [-size, size): negative ones count from the end.
+  t.add("index_adjacent", "aten.index.Tensor",
+        {in({3, 7, 5, 4}), in({2, 1}, i64, -7, 7), in({3}, i32, -5, 5)},
+        [](P p) { return Args{p[0], std::vector<Tensor>{Tensor(), p[1], p[2]}}; });
+  t.add("index_separated", "aten.index.Tensor",
+        {in({3, 7, 5}), in({4}, i64, -3, 3), in({2, 4}, i64, 0, 5)},
+        [](P p) { return Args{p[0], std::vector<Tensor>{p[1], Tensor(), p[2]}}; });
 }
 
 }  // namespace

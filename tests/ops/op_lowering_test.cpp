@@ -125,7 +125,15 @@ TEST(OpErrors, NameTheOpAndArgument) {
   expect_op_error("aten.mm.default", {a, b}, {"aten.mm.default", "'mat2'", "[3, 4]", "[5, N]"});
   expect_op_error("aten.mm.default", {a}, {"aten.mm.default", "takes 2 arguments, got 1"});
   expect_op_error("aten.add.Tensor", {a, b, int64_t{1}}, {"aten.add.Tensor", "broadcast"});
-  expect_op_error("aten.add.Tensor", {a, 1.0, int64_t{1}}, {"'other'", "Tensor", "float"});
+  expect_op_error("aten.add.Tensor", {a, std::string("x"), int64_t{1}}, {"'other'", "Tensor"});
+  expect_op_error("aten.add.Tensor", {1.0, 2.0, int64_t{1}}, {"two numbers"});
+  expect_op_error("aten.index.Tensor",
+                  {a, std::vector<Tensor>{placeholder("mask", {4}, DType::Bool)}},
+                  {"'indices'", "boolean mask"});
+  expect_op_error("aten.index.Tensor", {a, std::vector<Tensor>{Tensor(), Tensor()}},
+                  {"'indices'", "no index tensor"});
+  expect_op_error("aten.unfold.default", {a, int64_t{1}, int64_t{6}, int64_t{1}},
+                  {"'size'", "[0, 5]"});
   expect_op_error("aten.sum.dim_IntList", {a, std::vector<int64_t>{2}, false, NoneArg{}},
                   {"aten.sum.dim_IntList", "'dim'", "out of range"});
   std::vector<OpArg> conv = {x,

@@ -35,7 +35,7 @@ def decode_arg(arg, inputs):
         if "input" in arg:
             return inputs[arg["input"]]
         if "tensors" in arg:
-            return [inputs[t["input"]] for t in arg["tensors"]]
+            return [None if t is None else inputs[t["input"]] for t in arg["tensors"]]
         if "float" in arg:
             return float(arg["float"])
         if "int" in arg:
@@ -62,6 +62,10 @@ def call(op, args):
     return op(*positional, **keywords)
 
 
+#: Ops whose result values eager leaves unspecified: only their dtype and shape compare.
+UNSPECIFIED_VALUES = {"aten.empty.memory_format"}
+
+
 def test_case_matches_torch(case, dump_dir):
     inputs = [load_tensor(dump_dir, s) for s in case["inputs"]]
     args = [decode_arg(a, inputs) for a in case["args"]]
@@ -73,6 +77,8 @@ def test_case_matches_torch(case, dump_dir):
     for k, (got, want) in enumerate(zip(actual, expected)):
         assert got.dtype == want.dtype, f"output {k}: dtype {got.dtype}, torch gives {want.dtype}"
         assert got.shape == want.shape, f"output {k}: shape {got.shape}, torch gives {want.shape}"
+        if case["op"] in UNSPECIFIED_VALUES:
+            continue
         torch.testing.assert_close(
             got,
             want,

@@ -58,11 +58,7 @@ def test_opinfo_samples_match_eager(request, tmp_path):
     problems = [p for r in results for p in r["problems"]]
     summary = []
     for mode, dtypes in (("forward", FORWARD), ("backward", BACKWARD)):
-        # Counts add up; "ops" is each shard's list of op names.
-        counts = {
-            key: sum((r[mode][key] for r in results), [] if key == "ops" else 0)
-            for key in results[0][mode]
-        }
+        counts = opinfo_sweep.merge([r[mode] for r in results])
         summary.append(f"{mode} ({dtypes}): {opinfo_sweep.summary(counts)}")
         assert counts["samples"] > 500 and counts["in_kiln"] > 0, summary[-1]
     request.config.stash[OPINFO_SUMMARY] = "OpInfo sweep: " + "; ".join(summary)

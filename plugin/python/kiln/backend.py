@@ -162,7 +162,7 @@ def compile_graph(
     _release_slots_with(gm, [g.slot for g in plan.groups])
     launched = rewrite(gm, built, plan)
     compiled = sum(len(g.nodes) for g in launched)
-    unsupported = dict(plan.unsupported)
+    unsupported = {op: built.opaque_reasons.get(op, why) for op, why in plan.unsupported.items()}
     record = GraphRecord(
         kind,
         aten_nodes=sum(len(g.nodes) for g in plan.groups) + len(plan.fallback_nodes),

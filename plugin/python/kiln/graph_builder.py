@@ -54,6 +54,8 @@ class BuiltGraph:
     ops: list[str] = field(default_factory=list)
     #: Value id → the FakeTensor FX recorded for it (absent for values Kiln cannot type).
     value_types: dict[int, torch.Tensor] = field(default_factory=dict)
+    #: Opaque op name ("opaque:aten.index.Tensor") → why Kiln was not told its arguments.
+    opaque_reasons: dict[str, str] = field(default_factory=dict)
 
 
 def build_graph(gm: fx.GraphModule, fallback_ops: frozenset[str] = frozenset()) -> BuiltGraph:
@@ -158,12 +160,17 @@ class _Builder:
         target = node.target
         if isinstance(target, torch._ops.OpOverload):
             target = _scalar_overload(target, node)
-        if isinstance(target, torch._ops.OpOverload) and str(target) not in self.fallback_ops:
+        if not isinstance(target, torch._ops.OpOverload):
+            why = f"not an ATen op ({target})"
+        elif str(target) in self.fallback_ops:
+            why = "the fallback_ops option keeps it ATen"
+        else:
             try:
                 return str(target), self._normalize(target, node)
-            except _Opaque:
-                pass
+            except _Opaque as e:
+                why = f"Kiln cannot be told its arguments: {e}"
         name = str(target) if isinstance(target, torch._ops.OpOverload) else node.name
+        self.built.opaque_reasons.setdefault(f"opaque:{name}", why)
         reads = [_C.Value(self.values[n]) for n in node.all_input_nodes if n in self.values]
         return f"opaque:{name}", reads
 
@@ -196,8 +203,10 @@ class _Builder:
         if _is_default_placement(value):
             return None  # factory ops' layout/device/memory_format: Kiln makes strided CPU tensors
         if isinstance(value, (list, tuple)):
-            if all(isinstance(v, fx.Node) for v in value):
-                return [self._convert(name, v) for v in value]
+            nodes = [v for v in value if v is not None]
+            if nodes and all(isinstance(v, fx.Node) for v in nodes):
+                # Tensor[], or Tensor?[] (index.Tensor's indices), None where a slot is empty
+                return [None if v is None else self._convert(name, v) for v in value]
             if all(isinstance(v, int) and not isinstance(v, bool) for v in value):
                 return list(value)
         raise _Opaque(f"argument {name} = {value!r}")

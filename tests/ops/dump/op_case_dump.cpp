@@ -62,7 +62,8 @@ std::string json_arg(const OpArg& arg, const std::vector<Tensor>& placeholders) 
           return json_ints(v);
         else if constexpr (std::is_same_v<T, std::vector<Tensor>>) {
           std::string s = "{\"tensors\": [";
-          for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + index_of(v[i]);
+          for (size_t i = 0; i < v.size(); ++i)
+            s += (i ? ", " : "") + (v[i].defined() ? index_of(v[i]) : std::string("null"));
           return s + "]}";
         } else if constexpr (std::is_same_v<T, std::string>)
           return str_cat("\"", v, "\"");

@@ -26,19 +26,22 @@ TensorType tensor_type(const std::string& dtype, std::vector<int64_t> shape,
   return {dtype_from_name(dtype), std::move(shape), std::move(strides), std::move(device)};
 }
 
-/// A list argument: Values (Tensor[]), or ints/bools (int[], bool[] as 0/1; empty is int[]).
+/// A list argument: Values and Nones (Tensor[], Tensor?[]), or ints/bools (int[], bool[] as 0/1;
+/// empty is int[]).
 NodeArg list_arg(const py::sequence& list, const std::string& op, size_t index) {
   std::vector<ValueRef> values;
   std::vector<int64_t> ints;
   for (py::handle item : list) {
     if (py::isinstance<PyValue>(item))
       values.push_back({item.cast<const PyValue&>().id});
+    else if (item.is_none())
+      values.push_back({kNoValue});
     else if (py::isinstance<py::int_>(item))  // bool is an int in Python
       ints.push_back(item.cast<int64_t>());
     else
       throw py::type_error(str_cat(op, ": argument ", index, " is a list holding a ",
                                    py::str(py::type::of(item)).cast<std::string>(),
-                                   "; lists may hold Values or ints"));
+                                   "; lists may hold Values and Nones, or ints"));
   }
   if (!values.empty() && !ints.empty())
     throw py::type_error(str_cat(op, ": argument ", index, " mixes Values and ints"));
