@@ -104,6 +104,12 @@ def compile(model: Callable, *, dynamic: bool | None = False, **options) -> Call
 #: Inductor. Kiln lowers roll itself, to one index map that fuses with its readers; its
 #: decomposition gathers through an index tensor.
 _KEEP_WHOLE = ("_scaled_dot_product_flash_attention_for_cpu", "roll")
+#: Why an op that _KEEP_WHOLE keeps stays ATen, for kiln.stats() and the log.
+_KEPT_ATEN = {
+    "aten._scaled_dot_product_flash_attention_for_cpu.default": (
+        "kept ATen: its fused, tiled CPU attention is faster than any decomposition"
+    )
+}
 
 
 @functools.cache
@@ -162,7 +168,10 @@ def compile_graph(
     _release_slots_with(gm, [g.slot for g in plan.groups])
     launched = rewrite(gm, built, plan)
     compiled = sum(len(g.nodes) for g in launched)
-    unsupported = {op: built.opaque_reasons.get(op, why) for op, why in plan.unsupported.items()}
+    unsupported = {
+        op: built.opaque_reasons.get(op, _KEPT_ATEN.get(op, why))
+        for op, why in plan.unsupported.items()
+    }
     record = GraphRecord(
         kind,
         aten_nodes=sum(len(g.nodes) for g in plan.groups) + len(plan.fallback_nodes),
