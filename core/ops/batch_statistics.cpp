@@ -66,6 +66,11 @@ ChannelStatistics channel_statistics(const OpArgs& a, const Tensor& x, double ep
   return s;
 }
 
+/// A statistic as ATen saves it on the CPU: in the input's dtype.
+Tensor saved(const std::string& name, const Tensor& statistic, const Tensor& x) {
+  return cast_tensor(name, statistic, x->dtype);
+}
+
 /// Training batch norm of `x` with weight and bias arguments 1 and 2: its output and statistics
 /// (of which ATen saves the mean and invstd for the backward).
 std::pair<Tensor, ChannelStatistics> batch_norm_training(const OpArgs& a, const Tensor& x,
@@ -102,7 +107,9 @@ std::vector<Tensor> lower_batch_norm_functional(const std::vector<OpArg>& args) 
   };
   Tensor biased_var = compute("batch_norm.var", s.mean->shape,
                               [&](const std::vector<Var>& c) { return s.sum_sq(c[0]) / s.count; });
-  return {out, s.mean, s.invstd, updated("batch_norm.running_mean", running_mean, s.mean, 1.0),
+  return {out, saved("batch_norm.save_mean", s.mean, x),
+          saved("batch_norm.save_invstd", s.invstd, x),
+          updated("batch_norm.running_mean", running_mean, s.mean, 1.0),
           updated("batch_norm.running_var", running_var, biased_var, s.count / (s.count - 1))};
 }
 
@@ -111,8 +118,10 @@ std::vector<Tensor> lower_batch_norm_no_stats(const std::vector<OpArg>& args) {
   OpArgs a("aten._native_batch_norm_legit.no_stats", args,
            {"input", "weight", "bias", "training", "momentum", "eps"});
   if (!a.boolean(3)) throw a.error(3, "is False; without running statistics only training is");
-  auto [out, s] = batch_norm_training(a, normalized_input(a), a.real(5));
-  return {out, s.mean, s.invstd};
+  Tensor x = normalized_input(a);
+  auto [out, s] = batch_norm_training(a, x, a.real(5));
+  return {out, saved("batch_norm.save_mean", s.mean, x),
+          saved("batch_norm.save_invstd", s.invstd, x)};
 }
 
 /// native_group_norm(input, weight, bias, N, C, HxW, group, eps): statistics per sample and group

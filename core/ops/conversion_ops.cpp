@@ -144,6 +144,13 @@ void register_conversion_ops(OpRegistry& r) {
     Tensor x = a.tensor(0);
     return one(filled(a, x->shape, x->dtype, a.scalar(1).value));
   });
+  r.add("aten.full_like.default", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.full_like.default", args,
+             {"self", "fill_value", "dtype", "layout", "device", "pin_memory", "memory_format"});
+    Tensor x = a.tensor(0);
+    if (!a.is_none(6)) throw a.error(6, "is not the default (preserve) memory format");
+    return one(filled(a, x->shape, a.optional_dtype(2).value_or(x->dtype), a.scalar(1).value));
+  });
   r.add("aten.full.default", [](const std::vector<OpArg>& args) {
     OpArgs a("aten.full.default", args,
              {"size", "fill_value", "dtype", "layout", "device", "pin_memory"});

@@ -220,6 +220,8 @@ void conversion_cases(Table& t) {
   t.call("lift_fresh_copy", "aten.lift_fresh_copy.default", {in({5})});
   t.call("copy_broadcast", "aten.copy.default", {in({3, 5}), in({5}, f16)}, {B(false)});
   t.call("fill", "aten.fill.Scalar", {in({3, 4}, i64, 0, 5)}, {I(7)});
+  t.call("full_like_as_float", "aten.full_like.default", {in({2, 5}, i32, 0, 5)},
+         {F(-2.5), D(f32), None, None, None, None});
   t.add("full_float", "aten.full.default", {},
         [](P) { return Args{L({2, 3}), F(1.5), None, None, None, None}; });
   t.add("empty_as_zeros", "aten.empty.memory_format", {},
@@ -306,6 +308,10 @@ void normalization_cases(Table& t) {
   t.add("batch_norm_training_1d", "aten._native_batch_norm_legit_functional.default",
         {in({6, 13}), in({13}), in({13}, f32, 0.5, 2)},
         [](P p) { return Args{p[0], None, None, p[1], p[2], B(true), F(0.3), F(1e-3)}; });
+  t.add(
+      "batch_norm_training_bf16", "aten._native_batch_norm_legit_functional.default",
+      {in({4, 3, 6}, bf16), in({3}, bf16), in({3}, bf16), in({3}, bf16), in({3}, bf16, 0.5, 2)},
+      [](P p) { return Args{p[0], p[1], p[2], p[3], p[4], B(true), F(0.1), F(1e-5)}; }, bf16);
   t.add("batch_norm_no_stats", "aten._native_batch_norm_legit.no_stats",
         {in({3, 4, 7}), in({4}), in({4})},
         [](P p) { return Args{p[0], p[1], p[2], B(true), F(0.1), F(1e-5)}; });

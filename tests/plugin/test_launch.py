@@ -57,7 +57,7 @@ def test_fused_group_matches_eager():
     assert group.inputs == [0, 1]
     assert group.outputs == [3]
     assert group.ops == ["aten.add.Tensor", "aten.relu.default"]
-    assert plan.fallback_nodes == [] and plan.unsupported == []
+    assert plan.fallback_nodes == [] and plan.unsupported == {}
     assert plan.steps == [("group", 0)]
     assert group.served_by == "Kiln kernel"
     assert C.slot_output_types(group.slot) == [("f32", [4, 8], [8, 1])]
@@ -137,7 +137,7 @@ def test_unsupported_op_stays_aten():
     g.mark_output(r)
     plan = C.compile(g)
     assert plan.fallback_nodes == [0]
-    assert plan.unsupported == ["opaque"]
+    assert plan.unsupported == {"opaque": "no Kiln lowering"}
     assert [group.nodes for group in plan.groups] == [[1]]
     assert plan.steps == [("fallback", 0), ("group", 0)]
     assert [(s.kind, s.index) for s in plan.steps] == [("fallback", 0), ("group", 0)]
