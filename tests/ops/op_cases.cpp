@@ -328,14 +328,10 @@ void layout_cases(Table& t) {
   t.call("reshape_transposed", "aten.reshape.default", {strided({5, 6}, {1, 5})}, {L({3, 10})});
   t.call("permute", "aten.permute.default", {in({2, 3, 5})}, {L({2, 0, 1})});
   t.call("diagonal_above", "aten.diagonal.default", {in({3, 4, 6})}, {I(2), I(1), I(2)});
-  t.call("diagonal_below", "aten.diagonal.default", {strided({5, 4}, {1, 5})},
-         {I(-1), I(-1), I(0)});
   t.call("unfold_windows", "aten.unfold.default", {in({3, 11})}, {I(1), I(4), I(3)});
   t.call("unfold_dim0", "aten.unfold.default", {in({7, 2})}, {I(0), I(7), I(1)});
   t.call("slice_scatter_step", "aten.slice_scatter.default", {in({4, 11}), in({4, 3}, f16)},
          {I(1), I(2), I(-2), I(3)});
-  t.call("slice_scatter_whole", "aten.slice_scatter.default", {in({5, 3}), in({5, 3})},
-         {I(0), None, None, I(1)});
   t.call("select_scatter", "aten.select_scatter.default", {in({3, 4, 5}), in({3, 5})},
          {I(1), I(-1)});
   t.call("diagonal_scatter", "aten.diagonal_scatter.default", {in({2, 5, 4}), in({2, 3})},
@@ -431,8 +427,6 @@ void pooling_cases(Table& t) {
          {L({5, 4})});
   t.call("max_pool3d", "aten.max_pool3d_with_indices.default", {in({1, 2, 7, 9, 8})},
          {L({3, 2, 3}), L({2, 2, 1}), L({1, 0, 1}), L({1, 2, 1}), B(true)});
-  t.call("max_pool3d_unbatched", "aten.max_pool3d_with_indices.default", {in({2, 5, 6, 5})},
-         {L({2}), L({}), L({0}), L({1}), B(false)});
   t.call("avg_pool3d", "aten.avg_pool3d.default", {in({2, 2, 6, 7, 5})},
          {L({3, 2, 3}), L({2, 2, 2}), L({1, 1, 1}), B(true), B(false), None});
   t.call("adaptive_avg_pool3d", "aten._adaptive_avg_pool3d.default", {in({1, 3, 5, 7, 6})},
