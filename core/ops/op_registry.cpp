@@ -10,7 +10,6 @@ const OpRegistry& OpRegistry::global() {
     register_elementwise_ops(r);
     register_reduction_ops(r);
     register_normalization_ops(r);
-    register_batch_statistics_ops(r);
     register_layout_ops(r);
     register_contraction_ops(r);
     register_convolution_ops(r);

@@ -58,7 +58,6 @@ class OpRegistry {
 void register_elementwise_ops(OpRegistry& r);
 void register_reduction_ops(OpRegistry& r);
 void register_normalization_ops(OpRegistry& r);
-void register_batch_statistics_ops(OpRegistry& r);
 void register_layout_ops(OpRegistry& r);
 void register_contraction_ops(OpRegistry& r);
 void register_convolution_ops(OpRegistry& r);

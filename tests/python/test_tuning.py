@@ -281,9 +281,16 @@ def test_a_damaged_cache_is_set_aside_once_and_the_model_runs(tmp_path, damage):
 
 
 def test_the_service_stops_within_a_second_when_the_process_exits(tmp_path):
+    # The hook registered before `import kiln` runs after kiln's own exit hooks (atexit is last
+    # in, first out), which stop the service and return once its thread has: the time from the
+    # end of the script to that hook is the service's stop. The interpreter's teardown after it
+    # (torch's modules, Python's last collection) is no part of Kiln's and took 1.1-1.8 s here
+    # with tuning off.
     script = textwrap.dedent(
         f"""
-        import time, torch, kiln
+        import atexit, time
+        atexit.register(lambda: print("stopped", time.time(), flush=True))
+        import torch, kiln
         model = torch.nn.Sequential(torch.nn.Linear(256, 256), torch.nn.ReLU()).eval()
         x = torch.randn(64, 256)
         compiled = kiln.compile(model, tune="background", cache_dir={str(tmp_path)!r}, tune_trials=1000)
@@ -298,13 +305,12 @@ def test_the_service_stops_within_a_second_when_the_process_exits(tmp_path):
         """
     )
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    line = child.stdout.readline()
-    child.wait(timeout=60)
-    assert line.startswith("exiting"), line
-    # From the end of the script to the end of the process: Python's teardown and the service's
-    # stop in the middle of a search of 1000 trials.
-    assert time.time() - float(line.split()[1]) < 1.5
+    out, _ = child.communicate(timeout=60)
     assert child.returncode == 0
+    times = dict(line.split() for line in out.splitlines())
+    assert set(times) == {"exiting", "stopped"}, out
+    # In the middle of a search of 1000 trials.
+    assert float(times["stopped"]) - float(times["exiting"]) < 1.0
 
 
 def test_kiln_tune_and_the_cache_commands(tmp_path):

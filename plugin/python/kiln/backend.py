@@ -4,8 +4,8 @@ kernel slots, and rewritten to call them.
 
 Shapes: Kiln compiles static shapes only. A graph with symbolic sizes (SymInt) runs as ATen, and
 a warning says so once. A graph of which less than half the compute runs in Kiln's kernels warns
-once too, naming each op that stayed ATen and why (``kiln.stats()`` keeps the same per graph). ``kiln.compile`` passes ``dynamic=False`` so Dynamo guards on exact
-shapes and recompiles on a new one (bounded by ``torch._dynamo.config.recompile_limit``); plain
+once too, naming each op that stayed ATen and why (``kiln.stats()`` keeps the same per graph).
+``kiln.compile`` passes ``dynamic=False`` so Dynamo guards on exact shapes and recompiles on a new one (bounded by ``torch._dynamo.config.recompile_limit``); plain
 ``torch.compile(m, backend="kiln")`` keeps Dynamo's automatic dynamic shapes, so after a shape
 change the recompiled graph is symbolic and runs as ATen.
 """
@@ -98,17 +98,17 @@ def compile(model: Callable, *, dynamic: bool | None = False, **options) -> Call
     return torch.compile(model, backend=backend, dynamic=dynamic, options=options or None)
 
 
-#: Ops kept whole although core ATen decomposes them. ATen's fused CPU attention is tiled and
-#: never materializes the [batch, heads, seq, seq] scores, which its decomposition (two batched
-#: matmuls around a softmax, separate kernels for Kiln) must; it stays an ATen call, as in
-#: Inductor. Kiln lowers roll itself, to one index map that fuses with its readers; its
-#: decomposition gathers through an index tensor.
-_KEEP_WHOLE = ("_scaled_dot_product_flash_attention_for_cpu", "roll")
-#: Why an op that _KEEP_WHOLE keeps stays ATen, for kiln.stats() and the log.
-_KEPT_ATEN = {
+#: Ops kept whole although core ATen decomposes them, each with why. ATen's fused CPU attention
+#: is tiled and never materializes the [batch, heads, seq, seq] scores, which its decomposition
+#: (two batched matmuls around a softmax, separate kernels for Kiln) must; it stays an ATen call,
+#: as in Inductor, and the reason is what kiln.stats() and the log say of it. Kiln lowers roll
+#: itself, to one index map that fuses with its readers; its decomposition gathers through an
+#: index tensor.
+_KEEP_WHOLE = {
     "aten._scaled_dot_product_flash_attention_for_cpu.default": (
         "kept ATen: its fused, tiled CPU attention is faster than any decomposition"
-    )
+    ),
+    "aten.roll.default": "lowered whole by Kiln, to one index map",
 }
 
 
@@ -120,7 +120,7 @@ def _decompositions() -> dict:
     post_autograd = getattr(torch._decomp, "_core_aten_decompositions_post_autograd", None)
     table = dict(post_autograd() if post_autograd else torch._decomp.core_aten_decompositions())
     for name in _KEEP_WHOLE:
-        table.pop(getattr(torch.ops.aten, name).default, None)
+        table.pop(getattr(torch.ops.aten, name.split(".")[1]).default, None)
     return table
 
 
@@ -169,7 +169,7 @@ def compile_graph(
     launched = rewrite(gm, built, plan)
     compiled = sum(len(g.nodes) for g in launched)
     unsupported = {
-        op: built.opaque_reasons.get(op, _KEPT_ATEN.get(op, why))
+        op: built.opaque_reasons.get(op, _KEEP_WHOLE.get(op, why))
         for op, why in plan.unsupported.items()
     }
     record = GraphRecord(
