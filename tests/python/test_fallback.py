@@ -85,12 +85,3 @@ def test_a_graph_mostly_in_kiln_does_not_warn(kiln_log):
         kiln.compile(lambda x: torch.sort(x.exp() * 2).values)(x), torch.sort(x.exp() * 2).values
     )
     assert not any("ATen compute nodes" in m for m in kiln_log.messages), kiln_log.messages
-
-
-def test_symbolic_shapes_warn_that_the_graph_runs_as_aten(kiln_log):
-    compiled = torch.compile(lambda x: x.exp() + 1, backend="kiln", dynamic=True)
-    x = torch.randn(5, 3)
-    torch.testing.assert_close(compiled(x), x.exp() + 1)
-    assert any("symbolic sizes" in m and "dynamic=False" in m for m in kiln_log.messages), (
-        kiln_log.messages
-    )

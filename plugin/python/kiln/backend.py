@@ -2,12 +2,13 @@
 forward, backward and inference graphs; each is described to C++, partitioned and compiled into
 kernel slots, and rewritten to call them.
 
-Shapes: Kiln compiles static shapes only. A graph with symbolic sizes (SymInt) runs as ATen, and
-a warning says so once. A graph of which less than half the compute runs in Kiln's kernels warns
-once too, naming each op that stayed ATen and why (``kiln.stats()`` keeps the same per graph).
-``kiln.compile`` passes ``dynamic=False`` so Dynamo guards on exact shapes and recompiles on a new one (bounded by ``torch._dynamo.config.recompile_limit``); plain
-``torch.compile(m, backend="kiln")`` keeps Dynamo's automatic dynamic shapes, so after a shape
-change the recompiled graph is symbolic and runs as ATen.
+Shapes: Kiln compiles static shapes. A graph with symbolic sizes (SymInt: Dynamo's automatic
+dynamic shapes after a shape changed, or ``dynamic=True``) is compiled once per concrete shape it
+meets, on that shape's first call (kiln.specialize), so every shape runs in Kiln's kernels and
+Dynamo does not recompile. ``kiln.compile`` passes ``dynamic=False``: Dynamo then guards on exact
+shapes and recompiles for each new one (bounded by ``torch._dynamo.config.recompile_limit``).
+A graph of which less than half the compute runs in Kiln's kernels warns once, naming each op
+that stayed ATen and why (``kiln.stats()`` keeps the same per graph).
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from torch import fx
 from torch._dynamo.backends.common import aot_autograd
 
 from kiln import _C
-from kiln.graph_builder import SymbolicShapes, build_graph
+from kiln.graph_builder import BuiltGraph, SymbolicShapes, build_graph
 from kiln.log import logger, warning_once
 from kiln.rewrite import rewrite
+from kiln.specialize import ShapeSpecializedGraph
 from kiln.stats import GraphRecord, record_graph
 from kiln.tuning import TuningOptions, seed_new_cache
 
@@ -150,12 +152,34 @@ def compile_graph(
     try:
         built = build_graph(gm, options.fallback_ops)
     except SymbolicShapes as e:
-        warning_once(
-            f"kiln: this {kind} graph runs as ATen: Kiln compiles static shapes, and it has "
-            f"symbolic sizes ({e}); kiln.compile, or torch.compile(..., dynamic=False), "
-            "recompiles for each new shape instead"
+        logger.info("kiln: this %s graph has symbolic sizes (%s); compiled per shape", kind, e)
+        specialized = ShapeSpecializedGraph(
+            gm,
+            kind,
+            functools.partial(_compile_specialized, kind=kind, options=options),
+            functools.partial(_as_aten, kind=kind),
         )
-        return _as_aten(gm, kind, f"symbolic shapes ({e})")
+        return make_boxed_func(specialized)
+    return _compile_built(gm, built, kind, options)
+
+
+def _compile_specialized(gm: fx.GraphModule, shape: str, *, kind: str, options: Options):
+    """One static specialization of a graph with symbolic sizes (`shape`: its varying sizes)."""
+    try:
+        built = build_graph(gm, options.fallback_ops)
+    except SymbolicShapes as e:  # a size the inputs' sizes do not decide: data-dependent
+        warning_once(
+            f"kiln: a {kind} graph runs as ATen for the shape {shape}: a size in it depends on "
+            f"the data ({e})"
+        )
+        return _as_aten(gm, f"data-dependent sizes ({e})", kind=kind)
+    return _compile_built(gm, built, kind, options, shape)
+
+
+def _compile_built(
+    gm: fx.GraphModule, built: BuiltGraph, kind: str, options: Options, shape: str = ""
+) -> Callable:
+    """`gm`, described as `built`, compiled into Kiln kernels and rewritten to launch them."""
     try:
         if options.tuning.mode != "off":
             seed_new_cache(options.tuning.cache_dir)
@@ -164,7 +188,7 @@ def compile_graph(
         # NOTE: like a group whose kernel fails to compile (C++ logs those and keeps them ATen),
         # a graph Kiln fails on runs as ATen; the warning names the error.
         logger.warning("kiln: compiling a %s graph failed, it runs as ATen: %s", kind, e)
-        return _as_aten(gm, kind, f"compile error: {e}")
+        return _as_aten(gm, f"compile error: {e}", kind=kind)
     _release_slots_with(gm, [g.slot for g in plan.groups])
     launched = rewrite(gm, built, plan)
     compiled = sum(len(g.nodes) for g in launched)
@@ -180,6 +204,7 @@ def compile_graph(
         aten_contractions=sum(not g.served_by.startswith("Kiln kernel") for g in launched),
         slots=[g.slot for g in launched],
         unsupported=unsupported,
+        shape=shape,
     )
     record_graph(record)
     if record.compute_coverage < _WARN_BELOW_COVERAGE:
@@ -228,7 +253,7 @@ def _timed_for_the_tuner(forward: Callable) -> Callable:
     return timed
 
 
-def _as_aten(gm: fx.GraphModule, kind: str, reason: str) -> Callable:
+def _as_aten(gm: fx.GraphModule, reason: str, *, kind: str) -> Callable:
     """`gm` unchanged (eager ATen), recorded with the reason Kiln compiled none of it."""
     aten = sum(isinstance(n.target, torch._ops.OpOverload) for n in gm.graph.nodes)
     record_graph(GraphRecord(kind, aten, 0, reason=reason))

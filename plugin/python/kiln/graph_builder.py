@@ -12,7 +12,7 @@ groups are never merged around it). A value Kiln cannot type (a dtype it lacks, 
 the type ``_OPAQUE_TYPE``, whose device no kernel runs on, so its readers fall back too.
 
 Symbolic shapes are not described at all: ``build_graph`` raises ``SymbolicShapes`` and the
-backend runs that graph as ATen.
+backend compiles that graph per concrete shape instead (kiln.specialize).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ _OPAQUE_TYPE = ("bool", [], [], "opaque")
 
 
 class SymbolicShapes(Exception):
-    """The graph has SymInt sizes or scalars; Kiln compiles static shapes only."""
+    """The graph has SymInt sizes or scalars; Kiln describes static shapes only."""
 
 
 class _Opaque(Exception):
@@ -78,15 +78,21 @@ def tensor_type(t: object) -> tuple[str, list[int], list[int], str] | None:
     return dtype, list(t.shape), list(t.stride()), str(t.device)
 
 
+def is_symbolic(value: object) -> bool:
+    """Whether `value` (a node's meta "val") is a symbolic scalar or a tensor of symbolic size."""
+    if isinstance(value, (torch.SymInt, torch.SymFloat, torch.SymBool)):
+        return True
+    return isinstance(value, torch.Tensor) and any(
+        isinstance(s, torch.SymInt) for s in (*value.shape, *value.stride())
+    )
+
+
 def _check_static(gm: fx.GraphModule) -> None:
     for node in gm.graph.nodes:
         for leaf in pytree.tree_leaves(node.meta.get("val")):
-            if isinstance(leaf, (torch.SymInt, torch.SymFloat, torch.SymBool)):
-                raise SymbolicShapes(f"node {node.name} is the symbolic scalar {leaf}")
-            if isinstance(leaf, torch.Tensor) and any(
-                isinstance(s, torch.SymInt) for s in (*leaf.shape, *leaf.stride())
-            ):
-                raise SymbolicShapes(f"node {node.name} has the symbolic shape {list(leaf.shape)}")
+            if is_symbolic(leaf):
+                what = list(leaf.shape) if isinstance(leaf, torch.Tensor) else leaf
+                raise SymbolicShapes(f"node {node.name} is symbolic: {what}")
 
 
 class _Builder:

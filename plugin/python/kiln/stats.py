@@ -27,6 +27,8 @@ class GraphRecord:
     #: lowering's error naming the argument, a device other than the CPU, ...)
     unsupported: dict[str, str] = field(default_factory=dict)
     reason: str = ""  #: why nothing was compiled, when that is the case
+    #: for a static specialization of a graph with symbolic sizes, its inputs' varying sizes
+    shape: str = ""
 
     @property
     def coverage(self) -> float:
