@@ -13,7 +13,9 @@ results are not deterministic (random, empty, dropout, nondeterministic seeds) a
 itself rejects with an error other than the ones Kiln must reproduce. Prints one line per
 mismatch or crash and a summary: samples, ops, matches, mismatches, crashes, and how many samples
 ran with every ATen node inside Kiln kernels; then the ATen ops that stayed ATen, each with the
-number of samples where it did and why (kiln.stats()'s reason), most frequent first.
+number of samples where it did and why (kiln.stats()'s reason), most frequent first. The JSON
+keeps, per mode and ATen op, its node counts (nodes, in Kiln kernels, free input views), which
+scripts/coverage_report.py turns into the coverage over the ops Inductor lowers.
 """
 
 from __future__ import annotations
@@ -223,6 +225,7 @@ def sweep(dtypes, samples_per_op, only=None, backward=False, shard=(0, 1)):
     }
     problems, torch_differs = [], []
     stayed: dict[str, list] = {}  # ATen op → [samples where it stayed ATen, why]
+    op_nodes: dict[str, list[int]] = {}  # ATen op → [nodes, in Kiln kernels, free input views]
     for index, op in enumerate(op_db):
         if only and op.name not in only or index % shard[1] != shard[0]:
             continue
@@ -271,23 +274,33 @@ def sweep(dtypes, samples_per_op, only=None, backward=False, shard=(0, 1)):
                 stats = kiln.stats()
                 if stats["graphs"] and stats["coverage"] == 1.0:
                     counts["in_kiln"] += 1
+                for g in stats["graphs"]:
+                    for aten_op, count in g["ops"].items():
+                        total = op_nodes.setdefault(aten_op, [0, 0, 0])
+                        for i, n in enumerate(count):
+                            total[i] += n
                 reasons = {op: why for g in stats["graphs"] for op, why in g["unsupported"].items()}
                 for aten_op, why in reasons.items():
                     stayed.setdefault(aten_op, [0, why])[0] += 1
     counts["ops"] = sorted(counts["ops"])  # a list: shards' ops are merged by name
     counts["stayed_aten"] = dict(sorted(stayed.items(), key=lambda kv: -kv[1][0]))
+    counts["op_nodes"] = op_nodes
     return counts, problems, torch_differs
 
 
 def merge(shards: list[dict]) -> dict:
     """One mode's counts from several shards, added up: their op lists joined, each stayed-ATen
     op's samples summed."""
-    merged: dict = {"stayed_aten": {}}
+    merged: dict = {"stayed_aten": {}, "op_nodes": {}}
     for counts in shards:
         for key, value in counts.items():
             if key == "stayed_aten":
                 for op, (n, why) in value.items():
                     merged[key].setdefault(op, [0, why])[0] += n
+            elif key == "op_nodes":
+                for op, count in value.items():
+                    total = merged[key].setdefault(op, [0, 0, 0])
+                    merged[key][op] = [a + b for a, b in zip(total, count, strict=True)]
             else:
                 merged[key] = merged.get(key, [] if key == "ops" else 0) + value
     merged["stayed_aten"] = dict(sorted(merged["stayed_aten"].items(), key=lambda kv: -kv[1][0]))
@@ -298,7 +311,9 @@ def summary(counts) -> str:
     """ "samples 2479, ops 600, ...": the counts, with the number of distinct ops; then a line
     per ATen op that stayed ATen: samples, op, why."""
     line = ", ".join(
-        f"{k} {len(set(v)) if k == 'ops' else v}" for k, v in counts.items() if k != "stayed_aten"
+        f"{k} {len(set(v)) if k == 'ops' else v}"
+        for k, v in counts.items()
+        if k not in ("stayed_aten", "op_nodes")
     )
     stayed = [f"  {n:5d}  {op}: {why}" for op, (n, why) in counts["stayed_aten"].items()]
     return "\n".join([line, "stayed ATen (samples, op, why):", *stayed] if stayed else [line])

@@ -123,6 +123,7 @@ llvm::Value* KernelCodegen::emit_arith(BinaryOp op, DType t, llvm::Value* a, llv
       case BinaryOp::Atan2:
       case BinaryOp::Hypot: return call_libm(std::string(binary_op_name(op)), t, {a, b});
       case BinaryOp::Copysign: return call_intrinsic(llvm::Intrinsic::copysign, {a, b});
+      case BinaryOp::Zeta: return call_libm("kiln_zeta", t, {a, b});  // special_math.h
       default: break;
     }
   } else {
@@ -250,7 +251,12 @@ llvm::Value* KernelCodegen::emit_unary(const UnaryNode* n) {
     case UnaryOp::Atanh:
     case UnaryOp::Log2:
     case UnaryOp::Log10:
-    case UnaryOp::Erfc: return call_libm(std::string(unary_op_name(n->op)), t, {a});
+    case UnaryOp::Erfc:
+    case UnaryOp::Lgamma: return call_libm(std::string(unary_op_name(n->op)), t, {a});
+    // Kiln's own (core/ir/special_math.h), which the JIT engine resolves by address.
+    case UnaryOp::Digamma:
+    case UnaryOp::Trigamma:
+    case UnaryOp::Erfinv: return call_libm(str_cat("kiln_", unary_op_name(n->op)), t, {a});
     case UnaryOp::Not: break;
   }
   throw InternalError(str_cat(__FILE__, ": ", "unary op ", n->op, " on ", t));

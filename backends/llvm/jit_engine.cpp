@@ -5,6 +5,7 @@
 #include "backends/llvm/host_target.h"
 #include "backends/llvm/llvm_error.h"
 #include "backends/llvm/optimizer.h"
+#include "core/ir/special_math.h"
 #include "core/runtime/thread_pool.h"
 #include "llvm/ExecutionEngine/Orc/CompileUtils.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
@@ -74,7 +75,12 @@ void JitEngine::setup_symbols() {
   runtime[jit_->mangleAndIntern("kiln_parallel_for")] = {
       llvm::orc::ExecutorAddr::fromPtr(&kiln_parallel_for),
       llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
-  check(jd.define(llvm::orc::absoluteSymbols(std::move(runtime))), "defining kiln_parallel_for");
+  for (const SpecialFunction& f : special_functions())
+    runtime[jit_->mangleAndIntern(f.name)] = {
+        llvm::orc::ExecutorAddr::fromPtr(f.address),
+        llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+  check(jd.define(llvm::orc::absoluteSymbols(std::move(runtime))),
+        "defining Kiln's runtime functions");
   // libm and libc come from the process (LLJIT links its process-symbols dylib by default);
   // libmvec is searched explicitly, as the process may not have linked it.
   if (veclib_) {

@@ -37,11 +37,12 @@ static bool is_logical(BinaryOp op) {
 }
 
 bool is_float_only(BinaryOp op) {
-  return op >= BinaryOp::Atan2 && op <= BinaryOp::Copysign;
+  return op >= BinaryOp::Atan2 && op <= BinaryOp::Zeta;
 }
 
 bool is_float_only(UnaryOp op) {
-  return (op >= UnaryOp::Exp && op <= UnaryOp::Erf) || (op >= UnaryOp::Asin && op <= UnaryOp::Erfc);
+  return (op >= UnaryOp::Exp && op <= UnaryOp::Erf) ||
+         (op >= UnaryOp::Asin && op <= UnaryOp::Erfinv);
 }
 
 Expr BinaryNode::make(BinaryOp op, Expr a, Expr b) {
@@ -180,18 +181,19 @@ Expr Tensor::load(std::vector<Expr> indices) const {
 
 std::string_view binary_op_name(BinaryOp op) {
   static constexpr std::string_view names[] = {
-      "+",  "-", "*",  "/", "floordiv", "floormod", "%",  "min", "max",   "pow",   "==",
-      "!=", "<", "<=", ">", ">=",       "&&",       "||", "^",   "atan2", "hypot", "copysign"};
-  static_assert(std::size(names) == static_cast<size_t>(BinaryOp::Copysign) + 1);
+      "+", "-",  "*", "/",  "floordiv", "floormod", "%", "min",   "max",   "pow",      "==",  "!=",
+      "<", "<=", ">", ">=", "&&",       "||",       "^", "atan2", "hypot", "copysign", "zeta"};
+  static_assert(std::size(names) == static_cast<size_t>(BinaryOp::Zeta) + 1);
   return names[static_cast<int>(op)];
 }
 
 std::string_view unary_op_name(UnaryOp op) {
   static constexpr std::string_view names[] = {
-      "neg",  "not",  "abs", "exp",   "exp2",  "log",   "log1p", "expm1", "sqrt", "rsqrt", "sin",
-      "cos",  "tanh", "erf", "floor", "ceil",  "round", "trunc", "isnan", "asin", "acos",  "atan",
-      "sinh", "cosh", "tan", "asinh", "acosh", "atanh", "log2",  "log10", "erfc"};
-  static_assert(std::size(names) == static_cast<size_t>(UnaryOp::Erfc) + 1);
+      "neg",   "not",  "abs",   "exp",  "exp2",   "log",     "log1p",    "expm1", "sqrt",
+      "rsqrt", "sin",  "cos",   "tanh", "erf",    "floor",   "ceil",     "round", "trunc",
+      "isnan", "asin", "acos",  "atan", "sinh",   "cosh",    "tan",      "asinh", "acosh",
+      "atanh", "log2", "log10", "erfc", "lgamma", "digamma", "trigamma", "erfinv"};
+  static_assert(std::size(names) == static_cast<size_t>(UnaryOp::Erfinv) + 1);
   return names[static_cast<int>(op)];
 }
 

@@ -51,6 +51,7 @@ enum class BinaryOp : uint8_t {
   And, Or, Xor,            ///< Bitwise on integers, logical on bool; never on floats.
   // Appended, so that the structural hashes of workloads made before them stay as they were.
   Atan2, Hypot, Copysign,  ///< Floats only, as C's atan2, hypot, copysign.
+  Zeta,                    ///< Floats only: the Hurwitz zeta function (core/ir/special_math.h).
 };
 
 enum class UnaryOp : uint8_t {
@@ -59,7 +60,8 @@ enum class UnaryOp : uint8_t {
   Floor, Ceil, Round, Trunc,  ///< Round is half-to-even, like torch.round.
   IsNan,                      ///< Bool result.
   // Appended (see BinaryOp). Floats only, as C's functions of the same names.
-  Asin, Acos, Atan, Sinh, Cosh, Tan, Asinh, Acosh, Atanh, Log2, Log10, Erfc,
+  Asin, Acos, Atan, Sinh, Cosh, Tan, Asinh, Acosh, Atanh, Log2, Log10, Erfc, Lgamma,
+  Digamma, Trigamma, Erfinv,  ///< Floats only, by Kiln's own functions (core/ir/special_math.h).
 };
 // clang-format on
 

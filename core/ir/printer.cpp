@@ -109,7 +109,8 @@ std::ostream& operator<<(std::ostream& os, const Expr& e) {
         case BinaryOp::Pow:
         case BinaryOp::Atan2:
         case BinaryOp::Hypot:
-        case BinaryOp::Copysign: return os << n->op << "(" << n->a << ", " << n->b << ")";
+        case BinaryOp::Copysign:
+        case BinaryOp::Zeta: return os << n->op << "(" << n->a << ", " << n->b << ")";
         default: return os << "(" << n->a << " " << n->op << " " << n->b << ")";
       }
     }

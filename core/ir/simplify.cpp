@@ -45,7 +45,8 @@ std::optional<Expr> fold_int(BinaryOp op, DType t, int64_t a, int64_t b) {
     case BinaryOp::Pow:
     case BinaryOp::Atan2:
     case BinaryOp::Hypot:
-    case BinaryOp::Copysign: return std::nullopt;  // floats only, or not folded
+    case BinaryOp::Copysign:
+    case BinaryOp::Zeta: return std::nullopt;  // floats only, or not folded
   }
   return std::nullopt;
 }

@@ -180,6 +180,19 @@ void register_arithmetic(OpRegistry& r) {
              [](const OpArgs&, Expr x, Expr y) { return BinaryNode::make(BinaryOp::Atan2, x, y); });
   add_binary(r, "aten.hypot.default", {"self", "other"}, true, true, R::kPromoted,
              float_function(BinaryOp::Hypot));
+  add_binary(r, "aten.special_zeta.default", {"self", "other"}, true, true, R::kFloat,
+             float_function(BinaryOp::Zeta));
+  // fmin/fmax: a NaN operand gives the other operand (NaN only when both are); on a tie (0.0
+  // and -0.0) the first, as eager.
+  for (auto [name, is_max] : {std::pair{"aten.fmin.default", false}, {"aten.fmax.default", true}}) {
+    bool take_max = is_max;
+    add_binary(r, name, {"self", "other"}, true, true, R::kPromoted,
+               [take_max](const OpArgs&, Expr x, Expr y) {
+                 Expr extreme = select(take_max ? y > x : y < x, y, x);
+                 return is_float(x.dtype()) ? select(unary(UnaryOp::IsNan, x), y, extreme)
+                                            : extreme;
+               });
+  }
   add_tensor_and_scalar(
       r, "copysign", {"self", "other"}, R::kFloat,
       [](const OpArgs&, Expr x, Expr y) { return BinaryNode::make(BinaryOp::Copysign, x, y); });

@@ -14,9 +14,19 @@ const OpRegistry& OpRegistry::global() {
     register_contraction_ops(r);
     register_convolution_ops(r);
     register_pooling_ops(r);
+    register_pooling_backward_ops(r);
     register_indexing_ops(r);
     register_strided_view_ops(r);
     register_scatter_view_ops(r);
+    for (const char* view : {"view.default", "permute.default", "expand.default", "select.int",
+                             "slice.Tensor", "squeeze.dim", "squeeze.dims", "unsqueeze.default",
+                             "t.default", "transpose.int", "diagonal.default", "unfold.default",
+                             "split.Tensor", "split_with_sizes.default", "alias.default"}) {
+      std::string name = view;
+      size_t dot = name.find('.');
+      r.add_copy_of(str_cat("aten.", name.substr(0, dot), "_copy", name.substr(dot)),
+                    "aten." + name);
+    }
     return r;
   }();
   return registry;
@@ -25,6 +35,13 @@ const OpRegistry& OpRegistry::global() {
 void OpRegistry::add(const std::string& name, OpLowering lowering) {
   KILN_CHECK(!table_.count(name), "op '", name, "' registered twice");
   table_[name] = std::move(lowering);
+}
+
+void OpRegistry::add_copy_of(const std::string& copy, const std::string& view) {
+  KILN_CHECK(table_.count(view), "op '", view, "' copied before it is registered");
+  add(copy, table_.at(view));
+  if (auto it = checks_.find(view); it != checks_.end()) checks_[copy] = it->second;
+  copying_.insert(copy);
 }
 
 void OpRegistry::mark_copying(const std::string& name) {

@@ -41,6 +41,10 @@ class OpRegistry {
   /// is not free, so a kernel of it alone is worth making.
   void mark_copying(const std::string& name);
   bool copies(const std::string& name) const { return copying_.count(name) != 0; }
+  /// Registers `copy` ("aten.view_copy.default"), the functional copy of the view op `view`
+  /// with the same arguments, by the view's lowering and checks (a kernel's outputs are new
+  /// memory anyway), as copying.
+  void add_copy_of(const std::string& copy, const std::string& view);
   bool contains(const std::string& name) const { return table_.count(name) != 0; }
   /// Lowers one call. Throws OpError naming the op when it is unknown or its arguments are invalid.
   std::vector<Tensor> lower(const std::string& name, const std::vector<OpArg>& args) const;
@@ -62,6 +66,7 @@ void register_layout_ops(OpRegistry& r);
 void register_contraction_ops(OpRegistry& r);
 void register_convolution_ops(OpRegistry& r);
 void register_pooling_ops(OpRegistry& r);
+void register_pooling_backward_ops(OpRegistry& r);
 void register_indexing_ops(OpRegistry& r);
 void register_strided_view_ops(OpRegistry& r);
 void register_scatter_view_ops(OpRegistry& r);

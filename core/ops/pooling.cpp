@@ -6,49 +6,12 @@
 #include "core/ops/broadcast.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/index_guard.h"
+#include "core/ops/pool_geometry.h"
 #include "core/ops/window.h"
 
 namespace kiln {
 
 namespace {
-
-/// The name of an `n`-dimensional pooling, "max_pool2d" for ("max_pool", 2).
-std::string pool_name(const char* kind, size_t n) {
-  return str_cat(kind, n, "d");
-}
-
-/// The input of an `n`-dimensional pooling: [N, C, spatial...] or [C, spatial...].
-Tensor pooled_input(const OpArgs& a, size_t n) {
-  Tensor x = a.tensor(0);
-  require_numeric(a, 0, x->dtype);
-  int64_t spatial = static_cast<int64_t>(n);
-  if (x->rank() != spatial + 1 && x->rank() != spatial + 2)
-    throw a.error(0, str_cat("has shape ", shape_str(x->shape), ", expected ", spatial + 2,
-                             " dims [N, C, ...] or ", spatial + 1, " dims [C, ...]"));
-  return x;
-}
-
-/// The input's first spatial dim.
-size_t first_spatial(const Tensor& x, size_t n) {
-  return static_cast<size_t>(x->rank()) - n;
-}
-
-/// One reduce axis per spatial dim, over `extent`: "<name>.rz", ".ry", ".rx" (the last n).
-std::vector<IterVar> window_axes(const std::string& name, const std::vector<int64_t>& extent) {
-  static const char* letters[] = {"z", "y", "x"};
-  std::vector<IterVar> axes;
-  for (size_t d = 0; d < extent.size(); ++d)
-    axes.push_back(reduce_axis(extent[d], str_cat(name, ".r", letters[3 - extent.size() + d])));
-  return axes;
-}
-
-/// The flat position of spatial index `at` in a volume of shape `in`, row-major, as PyTorch's
-/// pooling indices count it (h * W + w in 2-D).
-Expr flat_position(const std::vector<Expr>& at, const std::vector<int64_t>& in) {
-  Expr flat = at[0];
-  for (size_t d = 1; d < at.size(); ++d) flat = flat * in[d] + at[d];
-  return flat;
-}
 
 /// The per-dim offsets within a window of shape `extent` of the flat reduce index `k`.
 std::vector<Expr> window_offsets(const Expr& k, const std::vector<int64_t>& extent) {
@@ -73,43 +36,6 @@ Expr guarded(const Tensor& x, const std::vector<Var>& i, const std::vector<Expr>
     inside = inside.defined() ? (inside && ok) : ok;
   }
   return select(inside, x.load(idx), fill);
-}
-
-/// The geometry of one sliding-window pooling along its n spatial dims.
-struct Pool {
-  std::vector<int64_t> kernel, stride, pad, dil, in, out;
-  std::vector<int64_t> out_shape;  ///< Input's leading dims, then out.
-  bool dilated = true;             ///< Whether window offsets scale by `dil` (avg_pool has none).
-
-  /// The input position along spatial dim d where output index i's window starts.
-  Expr start(const std::vector<Var>& i, size_t d) const {
-    return i[i.size() - kernel.size() + d] * stride[d] - pad[d];
-  }
-  /// The input position along spatial dim d of output index i, at window offset r.
-  Expr at(const std::vector<Var>& i, size_t d, const Expr& r) const {
-    return start(i, d) + (dilated ? r * dil[d] : r);
-  }
-};
-
-Pool pool_geometry(const OpArgs& a, const Tensor& x, std::vector<int64_t> kernel,
-                   std::vector<int64_t> stride, std::vector<int64_t> pad, std::vector<int64_t> dil,
-                   bool ceil_mode) {
-  size_t n = kernel.size(), first = first_spatial(x, n);
-  Pool p{kernel, stride, pad, dil, {x->shape.begin() + first, x->shape.end()}, {}, {}};
-  p.out_shape.assign(x->shape.begin(), x->shape.begin() + first);
-  for (size_t d = 0; d < n; ++d) {
-    if (kernel[d] <= 0) throw a.error(1, "must be positive");
-    if (stride[d] <= 0) throw a.error(2, "must be positive");
-    if (dil[d] <= 0) throw a.error(4, "must be positive");
-    if (pad[d] < 0 || pad[d] > kernel[d] / 2)
-      throw a.error(3, str_cat("is ", pad[d], "; padding must be between 0 and half the kernel"));
-    p.out.push_back(
-        window_output_size(p.in[d], dil[d] * (kernel[d] - 1) + 1, stride[d], pad[d], ceil_mode));
-    if (p.out[d] <= 0)
-      throw a.error(0, str_cat("has shape ", shape_str(x->shape), ", too small for the window"));
-    p.out_shape.push_back(p.out[d]);
-  }
-  return p;
 }
 
 std::vector<Tensor> lower_max_pool(const std::string& op, size_t n,
@@ -168,29 +94,12 @@ std::vector<Tensor> lower_avg_pool(const std::string& op, size_t n,
     return reduce(ReduceOp::Sum, cast(acc, guarded(x, i, at, make_const(x->dtype, 0))), r);
   });
   return {compute(name, p.out_shape, [&](const std::vector<Var>& i) {
-    Expr count;
-    if (divisor) {
-      count = Expr(*divisor);
-    } else {
-      // ATen's avg_pool: the window clipped to the padded input, then (unless the padding
-      // counts) to the input itself.
-      for (size_t d = 0; d < n; ++d) {
-        Expr start = p.start(i, d);
-        Expr end = min(start + p.kernel[d], Expr(p.in[d] + p.pad[d]));
-        Expr extent = include_pad ? end - start : min(end, Expr(p.in[d])) - max(start, Expr(0));
-        count = count.defined() ? count * extent : extent;
-      }
-    }
+    std::vector<Expr> starts;
+    for (size_t d = 0; d < n; ++d) starts.push_back(p.start(i, d));
+    Expr count = avg_pool_divisor(p, starts, include_pad, divisor);
     return cast(x->dtype, sum.load(as_exprs(i)) / cast(acc, count));
   })};
 }
-
-/// PyTorch's adaptive window along one dim: [floor(o * in / out), ceil((o + 1) * in / out)).
-struct AdaptiveDim {
-  int64_t in, out, max_window;
-  Expr start(const Expr& o) const { return floordiv(o * in, Expr(out)); }
-  Expr end(const Expr& o) const { return floordiv((o + 1) * in + (out - 1), Expr(out)); }
-};
 
 /// The adaptive windows of an n-dimensional adaptive pooling, checked.
 std::vector<AdaptiveDim> adaptive_dims(const OpArgs& a, const Tensor& x, size_t n) {

@@ -139,6 +139,56 @@ std::vector<Tensor> lower_extremum_with_index(const std::string& op, bool is_max
                   is_max ? ReduceOp::ArgMax : ReduceOp::ArgMin, source)};
 }
 
+/// Registers `op`, a reduction by `reduce` of argument 0 (numeric) over the dims `dims_of` picks
+/// from the arguments (`names`); `keepdim_arg` is the index of keepdim, or -1 where there is none.
+void add_plain_reduction(OpRegistry& r, const std::string& op, ReduceOp reduce,
+                         std::vector<std::string_view> names,
+                         std::vector<int64_t> (*dims_of)(const OpArgs&, int64_t rank),
+                         int keepdim_arg) {
+  r.add(op, [=](const std::vector<OpArg>& args) {
+    OpArgs a(op, args, names);
+    Tensor x = a.tensor(0);
+    require_numeric(a, 0, x->dtype);
+    bool keepdim = keepdim_arg >= 0 && a.boolean(keepdim_arg);
+    return std::vector<Tensor>{reduce_over(a, short_name(op), x->shape, dims_of(a, x->rank()),
+                                           keepdim, reduce,
+                                           [&](const std::vector<Expr>& i) { return at(x, i); })};
+  });
+}
+
+/// any over `dims`: whether some element is nonzero (NaN counts), as a bool.
+Tensor any_of(const OpArgs& a, const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  Tensor nonzero = reduce_over(a, "any", x->shape, dims, keepdim, ReduceOp::Max,
+                               [&](const std::vector<Expr>& i) {
+                                 Expr v = at(x, i);
+                                 return cast(DType::I32, v != make_const(v.dtype(), 0));
+                               });
+  // Compared, not cast: over no elements the maximum is the identity, the lowest i32.
+  return compute("any.bool", nonzero->shape, [&](const std::vector<Var>& i) {
+    return nonzero.load({i.begin(), i.end()}) > make_const(DType::I32, 0);
+  });
+}
+
+void register_any(OpRegistry& r) {
+  r.add("aten.any.default", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.any.default", args, {"self"});
+    Tensor x = a.tensor(0);
+    return std::vector<Tensor>{any_of(a, x, reduction_dims(a, 0, std::nullopt, x->rank()), false)};
+  });
+  r.add("aten.any.dim", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.any.dim", args, {"self", "dim", "keepdim"});
+    Tensor x = a.tensor(0);
+    auto dims = reduction_dims(a, 1, std::vector<int64_t>{a.integer(1)}, x->rank());
+    return std::vector<Tensor>{any_of(a, x, dims, a.boolean(2))};
+  });
+  r.add("aten.any.dims", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.any.dims", args, {"self", "dim", "keepdim"});
+    Tensor x = a.tensor(0);
+    auto dims = reduction_dims(a, 1, a.optional_ints(1), x->rank());
+    return std::vector<Tensor>{any_of(a, x, dims, a.boolean(2))};
+  });
+}
+
 }  // namespace
 
 void register_reduction_ops(OpRegistry& r) {
@@ -156,6 +206,13 @@ void register_reduction_ops(OpRegistry& r) {
     return std::vector<Tensor>{
         accumulate(a, ReduceOp::Sum, x, dims, false, accumulating_dtype(a, 1, x->dtype))};
   });
+  r.add("aten.prod.default", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.prod.default", args, {"self", "dtype"});
+    Tensor x = a.tensor(0);
+    auto dims = reduction_dims(a, 0, std::nullopt, x->rank());
+    return std::vector<Tensor>{
+        accumulate(a, ReduceOp::Prod, x, dims, false, accumulating_dtype(a, 1, x->dtype))};
+  });
   r.add("aten.prod.dim_int", [](const std::vector<OpArg>& args) {
     OpArgs a("aten.prod.dim_int", args, {"self", "dim", "keepdim", "dtype"});
     Tensor x = a.tensor(0);
@@ -165,19 +222,6 @@ void register_reduction_ops(OpRegistry& r) {
   });
   r.add("aten.mean.dim", lower_mean);
   r.add("aten.mean.default", lower_mean_of_all);
-  for (auto [op, rop] : {std::pair{"aten.amax.default", ReduceOp::Max},
-                         std::pair{"aten.amin.default", ReduceOp::Min}}) {
-    std::string name = op;
-    ReduceOp rp = rop;
-    r.add(name, [name, rp](const std::vector<OpArg>& args) {
-      OpArgs a(name, args, {"self", "dim", "keepdim"});
-      Tensor x = a.tensor(0);
-      require_numeric(a, 0, x->dtype);
-      auto dims = reduction_dims(a, 1, a.ints(1), x->rank());
-      return std::vector<Tensor>{reduce_over(a, short_name(name), x->shape, dims, a.boolean(2), rp,
-                                             [&](const std::vector<Expr>& i) { return at(x, i); })};
-    });
-  }
   r.add("aten.var.correction",
         [](const std::vector<OpArg>& args) { return lower_var("aten.var.correction", args); });
   r.add("aten.var_mean.correction",
@@ -188,18 +232,26 @@ void register_reduction_ops(OpRegistry& r) {
   r.add("aten._log_softmax.default", [](const std::vector<OpArg>& args) {
     return lower_softmax("aten._log_softmax.default", true, args);
   });
-  r.add("aten.argmax.default", [](const std::vector<OpArg>& args) {
-    OpArgs a("aten.argmax.default", args, {"self", "dim", "keepdim"});
-    Tensor x = a.tensor(0);
-    require_numeric(a, 0, x->dtype);
+  auto listed_dims = [](const OpArgs& a, int64_t rank) {
+    return reduction_dims(a, 1, a.ints(1), rank);
+  };
+  // dim None: the flat index over all dims, which ArgMax over several axes gives directly.
+  auto one_or_all_dims = [](const OpArgs& a, int64_t rank) {
     std::optional<int64_t> dim = a.optional_integer(1);
-    // dim None: the flat index over all dims, which ArgMax over several axes gives directly.
-    auto dims = dim ? reduction_dims(a, 1, std::vector<int64_t>{*dim}, x->rank())
-                    : reduction_dims(a, 1, std::nullopt, x->rank());
-    return std::vector<Tensor>{reduce_over(a, "argmax", x->shape, dims, a.boolean(2),
-                                           ReduceOp::ArgMax,
-                                           [&](const std::vector<Expr>& i) { return at(x, i); })};
-  });
+    return dim ? reduction_dims(a, 1, std::vector<int64_t>{*dim}, rank)
+               : reduction_dims(a, 1, std::nullopt, rank);
+  };
+  auto all_dims = [](const OpArgs& a, int64_t rank) {
+    return reduction_dims(a, 0, std::nullopt, rank);
+  };
+  std::vector<std::string_view> with_dims{"self", "dim", "keepdim"};
+  add_plain_reduction(r, "aten.amax.default", ReduceOp::Max, with_dims, listed_dims, 2);
+  add_plain_reduction(r, "aten.amin.default", ReduceOp::Min, with_dims, listed_dims, 2);
+  add_plain_reduction(r, "aten.argmax.default", ReduceOp::ArgMax, with_dims, one_or_all_dims, 2);
+  add_plain_reduction(r, "aten.argmin.default", ReduceOp::ArgMin, with_dims, one_or_all_dims, 2);
+  add_plain_reduction(r, "aten.max.default", ReduceOp::Max, {"self"}, all_dims, -1);
+  add_plain_reduction(r, "aten.min.default", ReduceOp::Min, {"self"}, all_dims, -1);
+  register_any(r);
   r.add("aten.max.dim", [](const std::vector<OpArg>& args) {
     return lower_extremum_with_index("aten.max.dim", true, args);
   });

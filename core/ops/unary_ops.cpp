@@ -83,23 +83,45 @@ Expr gelu(const OpArgs& a, Expr x) {
   throw a.error(1, str_cat("is \"", mode, "\", expected \"none\" or \"tanh\""));
 }
 
+/// polygamma(n, x), the n-th derivative of digamma, as eager computes it: digamma and trigamma
+/// for n = 0 and 1, else (-1)^(n+1) n! zeta(n + 1, x), the factor computed in the compute type.
+std::vector<Tensor> lower_polygamma(const std::vector<OpArg>& args) {
+  OpArgs a("aten.polygamma.default", args, {"n", "self"});
+  int64_t n = a.integer(0);
+  if (n < 0) throw a.error(0, str_cat("is ", n, "; polygamma needs n >= 0"));
+  Tensor x = a.tensor(1);
+  DType out = float_result(x->dtype);
+  DType t = compute_type(out);
+  double factor = t == DType::F64 ? std::exp(std::lgamma(static_cast<double>(n) + 1.0))
+                                  : std::exp(std::lgamma(static_cast<float>(n) + 1.0f));
+  if (n % 2 == 0) factor = -factor;
+  return {elementwise(a, {x}, t, out, [&](const std::vector<Expr>& v) {
+    if (n == 0) return unary(UnaryOp::Digamma, v[0]);
+    if (n == 1) return unary(UnaryOp::Trigamma, v[0]);
+    Expr order = make_const(t, static_cast<double>(n + 1));
+    return make_const(t, factor) * BinaryNode::make(BinaryOp::Zeta, order, v[0]);
+  })};
+}
+
 }  // namespace
 
 void register_unary_ops(OpRegistry& r) {
   using enum IntInputs;
   for (auto [name, op] : std::initializer_list<std::pair<const char*, UnaryOp>>{
-           {"exp", UnaryOp::Exp},     {"exp2", UnaryOp::Exp2},   {"log", UnaryOp::Log},
-           {"log1p", UnaryOp::Log1p}, {"expm1", UnaryOp::Expm1}, {"sqrt", UnaryOp::Sqrt},
-           {"rsqrt", UnaryOp::Rsqrt}, {"sin", UnaryOp::Sin},     {"cos", UnaryOp::Cos},
-           {"tanh", UnaryOp::Tanh},   {"erf", UnaryOp::Erf},     {"erfc", UnaryOp::Erfc},
-           {"asin", UnaryOp::Asin},   {"acos", UnaryOp::Acos},   {"atan", UnaryOp::Atan},
-           {"sinh", UnaryOp::Sinh},   {"cosh", UnaryOp::Cosh},   {"tan", UnaryOp::Tan},
-           {"asinh", UnaryOp::Asinh}, {"acosh", UnaryOp::Acosh}, {"atanh", UnaryOp::Atanh},
-           {"log2", UnaryOp::Log2},   {"log10", UnaryOp::Log10}}) {
+           {"exp", UnaryOp::Exp},         {"exp2", UnaryOp::Exp2},    {"log", UnaryOp::Log},
+           {"log1p", UnaryOp::Log1p},     {"expm1", UnaryOp::Expm1},  {"sqrt", UnaryOp::Sqrt},
+           {"rsqrt", UnaryOp::Rsqrt},     {"sin", UnaryOp::Sin},      {"cos", UnaryOp::Cos},
+           {"tanh", UnaryOp::Tanh},       {"erf", UnaryOp::Erf},      {"erfc", UnaryOp::Erfc},
+           {"asin", UnaryOp::Asin},       {"acos", UnaryOp::Acos},    {"atan", UnaryOp::Atan},
+           {"sinh", UnaryOp::Sinh},       {"cosh", UnaryOp::Cosh},    {"tan", UnaryOp::Tan},
+           {"asinh", UnaryOp::Asinh},     {"acosh", UnaryOp::Acosh},  {"atanh", UnaryOp::Atanh},
+           {"log2", UnaryOp::Log2},       {"log10", UnaryOp::Log10},  {"lgamma", UnaryOp::Lgamma},
+           {"digamma", UnaryOp::Digamma}, {"erfinv", UnaryOp::Erfinv}}) {
     UnaryOp u = op;
     add_simple(r, str_cat("aten.", name, ".default"), kToFloat,
                [u](Expr x) { return unary(u, x); });
   }
+  r.add("aten.polygamma.default", lower_polygamma);
   add_simple(r, "aten.sigmoid.default", kToFloat, sigmoid);
   add_simple(r, "aten.reciprocal.default", kToFloat, [](Expr x) { return 1.0 / x; });
   add_simple(r, "aten.neg.default", kKeep, [](Expr x) { return -x; });

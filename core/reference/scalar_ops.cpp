@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/ir/special_math.h"
 #include "core/support/error.h"
 
 namespace kiln {
@@ -98,6 +99,7 @@ FloatBinaryFn float_binary(BinaryOp op) {
     case BinaryOp::Atan2: return [](double a, double b) { return std::atan2(a, b); };
     case BinaryOp::Hypot: return [](double a, double b) { return std::hypot(a, b); };
     case BinaryOp::Copysign: return [](double a, double b) { return std::copysign(a, b); };
+    case BinaryOp::Zeta: return kiln_zeta;
     default: KILN_CHECK(false, "no float arithmetic for ", op);
   }
 }
@@ -138,7 +140,8 @@ IntBinaryFn int_binary(BinaryOp op) {
     case BinaryOp::Xor: return [](int64_t a, int64_t b) -> int64_t { return a ^ b; };
     case BinaryOp::Atan2:
     case BinaryOp::Hypot:
-    case BinaryOp::Copysign: break;  // floats only
+    case BinaryOp::Copysign:
+    case BinaryOp::Zeta: break;  // floats only
   }
   KILN_CHECK(false, "unknown binary op");
 }
@@ -175,6 +178,10 @@ FloatUnaryFn float_unary(UnaryOp op) {
     case UnaryOp::Log2: return [](double a) { return std::log2(a); };
     case UnaryOp::Log10: return [](double a) { return std::log10(a); };
     case UnaryOp::Erfc: return [](double a) { return std::erfc(a); };
+    case UnaryOp::Lgamma: return [](double a) { return std::lgamma(a); };
+    case UnaryOp::Digamma: return kiln_digamma;
+    case UnaryOp::Trigamma: return kiln_trigamma;
+    case UnaryOp::Erfinv: return kiln_erfinv;
     default: KILN_CHECK(false, "no float result for ", op);
   }
 }

@@ -308,7 +308,8 @@ bool DefaultScheduler::has_transcendental(const Expr& e) {
       ExprVisitor::visit_unary(n);
     }
     void visit_binary(const BinaryNode* n) override {
-      found |= n->op == BinaryOp::Pow || n->op == BinaryOp::Atan2 || n->op == BinaryOp::Hypot;
+      found |= n->op == BinaryOp::Pow || n->op == BinaryOp::Atan2 || n->op == BinaryOp::Hypot ||
+               n->op == BinaryOp::Zeta;
       ExprVisitor::visit_binary(n);
     }
   } f;

@@ -36,7 +36,8 @@ class ArithmeticCounter : public ExprVisitor {
       case BinaryOp::Mod: add(f ? ArithOp::FDiv : ArithOp::IDiv); break;
       case BinaryOp::Pow:
       case BinaryOp::Atan2:
-      case BinaryOp::Hypot: add(ArithOp::Transcendental); break;
+      case BinaryOp::Hypot:
+      case BinaryOp::Zeta: add(ArithOp::Transcendental); break;
       default: add(f ? ArithOp::FCmp : ArithOp::IOps); break;
     }
     ExprVisitor::visit_binary(n);

@@ -205,6 +205,7 @@ def _compile_built(
         slots=[g.slot for g in launched],
         unsupported=unsupported,
         shape=shape,
+        ops=_node_counts(built, plan, launched, unsupported),
     )
     record_graph(record)
     if record.compute_coverage < _WARN_BELOW_COVERAGE:
@@ -229,6 +230,22 @@ def _compile_built(
     if options.tuning.mode == "background":
         return make_boxed_func(_timed_for_the_tuner(gm.forward))
     return make_boxed_func(gm.forward)
+
+
+def _node_counts(built: BuiltGraph, plan, launched: list, unsupported: dict) -> dict:
+    """Per ATen op of the graph: [nodes, nodes in Kiln kernels, nodes that are free input views]."""
+    counts: dict[str, list[int]] = {}
+    for group in plan.groups:
+        for i in group.nodes:
+            counts.setdefault(built.ops[i], [0, 0, 0])[0] += 1
+    for group in launched:
+        for i in group.nodes:
+            counts[built.ops[i]][1] += 1
+    for i in plan.fallback_nodes:
+        count = counts.setdefault(built.ops[i], [0, 0, 0])
+        count[0] += 1
+        count[2] += built.ops[i] not in unsupported
+    return counts
 
 
 def _release_slots_with(gm: fx.GraphModule, slots: list[int]) -> None:

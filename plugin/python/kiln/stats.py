@@ -29,6 +29,9 @@ class GraphRecord:
     reason: str = ""  #: why nothing was compiled, when that is the case
     #: for a static specialization of a graph with symbolic sizes, its inputs' varying sizes
     shape: str = ""
+    #: per ATen op ("aten.add.Tensor", "opaque:aten.sort.default" when Kiln was not told its
+    #: arguments): [nodes, of them in Kiln kernels, of them free views of inputs]
+    ops: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def coverage(self) -> float:
@@ -76,7 +79,9 @@ def stats() -> dict:
     "aten.mm.default + Kiln epilogue [in place]" while ATen's contraction is faster), its tuning (None where no tuning service
     watches it; else its state — waiting, tuning, tuned, kept, cached, failed, rolled back —,
     trials measured, first and current time per call and their ratio, swaps); per recorded graph
-    its kind, node counts, slots, unsupported ops (each with why it stayed ATen) and coverages; and both coverages over all
+    its kind, node counts (in all and per ATen op), slots, unsupported ops (each with why it
+    stayed ATen), coverages and, for a graph compiled for one shape of a graph with symbolic
+    sizes, that shape; and both coverages over all
     recorded graphs together (see GraphRecord). ``model_slowdown`` is how much slower the model's
     calls ran while the background tuner worked than while it paused, and ``duty`` the
     share of time it works so that the model slows by at most 10% on average; ``paused`` whether

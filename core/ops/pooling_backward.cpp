@@ -1,0 +1,184 @@
+// The gradients of pooling: max pooling (through its indices), average pooling (with its divisor
+// rules) and adaptive average pooling. Each input element gathers, over the windows that cover it,
+// what ATen's backward kernels scatter into it: a reduction over the window offsets (or, for
+// adaptive windows, over the outputs that can cover it), the others guarded off.
+#include <algorithm>
+
+#include "core/ops/axis_reduce.h"
+#include "core/ops/broadcast.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/pool_geometry.h"
+#include "core/ops/window.h"
+
+namespace kiln {
+
+namespace {
+
+/// The output index (leading dims of input index `i`, then one per spatial dim) of the window
+/// that covers input position i at window offsets `r`, and whether such a window exists: the
+/// input position h = o * stride - pad + r * dil for an output index o in range.
+struct Covering {
+  std::vector<Expr> out_index;
+  Expr exists;
+};
+
+Covering covering_window(const Pool& p, const std::vector<Var>& i, const std::vector<IterVar>& r) {
+  size_t n = p.kernel.size(), first = i.size() - n;
+  Covering c{{i.begin(), i.begin() + first}, {}};
+  for (size_t d = 0; d < n; ++d) {
+    Expr offset = p.dilated ? r[d].var * p.dil[d] : Expr(r[d].var);
+    Expr from_start = i[first + d] + p.pad[d] - offset;
+    Expr o = floordiv(from_start, Expr(p.stride[d]));
+    Expr ok = from_start >= 0 && floormod(from_start, Expr(p.stride[d])) == 0 && o < p.out[d];
+    c.out_index.push_back(o);
+    c.exists = c.exists.defined() ? (c.exists && ok) : ok;
+  }
+  return c;
+}
+
+/// `grad`'s shape must be the pooling's output shape.
+void require_output_shape(const OpArgs& a, int arg, const Tensor& t,
+                          const std::vector<int64_t>& shape) {
+  if (t->shape != shape)
+    throw a.error(arg, str_cat("has shape ", shape_str(t->shape), ", expected the pooling's ",
+                               shape_str(shape)));
+}
+
+/// The windows of a pooling's backward: grad_output (argument 0, checked against them), self (1),
+/// then kernel_size, stride, padding, with `dilation` dilation, and ceil_mode.
+Pool backward_windows(const OpArgs& a, const Tensor& x, size_t n, bool dilation) {
+  std::vector<int64_t> kernel = int_tuple(a, 2, n, {});
+  if (kernel.empty()) throw a.error(2, "is empty");
+  std::vector<int64_t> ones(n, 1);
+  Pool p = pool_geometry(
+      a, x, kernel, int_tuple(a, 3, n, kernel), int_tuple(a, 4, n, std::vector<int64_t>(n, 0)),
+      dilation ? int_tuple(a, 5, n, ones) : ones, a.boolean(dilation ? 6 : 5), 2);
+  p.dilated = dilation;
+  require_output_shape(a, 0, a.tensor(0), p.out_shape);
+  return p;
+}
+
+std::vector<Tensor> lower_max_pool_backward(const std::string& op, size_t n,
+                                            const std::vector<OpArg>& args) {
+  OpArgs a(op, args,
+           {"grad_output", "self", "kernel_size", "stride", "padding", "dilation", "ceil_mode",
+            "indices"});
+  Tensor grad = a.tensor(0), x = pooled_input(a, n, 1), indices = a.tensor(7);
+  Pool p = backward_windows(a, x, n, true);
+  require_output_shape(a, 7, indices, p.out_shape);
+  if (indices->dtype != DType::I64) throw a.error(7, "must be an int64 tensor");
+  DType acc = compute_type(x->dtype);
+  std::string name = pool_name("max_pool", n) + "_backward";
+  std::vector<IterVar> r = window_axes(name, p.kernel);
+  size_t first = first_spatial(x, n);
+  Tensor sum = compute(name, x->shape, [&](const std::vector<Var>& i) {
+    Covering c = covering_window(p, i, r);
+    std::vector<Expr> index = as_exprs(i);
+    Expr position = cast(DType::I64, flat_position({index.begin() + first, index.end()}, p.in));
+    Expr zero = make_const(acc, 0);
+    // The window's recorded maximum is this element: its gradient comes here.
+    Expr taken =
+        select(indices.load(c.out_index) == position, cast(acc, grad.load(c.out_index)), zero);
+    return reduce(ReduceOp::Sum, select(c.exists, taken, zero), r);  // read only where covered
+  });
+  return {cast_tensor(name + ".cast", sum, x->dtype)};
+}
+
+std::vector<Tensor> lower_avg_pool_backward(const std::string& op, size_t n,
+                                            const std::vector<OpArg>& args) {
+  OpArgs a(op, args,
+           {"grad_output", "self", "kernel_size", "stride", "padding", "ceil_mode",
+            "count_include_pad", "divisor_override"});
+  Tensor grad = a.tensor(0), x = pooled_input(a, n, 1);
+  Pool p = backward_windows(a, x, n, false);
+  std::optional<int64_t> divisor = a.optional_integer(7);
+  if (divisor && *divisor == 0) throw a.error(7, "must not be zero");
+  DType acc = compute_type(x->dtype);
+  std::string name = pool_name("avg_pool", n) + "_backward";
+  std::vector<IterVar> r = window_axes(name, p.kernel);
+  size_t first = first_spatial(x, n);
+  Tensor sum = compute(name, x->shape, [&](const std::vector<Var>& i) {
+    Covering c = covering_window(p, i, r);
+    std::vector<Expr> starts;
+    for (size_t d = 0; d < n; ++d)
+      starts.push_back(c.out_index[first + d] * p.stride[d] - p.pad[d]);
+    Expr share = cast(acc, grad.load(c.out_index)) /
+                 cast(acc, avg_pool_divisor(p, starts, a.boolean(6), divisor));
+    return reduce(ReduceOp::Sum, select(c.exists, share, make_const(acc, 0)), r);
+  });
+  return {cast_tensor(name + ".cast", sum, x->dtype)};
+}
+
+/// The most outputs whose adaptive windows cover one input position along `d`.
+int64_t widest_cover(const AdaptiveDim& d) {
+  int64_t widest = 0;
+  for (int64_t i = 0; i < d.in; ++i) {
+    int64_t count = 0;
+    for (int64_t o = i * d.out / d.in; o < d.out && o * d.in / d.out <= i; ++o) ++count;
+    widest = std::max(widest, count);
+  }
+  return widest;
+}
+
+/// _adaptive_avg_poolNd_backward(grad_output, self): input position i along a dim is covered by
+/// the outputs from floor(i * out / in) on whose windows start at or before i; each gives its
+/// gradient divided by its window's extent, dim by dim, as ATen does.
+std::vector<Tensor> lower_adaptive_avg_pool_backward(const std::string& op, size_t n,
+                                                     const std::vector<OpArg>& args) {
+  OpArgs a(op, args, {"grad_output", "self"});
+  Tensor grad = a.tensor(0), x = pooled_input(a, n, 1);
+  size_t first = first_spatial(x, n);
+  if (grad->rank() != x->rank() ||
+      !std::equal(x->shape.begin(), x->shape.begin() + first, grad->shape.begin()))
+    throw a.error(
+        0, str_cat("has shape ", shape_str(grad->shape), " for input shape ", shape_str(x->shape)));
+  std::vector<AdaptiveDim> dims;
+  std::vector<int64_t> covers;
+  for (size_t d = 0; d < n; ++d) {
+    int64_t in = x->shape[first + d], out = grad->shape[first + d];
+    if (in == 0 || out == 0) throw a.error(0, "has an empty spatial dim");
+    dims.push_back({in, out, 0});
+    covers.push_back(widest_cover(dims.back()));
+  }
+  DType acc = compute_type(x->dtype);
+  std::string name = pool_name("adaptive_avg_pool", n) + "_backward";
+  std::vector<IterVar> r = window_axes(name, covers);
+  Tensor sum = compute(name, x->shape, [&](const std::vector<Var>& i) {
+    std::vector<Expr> o(i.begin(), i.begin() + first);
+    Expr covered;
+    for (size_t d = 0; d < n; ++d) {
+      const AdaptiveDim& dim = dims[d];
+      o.push_back(floordiv(i[first + d] * dim.out, Expr(dim.in)) + r[d].var);
+      Expr ok = o.back() < dim.out && dim.start(o.back()) <= i[first + d];
+      covered = covered.defined() ? (covered && ok) : ok;
+    }
+    Expr share = cast(acc, grad.load(o));
+    for (size_t d = 0; d < n; ++d) {
+      Expr extent = dims[d].end(o[first + d]) - dims[d].start(o[first + d]);
+      share = share / cast(acc, extent);
+    }
+    return reduce(ReduceOp::Sum, select(covered, share, make_const(acc, 0)), r);
+  });
+  return {cast_tensor(name + ".cast", sum, x->dtype)};
+}
+
+using PoolingLowering = std::vector<Tensor> (*)(const std::string&, size_t,
+                                                const std::vector<OpArg>&);
+
+}  // namespace
+
+void register_pooling_backward_ops(OpRegistry& r) {
+  for (size_t n : {2, 3}) {
+    for (auto [op, lower] :
+         {std::pair<std::string, PoolingLowering>{
+              str_cat("aten.max_pool", n, "d_with_indices_backward.default"),
+              lower_max_pool_backward},
+          {str_cat("aten.avg_pool", n, "d_backward.default"), lower_avg_pool_backward},
+          {str_cat("aten._adaptive_avg_pool", n, "d_backward.default"),
+           lower_adaptive_avg_pool_backward}}) {
+      r.add(op, [op, n, lower](const std::vector<OpArg>& args) { return lower(op, n, args); });
+    }
+  }
+}
+
+}  // namespace kiln

@@ -1,0 +1,91 @@
+"""The special functions against eager: lgamma, digamma, polygamma of several orders, erfinv, the
+Hurwitz zeta function, and the NaN-ignoring fmin/fmax. Each runs inside a Kiln kernel on the edge
+values (poles at zero and the negative integers, ±inf, NaN, ±0.0, outside the domain), in float64,
+float16 and bfloat16, on integer inputs, and through autograd (lgamma's gradient is digamma,
+digamma's is polygamma(1))."""
+
+from __future__ import annotations
+
+import kiln
+import pytest
+import torch
+from test_elementwise_math import check, values
+
+UNARY = {
+    "lgamma": torch.lgamma,
+    "digamma": torch.digamma,
+    "polygamma0": lambda x: torch.polygamma(0, x),
+    "polygamma1": lambda x: torch.polygamma(1, x),
+    "polygamma2": lambda x: torch.polygamma(2, x),
+    "polygamma5": lambda x: torch.polygamma(5, x),
+}
+
+
+def unit_interval(dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """erfinv's domain, its ends and beyond: ±1, just inside, 0 of either sign, outside."""
+    edges = torch.tensor([1.0, -1.0, 0.0, -0.0, 0.5, -0.5, 0.7, -0.7, 0.999999, 1.5, -2.0])
+    inside = torch.rand(64, generator=torch.Generator().manual_seed(2)) * 2 - 1
+    return torch.cat([edges, inside, torch.tensor([float("nan"), float("inf")])]).to(dtype)
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_edge_values_match_eager(name, coverage):
+    # Poles (0, -1, -2, ...), and points near them where the functions are steep.
+    near_poles = torch.tensor([-2.0, -3.0, -0.999, -2.5, 1e-3, -1e-3, 1e-30, 10.0, 1e20])
+    check(UNARY[name], torch.cat([values(), near_poles]), coverage=coverage)
+
+
+def test_erfinv_matches_eager(coverage):
+    check(torch.erfinv, unit_interval(), coverage=coverage)
+
+
+def test_zeta_matches_eager(coverage):
+    x = torch.tensor([1.0, 0.5, 1.5, 2.0, 3.5, 5.0, 12.0, float("nan"), float("inf")])
+    q = torch.cat([values()[:12], torch.tensor([0.25, 2.0, -2.5, 40.0, 1e-3])])
+    check(torch.special.zeta, x.repeat_interleave(len(q)), q.repeat(len(x)), coverage=coverage)
+    check(lambda q: torch.special.zeta(2.0, q), q)
+
+
+@pytest.mark.parametrize("op", [torch.fmin, torch.fmax])
+def test_fmin_fmax_ignore_one_nan(op, coverage):
+    x = values()
+    a = x[:12].repeat_interleave(12)  # every pair of edge values
+    b = x[:12].repeat(12)
+    check(op, a, b, coverage=coverage)
+    check(op, torch.arange(-5, 7), torch.arange(6, -6, -1))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float16, torch.bfloat16])
+def test_other_float_dtypes_match_eager(dtype):
+    for fn in (torch.lgamma, torch.digamma, UNARY["polygamma2"]):
+        torch._dynamo.reset()
+        check(fn, values(dtype))
+    check(torch.erfinv, unit_interval(dtype))
+
+
+def test_integer_inputs_compute_in_float():
+    ints = torch.arange(-4, 9)
+    check(torch.lgamma, ints)
+    check(torch.digamma, ints)
+    check(UNARY["polygamma1"], ints)
+
+
+def test_polygamma_of_a_negative_order_raises_like_eager():
+    x = torch.rand(5)
+    with pytest.raises(RuntimeError):
+        torch.polygamma(-1, x)
+    with pytest.raises(Exception, match="n >= 0|negative"):
+        kiln.compile(lambda x: torch.polygamma(-1, x))(x)
+
+
+def test_gradients_match_eager(coverage):
+    def fn(x: torch.Tensor) -> torch.Tensor:
+        return (torch.lgamma(x) + torch.digamma(x) * torch.erfinv(x / 20)).sum()
+
+    x = torch.rand(64, generator=torch.Generator().manual_seed(3)) * 8 + 0.1
+    expected_x, actual_x = x.clone().requires_grad_(), x.clone().requires_grad_()
+    fn(expected_x).backward()
+    kiln.compile(fn)(actual_x).backward()
+    torch.testing.assert_close(actual_x.grad, expected_x.grad)
+    fraction, unsupported = coverage()
+    assert fraction == 1.0, f"stayed ATen: {unsupported}"
