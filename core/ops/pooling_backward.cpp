@@ -1,8 +1,9 @@
-// The gradients of pooling: max pooling (through its indices), average pooling (with its divisor
-// rules) and adaptive average pooling. Each input element gathers, over the windows that cover it,
-// what ATen's backward kernels scatter into it: a reduction over the window offsets (or, for
-// adaptive windows, over the outputs that can cover it), the others guarded off.
+// The gradients of pooling: max and adaptive max pooling (through their indices), average pooling
+// (with its divisor rules) and adaptive average pooling. Each input element gathers, over the
+// windows that cover it, what ATen's backward kernels scatter into it: a reduction over the window
+// offsets (or, for adaptive windows, over the outputs that can cover it), the others guarded off.
 #include <algorithm>
+#include <functional>
 
 #include "core/ops/axis_reduce.h"
 #include "core/ops/broadcast.h"
@@ -73,6 +74,7 @@ std::vector<Tensor> lower_max_pool_backward(const std::string& op, size_t n,
   size_t first = first_spatial(x, n);
   Tensor sum = compute(name, x->shape, [&](const std::vector<Var>& i) {
     Covering c = covering_window(p, i, r);
+    std::vector<int64_t> in(x->shape.end() - static_cast<int64_t>(n), x->shape.end());
     std::vector<Expr> index = as_exprs(i);
     Expr position = cast(DType::I64, flat_position({index.begin() + first, index.end()}, p.in));
     Expr zero = make_const(acc, 0);
@@ -120,19 +122,20 @@ int64_t widest_cover(const AdaptiveDim& d) {
   return widest;
 }
 
-/// _adaptive_avg_poolNd_backward(grad_output, self): input position i along a dim is covered by
-/// the outputs from floor(i * out / in) on whose windows start at or before i; each gives its
-/// gradient divided by its window's extent, dim by dim, as ATen does.
-std::vector<Tensor> lower_adaptive_avg_pool_backward(const std::string& op, size_t n,
-                                                     const std::vector<OpArg>& args) {
-  OpArgs a(op, args, {"grad_output", "self"});
+/// What input position `i` gathers from output `o` of an adaptive pooling, in the compute type.
+using AdaptiveShare = std::function<Expr(const std::vector<Expr>& o, const std::vector<Var>& i)>;
+
+/// The gradient of an adaptive pooling (grad_output at 0, self at 1): along a dim, input position
+/// i is covered by the outputs from floor(i * out / in) on whose windows start at or before i,
+/// and gathers `share` from each.
+Tensor adaptive_backward(const OpArgs& a, size_t n, const std::string& name,
+                         std::vector<AdaptiveDim>& dims, const AdaptiveShare& share) {
   Tensor grad = a.tensor(0), x = pooled_input(a, n, 1);
   size_t first = first_spatial(x, n);
   if (grad->rank() != x->rank() ||
       !std::equal(x->shape.begin(), x->shape.begin() + first, grad->shape.begin()))
     throw a.error(
         0, str_cat("has shape ", shape_str(grad->shape), " for input shape ", shape_str(x->shape)));
-  std::vector<AdaptiveDim> dims;
   std::vector<int64_t> covers;
   for (size_t d = 0; d < n; ++d) {
     int64_t in = x->shape[first + d], out = grad->shape[first + d];
@@ -141,7 +144,6 @@ std::vector<Tensor> lower_adaptive_avg_pool_backward(const std::string& op, size
     covers.push_back(widest_cover(dims.back()));
   }
   DType acc = compute_type(x->dtype);
-  std::string name = pool_name("adaptive_avg_pool", n) + "_backward";
   std::vector<IterVar> r = window_axes(name, covers);
   Tensor sum = compute(name, x->shape, [&](const std::vector<Var>& i) {
     std::vector<Expr> o(i.begin(), i.begin() + first);
@@ -152,14 +154,47 @@ std::vector<Tensor> lower_adaptive_avg_pool_backward(const std::string& op, size
       Expr ok = o.back() < dim.out && dim.start(o.back()) <= i[first + d];
       covered = covered.defined() ? (covered && ok) : ok;
     }
-    Expr share = cast(acc, grad.load(o));
-    for (size_t d = 0; d < n; ++d) {
-      Expr extent = dims[d].end(o[first + d]) - dims[d].start(o[first + d]);
-      share = share / cast(acc, extent);
-    }
-    return reduce(ReduceOp::Sum, select(covered, share, make_const(acc, 0)), r);
+    return reduce(ReduceOp::Sum, select(covered, share(o, i), make_const(acc, 0)), r);
   });
-  return {cast_tensor(name + ".cast", sum, x->dtype)};
+  return cast_tensor(name + ".cast", sum, x->dtype);
+}
+
+/// _adaptive_avg_poolNd_backward(grad_output, self): each covering output's gradient divided by
+/// its window's extent, dim by dim, as ATen does.
+std::vector<Tensor> lower_adaptive_avg_pool_backward(const std::string& op, size_t n,
+                                                     const std::vector<OpArg>& args) {
+  OpArgs a(op, args, {"grad_output", "self"});
+  Tensor grad = a.tensor(0);
+  DType acc = compute_type(a.tensor(1)->dtype);
+  std::vector<AdaptiveDim> dims;
+  auto share = [&](const std::vector<Expr>& o, const std::vector<Var>&) {
+    size_t first = o.size() - n;
+    Expr value = cast(acc, grad.load(o));
+    for (size_t d = 0; d < n; ++d)
+      value = value / cast(acc, dims[d].end(o[first + d]) - dims[d].start(o[first + d]));
+    return value;
+  };
+  return {adaptive_backward(a, n, pool_name("adaptive_avg_pool", n) + "_backward", dims, share)};
+}
+
+/// adaptive_max_poolNd_backward(grad_output, self, indices): each covering output whose recorded
+/// maximum is this element gives its gradient.
+std::vector<Tensor> lower_adaptive_max_pool_backward(const std::string& op, size_t n,
+                                                     const std::vector<OpArg>& args) {
+  OpArgs a(op, args, {"grad_output", "self", "indices"});
+  Tensor grad = a.tensor(0), x = a.tensor(1), indices = a.tensor(2);
+  if (indices->shape != grad->shape || indices->dtype != DType::I64)
+    throw a.error(
+        2, str_cat("must be an int64 tensor of grad_output's shape ", shape_str(grad->shape)));
+  DType acc = compute_type(x->dtype);
+  std::vector<AdaptiveDim> dims;
+  auto share = [&](const std::vector<Expr>& o, const std::vector<Var>& i) {
+    std::vector<int64_t> in(x->shape.end() - static_cast<int64_t>(n), x->shape.end());
+    std::vector<Expr> index = as_exprs(i);
+    Expr position = cast(DType::I64, flat_position({index.end() - n, index.end()}, in));
+    return select(indices.load(o) == position, cast(acc, grad.load(o)), make_const(acc, 0));
+  };
+  return {adaptive_backward(a, n, pool_name("adaptive_max_pool", n) + "_backward", dims, share)};
 }
 
 using PoolingLowering = std::vector<Tensor> (*)(const std::string&, size_t,
@@ -175,7 +210,9 @@ void register_pooling_backward_ops(OpRegistry& r) {
               lower_max_pool_backward},
           {str_cat("aten.avg_pool", n, "d_backward.default"), lower_avg_pool_backward},
           {str_cat("aten._adaptive_avg_pool", n, "d_backward.default"),
-           lower_adaptive_avg_pool_backward}}) {
+           lower_adaptive_avg_pool_backward},
+          {str_cat("aten.adaptive_max_pool", n, "d_backward.default"),
+           lower_adaptive_max_pool_backward}}) {
       r.add(op, [op, n, lower](const std::vector<OpArg>& args) { return lower(op, n, args); });
     }
   }

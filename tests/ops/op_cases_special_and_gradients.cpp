@@ -82,6 +82,10 @@ void pooling_backward_cases(Table& t) {
           return Args{p[0],         p[1],     L({2, 2, 2}), L({2, 2, 2}),
                       L({1, 1, 1}), B(false), B(true),      I(5)};
         });
+  t.call("adaptive_max_pool2d_backward_global", "aten.adaptive_max_pool2d_backward.default",
+         {in({2, 3, 1, 1}), in({2, 3, 4, 5}), in({2, 3, 1, 1}, i64, 0, 20)});
+  t.call("adaptive_max_pool3d_backward_global", "aten.adaptive_max_pool3d_backward.default",
+         {in({2, 1, 1, 1}), in({2, 3, 2, 4}), in({2, 1, 1, 1}, i64, 0, 24)});
   t.call("adaptive_avg_pool2d_backward", "aten._adaptive_avg_pool2d_backward.default",
          {in({2, 3, 3, 4}), in({2, 3, 7, 5})});
   t.call("adaptive_avg_pool3d_backward_widening", "aten._adaptive_avg_pool3d_backward.default",

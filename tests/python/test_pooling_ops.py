@@ -1,7 +1,7 @@
 """Pooling in 2-D and 3-D inside Kiln kernels, against eager: max pooling with its indices,
 average pooling with its divisor rules, adaptive average and max pooling over uneven windows,
-batched and unbatched; their gradients (max, average and adaptive average pooling's in Kiln's
-kernels too) on overlapping, strided, dilated and padded windows."""
+batched and unbatched; and their gradients, in Kiln's kernels too, on overlapping, strided,
+dilated, padded and widening windows."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_pooling_matches_eager_inside_kiln(name, coverage):
     assert fraction == 1.0, f"stayed ATen: {unsupported}"
 
 
-#: name → (pooling, input, whether its backward runs in Kiln: adaptive max pooling's stays ATen).
+#: name → (pooling, input, whether its backward runs in Kiln).
 GRADIENTS = {
     "max_pool3d_overlapping": (lambda x: F.max_pool3d(x, 2, 1), X5, True),
     "max_pool2d_strided_dilated": (
@@ -57,7 +57,8 @@ GRADIENTS = {
     "avg_pool2d_divisor": (lambda x: F.avg_pool2d(x, 2, 1, divisor_override=3), X4[0], True),
     "adaptive_avg_pool3d": (lambda x: F.adaptive_avg_pool3d(x, (3, 4, 4)), X5, True),
     "adaptive_avg_pool2d_widening": (lambda x: F.adaptive_avg_pool2d(x, (15, 4)), X4, True),
-    "adaptive_max_pool3d": (lambda x: F.adaptive_max_pool3d(x, (3, 4, 4)), X5, False),
+    "adaptive_max_pool3d": (lambda x: F.adaptive_max_pool3d(x, (3, 4, 4)), X5, True),
+    "adaptive_max_pool2d_widening": (lambda x: F.adaptive_max_pool2d(x, (15, 4)), X4, True),
 }
 
 
