@@ -59,6 +59,31 @@ Pool backward_windows(const OpArgs& a, const Tensor& x, size_t n, bool dilation)
   return p;
 }
 
+/// What input element `i` gathers from output `o` of a pooling, in the compute type.
+using GradientShare = std::function<Expr(const std::vector<Expr>& o, const std::vector<Var>& i)>;
+
+/// The gradient of a sliding-window pooling: input element i gathers `share` from the output of
+/// each window that covers it (read only where one does).
+Tensor sliding_backward(const std::string& name, const Tensor& x, const Pool& p, DType acc,
+                        const GradientShare& share) {
+  std::vector<IterVar> r = window_axes(name, p.kernel);
+  Tensor sum = compute(name, x->shape, [&](const std::vector<Var>& i) {
+    Covering c = covering_window(p, i, r);
+    return reduce(ReduceOp::Sum, select(c.exists, share(c.out_index, i), make_const(acc, 0)), r);
+  });
+  return cast_tensor(name + ".cast", sum, x->dtype);
+}
+
+/// Output o's gradient where its recorded maximum (`indices`, flat positions in the input's
+/// spatial volume `in`) is input element i, else 0: what max pooling's gradient routes to i.
+Expr routed_to_the_maximum(const Tensor& grad, const Tensor& indices,
+                           const std::vector<int64_t>& in, const std::vector<Expr>& o,
+                           const std::vector<Var>& i, DType acc) {
+  std::vector<Expr> index = as_exprs(i);
+  Expr position = cast(DType::I64, flat_position({index.end() - in.size(), index.end()}, in));
+  return select(indices.load(o) == position, cast(acc, grad.load(o)), make_const(acc, 0));
+}
+
 std::vector<Tensor> lower_max_pool_backward(const std::string& op, size_t n,
                                             const std::vector<OpArg>& args) {
   OpArgs a(op, args,
@@ -69,21 +94,10 @@ std::vector<Tensor> lower_max_pool_backward(const std::string& op, size_t n,
   require_output_shape(a, 7, indices, p.out_shape);
   if (indices->dtype != DType::I64) throw a.error(7, "must be an int64 tensor");
   DType acc = compute_type(x->dtype);
-  std::string name = pool_name("max_pool", n) + "_backward";
-  std::vector<IterVar> r = window_axes(name, p.kernel);
-  size_t first = first_spatial(x, n);
-  Tensor sum = compute(name, x->shape, [&](const std::vector<Var>& i) {
-    Covering c = covering_window(p, i, r);
-    std::vector<int64_t> in(x->shape.end() - static_cast<int64_t>(n), x->shape.end());
-    std::vector<Expr> index = as_exprs(i);
-    Expr position = cast(DType::I64, flat_position({index.begin() + first, index.end()}, p.in));
-    Expr zero = make_const(acc, 0);
-    // The window's recorded maximum is this element: its gradient comes here.
-    Expr taken =
-        select(indices.load(c.out_index) == position, cast(acc, grad.load(c.out_index)), zero);
-    return reduce(ReduceOp::Sum, select(c.exists, taken, zero), r);  // read only where covered
-  });
-  return {cast_tensor(name + ".cast", sum, x->dtype)};
+  return {sliding_backward(pool_name("max_pool", n) + "_backward", x, p, acc,
+                           [&](const std::vector<Expr>& o, const std::vector<Var>& i) {
+                             return routed_to_the_maximum(grad, indices, p.in, o, i, acc);
+                           })};
 }
 
 std::vector<Tensor> lower_avg_pool_backward(const std::string& op, size_t n,
@@ -95,20 +109,15 @@ std::vector<Tensor> lower_avg_pool_backward(const std::string& op, size_t n,
   Pool p = backward_windows(a, x, n, false);
   std::optional<int64_t> divisor = a.optional_integer(7);
   if (divisor && *divisor == 0) throw a.error(7, "must not be zero");
+  bool include_pad = a.boolean(6);
   DType acc = compute_type(x->dtype);
-  std::string name = pool_name("avg_pool", n) + "_backward";
-  std::vector<IterVar> r = window_axes(name, p.kernel);
   size_t first = first_spatial(x, n);
-  Tensor sum = compute(name, x->shape, [&](const std::vector<Var>& i) {
-    Covering c = covering_window(p, i, r);
+  auto share = [&](const std::vector<Expr>& o, const std::vector<Var>&) {
     std::vector<Expr> starts;
-    for (size_t d = 0; d < n; ++d)
-      starts.push_back(c.out_index[first + d] * p.stride[d] - p.pad[d]);
-    Expr share = cast(acc, grad.load(c.out_index)) /
-                 cast(acc, avg_pool_divisor(p, starts, a.boolean(6), divisor));
-    return reduce(ReduceOp::Sum, select(c.exists, share, make_const(acc, 0)), r);
-  });
-  return {cast_tensor(name + ".cast", sum, x->dtype)};
+    for (size_t d = 0; d < n; ++d) starts.push_back(o[first + d] * p.stride[d] - p.pad[d]);
+    return cast(acc, grad.load(o)) / cast(acc, avg_pool_divisor(p, starts, include_pad, divisor));
+  };
+  return {sliding_backward(pool_name("avg_pool", n) + "_backward", x, p, acc, share)};
 }
 
 /// The most outputs whose adaptive windows cover one input position along `d`.
@@ -122,14 +131,11 @@ int64_t widest_cover(const AdaptiveDim& d) {
   return widest;
 }
 
-/// What input position `i` gathers from output `o` of an adaptive pooling, in the compute type.
-using AdaptiveShare = std::function<Expr(const std::vector<Expr>& o, const std::vector<Var>& i)>;
-
 /// The gradient of an adaptive pooling (grad_output at 0, self at 1): along a dim, input position
 /// i is covered by the outputs from floor(i * out / in) on whose windows start at or before i,
 /// and gathers `share` from each.
 Tensor adaptive_backward(const OpArgs& a, size_t n, const std::string& name,
-                         std::vector<AdaptiveDim>& dims, const AdaptiveShare& share) {
+                         std::vector<AdaptiveDim>& dims, const GradientShare& share) {
   Tensor grad = a.tensor(0), x = pooled_input(a, n, 1);
   size_t first = first_spatial(x, n);
   if (grad->rank() != x->rank() ||
@@ -190,9 +196,7 @@ std::vector<Tensor> lower_adaptive_max_pool_backward(const std::string& op, size
   std::vector<AdaptiveDim> dims;
   auto share = [&](const std::vector<Expr>& o, const std::vector<Var>& i) {
     std::vector<int64_t> in(x->shape.end() - static_cast<int64_t>(n), x->shape.end());
-    std::vector<Expr> index = as_exprs(i);
-    Expr position = cast(DType::I64, flat_position({index.end() - n, index.end()}, in));
-    return select(indices.load(o) == position, cast(acc, grad.load(o)), make_const(acc, 0));
+    return routed_to_the_maximum(grad, indices, in, o, i, acc);
   };
   return {adaptive_backward(a, n, pool_name("adaptive_max_pool", n) + "_backward", dims, share)};
 }
