@@ -41,8 +41,9 @@ class ShapeSpecializedGraph:
     """A callable serving a symbolic graph by static graphs compiled per concrete shape.
 
     `compile_static(gm, shape)` compiles one static graph, specialized for the sizes `shape`
-    describes, into a boxed callable (the backend's path for any static graph); `as_aten(gm, reason)` returns the boxed eager graph, for a shape
-    whose re-trace fails (a data-dependent size, an op fake tensors cannot run).
+    describes, into a boxed callable (the backend's path for any static graph);
+    `as_aten(gm, reason)` returns the boxed eager graph, for a shape whose re-trace fails (an op
+    fake tensors cannot run).
     """
 
     def __init__(
