@@ -131,7 +131,10 @@ def _tune_in_the_background(tmp_path):
                 break
     slots = own_slots()
     states = {s["tuning"]["state"] for s in slots}
-    assert states <= {"tuned", "kept", "cached"}, slots
+    # Each slot's tuned kernel was swapped in, or lost the A/B before the swap ("kept"), or lost
+    # in the model's own calls after it ("rolled back": a 0.1 ms call on a shared 2-core machine
+    # can read 10% slower over the confirmation window).
+    assert states <= {"tuned", "kept", "rolled back", "cached"}, slots
     for s in slots:
         t = s["tuning"]
         assert t["trials"] > 0 or t["state"] == "cached"
@@ -140,6 +143,9 @@ def _tune_in_the_background(tmp_path):
         if t["state"] == "tuned":
             assert s["served_by"] == "Kiln kernel (tuned)"
             assert t["best_ms"] < t["first_ms"]
+        if t["state"] == "rolled back":  # what served before the swap serves again
+            assert t["swaps"] == t["rollbacks"] == 1, s
+            assert s["served_by"] != "Kiln kernel (tuned)", s
     assert kiln.stats()["tuning"]["trials"] == sum(s["tuning"]["trials"] for s in slots)
     assert _records(tmp_path) >= kiln.stats()["tuning"]["trials"]
     # The service ran kernels and ATen in this process (the A/B before each swap) on its own
