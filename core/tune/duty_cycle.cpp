@@ -31,9 +31,19 @@ double DutyCycle::duty() const {
 double DutyCycle::after_work(double work_seconds, CallSample during) {
   if (during.calls == 0) return 0;
   add(loaded_, during);
+  work_since_pause_ += work_seconds;
   // Until pauses have seen calls, the tuner works at half speed: the quiet side needs samples.
   if (quiet_.calls < kMinCalls) return work_seconds;
-  return work_seconds * (1 / duty() - 1);
+  double pause = work_seconds * (1 / duty() - 1);
+  if (pause > 0 || work_since_pause_ < kProbeAfterSeconds) return pause;
+  // A probe: long enough for twice kMinCalls at the rate the model was called while it worked.
+  double seconds_per_call = work_seconds / static_cast<double>(during.calls);
+  return std::max(std::min(work_seconds, 1.0), 2 * kMinCalls * seconds_per_call);
+}
+
+void DutyCycle::after_pause(CallSample during) {
+  work_since_pause_ = 0;
+  add(quiet_, during);
 }
 
 }  // namespace kiln

@@ -11,6 +11,11 @@
 //
 // `loaded` and `quiet` being the mean time per call while the tuner worked and while it paused.
 // A model that is not called costs nothing to slow down: no samples, no pauses.
+//
+// The quiet side must stay current: a tuner that works freely (duty 1) never pauses, and a quiet
+// mean measured before a swap made the model faster would read any later slowdown as none. So
+// after every few seconds of work without a pause the tuner pauses once to re-measure (a probe),
+// and a swap (the model changed) forgets both sides.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +38,9 @@ class DutyCycle {
   /// of a pause have been seen.
   double after_work(double work_seconds, CallSample during);
   /// The model's calls during a pause.
-  void after_pause(CallSample during) { add(quiet_, during); }
+  void after_pause(CallSample during);
+  /// The model's kernels changed (a swap): what was measured of the old ones is forgotten.
+  void model_changed() { loaded_ = quiet_ = {}; }
 
   /// The slowdown measured so far (loaded / quiet - 1, at least 0); 0 until both are known.
   double slowdown() const;
@@ -47,9 +54,12 @@ class DutyCycle {
   };
   static void add(Decaying& into, CallSample sample);
   static constexpr double kMinCalls = 8;  ///< Calls either side before a slowdown is believed.
+  /// Work without a pause after which the quiet side is re-measured.
+  static constexpr double kProbeAfterSeconds = 5;
 
   double max_slowdown_;
   Decaying loaded_, quiet_;
+  double work_since_pause_ = 0;  ///< Seconds.
 };
 
 }  // namespace kiln

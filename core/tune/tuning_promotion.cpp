@@ -94,6 +94,7 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
     m.at_swap = before;
     m.before_per_call = per_call(before, SlotStats{});
     slot->swap(kernel);
+    duty_.model_changed();
     job.tuned = kernel;
     state.state = "tuned";
     state.best_seconds = seconds[1];
@@ -157,6 +158,7 @@ void TuningService::confirm_swaps() {
       if (m.before_per_call <= 0 || after <= m.before_per_call * 1.10) continue;
       std::shared_ptr<const Kernel> rolled_back = slot->current();
       slot->swap(previous);
+      duty_.model_changed();
       job->tuned = nullptr;  // a slot added later keeps its own kernel
       // The workload's decision, once no slot of it serves the tuned kernel any more.
       bool still_served = std::any_of(job->members.begin(), job->members.end(), [&](auto& other) {

@@ -62,5 +62,39 @@ TEST(DutyCycle, ForgetsOldPeriodsAndNeverStopsTheTuner) {
   EXPECT_EQ(duty.duty(), 1);
 }
 
+TEST(DutyCycle, ReMeasuresTheQuietSideAfterSecondsOfWorkWithoutAPause) {
+  DutyCycle duty(0.10);
+  duty.after_work(0.5, calls(100, 2000));
+  duty.after_pause(calls(100, 2000));  // before a swap made the model twice as fast
+  for (int i = 0; i < 9; ++i)          // 4.5 s
+    EXPECT_EQ(duty.after_work(0.5, calls(100, 1000)), 0);  // reads as no slowdown at all
+  // The probe: as long as the work before it (here also long enough for 16 calls).
+  EXPECT_DOUBLE_EQ(duty.after_work(0.5, calls(100, 1000)), 0.5);
+  for (int i = 0; i < 10; ++i) duty.after_pause(calls(100, 800));  // the truth: 25% slower
+  EXPECT_GT(duty.slowdown(), 0.15);
+  EXPECT_LT(duty.duty(), 1);
+}
+
+TEST(DutyCycle, AProbeLastsLongEnoughToSeeCallsOfASlowModel) {
+  DutyCycle duty(0.10);
+  duty.after_work(0.5, calls(10, 1000));
+  duty.after_pause(calls(10, 1000));
+  for (int i = 0; i < 9; ++i) duty.after_work(0.5, calls(10, 1000));
+  // 10 calls in 0.5 s: 16 calls take 0.8 s, longer than the work period.
+  EXPECT_DOUBLE_EQ(duty.after_work(0.5, calls(10, 1000)), 0.8);
+}
+
+TEST(DutyCycle, ASwapForgetsBothSides) {
+  DutyCycle duty(0.10);
+  for (int i = 0; i < 5; ++i) {
+    duty.after_work(0.2, calls(100, 1400));
+    duty.after_pause(calls(100, 1000));
+  }
+  EXPECT_GT(duty.slowdown(), 0.3);
+  duty.model_changed();
+  EXPECT_EQ(duty.slowdown(), 0);
+  EXPECT_DOUBLE_EQ(duty.after_work(0.3, calls(100, 700)), 0.3);  // re-measures from scratch
+}
+
 }  // namespace
 }  // namespace kiln
