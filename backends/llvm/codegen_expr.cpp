@@ -256,7 +256,12 @@ llvm::Value* KernelCodegen::emit_unary(const UnaryNode* n) {
     // Kiln's own (core/ir/special_math.h), which the JIT engine resolves by address.
     case UnaryOp::Digamma:
     case UnaryOp::Trigamma:
-    case UnaryOp::Erfinv: return call_libm(str_cat("kiln_", unary_op_name(n->op)), t, {a});
+    case UnaryOp::Erfinv:
+    case UnaryOp::I0:
+    case UnaryOp::I0e:
+    case UnaryOp::I1:
+    case UnaryOp::I1e:
+    case UnaryOp::Ndtri: return call_libm(str_cat("kiln_", unary_op_name(n->op)), t, {a});
     case UnaryOp::Not: break;
   }
   throw InternalError(str_cat(__FILE__, ": ", "unary op ", n->op, " on ", t));

@@ -42,7 +42,7 @@ bool is_float_only(BinaryOp op) {
 
 bool is_float_only(UnaryOp op) {
   return (op >= UnaryOp::Exp && op <= UnaryOp::Erf) ||
-         (op >= UnaryOp::Asin && op <= UnaryOp::Erfinv);
+         (op >= UnaryOp::Asin && op <= UnaryOp::Ndtri);
 }
 
 Expr BinaryNode::make(BinaryOp op, Expr a, Expr b) {
@@ -189,11 +189,12 @@ std::string_view binary_op_name(BinaryOp op) {
 
 std::string_view unary_op_name(UnaryOp op) {
   static constexpr std::string_view names[] = {
-      "neg",   "not",  "abs",   "exp",  "exp2",   "log",     "log1p",    "expm1", "sqrt",
-      "rsqrt", "sin",  "cos",   "tanh", "erf",    "floor",   "ceil",     "round", "trunc",
-      "isnan", "asin", "acos",  "atan", "sinh",   "cosh",    "tan",      "asinh", "acosh",
-      "atanh", "log2", "log10", "erfc", "lgamma", "digamma", "trigamma", "erfinv"};
-  static_assert(std::size(names) == static_cast<size_t>(UnaryOp::Erfinv) + 1);
+      "neg",     "not",      "abs",    "exp",   "exp2", "log",   "log1p", "expm1",
+      "sqrt",    "rsqrt",    "sin",    "cos",   "tanh", "erf",   "floor", "ceil",
+      "round",   "trunc",    "isnan",  "asin",  "acos", "atan",  "sinh",  "cosh",
+      "tan",     "asinh",    "acosh",  "atanh", "log2", "log10", "erfc",  "lgamma",
+      "digamma", "trigamma", "erfinv", "i0",    "i0e",  "i1",    "i1e",   "ndtri"};
+  static_assert(std::size(names) == static_cast<size_t>(UnaryOp::Ndtri) + 1);
   return names[static_cast<int>(op)];
 }
 

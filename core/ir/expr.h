@@ -62,6 +62,7 @@ enum class UnaryOp : uint8_t {
   // Appended (see BinaryOp). Floats only, as C's functions of the same names.
   Asin, Acos, Atan, Sinh, Cosh, Tan, Asinh, Acosh, Atanh, Log2, Log10, Erfc, Lgamma,
   Digamma, Trigamma, Erfinv,  ///< Floats only, by Kiln's own functions (core/ir/special_math.h).
+  I0, I0e, I1, I1e, Ndtri,    ///< Floats only, as Digamma.
 };
 // clang-format on
 

@@ -1,6 +1,6 @@
-// Derived from the Cephes Math Library's digamma and zeta (Copyright (c) 2018, Steven Moshier,
-// 3-clause BSD) and from Gary L. Pavlis's erfinv (Copyright (c) 2014 Indiana University, new BSD),
-// by way of the algorithms, constants and float/double choices of PyTorch's CPU kernels.
+// Derived from the Cephes Math Library's digamma, ndtri and zeta (Copyright (c) 2018, Steven
+// Moshier, 3-clause BSD) and from Gary L. Pavlis's erfinv (Copyright (c) 2014 Indiana University,
+// new BSD), by way of the algorithms, constants and float/double choices of PyTorch's CPU kernels.
 #include "core/ir/special_math.h"
 
 #include <cmath>
@@ -94,6 +94,75 @@ T erfinv(T y) {
   return x;
 }
 
+/// The inverse of the standard normal distribution function: a rational function of y - 1/2 in
+/// the middle, else of 1 / sqrt(-2 log y) for the nearer tail (Cephes's ndtri).
+template <typename T>
+T ndtri(T y0) {
+  static const T kMiddleP[] = {T(-5.99633501014107895267E1), T(9.80010754185999661536E1),
+                               T(-5.66762857469070293439E1), T(1.39312609387279679503E1),
+                               T(-1.23916583867381258016E0)};
+  static const T kMiddleQ[] = {T(1.0),
+                               T(1.95448858338141759834E0),
+                               T(4.67627912898881538453E0),
+                               T(8.63602421390890590575E1),
+                               T(-2.25462687854119370527E2),
+                               T(2.00260212380060660359E2),
+                               T(-8.20372256168333339912E1),
+                               T(1.59056225126211695515E1),
+                               T(-1.18331621121330003142E0)};
+  // For sqrt(-2 log y) in [2, 8): y down to exp(-32).
+  static const T kTailP[] = {
+      T(4.05544892305962419923E0),   T(3.15251094599893866154E1),   T(5.71628192246421288162E1),
+      T(4.40805073893200834700E1),   T(1.46849561928858024014E1),   T(2.18663306850790267539E0),
+      T(-1.40256079171354495875E-1), T(-3.50424626827848203418E-2), T(-8.57456785154685413611E-4)};
+  static const T kTailQ[] = {T(1.0),
+                             T(1.57799883256466749731E1),
+                             T(4.53907635128879210584E1),
+                             T(4.13172038254672030440E1),
+                             T(1.50425385692907503408E1),
+                             T(2.50464946208309415979E0),
+                             T(-1.42182922854787788574E-1),
+                             T(-3.80806407691578277194E-2),
+                             T(-9.33259480895457427372E-4)};
+  // For sqrt(-2 log y) in [8, 64).
+  static const T kFarP[] = {
+      T(3.23774891776946035970E0),  T(6.91522889068984211695E0),  T(3.93881025292474443415E0),
+      T(1.33303460815807542389E0),  T(2.01485389549179081538E-1), T(1.23716634817820021358E-2),
+      T(3.01581553508235416007E-4), T(2.65806974686737550832E-6), T(6.23974539184983293730E-9)};
+  static const T kFarQ[] = {T(1.0),
+                            T(6.02427039364742014255E0),
+                            T(3.67983563856160859403E0),
+                            T(1.37702099489081330271E0),
+                            T(2.16236993594496635890E-1),
+                            T(1.34204006088543189037E-2),
+                            T(3.28014464682127739104E-4),
+                            T(2.89247864745380683936E-6),
+                            T(6.79019408009981274425E-9)};
+  constexpr T kExpMinus2 = T(0.13533528323661269189);
+  if (y0 == 0) return -kInf<T>;
+  if (y0 == 1) return kInf<T>;
+  if (y0 < 0 || y0 > 1 || std::isnan(y0)) return kNaN<T>;
+  bool lower = true;
+  T y = y0;
+  if (y > 1 - kExpMinus2) {
+    y = 1 - y;
+    lower = false;
+  }
+  if (y > kExpMinus2) {
+    y = y - T(0.5);
+    T y2 = y * y;
+    T x = y + y * (y2 * polynomial(y2, kMiddleP) / polynomial(y2, kMiddleQ));
+    return x * T(2.50662827463100050242E0);  // sqrt(2 pi)
+  }
+  T x = std::sqrt(T(-2) * std::log(y));
+  T x0 = x - std::log(x) / x;
+  T z = 1 / x;
+  T x1 = x < 8 ? z * polynomial(z, kTailP) / polynomial(z, kTailQ)
+               : z * polynomial(z, kFarP) / polynomial(z, kFarQ);
+  x = x0 - x1;
+  return lower ? -x : x;
+}
+
 /// Hurwitz zeta, in double whatever T: direct summation of at least 9 terms (until q + k > 9),
 /// then the Euler-Maclaurin correction, stopping once a term is below double precision.
 template <typename T>
@@ -172,6 +241,12 @@ float kiln_zetaf(float x, float q) {
 double kiln_zeta(double x, double q) {
   return zeta(x, q);
 }
+float kiln_ndtrif(float y) {
+  return ndtri(y);
+}
+double kiln_ndtri(double y) {
+  return ndtri(y);
+}
 }
 
 namespace kiln {
@@ -186,6 +261,16 @@ std::span<const SpecialFunction> special_functions() {
       {"kiln_erfinv", reinterpret_cast<void*>(&kiln_erfinv)},
       {"kiln_zetaf", reinterpret_cast<void*>(&kiln_zetaf)},
       {"kiln_zeta", reinterpret_cast<void*>(&kiln_zeta)},
+      {"kiln_ndtrif", reinterpret_cast<void*>(&kiln_ndtrif)},
+      {"kiln_ndtri", reinterpret_cast<void*>(&kiln_ndtri)},
+      {"kiln_i0f", reinterpret_cast<void*>(&kiln_i0f)},
+      {"kiln_i0", reinterpret_cast<void*>(&kiln_i0)},
+      {"kiln_i0ef", reinterpret_cast<void*>(&kiln_i0ef)},
+      {"kiln_i0e", reinterpret_cast<void*>(&kiln_i0e)},
+      {"kiln_i1f", reinterpret_cast<void*>(&kiln_i1f)},
+      {"kiln_i1", reinterpret_cast<void*>(&kiln_i1)},
+      {"kiln_i1ef", reinterpret_cast<void*>(&kiln_i1ef)},
+      {"kiln_i1e", reinterpret_cast<void*>(&kiln_i1e)},
   };
   return functions;
 }

@@ -1,5 +1,5 @@
 // The scalar functions behind the IR's special-function ops that the C library lacks (digamma,
-// trigamma, erfinv, the Hurwitz zeta function), computed as PyTorch's CPU kernels compute them
+// trigamma, erfinv, ndtri, the Hurwitz zeta function, the modified Bessel functions i0 and i1), computed as PyTorch's CPU kernels compute them
 // (the Cephes algorithms, the float versions in float where PyTorch's are), so that a kernel's
 // result matches eager's to the last few ulps.
 //
@@ -22,6 +22,19 @@ double kiln_erfinv(double y);
 /// The Hurwitz zeta function: the sum over k >= 0 of (q + k)^-x.
 float kiln_zetaf(float x, float q);
 double kiln_zeta(double x, double q);
+/// The inverse of the standard normal distribution function.
+float kiln_ndtrif(float y);
+double kiln_ndtri(double y);
+/// The modified Bessel functions of the first kind, orders 0 and 1, and the same scaled by
+/// exp(-|x|) (core/ir/bessel_math.cpp).
+float kiln_i0f(float x);
+double kiln_i0(double x);
+float kiln_i0ef(float x);
+double kiln_i0e(double x);
+float kiln_i1f(float x);
+double kiln_i1(double x);
+float kiln_i1ef(float x);
+double kiln_i1e(double x);
 }
 
 namespace kiln {

@@ -107,16 +107,38 @@ std::vector<Tensor> lower_polygamma(const std::vector<OpArg>& args) {
 
 void register_unary_ops(OpRegistry& r) {
   using enum IntInputs;
-  for (auto [name, op] : std::initializer_list<std::pair<const char*, UnaryOp>>{
-           {"exp", UnaryOp::Exp},         {"exp2", UnaryOp::Exp2},    {"log", UnaryOp::Log},
-           {"log1p", UnaryOp::Log1p},     {"expm1", UnaryOp::Expm1},  {"sqrt", UnaryOp::Sqrt},
-           {"rsqrt", UnaryOp::Rsqrt},     {"sin", UnaryOp::Sin},      {"cos", UnaryOp::Cos},
-           {"tanh", UnaryOp::Tanh},       {"erf", UnaryOp::Erf},      {"erfc", UnaryOp::Erfc},
-           {"asin", UnaryOp::Asin},       {"acos", UnaryOp::Acos},    {"atan", UnaryOp::Atan},
-           {"sinh", UnaryOp::Sinh},       {"cosh", UnaryOp::Cosh},    {"tan", UnaryOp::Tan},
-           {"asinh", UnaryOp::Asinh},     {"acosh", UnaryOp::Acosh},  {"atanh", UnaryOp::Atanh},
-           {"log2", UnaryOp::Log2},       {"log10", UnaryOp::Log10},  {"lgamma", UnaryOp::Lgamma},
-           {"digamma", UnaryOp::Digamma}, {"erfinv", UnaryOp::Erfinv}}) {
+  for (auto [name, op] :
+       std::initializer_list<std::pair<const char*, UnaryOp>>{{"exp", UnaryOp::Exp},
+                                                              {"exp2", UnaryOp::Exp2},
+                                                              {"log", UnaryOp::Log},
+                                                              {"log1p", UnaryOp::Log1p},
+                                                              {"expm1", UnaryOp::Expm1},
+                                                              {"sqrt", UnaryOp::Sqrt},
+                                                              {"rsqrt", UnaryOp::Rsqrt},
+                                                              {"sin", UnaryOp::Sin},
+                                                              {"cos", UnaryOp::Cos},
+                                                              {"tanh", UnaryOp::Tanh},
+                                                              {"erf", UnaryOp::Erf},
+                                                              {"erfc", UnaryOp::Erfc},
+                                                              {"asin", UnaryOp::Asin},
+                                                              {"acos", UnaryOp::Acos},
+                                                              {"atan", UnaryOp::Atan},
+                                                              {"sinh", UnaryOp::Sinh},
+                                                              {"cosh", UnaryOp::Cosh},
+                                                              {"tan", UnaryOp::Tan},
+                                                              {"asinh", UnaryOp::Asinh},
+                                                              {"acosh", UnaryOp::Acosh},
+                                                              {"atanh", UnaryOp::Atanh},
+                                                              {"log2", UnaryOp::Log2},
+                                                              {"log10", UnaryOp::Log10},
+                                                              {"lgamma", UnaryOp::Lgamma},
+                                                              {"digamma", UnaryOp::Digamma},
+                                                              {"erfinv", UnaryOp::Erfinv},
+                                                              {"i0", UnaryOp::I0},
+                                                              {"special_i0e", UnaryOp::I0e},
+                                                              {"special_i1", UnaryOp::I1},
+                                                              {"special_i1e", UnaryOp::I1e},
+                                                              {"special_ndtri", UnaryOp::Ndtri}}) {
     UnaryOp u = op;
     add_simple(r, str_cat("aten.", name, ".default"), kToFloat,
                [u](Expr x) { return unary(u, x); });

@@ -182,6 +182,11 @@ FloatUnaryFn float_unary(UnaryOp op) {
     case UnaryOp::Digamma: return kiln_digamma;
     case UnaryOp::Trigamma: return kiln_trigamma;
     case UnaryOp::Erfinv: return kiln_erfinv;
+    case UnaryOp::I0: return kiln_i0;
+    case UnaryOp::I0e: return kiln_i0e;
+    case UnaryOp::I1: return kiln_i1;
+    case UnaryOp::I1e: return kiln_i1e;
+    case UnaryOp::Ndtri: return kiln_ndtri;
     default: KILN_CHECK(false, "no float result for ", op);
   }
 }

@@ -13,6 +13,12 @@ void special_function_cases(Table& t) {
   t.call("digamma_bf16", "aten.digamma.default", {in({4, 7}, bf16, 0.5, 6)}, {}, bf16);
   t.call("erfinv_7x13", "aten.erfinv.default", {in({7, 13}, f32, -0.99, 0.99)});
   t.call("erfinv_f64", "aten.erfinv.default", {in({11}, f64, -0.999, 0.999)}, {}, f64);
+  // Both sides of the series' switch at |x| = 8, and both signs (i1 and i1e are odd).
+  t.call("i0_7x13", "aten.i0.default", {in({7, 13}, f32, -20, 20)});
+  t.call("i0e_f64", "aten.special_i0e.default", {in({17}, f64, -30, 30)}, {}, f64);
+  t.call("i1_7x13", "aten.special_i1.default", {in({7, 13}, f32, -20, 20)});
+  t.call("ndtri_7x13", "aten.special_ndtri.default", {in({7, 13}, f32, 1e-6, 0.999999)});
+  t.call("i1e_7x13", "aten.special_i1e.default", {in({7, 13}, f32, -30, 30)});
   for (int64_t n : {0, 1, 2, 3})
     t.add(str_cat("polygamma_", n), "aten.polygamma.default", {in({5, 9}, f32, 0.2, 6)},
           [n](P p) { return Args{I(n), p[0]}; });

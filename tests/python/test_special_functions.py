@@ -1,5 +1,6 @@
 """The special functions against eager: lgamma, digamma, polygamma of several orders, erfinv, the
-Hurwitz zeta function, and the NaN-ignoring fmin/fmax. Each runs inside a Kiln kernel on the edge
+Hurwitz zeta function, the modified Bessel functions i0, i0e, i1, i1e, ndtri, and the
+NaN-ignoring fmin/fmax. Each runs inside a Kiln kernel on the edge
 values (poles at zero and the negative integers, ±inf, NaN, ±0.0, outside the domain), in float64,
 float16 and bfloat16, on integer inputs, and through autograd (lgamma's gradient is digamma,
 digamma's is polygamma(1))."""
@@ -18,6 +19,10 @@ UNARY = {
     "polygamma1": lambda x: torch.polygamma(1, x),
     "polygamma2": lambda x: torch.polygamma(2, x),
     "polygamma5": lambda x: torch.polygamma(5, x),
+    "i0": torch.i0,
+    "i0e": torch.special.i0e,
+    "i1": torch.special.i1,
+    "i1e": torch.special.i1e,
 }
 
 
@@ -37,6 +42,14 @@ def test_edge_values_match_eager(name, coverage):
 
 def test_erfinv_matches_eager(coverage):
     check(torch.erfinv, unit_interval(), coverage=coverage)
+
+
+def test_ndtri_matches_eager(coverage):
+    # The middle, both tails (sqrt(-2 log y) below and above 8), 0, 1 and outside.
+    tails = torch.tensor([1e-3, 1e-10, 1e-20, 1e-30, 1e-37, 0.2, 0.9, 0.99999])
+    p = torch.cat([(unit_interval() + 1) / 2, tails])
+    check(torch.special.ndtri, p, coverage=coverage)
+    check(torch.special.ndtri, p.double())
 
 
 def test_zeta_matches_eager(coverage):
@@ -61,6 +74,17 @@ def test_other_float_dtypes_match_eager(dtype):
         torch._dynamo.reset()
         check(fn, values(dtype))
     check(torch.erfinv, unit_interval(dtype))
+    check(torch.special.i1, values(dtype))
+
+
+def test_bessel_functions_on_both_sides_of_their_series_switch(coverage):
+    # |x| = 8 switches from one Chebyshev series to the other; i0 overflows float past ~88.
+    x = torch.linspace(-100, 100, 401)
+    x = torch.cat([x, torch.tensor([8.0, -8.0, 7.9999995, 8.000001, 88.0, 89.0, 700.0])])
+    for name in ("i0", "i0e", "i1", "i1e"):
+        torch._dynamo.reset()
+        check(UNARY[name], x, coverage=coverage)
+        check(UNARY[name], x.double())
 
 
 def test_integer_inputs_compute_in_float():
