@@ -57,6 +57,10 @@ int KernelSlot::trial_calls() const {
   return trial ? trial->calls() : 0;
 }
 
+void KernelSlot::hold_trial(bool held) {
+  trial_active_.store(!held && trial_.load() != nullptr, std::memory_order_relaxed);
+}
+
 TrialResult KernelSlot::end_trial() {
   trial_active_.store(false, std::memory_order_relaxed);
   std::shared_ptr<Trial> trial = trial_.exchange(nullptr);

@@ -62,6 +62,9 @@ class KernelSlot {
   void begin_trial(std::shared_ptr<const Kernel> candidate, int calls_each);
   /// Calls of the current kernel and of the candidate the trial has timed (the lesser).
   int trial_calls() const;
+  /// Holds the trial (`true`: calls run the current kernel alone, untimed by it) or lets it go
+  /// on (`false`) with what it has timed so far.
+  void hold_trial(bool held);
   /// Ends the trial (the candidate runs no more) and returns what it measured.
   TrialResult end_trial();
 

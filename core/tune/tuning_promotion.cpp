@@ -24,10 +24,14 @@ std::vector<double> TuningService::time_against(KernelSlot& slot,
     uint64_t seen = slot.stats().calls;
     while (!stop_ && slot.trial_calls() < kTrialCalls) {
       if (paused_) {  // held: the model's calls run its own kernel only
-        slot.end_trial();
+        // The trial goes on after: a model whose trial outlasts the phases between pauses
+        // would otherwise start it over after each one, forever.
+        slot.hold_trial(true);
+        auto held_from = Clock::now();
         hold_while_paused();
-        slot.begin_trial(candidate, kTrialCalls);
-        start = last_call = Clock::now();
+        slot.hold_trial(false);
+        start += Clock::now() - held_from;  // time held does not count against the limit
+        last_call = Clock::now();
         continue;
       }
       auto now = Clock::now();

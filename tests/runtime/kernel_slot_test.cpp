@@ -120,6 +120,28 @@ TEST(KernelSlot, ATrialAlternatesCallsAndEndsWithBothMedians) {
   EXPECT_EQ(slot.end_trial().calls, 0);  // none running
 }
 
+// A held trial: the current kernel alone serves, untimed; let go, the trial resumes with what
+// it had timed.
+TEST(KernelSlot, AHeldTrialKeepsWhatItTimedAndGoesOnAfter) {
+  ProbeLog log;
+  KernelSlot slot("k", std::make_shared<ProbeKernel>(1, log));
+  std::atomic<int64_t> sum{0};
+  void* args[] = {&sum};
+  slot.begin_trial(std::make_shared<ProbeKernel>(100, log), 2);
+  for (int i = 0; i < 2; ++i) slot.launch(args);  // current, candidate
+  slot.hold_trial(true);
+  for (int i = 0; i < 3; ++i) slot.launch(args);
+  EXPECT_EQ(sum.load(), 1 + 100 + 3);  // held: the current kernel only
+  EXPECT_EQ(slot.trial_calls(), 1);
+  slot.hold_trial(false);
+  for (int i = 0; i < 2; ++i) slot.launch(args);
+  EXPECT_EQ(slot.trial_calls(), 2);
+  EXPECT_EQ(slot.end_trial().calls, 2);
+  slot.hold_trial(false);  // no trial: letting go starts none
+  slot.launch(args);
+  EXPECT_EQ(slot.trial_calls(), 0);
+}
+
 // Calls from many threads during a trial: every call runs one of the two kernels, the trial keeps
 // at most its calls per side, and ending it while calls run is safe.
 TEST(KernelSlot, ATrialUnderConcurrentCallsCountsEveryCall) {
