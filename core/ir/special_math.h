@@ -1,7 +1,7 @@
 // The scalar functions behind the IR's special-function ops that the C library lacks (digamma,
-// trigamma, erfinv, ndtri, the Hurwitz zeta function, the modified Bessel functions i0 and i1), computed as PyTorch's CPU kernels compute them
-// (the Cephes algorithms, the float versions in float where PyTorch's are), so that a kernel's
-// result matches eager's to the last few ulps.
+// trigamma, erfinv, ndtri, the Hurwitz zeta function, the modified Bessel functions i0 and i1),
+// computed as PyTorch's CPU kernels compute them (the Cephes algorithms, the float versions in
+// float where PyTorch's are), so that a kernel's result matches eager's to the last few ulps.
 //
 // They are plain C functions with one name each per float type ("kiln_digammaf" for f32,
 // "kiln_digamma" for f64, as libm names lgammaf and lgamma): the reference interpreter calls them
