@@ -74,33 +74,37 @@ constexpr double kI1eFar[] = {
     -3.88256480887769039346E-6,  -1.10588938762623716291E-4,  -9.76109749136146840777E-3,
     7.78576235018280120474E-1};
 
-/// The last N terms of `all`, in T.
-template <typename T, size_t N, size_t M>
-struct Tail {
+/// The float-rounded last N terms of a double table.
+template <typename T, size_t N>
+struct Terms {
   T c[N];
-  constexpr explicit Tail(const double (&all)[M]) : c{} {
-    for (size_t i = 0; i < N; ++i) c[i] = static_cast<T>(all[M - N + i]);
-  }
 };
 
-template <typename T>
-T i1e_near(T y) {
+/// The series of `all` at y in T; a float keeps only its last `float_terms` (as PyTorch's float
+/// kernels do), rounded to float.
+template <size_t float_terms, const auto& all, typename T>
+T double_or_float_series(T y) {
   if constexpr (sizeof(T) == sizeof(float)) {
-    static constexpr Tail<T, 17, std::size(kI1eNear)> kFloat(kI1eNear);
+    static constexpr Terms<T, float_terms> kFloat = [] {
+      constexpr size_t m = std::size(all);
+      Terms<T, float_terms> tail{};
+      for (size_t i = 0; i < float_terms; ++i) tail.c[i] = static_cast<T>(all[m - float_terms + i]);
+      return tail;
+    }();
     return chebyshev(y, kFloat.c);
   } else {
-    return chebyshev(y, kI1eNear);
+    return chebyshev(y, all);
   }
 }
 
 template <typename T>
+T i1e_near(T y) {
+  return double_or_float_series<17, kI1eNear>(y);
+}
+
+template <typename T>
 T i1e_far(T y) {
-  if constexpr (sizeof(T) == sizeof(float)) {
-    static constexpr Tail<T, 7, std::size(kI1eFar)> kFloat(kI1eFar);
-    return chebyshev(y, kFloat.c);
-  } else {
-    return chebyshev(y, kI1eFar);
-  }
+  return double_or_float_series<7, kI1eFar>(y);
 }
 
 /// exp(-|x|) I0(x).
