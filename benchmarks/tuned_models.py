@@ -76,7 +76,6 @@ def _measure(name: str, threads: int, budget: float, repeats: int, trials: int) 
         cache_dir=cache,
         tune_budget_s=budget,
         tune_trials=trials,
-        tune_threads=1,
     )
     kiln.tuning.pause()
     tuned(x)  # compiles

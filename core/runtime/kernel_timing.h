@@ -12,6 +12,13 @@ namespace kiln {
 /// once) and divides the time by the calls.
 double seconds_per_call(const Kernel& kernel, void* const* args, double min_seconds);
 
+/// Seconds per call of `kernel` on `args` in the fastest of its samples: calls it in samples of
+/// at least `sample_seconds` (one call at least) until `min_seconds` have passed. A sample that
+/// another process interrupted (the model, when a tuner measures beside it) only takes longer,
+/// so the fastest one is the kernel's own time while any sample ran undisturbed.
+double fastest_sample_per_call(const Kernel& kernel, void* const* args, double min_seconds,
+                               double sample_seconds);
+
 /// Per kernel, the fastest of `rounds` single calls, the kernels taking turns within each round
 /// so that a change of the machine's state (a frequency step, another process) reaches all of
 /// them alike. Every kernel is called on `args`.

@@ -33,8 +33,8 @@ MeasureStatus measure_status_from_name(std::string_view name);
 
 struct MeasureResult {
   MeasureStatus status = MeasureStatus::Ok;
-  double seconds = 0;  ///< Median time per call.
-  double spread = 0;   ///< (slowest - fastest) / median of the repeats.
+  double seconds = 0;  ///< Time per call: the fastest sample (see check_and_time).
+  double spread = 0;   ///< (median repeat's fastest sample - fastest) / fastest.
   std::string error;   ///< What went wrong, for failures.
 
   bool ok() const { return status == MeasureStatus::Ok; }

@@ -80,7 +80,7 @@ struct CompileOptions {
   TuneMode tune = TuneMode::Off;
   std::string cache_dir;       ///< The tuning cache's folder (tuning.sqlite); "" for none.
   double tune_budget_s = 600;  ///< Wall time the service may tune in this process (0: no limit).
-  int tune_threads = 1;        ///< Threads candidates are measured with.
+  int tune_threads = 0;        ///< Threads candidates are measured with (0: the model's).
   int tune_trials = 64;        ///< Measurements per workload at most.
 };
 

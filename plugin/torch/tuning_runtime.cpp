@@ -113,7 +113,10 @@ KernelSource TuningRuntime::configure(const CompileOptions& options,
     TuningServiceOptions o;
     o.trials = options.tune_trials;
     o.budget_seconds = options.tune_budget_s;
-    o.measure.threads = options.tune_threads;
+    // As many threads as the model's calls have, by default: a candidate measured on fewer
+    // is ranked by how it runs there (a schedule whose parallel loop is too short for the
+    // model's threads times as fast as one that uses them all). It runs at idle priority.
+    o.measure.threads = options.tune_threads > 0 ? options.tune_threads : at::get_num_threads();
     o.measure.worker = source.verify.worker;
     o.kiln_version = KILN_VERSION;
     host_ = std::make_unique<PluginTuningHost>();

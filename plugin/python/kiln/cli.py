@@ -89,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     tune.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
     tune.add_argument("--budget", type=float, default=600, help="seconds of tuning (0: no limit)")
     tune.add_argument("--trials", type=int, default=64, help="measurements per workload")
-    tune.add_argument("--threads", type=int, default=1, help="threads candidates run with")
+    tune.add_argument(
+        "--threads", type=int, default=None, help="threads candidates run with (default: torch's)"
+    )
     from kiln.tune_command import OPS, op_usage
 
     tune_op = commands.add_parser(
@@ -104,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         "--budget", type=float, default=600, help="seconds of tuning (0: no limit)"
     )
     tune_op.add_argument("--trials", type=int, default=200, help="measurements per workload")
-    tune_op.add_argument("--threads", type=int, default=1, help="threads candidates run with")
+    tune_op.add_argument(
+        "--threads", type=int, default=None, help="threads candidates run with (default: torch's)"
+    )
     tune_op.add_argument("--json", default=None, help="write each slot's result and the curve")
     cache_command.add_parser(commands)
     report = commands.add_parser("report", help="PNG plots: tuning curves, slot latency and swaps")

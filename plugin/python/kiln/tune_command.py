@@ -46,7 +46,7 @@ class ProgressLine:
             self.stream.write(("\r" if self.stream.isatty() else "") + self.last + "\n")
 
 
-def run(script: str, args: list[str], budget_s: float, trials: int, threads: int) -> int:
+def run(script: str, args: list[str], budget_s: float, trials: int, threads: int | None) -> int:
     """Runs `script` with `args`, then tunes what it ran; returns the exit status."""
     _tune_through_the_environment(trials, threads)
     sys.argv = [script, *args]
@@ -65,11 +65,12 @@ def run(script: str, args: list[str], budget_s: float, trials: int, threads: int
     return 0
 
 
-def _tune_through_the_environment(trials: int, threads: int) -> None:
+def _tune_through_the_environment(trials: int, threads: int | None) -> None:
     # Options reach every torch.compile(backend="kiln") of the process through the environment.
     os.environ["KILN_TUNE"] = "background"
     os.environ["KILN_TUNE_TRIALS"] = str(trials)
-    os.environ["KILN_TUNE_THREADS"] = str(threads)
+    if threads is not None:  # else as many as the model's
+        os.environ["KILN_TUNE_THREADS"] = str(threads)
 
 
 def _tune_what_ran(budget_s: float, curve: list | None = None) -> list[dict] | None:
@@ -139,7 +140,12 @@ def op_usage() -> str:
 
 
 def run_op(
-    op: str, sizes: list[str], budget_s: float, trials: int, threads: int, json_path: str | None
+    op: str,
+    sizes: list[str],
+    budget_s: float,
+    trials: int,
+    threads: int | None,
+    json_path: str | None,
 ) -> int:
     """Compiles one operator at the given sizes with Kiln, tunes its kernels into the cache (as
     `kiln tune` does for a script) and, with `json_path`, writes each slot's result and the
@@ -185,7 +191,7 @@ def run_op(
                 {
                     "op": op,
                     "sizes": dict(zip(names, values)),
-                    "threads": threads,
+                    "threads": threads or torch.get_num_threads(),
                     "slots": slots,
                     "curve": curve,
                 },

@@ -1,6 +1,6 @@
 """Where the tuning cache lives and how a compile asks for tuning.
 
-``options={"tune": "background" | "cache-only" | "off", "tune_budget_s": 600, "tune_threads": 1,
+``options={"tune": "background" | "cache-only" | "off", "tune_budget_s": 600, "tune_threads": ...,
 "tune_trials": 64, "cache_dir": ...}`` through ``torch.compile`` or ``kiln.compile``; without an
 option, ``KILN_TUNE``, ``KILN_TUNE_BUDGET_S``, ``KILN_TUNE_THREADS``, ``KILN_TUNE_TRIALS`` and
 ``KILN_CACHE_DIR`` in the environment, then the defaults: background tuning into
@@ -47,7 +47,7 @@ class TuningOptions:
 
     mode: str = "background"
     budget_s: float = 600.0
-    threads: int = 1
+    threads: int = 0  # 0: as many as the model's (torch.get_num_threads())
     trials: int = 64
     cache_dir: str = ""
 
@@ -64,12 +64,10 @@ class TuningOptions:
             float,
             0,
         )
-        threads = _number(
-            options.pop("tune_threads", int(env.get("KILN_TUNE_THREADS", 1))),
-            "tune_threads",
-            int,
-            1,
-        )
+        # Unset: as many threads as the model's. The candidates run at idle priority, so they take
+        # no core from the model's calls, and run as they will run in the model.
+        threads = options.pop("tune_threads", env.get("KILN_TUNE_THREADS"))
+        threads = 0 if threads is None else _number(_int_or(threads), "tune_threads", int, 1)
         trials = _number(
             options.pop("tune_trials", int(env.get("KILN_TUNE_TRIALS", 64))), "tune_trials", int, 1
         )
@@ -114,6 +112,14 @@ def seed_new_cache(cache_dir: str) -> None:
                 )
             except RuntimeError as e:  # a cache that cannot be written: Kiln runs on without it
                 logger.warning("kiln: could not seed the tuning cache %s: %s", cache_dir, e)
+
+
+def _int_or(value):
+    """`value`, or the int an environment variable's text spells (else the text, to be named)."""
+    try:
+        return int(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
 
 
 def _number(value, name: str, kind: type, minimum: float):
