@@ -99,8 +99,9 @@ int main(int argc, char** argv) {
       std::printf(", %d %s", count, std::string(status).c_str());
     std::printf("\n");
     if (r.default_seconds > 0)
-      std::printf("default schedule: %.3f ms, %.1f GFLOP/s\n", r.default_seconds * 1e3,
-                  flops / r.default_seconds / 1e9);
+      std::printf("default schedule: %.3f ms, %.1f GFLOP/s\nconfig: %s\n", r.default_seconds * 1e3,
+                  flops / r.default_seconds / 1e9,
+                  tuner.space().default_config().to_text().c_str());
     if (r.best < 0) {
       std::printf("no candidate succeeded\n");
       return 1;

@@ -22,6 +22,8 @@ struct Target {
 
   /// Lanes of a native vector of elements of `bytes` bytes.
   int vector_lanes(int bytes) const { return vector_bits / 8 / bytes; }
+  /// Architectural vector registers: x86-64 has 32 with AVX-512, 16 before it.
+  int vector_registers() const { return vector_bits >= 512 ? 32 : 16; }
 };
 
 }  // namespace kiln

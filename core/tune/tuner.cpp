@@ -62,7 +62,7 @@ TuneResult Tuner::run(const std::function<void(const TuneProgress&)>& progress) 
   result.default_seconds = baseline.ok() ? baseline.seconds : 0;
   walker_ = space_.default_config();
   walker_gflops_ = gflops_of(baseline);
-  seen_.insert(walker_.to_text());
+  mark_seen(walker_);
 
   std::vector<TrainingSample> pending;
   int since_best = 0;
@@ -77,7 +77,8 @@ TuneResult Tuner::run(const std::function<void(const TuneProgress&)>& progress) 
     if (batch.empty()) break;  // the whole space is measured
     for (const KnobConfig& config : batch) {
       if (out_of_budget()) break;
-      seen_.insert(config.to_text());
+      if (seen(config)) continue;  // a twin of a config earlier in the batch
+      mark_seen(config);
       Trial trial;
       trial.config = config;
       trial.features = features_of(config);
@@ -175,17 +176,31 @@ KnobConfig Tuner::grid_point(int64_t index) const {
   return c;
 }
 
-std::vector<float> Tuner::features_of(const KnobConfig& c) {
+const Tuner::Lowered& Tuner::lowered(const KnobConfig& c) {
   std::string key = c.to_text();
-  auto it = feature_cache_.find(key);
-  if (it != feature_cache_.end()) return it->second;
-  std::vector<float> f;
+  auto it = lowered_.find(key);
+  if (it != lowered_.end()) return it->second;
+  Lowered l;
   try {
-    f = FeatureExtractor().extract(lower(space_.apply(c), "candidate"));
+    Schedule schedule = space_.apply(c);
+    l.program = schedule.trace().to_text();
+    l.features = FeatureExtractor().extract(lower(schedule, "candidate"));
   } catch (const ScheduleError&) {
-    f.assign(FeatureExtractor::length(), 0.0f);  // an invalid point: features of nothing
+    l.features.assign(FeatureExtractor::length(), 0.0f);  // an invalid point: features of nothing
   }
-  return feature_cache_[key] = f;
+  return lowered_[key] = std::move(l);
+}
+
+bool Tuner::seen(const KnobConfig& c) {
+  if (seen_.count(c.to_text())) return true;
+  const std::string& program = lowered(c).program;
+  return !program.empty() && seen_programs_.count(program);
+}
+
+void Tuner::mark_seen(const KnobConfig& c) {
+  seen_.insert(c.to_text());
+  if (const std::string& program = lowered(c).program; !program.empty())
+    seen_programs_.insert(program);
 }
 
 std::vector<float> Tuner::predict(const std::vector<KnobConfig>& configs) {
@@ -267,8 +282,8 @@ std::vector<std::pair<float, KnobConfig>> Tuner::annealed_candidates(const TuneR
   return unmeasured;
 }
 
-// The best-scored candidates, at Hamming distance >= 2 from each other, plus an epsilon share of
-// random points.
+// The best-scored candidates, at Hamming distance >= 2 from each other and each a program of its
+// own, plus an epsilon share of random points.
 std::vector<KnobConfig> Tuner::model_batch(const TuneResult& so_far) {
   if (space_.knobs().empty()) return random_batch(options_.batch);  // one point: nothing to walk
   bool first_warm_batch = so_far.trials.empty() && options_.warm_model;
@@ -277,9 +292,11 @@ std::vector<KnobConfig> Tuner::model_batch(const TuneResult& so_far) {
   std::stable_sort(best.begin(), best.end(), [](auto& a, auto& b) { return a.first > b.first; });
   int exploit = static_cast<int>(std::round(options_.batch * (1 - options_.epsilon)));
   std::vector<KnobConfig> batch;
+  std::set<std::string> programs;  // of the batch: one config of each
   for (auto& [score, c] : best) {
     if (static_cast<int>(batch.size()) >= exploit) break;
-    if (std::all_of(batch.begin(), batch.end(), [&](auto& b) { return hamming(b, c) >= 2; }))
+    if (std::all_of(batch.begin(), batch.end(), [&](auto& b) { return hamming(b, c) >= 2; }) &&
+        programs.insert(lowered(c).program).second)
       batch.push_back(c);
   }
   for (auto& c : random_batch(options_.batch - static_cast<int>(batch.size())))

@@ -93,8 +93,19 @@ class Tuner {
   std::vector<float> predict(const std::vector<KnobConfig>& configs);
   std::vector<KnobConfig> random_batch(int n);
   KnobConfig grid_point(int64_t index) const;
-  std::vector<float> features_of(const KnobConfig& c);
-  bool seen(const KnobConfig& c) const { return seen_.count(c.to_text()) > 0; }
+  /// A candidate as lowered: its features and its program (the trace's text; empty where the
+  /// config does not apply). Cached by config.
+  struct Lowered {
+    std::vector<float> features;
+    std::string program;
+  };
+  const Lowered& lowered(const KnobConfig& c);
+  std::vector<float> features_of(const KnobConfig& c) { return lowered(c).features; }
+  /// Whether `c`, or another config with the same program, was measured. Knobs a template asks
+  /// but does not use in a config (the other layout's tiles) make many configs one program:
+  /// after a good measurement, all its twins would score as high and fill the next batches.
+  bool seen(const KnobConfig& c);
+  void mark_seen(const KnobConfig& c);
 
   TuningTask task_;
   ScheduleSpace space_;
@@ -102,8 +113,8 @@ class Tuner {
   TuneOptions options_;
   CostModel* model_;
   std::mt19937_64 rng_;
-  std::set<std::string> seen_;
-  std::map<std::string, std::vector<float>> feature_cache_;
+  std::set<std::string> seen_, seen_programs_;
+  std::map<std::string, Lowered> lowered_;
   int64_t grid_next_ = 0;
   // Annealing without a model walks one point, measuring each step.
   KnobConfig walker_;

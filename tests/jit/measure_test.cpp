@@ -109,6 +109,50 @@ TEST(Tuner, EveryStrategyRecordsACurveAndAReplayableBest) {
                Error);
 }
 
+// A convolution's template asks the knobs of both its layouts whichever it takes: most configs
+// share their program with others. Every search measures each program once.
+TEST(Tuner, NoSearchMeasuresOneProgramTwice) {
+  TuningTask task{"conv", OpRegistry::global().lower(
+                              "aten.convolution.default",
+                              {placeholder("x", {1, 8, 12, 12}, DType::F32),
+                               placeholder("w", {16, 8, 3, 3}, DType::F32), NoneArg{},
+                               std::vector<int64_t>{1, 1}, std::vector<int64_t>{1, 1},
+                               std::vector<int64_t>{1, 1}, false, std::vector<int64_t>{0, 0},
+                               int64_t{1}})};
+  ScheduleSpace space(task.outputs, testing::compiler().target());
+  // The premise: configs that differ only in the other layout's knobs are one program.
+  KnobConfig a = space.default_config(), b = a;
+  std::string other = a.values.at("s1.channel_lanes") ? "s1.tile_i" : "s1.channel_tile_i";
+  ASSERT_TRUE(b.values.count(other));
+  for (const Knob& k : space.knobs())
+    if (k.name == other) b.values[other] = k.values.front() == a.values[other] ? k.values.back()
+                                                                                 : k.values.front();
+  ASSERT_NE(a, b);
+  ASSERT_EQ(space.apply(a).trace(), space.apply(b).trace());
+
+  std::vector<SearchStrategy> strategies{SearchStrategy::Random, SearchStrategy::Annealing};
+  if (has_xgboost()) strategies.push_back(SearchStrategy::ModelGuided);
+  for (SearchStrategy s : strategies) {
+    std::unique_ptr<CostModel> model =
+        s == SearchStrategy::ModelGuided ? make_xgboost_model() : nullptr;
+    TuneOptions opt{.strategy = s,
+                    .trials = 16,
+                    .batch = 8,
+                    .annealing_chains = 16,
+                    .annealing_steps = 16,
+                    .seed = 3};
+    TuneResult r = Tuner(task, testing::compiler(), {.repeats = 1, .min_repeat_seconds = 0.001},
+                         opt, model.get())
+                       .run();
+    ASSERT_EQ(r.trials.size(), 16u) << search_strategy_name(s);
+    std::set<std::string> programs{space.apply(space.default_config()).trace().to_text()};
+    for (const Trace& t : r.traces)
+      EXPECT_TRUE(programs.insert(t.to_text()).second)
+          << search_strategy_name(s) << " measured a program twice:\n"
+          << t.to_text();
+  }
+}
+
 // A warm model has not seen the task: its first batch stays where it can vouch for the points,
 // one knob away at most from the default or from the nearest point to a config that was fast on
 // another workload.
