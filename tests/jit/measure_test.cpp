@@ -112,21 +112,21 @@ TEST(Tuner, EveryStrategyRecordsACurveAndAReplayableBest) {
 // A convolution's template asks the knobs of both its layouts whichever it takes: most configs
 // share their program with others. Every search measures each program once.
 TEST(Tuner, NoSearchMeasuresOneProgramTwice) {
-  TuningTask task{"conv", OpRegistry::global().lower(
-                              "aten.convolution.default",
-                              {placeholder("x", {1, 8, 12, 12}, DType::F32),
-                               placeholder("w", {16, 8, 3, 3}, DType::F32), NoneArg{},
-                               std::vector<int64_t>{1, 1}, std::vector<int64_t>{1, 1},
-                               std::vector<int64_t>{1, 1}, false, std::vector<int64_t>{0, 0},
-                               int64_t{1}})};
+  TuningTask task{"conv",
+                  OpRegistry::global().lower(
+                      "aten.convolution.default",
+                      {placeholder("x", {1, 8, 12, 12}, DType::F32),
+                       placeholder("w", {16, 8, 3, 3}, DType::F32), NoneArg{},
+                       std::vector<int64_t>{1, 1}, std::vector<int64_t>{1, 1},
+                       std::vector<int64_t>{1, 1}, false, std::vector<int64_t>{0, 0}, int64_t{1}})};
   ScheduleSpace space(task.outputs, testing::compiler().target());
   // The premise: configs that differ only in the other layout's knobs are one program.
   KnobConfig a = space.default_config(), b = a;
   std::string other = a.values.at("s1.channel_lanes") ? "s1.tile_i" : "s1.channel_tile_i";
   ASSERT_TRUE(b.values.count(other));
   for (const Knob& k : space.knobs())
-    if (k.name == other) b.values[other] = k.values.front() == a.values[other] ? k.values.back()
-                                                                                 : k.values.front();
+    if (k.name == other)
+      b.values[other] = k.values.front() == a.values[other] ? k.values.back() : k.values.front();
   ASSERT_NE(a, b);
   ASSERT_EQ(space.apply(a).trace(), space.apply(b).trace());
 
