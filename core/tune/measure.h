@@ -93,7 +93,8 @@ std::vector<HostTensor> measurement_inputs(const LoweredFunc& f);
 std::vector<HostTensor> reference_outputs(const Kernel& reference,
                                           const std::vector<HostTensor>& inputs);
 /// Runs `kernel` once on `inputs`, compares its outputs with `reference`, then times it as
-/// `options` say, on the current thread pool. An exception is a Crash result.
+/// `options` say, on the current thread pool: its fastest short sample over the repeats (see
+/// MeasureResult). An exception is a Crash result.
 MeasureResult check_and_time(const Kernel& kernel, const std::vector<HostTensor>& inputs,
                              const std::vector<HostTensor>& reference,
                              const MeasureOptions& options);

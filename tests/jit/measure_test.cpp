@@ -2,6 +2,7 @@
 // a recorded failure; the process that measures survives and keeps measuring.
 #include "core/tune/measure.h"
 
+#include <functional>
 #include <random>
 #include <set>
 
@@ -71,12 +72,27 @@ TEST(Measure, CrashHangAndWrongResultAreFailuresAndTheProcessGoesOn) {
   EXPECT_TRUE(m.measure(default_schedule(task.outputs, testing::compiler().target())).ok());
 }
 
+/// `strategies`, and the model-guided search where XGBoost is built in.
+std::vector<SearchStrategy> with_model_guided(std::vector<SearchStrategy> strategies) {
+  if (has_xgboost()) strategies.push_back(SearchStrategy::ModelGuided);
+  return strategies;
+}
+
+/// Searches `task` as `opt` says (a fresh cost model for a model-guided search), timing each
+/// candidate once, briefly.
+TuneResult search(const TuningTask& task, const TuneOptions& opt,
+                  const std::function<void(const TuneProgress&)>& progress = {}) {
+  std::unique_ptr<CostModel> model =
+      opt.strategy == SearchStrategy::ModelGuided ? make_xgboost_model() : nullptr;
+  return Tuner(task, testing::compiler(), {.repeats = 1, .min_repeat_seconds = 0.001}, opt,
+               model.get())
+      .run(progress);
+}
+
 TEST(Tuner, EveryStrategyRecordsACurveAndAReplayableBest) {
   TuningTask task = small_matmul();
-  std::vector<SearchStrategy> strategies{SearchStrategy::Random, SearchStrategy::Grid,
-                                         SearchStrategy::Annealing};
-  if (has_xgboost()) strategies.push_back(SearchStrategy::ModelGuided);
-  for (SearchStrategy s : strategies) {
+  for (SearchStrategy s : with_model_guided(
+           {SearchStrategy::Random, SearchStrategy::Grid, SearchStrategy::Annealing})) {
     // Two batches: the second one is chosen by the model trained on the first.
     TuneOptions opt{.strategy = s,
                     .trials = 6,
@@ -84,12 +100,8 @@ TEST(Tuner, EveryStrategyRecordsACurveAndAReplayableBest) {
                     .annealing_chains = 8,
                     .annealing_steps = 4,
                     .seed = 7};
-    std::unique_ptr<CostModel> model =
-        s == SearchStrategy::ModelGuided ? make_xgboost_model() : nullptr;
-    Tuner tuner(task, testing::compiler(), {.repeats = 1, .min_repeat_seconds = 0.001}, opt,
-                model.get());
     int calls = 0;
-    TuneResult r = tuner.run([&](const TuneProgress& p) { calls = p.trial; });
+    TuneResult r = search(task, opt, [&](const TuneProgress& p) { calls = p.trial; });
     ASSERT_EQ(r.trials.size(), 6u) << search_strategy_name(s);
     std::set<std::string> distinct;
     for (auto& t : r.trials) distinct.insert(t.config.to_text());
@@ -130,20 +142,13 @@ TEST(Tuner, NoSearchMeasuresOneProgramTwice) {
   ASSERT_NE(a, b);
   ASSERT_EQ(space.apply(a).trace(), space.apply(b).trace());
 
-  std::vector<SearchStrategy> strategies{SearchStrategy::Random, SearchStrategy::Annealing};
-  if (has_xgboost()) strategies.push_back(SearchStrategy::ModelGuided);
-  for (SearchStrategy s : strategies) {
-    std::unique_ptr<CostModel> model =
-        s == SearchStrategy::ModelGuided ? make_xgboost_model() : nullptr;
-    TuneOptions opt{.strategy = s,
-                    .trials = 16,
-                    .batch = 8,
-                    .annealing_chains = 16,
-                    .annealing_steps = 16,
-                    .seed = 3};
-    TuneResult r = Tuner(task, testing::compiler(), {.repeats = 1, .min_repeat_seconds = 0.001},
-                         opt, model.get())
-                       .run();
+  for (SearchStrategy s : with_model_guided({SearchStrategy::Random, SearchStrategy::Annealing})) {
+    TuneResult r = search(task, {.strategy = s,
+                                 .trials = 16,
+                                 .batch = 8,
+                                 .annealing_chains = 16,
+                                 .annealing_steps = 16,
+                                 .seed = 3});
     ASSERT_EQ(r.trials.size(), 16u) << search_strategy_name(s);
     std::set<std::string> programs{space.apply(space.default_config()).trace().to_text()};
     for (const Trace& t : r.traces)
