@@ -66,11 +66,12 @@ TrialResult KernelSlot::end_trial() {
   std::shared_ptr<Trial> trial = trial_.exchange(nullptr);
   TrialResult r;
   if (!trial) return r;
+  auto sample = [&](int side, int i) { return trial->ns[side][static_cast<size_t>(i)].load(); };
   auto median = [&](int side) {
     int n = trial->count[side].load(std::memory_order_relaxed);
     std::vector<uint64_t> v;
     for (int i = 0; i < n; ++i)  // 0: a call claimed the sample, has not stored it yet
-      if (uint64_t ns = trial->ns[side][static_cast<size_t>(i)].load()) v.push_back(ns);
+      if (uint64_t ns = sample(side, i)) v.push_back(ns);
     if (v.empty()) return 0.0;
     std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
     return static_cast<double>(v[v.size() / 2]) * 1e-9;
@@ -78,6 +79,10 @@ TrialResult KernelSlot::end_trial() {
   r.current_seconds = median(0);
   r.candidate_seconds = median(1);
   r.calls = trial->calls();
+  for (int i = 0; i < r.calls; ++i) {
+    uint64_t current = sample(0, i), candidate = sample(1, i);
+    r.candidate_faster += current && candidate && candidate < current;
+  }
   return r;
 }
 

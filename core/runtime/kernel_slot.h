@@ -21,10 +21,12 @@ struct SlotStats {
 };
 
 /// What a trial measured: the median time per call of the current kernel and of the candidate,
-/// and how many calls of each it has (the lesser of the two).
+/// how many calls of each it has (the lesser of the two), and of those pairs (the i-th call of
+/// each side: neighbours in time, as the calls take turns) in how many the candidate was faster.
 struct TrialResult {
   double current_seconds = 0, candidate_seconds = 0;
   int calls = 0;
+  int candidate_faster = 0;
 };
 
 class KernelSlot {

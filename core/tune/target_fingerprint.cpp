@@ -102,6 +102,16 @@ std::vector<std::pair<std::string, std::string>> TargetFingerprint::differences(
   return diffs;
 }
 
+std::string TargetFingerprint::vector_isa() const {
+  if (kind != "cpu") return kind + " " + cpu;
+  auto has = [&](std::string_view feature) {
+    return str_cat(",", features, ",").find(str_cat(",+", feature, ",")) != std::string::npos;
+  };
+  for (std::string_view isa : {"avx512f", "avx2", "avx", "sse2", "neon", "sve"})
+    if (has(isa)) return str_cat(kind, " ", isa);
+  return kind;
+}
+
 TargetFingerprint fingerprint_of(const Target& target, const std::string& compiler, int threads) {
   TargetFingerprint fp;
   fp.kind = target.kind == TargetKind::CPU ? "cpu" : "cuda";

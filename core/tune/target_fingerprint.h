@@ -30,6 +30,9 @@ struct TargetFingerprint {
   /// is not served here.
   std::vector<std::pair<std::string, std::string>> differences(
       const TargetFingerprint& other) const;
+  /// The widest vector extension ("cpu avx512f", "cpu avx2") or the GPU's architecture ("cuda
+  /// sm_90"): what decides which register tiles and vector widths are fast.
+  std::string vector_isa() const;
 };
 
 /// The fingerprint of `target` (as a backend detected it) compiled by `compiler`, measured with

@@ -58,13 +58,21 @@ TuneResult Tuner::run(const std::function<void(const TuneProgress&)>& progress) 
   double flops = std::max(1.0, task_.flops());
   auto gflops_of = [&](const MeasureResult& m) { return m.ok() ? flops / m.seconds / 1e9 : 0.0; };
 
-  MeasureResult baseline = measurer_.measure(space_.apply(space_.default_config()));
-  result.default_seconds = baseline.ok() ? baseline.seconds : 0;
-  walker_ = space_.default_config();
-  walker_gflops_ = gflops_of(baseline);
+  // The default schedule is measured first: the baseline, and the search's first known point.
+  // It is usually good (its template's preferred values), so the model learns from it and the
+  // search starts around it rather than rediscovering it among random points.
+  baseline_.config = space_.default_config();
+  baseline_.features = features_of(baseline_.config);
+  baseline_.result = measurer_.measure(space_.apply(baseline_.config));
+  baseline_.gflops = gflops_of(baseline_.result);
+  result.default_seconds = baseline_.result.ok() ? baseline_.result.seconds : 0;
+  walker_ = baseline_.config;
+  walker_gflops_ = baseline_.gflops;
   mark_seen(walker_);
 
   std::vector<TrainingSample> pending;
+  if (options_.strategy == SearchStrategy::ModelGuided && baseline_.result.ok())
+    pending.push_back({baseline_.features, static_cast<float>(baseline_.gflops), kTunedTask});
   int since_best = 0;
   auto out_of_budget = [&] {
     return static_cast<int>(result.trials.size()) >= options_.trials ||
@@ -147,10 +155,7 @@ std::vector<KnobConfig> Tuner::next_batch(const TuneResult& so_far) {
       std::uniform_int_distribution<size_t> pick(0, options.size() - 1);
       return {options[pick(rng_)]};
     }
-    case SearchStrategy::ModelGuided:
-      if (!options_.warm_model && so_far.trials.size() < static_cast<size_t>(options_.batch))
-        return random_batch(options_.batch);
-      return model_batch(so_far);
+    case SearchStrategy::ModelGuided: return model_batch(so_far);
   }
   return {};
 }
@@ -209,32 +214,49 @@ std::vector<float> Tuner::predict(const std::vector<KnobConfig>& configs) {
   return model_->predict(features);
 }
 
-// Before the task's own first measurement a warm model knows other workloads only, and its
-// optimum over the whole space tends to lie where it extrapolates furthest. So the first batch is
-// chosen among points it can vouch for: the default, the points nearest to configs that were
-// fast on other workloads, and the neighbours of both.
-std::vector<std::pair<float, KnobConfig>> Tuner::trusted_candidates() {
-  std::vector<KnobConfig> anchors{space_.default_config()};
-  for (const KnobConfig& t : options_.transferred) anchors.push_back(space_.nearest(t));
+// Before the task's own measurements, the points worth measuring lie near what is known to be
+// good: the default schedule and the points nearest to configs that were fast on other workloads
+// (each with its neighbours). A warm model ranks them (it knows other workloads only, and its
+// optimum over the whole space tends to lie where it extrapolates furthest, so it is kept near
+// these points); a cold one knows nothing yet, so they come in random order.
+Tuner::FirstCandidates Tuner::first_candidates() {
   std::set<std::string> taken;
-  std::vector<KnobConfig> points;
-  for (const KnobConfig& a : anchors) {
-    std::vector<KnobConfig> around = space_.neighbors(a);
-    around.push_back(a);
-    for (KnobConfig& c : around)
-      if (!seen(c) && taken.insert(c.to_text()).second) points.push_back(std::move(c));
+  auto unmeasured = [&](std::vector<KnobConfig> points) {
+    std::vector<KnobConfig> kept;
+    for (KnobConfig& c : points)
+      if (!seen(c) && taken.insert(c.to_text()).second) kept.push_back(std::move(c));
+    return kept;
+  };
+  auto scored = [&](std::vector<KnobConfig> points) {
+    std::vector<float> scores;
+    if (options_.warm_model) {
+      scores = predict(points);
+    } else {
+      std::uniform_real_distribution<float> random_score(0, 1);
+      for (size_t i = 0; i < points.size(); ++i) scores.push_back(random_score(rng_));
+    }
+    std::vector<std::pair<float, KnobConfig>> out;
+    for (size_t i = 0; i < points.size(); ++i) out.emplace_back(scores[i], std::move(points[i]));
+    return out;
+  };
+  FirstCandidates first;
+  first.near_default = scored(unmeasured(space_.neighbors(space_.default_config())));
+  std::vector<KnobConfig> near_transferred;
+  for (const KnobConfig& t : options_.transferred) {
+    KnobConfig anchor = space_.nearest(t);
+    std::vector<KnobConfig> around = space_.neighbors(anchor);
+    around.push_back(std::move(anchor));
+    for (KnobConfig& c : unmeasured(std::move(around))) near_transferred.push_back(std::move(c));
   }
-  std::vector<float> scores = predict(points);
-  std::vector<std::pair<float, KnobConfig>> scored;
-  for (size_t i = 0; i < points.size(); ++i) scored.emplace_back(scores[i], std::move(points[i]));
-  return scored;
+  first.near_transferred = scored(std::move(near_transferred));
+  return first;
 }
 
 // Simulated annealing on the model's predictions, from the best measured points (a quarter of
 // the chains), the points nearest to configs fast on other workloads (up to half in all) and
 // random points; returns every unmeasured point it visited, with its score.
 std::vector<std::pair<float, KnobConfig>> Tuner::annealed_candidates(const TuneResult& so_far) {
-  std::vector<const Trial*> ranked;
+  std::vector<const Trial*> ranked{&baseline_};
   for (auto& t : so_far.trials) ranked.push_back(&t);
   std::sort(ranked.begin(), ranked.end(), [](auto* a, auto* b) { return a->gflops > b->gflops; });
   const size_t n_chains = static_cast<size_t>(options_.annealing_chains);
@@ -283,21 +305,32 @@ std::vector<std::pair<float, KnobConfig>> Tuner::annealed_candidates(const TuneR
 }
 
 // The best-scored candidates, at Hamming distance >= 2 from each other and each a program of its
-// own, plus an epsilon share of random points.
+// own, plus an epsilon share of random points. The first batch gives the default's neighbourhood
+// half of the model's picks, however the model ranks the transferred configs: a model warmed on
+// other workloads (or other machines) can rank a whole neighbourhood wrong.
 std::vector<KnobConfig> Tuner::model_batch(const TuneResult& so_far) {
   if (space_.knobs().empty()) return random_batch(options_.batch);  // one point: nothing to walk
-  bool first_warm_batch = so_far.trials.empty() && options_.warm_model;
-  std::vector<std::pair<float, KnobConfig>> best =
-      first_warm_batch ? trusted_candidates() : annealed_candidates(so_far);
-  std::stable_sort(best.begin(), best.end(), [](auto& a, auto& b) { return a.first > b.first; });
-  int exploit = static_cast<int>(std::round(options_.batch * (1 - options_.epsilon)));
+  const size_t exploit = static_cast<size_t>(std::round(options_.batch * (1 - options_.epsilon)));
   std::vector<KnobConfig> batch;
   std::set<std::string> programs;  // of the batch: one config of each
-  for (auto& [score, c] : best) {
-    if (static_cast<int>(batch.size()) >= exploit) break;
-    if (std::all_of(batch.begin(), batch.end(), [&](auto& b) { return hamming(b, c) >= 2; }) &&
-        programs.insert(lowered(c).program).second)
-      batch.push_back(c);
+  auto take_best = [&](std::vector<std::pair<float, KnobConfig>>& scored, size_t until) {
+    std::stable_sort(scored.begin(), scored.end(),
+                     [](auto& a, auto& b) { return a.first > b.first; });
+    for (auto& [score, c] : scored) {
+      if (batch.size() >= until) break;
+      if (std::all_of(batch.begin(), batch.end(), [&](auto& b) { return hamming(b, c) >= 2; }) &&
+          programs.insert(lowered(c).program).second)
+        batch.push_back(c);
+    }
+  };
+  if (so_far.trials.empty()) {
+    FirstCandidates first = first_candidates();
+    take_best(first.near_default, first.near_transferred.empty() ? exploit : (exploit + 1) / 2);
+    take_best(first.near_transferred, exploit);
+    take_best(first.near_default, exploit);  // where the transferred points ran out
+  } else {
+    std::vector<std::pair<float, KnobConfig>> annealed = annealed_candidates(so_far);
+    take_best(annealed, exploit);
   }
   for (auto& c : random_batch(options_.batch - static_cast<int>(batch.size())))
     if (std::none_of(batch.begin(), batch.end(), [&](auto& b) { return b == c; }))

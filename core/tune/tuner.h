@@ -36,7 +36,8 @@ struct TuneOptions {
   int annealing_steps = 40;
   uint64_t seed = 0;
   /// The model already learned from other tasks (the tuning cache): its ranking picks the very
-  /// first batch, where a cold model starts with random points.
+  /// first batch among the neighbours of the default and of the transferred configs, where a
+  /// cold model takes them in random order.
   bool warm_model = false;
   /// Configs that were fast on other workloads (WarmModel::exemplars): the first warm batch is
   /// chosen around their nearest points in this space, and the annealing starts from them too.
@@ -88,7 +89,11 @@ class Tuner {
   /// The next candidates to measure, none measured before.
   std::vector<KnobConfig> next_batch(const TuneResult& so_far);
   std::vector<KnobConfig> model_batch(const TuneResult& so_far);
-  std::vector<std::pair<float, KnobConfig>> trusted_candidates();
+  /// Unmeasured points around the default and around the transferred configs, scored.
+  struct FirstCandidates {
+    std::vector<std::pair<float, KnobConfig>> near_default, near_transferred;
+  };
+  FirstCandidates first_candidates();
   std::vector<std::pair<float, KnobConfig>> annealed_candidates(const TuneResult& so_far);
   std::vector<float> predict(const std::vector<KnobConfig>& configs);
   std::vector<KnobConfig> random_batch(int n);
@@ -113,6 +118,7 @@ class Tuner {
   TuneOptions options_;
   CostModel* model_;
   std::mt19937_64 rng_;
+  Trial baseline_;  ///< The default schedule, measured before the search.
   std::set<std::string> seen_, seen_programs_;
   std::map<std::string, Lowered> lowered_;
   int64_t grid_next_ = 0;

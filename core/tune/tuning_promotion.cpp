@@ -3,6 +3,7 @@
 // the decisions a fresh process serves by.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "core/tune/serving_decision.h"
 #include "core/tune/tuning_job.h"
@@ -13,10 +14,35 @@ namespace kiln {
 using tuning_detail::ms;
 using tuning_detail::per_call;
 
-std::vector<double> TuningService::time_against(KernelSlot& slot,
-                                                std::shared_ptr<const Kernel> current,
-                                                std::shared_ptr<const Kernel> candidate,
-                                                bool in_model_calls) {
+namespace {
+
+/// The fewest wins in `pairs` coin flips that a fair coin reaches in at most 5% of trials.
+int wins_beyond_chance(int pairs) {
+  double tail = 0, ways = 1;  // P(wins >= k), C(pairs, k), from k = pairs down
+  for (int k = pairs; k >= 0; --k) {
+    tail += ways * std::pow(0.5, pairs);
+    if (tail > 0.05) return k + 1;
+    ways = ways * k / (pairs - k + 1);
+  }
+  return 0;
+}
+
+/// Whether `ab` shows the candidate faster than the current kernel beyond noise. Its medians must
+/// differ by `min_gain`, and by more than chance: a trial in the model's calls pairs neighbouring
+/// calls (a drift of the machine's speed moves both), so the candidate must win more pairs than a
+/// fair coin would but once in twenty trials (a sign test). Timed outside the model's calls there
+/// are no pairs; the candidate's spread in the worker (at most 25%) stands for the noise.
+bool clearly_faster(const TrialResult& ab, double min_gain, double spread) {
+  if (ab.calls == 0) min_gain = std::max(min_gain, std::min(spread, 0.25));
+  if (!(ab.candidate_seconds < ab.current_seconds * (1 - min_gain))) return false;
+  return ab.calls == 0 || ab.candidate_faster >= wins_beyond_chance(ab.calls);
+}
+
+}  // namespace
+
+TrialResult TuningService::time_against(KernelSlot& slot, std::shared_ptr<const Kernel> current,
+                                        std::shared_ptr<const Kernel> candidate,
+                                        bool in_model_calls) {
   if (in_model_calls) {
     using Clock = std::chrono::steady_clock;
     slot.begin_trial(candidate, kTrialCalls);
@@ -44,9 +70,10 @@ std::vector<double> TuningService::time_against(KernelSlot& slot,
                      [&] { return stop_.load() || paused_.load(); });
     }
     TrialResult trial = slot.end_trial();
-    if (trial.calls >= kTrialCalls) return {trial.current_seconds, trial.candidate_seconds};
+    if (trial.calls >= kTrialCalls) return trial;
   }
-  return host_.time_in_process({current.get(), candidate.get()});
+  std::vector<double> seconds = host_.time_in_process({current.get(), candidate.get()});
+  return {seconds[0], seconds[1], 0, 0};
 }
 
 void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, double spread,
@@ -76,21 +103,20 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
       quarantine_tuned_kernel(job, "disagreed with the served kernel on fresh inputs");
       return;
     }
-    std::vector<double> seconds = time_against(*slot, current, kernel, in_model_calls);
+    TrialResult ab = time_against(*slot, current, kernel, in_model_calls);
     if (stop_) return;  // the process is exiting: nothing to swap for
-    // The worker's spread says how noisy the candidate's own measurement was; under load it can
-    // exceed 100%, which no real gain clears, so it counts up to 25%. The A/B above decides; the
-    // confirming calls after the swap catch what it got wrong.
-    double gain = std::max(options_.min_gain, std::min(spread, 0.25));
     std::lock_guard lock(mutex_);
     SlotTuning& state = states_[m.id];
-    if (state.first_seconds == 0) state.first_seconds = seconds[0];
-    if (!(seconds[1] < seconds[0] * (1 - gain))) {
+    if (state.first_seconds == 0) state.first_seconds = ab.current_seconds;
+    if (!clearly_faster(ab, options_.min_gain, spread)) {
       state.state = "kept";
-      state.best_seconds = seconds[0];
-      kept_seconds = seconds[0];
-      state.detail = str_cat("tuned ", ms(seconds[1]), " vs current ", ms(seconds[0]),
-                             ": not faster beyond ", gain * 100, "%");
+      state.best_seconds = ab.current_seconds;
+      kept_seconds = ab.current_seconds;
+      state.detail = str_cat("tuned ", ms(ab.candidate_seconds), " vs current ",
+                             ms(ab.current_seconds), ": not faster beyond noise");
+      if (ab.calls > 0)
+        state.detail +=
+            str_cat(" (faster in ", ab.candidate_faster, " of ", ab.calls, " paired calls)");
       continue;
     }
     SlotStats before = slot->stats();
@@ -101,16 +127,16 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
     duty_.model_changed();
     job.tuned = kernel;
     state.state = "tuned";
-    state.best_seconds = seconds[1];
+    state.best_seconds = ab.candidate_seconds;
     state.swaps += 1;
     state.detail = "";
-    swaps_.push_back(
-        {m.id, before.version, before.version + 1, seconds[0], seconds[1], elapsed(), false});
+    swaps_.push_back({m.id, before.version, before.version + 1, ab.current_seconds,
+                      ab.candidate_seconds, elapsed(), false});
     record_contraction_choice(job);
-    host_.log(false,
-              str_cat("kiln: slot ", m.id, " (", job.name, "): swapped in a tuned kernel, ",
-                      "version ", before.version, " → ", before.version + 1, ": ", ms(seconds[0]),
-                      " → ", ms(seconds[1]), " per call (", seconds[0] / seconds[1], "x)"));
+    host_.log(false, str_cat("kiln: slot ", m.id, " (", job.name, "): swapped in a tuned kernel, ",
+                             "version ", before.version, " → ", before.version + 1, ": ",
+                             ms(ab.current_seconds), " → ", ms(ab.candidate_seconds), " per call (",
+                             ab.current_seconds / ab.candidate_seconds, "x)"));
   }
   std::lock_guard lock(mutex_);
   if (!job.tuned && kept_seconds > 0) record_default_serves(job, kept_seconds);

@@ -36,7 +36,8 @@ struct TuningServiceOptions {
   MeasureOptions measure;         ///< Threads, repeats and the isolated worker for candidates.
   int min_calls = 2;              ///< A slot is tuned once it has run this often.
   double min_gain = 0.03;         ///< A swap needs this relative gain, and more than the noise
-                                  ///< (the winner's measured spread, up to 25%).
+                                  ///< (a sign test over the A/B's paired calls; outside the
+                                  ///< model's calls, the winner's spread up to 25%).
   uint64_t confirm_calls = 16;    ///< Calls after a swap that confirm (or roll back) its gain.
   /// The mean slowdown of the model's calls that background tuning may cause (DutyCycle): the
   /// service pauses between trials as long as that takes. `tune_all` does not pause.
@@ -147,10 +148,10 @@ class TuningService {
   /// Swaps `kernel` into each slot of `job` where an A/B says it is faster: a trial in the
   /// model's own calls when `in_model_calls` (background tuning), else timed here.
   void promote(Job& job, std::shared_ptr<const Kernel> kernel, double spread, bool in_model_calls);
-  /// The time per call of `current` and of `candidate` in `slot`: medians of a trial in the
-  /// model's calls (KernelSlot::begin_trial) while the model is called, else the host's timing.
-  std::vector<double> time_against(KernelSlot& slot, std::shared_ptr<const Kernel> current,
-                                   std::shared_ptr<const Kernel> candidate, bool in_model_calls);
+  /// The time per call of `current` and of `candidate` in `slot`: a trial in the model's calls
+  /// (KernelSlot::begin_trial) while the model is called, else the host's timing (no pairs).
+  TrialResult time_against(KernelSlot& slot, std::shared_ptr<const Kernel> current,
+                           std::shared_ptr<const Kernel> candidate, bool in_model_calls);
   /// Calls of each kernel a trial in the model's calls takes.
   static constexpr int kTrialCalls = 24;
   /// Records that the job's tuned kernel, faster than ATen's contraction, serves its slots.

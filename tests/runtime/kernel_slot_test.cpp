@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <latch>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace kiln {
@@ -118,6 +120,31 @@ TEST(KernelSlot, ATrialAlternatesCallsAndEndsWithBothMedians) {
   EXPECT_EQ(slot.stats().version, 0u);
   EXPECT_EQ(slot.trial_calls(), 0);
   EXPECT_EQ(slot.end_trial().calls, 0);  // none running
+}
+
+/// A kernel that takes `micros` per call.
+class SleepingKernel final : public Kernel {
+ public:
+  explicit SleepingKernel(int micros) : Kernel(LoweredFunc{}), micros_(micros) {}
+  void launch(void* const*) const override {
+    std::this_thread::sleep_for(std::chrono::microseconds(micros_));
+  }
+
+ private:
+  int micros_;
+};
+
+// The i-th calls of the two sides are neighbours in time: the trial says in how many of those
+// pairs the candidate was faster (what the tuning service's sign test decides on).
+TEST(KernelSlot, ATrialCountsThePairsTheCandidateWon) {
+  for (auto [current, candidate, wins] : {std::tuple{3000, 300, 6}, std::tuple{300, 3000, 0}}) {
+    KernelSlot slot("k", std::make_shared<SleepingKernel>(current));
+    slot.begin_trial(std::make_shared<SleepingKernel>(candidate), 6);
+    for (int i = 0; i < 12; ++i) slot.launch(nullptr);
+    TrialResult r = slot.end_trial();
+    EXPECT_EQ(r.calls, 6);
+    EXPECT_EQ(r.candidate_faster, wins) << current << " vs " << candidate << " us";
+  }
 }
 
 // A held trial: the current kernel alone serves, untimed; let go, the trial resumes with what
