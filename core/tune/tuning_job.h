@@ -36,7 +36,10 @@ struct TuningService::Job {
   /// The kernel promoted for this workload; a slot added later is swapped to it at once.
   std::shared_ptr<const Kernel> tuned;
   /// The tuning record it was built from (what a fresh process loads), when one was committed.
+  /// When the search found nothing faster than the default schedule, `tuned` is the default's
+  /// kernel and this the record a fresh process would load unless told to serve the default.
   std::optional<TuningRecord> tuned_record;
+  bool tuned_is_default = false;
 
   uint64_t calls() const {
     uint64_t n = 0;

@@ -112,8 +112,11 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
       state.state = "kept";
       state.best_seconds = ab.current_seconds;
       kept_seconds = ab.current_seconds;
-      state.detail = str_cat("tuned ", ms(ab.candidate_seconds), " vs current ",
-                             ms(ab.current_seconds), ": not faster beyond noise");
+      state.detail = str_cat(job.tuned_is_default ? "no searched schedule beat the default; "
+                                                    "the default "
+                                                  : "tuned ",
+                             ms(ab.candidate_seconds), " vs current ", ms(ab.current_seconds),
+                             ": not faster beyond noise");
       if (ab.calls > 0)
         state.detail +=
             str_cat(" (faster in ", ab.candidate_faster, " of ", ab.calls, " paired calls)");
@@ -133,10 +136,12 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
     swaps_.push_back({m.id, before.version, before.version + 1, ab.current_seconds,
                       ab.candidate_seconds, elapsed(), false});
     record_contraction_choice(job);
-    host_.log(false, str_cat("kiln: slot ", m.id, " (", job.name, "): swapped in a tuned kernel, ",
-                             "version ", before.version, " → ", before.version + 1, ": ",
-                             ms(ab.current_seconds), " → ", ms(ab.candidate_seconds), " per call (",
-                             ab.current_seconds / ab.candidate_seconds, "x)"));
+    if (job.tuned_is_default) record_default_serves(job, ab.candidate_seconds);
+    host_.log(false, str_cat("kiln: slot ", m.id, " (", job.name, "): swapped in ",
+                             job.tuned_is_default ? "the default schedule's" : "a tuned",
+                             " kernel, ", "version ", before.version, " → ", before.version + 1,
+                             ": ", ms(ab.current_seconds), " → ", ms(ab.candidate_seconds),
+                             " per call (", ab.current_seconds / ab.candidate_seconds, "x)"));
   }
   std::lock_guard lock(mutex_);
   if (!job.tuned && kept_seconds > 0) record_default_serves(job, kept_seconds);

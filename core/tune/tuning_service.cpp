@@ -315,12 +315,21 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
       set_state(job, "failed", str_cat("no candidate of ", result.trials.size(), " ran correctly"));
       return;
     }
-    LoweredFunc f = lower(replay(job.workload, result.best_trace), job.name + "_tuned");
+    // The default schedule was measured first, the same way: when no searched candidate beat
+    // it, it is what the search offers (an A/B against a slot serving it finds them equal).
+    const Trial& winner = result.trials[result.best];
+    job.tuned_is_default =
+        result.default_seconds > 0 && !(winner.result.seconds < result.default_seconds);
+    ScheduleSpace space(job.workload, source_.compiler->target());
+    LoweredFunc f = lower(job.tuned_is_default ? space.apply(space.default_config())
+                                               : replay(job.workload, result.best_trace),
+                          job.name + "_tuned");
     // The record a fresh process will serve, when it is this kernel's.
     if (source_.store)
       if (std::optional<TuningRecord> best = source_.store->best(job.description, source_.target))
-        if (best->trace == result.best_trace.to_text()) job.tuned_record = std::move(best);
-    promote(job, source_.compile(f), result.trials[result.best].result.spread, paced);
+        if (job.tuned_is_default || best->trace == result.best_trace.to_text())
+          job.tuned_record = std::move(best);
+    promote(job, source_.compile(f), winner.result.spread, paced);
   } catch (const std::exception& e) {
     mark_done(job);
     set_state(job, "failed", e.what());
