@@ -1,8 +1,8 @@
 """Kiln's whole loop on a real model: compile, run at once on default-schedule kernels, tune in the
 background while the model keeps running, swap faster kernels in as they are found.
 
-    python examples/tuning_demo.py                       # ResNet-18, 150 s of tuning
-    python examples/tuning_demo.py --model gpt2 --budget 60 --no-inductor
+    python examples/tuning_demo.py                       # a GPT-2 block, 150 s of tuning
+    python examples/tuning_demo.py --model resnet18 --budget 300 --no-inductor
 
 Prints the first call's latency, the default schedules' latency, a progress line while tuning
 (with each swap as it happens), and the final latency beside eager PyTorch and TorchInductor.
@@ -53,7 +53,7 @@ def side_by_side(calls: dict, repeats: int = 15) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default="resnet18", help="resnet18, gpt2, transformer, cnn, mlp")
+    parser.add_argument("--model", default="gpt2", help="gpt2, resnet18, transformer, cnn, mlp")
     parser.add_argument("--budget", type=float, default=150, help="seconds of background tuning")
     parser.add_argument("--trials", type=int, default=24, help="measurements per workload")
     parser.add_argument(

@@ -2,7 +2,7 @@
 # Kiln's one entry point on a fresh Debian/Ubuntu machine: installs what is missing (and only
 # that), builds, then runs what was asked for.
 #
-#   bash scripts/dev.sh example   # set up, build, run the demo (ResNet-18 tuned while it runs)
+#   bash scripts/dev.sh example   # set up, build, run the demo (a GPT-2 block tuned while it runs)
 #   bash scripts/dev.sh test      # set up, build, run the whole test suite (C++ and Python)
 #   bash scripts/dev.sh bench     # set up, build, run the kernel and model benchmarks
 #   bash scripts/dev.sh setup     # set up and build only
