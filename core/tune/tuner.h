@@ -73,6 +73,11 @@ struct TuneResult {
   /// The trace of each trial (empty where the config did not apply), as the cache stores them.
   std::vector<Trace> traces;
   double default_seconds = 0;  ///< The default schedule, measured the same way.
+
+  /// Whether no searched candidate beat the default schedule (then it is what the search offers).
+  bool default_won() const {
+    return default_seconds > 0 && (best < 0 || !(trials[best].result.seconds < default_seconds));
+  }
 };
 
 class Tuner {

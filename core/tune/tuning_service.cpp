@@ -318,9 +318,8 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
     // The default schedule was measured first, the same way: when no searched candidate beat
     // it, it is what the search offers (an A/B against a slot serving it finds them equal).
     const Trial& winner = result.trials[result.best];
-    job.tuned_is_default =
-        result.default_seconds > 0 && !(winner.result.seconds < result.default_seconds);
-    ScheduleSpace space(job.workload, source_.compiler->target());
+    job.tuned_is_default = result.default_won();
+    const ScheduleSpace& space = tuner.space();
     LoweredFunc f = lower(job.tuned_is_default ? space.apply(space.default_config())
                                                : replay(job.workload, result.best_trace),
                           job.name + "_tuned");

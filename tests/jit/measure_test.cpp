@@ -191,6 +191,23 @@ TEST(Tuner, AWarmSearchStartsAroundTheDefaultAndTheTransferredConfigs) {
         << t.config.to_text();
 }
 
+// What the search offers is its best candidate only where that beat the default schedule.
+TEST(TuneResult, TheDefaultWinsUnlessACandidateBeatIt) {
+  TuneResult r;
+  EXPECT_FALSE(r.default_won());  // the default did not run: nothing to offer instead
+  r.default_seconds = 2e-3;
+  EXPECT_TRUE(r.default_won());  // no candidate ran correctly
+  Trial slower, faster;
+  slower.result = {MeasureStatus::Ok, 3e-3, 0, ""};
+  faster.result = {MeasureStatus::Ok, 1e-3, 0, ""};
+  r.trials = {slower};
+  r.best = 0;
+  EXPECT_TRUE(r.default_won());
+  r.trials = {slower, faster};
+  r.best = 1;
+  EXPECT_FALSE(r.default_won());
+}
+
 // A cold model knows nothing before the first batch, but the default schedule is known to be
 // good: the first batch searches its neighbourhood (a random start measured mostly points several
 // times slower than the default on the convolutions of ResNet-18).
