@@ -143,6 +143,10 @@ NodeInfo classify_node(const Graph& g, int n, const OpRegistry& ops) {
       return NodeInfo{};
     }
     info.index_map &= t->body.as<LoadNode>() != nullptr;
+    if (t->is_scan()) {
+      info.cls = NodeClass::Scan;
+      break;
+    }
     auto* r = t->body.as<ReduceNode>();
     if (!r) continue;
     if (is_contraction(r))

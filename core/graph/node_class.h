@@ -16,6 +16,7 @@ enum class NodeClass : uint8_t {
   Injective,    ///< No reduction: elementwise, broadcast, layout index maps.
   Reduction,    ///< Reduces, but is not a contraction (sum, softmax, layer_norm, pooling).
   Contraction,  ///< A Sum of a product of two loads (mm, bmm, addmm, convolution).
+  Scan,         ///< A recurrence along an axis (cumsum, cummax): a kernel of its own.
 };
 
 struct NodeInfo {

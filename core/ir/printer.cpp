@@ -152,8 +152,9 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
         print_dims(os, x->strides);
       }
     } else {
-      os << "compute " << x->name << ": " << x->dtype;
+      os << (x->is_scan() ? "scan " : "compute ") << x->name << ": " << x->dtype;
       print_dims(os, x->shape);
+      if (x->is_scan()) os << " along " << x->scan_axis << " (prev: " << x->scan_state->name << ")";
       os << " (";
       print_axes(os, x->axes);
       os << ") = " << x->body;

@@ -20,7 +20,8 @@ enum Tag : uint64_t {
   kCompute,
   kStmt,
   kUndefined,
-  kEnd
+  kEnd,
+  kScan,  // appended: the hashes of workloads without scans stay as they were
 };
 
 class Serializer {
@@ -146,6 +147,10 @@ class Serializer {
     describe(t.get());
     if (t->kind == TensorKind::Compute) {
       for (auto& ax : t->axes) bind(ax.var, ax.extent);
+      if (t->is_scan()) {
+        push(kScan, static_cast<uint64_t>(t->scan_axis));
+        tensor_ref(t->scan_state);
+      }
       expr(t->body);
     }
   }

@@ -48,25 +48,64 @@ Tensor placeholder(std::string name, std::vector<int64_t> shape, DType dtype,
   return Tensor(std::move(node));
 }
 
-Tensor compute(std::string name, std::vector<int64_t> shape,
-               const std::function<Expr(const std::vector<Var>& axes)>& body) {
+namespace {
+
+/// A compute node of `shape` with its axes, body not yet set.
+std::shared_ptr<TensorNode> compute_node(std::string name, std::vector<int64_t> shape) {
   check_shape(name, shape);
   auto node = std::make_shared<TensorNode>();
   node->kind = TensorKind::Compute;
   node->name = std::move(name);
-  node->shape = shape;
   node->strides = contiguous_strides(shape);
+  for (size_t d = 0; d < shape.size(); ++d)
+    node->axes.push_back(IterVar{Var(str_cat(node->name, ".ax", d)), shape[d]});
+  node->shape = std::move(shape);
+  return node;
+}
+
+std::vector<Var> axis_vars(const TensorNode& node) {
   std::vector<Var> vars;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    vars.emplace_back(str_cat(node->name, ".ax", d));
-    node->axes.push_back(IterVar{vars.back(), shape[d]});
-  }
-  node->body = body(vars);
+  for (auto& ax : node.axes) vars.push_back(ax.var);
+  return vars;
+}
+
+Tensor finish(std::shared_ptr<TensorNode> node) {
   if (!node->body.defined()) throw IRError(str_cat("compute '", node->name, "' has no body"));
   node->dtype = node->body.dtype();
   Tensor t(std::move(node));
   validate({t});
   return t;
+}
+
+}  // namespace
+
+Tensor compute(std::string name, std::vector<int64_t> shape,
+               const std::function<Expr(const std::vector<Var>& axes)>& body) {
+  auto node = compute_node(std::move(name), std::move(shape));
+  node->body = body(axis_vars(*node));
+  return finish(std::move(node));
+}
+
+Tensor scan(std::string name, std::vector<int64_t> shape, int axis,
+            const std::function<Expr(const std::vector<Var>& axes)>& first,
+            const std::function<Expr(const std::vector<Var>& axes, const Expr& prev)>& step) {
+  if (axis < 0 || axis >= static_cast<int>(shape.size()))
+    throw IRError(str_cat("scan '", name, "': axis ", axis, " out of range for ", shape.size(),
+                          " dimensions"));
+  auto node = compute_node(std::move(name), std::move(shape));
+  std::vector<Var> i = axis_vars(*node);
+  Expr start = first(i);
+  if (!start.defined()) throw IRError(str_cat("scan '", node->name, "' has no first value"));
+  node->scan_axis = axis;
+  node->scan_state = placeholder(node->name + ".prev", node->shape, start.dtype());
+  std::vector<Expr> back(i.begin(), i.end());
+  back[axis] = i[axis] - int64_t{1};
+  Expr next = step(i, node->scan_state.load(back));
+  if (!next.defined() || next.dtype() != start.dtype())
+    throw IRError(str_cat("scan '", node->name, "': its step must give ", start.dtype(),
+                          " like its first value"));
+  node->body = select(i[axis] == int64_t{0}, start, next);
+  return finish(std::move(node));
 }
 
 namespace {
@@ -89,6 +128,8 @@ std::vector<Tensor> input_tensors(const Tensor& t) {
   if (t->kind != TensorKind::Compute) return {};
   LoadCollector c;
   c.visit(t->body);
+  if (t->is_scan())
+    std::erase_if(c.tensors, [&](const Tensor& x) { return x.same_as(t->scan_state); });
   return c.tensors;
 }
 

@@ -9,6 +9,11 @@
 //
 // Shapes are static. A placeholder may have any element strides (0 for a broadcast dimension,
 // negative not allowed) because its data comes from PyTorch; a compute tensor is row-major.
+//
+// A scan is a compute that is a recurrence along one axis (cumsum, cumprod, cummax): its body
+// reads its own element one step back along that axis, through a placeholder that stands for the
+// tensor itself (`scan_state`, TVM's scan state): no kernel input, lowering reads the tensor's
+// storage there.
 #pragma once
 
 #include <functional>
@@ -29,6 +34,10 @@ struct TensorNode {
   std::vector<int64_t> strides;  ///< In elements, one per dimension.
   std::vector<IterVar> axes;     ///< Compute only: one per dimension, extent = shape[d].
   Expr body;                     ///< Compute only: the value at `axes`; a Reduce only at the top.
+  int scan_axis = -1;            ///< Scan only: the axis of the recurrence.
+  Tensor scan_state;             ///< Scan only: the placeholder through which body reads itself.
+
+  bool is_scan() const { return scan_axis >= 0; }
 
   int64_t numel() const;
   int rank() const { return static_cast<int>(shape.size()); }
@@ -46,7 +55,17 @@ Tensor placeholder(std::string name, std::vector<int64_t> shape, DType dtype,
 Tensor compute(std::string name, std::vector<int64_t> shape,
                const std::function<Expr(const std::vector<Var>& axes)>& body);
 
-/// The tensors that `t`'s body loads from, in first-use order, without repeats.
+/// A scan along `axis` (see above): where axes[axis] is 0 the element is first(axes), elsewhere
+/// step(axes, prev), `prev` being the element one step back along `axis` (cumsum:
+/// first = x(i) + 0, step = prev + x(i)). The dtype is first's, which step must share. The scan
+/// axis runs in order: a schedule may neither split, fuse, parallelize nor vectorize it, and the
+/// tensor is always computed into its own storage (never inlined or computed at another loop).
+Tensor scan(std::string name, std::vector<int64_t> shape, int axis,
+            const std::function<Expr(const std::vector<Var>& axes)>& first,
+            const std::function<Expr(const std::vector<Var>& axes, const Expr& prev)>& step);
+
+/// The tensors that `t`'s body loads from (a scan's own state left out), in first-use order,
+/// without repeats.
 std::vector<Tensor> input_tensors(const Tensor& t);
 
 /// Every tensor reachable from `outputs`, producers before consumers; each appears once.

@@ -103,6 +103,9 @@ HostTensor evaluate(const TensorNode& t,
   HostTensor out = HostTensor::zeros(t.shape, t.dtype);
   if (out.numel() == 0) return out;
   ExprScope scope{&t, {}, buffers};
+  // A scan reads its own earlier elements: points run in row-major order, so the element one
+  // step back along any axis is written before it is read.
+  if (t.is_scan()) scope.buffers[t.scan_state.get()] = &out;
   for (auto& ax : t.axes) scope.slots.emplace(ax.var.get(), static_cast<int>(scope.slots.size()));
   auto* r = t.body.as<ReduceNode>();
   if (r)

@@ -46,6 +46,60 @@ std::vector<int> loop_order_storage(const Stage& p) {
   return order;
 }
 
+/// A scan's body with its reads of its own earlier elements (loads of its scan state) turned
+/// into loads of the tensor itself, which are then read where the stage stores them (its region
+/// buffer, by localize_region_buffers, when it is computed at another stage's loop).
+class ReadOwnStorage : public ExprMutator {
+ public:
+  ReadOwnStorage(const TensorNode* state, Tensor storage) : state_(state), storage_(storage) {}
+
+ protected:
+  Expr mutate_load(const Expr& e, const LoadNode* n) override {
+    Expr loaded = ExprMutator::mutate_load(e, n);
+    auto* load = loaded.as<LoadNode>();
+    if (load->tensor.get() != state_) return loaded;
+    return LoadNode::make(storage_, load->indices);
+  }
+
+ private:
+  const TensorNode* state_;
+  Tensor storage_;
+};
+
+/// A scan's nest with the first iteration of its scan loop (over `var`) peeled off: the scan's
+/// body chooses by `var == 0` between its first value and its step, and each copy keeps just its
+/// own, so that the serial loop carries the running value without a select per element.
+class PeelFirstIteration : public StmtMutator {
+ public:
+  explicit PeelFirstIteration(const VarNode* var) : var_(var) {}
+
+ protected:
+  Stmt mutate_for(const Stmt& s, const ForNode* n) override {
+    if (n->var.get() != var_) return StmtMutator::mutate_for(s, n);
+    Stmt first = substitute(n->body, VarMap{{var_, Expr(int64_t{0})}});
+    if (n->extent == 1) return first;
+    Var rest(n->var.name());
+    drop_first_ = true;
+    Stmt body = mutate(n->body);
+    drop_first_ = false;
+    body = substitute(body, VarMap{{var_, rest + int64_t{1}}});
+    return SeqNode::make(
+        {first, ForNode::make(rest, n->extent - 1, n->for_kind, body, n->thread_axis)});
+  }
+
+  Expr mutate_select(const Expr& e, const SelectNode* n) override {
+    auto* eq = n->cond.as<BinaryNode>();
+    if (drop_first_ && eq && eq->op == BinaryOp::Eq && eq->a.get() == var_ &&
+        as_const_int(eq->b) == 0)
+      return mutate(n->false_value);
+    return StmtMutator::mutate_select(e, n);
+  }
+
+ private:
+  const VarNode* var_;
+  bool drop_first_ = false;
+};
+
 /// Everything known about a stage while its nest is built.
 struct StageFrame {
   const Stage* stage;
@@ -156,6 +210,18 @@ class Lowerer {
       vmap[st.root_vars[d].get()] = simplify(v);
     }
     fr.body = substitute(st.body, vmap);
+    if (st.is_scan()) {
+      // The scan axis is one serial loop (Schedule keeps it so): the element one step back was
+      // stored by an earlier iteration, if the region holds the whole axis from its start.
+      int axis = st.tensor->scan_axis;
+      auto start =
+          where.mins.empty() ? std::optional<int64_t>(0) : as_const_int(simplify(where.mins[axis]));
+      if (start != 0 || where.extents[axis] != st.root_extents[axis])
+        throw ScheduleError(str_cat("stage ", st.name, " (", st.tensor->name,
+                                    ") is a scan computed over part of its scan axis ",
+                                    st.loops[axis].name, ": its region must hold the whole axis"));
+      fr.body = ReadOwnStorage(st.tensor->scan_state.get(), st.tensor).mutate(fr.body);
+    }
     // A region that may reach past its tensor is guarded, unless the bounds prove it inside.
     if (!where.mins.empty()) {
       VarExtents all = loop_extents_;
@@ -200,10 +266,12 @@ class Lowerer {
     StageFrame fr = make_frame(st, where);
     auto* red = fr.body.as<ReduceNode>();
     if (!red) {
-      return nest(fr, st.leaves, 0, true, [&] {
+      Stmt stores = nest(fr, st.leaves, 0, true, [&] {
         return guarded(fr.spatial_guards,
                        StoreNode::make(where.storage, storage_index(fr), fr.body));
       });
+      if (!st.is_scan()) return stores;
+      return PeelFirstIteration(fr.vars[st.tensor->scan_axis].get()).mutate(stores);
     }
     return lower_reduction(fr, *red);
   }

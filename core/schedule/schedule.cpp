@@ -134,11 +134,19 @@ static int require_leaf(const Stage& s, const std::string& loop, const char* pri
   return l;
 }
 
+static void require_not_scan_loop(const Stage& s, int l, std::string_view primitive) {
+  if (s.is_scan_loop(l))
+    throw ScheduleError(str_cat(primitive, ": loop '", s.loops[l].name, "' of stage ", s.name,
+                                " is the scan axis of ", s.tensor->name,
+                                ", which runs in order as one serial loop"));
+}
+
 std::pair<std::string, std::string> Schedule::split(const std::string& stage,
                                                     const std::string& loop_ref, int64_t factor) {
   const std::string loop = loop_ref;  // the caller's name may live in the loop table we grow
   Stage& s = mut(stage);
   int parent = require_leaf(s, loop, "split");
+  require_not_scan_loop(s, parent, "split");
   if (factor < 1)
     throw ScheduleError(
         str_cat("split: factor ", factor, " for loop '", loop, "' of stage ", stage));
@@ -159,6 +167,8 @@ std::string Schedule::fuse(const std::string& stage, const std::string& outer_re
   const std::string outer_name = outer_ref, inner_name = inner_ref;  // see split
   Stage& s = mut(stage);
   int outer = require_leaf(s, outer_name, "fuse"), inner = require_leaf(s, inner_name, "fuse");
+  require_not_scan_loop(s, outer, "fuse");
+  require_not_scan_loop(s, inner, "fuse");
   int po = s.leaf_position(outer), pi = s.leaf_position(inner);
   if (pi != po + 1)
     throw ScheduleError(str_cat("fuse: loops '", outer_name, "' and '", inner_name, "' of stage ",
@@ -197,6 +207,8 @@ void Schedule::set_kind(const std::string& stage, const std::string& loop, ForKi
                         InstKind inst) {
   Stage& s = mut(stage);
   int l = require_leaf(s, loop, std::string(inst_kind_name(inst)).c_str());
+  if (kind != ForKind::Serial && kind != ForKind::Unrolled)
+    require_not_scan_loop(s, l, inst_kind_name(inst));
   if (s.loops[l].reduce && kind == ForKind::Parallel)
     throw ScheduleError(str_cat("parallel: loop '", loop, "' of stage ", stage,
                                 " is a reduction loop; running it in parallel would race"));
@@ -239,6 +251,9 @@ void Schedule::compute_inline(const std::string& stage) {
   if (s.is_reduction())
     throw ScheduleError(
         str_cat("compute_inline: stage ", stage, " (", s.tensor->name, ") is a reduction"));
+  if (s.is_scan())
+    throw ScheduleError(str_cat("compute_inline: stage ", stage, " (", s.tensor->name,
+                                ") is a scan, which reads its own storage"));
   if (s.attach != AttachKind::Root)
     throw ScheduleError(
         str_cat("compute_inline: stage ", stage, " is already inlined or attached"));

@@ -51,6 +51,11 @@ struct Stage {
   int attach_loop = -1;
 
   bool is_reduction() const { return body.kind() == ExprKind::Reduce; }
+  /// A scan's stage (tensor.h): its scan axis's loop stays one serial loop, the stage is never
+  /// inlined, and computed at another stage's loop its region must hold the whole scan axis.
+  bool is_scan() const { return tensor->is_scan(); }
+  /// Whether `loop` is the scan axis of a scan's stage.
+  bool is_scan_loop(int loop) const { return is_scan() && loop == tensor->scan_axis; }
   /// The loop named `name`, or ScheduleError listing the current loops.
   int loop(const std::string& name) const;
   int leaf_position(int loop) const;  ///< Position in leaves, or -1.

@@ -74,6 +74,11 @@ int64_t preferred_vector_tile(int64_t extent, int vl) {
 Schedule DefaultScheduler::run() {
   ask_convolution_layouts();
   inline_injective();
+  for (auto& s : sch_.stages())
+    if (s.is_scan()) {
+      schedule_scans();
+      return std::move(sch_);
+    }
   const Stage& main = main_stage();
   std::string main_name = main.name;
   if (is_contraction(main)) {
@@ -99,7 +104,8 @@ int64_t DefaultScheduler::knob(const std::string& stage, const std::string& what
 void DefaultScheduler::inline_injective() {
   std::vector<std::string> names;
   for (auto& s : sch_.stages())
-    if (!s.is_output && !s.is_reduction() && !worth_materializing(s) && !convolution_input(s))
+    if (!s.is_output && !s.is_reduction() && !s.is_scan() && !worth_materializing(s) &&
+        !convolution_input(s))
       names.push_back(s.name);
   for (auto& n : names) sch_.compute_inline(n);
 }
@@ -395,12 +401,13 @@ Schedule template_schedule(const std::vector<Tensor>& outputs, const Target& tar
 
 std::string op_class_of(const std::vector<Tensor>& outputs) {
   Schedule s(outputs);
-  bool reduction = false;
+  bool reduction = false, scan = false;
   for (const Stage& stage : s.stages()) {
     if (schedule_detail::is_contraction(stage)) return "contraction";
     reduction |= stage.is_reduction();
+    scan |= stage.is_scan();
   }
-  return reduction ? "reduction" : "injective";
+  return reduction ? "reduction" : scan ? "scan" : "injective";
 }
 
 Schedule default_schedule(const std::vector<Tensor>& outputs, const Target& target) {

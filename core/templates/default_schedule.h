@@ -17,7 +17,8 @@ namespace kiln {
 ///  - row reductions (softmax, layer_norm, sums over the innermost axis) are computed per row
 ///    inside the consumer's row loop, with vector-wide partial accumulators (rfactor);
 ///  - column reductions accumulate a vector of outputs at once;
-///  - injective outputs fuse their outer axes into one parallel loop and vectorize the inner.
+///  - injective outputs fuse their outer axes into one parallel loop and vectorize the inner;
+///  - scans keep their scan axis one serial loop, parallel and vector loops around it.
 /// Outer loops run in parallel on `target.num_threads` threads, where they have enough work
 /// (lowering makes the others serial, parallel_grain.h). Every open decision (tile
 /// sizes, loop order, vector width, partial accumulators, ...) is a knob asked of `knobs`, so the
@@ -26,7 +27,8 @@ Schedule template_schedule(const std::vector<Tensor>& outputs, const Target& tar
                            KnobChooser& knobs);
 
 /// The op class the template schedules `outputs` as: "contraction" (a matmul or convolution
-/// among them), else "reduction" (a reduction among them), else "injective".
+/// among them), else "reduction" (a reduction among them), else "scan" (a scan among them), else
+/// "injective".
 std::string op_class_of(const std::vector<Tensor>& outputs);
 
 /// template_schedule with every knob at its preferred value.

@@ -178,6 +178,17 @@ class DefaultScheduler {
 
   static bool reads_same_inputs(const Stage& a, const Stage& b);
 
+  /// A program with scans: every stage a root of its own (scan_schedule.cpp).
+  void schedule_scans();
+  /// A scan stage: its scan axis serial, the axes before it parallel, those after it vectorized.
+  void schedule_scan(const std::string& name);
+  /// The stage that alone reads non-output scan `scan`, each element at its own point (the cast
+  /// of a scan accumulated in a wider type), when the scan has axes before its scan axis.
+  std::optional<std::string> row_reader(const std::string& scan) const;
+  /// `reader` with its leading axes (before the scan axis) one parallel row loop, and `scan`
+  /// computed at that loop over whole rows.
+  void schedule_scan_in_rows(const std::string& scan, const std::string& reader);
+
   /// A stage that stays a root of its own: scheduled by its class, without attachments.
   void schedule_root(const std::string& name);
 

@@ -84,6 +84,7 @@ class Table {
 /// The cases of the op families in op_cases_special_and_gradients.cpp.
 void special_function_cases(Table& t);
 void whole_tensor_reduction_cases(Table& t);
+void scan_cases(Table& t);
 void view_copy_cases(Table& t);
 void pooling_backward_cases(Table& t);
 

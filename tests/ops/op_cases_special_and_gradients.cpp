@@ -44,6 +44,29 @@ void whole_tensor_reduction_cases(Table& t) {
   t.call("argmin_dim_ties", "aten.argmin.default", {in({4, 9}, i64, 0, 3)}, {I(1), B(true)});
 }
 
+void scan_cases(Table& t) {
+  t.call("cumsum_last", "aten.cumsum.default", {in({5, 37})}, {I(1), None});
+  t.call("cumsum_leading_axis", "aten.cumsum.default", {in({9, 4, 70})}, {I(0), None});
+  t.call("cumsum_middle_transposed", "aten.cumsum.default", {strided({3, 11, 4}, {1, 12, 3})},
+         {I(-2), None});
+  t.call("cumsum_int_to_i64", "aten.cumsum.default", {in({4, 9}, i32, -9, 9)}, {I(1), None});
+  t.call("cumsum_bool", "aten.cumsum.default", {in({13}, b8)}, {I(0), None});
+  t.call("cumsum_int_as_f32", "aten.cumsum.default", {in({6, 5}, i64, -9, 9)}, {I(0), D(f32)});
+  t.call("cumsum_bf16", "aten.cumsum.default", {in({3, 33}, bf16)}, {I(1), None}, bf16);
+  t.call("cumsum_rank0", "aten.cumsum.default", {in({}, f64)}, {I(-1), None}, f64);
+  t.call("cumprod", "aten.cumprod.default", {in({4, 21}, f32, 0.5, 1.5)}, {I(1), None});
+  t.call("cumprod_f64_leading", "aten.cumprod.default", {in({7, 5}, f64, -2, 2)}, {I(0), None},
+         f64);
+  t.call("cumprod_i64", "aten.cumprod.default", {in({3, 9}, i64, -3, 3)}, {I(1), None});
+  t.call("logcumsumexp", "aten.logcumsumexp.default", {in({5, 40}, f32, -30, 30)}, {I(1)});
+  t.call("logcumsumexp_leading_f16", "aten.logcumsumexp.default", {in({9, 6}, f16, -4, 4)}, {I(0)},
+         f16);
+  t.call("cummax", "aten.cummax.default", {in({6, 17})}, {I(1)});
+  t.call("cummax_int_ties", "aten.cummax.default", {in({5, 12}, i64, 0, 3)}, {I(1)});
+  t.call("cummin_leading", "aten.cummin.default", {in({11, 3, 4})}, {I(0)});
+  t.call("cummin_bool", "aten.cummin.default", {in({2, 9}, b8)}, {I(-1)});
+}
+
 void view_copy_cases(Table& t) {
   t.call("view_copy", "aten.view_copy.default", {in({4, 6})}, {L({6, 4})});
   t.call("permute_copy", "aten.permute_copy.default", {in({2, 3, 4})}, {L({2, 0, 1})});

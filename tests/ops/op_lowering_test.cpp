@@ -190,5 +190,16 @@ TEST(OpErrors, SplitNamesTheSizesOrDimAtFault) {
   expect_op_error("aten.split.Tensor", {a, int64_t{-2}, int64_t{0}}, {"'split_size'"});
 }
 
+TEST(OpErrors, ScansNameTheDimOrDtypeAtFault) {
+  Tensor a = placeholder("a", {4, 5}, DType::F32), n = placeholder("n", {4, 5}, DType::I64);
+  expect_op_error("aten.cumsum.default", {a, int64_t{2}, NoneArg{}},
+                  {"aten.cumsum.default", "'dim'", "out of range"});
+  expect_op_error("aten.cumprod.default", {a, int64_t{0}, DType::Bool},
+                  {"aten.cumprod.default", "'dtype'", "bool"});
+  expect_op_error("aten.logcumsumexp.default", {n, int64_t{0}},
+                  {"aten.logcumsumexp.default", "'self'", "i64", "floating-point"});
+  expect_op_error("aten.cummax.default", {a, int64_t{-3}}, {"aten.cummax.default", "'dim'"});
+}
+
 }  // namespace
 }  // namespace kiln
