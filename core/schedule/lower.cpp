@@ -8,6 +8,7 @@
 #include "core/schedule/bound.h"
 #include "core/schedule/guards.h"
 #include "core/schedule/lowering_passes.h"
+#include "core/schedule/scan_lowering.h"
 #include "core/support/error.h"
 
 namespace kiln {
@@ -45,60 +46,6 @@ std::vector<int> loop_order_storage(const Stage& p) {
     if (leaf < p.num_spatial) order.push_back(leaf);
   return order;
 }
-
-/// A scan's body with its reads of its own earlier elements (loads of its scan state) turned
-/// into loads of the tensor itself, which are then read where the stage stores them (its region
-/// buffer, by localize_region_buffers, when it is computed at another stage's loop).
-class ReadOwnStorage : public ExprMutator {
- public:
-  ReadOwnStorage(const TensorNode* state, Tensor storage) : state_(state), storage_(storage) {}
-
- protected:
-  Expr mutate_load(const Expr& e, const LoadNode* n) override {
-    Expr loaded = ExprMutator::mutate_load(e, n);
-    auto* load = loaded.as<LoadNode>();
-    if (load->tensor.get() != state_) return loaded;
-    return LoadNode::make(storage_, load->indices);
-  }
-
- private:
-  const TensorNode* state_;
-  Tensor storage_;
-};
-
-/// A scan's nest with the first iteration of its scan loop (over `var`) peeled off: the scan's
-/// body chooses by `var == 0` between its first value and its step, and each copy keeps just its
-/// own, so that the serial loop carries the running value without a select per element.
-class PeelFirstIteration : public StmtMutator {
- public:
-  explicit PeelFirstIteration(const VarNode* var) : var_(var) {}
-
- protected:
-  Stmt mutate_for(const Stmt& s, const ForNode* n) override {
-    if (n->var.get() != var_) return StmtMutator::mutate_for(s, n);
-    Stmt first = substitute(n->body, VarMap{{var_, Expr(int64_t{0})}});
-    if (n->extent == 1) return first;
-    Var rest(n->var.name());
-    drop_first_ = true;
-    Stmt body = mutate(n->body);
-    drop_first_ = false;
-    body = substitute(body, VarMap{{var_, rest + int64_t{1}}});
-    return SeqNode::make(
-        {first, ForNode::make(rest, n->extent - 1, n->for_kind, body, n->thread_axis)});
-  }
-
-  Expr mutate_select(const Expr& e, const SelectNode* n) override {
-    auto* eq = n->cond.as<BinaryNode>();
-    if (drop_first_ && eq && eq->op == BinaryOp::Eq && eq->a.get() == var_ &&
-        as_const_int(eq->b) == 0)
-      return mutate(n->false_value);
-    return StmtMutator::mutate_select(e, n);
-  }
-
- private:
-  const VarNode* var_;
-  bool drop_first_ = false;
-};
 
 /// Everything known about a stage while its nest is built.
 struct StageFrame {
@@ -166,6 +113,14 @@ class Lowerer {
                                       p.attach_stage, " but also read by stage ", r.name,
                                       " outside that loop"));
       }
+      // Peeling a scan's first iteration copies the loops inside its scan loop, which a region
+      // computed there would have to follow.
+      const Stage& target = sch_.stage(p.attach_stage);
+      if (target.is_scan() &&
+          target.leaf_position(p.attach_loop) >= target.leaf_position(target.tensor->scan_axis))
+        throw ScheduleError(str_cat("stage ", p.name, " (", p.tensor->name,
+                                    ") is computed inside the scan loop of stage ", target.name,
+                                    " (", target.tensor->name, "): compute it outside that loop"));
     }
   }
 
@@ -220,7 +175,7 @@ class Lowerer {
         throw ScheduleError(str_cat("stage ", st.name, " (", st.tensor->name,
                                     ") is a scan computed over part of its scan axis ",
                                     st.loops[axis].name, ": its region must hold the whole axis"));
-      fr.body = ReadOwnStorage(st.tensor->scan_state.get(), st.tensor).mutate(fr.body);
+      fr.body = read_own_storage(fr.body, st.tensor);
     }
     // A region that may reach past its tensor is guarded, unless the bounds prove it inside.
     if (!where.mins.empty()) {
@@ -271,7 +226,7 @@ class Lowerer {
                        StoreNode::make(where.storage, storage_index(fr), fr.body));
       });
       if (!st.is_scan()) return stores;
-      return PeelFirstIteration(fr.vars[st.tensor->scan_axis].get()).mutate(stores);
+      return peel_first_iteration(stores, fr.vars[st.tensor->scan_axis].get());
     }
     return lower_reduction(fr, *red);
   }

@@ -82,11 +82,13 @@ class LoadRedirect : public ExprMutator {
   std::vector<int64_t> layout_;
 };
 
-/// The distinct tensors `e` loads, in the order it first loads them (pre-order).
-std::vector<Tensor> loaded_tensors(const Expr& e) {
+/// The distinct tensors stage `s` loads, in the order it first loads them (pre-order); a scan's
+/// own earlier elements (its scan state) are no operand.
+std::vector<Tensor> loaded_tensors(const Stage& s) {
   std::vector<Tensor> found;
-  for (const LoadNode* load : loads_in(e))
-    if (std::none_of(found.begin(), found.end(),
+  for (const LoadNode* load : loads_in(s.body))
+    if ((!s.is_scan() || !load->tensor.same_as(s.tensor->scan_state)) &&
+        std::none_of(found.begin(), found.end(),
                      [&](const Tensor& t) { return t.same_as(load->tensor); }))
       found.push_back(load->tensor);
   return found;
@@ -347,7 +349,7 @@ std::string Schedule::rfactor(const std::string& stage_ref, const std::string& l
 }
 
 std::vector<Tensor> Schedule::operands(const std::string& stage) const {
-  return loaded_tensors(this->stage(stage).body);
+  return loaded_tensors(this->stage(stage));
 }
 
 std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand,
@@ -357,7 +359,7 @@ std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand,
   Stage& s = stages_[idx];
   if (s.attach == AttachKind::Inline)
     throw ScheduleError(str_cat("cache_read: stage ", stage, " was inlined"));
-  std::vector<Tensor> read = loaded_tensors(s.body);
+  std::vector<Tensor> read = loaded_tensors(s);
   if (operand < 0 || operand >= static_cast<int64_t>(read.size()))
     throw ScheduleError(str_cat("cache_read: stage ", stage, " reads ", read.size(),
                                 " tensors, it has no operand ", operand));

@@ -76,6 +76,23 @@ TEST(Scan, ComputedAtAnotherLoopItsRegionHoldsTheWholeAxis) {
   EXPECT_THROW(lower(elements, "elements"), ScheduleError);  // one element of the scan axis
 }
 
+TEST(Scan, NothingIsComputedInsideItsScanLoopAndItsStateIsNoOperand) {
+  Tensor x = placeholder("x", {16, 48}, DType::F32);
+  Tensor e = compute("e", {16, 48}, [&](const std::vector<Var>& i) { return x(i[0], i[1]) * 3.0; });
+  Tensor c = scan(
+      "c", {16, 48}, 1, [&](const std::vector<Var>& i) { return e(i[0], i[1]); },
+      [&](const std::vector<Var>& i, const Expr& prev) { return prev + e(i[0], i[1]); });
+  Schedule s({c});
+  const std::string producer = s.stages()[0].name, scan_stage = s.stages()[1].name;
+  ASSERT_EQ(s.operands(scan_stage).size(), 1u);
+  EXPECT_EQ(s.operands(scan_stage)[0]->name, "e");
+  s.compute_at(producer, scan_stage, "i1");
+  EXPECT_THROW(lower(s, "inside"), ScheduleError);
+  Schedule outside({c});
+  outside.compute_at(producer, scan_stage, "i0");  // a row of e, then the row's scan
+  EXPECT_NO_THROW(lower(outside, "outside"));
+}
+
 TEST(Scan, TheDefaultTemplateRunsTheLanesAfterTheAxisAsVectors) {
   // Along the leading axis: the 4096 columns are vector lanes, in parallel chunks.
   LoweredFunc f = lower(default_schedule({cumsum(1000, 4096, 0)}, tune_test::avx512()), "c");
