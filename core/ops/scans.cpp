@@ -40,8 +40,8 @@ Expr log_add_exp(const Expr& x, const Expr& acc) {
 }
 
 /// A scan of `x` along `dim` by `combine(acc, element)`, starting from `identity` as ATen's
-/// running value does: each element is `value(x at that point)` in `acc`, and the result is
-/// cast to `out`. A rank-0 tensor is its own scan (ATen copies it).
+/// running value does: each element is x's cast to `out`, then to `acc`, and the result is cast
+/// to `out`. A rank-0 tensor is its own scan (ATen copies it).
 Tensor running(const OpArgs& a, const Tensor& x, int64_t dim, DType out, DType acc, double identity,
                const std::function<Expr(const Expr&, const Expr&)>& combine) {
   std::string name = short_name(a.op());
@@ -94,10 +94,10 @@ std::vector<Tensor> lower_running_extremum(const std::vector<OpArg>& args, const
             compute(name + ".indices", {}, [](const std::vector<Var>&) { return Expr(0); })};
   DType cmp = x->dtype == DType::Bool ? DType::I32 : compute_type(x->dtype);
   auto takes = [&](const Expr& v, const Expr& best) {
-    Expr a = cast(cmp, v), b = cast(cmp, best);
-    Expr better = maximum ? a >= b : a <= b;
+    Expr value = cast(cmp, v), so_far = cast(cmp, best);
+    Expr better = maximum ? value >= so_far : value <= so_far;
     if (!is_float(cmp)) return better;
-    return unary(UnaryOp::IsNan, a) || (!unary(UnaryOp::IsNan, b) && better);
+    return unary(UnaryOp::IsNan, value) || (!unary(UnaryOp::IsNan, so_far) && better);
   };
   int d = static_cast<int>(dim);
   auto at = [&](const std::vector<Var>& i) { return x.load({i.begin(), i.end()}); };
