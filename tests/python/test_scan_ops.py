@@ -83,8 +83,8 @@ def test_logcumsumexp_of_infinities_and_nan_matches_eager(coverage):
     ids=["transposed", "strided", "int64", "int32", "bool", "size_one", "bf16"],
 )
 @pytest.mark.parametrize("name", ["cumsum_last", "cumsum_first", "cumprod_last", "cummin_first"])
-def test_scans_of_any_layout_and_dtype_match_eager(name, x):
-    check(CASES[name], x)
+def test_scans_of_any_layout_and_dtype_match_eager(name, x, coverage):
+    check(CASES[name], x, coverage)
 
 
 def test_rank_zero_and_empty_inputs_match_eager():
