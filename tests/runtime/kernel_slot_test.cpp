@@ -135,9 +135,10 @@ class SleepingKernel final : public Kernel {
 };
 
 // The i-th calls of the two sides are neighbours in time: the trial says in how many of those
-// pairs the candidate was faster (what the tuning service's sign test decides on).
+// pairs the candidate was faster (what the tuning service's sign test decides on). The sides
+// differ 100x so that a sleep overshot by a busy machine's scheduler cannot reverse a pair.
 TEST(KernelSlot, ATrialCountsThePairsTheCandidateWon) {
-  for (auto [current, candidate, wins] : {std::tuple{3000, 300, 6}, std::tuple{300, 3000, 0}}) {
+  for (auto [current, candidate, wins] : {std::tuple{20000, 200, 6}, std::tuple{200, 20000, 0}}) {
     KernelSlot slot("k", std::make_shared<SleepingKernel>(current));
     slot.begin_trial(std::make_shared<SleepingKernel>(candidate), 6);
     for (int i = 0; i < 12; ++i) slot.launch(nullptr);
