@@ -8,8 +8,13 @@ namespace kiln {
 
 namespace {
 
+/// A scan's or scatter's group is that node alone: its template schedules it, nothing around it.
+bool is_alone(NodeClass c) {
+  return c == NodeClass::Scan || c == NodeClass::Scatter;
+}
+
 bool is_anchor(NodeClass c) {
-  return c == NodeClass::Reduction || c == NodeClass::Contraction || c == NodeClass::Scan;
+  return c == NodeClass::Reduction || c == NodeClass::Contraction || is_alone(c);
 }
 
 class Fuser {
@@ -90,9 +95,8 @@ class Fuser {
   /// contraction but free ones, no cycle.
   bool can_merge(int a, int b) const {
     if (anchor_[a] >= 0 && anchor_[b] >= 0) return false;
-    // A scan's group is the scan alone: its template schedules scans, nothing around them.
     for (int g : {a, b})
-      if (anchor_[g] >= 0 && info_[anchor_[g]].cls == NodeClass::Scan) return false;
+      if (anchor_[g] >= 0 && is_alone(info_[anchor_[g]].cls)) return false;
     int anchor = std::max(anchor_[a], anchor_[b]);
     if (anchor >= 0 && info_[anchor].cls == NodeClass::Contraction) {
       // A contraction reads its operands as they are: an injective producer inlined into it

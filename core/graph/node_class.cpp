@@ -143,8 +143,8 @@ NodeInfo classify_node(const Graph& g, int n, const OpRegistry& ops) {
       return NodeInfo{};
     }
     info.index_map &= t->body.as<LoadNode>() != nullptr;
-    if (t->is_scan()) {
-      info.cls = NodeClass::Scan;
+    if (t->is_scan() || t->is_scatter()) {
+      info.cls = t->is_scan() ? NodeClass::Scan : NodeClass::Scatter;
       break;
     }
     auto* r = t->body.as<ReduceNode>();

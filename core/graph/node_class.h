@@ -17,6 +17,7 @@ enum class NodeClass : uint8_t {
   Reduction,    ///< Reduces, but is not a contraction (sum, softmax, layer_norm, pooling).
   Contraction,  ///< A Sum of a product of two loads (mm, bmm, addmm, convolution).
   Scan,         ///< A recurrence along an axis (cumsum, cummax): a kernel of its own.
+  Scatter,      ///< Writes at indices read from data (scatter_add, index_put): a kernel of its own.
 };
 
 struct NodeInfo {

@@ -152,12 +152,22 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
         print_dims(os, x->strides);
       }
     } else {
-      os << (x->is_scan() ? "scan " : "compute ") << x->name << ": " << x->dtype;
+      os << (x->is_scan()      ? "scan "
+             : x->is_scatter() ? "scatter "
+                               : "compute ")
+         << x->name << ": " << x->dtype;
       print_dims(os, x->shape);
-      if (x->is_scan()) os << " along " << x->scan_axis << " (prev: " << x->scan_state->name << ")";
+      if (x->is_scan()) os << " along " << x->scan_axis << " (prev: " << x->state->name << ")";
       os << " (";
       print_axes(os, x->axes);
       os << ") = " << x->body;
+      for (const ScatterUpdate& update : x->updates) {
+        os << "\n  then (";
+        print_axes(os, update.axes);
+        os << ") " << x->name << "[";
+        for (size_t d = 0; d < update.target.size(); ++d) os << (d ? ", " : "") << update.target[d];
+        os << "] = " << update.value << " (old: " << x->state->name << ")";
+      }
     }
     os << "\n";
   }

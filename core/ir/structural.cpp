@@ -22,6 +22,7 @@ enum Tag : uint64_t {
   kUndefined,
   kEnd,
   kScan,  // appended: the hashes of workloads without scans stay as they were
+  kScatter,
 };
 
 class Serializer {
@@ -149,9 +150,19 @@ class Serializer {
       for (auto& ax : t->axes) bind(ax.var, ax.extent);
       if (t->is_scan()) {
         push(kScan, static_cast<uint64_t>(t->scan_axis));
-        tensor_ref(t->scan_state);
+        tensor_ref(t->state);
       }
       expr(t->body);
+      if (t->is_scatter()) {
+        push(kScatter, t->updates.size());
+        tensor_ref(t->state);
+        for (const ScatterUpdate& update : t->updates) {
+          push(update.axes.size());
+          for (auto& ax : update.axes) bind(ax.var, ax.extent);
+          for (const Expr& index : update.target) expr(index);
+          expr(update.value);
+        }
+      }
     }
   }
 

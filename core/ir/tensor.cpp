@@ -97,14 +97,51 @@ Tensor scan(std::string name, std::vector<int64_t> shape, int axis,
   Expr start = first(i);
   if (!start.defined()) throw IRError(str_cat("scan '", node->name, "' has no first value"));
   node->scan_axis = axis;
-  node->scan_state = placeholder(node->name + ".prev", node->shape, start.dtype());
+  node->state = placeholder(node->name + ".prev", node->shape, start.dtype());
   std::vector<Expr> back(i.begin(), i.end());
   back[axis] = i[axis] - int64_t{1};
-  Expr next = step(i, node->scan_state.load(back));
+  Expr next = step(i, node->state.load(back));
   if (!next.defined() || next.dtype() != start.dtype())
     throw IRError(str_cat("scan '", node->name, "': its step must give ", start.dtype(),
                           " like its first value"));
   node->body = select(i[axis] == int64_t{0}, start, next);
+  return finish(std::move(node));
+}
+
+Tensor scatter(std::string name, std::vector<int64_t> shape,
+               const std::function<Expr(const std::vector<Var>& axes)>& init,
+               const std::vector<ScatterUpdateDef>& updates) {
+  if (updates.empty()) throw IRError(str_cat("scatter '", name, "' has no update"));
+  auto node = compute_node(std::move(name), std::move(shape));
+  node->body = init(axis_vars(*node));
+  if (!node->body.defined()) throw IRError(str_cat("scatter '", node->name, "' has no init"));
+  if (node->body.as<ReduceNode>())
+    throw IRError(str_cat("scatter '", node->name, "': its init may not be a reduction"));
+  DType dtype = node->body.dtype();
+  node->state = placeholder(node->name + ".old", node->shape, dtype);
+  for (size_t u = 0; u < updates.size(); ++u) {
+    const ScatterUpdateDef& def = updates[u];
+    check_shape(node->name, def.domain);
+    ScatterUpdate update;
+    std::vector<Var> point;
+    for (size_t d = 0; d < def.domain.size(); ++d) {
+      point.push_back(Var(str_cat(node->name, ".u", u, ".", d)));
+      update.axes.push_back(IterVar{point.back(), def.domain[d]});
+    }
+    update.target = def.target(point);
+    if (update.target.size() != node->shape.size())
+      throw IRError(str_cat("scatter '", node->name, "': update ", u, " has ", update.target.size(),
+                            " target indices for ", node->shape.size(), " dimensions"));
+    for (const Expr& index : update.target)
+      if (!index.defined() || !is_int(index.dtype()))
+        throw IRError(str_cat("scatter '", node->name, "': update ", u,
+                              " has a target index that is not an integer"));
+    update.value = def.value(point, node->state.load(update.target));
+    if (!update.value.defined() || update.value.dtype() != dtype)
+      throw IRError(str_cat("scatter '", node->name, "': update ", u, " must give ", dtype,
+                            " like its init"));
+    node->updates.push_back(std::move(update));
+  }
   return finish(std::move(node));
 }
 
@@ -128,9 +165,22 @@ std::vector<Tensor> input_tensors(const Tensor& t) {
   if (t->kind != TensorKind::Compute) return {};
   LoadCollector c;
   c.visit(t->body);
-  if (t->is_scan())
-    std::erase_if(c.tensors, [&](const Tensor& x) { return x.same_as(t->scan_state); });
+  for (const ScatterUpdate& update : t->updates) {
+    for (const Expr& index : update.target) c.visit(index);
+    c.visit(update.value);
+  }
+  if (t->state.defined())
+    std::erase_if(c.tensors, [&](const Tensor& x) { return x.same_as(t->state); });
   return c.tensors;
+}
+
+bool updates_read(const Tensor& t, const TensorNode* from) {
+  for (const ScatterUpdate& update : t->updates) {
+    if (reads(update.value, from)) return true;
+    for (const Expr& index : update.target)
+      if (reads(index, from)) return true;
+  }
+  return false;
 }
 
 std::vector<Tensor> topo_order(const std::vector<Tensor>& outputs) {

@@ -12,8 +12,14 @@
 //
 // A scan is a compute that is a recurrence along one axis (cumsum, cumprod, cummax): its body
 // reads its own element one step back along that axis, through a placeholder that stands for the
-// tensor itself (`scan_state`, TVM's scan state): no kernel input, lowering reads the tensor's
+// tensor itself (`state`, TVM's scan state): no kernel input, lowering reads the tensor's
 // storage there.
+//
+// A scatter is a compute whose elements are first its body (the init), then changed by updates
+// that write at computed indices, which may come from data (scatter_add, index_put): each update
+// visits the points of its own domain in row-major order and sets the element at target(point)
+// to value(point, old element), reading the old element through the same kind of placeholder.
+// The updates run after the init, one after another, in order.
 #pragma once
 
 #include <functional>
@@ -26,6 +32,13 @@ namespace kiln {
 
 enum class TensorKind : uint8_t { Placeholder, Compute };
 
+/// One update of a scatter (see above): at each point of `axes`, element `target` becomes `value`.
+struct ScatterUpdate {
+  std::vector<IterVar> axes;
+  std::vector<Expr> target;  ///< One index per dimension of the tensor, in range (clamped).
+  Expr value;                ///< May load the tensor's `state` at `target`: the old element.
+};
+
 struct TensorNode {
   TensorKind kind;
   std::string name;
@@ -35,9 +48,12 @@ struct TensorNode {
   std::vector<IterVar> axes;     ///< Compute only: one per dimension, extent = shape[d].
   Expr body;                     ///< Compute only: the value at `axes`; a Reduce only at the top.
   int scan_axis = -1;            ///< Scan only: the axis of the recurrence.
-  Tensor scan_state;             ///< Scan only: the placeholder through which body reads itself.
+  std::vector<ScatterUpdate> updates;  ///< Scatter only, in the order they run.
+  /// Scan or scatter: the placeholder through which the tensor reads its own elements.
+  Tensor state;
 
   bool is_scan() const { return scan_axis >= 0; }
+  bool is_scatter() const { return !updates.empty(); }
 
   int64_t numel() const;
   int rank() const { return static_cast<int>(shape.size()); }
@@ -64,9 +80,28 @@ Tensor scan(std::string name, std::vector<int64_t> shape, int axis,
             const std::function<Expr(const std::vector<Var>& axes)>& first,
             const std::function<Expr(const std::vector<Var>& axes, const Expr& prev)>& step);
 
-/// The tensors that `t`'s body loads from (a scan's own state left out), in first-use order,
+/// How a scatter's update is given: its domain, where each point writes, and the new value from
+/// the point and the old element.
+struct ScatterUpdateDef {
+  std::vector<int64_t> domain;
+  std::function<std::vector<Expr>(const std::vector<Var>& point)> target;
+  std::function<Expr(const std::vector<Var>& point, const Expr& old)> value;
+};
+
+/// A scatter (see above): `init(axes)` everywhere, then each update in order. Each value must
+/// have the init's dtype, each target one integer index per dimension; the op that builds it
+/// keeps targets in range (clamp_index). The tensor is always computed into its own storage
+/// (never inlined or computed at another loop), and no stage is computed inside its loops.
+Tensor scatter(std::string name, std::vector<int64_t> shape,
+               const std::function<Expr(const std::vector<Var>& axes)>& init,
+               const std::vector<ScatterUpdateDef>& updates);
+
+/// The tensors that `t`'s body and updates load from (its own state left out), in first-use order,
 /// without repeats.
 std::vector<Tensor> input_tensors(const Tensor& t);
+
+/// Whether scatter `t`'s updates (their targets or values) load `from`.
+bool updates_read(const Tensor& t, const TensorNode* from);
 
 /// Every tensor reachable from `outputs`, producers before consumers; each appears once.
 std::vector<Tensor> topo_order(const std::vector<Tensor>& outputs);

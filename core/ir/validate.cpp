@@ -58,6 +58,14 @@ void validate_compute(const TensorNode* t) {
     body = r->source;
   }
   BodyChecker(t, std::move(bound)).visit(body);
+  // A scatter's update sees its own domain's variables only.
+  for (const ScatterUpdate& update : t->updates) {
+    std::unordered_set<const VarNode*> point;
+    for (auto& ax : update.axes) point.insert(ax.var.get());
+    BodyChecker checker(t, std::move(point));
+    for (const Expr& index : update.target) checker.visit(index);
+    checker.visit(update.value);
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 // out of bounds must never crash, whatever runs them (the tuner measures on random indices).
 #include <algorithm>
 
+#include "core/ops/advanced_index.h"
 #include "core/ops/broadcast.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/index_guard.h"
@@ -76,72 +77,23 @@ std::vector<Tensor> lower_gather(const std::vector<OpArg>& args) {
   })};
 }
 
-/// Advanced indexing, x[..., i0, i1, ...]: a None entry keeps a dimension whole; the index tensors
-/// broadcast together to a shape B, which takes the place of the dimensions they index when
-/// those are adjacent, and goes first when a None separates them (NumPy's rule). A negative index
-/// counts from the end. Boolean masks have a data-dependent shape and stay ATen.
+/// Advanced indexing, x[..., i0, i1, ...] (advanced_index.h).
 std::vector<Tensor> lower_index(const std::vector<OpArg>& args) {
   OpArgs a("aten.index.Tensor", args, {"self", "indices"});
   Tensor x = a.tensor(0);
-  std::vector<Tensor> indices = a.optional_tensors(1);
-  if (static_cast<int64_t>(indices.size()) > x->rank())
-    throw a.error(
-        1, str_cat("has ", indices.size(), " entries for a tensor of shape ", shape_str(x->shape)));
-  std::vector<int64_t> indexed;  // the dimensions of x an index tensor reads
-  std::vector<std::vector<int64_t>> shapes;
-  for (size_t d = 0; d < indices.size(); ++d) {
-    if (!indices[d].defined()) continue;
-    if (indices[d]->dtype == DType::Bool)
-      throw a.error(1, "holds a boolean mask, whose result shape depends on its values");
-    require_index_tensor(a, 1, indices[d]);
-    if (x->shape[d] == 0) throw a.error(0, str_cat("has an empty dimension ", d));
-    indexed.push_back(static_cast<int64_t>(d));
-    shapes.push_back(indices[d]->shape);
-  }
-  if (indexed.empty()) throw a.error(1, "holds no index tensor");
-  std::vector<int64_t> b = broadcast_shapes(a, shapes);
-  bool adjacent = indexed.back() - indexed.front() + 1 == static_cast<int64_t>(indexed.size());
-  int64_t at = adjacent ? indexed.front() : 0;  // where B's dimensions go in the result
-  std::vector<int64_t> kept;                    // the dimensions of x no index tensor reads
-  for (int64_t d = 0; d < x->rank(); ++d)
-    if (std::find(indexed.begin(), indexed.end(), d) == indexed.end()) kept.push_back(d);
-  std::vector<int64_t> shape;
-  for (int64_t d : kept) shape.push_back(x->shape[d]);
-  shape.insert(shape.begin() + at, b.begin(), b.end());
-  const int64_t rank_b = static_cast<int64_t>(b.size());
-  return {compute("index", shape, [&](const std::vector<Var>& i) {
-    std::vector<Var> in_b(i.begin() + at, i.begin() + at + rank_b);
-    std::vector<Expr> from(x->rank());
-    for (size_t k = 0; k < kept.size(); ++k) {
-      int64_t position = static_cast<int64_t>(k) < at ? k : k + rank_b;
-      from[kept[k]] = i[position];
-    }
-    for (int64_t d : indexed) {
-      Expr v = cast(DType::I64, load_broadcast(indices[d], in_b));
-      Expr wrapped = select(v < 0, v + x->shape[d], v);
-      from[d] = clamp_index(wrapped, x->shape[d]);
-    }
-    return x.load(from);
-  })};
+  AdvancedIndex geometry(a, x, 1);
+  return {compute("index", geometry.shape(),
+                  [&](const std::vector<Var>& i) { return x.load(geometry.source(i)); })};
 }
 
 /// index.Tensor's checks: each index tensor in [-size, size) of the dimension it indexes.
 std::vector<ValueCheck> index_checks(const std::vector<OpArg>& args) {
   OpArgs a("aten.index.Tensor", args, {"self", "indices"});
-  Tensor x = a.tensor(0);
-  std::vector<Tensor> indices = a.optional_tensors(1);
-  std::vector<ValueCheck> checks;
-  for (size_t d = 0; d < indices.size() && static_cast<int64_t>(d) < x->rank(); ++d)
-    if (indices[d].defined())
-      checks.push_back({ValueCheck::Rule::Wrapped, 1, x->shape[d], static_cast<int64_t>(d),
-                        static_cast<int>(d)});
-  return checks;
+  return AdvancedIndex(a, a.tensor(0), 1).checks(1);
 }
 
-/// The index argument `index_arg` of `op`, indexing dimension `dim_arg` (-1: dimension 0) of
-/// argument 0 (`weight` for embedding, else `self`), checked by `on_dim0` when that dimension is
-/// 0 and by `on_other` else (Index or Bounds: eager raises IndexError or RuntimeError, and
-/// index_select does either, by dimension).
+}  // namespace
+
 OpChecks index_check(const std::string& op, std::vector<std::string_view> names,
                      ValueCheck::Rule on_dim0, ValueCheck::Rule on_other, int index_arg,
                      int dim_arg) {
@@ -153,8 +105,6 @@ OpChecks index_check(const std::string& op, std::vector<std::string_view> names,
     return std::vector<ValueCheck>{{dim == 0 ? on_dim0 : on_other, index_arg, size, dim}};
   };
 }
-
-}  // namespace
 
 void register_indexing_ops(OpRegistry& r) {
   r.add("aten.embedding.default", lower_embedding);

@@ -96,6 +96,43 @@ T reduce_values(ReduceOp op, const std::vector<int64_t>& extents, const Code& so
   KILN_CHECK(false, "unknown reduce op");
 }
 
+/// Runs scatter `t`'s updates over `out`, which holds its init: each update's points in row-major
+/// order, each point's new element computed from the old one before it is stored.
+void apply_updates(const TensorNode& t, HostTensor& out,
+                   const std::unordered_map<const TensorNode*, const HostTensor*>& buffers) {
+  auto* data = static_cast<std::byte*>(out.data());
+  std::vector<int64_t> strides = contiguous_strides(t.shape);
+  for (const ScatterUpdate& update : t.updates) {
+    ExprScope scope{&t, {}, buffers};
+    scope.buffers[t.state.get()] = &out;
+    std::vector<int64_t> domain;
+    for (auto& ax : update.axes) {
+      scope.slots.emplace(ax.var.get(), static_cast<int>(scope.slots.size()));
+      domain.push_back(ax.extent);
+    }
+    std::vector<IntCode> target;
+    for (const Expr& index : update.target) target.push_back(compile_int(index, scope));
+    bool float_value = is_float(t.dtype);
+    FloatCode float_code = float_value ? compile_float(update.value, scope) : FloatCode();
+    IntCode int_code = float_value ? IntCode() : compile_int(update.value, scope);
+    std::vector<int64_t> slots(domain.size());
+    for_each_point(domain, slots.data(), [&](int64_t) {
+      int64_t flat = 0;
+      for (size_t d = 0; d < target.size(); ++d) {
+        int64_t i = target[d](slots.data());
+        if (i < 0 || i >= t.shape[d])
+          throw Error(str_cat("interpret: scatter '", t.name, "' writes index ", i,
+                              " of dimension ", d, " with size ", t.shape[d]));
+        flat += i * strides[d];
+      }
+      if (float_value)
+        store_float(data, t.dtype, flat, float_code(slots.data()));
+      else
+        store_int(data, t.dtype, flat, int_code(slots.data()));
+    });
+  }
+}
+
 /// Evaluates compute tensor `t` into a new row-major buffer. `buffers` holds every tensor its body
 /// reads.
 HostTensor evaluate(const TensorNode& t,
@@ -105,7 +142,7 @@ HostTensor evaluate(const TensorNode& t,
   ExprScope scope{&t, {}, buffers};
   // A scan reads its own earlier elements: points run in row-major order, so the element one
   // step back along any axis is written before it is read.
-  if (t.is_scan()) scope.buffers[t.scan_state.get()] = &out;
+  if (t.is_scan()) scope.buffers[t.state.get()] = &out;
   for (auto& ax : t.axes) scope.slots.emplace(ax.var.get(), static_cast<int>(scope.slots.size()));
   auto* r = t.body.as<ReduceNode>();
   if (r)
@@ -142,6 +179,7 @@ HostTensor evaluate(const TensorNode& t,
     };
   }
   for_each_point(t.shape, slots.data(), compute_point);
+  apply_updates(t, out, buffers);
   return out;
 }
 

@@ -58,8 +58,8 @@ class PeelFirstIteration : public StmtMutator {
 
 }  // namespace
 
-Expr read_own_storage(const Expr& body, const Tensor& scan) {
-  return ReadOwnStorage(scan->scan_state.get(), scan).mutate(body);
+Expr read_own_storage(const Expr& body, const Tensor& t) {
+  return ReadOwnStorage(t->state.get(), t).mutate(body);
 }
 
 Stmt peel_first_iteration(const Stmt& nest, const VarNode* var) {

@@ -82,12 +82,12 @@ class LoadRedirect : public ExprMutator {
   std::vector<int64_t> layout_;
 };
 
-/// The distinct tensors stage `s` loads, in the order it first loads them (pre-order); a scan's
-/// own earlier elements (its scan state) are no operand.
+/// The distinct tensors stage `s`'s body loads, in the order it first loads them (pre-order); a
+/// scan's own earlier elements (its state) are no operand.
 std::vector<Tensor> loaded_tensors(const Stage& s) {
   std::vector<Tensor> found;
   for (const LoadNode* load : loads_in(s.body))
-    if ((!s.is_scan() || !load->tensor.same_as(s.tensor->scan_state)) &&
+    if (!load->tensor.same_as(s.tensor->state) &&
         std::none_of(found.begin(), found.end(),
                      [&](const Tensor& t) { return t.same_as(load->tensor); }))
       found.push_back(load->tensor);
@@ -256,6 +256,13 @@ void Schedule::compute_inline(const std::string& stage) {
   if (s.is_scan())
     throw ScheduleError(str_cat("compute_inline: stage ", stage, " (", s.tensor->name,
                                 ") is a scan, which reads its own storage"));
+  if (s.is_scatter())
+    throw ScheduleError(str_cat("compute_inline: stage ", stage, " (", s.tensor->name,
+                                ") is a scatter, which writes at computed indices"));
+  for (auto& other : stages_)
+    if (updates_read(other.tensor, s.tensor.get()))
+      throw ScheduleError(str_cat("compute_inline: stage ", stage, " (", s.tensor->name,
+                                  ") is read by the updates of scatter stage ", other.name));
   if (s.attach != AttachKind::Root)
     throw ScheduleError(
         str_cat("compute_inline: stage ", stage, " is already inlined or attached"));
@@ -280,6 +287,11 @@ void Schedule::compute_at(const std::string& stage, const std::string& target,
     if (t_in.same_as(t.tensor))
       throw ScheduleError(str_cat("compute_at: stage ", stage, " reads ", target,
                                   ", so it cannot be computed inside it"));
+  for (const Stage* scatter : {static_cast<const Stage*>(&s), &t})
+    if (scatter->is_scatter())
+      throw ScheduleError(str_cat("compute_at: stage ", scatter->name, " (", scatter->tensor->name,
+                                  ") is a scatter, whose updates run after "
+                                  "its loops: it is computed at its own root"));
   if (s.attach == AttachKind::Inline || t.attach == AttachKind::Inline)
     throw ScheduleError(str_cat("compute_at: stage ",
                                 s.attach == AttachKind::Inline ? stage : target, " is inlined"));

@@ -54,6 +54,9 @@ struct Stage {
   /// A scan's stage (tensor.h): its scan axis's loop stays one serial loop, the stage is never
   /// inlined, and computed at another stage's loop its region must hold the whole scan axis.
   bool is_scan() const { return tensor->is_scan(); }
+  /// A scatter's stage (tensor.h): its loops compute the init; its updates run after them, in
+  /// lowering's own loops. Never inlined, never computed at a loop or with stages inside it.
+  bool is_scatter() const { return tensor->is_scatter(); }
   /// Whether `loop` is the scan axis of a scan's stage.
   bool is_scan_loop(int loop) const { return is_scan() && loop == tensor->scan_axis; }
   /// The loop named `name`, or ScheduleError listing the current loops.

@@ -75,7 +75,7 @@ Schedule DefaultScheduler::run() {
   ask_convolution_layouts();
   inline_injective();
   for (auto& s : sch_.stages())
-    if (s.is_scan()) {
+    if (s.is_scan() || s.is_scatter()) {
       schedule_scans();
       return std::move(sch_);
     }
@@ -104,10 +104,15 @@ int64_t DefaultScheduler::knob(const std::string& stage, const std::string& what
 void DefaultScheduler::inline_injective() {
   std::vector<std::string> names;
   for (auto& s : sch_.stages())
-    if (!s.is_output && !s.is_reduction() && !s.is_scan() && !worth_materializing(s) &&
-        !convolution_input(s))
+    if (!s.is_output && !s.is_reduction() && !s.is_scan() && !s.is_scatter() &&
+        !read_by_updates(s) && !worth_materializing(s) && !convolution_input(s))
       names.push_back(s.name);
   for (auto& n : names) sch_.compute_inline(n);
+}
+
+bool DefaultScheduler::read_by_updates(const Stage& s) const {
+  return std::any_of(sch_.stages().begin(), sch_.stages().end(),
+                     [&](const Stage& r) { return updates_read(r.tensor, s.tensor.get()); });
 }
 
 bool DefaultScheduler::worth_materializing(const Stage& s) const {
@@ -401,13 +406,14 @@ Schedule template_schedule(const std::vector<Tensor>& outputs, const Target& tar
 
 std::string op_class_of(const std::vector<Tensor>& outputs) {
   Schedule s(outputs);
-  bool reduction = false, scan = false;
+  bool reduction = false, scan = false, scatter = false;
   for (const Stage& stage : s.stages()) {
     if (schedule_detail::is_contraction(stage)) return "contraction";
     reduction |= stage.is_reduction();
     scan |= stage.is_scan();
+    scatter |= stage.is_scatter();
   }
-  return reduction ? "reduction" : scan ? "scan" : "injective";
+  return reduction ? "reduction" : scan ? "scan" : scatter ? "scatter" : "injective";
 }
 
 Schedule default_schedule(const std::vector<Tensor>& outputs, const Target& target) {

@@ -28,7 +28,7 @@ Schedule template_schedule(const std::vector<Tensor>& outputs, const Target& tar
 
 /// The op class the template schedules `outputs` as: "contraction" (a matmul or convolution
 /// among them), else "reduction" (a reduction among them), else "scan" (a scan among them), else
-/// "injective".
+/// "scatter" (a scatter among them), else "injective".
 std::string op_class_of(const std::vector<Tensor>& outputs);
 
 /// template_schedule with every knob at its preferred value.

@@ -3,6 +3,8 @@
 // recurrence), so that a scan along a leading axis is as wide as a copy. A scan accumulated in a
 // wider type than its result (cumsum of f32 in f64, as ATen) is computed row by row inside its
 // cast's row loop, into a buffer of one row: the wide values never travel through memory.
+// A scatter's group goes here too: each of its stages at its own root, a scatter's init as a
+// copy is (its updates' loops are lowering's, lower.cpp).
 #include "core/ir/functor.h"
 #include "core/templates/template_internals.h"
 

@@ -73,6 +73,9 @@ class DefaultScheduler {
   bool convolution_input(const Stage& s) const;
 
   bool worth_materializing(const Stage& s) const;
+  /// Whether a scatter's updates read `s` (which then stays materialized: updates are not
+  /// rewritten by compute_inline).
+  bool read_by_updates(const Stage& s) const;
 
   /// The largest output (the last of equals). With a row reduction, one that reads another
   /// output of its size (a copy of layer_norm's result, say) is no candidate while another is:

@@ -55,7 +55,8 @@ int index_of(const std::vector<ValueId>& values, ValueId v) {
 bool is_elementwise_in(const Tensor& result, const TensorNode* source) {
   for (const Tensor& t : topo_order({result})) {
     if (t->kind != TensorKind::Compute) continue;
-    if (t->shape != result->shape || t->body.as<ReduceNode>() || t->is_scan()) return false;
+    if (t->shape != result->shape || t->body.as<ReduceNode>() || t->is_scan() || t->is_scatter())
+      return false;
     for (const LoadNode* load : loads_in(t->body)) {
       if (load->tensor.get() != source && load->tensor->kind != TensorKind::Compute) continue;
       if (load->indices.size() != t->axes.size()) return false;

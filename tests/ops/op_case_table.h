@@ -85,6 +85,8 @@ class Table {
 void special_function_cases(Table& t);
 void whole_tensor_reduction_cases(Table& t);
 void scan_cases(Table& t);
+/// The cases of op_cases_scatter.cpp.
+void scatter_cases(Table& t);
 void view_copy_cases(Table& t);
 void pooling_backward_cases(Table& t);
 

@@ -407,6 +407,7 @@ const std::vector<OpCase>& op_cases() {
     special_function_cases(t);
     whole_tensor_reduction_cases(t);
     scan_cases(t);
+    scatter_cases(t);
     view_copy_cases(t);
     pooling_backward_cases(t);
     return t.cases;

@@ -1,0 +1,389 @@
+// Ops that write at indices read from a tensor: scatter (a tensor, a value, with a reduction),
+// scatter_add, scatter_reduce, index_put, index_add, index_copy, index_fill and index_reduce.
+// Each is a scatter (core/ir/tensor.h): self as the init, then one update that visits the source
+// points in the order ATen's CPU kernels do (along the indexed dimension, then the rest, which
+// decides what duplicates give) and combines each with the old element as they do: in the
+// arithmetic type (f32 for f16/bf16), rounded after every update; a max or min that meets NaN
+// keeps it. Without include_self the elements written are first set to the reduction's
+// identity; a mean divides by the count of what was combined (1 where nothing was), flooring for
+// integers, as ATen does.
+//
+// Eager raises on an index out of range: each op declares its index argument as a value check
+// (value_check.h), and the kernels clamp every index read from data, so that a wrong index can
+// never write outside the tensor.
+#include <limits>
+
+#include "core/ops/advanced_index.h"
+#include "core/ops/broadcast.h"
+#include "core/ops/elementwise.h"
+#include "core/ops/index_guard.h"
+
+namespace kiln {
+
+namespace {
+
+enum class Combine : uint8_t { Assign, Sum, Prod, Mean, Max, Min };
+
+/// Where each point of a source domain writes in self, and the value it brings.
+struct Writes {
+  std::vector<int64_t> domain;
+  std::function<std::vector<Expr>(const std::vector<Var>&)> target;
+  std::function<Expr(const std::vector<Var>&)> value;
+};
+
+/// The reduction named by string argument `i` ("sum", "prod", ...), from `names`.
+Combine combine_named(const OpArgs& a, int i,
+                      const std::vector<std::pair<std::string, Combine>>& names) {
+  std::string name = a.optional_string(i).value_or("");
+  std::string known;
+  for (auto& [n, c] : names) {
+    if (n == name) return c;
+    known += (known.empty() ? "" : ", ") + n;
+  }
+  throw a.error(i, str_cat("is '", name, "', expected one of ", known));
+}
+
+/// The value a reduction starts from where self is not included.
+Expr identity(Combine c, DType t) {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  switch (c) {
+    case Combine::Prod: return make_const(t, 1);
+    case Combine::Max:
+      if (is_float(t)) return make_const(t, -inf);
+      return t == DType::I32 ? make_const(t, std::numeric_limits<int32_t>::lowest())
+                             : Expr(std::numeric_limits<int64_t>::lowest());
+    case Combine::Min:
+      if (is_float(t)) return make_const(t, inf);
+      return t == DType::I32 ? make_const(t, std::numeric_limits<int32_t>::max())
+                             : Expr(std::numeric_limits<int64_t>::max());
+    default: return make_const(t, 0);
+  }
+}
+
+/// `old` combined with `v` by `c` in the arithmetic type, rounded to old's type.
+Expr combined(Combine c, const Expr& old, const Expr& v) {
+  DType t = old.dtype(), w = compute_type(t);
+  Expr a = cast(w, old), b = cast(w, v);
+  auto keeps_nan = [&](const Expr& better) {
+    return is_float(w) ? unary(UnaryOp::IsNan, b) || better : better;
+  };
+  switch (c) {
+    case Combine::Assign: return cast(t, v);
+    case Combine::Prod: return cast(t, a * b);
+    case Combine::Max: return select(keeps_nan(a < b), cast(t, b), old);
+    case Combine::Min: return select(keeps_nan(b < a), cast(t, b), old);
+    default: return cast(t, a + b);
+  }
+}
+
+/// self with `writes` combined into it by `c`, as the comment at the top says.
+Tensor scattered(const OpArgs& a, const Tensor& self, const Writes& writes, Combine c,
+                 bool include_self) {
+  std::string name = short_name(a.op());
+  if (self->dtype == DType::Bool && c != Combine::Assign)
+    throw a.error(0, "is a bool tensor, which Kiln does not reduce into");
+  DType t = self->dtype;
+  auto init = [&](const std::vector<Var>& i) { return self.load(as_exprs(i)); };
+  std::vector<ScatterUpdateDef> updates;
+  Combine step = c == Combine::Mean ? Combine::Sum : c;
+  if (!include_self && c != Combine::Assign)
+    updates.push_back({writes.domain, writes.target,
+                       [&](const std::vector<Var>&, const Expr&) { return identity(c, t); }});
+  updates.push_back({writes.domain, writes.target, [&](const std::vector<Var>& u, const Expr& old) {
+                       return combined(step, old, writes.value(u));
+                     }});
+  Tensor total = scatter(name, self->shape, init, updates);
+  if (c != Combine::Mean) return total;
+  Tensor count =
+      scatter(name + ".count", self->shape,
+              [&](const std::vector<Var>&) { return make_const(t, include_self ? 1 : 0); },
+              {{writes.domain, writes.target, [&](const std::vector<Var>&, const Expr& old) {
+                  return combined(Combine::Sum, old, make_const(t, 1));
+                }}});
+  return compute(name + ".mean", self->shape, [&](const std::vector<Var>& i) {
+    Expr n = count.load(as_exprs(i));
+    n = select(n == make_const(t, 0), make_const(t, 1), n);
+    Expr sum = total.load(as_exprs(i));
+    if (!is_float(t)) return floordiv(sum, n);
+    DType w = compute_type(t);
+    return cast(t, cast(w, sum) / cast(w, n));
+  });
+}
+
+void require_index_tensor(const OpArgs& a, int i, const Tensor& t) {
+  if (!is_int(t->dtype)) throw a.error(i, str_cat("must be an i64 or i32 tensor, got ", t->dtype));
+}
+
+void require_rank(const OpArgs& a, const Tensor& self) {
+  if (self->rank() == 0) throw a.error(0, "is a rank-0 tensor, which Kiln leaves to ATen here");
+}
+
+/// The scatter family's writes: each point u of `index` writes self at u, except along `dim`,
+/// where it writes at index[u].
+Writes along_dim(const OpArgs& a, const Tensor& self, int64_t dim, const Tensor& index,
+                 const std::vector<int64_t>& src_shape) {
+  require_index_tensor(a, 2, index);
+  if (index->rank() != self->rank())
+    throw a.error(2, str_cat("has shape ", shape_str(index->shape), ", expected rank ",
+                             self->rank(), " like self"));
+  for (int64_t d = 0; d < self->rank(); ++d) {
+    if (d != dim && index->shape[d] > self->shape[d])
+      throw a.error(2, str_cat("has shape ", shape_str(index->shape), ", larger than self's ",
+                               shape_str(self->shape), " in dimension ", d));
+    if (!src_shape.empty() && index->shape[d] > src_shape[d])
+      throw a.error(2, str_cat("has shape ", shape_str(index->shape), ", larger than src's ",
+                               shape_str(src_shape), " in dimension ", d));
+  }
+  if (index->numel() > 0 && self->shape[dim] == 0)
+    throw a.error(0, str_cat("has an empty dimension ", dim));
+  int64_t size = self->shape[dim];
+  return {index->shape,
+          [=](const std::vector<Var>& u) {
+            std::vector<Expr> at = as_exprs(u);
+            at[dim] = clamp_index(cast(DType::I64, index.load(as_exprs(u))), size);
+            return at;
+          },
+          {}};
+}
+
+/// The index_* family's writes: each point u of a domain shaped like self but for `count`
+/// entries along `dim` writes self at u, except along `dim`, where it writes at index[u[dim]].
+Writes along_index(const OpArgs& a, const Tensor& self, int64_t dim, const Tensor& index,
+                   int index_arg) {
+  require_index_tensor(a, index_arg, index);
+  if (index->rank() > 1)
+    throw a.error(index_arg, str_cat("has shape ", shape_str(index->shape), ", expected [K]"));
+  std::vector<int64_t> domain = self->shape;
+  domain[dim] = index->numel();
+  if (index->numel() > 0 && self->shape[dim] == 0)
+    throw a.error(0, str_cat("has an empty dimension ", dim));
+  int64_t size = self->shape[dim];
+  return {domain,
+          [=](const std::vector<Var>& u) {
+            std::vector<Expr> at = as_exprs(u);
+            Expr k = index->rank() == 1 ? index(u[dim]) : index.load({});
+            at[dim] = clamp_index(cast(DType::I64, k), size);
+            return at;
+          },
+          {}};
+}
+
+/// `src`, which must have self's dtype, read at the source point.
+std::function<Expr(const std::vector<Var>&)> read(const OpArgs& a, int i, const Tensor& self,
+                                                  const Tensor& src) {
+  if (src->dtype != self->dtype)
+    throw a.error(i, str_cat("is ", src->dtype, ", expected ", self->dtype, " like self"));
+  return [src](const std::vector<Var>& u) { return src.load(as_exprs(u)); };
+}
+
+/// A scalar argument as a constant of self's dtype.
+std::function<Expr(const std::vector<Var>&)> constant(const OpArgs& a, int i, const Tensor& self) {
+  Expr v = make_const(self->dtype, a.scalar(i).value);
+  return [v](const std::vector<Var>&) { return v; };
+}
+
+const std::vector<std::pair<std::string, Combine>> kScatterReduce{{"add", Combine::Sum},
+                                                                  {"multiply", Combine::Prod}};
+const std::vector<std::pair<std::string, Combine>> kReduce{{"sum", Combine::Sum},
+                                                           {"prod", Combine::Prod},
+                                                           {"mean", Combine::Mean},
+                                                           {"amax", Combine::Max},
+                                                           {"amin", Combine::Min}};
+const std::vector<std::pair<std::string, Combine>> kIndexReduce{{"prod", Combine::Prod},
+                                                                {"mean", Combine::Mean},
+                                                                {"amax", Combine::Max},
+                                                                {"amin", Combine::Min}};
+
+/// scatter.src/value/reduce/value_reduce, scatter_add and scatter_reduce.two: `names` are the
+/// op's arguments (self, dim, index, src or value, [reduce], [include_self]); `scalar` when the
+/// fourth is a number; `reduce` the names argument 4 may take (none: `fixed`).
+std::vector<Tensor> lower_scatter(const std::vector<OpArg>& args, const std::string& op,
+                                  std::vector<std::string_view> names, bool scalar, Combine fixed,
+                                  const std::vector<std::pair<std::string, Combine>>* reduce) {
+  OpArgs a(op, args, names);
+  Tensor self = a.tensor(0);
+  require_rank(a, self);
+  int64_t dim = normalize_dim(a, 1, a.integer(1), self->rank());
+  Tensor index = a.tensor(2);
+  std::vector<int64_t> src_shape = scalar ? std::vector<int64_t>{} : a.tensor(3)->shape;
+  if (!scalar && a.tensor(3)->rank() != self->rank())
+    throw a.error(3, str_cat("has shape ", shape_str(src_shape), ", expected rank ", self->rank(),
+                             " like self"));
+  Writes w = along_dim(a, self, dim, index, src_shape);
+  w.value = scalar ? constant(a, 3, self) : read(a, 3, self, a.tensor(3));
+  Combine c = reduce ? combine_named(a, 4, *reduce) : fixed;
+  bool include_self = names.size() < 6 || a.boolean(5);
+  return {scattered(a, self, w, c, include_self)};
+}
+
+std::vector<Tensor> lower_index_put(const std::vector<OpArg>& args) {
+  OpArgs a("aten.index_put.default", args, {"self", "indices", "values", "accumulate"});
+  Tensor self = a.tensor(0), values = a.tensor(2);
+  AdvancedIndex geometry(a, self, 1);
+  const std::vector<int64_t>& domain = geometry.shape();
+  if (values->rank() > static_cast<int64_t>(domain.size()))
+    throw a.error(2, str_cat("has shape ", shape_str(values->shape),
+                             ", which does not broadcast to ", shape_str(domain)));
+  for (int64_t d = 1; d <= values->rank(); ++d) {
+    int64_t v = values->shape[values->rank() - d], s = domain[domain.size() - d];
+    if (v != 1 && v != s)
+      throw a.error(2, str_cat("has shape ", shape_str(values->shape),
+                               ", which does not broadcast to ", shape_str(domain)));
+  }
+  if (values->dtype != self->dtype)
+    throw a.error(2, str_cat("is ", values->dtype, ", expected ", self->dtype, " like self"));
+  Writes w{domain, [geometry](const std::vector<Var>& u) { return geometry.source(u); },
+           [values](const std::vector<Var>& u) { return load_broadcast(values, u); }};
+  return {scattered(a, self, w, a.boolean(3) ? Combine::Sum : Combine::Assign, true)};
+}
+
+std::vector<Tensor> lower_index_add(const std::vector<OpArg>& args) {
+  OpArgs a("aten.index_add.default", args, {"self", "dim", "index", "source", "alpha"});
+  Tensor self = a.tensor(0), source = a.tensor(3);
+  require_rank(a, self);
+  int64_t dim = normalize_dim(a, 1, a.integer(1), self->rank());
+  Writes w = along_index(a, self, dim, a.tensor(2), 2);
+  if (source->shape != w.domain)
+    throw a.error(
+        3, str_cat("has shape ", shape_str(source->shape), ", expected ", shape_str(w.domain)));
+  auto value = read(a, 3, self, source);
+  double alpha = a.scalar(4).value;
+  w.value = alpha == 1 ? value : [value, alpha, self](const std::vector<Var>& u) {
+    DType c = compute_type(self->dtype);
+    return cast(c, value(u)) * make_const(c, alpha);
+  };
+  return {scattered(a, self, w, Combine::Sum, true)};
+}
+
+/// index_copy and index_reduce: source's slices written (or reduced) into self along `dim`.
+std::vector<Tensor> lower_index_write(const std::vector<OpArg>& args, const std::string& op,
+                                      bool reduce) {
+  std::vector<std::string_view> names{"self", "dim", "index", "source"};
+  if (reduce) names.insert(names.end(), {"reduce", "include_self"});
+  OpArgs a(op, args, names);
+  Tensor self = a.tensor(0), source = a.tensor(3);
+  require_rank(a, self);
+  int64_t dim = normalize_dim(a, 1, a.integer(1), self->rank());
+  Writes w = along_index(a, self, dim, a.tensor(2), 2);
+  if (source->shape != w.domain)
+    throw a.error(
+        3, str_cat("has shape ", shape_str(source->shape), ", expected ", shape_str(w.domain)));
+  w.value = read(a, 3, self, source);
+  if (!reduce) return {scattered(a, self, w, Combine::Assign, true)};
+  return {scattered(a, self, w, combine_named(a, 4, kIndexReduce), a.boolean(5))};
+}
+
+/// index_fill.int_Scalar and index_fill.int_Tensor: `value` written at the indexed slices.
+std::vector<Tensor> lower_index_fill(const std::vector<OpArg>& args, const std::string& op,
+                                     bool tensor_value) {
+  OpArgs a(op, args, {"self", "dim", "index", "value"});
+  Tensor self = a.tensor(0);
+  require_rank(a, self);
+  int64_t dim = normalize_dim(a, 1, a.integer(1), self->rank());
+  Writes w = along_index(a, self, dim, a.tensor(2), 2);
+  // A negative index counts from the end here (index_fill's own rule).
+  int64_t size = self->shape[dim];
+  Tensor index = a.tensor(2);
+  w.target = [=](const std::vector<Var>& u) {
+    std::vector<Expr> at = as_exprs(u);
+    Expr k = cast(DType::I64, index->rank() == 1 ? index(u[dim]) : index.load({}));
+    at[dim] = clamp_index(select(k < 0, k + size, k), size);
+    return at;
+  };
+  if (tensor_value) {
+    Tensor v = a.tensor(3);
+    if (v->rank() != 0)
+      throw a.error(3, str_cat("has shape ", shape_str(v->shape), ", expected []"));
+    w.value = [v](const std::vector<Var>&) { return v.load({}); };
+  } else {
+    w.value = constant(a, 3, self);
+  }
+  return {scattered(a, self, w, Combine::Assign, true)};
+}
+
+/// The dim-indexed check of an index_* op: IndexError "index out of range in self", except
+/// index_fill, which counts negative indices from the end.
+OpChecks dim_index_check(const std::string& op, std::vector<std::string_view> names,
+                         ValueCheck::Rule rule) {
+  return index_check(op, std::move(names), rule, rule, 2, 1);
+}
+
+}  // namespace
+
+void register_scatter_ops(OpRegistry& r) {
+  struct ScatterOp {
+    std::string op;
+    std::vector<std::string_view> names;
+    bool scalar;
+    Combine fixed;
+    const std::vector<std::pair<std::string, Combine>>* reduce;
+  };
+  const std::vector<ScatterOp> scatters{
+      {"aten.scatter.src", {"self", "dim", "index", "src"}, false, Combine::Assign, nullptr},
+      {"aten.scatter.value", {"self", "dim", "index", "value"}, true, Combine::Assign, nullptr},
+      {"aten.scatter.reduce",
+       {"self", "dim", "index", "src", "reduce"},
+       false,
+       Combine::Sum,
+       &kScatterReduce},
+      {"aten.scatter.value_reduce",
+       {"self", "dim", "index", "value", "reduce"},
+       true,
+       Combine::Sum,
+       &kScatterReduce},
+      {"aten.scatter_add.default", {"self", "dim", "index", "src"}, false, Combine::Sum, nullptr},
+      {"aten.scatter_reduce.two",
+       {"self", "dim", "index", "src", "reduce", "include_self"},
+       false,
+       Combine::Sum,
+       &kReduce},
+  };
+  for (const ScatterOp& s : scatters) {
+    r.add(s.op, [s](const std::vector<OpArg>& args) {
+      return lower_scatter(args, s.op, s.names, s.scalar, s.fixed, s.reduce);
+    });
+    r.add_checks(
+        s.op, index_check(s.op, s.names, ValueCheck::Rule::Bounds, ValueCheck::Rule::Bounds, 2, 1));
+    r.mark_copying(s.op);
+  }
+
+  r.add("aten.index_put.default", lower_index_put);
+  r.add_checks("aten.index_put.default", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.index_put.default", args, {"self", "indices", "values", "accumulate"});
+    return AdvancedIndex(a, a.tensor(0), 1).checks(1);
+  });
+  r.mark_copying("aten.index_put.default");
+
+  const std::vector<std::string_view> index_write{"self", "dim", "index", "source"};
+  r.add("aten.index_add.default", lower_index_add);
+  r.add_checks(
+      "aten.index_add.default",
+      dim_index_check("aten.index_add.default", {"self", "dim", "index", "source", "alpha"},
+                      ValueCheck::Rule::Index));
+  r.add("aten.index_copy.default", [](const std::vector<OpArg>& args) {
+    return lower_index_write(args, "aten.index_copy.default", false);
+  });
+  r.add_checks("aten.index_copy.default",
+               dim_index_check("aten.index_copy.default", index_write, ValueCheck::Rule::Index));
+  r.add("aten.index_reduce.default", [](const std::vector<OpArg>& args) {
+    return lower_index_write(args, "aten.index_reduce.default", true);
+  });
+  r.add_checks("aten.index_reduce.default",
+               dim_index_check("aten.index_reduce.default",
+                               {"self", "dim", "index", "source", "reduce", "include_self"},
+                               ValueCheck::Rule::Index));
+  for (const char* op : {"aten.index_fill.int_Scalar", "aten.index_fill.int_Tensor"}) {
+    bool tensor_value = std::string(op) == "aten.index_fill.int_Tensor";
+    r.add(op, [op, tensor_value](const std::vector<OpArg>& args) {
+      return lower_index_fill(args, op, tensor_value);
+    });
+    r.add_checks(op,
+                 dim_index_check(op, {"self", "dim", "index", "value"}, ValueCheck::Rule::Wrapped));
+  }
+  for (const char* op :
+       {"aten.index_add.default", "aten.index_copy.default", "aten.index_reduce.default",
+        "aten.index_fill.int_Scalar", "aten.index_fill.int_Tensor"})
+    r.mark_copying(op);
+}
+
+}  // namespace kiln
