@@ -1,6 +1,5 @@
 #include "core/schedule/lower.h"
 
-#include <algorithm>
 #include <functional>
 #include <unordered_map>
 
@@ -9,7 +8,7 @@
 #include "core/schedule/bound.h"
 #include "core/schedule/guards.h"
 #include "core/schedule/lowering_passes.h"
-#include "core/schedule/scan_lowering.h"
+#include "core/schedule/scan_scatter_lowering.h"
 #include "core/support/error.h"
 
 namespace kiln {
@@ -226,52 +225,16 @@ class Lowerer {
         return guarded(fr.spatial_guards,
                        StoreNode::make(where.storage, storage_index(fr), fr.body));
       });
-      if (st.is_scatter()) return SeqNode::make({stores, lower_updates(st, where)});
+      if (st.is_scatter()) {
+        KILN_CHECK(!where.local && where.mins.empty(), "a scatter is computed at its own root");
+        bool parallel = false;
+        for (int leaf : st.leaves) parallel |= st.loops[leaf].kind == ForKind::Parallel;
+        return SeqNode::make({stores, lower_scatter_updates(st.tensor, parallel)});
+      }
       if (!st.is_scan()) return stores;
       return peel_first_iteration(stores, fr.vars[st.tensor->scan_axis].get());
     }
     return lower_reduction(fr, *red);
-  }
-
-  // A scatter's updates, after its init, each a nest over its domain in the tensor's own storage.
-  // An update axis that some target index is (the dimension scatter_add does not index) is
-  // owned: points that differ there write different elements. Owned axes run outermost, which
-  // keeps the order of the points that write one element, and the outermost of them runs in
-  // parallel when the stage's init does.
-  Stmt lower_updates(const Stage& st, const Realization& where) {
-    KILN_CHECK(!where.local && where.mins.empty(), "a scatter is computed at its own root");
-    bool parallel = false;
-    for (int leaf : st.leaves) parallel |= st.loops[leaf].kind == ForKind::Parallel;
-    std::vector<Stmt> nests;
-    const Tensor& t = st.tensor;
-    for (size_t u = 0; u < t->updates.size(); ++u) {
-      const ScatterUpdate& update = t->updates[u];
-      std::vector<int> owned, rest;
-      VarMap vmap;
-      std::vector<Var> vars;
-      for (size_t d = 0; d < update.axes.size(); ++d) {
-        const VarNode* v = update.axes[d].var.get();
-        bool is_owned = std::any_of(update.target.begin(), update.target.end(),
-                                    [&](const Expr& index) { return index.get() == v; });
-        (is_owned ? owned : rest).push_back(static_cast<int>(d));
-        vars.push_back(Var(str_cat(t->name, ".u", u, ".", d)));
-        vmap[v] = vars.back();
-      }
-      std::vector<Expr> target;
-      for (const Expr& index : update.target) target.push_back(substitute(index, vmap));
-      Expr value = read_own_storage(substitute(update.value, vmap), t);
-      Stmt body = StoreNode::make(where.storage, target, value);
-      std::vector<int> order = owned;
-      order.insert(order.end(), rest.begin(), rest.end());
-      for (size_t k = order.size(); k-- > 0;) {
-        const IterVar& ax = update.axes[order[k]];
-        bool outer_owned = k == 0 && !owned.empty() && parallel && ax.extent > 1;
-        body = ForNode::make(vars[order[k]], ax.extent,
-                             outer_owned ? ForKind::Parallel : ForKind::Serial, body);
-      }
-      nests.push_back(body);
-    }
-    return SeqNode::make(nests);
   }
 
   // Accumulates in a local tile over the spatial loops inside the innermost run of reduce loops,

@@ -22,6 +22,10 @@ void scatter_cases(Table& t) {
   t.add("scatter_add", "aten.scatter_add.default",
         {in({5, 4, 3}), in({9, 4, 2}, i64, 0, 5), in({9, 4, 3})},
         [](P p) { return Args{p[0], I(0), p[1], p[2]}; });
+  // 37 columns: chunks of 16 lanes with a guarded tail.
+  t.add("scatter_add_wide_rows", "aten.scatter_add.default",
+        {in({5, 37}), in({7, 37}, i64, 0, 5), in({7, 37})},
+        [](P p) { return Args{p[0], I(0), p[1], p[2]}; });
   t.add("scatter_add_transposed_self", "aten.scatter_add.default",
         {strided({6, 5}, {1, 6}), in({6, 9}, i64, 0, 5), in({6, 9})},
         [](P p) { return Args{p[0], I(1), p[1], p[2]}; });
@@ -48,6 +52,9 @@ void scatter_cases(Table& t) {
         [](P p) { return Args{p[0], std::vector<Tensor>{p[1]}, p[2], B(false)}; });
   t.add("index_put_accumulate_broadcast", "aten.index_put.default",
         {in({6, 5}), in({9}, i64, -6, 6), in({5})},
+        [](P p) { return Args{p[0], std::vector<Tensor>{p[1]}, p[2], B(true)}; });
+  t.add("index_put_accumulate_rows", "aten.index_put.default",
+        {in({6, 40}), in({9}, i64, 0, 6), in({9, 40})},
         [](P p) { return Args{p[0], std::vector<Tensor>{p[1]}, p[2], B(true)}; });
   t.add("index_put_separated", "aten.index_put.default",
         {in({3, 7, 5}), in({4}, i64, -3, 3), in({2, 4}, i32, 0, 5), in({2, 4, 7})},

@@ -1,0 +1,105 @@
+// Scatters (an init, then updates at computed indices, tensor.h): what makes them structurally
+// distinct, how they are checked, the schedule primitives that would run an update too early,
+// and the loop nest lowering gives their updates.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "core/ir/structural.h"
+#include "core/schedule/lower.h"
+#include "core/support/error.h"
+#include "core/templates/default_schedule.h"
+#include "tests/tune/workloads.h"
+
+namespace kiln {
+namespace {
+
+/// scatter_add of a [k, cols] source into a [rows, cols] self along dim 0, at index rows.
+Tensor scatter_add(int64_t rows, int64_t cols, int64_t k, const std::string& name = "s") {
+  Tensor self = placeholder(name + "self", {rows, cols}, DType::F32);
+  Tensor index = placeholder(name + "index", {k, cols}, DType::I64);
+  Tensor src = placeholder(name + "src", {k, cols}, DType::F32);
+  return scatter(
+      name, {rows, cols}, [&](const std::vector<Var>& i) { return self(i[0], i[1]); },
+      {{{k, cols},
+        [&](const std::vector<Var>& u) { return std::vector<Expr>{index(u[0], u[1]), u[1]}; },
+        [&](const std::vector<Var>& u, const Expr& old) { return old + src(u[0], u[1]); }}});
+}
+
+TEST(Scatter, IsStructurallyItsInitAndItsUpdates) {
+  EXPECT_TRUE(structural_equal({scatter_add(6, 8, 9, "a")}, {scatter_add(6, 8, 9, "b")}));
+  EXPECT_FALSE(structural_equal({scatter_add(6, 8, 9)}, {scatter_add(6, 8, 10)}));
+  Tensor self = placeholder("self", {6, 8}, DType::F32);
+  Tensor copy = compute("s", {6, 8}, [&](const std::vector<Var>& i) { return self(i[0], i[1]); });
+  EXPECT_FALSE(structural_equal({copy}, {scatter_add(6, 8, 9)}));
+  std::ostringstream os;
+  os << scatter_add(6, 8, 9);
+  EXPECT_NE(os.str().find("scatter s: f32[6, 8]"), std::string::npos) << os.str();
+  EXPECT_NE(os.str().find("then (s.u0.0:9, s.u0.1:8) s[sindex[s.u0.0, s.u0.1], s.u0.1]"),
+            std::string::npos)
+      << os.str();
+}
+
+TEST(Scatter, ItsStateIsNoKernelInputAndABadUpdateIsRefused) {
+  Tensor s = scatter_add(6, 8, 9);
+  std::vector<std::string> names;
+  for (auto& p : placeholders_of({s})) names.push_back(p->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"sself", "sindex", "ssrc"}));
+  auto init = [](const std::vector<Var>&) { return Expr(0.0); };
+  auto keep = [](const std::vector<Var>&, const Expr& old) { return old; };
+  auto at_zero = [](const std::vector<Var>&) { return std::vector<Expr>{Expr(int64_t{0})}; };
+  EXPECT_THROW(scatter("none", {3}, init, {}), IRError);
+  EXPECT_THROW(scatter("rank", {3, 2}, init, {{{4}, at_zero, keep}}), IRError);
+  auto as_int = [](const std::vector<Var>&, const Expr&) { return Expr(int64_t{1}); };
+  EXPECT_THROW(scatter("dtype", {3}, init, {{{4}, at_zero, as_int}}), IRError);
+  auto float_index = [](const std::vector<Var>&) { return std::vector<Expr>{Expr(1.0)}; };
+  EXPECT_THROW(scatter("index", {3}, init, {{{4}, float_index, keep}}), IRError);
+}
+
+TEST(Scatter, IsNeitherInlinedNorComputedAtAnotherLoop) {
+  Tensor s = scatter_add(6, 8, 9);
+  Tensor y = compute("y", {6, 8}, [&](const std::vector<Var>& i) { return s(i[0], i[1]) * 2.0; });
+  Schedule sch({y});
+  const std::string scatter_stage = sch.stages()[0].name, reader = sch.stages()[1].name;
+  EXPECT_THROW(sch.compute_inline(scatter_stage), ScheduleError);
+  EXPECT_THROW(sch.compute_at(scatter_stage, reader, "i0"), ScheduleError);
+  // What the updates read stays materialized: compute_inline does not rewrite them.
+  Tensor src = placeholder("src", {9, 8}, DType::F32);
+  Tensor twice =
+      compute("twice", {9, 8}, [&](const std::vector<Var>& i) { return src(i[0], i[1]) * 2.0; });
+  Tensor self = placeholder("self", {6, 8}, DType::F32);
+  Tensor into = scatter(
+      "into", {6, 8}, [&](const std::vector<Var>& i) { return self(i[0], i[1]); },
+      {{{9, 8},
+        [&](const std::vector<Var>& u) {
+          return std::vector<Expr>{floormod(u[0], Expr(int64_t{6})), u[1]};
+        },
+        [&](const std::vector<Var>& u, const Expr& old) { return old + twice(u[0], u[1]); }}});
+  Schedule reads({into});
+  EXPECT_THROW(reads.compute_inline(reads.stages()[0].name), ScheduleError);
+  EXPECT_NO_THROW(lower(default_schedule({into}, tune_test::avx512()), "into"));
+}
+
+TEST(Scatter, ItsUpdatesRunAfterItsInitOwnedAxesOutermostAndInParallel) {
+  LoweredFunc f = lower(default_schedule({scatter_add(512, 1024, 700)}, tune_test::avx512()), "s");
+  std::ostringstream os;
+  os << f;
+  std::string ir = os.str();
+  // The init is a copy (vector loops); the update runs over the 1024 columns, which the target
+  // is (owned), in parallel chunks of 16, then over the 700 source rows in order, then over the
+  // chunk's columns, so that each row of the source and of the index is read in order.
+  size_t init = ir.find("vectorized"), update = ir.find("for s.u0.1.o in 0..64 parallel {");
+  ASSERT_NE(init, std::string::npos) << ir;
+  ASSERT_NE(update, std::string::npos) << ir;
+  EXPECT_LT(init, update) << ir;
+  size_t rows = ir.find("for s.u0.0 in 0..700 {", update);
+  EXPECT_NE(rows, std::string::npos) << ir;
+  EXPECT_NE(ir.find("for s.u0.1.i in 0..16 {", rows), std::string::npos) << ir;
+  EXPECT_NE(ir.find("= (s[sindex[s.u0.0, ((s.u0.1.o * 16) + s.u0.1.i)], "), std::string::npos)
+      << "reads its own storage\n"
+      << ir;
+  EXPECT_EQ(ir.find("s.old"), std::string::npos) << ir;
+}
+
+}  // namespace
+}  // namespace kiln
