@@ -3,10 +3,10 @@
 // Each is a scatter (core/ir/tensor.h): self as the init, then one update that visits the source
 // points in the order ATen's CPU kernels do (along the indexed dimension, then the rest, which
 // decides what duplicates give) and combines each with the old element as they do: in the
-// arithmetic type (f32 for f16/bf16), rounded after every update; a max or min that meets NaN
-// keeps it. Without include_self the elements written are first set to the reduction's
-// identity; a mean divides by the count of what was combined (1 where nothing was), flooring for
-// integers, as ATen does.
+// arithmetic type (f32 for f16/bf16), rounded after every update, or for the scatter family's
+// sums and products once at the end; a max or min that meets NaN keeps it. Without include_self the
+// elements written are first set to the reduction's identity; a mean divides by the count of what
+// was combined (1 where nothing was), flooring for integers, as ATen does.
 //
 // Eager raises on an index out of range: each op declares its index argument as a value check
 // (value_check.h), and the kernels clamp every index read from data, so that a wrong index can
@@ -76,36 +76,44 @@ Expr combined(Combine c, const Expr& old, const Expr& v) {
   }
 }
 
-/// self with `writes` combined into it by `c`, as the comment at the top says.
+/// self with `writes` combined into it by `c`, as the comment at the top says. With `wide`, a
+/// 16-bit float sum or product accumulates in f32 and is rounded once, at the end (ATen's
+/// scatter kernels do; index_put and index_reduce round after every update).
 Tensor scattered(const OpArgs& a, const Tensor& self, const Writes& writes, Combine c,
-                 bool include_self) {
+                 bool include_self, bool wide) {
   std::string name = short_name(a.op());
   if (self->dtype == DType::Bool && c != Combine::Assign)
     throw a.error(0, "is a bool tensor, which Kiln does not reduce into");
-  DType t = self->dtype;
-  auto init = [&](const std::vector<Var>& i) { return self.load(as_exprs(i)); };
+  DType t = self->dtype, w = compute_type(t);
+  bool arithmetic = c == Combine::Sum || c == Combine::Prod || c == Combine::Mean;
+  DType acc = wide && arithmetic ? w : t;
+  auto init = [&](const std::vector<Var>& i) { return cast(acc, self.load(as_exprs(i))); };
   std::vector<ScatterUpdateDef> updates;
   Combine step = c == Combine::Mean ? Combine::Sum : c;
   if (!include_self && c != Combine::Assign)
     updates.push_back({writes.domain, writes.target,
-                       [&](const std::vector<Var>&, const Expr&) { return identity(c, t); }});
+                       [&](const std::vector<Var>&, const Expr&) { return identity(c, acc); }});
   updates.push_back({writes.domain, writes.target, [&](const std::vector<Var>& u, const Expr& old) {
                        return combined(step, old, writes.value(u));
                      }});
   Tensor total = scatter(name, self->shape, init, updates);
-  if (c != Combine::Mean) return total;
+  if (c != Combine::Mean) {
+    if (acc == t) return total;
+    return compute(name + ".cast", self->shape,
+                   [&](const std::vector<Var>& i) { return cast(t, total.load(as_exprs(i))); });
+  }
+  // The sum and the count in self's dtype, then the quotient (ATen's div_ of the two).
   Tensor count =
       scatter(name + ".count", self->shape,
-              [&](const std::vector<Var>&) { return make_const(t, include_self ? 1 : 0); },
+              [&](const std::vector<Var>&) { return make_const(acc, include_self ? 1 : 0); },
               {{writes.domain, writes.target, [&](const std::vector<Var>&, const Expr& old) {
-                  return combined(Combine::Sum, old, make_const(t, 1));
+                  return combined(Combine::Sum, old, make_const(acc, 1));
                 }}});
   return compute(name + ".mean", self->shape, [&](const std::vector<Var>& i) {
-    Expr n = count.load(as_exprs(i));
+    Expr n = cast(t, count.load(as_exprs(i)));
     n = select(n == make_const(t, 0), make_const(t, 1), n);
-    Expr sum = total.load(as_exprs(i));
+    Expr sum = cast(t, total.load(as_exprs(i)));
     if (!is_float(t)) return floordiv(sum, n);
-    DType w = compute_type(t);
     return cast(t, cast(w, sum) / cast(w, n));
   });
 }
@@ -213,7 +221,7 @@ std::vector<Tensor> lower_scatter(const std::vector<OpArg>& args, const std::str
   w.value = scalar ? constant(a, 3, self) : read(a, 3, self, a.tensor(3));
   Combine c = reduce ? combine_named(a, 4, *reduce) : fixed;
   bool include_self = names.size() < 6 || a.boolean(5);
-  return {scattered(a, self, w, c, include_self)};
+  return {scattered(a, self, w, c, include_self, true)};
 }
 
 std::vector<Tensor> lower_index_put(const std::vector<OpArg>& args) {
@@ -234,7 +242,7 @@ std::vector<Tensor> lower_index_put(const std::vector<OpArg>& args) {
     throw a.error(2, str_cat("is ", values->dtype, ", expected ", self->dtype, " like self"));
   Writes w{domain, [geometry](const std::vector<Var>& u) { return geometry.source(u); },
            [values](const std::vector<Var>& u) { return load_broadcast(values, u); }};
-  return {scattered(a, self, w, a.boolean(3) ? Combine::Sum : Combine::Assign, true)};
+  return {scattered(a, self, w, a.boolean(3) ? Combine::Sum : Combine::Assign, true, false)};
 }
 
 std::vector<Tensor> lower_index_add(const std::vector<OpArg>& args) {
@@ -252,7 +260,8 @@ std::vector<Tensor> lower_index_add(const std::vector<OpArg>& args) {
     DType c = compute_type(self->dtype);
     return cast(c, value(u)) * make_const(c, alpha);
   };
-  return {scattered(a, self, w, Combine::Sum, true)};
+  // ATen adds rows of more than one element with alpha 1 through scatter_add.
+  return {scattered(a, self, w, Combine::Sum, true, alpha == 1 && self->rank() > 1)};
 }
 
 /// index_copy and index_reduce: source's slices written (or reduced) into self along `dim`.
@@ -269,8 +278,8 @@ std::vector<Tensor> lower_index_write(const std::vector<OpArg>& args, const std:
     throw a.error(
         3, str_cat("has shape ", shape_str(source->shape), ", expected ", shape_str(w.domain)));
   w.value = read(a, 3, self, source);
-  if (!reduce) return {scattered(a, self, w, Combine::Assign, true)};
-  return {scattered(a, self, w, combine_named(a, 4, kIndexReduce), a.boolean(5))};
+  if (!reduce) return {scattered(a, self, w, Combine::Assign, true, false)};
+  return {scattered(a, self, w, combine_named(a, 4, kIndexReduce), a.boolean(5), false)};
 }
 
 /// index_fill.int_Scalar and index_fill.int_Tensor: `value` written at the indexed slices.
@@ -298,7 +307,7 @@ std::vector<Tensor> lower_index_fill(const std::vector<OpArg>& args, const std::
   } else {
     w.value = constant(a, 3, self);
   }
-  return {scattered(a, self, w, Combine::Assign, true)};
+  return {scattered(a, self, w, Combine::Assign, true, false)};
 }
 
 /// The dim-indexed check of an index_* op: IndexError "index out of range in self", except
@@ -356,10 +365,14 @@ void register_scatter_ops(OpRegistry& r) {
 
   const std::vector<std::string_view> index_write{"self", "dim", "index", "source"};
   r.add("aten.index_add.default", lower_index_add);
-  r.add_checks(
-      "aten.index_add.default",
-      dim_index_check("aten.index_add.default", {"self", "dim", "index", "source", "alpha"},
-                      ValueCheck::Rule::Index));
+  // Rows of more than one element with alpha 1 go through scatter_add, which raises its own way.
+  r.add_checks("aten.index_add.default", [](const std::vector<OpArg>& args) {
+    std::vector<std::string_view> names{"self", "dim", "index", "source", "alpha"};
+    OpArgs a("aten.index_add.default", args, names);
+    bool via_scatter_add = a.scalar(4).value == 1 && a.tensor(0)->rank() > 1;
+    auto rule = via_scatter_add ? ValueCheck::Rule::Bounds : ValueCheck::Rule::Index;
+    return dim_index_check("aten.index_add.default", names, rule)(args);
+  });
   r.add("aten.index_copy.default", [](const std::vector<OpArg>& args) {
     return lower_index_write(args, "aten.index_copy.default", false);
   });

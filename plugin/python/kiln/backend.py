@@ -105,13 +105,21 @@ def compile(model: Callable, *, dynamic: bool | None = False, **options) -> Call
 #: (two batched matmuls around a softmax, separate kernels for Kiln) must; it stays an ATen call,
 #: as in Inductor, and the reason is what kiln.stats() and the log say of it. Kiln lowers roll
 #: itself, to one index map that fuses with its readers; its decomposition gathers through an
-#: index tensor.
+#: index tensor. Kiln lowers index_add itself too: its decomposition, index_put with accumulate,
+#: rounds a bf16 or f16 sum after every row, where ATen's index_add sums in f32.
 _KEEP_WHOLE = {
     "aten._scaled_dot_product_flash_attention_for_cpu.default": (
         "kept ATen: its fused, tiled CPU attention is faster than any decomposition"
     ),
     "aten.roll.default": "lowered whole by Kiln, to one index map",
+    "aten.index_add.default": "lowered whole by Kiln, summing 16-bit floats as ATen does",
 }
+
+
+def _kept_aten_reason(op: str, why: str) -> str:
+    """Why `op` stayed ATen: the reason it is kept whole for ATen, else Kiln's `why`."""
+    kept = _KEEP_WHOLE.get(op, "")
+    return kept if kept.startswith("kept ATen") else why
 
 
 @functools.cache
@@ -193,7 +201,7 @@ def _compile_built(
     launched = rewrite(gm, built, plan)
     compiled = sum(len(g.nodes) for g in launched)
     unsupported = {
-        op: built.opaque_reasons.get(op, _KEEP_WHOLE.get(op, why))
+        op: built.opaque_reasons.get(op, _kept_aten_reason(op, why))
         for op, why in plan.unsupported.items()
     }
     record = GraphRecord(
