@@ -73,7 +73,6 @@ def main() -> None:
     )
     for name, (fn, args) in workloads(a.rows, a.cols).items():
         torch._dynamo.reset()
-        x, s, _ = args
         backends = {
             "eager": fn,
             "inductor": torch.compile(fn, backend="inductor"),
@@ -86,7 +85,7 @@ def main() -> None:
         samples = {k: [] for k in backends}
         for _ in range(a.rounds):
             for k, f in backends.items():
-                samples[k].append(best_of_calls(lambda f=f: f(*args)))
+                samples[k].append(best_of_calls(lambda f=f, args=args: f(*args)))
         ms = {k: 1e3 * statistics.median(v) for k, v in samples.items()}
         print(
             f"{name:<22}{ms['eager']:>9.3f}m{ms['inductor']:>9.3f}m"
