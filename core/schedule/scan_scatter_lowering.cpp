@@ -60,8 +60,16 @@ class PeelFirstIteration : public StmtMutator {
   bool drop_first_ = false;
 };
 
-/// The lanes of an owned innermost update axis that run innermost (a cache line of f32).
-constexpr int64_t kUpdateChunk = 16;
+/// The lanes of an owned innermost axis of `extent` that run innermost: as many as divide it
+/// and leave at least 4 chunks to share out, at most 256 (so each source row is read in long
+/// runs), else a cache line of f32, the tail guarded.
+int64_t update_chunk(int64_t extent) {
+  for (int64_t lanes : {256, 128, 64, 32, 16})
+    if (extent % lanes == 0 && extent / lanes >= 4) return lanes;
+  for (int64_t lanes : {256, 128, 64, 32, 16})
+    if (extent % lanes == 0) return lanes;
+  return 16;
+}
 
 /// One update's nest (see lower_scatter_updates).
 Stmt lower_update(const Tensor& t, size_t u, bool parallel) {
@@ -76,6 +84,7 @@ Stmt lower_update(const Tensor& t, size_t u, bool parallel) {
     Var var;
     int64_t extent;
     bool owned;
+    ForKind kind = ForKind::Serial;
   };
   std::vector<Loop> outer, rest, lanes;
   std::vector<Expr> guards;
@@ -83,7 +92,7 @@ Stmt lower_update(const Tensor& t, size_t u, bool parallel) {
   for (int d = 0; d < rank; ++d) {
     const IterVar& ax = update.axes[d];
     std::string name = str_cat(t->name, ".u", u, ".", d);
-    bool chunked = d == rank - 1 && owned(d) && !rest.empty() && ax.extent > kUpdateChunk;
+    bool chunked = d == rank - 1 && owned(d) && !rest.empty() && ax.extent > 16;
     if (!chunked) {
       Var v(name);
       (owned(d) ? outer : rest).push_back({v, ax.extent, owned(d)});
@@ -91,10 +100,14 @@ Stmt lower_update(const Tensor& t, size_t u, bool parallel) {
       continue;
     }
     Var o(name + ".o"), i(name + ".i");
-    outer.push_back({o, (ax.extent + kUpdateChunk - 1) / kUpdateChunk, true});
-    lanes.push_back({i, kUpdateChunk, true});
-    Expr value = o * kUpdateChunk + i;
-    if (ax.extent % kUpdateChunk != 0) guards.push_back(value < ax.extent);
+    // Lanes write different elements: a whole chunk is one vector loop, unless its tail is
+    // guarded.
+    int64_t chunk = update_chunk(ax.extent);
+    bool tail = ax.extent % chunk != 0;
+    outer.push_back({o, (ax.extent + chunk - 1) / chunk, true});
+    lanes.push_back({i, chunk, true, tail ? ForKind::Serial : ForKind::Vectorized});
+    Expr value = o * chunk + i;
+    if (tail) guards.push_back(value < ax.extent);
     vmap[ax.var.get()] = value;
   }
   std::vector<Expr> target;
@@ -107,7 +120,7 @@ Stmt lower_update(const Tensor& t, size_t u, bool parallel) {
   for (size_t k = order.size(); k-- > 0;) {
     bool in_parallel = k == 0 && order[k].owned && parallel && order[k].extent > 1;
     body = ForNode::make(order[k].var, order[k].extent,
-                         in_parallel ? ForKind::Parallel : ForKind::Serial, body);
+                         in_parallel ? ForKind::Parallel : order[k].kind, body);
   }
   return body;
 }

@@ -23,7 +23,8 @@ Stmt peel_first_iteration(const Stmt& nest, const VarNode* var);
 /// scatter_add does not index) is owned: points that differ there write different elements, so
 /// owned axes run outermost, which keeps the order of the points that write one element, and
 /// the outermost of them runs in parallel when `parallel`. An owned innermost axis is split in
-/// chunks whose lanes run innermost, so that a row of the source is read in order.
+/// chunks whose lanes run innermost as one vector loop, so that a row of the source is read in
+/// order.
 Stmt lower_scatter_updates(const Tensor& t, bool parallel);
 
 }  // namespace kiln

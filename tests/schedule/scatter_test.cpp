@@ -81,21 +81,22 @@ TEST(Scatter, IsNeitherInlinedNorComputedAtAnotherLoop) {
 }
 
 TEST(Scatter, ItsUpdatesRunAfterItsInitOwnedAxesOutermostAndInParallel) {
-  LoweredFunc f = lower(default_schedule({scatter_add(512, 1024, 700)}, tune_test::avx512()), "s");
+  LoweredFunc f =
+      lower(default_schedule({scatter_add(512, 1024, 10000)}, tune_test::avx512()), "s");
   std::ostringstream os;
   os << f;
   std::string ir = os.str();
   // The init is a copy (vector loops); the update runs over the 1024 columns, which the target
-  // is (owned), in parallel chunks of 16, then over the 700 source rows in order, then over the
-  // chunk's columns, so that each row of the source and of the index is read in order.
-  size_t init = ir.find("vectorized"), update = ir.find("for s.u0.1.o in 0..64 parallel {");
+  // is (owned), in 4 parallel chunks of 256, then over the 10000 source rows in order, then over
+  // the chunk's columns as a vector loop, so that each row of the source is read in long runs.
+  size_t init = ir.find("vectorized"), update = ir.find("for s.u0.1.o in 0..4 parallel {");
   ASSERT_NE(init, std::string::npos) << ir;
   ASSERT_NE(update, std::string::npos) << ir;
   EXPECT_LT(init, update) << ir;
-  size_t rows = ir.find("for s.u0.0 in 0..700 {", update);
+  size_t rows = ir.find("for s.u0.0 in 0..10000 {", update);
   EXPECT_NE(rows, std::string::npos) << ir;
-  EXPECT_NE(ir.find("for s.u0.1.i in 0..16 {", rows), std::string::npos) << ir;
-  EXPECT_NE(ir.find("= (s[sindex[s.u0.0, ((s.u0.1.o * 16) + s.u0.1.i)], "), std::string::npos)
+  EXPECT_NE(ir.find("for s.u0.1.i in 0..256 vectorized {", rows), std::string::npos) << ir;
+  EXPECT_NE(ir.find("= (s[sindex[s.u0.0, ((s.u0.1.o * 256) + s.u0.1.i)], "), std::string::npos)
       << "reads its own storage\n"
       << ir;
   EXPECT_EQ(ir.find("s.old"), std::string::npos) << ir;
