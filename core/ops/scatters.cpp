@@ -1,5 +1,6 @@
 // Ops that write at indices read from a tensor: scatter (a tensor, a value, with a reduction),
-// scatter_add, scatter_reduce, index_put, index_add, index_copy, index_fill and index_reduce.
+// scatter_add, scatter_reduce, index_put, index_add, index_copy, index_fill, index_reduce and
+// put.
 // Each is a scatter (core/ir/tensor.h): self as the init, then one update that visits the source
 // points in the order ATen's CPU kernels do (along the indexed dimension, then the rest, which
 // decides what duplicates give) and combines each with the old element as they do: in the
@@ -11,6 +12,7 @@
 // Eager raises on an index out of range: each op declares its index argument as a value check
 // (value_check.h), and the kernels clamp every index read from data, so that a wrong index can
 // never write outside the tensor.
+#include <algorithm>
 #include <limits>
 
 #include "core/ops/advanced_index.h"
@@ -122,8 +124,17 @@ void require_index_tensor(const OpArgs& a, int i, const Tensor& t) {
   if (!is_int(t->dtype)) throw a.error(i, str_cat("must be an i64 or i32 tensor, got ", t->dtype));
 }
 
-void require_rank(const OpArgs& a, const Tensor& self) {
-  if (self->rank() == 0) throw a.error(0, "is a rank-0 tensor, which Kiln leaves to ATen here");
+/// A rank-0 tensor as one of shape [1]: ATen scatters into a scalar self as into one element
+/// along dim 0. Any other tensor as it is.
+Tensor lifted(const Tensor& t) {
+  if (t->rank() != 0) return t;
+  return compute(t->name + ".1d", {1}, [&](const std::vector<Var>&) { return t.load({}); });
+}
+
+/// The result `t` of a lifted self back as rank 0 when self was (`rank0`).
+Tensor restored(const Tensor& t, bool rank0) {
+  if (!rank0) return t;
+  return compute(t->name + ".0d", {}, [&](const std::vector<Var>&) { return t(int64_t{0}); });
 }
 
 /// The scatter family's writes: each point u of `index` writes self at u, except along `dim`,
@@ -209,19 +220,20 @@ std::vector<Tensor> lower_scatter(const std::vector<OpArg>& args, const std::str
                                   std::vector<std::string_view> names, bool scalar, Combine fixed,
                                   const std::vector<std::pair<std::string, Combine>>* reduce) {
   OpArgs a(op, args, names);
-  Tensor self = a.tensor(0);
-  require_rank(a, self);
+  bool rank0 = a.tensor(0)->rank() == 0;
+  Tensor self = lifted(a.tensor(0));
   int64_t dim = normalize_dim(a, 1, a.integer(1), self->rank());
-  Tensor index = a.tensor(2);
-  std::vector<int64_t> src_shape = scalar ? std::vector<int64_t>{} : a.tensor(3)->shape;
-  if (!scalar && a.tensor(3)->rank() != self->rank())
+  Tensor index = lifted(a.tensor(2));
+  Tensor src = scalar ? Tensor() : lifted(a.tensor(3));
+  std::vector<int64_t> src_shape = scalar ? std::vector<int64_t>{} : src->shape;
+  if (!scalar && src->rank() != self->rank())
     throw a.error(3, str_cat("has shape ", shape_str(src_shape), ", expected rank ", self->rank(),
                              " like self"));
   Writes w = along_dim(a, self, dim, index, src_shape);
-  w.value = scalar ? constant(a, 3, self) : read(a, 3, self, a.tensor(3));
+  w.value = scalar ? constant(a, 3, self) : read(a, 3, self, src);
   Combine c = reduce ? combine_named(a, 4, *reduce) : fixed;
   bool include_self = names.size() < 6 || a.boolean(5);
-  return {scattered(a, self, w, c, include_self, true)};
+  return {restored(scattered(a, self, w, c, include_self, true), rank0)};
 }
 
 std::vector<Tensor> lower_index_put(const std::vector<OpArg>& args) {
@@ -247,8 +259,8 @@ std::vector<Tensor> lower_index_put(const std::vector<OpArg>& args) {
 
 std::vector<Tensor> lower_index_add(const std::vector<OpArg>& args) {
   OpArgs a("aten.index_add.default", args, {"self", "dim", "index", "source", "alpha"});
-  Tensor self = a.tensor(0), source = a.tensor(3);
-  require_rank(a, self);
+  bool rank0 = a.tensor(0)->rank() == 0;
+  Tensor self = lifted(a.tensor(0)), source = lifted(a.tensor(3));
   int64_t dim = normalize_dim(a, 1, a.integer(1), self->rank());
   Writes w = along_index(a, self, dim, a.tensor(2), 2);
   if (source->shape != w.domain)
@@ -261,7 +273,8 @@ std::vector<Tensor> lower_index_add(const std::vector<OpArg>& args) {
     return cast(c, value(u)) * make_const(c, alpha);
   };
   // ATen adds rows of more than one element with alpha 1 through scatter_add.
-  return {scattered(a, self, w, Combine::Sum, true, alpha == 1 && self->rank() > 1)};
+  return {
+      restored(scattered(a, self, w, Combine::Sum, true, alpha == 1 && self->rank() > 1), rank0)};
 }
 
 /// index_copy and index_reduce: source's slices written (or reduced) into self along `dim`.
@@ -270,24 +283,25 @@ std::vector<Tensor> lower_index_write(const std::vector<OpArg>& args, const std:
   std::vector<std::string_view> names{"self", "dim", "index", "source"};
   if (reduce) names.insert(names.end(), {"reduce", "include_self"});
   OpArgs a(op, args, names);
-  Tensor self = a.tensor(0), source = a.tensor(3);
-  require_rank(a, self);
+  bool rank0 = a.tensor(0)->rank() == 0;
+  Tensor self = lifted(a.tensor(0)), source = lifted(a.tensor(3));
   int64_t dim = normalize_dim(a, 1, a.integer(1), self->rank());
   Writes w = along_index(a, self, dim, a.tensor(2), 2);
   if (source->shape != w.domain)
     throw a.error(
         3, str_cat("has shape ", shape_str(source->shape), ", expected ", shape_str(w.domain)));
   w.value = read(a, 3, self, source);
-  if (!reduce) return {scattered(a, self, w, Combine::Assign, true, false)};
-  return {scattered(a, self, w, combine_named(a, 4, kIndexReduce), a.boolean(5), false)};
+  if (!reduce) return {restored(scattered(a, self, w, Combine::Assign, true, false), rank0)};
+  Combine c = combine_named(a, 4, kIndexReduce);
+  return {restored(scattered(a, self, w, c, a.boolean(5), false), rank0)};
 }
 
 /// index_fill.int_Scalar and index_fill.int_Tensor: `value` written at the indexed slices.
 std::vector<Tensor> lower_index_fill(const std::vector<OpArg>& args, const std::string& op,
                                      bool tensor_value) {
   OpArgs a(op, args, {"self", "dim", "index", "value"});
-  Tensor self = a.tensor(0);
-  require_rank(a, self);
+  bool rank0 = a.tensor(0)->rank() == 0;
+  Tensor self = lifted(a.tensor(0));
   int64_t dim = normalize_dim(a, 1, a.integer(1), self->rank());
   Writes w = along_index(a, self, dim, a.tensor(2), 2);
   // A negative index counts from the end here (index_fill's own rule).
@@ -307,7 +321,42 @@ std::vector<Tensor> lower_index_fill(const std::vector<OpArg>& args, const std::
   } else {
     w.value = constant(a, 3, self);
   }
-  return {scattered(a, self, w, Combine::Assign, true, false)};
+  return {restored(scattered(a, self, w, Combine::Assign, true, false), rank0)};
+}
+
+/// put: source's elements written (or added) at flat indices of self, counted from the end when
+/// negative; source is read in its own row-major order, point by point of index.
+std::vector<Tensor> lower_put(const std::vector<OpArg>& args) {
+  OpArgs a("aten.put.default", args, {"self", "index", "source", "accumulate"});
+  Tensor self = a.tensor(0), index = a.tensor(1), source = a.tensor(2);
+  require_index_tensor(a, 1, index);
+  if (source->numel() != index->numel())
+    throw a.error(
+        2, str_cat("has ", source->numel(), " elements, expected ", index->numel(), " like index"));
+  int64_t n = self->numel();
+  if (n == 0 && index->numel() > 0) throw a.error(0, "is empty");
+  std::vector<int64_t> strides = contiguous_strides(self->shape);
+  Writes w{index->shape,
+           [=](const std::vector<Var>& u) {
+             Expr k = cast(DType::I64, index.load(as_exprs(u)));
+             k = clamp_index(select(k < 0, k + n, k), std::max<int64_t>(n, 1));
+             std::vector<Expr> at;
+             for (int64_t d = 0; d < self->rank(); ++d)
+               at.push_back(floormod(floordiv(k, Expr(strides[d])), Expr(self->shape[d])));
+             return at;
+           },
+           {}};
+  auto value = read(a, 2, self, source);
+  w.value = [=](const std::vector<Var>& u) {
+    Expr flat = Expr(int64_t{0});
+    for (size_t d = 0; d < u.size(); ++d) flat = flat * index->shape[d] + u[d];
+    std::vector<Expr> at;
+    std::vector<int64_t> source_strides = contiguous_strides(source->shape);
+    for (int64_t d = 0; d < source->rank(); ++d)
+      at.push_back(floormod(floordiv(flat, Expr(source_strides[d])), Expr(source->shape[d])));
+    return source.load(at);
+  };
+  return {scattered(a, self, w, a.boolean(3) ? Combine::Sum : Combine::Assign, true, false)};
 }
 
 /// The dim-indexed check of an index_* op: IndexError "index out of range in self", except
@@ -355,6 +404,13 @@ void register_scatter_ops(OpRegistry& r) {
         s.op, index_check(s.op, s.names, ValueCheck::Rule::Bounds, ValueCheck::Rule::Bounds, 2, 1));
     r.mark_copying(s.op);
   }
+
+  r.add("aten.put.default", lower_put);
+  r.add_checks("aten.put.default", [](const std::vector<OpArg>& args) {
+    OpArgs a("aten.put.default", args, {"self", "index", "source", "accumulate"});
+    return std::vector<ValueCheck>{{ValueCheck::Rule::Wrapped, 1, a.tensor(0)->numel(), 0}};
+  });
+  r.mark_copying("aten.put.default");
 
   r.add("aten.index_put.default", lower_index_put);
   r.add_checks("aten.index_put.default", [](const std::vector<OpArg>& args) {

@@ -48,6 +48,18 @@ void scatter_cases(Table& t) {
         {in({5, 3}, i64, -20, 20), in({7, 3}, i64, 0, 5), in({7, 3}, i64, -20, 20)},
         [](P p) { return Args{p[0], I(0), p[1], p[2], S("mean"), B(false)}; });
 
+  t.add("scatter_add_rank0", "aten.scatter_add.default", {in({}), in({}, i64, 0, 1), in({})},
+        [](P p) { return Args{p[0], I(-1), p[1], p[2]}; });
+  t.add("scatter_reduce_amax_rank0", "aten.scatter_reduce.two", {in({}), in({}, i64, 0, 1), in({})},
+        [](P p) { return Args{p[0], I(0), p[1], p[2], S("amax"), B(false)}; });
+  t.add("index_add_rank0", "aten.index_add.default", {in({}), in({1}, i64, 0, 1), in({})},
+        [](P p) { return Args{p[0], I(0), p[1], p[2], F(2.0)}; });
+  // Flat indices, negative ones from the end; the source read in its own row-major order.
+  t.add("put", "aten.put.default", {in({4, 5}), in({3, 2}, i64, -20, 20), in({2, 3})},
+        [](P p) { return Args{p[0], p[1], p[2], B(false)}; });
+  t.add("put_accumulate_rank0_source", "aten.put.default",
+        {in({3, 2, 2}), in({7}, i64, -12, 12), in({7})},
+        [](P p) { return Args{p[0], p[1], p[2], B(true)}; });
   t.add("index_put", "aten.index_put.default", {in({6, 5}), in({4}, i64, -6, 6), in({4, 5})},
         [](P p) { return Args{p[0], std::vector<Tensor>{p[1]}, p[2], B(false)}; });
   t.add("index_put_accumulate_broadcast", "aten.index_put.default",
