@@ -20,6 +20,7 @@ const OpRegistry& OpRegistry::global() {
     register_scatter_view_ops(r);
     register_scan_ops(r);
     register_scatter_ops(r);
+    register_masked_scatter_ops(r);
     for (const char* view : {"view.default", "permute.default", "expand.default", "select.int",
                              "slice.Tensor", "squeeze.dim", "squeeze.dims", "unsqueeze.default",
                              "t.default", "transpose.int", "diagonal.default", "unfold.default",

@@ -72,5 +72,6 @@ void register_strided_view_ops(OpRegistry& r);
 void register_scatter_view_ops(OpRegistry& r);
 void register_scan_ops(OpRegistry& r);
 void register_scatter_ops(OpRegistry& r);
+void register_masked_scatter_ops(OpRegistry& r);
 
 }  // namespace kiln

@@ -60,6 +60,10 @@ void scatter_cases(Table& t) {
   t.add("put_accumulate_rank0_source", "aten.put.default",
         {in({3, 2, 2}), in({7}, i64, -12, 12), in({7})},
         [](P p) { return Args{p[0], p[1], p[2], B(true)}; });
+  // The mask broadcast over rows; source larger than self, read in row-major order.
+  t.call("masked_scatter", "aten.masked_scatter.default", {in({4, 6}), in({6}, b8), in({5, 7})});
+  t.add("masked_scatter_backward", "aten.masked_scatter_backward.default",
+        {in({3, 5}), in({3, 5}, b8)}, [](P p) { return Args{p[0], p[1], L({4, 5})}; });
   t.add("index_put", "aten.index_put.default", {in({6, 5}), in({4}, i64, -6, 6), in({4, 5})},
         [](P p) { return Args{p[0], std::vector<Tensor>{p[1]}, p[2], B(false)}; });
   t.add("index_put_accumulate_broadcast", "aten.index_put.default",

@@ -164,3 +164,34 @@ def test_an_index_out_of_range_raises_as_in_eager(fn, error):
     torch._dynamo.reset()
     with pytest.raises(error):
         kiln.compile(fn)(X, bad)
+
+
+def test_masked_scatter_and_its_gradient_match_eager(coverage):
+    """The i-th set element of the (broadcast) mask takes source's i-th element; the gradient
+    gathers them back, zeros after the last one."""
+
+    def f(x, mask, source):
+        return (x.masked_scatter(mask, source * 3) ** 2).sum()
+
+    x = torch.randn(5, 8, generator=GEN, requires_grad=True)
+    source = torch.randn(6, 9, generator=GEN, requires_grad=True)  # more than x holds
+    mask = torch.rand(8, generator=GEN) > 0.4  # broadcast over the rows
+    xr, sr = x.detach().clone().requires_grad_(True), source.detach().clone().requires_grad_(True)
+    got, want = kiln.compile(f)(x, mask, source), f(xr, mask, sr)
+    got.backward()
+    want.backward()
+    torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(x.grad, xr.grad)
+    torch.testing.assert_close(source.grad, sr.grad)
+    _, unsupported = coverage()
+    assert not any("masked_scatter" in op for op in unsupported), unsupported
+
+
+def test_masked_scatter_from_a_smaller_source_stays_aten_and_says_why(coverage):
+    """Whether a smaller source has enough elements depends on the mask, and eager raises
+    where it has not: that stays ATen's to decide."""
+    x, mask = torch.randn(4, 6, generator=GEN), torch.rand(4, 6, generator=GEN) > 0.5
+    source = torch.randn(int(mask.sum()), generator=GEN)
+    check(lambda x, m, s: x.masked_scatter(m, s), x, mask, source)
+    _, unsupported = coverage()
+    assert "fewer than self" in unsupported["aten.masked_scatter.default"], unsupported
