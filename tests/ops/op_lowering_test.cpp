@@ -201,5 +201,32 @@ TEST(OpErrors, ScansNameTheDimOrDtypeAtFault) {
   expect_op_error("aten.cummax.default", {a, int64_t{-3}}, {"aten.cummax.default", "'dim'"});
 }
 
+TEST(OpErrors, ScattersNameTheArgumentAtFault) {
+  Tensor a = placeholder("a", {4, 5}, DType::F32), i = placeholder("i", {6, 5}, DType::I64);
+  Tensor src = placeholder("src", {6, 5}, DType::F32), f = placeholder("f", {6, 5}, DType::F32);
+  Tensor wide = placeholder("wide", {6, 7}, DType::I64);
+  Tensor s64 = placeholder("s64", {6, 5}, DType::F64), b = placeholder("b", {4, 5}, DType::Bool);
+  expect_op_error("aten.scatter_add.default", {a, int64_t{0}, f, src},
+                  {"aten.scatter_add.default", "'index'", "i64 or i32"});
+  expect_op_error("aten.scatter_add.default", {a, int64_t{0}, wide, src},
+                  {"'index'", "[6, 7]", "larger than self's"});
+  expect_op_error("aten.scatter_add.default", {a, int64_t{0}, i, s64},
+                  {"'src'", "f64", "expected f32"});
+  expect_op_error("aten.scatter_reduce.two", {a, int64_t{0}, i, src, std::string("median"), true},
+                  {"'reduce'", "'median'", "sum, prod, mean, amax, amin"});
+  expect_op_error("aten.scatter_add.default",
+                  {b, int64_t{0}, i, placeholder("bs", {6, 5}, DType::Bool)}, {"'self'", "bool"});
+  expect_op_error("aten.index_put.default",
+                  {a, std::vector<Tensor>{placeholder("k", {3}, DType::I64)},
+                   placeholder("v", {3, 4}, DType::F32), false},
+                  {"'values'", "[3, 4]", "does not broadcast to [3, 5]"});
+  expect_op_error("aten.index_add.default",
+                  {a, int64_t{0}, placeholder("k", {3}, DType::I64), src, 1.0},
+                  {"'source'", "[6, 5]", "expected [3, 5]"});
+  expect_op_error("aten.masked_scatter.default",
+                  {a, placeholder("m", {4, 5}, DType::Bool), placeholder("few", {3}, DType::F32)},
+                  {"'source'", "fewer than self's"});
+}
+
 }  // namespace
 }  // namespace kiln
