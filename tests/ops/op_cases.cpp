@@ -336,6 +336,17 @@ void convolution_cases(Table& t) {
        {L({1, 1}), L({1, 1}), L({1, 1}), B(false), L({0, 0}), I(5)});
   conv("conv_1x1_f16", {in({1, 8, 5, 5}, f16), in({4, 8, 1, 1}, f16)}, false,
        {L({1, 1}), L({0, 0}), L({1, 1}), B(false), L({0, 0}), I(1)}, f16);
+  // Transposed: weight [C, O / groups, KH, KW]; output_padding below the stride or dilation.
+  conv("conv_transposed_stride_bias", {in({2, 3, 5, 6}), in({3, 4, 3, 3}), in({4})}, true,
+       {L({2, 2}), L({1, 1}), L({1, 1}), B(true), L({1, 0}), I(1)});
+  conv("conv_transposed_groups_dilation", {in({1, 4, 6, 5}), in({4, 3, 2, 3})}, false,
+       {L({1, 2}), L({0, 2}), L({2, 1}), B(true), L({1, 1}), I(2)});
+  conv("conv_1d_stride_dilation", {in({2, 4, 17}), in({6, 2, 3}), in({6})}, true,
+       {L({2}), L({1}), L({2}), B(false), L({0}), I(2)});
+  conv("conv_transposed_1d", {in({1, 3, 8}), in({3, 5, 4})}, false,
+       {L({2}), L({1}), L({1}), B(true), L({1}), I(1)});
+  conv("conv_transposed_padding_cuts", {in({1, 2, 4, 4}), in({2, 2, 3, 3})}, false,
+       {L({3, 3}), L({3, 3}), L({1, 1}), B(true), L({2, 0}), I(1)});
 }
 
 void pooling_cases(Table& t) {

@@ -145,7 +145,9 @@ TEST(OpErrors, NameTheOpAndArgument) {
                              true,
                              std::vector<int64_t>{0, 0},
                              int64_t{1}};
-  expect_op_error("aten.convolution.default", conv, {"transposed convolution is not supported"});
+  // Transposed, the weight is [C, O / groups, KH, KW]: w [2, 3, 3, 3] does not fit 3 channels.
+  expect_op_error("aten.convolution.default", conv,
+                  {"'weight'", "expected [3, O / groups, KH, KW]"});
   conv[6] = false;
   conv[8] = int64_t{2};
   expect_op_error("aten.convolution.default", conv, {"'groups'"});
