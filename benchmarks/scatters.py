@@ -6,8 +6,7 @@ self once and reads the source and its index once.
 The workloads are what models scatter: a segment sum (scatter_add of many rows into fewer),
 an embedding's gradient (index_put with accumulate, as its backward is decomposed), index_add
 and a row assignment `y[idx] = v`, a max pooling over segments (scatter_reduce amax), and a
-one-hot along the last dim. The backends take turns, round by round; each figure is the median
-over rounds of the best-of-calls time.
+one-hot along the last dim.
 
     python3 benchmarks/scatters.py [--rows 4096] [--cols 512] [--threads 2] [--rounds 15]
 """
@@ -15,20 +14,9 @@ over rounds of the best-of-calls time.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
-import kiln
 import torch
-
-
-def best_of_calls(fn, seconds=0.03):
-    best, start = float("inf"), time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
+from side_by_side import COLUMNS, LEGEND, measure
 
 
 def workloads(rows: int, cols: int):
@@ -71,41 +59,11 @@ def main() -> None:
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     print(f"# python3 benchmarks/scatters.py --rows {a.rows} --cols {a.cols} --threads {a.threads}")
-    print(
-        f"{'workload':<22}{'eager':>10}{'inductor':>10}{'kiln':>10}{'copy':>10}"
-        f"{'kiln/eager':>12}{'kiln/ind':>10}{'copy/kiln':>10}"
-    )
+    print(f"{'workload':<22}{COLUMNS}")
     for name, (fn, args) in workloads(a.rows, a.cols).items():
-        torch._dynamo.reset()
-        backends = {
-            "eager": fn,
-            "inductor": torch.compile(fn, backend="inductor"),
-            "kiln": kiln.compile(fn, tune="off"),  # the default schedule
-            "copy": lambda x, s, i: (x.clone(), s.clone()),
-        }
-        want = fn(*args)
-        for label in ("inductor", "kiln"):
-            torch.testing.assert_close(
-                backends[label](*args),
-                want,
-                rtol=1e-5,
-                atol=1e-5,
-                msg=lambda m, name=name, label=label: f"{name}, {label}: {m}",
-            )
-        samples = {k: [] for k in backends}
-        for _ in range(a.rounds):
-            for k, f in backends.items():
-                samples[k].append(best_of_calls(lambda f=f, args=args: f(*args)))
-        ms = {k: 1e3 * statistics.median(v) for k, v in samples.items()}
-        print(
-            f"{name:<22}{ms['eager']:>9.3f}m{ms['inductor']:>9.3f}m"
-            f"{ms['kiln']:>9.3f}m{ms['copy']:>9.3f}m{ms['eager'] / ms['kiln']:>11.2f}x"
-            f"{ms['inductor'] / ms['kiln']:>9.2f}x{ms['copy'] / ms['kiln']:>9.0%}"
-        )
-    print(
-        "columns: medians in ms; kiln/eager and kiln/ind are speedups (>1: Kiln faster); "
-        "copy/kiln is the share of the copy roofline Kiln reaches"
-    )
+        row = measure(fn, lambda x, s, i: (x.clone(), s.clone()), args, a.rounds, name)
+        print(f"{name:<22}{row}")
+    print(LEGEND)
 
 
 if __name__ == "__main__":

@@ -257,16 +257,24 @@ std::vector<Tensor> lower_index_put(const std::vector<OpArg>& args) {
   return {scattered(a, self, w, a.boolean(3) ? Combine::Sum : Combine::Assign, true, false)};
 }
 
-std::vector<Tensor> lower_index_add(const std::vector<OpArg>& args) {
-  OpArgs a("aten.index_add.default", args, {"self", "dim", "index", "source", "alpha"});
-  bool rank0 = a.tensor(0)->rank() == 0;
-  Tensor self = lifted(a.tensor(0)), source = lifted(a.tensor(3));
+/// The index_* ops' writes of the slices of `source` (argument 3) into self along the dim of
+/// argument 1 at the index of argument 2, each point bringing source's element there.
+Writes source_slices(const OpArgs& a, const Tensor& self, const Tensor& source) {
   int64_t dim = normalize_dim(a, 1, a.integer(1), self->rank());
   Writes w = along_index(a, self, dim, a.tensor(2), 2);
   if (source->shape != w.domain)
     throw a.error(
         3, str_cat("has shape ", shape_str(source->shape), ", expected ", shape_str(w.domain)));
-  auto value = read(a, 3, self, source);
+  w.value = read(a, 3, self, source);
+  return w;
+}
+
+std::vector<Tensor> lower_index_add(const std::vector<OpArg>& args) {
+  OpArgs a("aten.index_add.default", args, {"self", "dim", "index", "source", "alpha"});
+  bool rank0 = a.tensor(0)->rank() == 0;
+  Tensor self = lifted(a.tensor(0));
+  Writes w = source_slices(a, self, lifted(a.tensor(3)));
+  auto value = w.value;
   double alpha = a.scalar(4).value;
   w.value = alpha == 1 ? value : [value, alpha, self](const std::vector<Var>& u) {
     DType c = compute_type(self->dtype);
@@ -284,13 +292,8 @@ std::vector<Tensor> lower_index_write(const std::vector<OpArg>& args, const std:
   if (reduce) names.insert(names.end(), {"reduce", "include_self"});
   OpArgs a(op, args, names);
   bool rank0 = a.tensor(0)->rank() == 0;
-  Tensor self = lifted(a.tensor(0)), source = lifted(a.tensor(3));
-  int64_t dim = normalize_dim(a, 1, a.integer(1), self->rank());
-  Writes w = along_index(a, self, dim, a.tensor(2), 2);
-  if (source->shape != w.domain)
-    throw a.error(
-        3, str_cat("has shape ", shape_str(source->shape), ", expected ", shape_str(w.domain)));
-  w.value = read(a, 3, self, source);
+  Tensor self = lifted(a.tensor(0));
+  Writes w = source_slices(a, self, lifted(a.tensor(3)));
   if (!reduce) return {restored(scattered(a, self, w, Combine::Assign, true, false), rank0)};
   Combine c = combine_named(a, 4, kIndexReduce);
   return {restored(scattered(a, self, w, c, a.boolean(5), false), rank0)};

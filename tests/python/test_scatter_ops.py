@@ -62,6 +62,20 @@ def check(fn, *args, coverage=None, **tolerance):
             assert graph["compute_coverage"] == 1.0, graph["ops"]
 
 
+def check_with_gradients(f, *inputs):
+    """f's value and the gradients of its floating-point inputs match eager's under Kiln."""
+    ours, theirs = (
+        [t.clone().requires_grad_(t.is_floating_point()) for t in inputs] for _ in range(2)
+    )
+    got, want = kiln.compile(f)(*ours), f(*theirs)
+    got.backward()
+    want.backward()
+    torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
+    for a, b in zip(ours, theirs):
+        if a.requires_grad:
+            torch.testing.assert_close(a.grad, b.grad)
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_scatters_match_eager_bit_for_bit(name, coverage):
     tolerance = {"rtol": 1e-6, "atol": 1e-6} if "alpha" in name or "mean" in name else {}
@@ -107,16 +121,12 @@ def test_the_assignment_pattern_and_a_gradient_through_it_match_eager(coverage):
         y[idx] = v.sin()
         return (y * y).sum()
 
-    x = torch.randn(8, 5, generator=GEN, requires_grad=True)
-    v = torch.randn(3, 5, generator=GEN, requires_grad=True)
-    idx = torch.tensor([6, 1, 3])
-    xr, vr = x.detach().clone().requires_grad_(True), v.detach().clone().requires_grad_(True)
-    got, want = kiln.compile(f)(x, v, idx), f(xr, vr, idx)
-    got.backward()
-    want.backward()
-    torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
-    torch.testing.assert_close(x.grad, xr.grad)
-    torch.testing.assert_close(v.grad, vr.grad)
+    check_with_gradients(
+        f,
+        torch.randn(8, 5, generator=GEN),
+        torch.randn(3, 5, generator=GEN),
+        torch.tensor([6, 1, 3]),
+    )
     _, unsupported = coverage()
     assert not any("index_put" in op for op in unsupported), unsupported
 
@@ -173,16 +183,10 @@ def test_masked_scatter_and_its_gradient_match_eager(coverage):
     def f(x, mask, source):
         return (x.masked_scatter(mask, source * 3) ** 2).sum()
 
-    x = torch.randn(5, 8, generator=GEN, requires_grad=True)
-    source = torch.randn(6, 9, generator=GEN, requires_grad=True)  # more than x holds
+    x = torch.randn(5, 8, generator=GEN)
+    source = torch.randn(6, 9, generator=GEN)  # more than x holds
     mask = torch.rand(8, generator=GEN) > 0.4  # broadcast over the rows
-    xr, sr = x.detach().clone().requires_grad_(True), source.detach().clone().requires_grad_(True)
-    got, want = kiln.compile(f)(x, mask, source), f(xr, mask, sr)
-    got.backward()
-    want.backward()
-    torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
-    torch.testing.assert_close(x.grad, xr.grad)
-    torch.testing.assert_close(source.grad, sr.grad)
+    check_with_gradients(f, x, mask, source)
     _, unsupported = coverage()
     assert not any("masked_scatter" in op for op in unsupported), unsupported
 
