@@ -29,6 +29,11 @@ def workloads(rows: int, cols: int):
     labels = torch.randint(0, cols, (rows, 1), generator=g)
     return {
         "scatter_add_rows": (lambda x, s, i: x.scatter_add(0, i, s), (self_, src, seg2d)),
+        # The index as models write it: expanded along the columns (stride 0).
+        "scatter_add_expanded": (
+            lambda x, s, i: x.scatter_add(0, i, s),
+            (self_, src, seg[:, None].expand(n, cols)),
+        ),
         "scatter_amax_rows": (
             lambda x, s, i: x.scatter_reduce(0, i, s, "amax", include_self=False),
             (self_, src, seg2d),

@@ -52,6 +52,29 @@ LoweredFunc allocate_intermediates(LoweredFunc f) {
   return f;
 }
 
+LoweredFunc read_broadcast_dims_at_zero(LoweredFunc f) {
+  struct AtZero : StmtMutator {
+    std::set<const TensorNode*> params;
+    Expr mutate_load(const Expr& e, const LoadNode* n) override {
+      Expr loaded = StmtMutator::mutate_load(e, n);
+      auto* load = loaded.as<LoadNode>();
+      if (!params.count(load->tensor.get())) return loaded;
+      std::vector<Expr> indices = load->indices;
+      bool changed = false;
+      for (size_t d = 0; d < indices.size(); ++d) {
+        if (load->tensor->strides[d] != 0 || as_const_int(indices[d]) == 0) continue;
+        indices[d] = Expr(int64_t{0});
+        changed = true;
+      }
+      return changed ? LoadNode::make(load->tensor, indices) : loaded;
+    }
+  } at_zero;
+  for (const Tensor& p : f.params)
+    if (p->kind == TensorKind::Placeholder) at_zero.params.insert(p.get());
+  f.body = at_zero.mutate(f.body);
+  return f;
+}
+
 LoweredFunc simplify_body(LoweredFunc f) {
   f.body = simplify(f.body);
   return f;
@@ -66,6 +89,7 @@ const std::vector<LoweringPass>& lowering_passes() {
   static const std::vector<LoweringPass> passes{
       {"localize region buffers", localize_region_buffers},
       {"allocate intermediates", allocate_intermediates},
+      {"read broadcast dimensions at 0", read_broadcast_dims_at_zero},
       {"simplify", simplify_body},
       {"serialize small parallel loops", serialize_small_parallel},
   };

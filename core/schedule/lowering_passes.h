@@ -24,6 +24,12 @@ LoweredFunc localize_region_buffers(LoweredFunc f);
 /// stored outermost.
 LoweredFunc allocate_intermediates(LoweredFunc f);
 
+/// Makes every load of a parameter read index 0 along the dimensions whose stride is 0 (an
+/// expanded tensor from PyTorch): the same element, now visibly the same for every value of
+/// the loops that index there, so that a value read through it (a scatter's target row) is
+/// loop-invariant and its accesses vectorize.
+LoweredFunc read_broadcast_dims_at_zero(LoweredFunc f);
+
 /// Folds constants and index arithmetic throughout the body (simplify.h).
 LoweredFunc simplify_body(LoweredFunc f);
 

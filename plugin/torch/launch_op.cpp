@@ -77,7 +77,16 @@ std::optional<at::Tensor> in_traced_layout(const at::Tensor& t, const TensorType
 }
 
 /// The smallest and largest value of integer tensor `t` (not empty).
-std::pair<int64_t, int64_t> value_range(const at::Tensor& t) {
+/// `t` with its expanded dimensions (stride 0) cut to one element: the same values, each once
+/// (an index expanded along a scatter's rows is read once, not once per column).
+at::Tensor without_repeats(at::Tensor t) {
+  for (int64_t d = 0; d < t.dim(); ++d)
+    if (t.stride(d) == 0 && t.size(d) > 1) t = t.narrow(d, 0, 1);
+  return t;
+}
+
+std::pair<int64_t, int64_t> value_range(const at::Tensor& expanded) {
+  at::Tensor t = without_repeats(expanded);
   auto scan = [](const auto* data, int64_t n) {
     int64_t lo = data[0], hi = data[0];
     for (int64_t i = 1; i < n; ++i) {
@@ -95,7 +104,8 @@ std::pair<int64_t, int64_t> value_range(const at::Tensor& t) {
 }
 
 /// Whether integer tensor `t` holds a 0: a scan where it is dense (no temporary per call).
-bool has_zero(const at::Tensor& t) {
+bool has_zero(const at::Tensor& expanded) {
+  at::Tensor t = without_repeats(expanded);
   auto scan = [](const auto* data, int64_t n) { return std::find(data, data + n, 0) != data + n; };
   if (t.is_contiguous() && t.scalar_type() == at::kLong)
     return scan(t.const_data_ptr<int64_t>(), t.numel());

@@ -113,6 +113,24 @@ def test_scatters_of_any_layout_and_dtype_match_eager(name, x, s, i, coverage):
     check(CASES[name], x, s, i, ROWS, coverage=coverage)
 
 
+def test_an_expanded_index_scatters_as_eager_and_is_checked(coverage):
+    """A segment sum with its index expanded along the columns (stride 0, the usual way to
+    write one): the same result, and an index out of range raises as eager's does."""
+    rows = ROWS[:, None].expand(11, 9)
+    for reduce in ["sum", "amax"]:
+        torch._dynamo.reset()
+        check(
+            lambda x, s, i, red=reduce: x.scatter_reduce(0, i, s, red),
+            X,
+            SRC,
+            rows,
+            coverage=coverage,
+        )
+    bad = torch.tensor([1, 6])[:, None].expand(2, 9)
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        kiln.compile(lambda x, i: x.scatter_add(0, i, torch.ones(2, 9)))(X, bad)
+
+
 def test_the_assignment_pattern_and_a_gradient_through_it_match_eager(coverage):
     """`y[idx] = v` on a clone is index_put in the graph; its backward reads at the indices."""
 

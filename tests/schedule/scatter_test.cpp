@@ -102,5 +102,22 @@ TEST(Scatter, ItsUpdatesRunAfterItsInitOwnedAxesOutermostAndInParallel) {
   EXPECT_EQ(ir.find("s.old"), std::string::npos) << ir;
 }
 
+// An index expanded along the columns (stride 0, as `index.unsqueeze(1).expand_as(src)` gives):
+// every load of it reads column 0, so the target row is the same for the whole vector of lanes.
+TEST(Scatter, AnExpandedIndexIsReadAtColumnZero) {
+  Tensor self = placeholder("self", {512, 1024}, DType::F32);
+  Tensor index = placeholder("index", {10000, 1024}, DType::I64, {1, 0});
+  Tensor src = placeholder("src", {10000, 1024}, DType::F32);
+  Tensor s = scatter(
+      "s", {512, 1024}, [&](const std::vector<Var>& i) { return self(i[0], i[1]); },
+      {{{10000, 1024},
+        [&](const std::vector<Var>& u) { return std::vector<Expr>{index(u[0], u[1]), u[1]}; },
+        [&](const std::vector<Var>& u, const Expr& old) { return old + src(u[0], u[1]); }}});
+  std::ostringstream os;
+  os << lower(default_schedule({s}, tune_test::avx512()), "s");
+  EXPECT_NE(os.str().find("s[index[s.u0.0, 0], "), std::string::npos) << os.str();
+  EXPECT_EQ(os.str().find("index[s.u0.0, (("), std::string::npos) << os.str();
+}
+
 }  // namespace
 }  // namespace kiln
