@@ -87,6 +87,13 @@ at::Tensor without_repeats(at::Tensor t) {
 
 std::pair<int64_t, int64_t> value_range(const at::Tensor& expanded) {
   at::Tensor t = without_repeats(expanded);
+  // A large tensor through ATen's reduction, which runs in parallel and in vectors; a small one
+  // by a plain loop, which allocates nothing.
+  constexpr int64_t kLargeScan = int64_t{1} << 16;
+  if (t.numel() >= kLargeScan) {
+    auto [lo, hi] = at::aminmax(t);
+    return {lo.item<int64_t>(), hi.item<int64_t>()};
+  }
   auto scan = [](const auto* data, int64_t n) {
     int64_t lo = data[0], hi = data[0];
     for (int64_t i = 1; i < n; ++i) {
