@@ -5,6 +5,7 @@
 #include "core/ops/broadcast.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/index_guard.h"
+#include "core/ops/row_major.h"
 #include "core/ops/type_promotion.h"
 #include "core/ops/view_geometry.h"
 
@@ -43,29 +44,10 @@ std::vector<int64_t> view_shape(const OpArgs& a, const Tensor& x, std::vector<in
   return size;
 }
 
-/// The row-major flat position of index `at` in `shape`.
-Expr flat_position(const std::vector<Var>& at, const std::vector<int64_t>& shape) {
-  auto strides = contiguous_strides(shape);
-  Expr flat(0);
-  for (size_t d = 0; d < at.size(); ++d) flat = flat + at[d] * strides[d];
-  return flat;
-}
-
-/// The index in `shape` of row-major flat position `flat`.
-std::vector<Expr> index_at(const Expr& flat, const std::vector<int64_t>& shape) {
-  auto strides = contiguous_strides(shape);
-  std::vector<Expr> index;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    Expr i = strides[d] == 1 ? flat : floordiv(flat, Expr(strides[d]));
-    index.push_back(d == 0 ? i : floormod(i, Expr(shape[d])));
-  }
-  return index;
-}
-
 /// Row-major reinterpretation: output index -> flat position -> input index.
 std::vector<Expr> unflatten(const std::vector<Var>& out, const std::vector<int64_t>& out_shape,
                             const std::vector<int64_t>& in_shape) {
-  return index_at(flat_position(out, out_shape), in_shape);
+  return index_at(flat_position(as_exprs(out), out_shape), in_shape);
 }
 
 std::vector<Tensor> lower_view(const std::string& op, const std::vector<OpArg>& args) {
@@ -354,7 +336,8 @@ std::vector<Tensor> lower_roll(const std::vector<OpArg>& args) {
   };
   if (dims.empty()) {
     return one(remap(a, x, x->shape, [&](const std::vector<Var>& i) {
-      return index_at(rolled(flat_position(i, x->shape), shifts[0], x->numel()), x->shape);
+      return index_at(rolled(flat_position(as_exprs(i), x->shape), shifts[0], x->numel()),
+                      x->shape);
     }));
   }
   std::vector<int64_t> shift_of(x->rank(), 0);

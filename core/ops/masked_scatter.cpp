@@ -9,26 +9,11 @@
 #include "core/ops/broadcast.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/index_guard.h"
+#include "core/ops/row_major.h"
 
 namespace kiln {
 
 namespace {
-
-/// The row-major position `flat` of `shape` as one index per dimension.
-std::vector<Expr> unravel(const Expr& flat, const std::vector<int64_t>& shape) {
-  std::vector<int64_t> strides = contiguous_strides(shape);
-  std::vector<Expr> at;
-  for (size_t d = 0; d < shape.size(); ++d)
-    at.push_back(floormod(floordiv(flat, Expr(strides[d])), Expr(shape[d])));
-  return at;
-}
-
-/// The row-major position of the point `i` of `shape`.
-Expr ravel(const std::vector<Expr>& i, const std::vector<int64_t>& shape) {
-  Expr flat = Expr(int64_t{0});
-  for (size_t d = 0; d < shape.size(); ++d) flat = flat * shape[d] + i[d];
-  return flat;
-}
 
 /// `mask` read at the point `i` of `shape`, to which it broadcasts.
 Expr mask_at(const Tensor& mask, const std::vector<Expr>& i) {
@@ -58,7 +43,7 @@ Tensor broadcast_mask(const OpArgs& a, int i, const std::vector<int64_t>& shape)
 Tensor set_before(const std::string& name, const Tensor& mask, const std::vector<int64_t>& shape) {
   int64_t n = 1;
   for (int64_t s : shape) n *= s;
-  auto set = [&](const Var& p) { return cast(DType::I64, mask_at(mask, unravel(p, shape))); };
+  auto set = [&](const Var& p) { return cast(DType::I64, mask_at(mask, index_at(p, shape))); };
   return scan(
       name + ".count", {n}, 0, [&](const std::vector<Var>& p) { return set(p[0]); },
       [&](const std::vector<Var>& p, const Expr& prev) { return prev + set(p[0]); });
@@ -77,8 +62,8 @@ std::vector<Tensor> lower_masked_scatter(const std::vector<OpArg>& args) {
   Tensor count = set_before("masked_scatter", mask, self->shape);
   return {compute("masked_scatter", self->shape, [&](const std::vector<Var>& i) {
     std::vector<Expr> at = as_exprs(i);
-    Expr k = count(ravel(at, self->shape)) - int64_t{1};
-    Expr taken = source.load(unravel(clamp_index(k, source->numel()), source->shape));
+    Expr k = count(flat_position(at, self->shape)) - int64_t{1};
+    Expr taken = source.load(index_at(clamp_index(k, source->numel()), source->shape));
     return select(mask_at(mask, at), taken, self.load(at));
   })};
 }
@@ -103,8 +88,8 @@ std::vector<Tensor> lower_masked_scatter_backward(const std::vector<OpArg>& args
                   [&](const std::vector<Var>&) { return make_const(grad->dtype, 0); },
                   {{grad->shape,
                     [&](const std::vector<Var>& u) {
-                      Expr k = count(ravel(as_exprs(u), grad->shape)) - int64_t{1};
-                      return unravel(clamp_index(k, n), sizes);
+                      Expr k = count(flat_position(as_exprs(u), grad->shape)) - int64_t{1};
+                      return index_at(clamp_index(k, n), sizes);
                     },
                     [&](const std::vector<Var>& u, const Expr& old) {
                       return select(mask_at(mask, as_exprs(u)), grad.load(as_exprs(u)), old);

@@ -32,12 +32,6 @@ std::vector<IterVar> window_axes(const std::string& name, const std::vector<int6
   return axes;
 }
 
-Expr flat_position(const std::vector<Expr>& at, const std::vector<int64_t>& in) {
-  Expr flat = at[0];
-  for (size_t d = 1; d < at.size(); ++d) flat = flat * in[d] + at[d];
-  return flat;
-}
-
 Pool pool_geometry(const OpArgs& a, const Tensor& x, std::vector<int64_t> kernel,
                    std::vector<int64_t> stride, std::vector<int64_t> pad, std::vector<int64_t> dil,
                    bool ceil_mode, int kernel_arg) {

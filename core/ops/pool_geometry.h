@@ -23,10 +23,6 @@ size_t first_spatial(const Tensor& x, size_t n);
 /// One reduce axis per spatial dim, over `extent`: "<name>.rz", ".ry", ".rx" (the last n).
 std::vector<IterVar> window_axes(const std::string& name, const std::vector<int64_t>& extent);
 
-/// The flat position of spatial index `at` in a volume of shape `in`, row-major, as PyTorch's
-/// pooling indices count it (h * W + w in 2-D).
-Expr flat_position(const std::vector<Expr>& at, const std::vector<int64_t>& in);
-
 /// The geometry of one sliding-window pooling along its n spatial dims.
 struct Pool {
   std::vector<int64_t> kernel, stride, pad, dil, in, out;

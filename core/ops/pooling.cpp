@@ -7,6 +7,7 @@
 #include "core/ops/elementwise.h"
 #include "core/ops/index_guard.h"
 #include "core/ops/pool_geometry.h"
+#include "core/ops/row_major.h"
 #include "core/ops/window.h"
 
 namespace kiln {

@@ -9,6 +9,7 @@
 #include "core/ops/broadcast.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/pool_geometry.h"
+#include "core/ops/row_major.h"
 #include "core/ops/window.h"
 
 namespace kiln {

@@ -19,6 +19,7 @@
 #include "core/ops/broadcast.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/index_guard.h"
+#include "core/ops/row_major.h"
 
 namespace kiln {
 
@@ -338,27 +339,17 @@ std::vector<Tensor> lower_put(const std::vector<OpArg>& args) {
         2, str_cat("has ", source->numel(), " elements, expected ", index->numel(), " like index"));
   int64_t n = self->numel();
   if (n == 0 && index->numel() > 0) throw a.error(0, "is empty");
-  std::vector<int64_t> strides = contiguous_strides(self->shape);
+  if (source->dtype != self->dtype)
+    throw a.error(2, str_cat("is ", source->dtype, ", expected ", self->dtype, " like self"));
   Writes w{index->shape,
            [=](const std::vector<Var>& u) {
              Expr k = cast(DType::I64, index.load(as_exprs(u)));
-             k = clamp_index(select(k < 0, k + n, k), std::max<int64_t>(n, 1));
-             std::vector<Expr> at;
-             for (int64_t d = 0; d < self->rank(); ++d)
-               at.push_back(floormod(floordiv(k, Expr(strides[d])), Expr(self->shape[d])));
-             return at;
+             return index_at(clamp_index(select(k < 0, k + n, k), std::max<int64_t>(n, 1)),
+                             self->shape);
            },
-           {}};
-  auto value = read(a, 2, self, source);
-  w.value = [=](const std::vector<Var>& u) {
-    Expr flat = Expr(int64_t{0});
-    for (size_t d = 0; d < u.size(); ++d) flat = flat * index->shape[d] + u[d];
-    std::vector<Expr> at;
-    std::vector<int64_t> source_strides = contiguous_strides(source->shape);
-    for (int64_t d = 0; d < source->rank(); ++d)
-      at.push_back(floormod(floordiv(flat, Expr(source_strides[d])), Expr(source->shape[d])));
-    return source.load(at);
-  };
+           [=](const std::vector<Var>& u) {
+             return source.load(index_at(flat_position(as_exprs(u), index->shape), source->shape));
+           }};
   return {scattered(a, self, w, a.boolean(3) ? Combine::Sum : Combine::Assign, true, false)};
 }
 

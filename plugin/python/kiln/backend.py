@@ -100,26 +100,19 @@ def compile(model: Callable, *, dynamic: bool | None = False, **options) -> Call
     return torch.compile(model, backend=backend, dynamic=dynamic, options=options or None)
 
 
-#: Ops kept whole although core ATen decomposes them, each with why. ATen's fused CPU attention
-#: is tiled and never materializes the [batch, heads, seq, seq] scores, which its decomposition
-#: (two batched matmuls around a softmax, separate kernels for Kiln) must; it stays an ATen call,
-#: as in Inductor, and the reason is what kiln.stats() and the log say of it. Kiln lowers roll
-#: itself, to one index map that fuses with its readers; its decomposition gathers through an
-#: index tensor. Kiln lowers index_add itself too: its decomposition, index_put with accumulate,
-#: rounds a bf16 or f16 sum after every row, where ATen's index_add sums in f32.
-_KEEP_WHOLE = {
+#: Ops kept whole for ATen although core ATen decomposes them, each with the reason kiln.stats()
+#: and the log give. ATen's fused CPU attention is tiled and never materializes the [batch, heads,
+#: seq, seq] scores, which its decomposition (two batched matmuls around a softmax, separate
+#: kernels for Kiln) must; it stays an ATen call, as in Inductor.
+_KEPT_ATEN = {
     "aten._scaled_dot_product_flash_attention_for_cpu.default": (
         "kept ATen: its fused, tiled CPU attention is faster than any decomposition"
     ),
-    "aten.roll.default": "lowered whole by Kiln, to one index map",
-    "aten.index_add.default": "lowered whole by Kiln, summing 16-bit floats as ATen does",
 }
-
-
-def _kept_aten_reason(op: str, why: str) -> str:
-    """Why `op` stayed ATen: the reason it is kept whole for ATen, else Kiln's `why`."""
-    kept = _KEEP_WHOLE.get(op, "")
-    return kept if kept.startswith("kept ATen") else why
+#: Ops kept whole for Kiln, which lowers them itself. roll becomes one index map that fuses with
+#: its readers (its decomposition gathers through an index tensor); index_add sums 16-bit floats
+#: in f32 as ATen does (its decomposition, index_put with accumulate, rounds after every row).
+_LOWERED_WHOLE = ("aten.roll.default", "aten.index_add.default")
 
 
 @functools.cache
@@ -129,7 +122,7 @@ def _decompositions() -> dict:
     # process's first compile. The post-autograd table is the same decompositions, 60x faster.
     post_autograd = getattr(torch._decomp, "_core_aten_decompositions_post_autograd", None)
     table = dict(post_autograd() if post_autograd else torch._decomp.core_aten_decompositions())
-    for name in _KEEP_WHOLE:
+    for name in (*_KEPT_ATEN, *_LOWERED_WHOLE):
         table.pop(getattr(torch.ops.aten, name.split(".")[1]).default, None)
     return table
 
@@ -201,7 +194,7 @@ def _compile_built(
     launched = rewrite(gm, built, plan)
     compiled = sum(len(g.nodes) for g in launched)
     unsupported = {
-        op: built.opaque_reasons.get(op, _kept_aten_reason(op, why))
+        op: built.opaque_reasons.get(op, _KEPT_ATEN.get(op, why))
         for op, why in plan.unsupported.items()
     }
     record = GraphRecord(
