@@ -23,6 +23,8 @@
 #include <cstdio>
 #include <map>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "backends/llvm/llvm_compiler.h"
@@ -174,7 +176,9 @@ int run(const Options& o) {
     std::map<std::string, double> retimed =
         bench::retime(task, space, measurer, configs, o.retime_rounds);
     double best = 0;
-    for (auto& [config, gflops] : retimed) best = std::max(best, gflops);
+    std::string best_config;
+    for (auto& [config, gflops] : retimed)
+      if (gflops > best) std::tie(best, best_config) = std::pair{gflops, config};
     auto reach = [&](const std::vector<std::vector<std::string>>& served) {
       std::vector<int> counts;
       for (const auto& s : served)
@@ -206,6 +210,9 @@ int run(const Options& o) {
                     {"warm_trials_to_95_per_seed", warm_reach},
                     {"cold_trials_to_95_per_seed", cold_reach},
                     {"warm_first_pick", first},
+                    {"warm_first_pick_config", first_pick},
+                    {"default_config", space.default_config().to_text()},
+                    {"best_config", best_config},
                     {"retimed_kernels", configs.size()},
                     {"noisy_best_gflops", noisy_best},
                     {"noisy_warm_trials_to_95_per_seed", noisy_reach(warm_runs)},

@@ -328,6 +328,14 @@ std::vector<KnobConfig> Tuner::model_batch(const TuneResult& so_far) {
     take_best(first.near_default, first.near_transferred.empty() ? exploit : (exploit + 1) / 2);
     take_best(first.near_transferred, exploit);
     take_best(first.near_default, exploit);  // where the transferred points ran out
+    // The batch is measured best-scored first: the first pick is the model's favourite of both
+    // neighbourhoods (a kernel better than the default can be served after one trial).
+    std::map<std::string, float> score;
+    for (auto* pool : {&first.near_default, &first.near_transferred})
+      for (auto& [s, c] : *pool) score[c.to_text()] = s;
+    std::stable_sort(batch.begin(), batch.end(), [&](const KnobConfig& a, const KnobConfig& b) {
+      return score[a.to_text()] > score[b.to_text()];
+    });
   } else {
     std::vector<std::pair<float, KnobConfig>> annealed = annealed_candidates(so_far);
     take_best(annealed, exploit);
