@@ -30,9 +30,9 @@ def best_of_calls(fn, seconds=0.03):
     return best
 
 
-def measure(fn, copy, args, rounds: int, label: str) -> str:
+def measure(fn, copy, args, rounds: int, label: str, rtol=1e-5, atol=1e-5) -> str:
     """The table's columns for `fn(*args)` with `copy(*args)` as its roofline, after checking
-    that Inductor and Kiln compute what eager does."""
+    that Inductor and Kiln compute what eager does (within `rtol` and `atol`)."""
     torch._dynamo.reset()  # each op compiles afresh, within Dynamo's recompile limit
     backends = {
         "eager": fn,
@@ -45,8 +45,8 @@ def measure(fn, copy, args, rounds: int, label: str) -> str:
         torch.testing.assert_close(
             backends[name](*args),
             want,
-            rtol=1e-5,
-            atol=1e-5,
+            rtol=rtol,
+            atol=atol,
             msg=lambda m, name=name: f"{label}, {name}: {m}",
         )
     samples = {k: [] for k in backends}

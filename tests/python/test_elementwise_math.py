@@ -97,6 +97,34 @@ def test_reduced_precision_matches_eager(name, dtype):
     check(fn, *((x,) if name in UNARY else (x, x.flip(0))))
 
 
+# Exponents eager computes by a formula of its own (products, reciprocals): the same bits.
+EXACT_POWERS = [-0.5, -1.0, -2.0, 2.0, 3.0, 1.0]
+# 0.5 is sqrt in both, with sqrt's signed zero and NaN at -inf, but eager's sqrt (MKL's vector
+# sqrt on this CPU) is not correctly rounded, and Kiln's is. The rest: multiplied by squaring
+# (4 to 8), pow of |x| with the sign put back (other integers), pow.
+OTHER_POWERS = [0.5, 4.0, 5.0, 7.0, 8.0, 9.0, 30.0, -3.0, -4.0, 0.0, 1.5, 2.5, -1.5, math.inf]
+
+
+@pytest.mark.parametrize("exponent", EXACT_POWERS + OTHER_POWERS)
+def test_scalar_powers_match_eager(exponent, coverage):
+    x = values()
+    check(lambda t: torch.pow(t, exponent), x, coverage=coverage)
+    if exponent in EXACT_POWERS:
+        actual = kiln.compile(lambda t: torch.pow(t, exponent))(x)
+        expected = torch.pow(x, exponent)
+        numbers = ~expected.isnan()
+        assert torch.equal(actual[numbers], expected[numbers])
+        assert torch.equal(actual.isnan(), expected.isnan())
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_scalar_powers_in_other_dtypes_match_eager(dtype):
+    x = values(dtype)
+    for exponent in (0.5, 3, 4, -2, 7, 2.5):
+        torch._dynamo.reset()
+        check(lambda t, e=exponent: t**e, x)
+
+
 def test_integer_operands_follow_eager():
     ints = torch.arange(-6, 7)
     check(torch.signbit, ints)
