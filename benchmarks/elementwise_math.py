@@ -61,6 +61,11 @@ UNARY = {
     "lgamma": (torch.lgamma, POSITIVE),
     "digamma": (torch.digamma, (0.5, 10.0)),
     "i0": (torch.i0, ANY),
+    "i0e": (torch.special.i0e, ANY),
+    "i1": (torch.special.i1, ANY),
+    "i1e": (torch.special.i1e, ANY),
+    "ndtri": (torch.special.ndtri, (0.01, 0.99)),
+    "polygamma_1": (lambda x: torch.polygamma(1, x), (0.5, 10.0)),
     "pow_2": (lambda x: torch.pow(x, 2.0), ANY),
     "pow_3": (lambda x: torch.pow(x, 3.0), ANY),
     "pow_4": (lambda x: torch.pow(x, 4.0), ANY),
@@ -103,7 +108,8 @@ def main() -> None:
     print(f"{'op':<20}{COLUMNS}")
     cases = [(n, fn, (uniform(shape, dom, 0),)) for n, (fn, dom) in UNARY.items()]
     cases += [
-        (n, fn, (uniform(shape, d0, 0), uniform(shape, d1, 1))) for n, (fn, d0, d1) in BINARY.items()
+        (n, fn, (uniform(shape, d0, 0), uniform(shape, d1, 1)))
+        for n, (fn, d0, d1) in BINARY.items()
     ]
     for name, fn, args in cases:
         if only and name not in only:

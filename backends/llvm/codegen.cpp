@@ -140,6 +140,12 @@ void KernelCodegen::emit(const Stmt& s) {
 
 void KernelCodegen::emit_for(const ForNode* n) {
   if (n->extent == 0) return;
+  loop_extents_[n->var.get()] = n->extent;
+  emit_loop_of_kind(n);
+  loop_extents_.erase(n->var.get());
+}
+
+void KernelCodegen::emit_loop_of_kind(const ForNode* n) {
   switch (n->for_kind) {
     case ForKind::Serial:
       if (emit_transposing_copy(n)) return;

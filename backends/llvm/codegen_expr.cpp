@@ -1,16 +1,31 @@
 // Expressions, with the semantics documented in core/ir/expr.h (the interpreter's).
 #include "backends/llvm/codegen_impl.h"
+#include "core/ir/bound.h"
 
 namespace kiln::llvm_backend {
 
 namespace {
 
-// Whether evaluating `e` can fault when its value is not wanted: a load (the index may be out of
-// bounds, e.g. in padding) or an integer division (the divisor may be zero).
-bool may_fault(const Expr& e) {
+// Whether evaluating `e` can fault when its value is not wanted: a load whose indices are not
+// provably inside its tensor over the enclosing loops (e.g. in padding, or read from data), or
+// an integer division (the divisor may be zero). Loads that stay in bounds do not count, so a
+// select between two functions of the same elements (erfinv's two polynomials) is a plain
+// select whose sides share their loads and math, not two masked evaluations.
+bool may_fault(const Expr& e, const VarExtents& loops) {
   struct Finder : ExprVisitor {
+    const VarExtents* loops = nullptr;
     bool found = false;
-    void visit_load(const LoadNode*) override { found = true; }
+    void visit_load(const LoadNode* n) override {
+      const std::vector<int64_t>& shape = n->tensor->shape;
+      if (n->indices.size() != shape.size()) {
+        found = true;
+        return;
+      }
+      for (size_t d = 0; d < shape.size(); ++d) {
+        auto range = const_bounds(n->indices[d], *loops);
+        if (!range || range->first < 0 || range->second >= shape[d]) found = true;
+      }
+    }
     void visit_binary(const BinaryNode* n) override {
       bool division = n->op == BinaryOp::Div || n->op == BinaryOp::FloorDiv ||
                       n->op == BinaryOp::FloorMod || n->op == BinaryOp::Mod;
@@ -18,6 +33,7 @@ bool may_fault(const Expr& e) {
       ExprVisitor::visit_binary(n);
     }
   } finder;
+  finder.loops = &loops;
   finder.visit(e);
   return finder.found;
 }
@@ -269,7 +285,8 @@ llvm::Value* KernelCodegen::emit_unary(const UnaryNode* n) {
 
 llvm::Value* KernelCodegen::emit_select(const SelectNode* n) {
   llvm::Value* cond = emit(n->cond);
-  if (may_fault(n->true_value) || may_fault(n->false_value)) return emit_guarded_select(n, cond);
+  if (may_fault(n->true_value, loop_extents_) || may_fault(n->false_value, loop_extents_))
+    return emit_guarded_select(n, cond);
   llvm::Value* t = emit(n->true_value);
   llvm::Value* f = emit(n->false_value);
   unify(t, f);

@@ -58,6 +58,7 @@ class KernelCodegen {
   llvm::AllocaInst* entry_alloca(llvm::Type* type, uint64_t align, const std::string& name);
   void emit(const Stmt& s);
   void emit_for(const ForNode* n);
+  void emit_loop_of_kind(const ForNode* n);
   /// for (var = begin; var < end; ++var) body, with `loop_md` properties on the back edge.
   void emit_loop(const ForNode* n, llvm::Value* begin, llvm::Value* end,
                  const std::vector<llvm::Metadata*>& loop_md);
@@ -143,6 +144,8 @@ class KernelCodegen {
   llvm::LLVMContext& ctx_;
   llvm::IRBuilder<> b_;
   Scope scope_;
+  /// The extents of the loops around what is being emitted (each variable in [0, extent)).
+  std::unordered_map<const VarNode*, int64_t> loop_extents_;
   VectorLoop vec_;
   std::string entry_name_;
   std::unordered_set<const TensorNode*> streamed_;  ///< Outputs written with streaming stores.

@@ -1,5 +1,6 @@
 // Elementwise ops of one tensor: math functions, activations, rounding, predicates.
 #include <cmath>
+#include <limits>
 
 #include "core/ops/elementwise.h"
 #include "core/ops/type_promotion.h"
@@ -60,6 +61,37 @@ Expr round_to_decimals(const OpArgs& a, Expr x) {
   return unary(UnaryOp::Round, x / ten_pow) * ten_pow;
 }
 
+/// c[0] * x^n + c[1] * x^(n-1) + ... + c[n], by Horner's rule, in x's dtype.
+Expr horner(Expr x, std::initializer_list<double> c) {
+  Expr result;
+  for (double coefficient : c) {
+    Expr k = make_const(x.dtype(), coefficient);
+    result = result.defined() ? result * x + k : k;
+  }
+  return result;
+}
+
+/// erfinv in float: Giles's single-precision approximation (M. Giles, "Approximating the erfinv
+/// function", GPU Computing Gems Jade, 2012), x times a polynomial in w - 2.5 for
+/// w = -log((1 - x)(1 + x)) below 5, else in sqrt(w) - 3; ±1 give ±inf, |x| > 1 NaN (through
+/// the log). Within 4 ulp of the exact value (eager, MKL's: 1), and vector code: the scalar
+/// rational guess refined by two Newton steps on erf took 50 ns an element, 20x eager's time.
+/// Double keeps that algorithm (UnaryOp::Erfinv), as eager does.
+Expr erfinv(Expr x) {
+  if (x.dtype() != DType::F32) return unary(UnaryOp::Erfinv, x);
+  Expr one = make_const(DType::F32, 1.0);
+  Expr w = -unary(UnaryOp::Log, (one - x) * (one + x));
+  Expr central = horner(w - make_const(DType::F32, 2.5),
+                        {2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06,
+                         0.00021858087, -0.00125372503, -0.00417768164, 0.246640727, 1.50140941});
+  Expr tail = horner(unary(UnaryOp::Sqrt, w) - make_const(DType::F32, 3.0),
+                     {-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+                      -0.0076224613, 0.00943887047, 1.00167406, 2.83297682});
+  Expr infinity = make_const(DType::F32, std::numeric_limits<double>::infinity());
+  return select(unary(UnaryOp::Abs, x) == one, BinaryNode::make(BinaryOp::Copysign, infinity, x),
+                x * select(w < make_const(DType::F32, 5.0), central, tail));
+}
+
 Expr sigmoid(Expr x) {
   return 1.0 / (1.0 + unary(UnaryOp::Exp, -x));
 }
@@ -107,44 +139,29 @@ std::vector<Tensor> lower_polygamma(const std::vector<OpArg>& args) {
 
 void register_unary_ops(OpRegistry& r) {
   using enum IntInputs;
-  for (auto [name, op] :
-       std::initializer_list<std::pair<const char*, UnaryOp>>{{"exp", UnaryOp::Exp},
-                                                              {"exp2", UnaryOp::Exp2},
-                                                              {"log", UnaryOp::Log},
-                                                              {"log1p", UnaryOp::Log1p},
-                                                              {"expm1", UnaryOp::Expm1},
-                                                              {"sqrt", UnaryOp::Sqrt},
-                                                              {"rsqrt", UnaryOp::Rsqrt},
-                                                              {"sin", UnaryOp::Sin},
-                                                              {"cos", UnaryOp::Cos},
-                                                              {"tanh", UnaryOp::Tanh},
-                                                              {"erf", UnaryOp::Erf},
-                                                              {"erfc", UnaryOp::Erfc},
-                                                              {"asin", UnaryOp::Asin},
-                                                              {"acos", UnaryOp::Acos},
-                                                              {"atan", UnaryOp::Atan},
-                                                              {"sinh", UnaryOp::Sinh},
-                                                              {"cosh", UnaryOp::Cosh},
-                                                              {"tan", UnaryOp::Tan},
-                                                              {"asinh", UnaryOp::Asinh},
-                                                              {"acosh", UnaryOp::Acosh},
-                                                              {"atanh", UnaryOp::Atanh},
-                                                              {"log2", UnaryOp::Log2},
-                                                              {"log10", UnaryOp::Log10},
-                                                              {"lgamma", UnaryOp::Lgamma},
-                                                              {"digamma", UnaryOp::Digamma},
-                                                              {"erfinv", UnaryOp::Erfinv},
-                                                              {"i0", UnaryOp::I0},
-                                                              {"special_i0e", UnaryOp::I0e},
-                                                              {"special_i1", UnaryOp::I1},
-                                                              {"special_i1e", UnaryOp::I1e},
-                                                              {"special_ndtri", UnaryOp::Ndtri}}) {
+  for (auto [name, op] : std::initializer_list<std::pair<const char*, UnaryOp>>{
+           {"exp", UnaryOp::Exp},         {"exp2", UnaryOp::Exp2},
+           {"log", UnaryOp::Log},         {"log1p", UnaryOp::Log1p},
+           {"expm1", UnaryOp::Expm1},     {"sqrt", UnaryOp::Sqrt},
+           {"rsqrt", UnaryOp::Rsqrt},     {"sin", UnaryOp::Sin},
+           {"cos", UnaryOp::Cos},         {"tanh", UnaryOp::Tanh},
+           {"erf", UnaryOp::Erf},         {"erfc", UnaryOp::Erfc},
+           {"asin", UnaryOp::Asin},       {"acos", UnaryOp::Acos},
+           {"atan", UnaryOp::Atan},       {"sinh", UnaryOp::Sinh},
+           {"cosh", UnaryOp::Cosh},       {"tan", UnaryOp::Tan},
+           {"asinh", UnaryOp::Asinh},     {"acosh", UnaryOp::Acosh},
+           {"atanh", UnaryOp::Atanh},     {"log2", UnaryOp::Log2},
+           {"log10", UnaryOp::Log10},     {"lgamma", UnaryOp::Lgamma},
+           {"digamma", UnaryOp::Digamma}, {"i0", UnaryOp::I0},
+           {"special_i0e", UnaryOp::I0e}, {"special_i1", UnaryOp::I1},
+           {"special_i1e", UnaryOp::I1e}, {"special_ndtri", UnaryOp::Ndtri}}) {
     UnaryOp u = op;
     add_simple(r, str_cat("aten.", name, ".default"), kToFloat,
                [u](Expr x) { return unary(u, x); });
   }
   r.add("aten.polygamma.default", lower_polygamma);
   add_simple(r, "aten.sigmoid.default", kToFloat, sigmoid);
+  add_simple(r, "aten.erfinv.default", kToFloat, erfinv);
   add_simple(r, "aten.reciprocal.default", kToFloat, [](Expr x) { return 1.0 / x; });
   add_simple(r, "aten.neg.default", kKeep, [](Expr x) { return -x; });
   add_simple(r, "aten.abs.default", kKeep, [](Expr x) { return unary(UnaryOp::Abs, x); });

@@ -3,9 +3,9 @@
 #include <functional>
 #include <unordered_map>
 
+#include "core/ir/bound.h"
 #include "core/ir/functor.h"
 #include "core/ir/simplify.h"
-#include "core/schedule/bound.h"
 #include "core/schedule/guards.h"
 #include "core/schedule/lowering_passes.h"
 #include "core/schedule/scan_scatter_lowering.h"

@@ -1,4 +1,4 @@
-#include "core/schedule/bound.h"
+#include "core/ir/bound.h"
 
 #include "core/ir/functor.h"
 #include "core/ir/simplify.h"
