@@ -1,6 +1,7 @@
 // Expressions, with the semantics documented in core/ir/expr.h (the interpreter's).
 #include "backends/llvm/codegen_impl.h"
 #include "core/ir/bound.h"
+#include "core/ir/simplify.h"
 
 namespace kiln::llvm_backend {
 
@@ -8,9 +9,10 @@ namespace {
 
 // Whether evaluating `e` can fault when its value is not wanted: a load whose indices are not
 // provably inside its tensor over the enclosing loops (e.g. in padding, or read from data), or
-// an integer division (the divisor may be zero). Loads that stay in bounds do not count, so a
-// select between two functions of the same elements (erfinv's two polynomials) is a plain
-// select whose sides share their loads and math, not two masked evaluations.
+// an integer division by anything but a positive constant (the divisor may be zero). Loads
+// that stay in bounds do not count, so a select between two functions of the same elements
+// (erfinv's two polynomials) is a plain select whose sides share their loads and math, not two
+// masked evaluations.
 bool may_fault(const Expr& e, const VarExtents& loops) {
   struct Finder : ExprVisitor {
     const VarExtents* loops = nullptr;
@@ -25,11 +27,13 @@ bool may_fault(const Expr& e, const VarExtents& loops) {
         auto range = const_bounds(n->indices[d], *loops);
         if (!range || range->first < 0 || range->second >= shape[d]) found = true;
       }
+      ExprVisitor::visit_load(n);  // what the indices compute (a load, a division) may fault too
     }
     void visit_binary(const BinaryNode* n) override {
       bool division = n->op == BinaryOp::Div || n->op == BinaryOp::FloorDiv ||
                       n->op == BinaryOp::FloorMod || n->op == BinaryOp::Mod;
-      if (division && !is_float(n->a.dtype())) found = true;
+      auto divisor = as_const_int(n->b);
+      if (division && !is_float(n->a.dtype()) && !(divisor && *divisor > 0)) found = true;
       ExprVisitor::visit_binary(n);
     }
   } finder;

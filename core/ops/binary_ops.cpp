@@ -36,21 +36,22 @@ Operand read_operand(const OpArgs& a, int i, bool is_tensor) {
 }
 
 /// x ** c for a float tensor and a number c, as ATen's CPU kernel (pow_tensor_scalar) computes
-/// it where it special-cases c: 0.5 and -0.5 give sqrt and 1 / sqrt (so pow(-0.0, 0.5) is -0.0
-/// and pow(-inf, 0.5) NaN, as in eager, where C's pow gives +0.0 and +inf; ATen's float16
-/// kernel has no such case, so `roots` is false there and those stay pow); 2, 3, -1 and -2 give
-/// x * x, (x * x) * x, 1 / x and 1 / (x * x). The other integers up to kMaxMultiplied multiply
-/// by squaring, as Inductor does (eager calls a vector pow: within 4 ulp of it). Other integers
-/// take pow of |x| with the sign put back for odd powers, which is C's pow exactly but keeps the
-/// vector pow on its fast path (a negative lane sends it to a scalar fallback: pow(x, 3.0) ran
-/// 40x slower than eager). Every other exponent is pow.
-Expr scalar_power(Expr x, Expr c, bool roots) {
+/// it where it special-cases c (read as a double, as ATen reads it: 2^24 + 1 is odd, though
+/// float rounds it to 2^24): 0.5 and -0.5 give sqrt and 1 / sqrt (so pow(-0.0, 0.5) is -0.0 and
+/// pow(-inf, 0.5) NaN, as in eager, where C's pow gives +0.0 and +inf); 2, 3, -1 and -2 give
+/// x * x, (x * x) * x, 1 / x and 1 / (x * x). ATen's float16 kernel special-cases nothing, so
+/// float16 inputs take pow. The other integers up to kMaxMultiplied multiply by squaring, as
+/// Inductor does (eager calls a vector pow: within 4 ulp of it). Other integers take pow of |x|
+/// with the sign put back for odd powers, which is C's pow exactly but keeps the vector pow on
+/// its fast path (a negative lane sends it to a scalar fallback: pow(x, 3.0) ran 40x slower than
+/// eager). Every other exponent is pow.
+Expr scalar_power(Expr x, Expr c, DType input) {
   const FloatImmNode* imm = c.as<FloatImmNode>();
-  if (!imm || !is_float(x.dtype())) return pow(x, c);
+  if (!imm || !is_float(x.dtype()) || input == DType::F16) return pow(x, c);
   double e = imm->value;
   Expr one = make_const(x.dtype(), 1.0);
-  if (roots && e == 0.5) return unary(UnaryOp::Sqrt, x);
-  if (roots && e == -0.5) return one / unary(UnaryOp::Sqrt, x);
+  if (e == 0.5) return unary(UnaryOp::Sqrt, x);
+  if (e == -0.5) return one / unary(UnaryOp::Sqrt, x);
   if (e == -1) return one / x;
   if (e == -2) return one / (x * x);
   if (e != std::floor(e) || std::isinf(e)) return pow(x, c);
@@ -194,10 +195,9 @@ void register_arithmetic(OpRegistry& r) {
   r.add_checks("aten.div.Tensor_mode", integer_divisor_check);
   add_binary(r, "aten.pow.Tensor_Tensor", {"self", "exponent"}, true, true, R::kPromoted,
              [](const OpArgs&, Expr x, Expr y) { return pow(x, y); });
-  add_binary(r, "aten.pow.Tensor_Scalar", {"self", "exponent"}, true, false, R::kPromoted,
-             [](const OpArgs& a, Expr x, Expr y) {
-               return scalar_power(x, y, a.tensor(0)->dtype != DType::F16);
-             });
+  add_binary(
+      r, "aten.pow.Tensor_Scalar", {"self", "exponent"}, true, false, R::kPromoted,
+      [](const OpArgs& a, Expr x, Expr y) { return scalar_power(x, y, a.tensor(0)->dtype); });
   add_binary(r, "aten.pow.Scalar", {"self", "exponent"}, false, true, R::kPromoted,
              [](const OpArgs&, Expr x, Expr y) { return pow(x, y); });
   add_binary(r, "aten.minimum.default", {"self", "other"}, true, true, R::kPromoted,

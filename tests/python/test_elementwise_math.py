@@ -117,6 +117,11 @@ def test_scalar_powers_match_eager(exponent, coverage):
         assert torch.equal(actual.isnan(), expected.isnan())
 
 
+def test_a_power_is_odd_or_even_as_eager_reads_the_exponent():
+    # Eager reads the exponent as a double: 2^24 + 1 is odd, though float rounds it to 2^24.
+    check(lambda t: t ** (2**24 + 1), torch.tensor([-1.0, -1.0000001, -0.5, 2.0]))
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
 def test_scalar_powers_in_other_dtypes_match_eager(dtype):
     x = values(dtype)
