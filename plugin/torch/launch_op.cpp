@@ -76,7 +76,6 @@ std::optional<at::Tensor> in_traced_layout(const at::Tensor& t, const TensorType
   }
 }
 
-/// The smallest and largest value of integer tensor `t` (not empty).
 /// `t` with its expanded dimensions (stride 0) cut to one element: the same values, each once
 /// (an index expanded along a scatter's rows is read once, not once per column).
 at::Tensor without_repeats(at::Tensor t) {
@@ -85,6 +84,7 @@ at::Tensor without_repeats(at::Tensor t) {
   return t;
 }
 
+/// The smallest and largest value of integer tensor `expanded` (not empty).
 std::pair<int64_t, int64_t> value_range(const at::Tensor& expanded) {
   at::Tensor t = without_repeats(expanded);
   // A large tensor through ATen's reduction, which runs in parallel and in vectors; a small one

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <thread>
 
 #include "core/runtime/thread_pool.h"
@@ -167,6 +168,37 @@ TEST(LlvmLoops, MaskedStoresToSharedScratchTouchOnlyLiveLanes) {
   HostTensor in = HostTensor::random({6, 20}, DType::F32, 9);
   HostTensor got = run(*compiler().compile(f), {in});
   for (int64_t k = 0; k < 120; ++k) EXPECT_EQ(got.get_flat(k), 2 * in.get_flat(k)) << k;
+}
+
+// A select whose sides load only elements inside their tensor is a plain select (both sides
+// share their loads); one whose side may read outside (padding: x[c - 1] at c = 0) evaluates
+// that side under the mask of its lanes. Both compute right.
+TEST(LlvmLoops, SelectsMaskOnlyTheLoadsThatMayLeaveTheirTensor) {
+  for (bool shifted : {false, true}) {
+    Tensor x = placeholder("x", {4, 16}, DType::F32);
+    Tensor y = compute("y", {4, 16}, [](const std::vector<Var>&) {
+      return make_const(DType::F32, 0);
+    });
+    Var r("r"), c("c");
+    Expr inside = select(x(r, c) < 0.0, unary(UnaryOp::Exp, x(r, c)), x(r, c) * 2.0);
+    Expr padded = select(c >= int64_t{1}, x(r, c - int64_t{1}), make_const(DType::F32, 0));
+    Stmt body = ForNode::make(
+        r, 4, ForKind::Serial,
+        ForNode::make(c, 16, ForKind::Vectorized,
+                      StoreNode::make(y, {r, c}, shifted ? padded : inside)));
+    LoweredFunc f{"selects", {x, y}, 1, body, {}};
+    std::string ir = compiler().llvm_ir(f);
+    EXPECT_EQ(ir.find("llvm.masked.load") != std::string::npos, shifted) << ir;
+    HostTensor in = HostTensor::random({4, 16}, DType::F32, 5);
+    HostTensor got = run(*compiler().compile(f), {in});
+    for (int64_t i = 0; i < 4; ++i)
+      for (int64_t j = 0; j < 16; ++j) {
+        float v = static_cast<float>(in.get({i, j}));
+        float want = shifted ? (j >= 1 ? static_cast<float>(in.get({i, j - 1})) : 0.0f)
+                             : (v < 0 ? std::exp(v) : v * 2.0f);
+        ASSERT_NEAR(got.get({i, j}), want, 1e-6f * (1 + std::abs(want))) << i << "," << j;
+      }
+  }
 }
 
 // A copy that transposes [32, 48] into [48, 32] in 16 x 16 squares: whole vectors loaded along
