@@ -176,16 +176,14 @@ TEST(LlvmLoops, MaskedStoresToSharedScratchTouchOnlyLiveLanes) {
 TEST(LlvmLoops, SelectsMaskOnlyTheLoadsThatMayLeaveTheirTensor) {
   for (bool shifted : {false, true}) {
     Tensor x = placeholder("x", {4, 16}, DType::F32);
-    Tensor y = compute("y", {4, 16}, [](const std::vector<Var>&) {
-      return make_const(DType::F32, 0);
-    });
+    Tensor y =
+        compute("y", {4, 16}, [](const std::vector<Var>&) { return make_const(DType::F32, 0); });
     Var r("r"), c("c");
     Expr inside = select(x(r, c) < 0.0, unary(UnaryOp::Exp, x(r, c)), x(r, c) * 2.0);
     Expr padded = select(c >= int64_t{1}, x(r, c - int64_t{1}), make_const(DType::F32, 0));
-    Stmt body = ForNode::make(
-        r, 4, ForKind::Serial,
-        ForNode::make(c, 16, ForKind::Vectorized,
-                      StoreNode::make(y, {r, c}, shifted ? padded : inside)));
+    Stmt body = ForNode::make(r, 4, ForKind::Serial,
+                              ForNode::make(c, 16, ForKind::Vectorized,
+                                            StoreNode::make(y, {r, c}, shifted ? padded : inside)));
     LoweredFunc f{"selects", {x, y}, 1, body, {}};
     std::string ir = compiler().llvm_ir(f);
     EXPECT_EQ(ir.find("llvm.masked.load") != std::string::npos, shifted) << ir;
