@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential cmake ninja-build ccache python3 python3-pip clang-format-19
-              llvm-19-dev libzstd-dev libxgboost-dev libsqlite3-dev nlohmann-json3-dev libhiredis-dev
+              llvm-19-dev libzstd-dev libsleef3 libxgboost-dev libsqlite3-dev nlohmann-json3-dev libhiredis-dev
               libgtest-dev libbenchmark-dev libcli11-dev)
 # pip name=import name
 PIP_PACKAGES=(torch=torch numpy=numpy pytest=pytest torchvision=torchvision

@@ -18,7 +18,7 @@ struct CodegenTarget {
   std::string cpu;       ///< LLVM's name, e.g. "znver5".
   std::string features;  ///< LLVM's feature string, e.g. "+avx512f,+fma,...".
   int vector_bits = 256;
-  const VectorLibrary* veclib = nullptr;  ///< libmvec, or null for one scalar call per lane.
+  const VectorLibrary* veclib = nullptr;  ///< libmvec and SLEEF, or null: a scalar call per lane.
   /// A kernel whose parameters together exceed this many bytes writes its outputs with
   /// non-temporal (streaming) stores where it can: its data cannot stay in the last-level cache
   /// for a consumer anyway, and the stores then skip the read-for-ownership. 0: never.

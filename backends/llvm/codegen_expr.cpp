@@ -273,14 +273,16 @@ llvm::Value* KernelCodegen::emit_unary(const UnaryNode* n) {
     case UnaryOp::Log10:
     case UnaryOp::Erfc:
     case UnaryOp::Lgamma: return call_libm(std::string(unary_op_name(n->op)), t, {a});
-    // Kiln's own (core/ir/special_math.h), which the JIT engine resolves by address.
-    case UnaryOp::Digamma:
-    case UnaryOp::Trigamma:
-    case UnaryOp::Erfinv:
     case UnaryOp::I0:
     case UnaryOp::I0e:
     case UnaryOp::I1:
     case UnaryOp::I1e:
+      if (t == DType::F32) return bessel_f32(n->op, a);
+      [[fallthrough]];
+    // Kiln's own (core/ir/special_math.h), which the JIT engine resolves by address.
+    case UnaryOp::Digamma:
+    case UnaryOp::Trigamma:
+    case UnaryOp::Erfinv:
     case UnaryOp::Ndtri: return call_libm(str_cat("kiln_", unary_op_name(n->op)), t, {a});
     case UnaryOp::Not: break;
   }

@@ -1,11 +1,13 @@
 // The state and helpers of one kernel's code generation, shared by the codegen_*.cpp files:
 // codegen.cpp (functions, statements, loops), codegen_parallel.cpp (outlined parallel bodies),
 // codegen_vector.cpp (explicit vectorization), codegen_expr.cpp (expressions),
-// codegen_memory.cpp (loads, stores, dtype representations), codegen_math.cpp (math calls).
+// codegen_memory.cpp (loads, stores, dtype representations), codegen_math.cpp (math calls),
+// codegen_inline_math.cpp and codegen_bessel.cpp (math as inline arithmetic).
 #pragma once
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -133,6 +135,11 @@ class KernelCodegen {
   llvm::Value* exp_f32(llvm::Value* x);
   llvm::Value* erf_f32(llvm::Value* x);
   llvm::Value* tanh_f32(llvm::Value* x);
+  // codegen_bessel.cpp: f32 scalars or vectors.
+  /// i0, i0e, i1 or i1e of `x`.
+  llvm::Value* bessel_f32(UnaryOp op, llvm::Value* x);
+  /// Half the sum of c[i] T_i(y / 2), the zero-order term last (Cephes's chbevl).
+  llvm::Value* chebyshev_f32(llvm::Value* y, std::span<const float> c);
   /// y * 2^n with AVX-512's vscalefps when the target has it and y is whole 16-lane vectors.
   llvm::Value* scale_by_pow2_avx512(llvm::Value* y, llvm::Value* n);
   llvm::Value* odd_rational_f32(llvm::Value* x, float limit, std::initializer_list<float> p,

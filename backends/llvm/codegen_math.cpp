@@ -1,4 +1,4 @@
-// Math that is more than one instruction: intrinsics, libm and libmvec calls, integer pow.
+// Math that is more than one instruction: intrinsics, libm and vector-library calls, integer pow.
 #include "backends/llvm/codegen_impl.h"
 #include "backends/llvm/vector_library.h"
 #include "llvm/Analysis/VectorUtils.h"
@@ -38,7 +38,8 @@ llvm::Value* KernelCodegen::call_intrinsic(llvm::Intrinsic::ID id, std::vector<l
 
 llvm::Value* KernelCodegen::call_libm(const std::string& name, DType t,
                                       std::vector<llvm::Value*> args) {
-  std::string scalar_name = name + (t == DType::F64 ? "" : "f");
+  std::string libm_name = name + (t == DType::F64 ? "" : "f");
+  std::string scalar_name = target_.veclib ? target_.veclib->scalar_symbol(libm_name) : libm_name;
   bool vector = false;
   for (llvm::Value* a : args) vector |= a->getType()->isVectorTy();
   if (!vector) {

@@ -59,6 +59,10 @@ std::shared_ptr<JitEngine> JitEngine::create() {
   engine->cpu_ = jtmb.getCPU();
   engine->features_ = jtmb.getFeatures().getString();
   engine->veclib_ = VectorLibrary::load(engine->target_.vector_bits);
+  if (engine->veclib_)
+    for (const std::string& soname : engine->veclib_->sonames())
+      engine->target_.math_libraries +=
+          (engine->target_.math_libraries.empty() ? "" : ",") + soname;
   engine->jit_ = check(llvm::orc::LLJITBuilder()
                            .setJITTargetMachineBuilder(std::move(jtmb))
                            .setSupportConcurrentCompilation(true)
@@ -82,11 +86,12 @@ void JitEngine::setup_symbols() {
   check(jd.define(llvm::orc::absoluteSymbols(std::move(runtime))),
         "defining Kiln's runtime functions");
   // libm and libc come from the process (LLJIT links its process-symbols dylib by default);
-  // libmvec is searched explicitly, as the process may not have linked it.
+  // the vector math libraries are searched explicitly, as the process may not have linked them.
   if (veclib_) {
     char prefix = jit_->getDataLayout().getGlobalPrefix();
-    jd.addGenerator(check(llvm::orc::DynamicLibrarySearchGenerator::Load("libmvec.so.1", prefix),
-                          "loading libmvec"));
+    for (const std::string& soname : veclib_->sonames())
+      jd.addGenerator(check(llvm::orc::DynamicLibrarySearchGenerator::Load(soname.c_str(), prefix),
+                            "loading " + soname));
   }
 }
 

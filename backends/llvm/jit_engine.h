@@ -40,9 +40,9 @@ class JitEngine {
   JitModule add(llvm::orc::ThreadSafeModule tsm, const std::string& entry,
                 std::string* object = nullptr);
   /// Links `object` (what add() stored) into a JITDylib of its own, which sees the main one's
-  /// symbols (kiln_parallel_for, libm, libmvec), and returns the address of `entry`: the same
-  /// object loaded twice, or one whose names a compiled module also uses, never clashes.
-  /// Thread-safe. Throws CompileError with LLVM's message.
+  /// symbols (kiln_parallel_for, libm, the vector math libraries), and returns the address of
+  /// `entry`: the same object loaded twice, or one whose names a compiled module also uses, never
+  /// clashes. Thread-safe. Throws CompileError with LLVM's message.
   JitModule load(std::string_view object, const std::string& entry);
   /// Frees the code of `code` (no call may still be inside it).
   llvm::Error remove(const JitModule& code);
@@ -54,7 +54,7 @@ class JitEngine {
   const Target& target() const { return target_; }
   const std::string& cpu() const { return cpu_; }
   const std::string& features() const { return features_; }
-  /// libmvec, or nullptr when the process cannot load it.
+  /// libmvec and SLEEF, or nullptr when the process can load neither.
   const VectorLibrary* vector_library() const { return veclib_ ? &*veclib_ : nullptr; }
 
  private:

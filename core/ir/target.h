@@ -19,6 +19,9 @@ struct Target {
   int l1_bytes = 32 * 1024;
   int l2_bytes = 1024 * 1024;
   int64_t l3_bytes = 16 * 1024 * 1024;  ///< Last-level cache, shared by the cores.
+  /// The shared libraries a CPU kernel's machine code may call ("libmvec.so.1,libsleef.so.3"):
+  /// object code is valid only where they all are.
+  std::string math_libraries;
 
   /// Lanes of a native vector of elements of `bytes` bytes.
   int vector_lanes(int bytes) const { return vector_bits / 8 / bytes; }

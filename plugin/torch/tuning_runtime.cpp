@@ -84,12 +84,13 @@ KernelSource TuningRuntime::configure(const CompileOptions& options,
       store_ = SqliteRecordStore::open(path, [](const std::string& message) {
         log_message(LogLevel::Warning, "kiln: tuning cache: " + message);
       });
-      // Machine code depends on the CPU, its features, LLVM and Kiln's code generator (this
-      // build: a rebuilt Kiln must not load what an older one compiled), not on thread counts.
+      // Machine code depends on the CPU, its features, LLVM, the math libraries it calls and
+      // Kiln's code generator (this build: a rebuilt Kiln must not load what an older one
+      // compiled), not on thread counts.
       objects_ = std::make_unique<KernelObjectCache>(
           (std::filesystem::path(cache_dir_) / "objects").string(),
           str_cat(source.target.cpu, ";", source.target.features, ";", source.target.compiler, ";",
-                  build_identity()));
+                  compiler.target().math_libraries, ";", build_identity()));
       log_message(LogLevel::Info, str_cat("kiln: tuning cache ", path));
     } catch (const Error& e) {
       log_message(LogLevel::Warning, str_cat("kiln: no tuning cache (", e.what(),

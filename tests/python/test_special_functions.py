@@ -58,6 +58,32 @@ def test_float_erfinv_is_within_4_ulp_of_the_exact_value():
     assert ulps.max().item() <= 4
 
 
+def test_float_lgamma_gives_eagers_bits():
+    # Eager's float lgamma is SLEEF's vector lgamma, and so is Kiln's (glibc's lgammaf agrees with
+    # it in about 2 of 3 elements). An odd length, so that the loop's scalar tail counts too.
+    g = torch.Generator().manual_seed(4)
+    x = torch.cat([torch.rand(50_001, generator=g) * 20, torch.randn(50_000, generator=g) * 6])
+    actual = kiln.compile(torch.lgamma)(x)
+    same = actual.view(torch.int32) == torch.lgamma(x).view(torch.int32)
+    assert same.float().mean().item() >= 0.999
+
+
+@pytest.mark.parametrize("name", ["i0", "i0e", "i1", "i1e"])
+def test_float_bessel_functions_are_within_4_ulp_of_eager(name):
+    # Kiln's float Bessel functions are vector code that evaluates both of eager's series and
+    # keeps one; held to eager over both intervals, their border at |x| = 8 and exp's overflow.
+    g = torch.Generator().manual_seed(5)
+    border = torch.tensor([8.0, -8.0, 7.9999995, 8.0000005, 88.0, 89.0, 700.0, 1e-30, -0.0])
+    x = torch.cat(
+        [torch.rand(100_001, generator=g) * 200 - 100, torch.randn(50_000, generator=g) * 8, border]
+    )
+    actual, expected = kiln.compile(UNARY[name])(x), UNARY[name](x)
+    assert torch.equal(actual.isinf(), expected.isinf())
+    finite = expected.isfinite()
+    ulps = actual.view(torch.int32).long() - expected.view(torch.int32).long()
+    assert ulps[finite].abs().max().item() <= 4
+
+
 def test_ndtri_matches_eager(coverage):
     # The middle, both tails (sqrt(-2 log y) below and above 8), 0, 1 and outside.
     tails = torch.tensor([1e-3, 1e-10, 1e-20, 1e-30, 1e-37, 0.2, 0.9, 0.99999])
