@@ -279,11 +279,15 @@ llvm::Value* KernelCodegen::emit_unary(const UnaryNode* n) {
     case UnaryOp::I1e:
       if (t == DType::F32) return bessel_f32(n->op, a);
       [[fallthrough]];
-    // Kiln's own (core/ir/special_math.h), which the JIT engine resolves by address.
     case UnaryOp::Digamma:
     case UnaryOp::Trigamma:
-    case UnaryOp::Erfinv:
-    case UnaryOp::Ndtri: return call_libm(str_cat("kiln_", unary_op_name(n->op)), t, {a});
+      if (t == DType::F32) return n->op == UnaryOp::Digamma ? digamma_f32(a) : trigamma_f32(a);
+      [[fallthrough]];
+    case UnaryOp::Ndtri:
+      if (t == DType::F32) return ndtri_f32(a);
+      [[fallthrough]];
+    // Kiln's own (core/ir/special_math.h), which the JIT engine resolves by address.
+    case UnaryOp::Erfinv: return call_libm(str_cat("kiln_", unary_op_name(n->op)), t, {a});
     case UnaryOp::Not: break;
   }
   throw InternalError(str_cat(__FILE__, ": ", "unary op ", n->op, " on ", t));

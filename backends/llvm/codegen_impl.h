@@ -2,7 +2,8 @@
 // codegen.cpp (functions, statements, loops), codegen_parallel.cpp (outlined parallel bodies),
 // codegen_vector.cpp (explicit vectorization), codegen_expr.cpp (expressions),
 // codegen_memory.cpp (loads, stores, dtype representations), codegen_math.cpp (math calls),
-// codegen_inline_math.cpp and codegen_bessel.cpp (math as inline arithmetic).
+// codegen_inline_math.cpp, codegen_bessel.cpp, codegen_polygamma.cpp and codegen_ndtri.cpp
+// (math as inline arithmetic).
 #pragma once
 
 #include <functional>
@@ -140,6 +141,13 @@ class KernelCodegen {
   llvm::Value* bessel_f32(UnaryOp op, llvm::Value* x);
   /// Half the sum of c[i] T_i(y / 2), the zero-order term last (Cephes's chbevl).
   llvm::Value* chebyshev_f32(llvm::Value* y, std::span<const float> c);
+  // codegen_polygamma.cpp: f32 scalars or vectors.
+  llvm::Value* digamma_f32(llvm::Value* x);
+  llvm::Value* trigamma_f32(llvm::Value* x);
+  // codegen_ndtri.cpp: f32 scalars or vectors.
+  llvm::Value* ndtri_f32(llvm::Value* y);
+  /// c[0] x^n + c[1] x^(n-1) + ... + c[n], by Horner's rule.
+  llvm::Value* polynomial_f32(llvm::Value* x, std::span<const float> c);
   /// y * 2^n with AVX-512's vscalefps when the target has it and y is whole 16-lane vectors.
   llvm::Value* scale_by_pow2_avx512(llvm::Value* y, llvm::Value* n);
   llvm::Value* odd_rational_f32(llvm::Value* x, float limit, std::initializer_list<float> p,
