@@ -250,6 +250,7 @@ llvm::Value* KernelCodegen::emit_unary(const UnaryNode* n) {
     case UnaryOp::Cos: return call_libm("cos", t, {a});
     case UnaryOp::Tanh: return t == DType::F64 ? call_libm("tanh", t, {a}) : tanh_f32(a);
     case UnaryOp::Erf: return t == DType::F64 ? call_libm("erf", t, {a}) : erf_f32(a);
+    case UnaryOp::Atanh: return t == DType::F64 ? call_libm("atanh", t, {a}) : atanh_f32(a);
     case UnaryOp::Sqrt: return intrinsic(llvm::Intrinsic::sqrt);
     case UnaryOp::Rsqrt:
       return b_.CreateFDiv(llvm::ConstantFP::get(a->getType(), 1.0),
@@ -268,7 +269,6 @@ llvm::Value* KernelCodegen::emit_unary(const UnaryNode* n) {
     case UnaryOp::Tan:
     case UnaryOp::Asinh:
     case UnaryOp::Acosh:
-    case UnaryOp::Atanh:
     case UnaryOp::Log2:
     case UnaryOp::Log10:
     case UnaryOp::Erfc:

@@ -136,6 +136,7 @@ class KernelCodegen {
   llvm::Value* exp_f32(llvm::Value* x);
   llvm::Value* erf_f32(llvm::Value* x);
   llvm::Value* tanh_f32(llvm::Value* x);
+  llvm::Value* atanh_f32(llvm::Value* x);
   // codegen_bessel.cpp: f32 scalars or vectors.
   /// i0, i0e, i1 or i1e of `x`.
   llvm::Value* bessel_f32(UnaryOp op, llvm::Value* x);
