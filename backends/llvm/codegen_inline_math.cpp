@@ -1,5 +1,5 @@
-// exp, erf, tanh and atanh for f32 as inline arithmetic: no call, so no vector registers spilled around
-// one, and the same code serves scalar loops, LLVM's vectorizer and explicit vector loops.
+// exp, erf, tanh and atanh for f32 as inline arithmetic: no call, so no vector registers spilled
+// around one, and the same code serves scalar loops, LLVM's vectorizer and explicit vector loops.
 // exp: Cephes' minimax polynomial after a two-constant Cody-Waite reduction (within 1 ulp).
 // erf and tanh: the odd/even rational approximations of Eigen's and XLA's fast float paths
 // (within 8 ulp or 4e-7 absolute), without any exp. Divisions in them may use the hardware
