@@ -11,6 +11,7 @@
 #include "core/ir/structural.h"
 #include "core/schedule/lower.h"
 #include "core/support/error.h"
+#include "core/templates/default_schedule.h"
 #include "core/tune/trial_records.h"
 #include "core/tune/tuning_job.h"
 #include "core/tune/warm_model.h"
@@ -319,10 +320,12 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
     // it, it is what the search offers (an A/B against a slot serving it finds them equal).
     const Trial& winner = result.trials[result.best];
     job.tuned_is_default = result.default_won();
-    const ScheduleSpace& space = tuner.space();
-    LoweredFunc f = lower(job.tuned_is_default ? space.apply(space.default_config())
-                                               : replay(job.workload, result.best_trace),
-                          job.name + "_tuned");
+    // The default's kernel is the one a process compiles for a workload the cache has no tuned
+    // record of, under the same name: a fresh process loads it from the object cache.
+    LoweredFunc f =
+        job.tuned_is_default
+            ? lower(default_schedule(job.workload, source_.compiler->target()), job.name)
+            : lower(replay(job.workload, result.best_trace), job.name + "_tuned");
     // The record a fresh process will serve, when it is this kernel's.
     if (source_.store)
       if (std::optional<TuningRecord> best = source_.store->best(job.description, source_.target))
