@@ -140,8 +140,8 @@ def _tune_in_the_background(tmp_path):
         assert t["trials"] > 0 or t["state"] == "cached"
         # Each swap and each roll-back installs a new kernel version.
         assert s["version"] == t["swaps"] + t["rollbacks"]
-        if t["state"] == "tuned":
-            assert s["served_by"] == "Kiln kernel (tuned)"
+        if t["state"] == "tuned":  # a searched kernel, or the default's where it beat ATen's op
+            assert s["served_by"].startswith("Kiln kernel"), s
             assert t["best_ms"] < t["first_ms"]
         if t["state"] == "rolled back":  # what served before the swap serves again
             assert t["swaps"] == t["rollbacks"] == 1, s
