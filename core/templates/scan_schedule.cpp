@@ -2,7 +2,8 @@
 // the axes before it run in parallel, the axes after it are one vector loop (every lane its own
 // recurrence), so that a scan along a leading axis is as wide as a copy. A scan accumulated in a
 // wider type than its result (cumsum of f32 in f64, as ATen) is computed row by row inside its
-// cast's row loop, into a buffer of one row: the wide values never travel through memory.
+// cast's row loop, into a buffer of one row (of a few rows interleaved, along the last axis): the
+// wide values never travel through memory.
 // A scatter's group goes here too: each of its stages at its own root, a scatter's init as a
 // copy is (its updates' loops are lowering's, lower.cpp).
 #include "core/ir/functor.h"
@@ -57,6 +58,8 @@ std::optional<std::string> DefaultScheduler::row_reader(const std::string& scan)
 void DefaultScheduler::schedule_scan_in_rows(const std::string& scan, const std::string& reader) {
   int axis = sch_.stage(scan).tensor->scan_axis;
   auto [before, after] = around(sch_.stage(reader), axis);
+  int64_t rows = interleaved_rows(scan, after.empty());
+  if (rows > 1) before.back() = sch_.split(reader, before.back(), rows).first;
   std::string row = fuse_all(reader, before);
   sch_.parallel(reader, row);
   const Stage& r = sch_.stage(reader);
@@ -65,8 +68,18 @@ void DefaultScheduler::schedule_scan_in_rows(const std::string& scan, const std:
   int64_t extent = 1;
   for (int d = axis; d < r.num_spatial; ++d) extent *= r.root_extents[d];
   vectorize_inner(reader, fuse_all(reader, rest), extent, r.tensor->dtype);
-  // The scan per row: its leading loops have extent 1 there, its trailing ones are lanes.
-  auto [scan_before, scan_after] = around(sch_.stage(scan), axis);
+  // The scan per row (per `rows` rows): its leading loops have extent 1 there (the last one
+  // `rows`, run inside the scan loop), its trailing ones are lanes.
+  const Stage& s = sch_.stage(scan);
+  auto [scan_before, scan_after] = around(s, axis);
+  if (rows > 1) {
+    // Split, not only reordered, so that the rows' buffer stays row-major (a buffer follows
+    // its loop order only while its stage has no split or fuse): the reader's vector loop
+    // reads each row contiguously.
+    std::string chains = sch_.split(scan, scan_before.back(), rows).second;
+    sch_.reorder(scan, {s.loops[axis].name, chains});
+    sch_.unroll(scan, chains);
+  }
   if (!scan_after.empty()) {
     int64_t lanes = 1;
     for (int d = axis + 1; d < r.num_spatial; ++d) lanes *= r.root_extents[d];
@@ -74,6 +87,22 @@ void DefaultScheduler::schedule_scan_in_rows(const std::string& scan, const std:
   }
   sch_.compute_at(scan, reader, row);
   own_roots_.insert(reader);
+}
+
+int64_t DefaultScheduler::interleaved_rows(const std::string& scan, bool along_last_axis) {
+  // A scan along the last axis is one dependency chain per row, as long as the row: the latency
+  // of its add, not its arithmetic, bounds it (eager's loop too). Rows computed together in the
+  // scan loop run as independent chains, which the core overlaps. Across lanes (a scan along an
+  // inner axis) the vector loop already does that.
+  const Stage& s = sch_.stage(scan);
+  int axis = s.tensor->scan_axis;
+  if (!along_last_axis || axis == 0) return 1;
+  int64_t rows = s.root_extents[axis - 1];
+  std::vector<int64_t> choices{1};
+  for (int64_t r : {2, 4, 8})
+    if (rows % r == 0) choices.push_back(r);
+  int64_t preferred = choices.back() >= 4 ? 4 : choices.back();
+  return knob(scan, "interleaved_rows", choices, preferred);
 }
 
 void DefaultScheduler::schedule_scan(const std::string& name) {

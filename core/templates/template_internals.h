@@ -191,6 +191,9 @@ class DefaultScheduler {
   /// `reader` with its leading axes (before the scan axis) one parallel row loop, and `scan`
   /// computed at that loop over whole rows.
   void schedule_scan_in_rows(const std::string& scan, const std::string& reader);
+  /// How many rows of `scan` one scan loop carries along together (a knob; 1 but along the last
+  /// axis, where each row is a dependency chain).
+  int64_t interleaved_rows(const std::string& scan, bool along_last_axis);
 
   /// A stage that stays a root of its own: scheduled by its class, without attachments.
   void schedule_root(const std::string& name);
