@@ -34,7 +34,18 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL_NAMES = ["mlp", "cnn", "resnet18", "transformer", "gpt2"]
+MODEL_NAMES = [
+    "mlp",
+    "cnn",
+    "resnet18",
+    "transformer",
+    "gpt2",
+    "mobilenet_v2",
+    "shufflenet_v2",
+    "regnet_y_400mf",
+    "efficientnet_b0",
+    "decoder_lm",
+]
 
 
 def _worker(name: str, threads: int, repeats: int) -> dict:

@@ -67,11 +67,39 @@ def transformer_layer() -> nn.Module:
     )
 
 
+class DecoderLM(nn.Module):
+    """A decoder-only language model: token and position embeddings, GPT-2 blocks, a final
+    LayerNorm and a linear head over the vocabulary. Its input is token ids."""
+
+    def __init__(self, vocab: int = 512, dim: int = 64, layers: int = 4, context: int = 128):
+        super().__init__()
+        self.vocab = vocab
+        self.tokens = nn.Embedding(vocab, dim)
+        self.positions = nn.Embedding(context, dim)
+        self.blocks = nn.Sequential(*(GPT2Block(dim) for _ in range(layers)))
+        self.ln = nn.LayerNorm(dim)
+        self.head = nn.Linear(dim, vocab, bias=False)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        positions = torch.arange(ids.shape[1], device=ids.device)
+        return self.head(self.ln(self.blocks(self.tokens(ids) + self.positions(positions))))
+
+
+def torchvision_model(name: str, **options: float) -> Callable[[], nn.Module]:
+    """torchvision's model `name` with random weights and `options` (dropout=0.0: a training
+    step is compared with eager's, and dropout draws its own random numbers in each)."""
+
+    def factory() -> nn.Module:
+        import torchvision
+
+        return torchvision.models.get_model(name, weights=None, **options)
+
+    return factory
+
+
 def resnet18() -> nn.Module:
     """torchvision's ResNet-18 with random weights."""
-    import torchvision
-
-    return torchvision.models.resnet18(weights=None)
+    return torchvision_model("resnet18")()
 
 
 #: name → (model factory, input shape for tests, input shape for the benchmark).
@@ -81,6 +109,21 @@ MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...], tuple[int, ...
     "resnet18": (resnet18, (1, 3, 64, 64), (1, 3, 224, 224)),
     "transformer": (transformer_layer, (2, 16, 64), (4, 128, 64)),
     "gpt2": (GPT2Block, (2, 16, 64), (4, 128, 64)),
+    # Beyond the standard five: depthwise and grouped convolutions, squeeze-and-excitation, and a
+    # decoder-only transformer with embeddings.
+    "mobilenet_v2": (
+        torchvision_model("mobilenet_v2", dropout=0.0),
+        (1, 3, 64, 64),
+        (1, 3, 224, 224),
+    ),
+    "shufflenet_v2": (torchvision_model("shufflenet_v2_x1_0"), (1, 3, 64, 64), (1, 3, 224, 224)),
+    "regnet_y_400mf": (torchvision_model("regnet_y_400mf"), (1, 3, 64, 64), (1, 3, 224, 224)),
+    "efficientnet_b0": (
+        torchvision_model("efficientnet_b0", dropout=0.0, stochastic_depth_prob=0.0),
+        (1, 3, 64, 64),
+        (1, 3, 224, 224),
+    ),
+    "decoder_lm": (DecoderLM, (2, 16), (4, 128)),
 }
 
 
@@ -89,4 +132,7 @@ def make(name: str, seed: int = 0, bench: bool = False) -> tuple[nn.Module, torc
     factory, test_shape, bench_shape = MODELS[name]
     torch.manual_seed(seed)
     model = factory()
-    return model, torch.randn(bench_shape if bench else test_shape)
+    shape = bench_shape if bench else test_shape
+    if isinstance(model, DecoderLM):
+        return model, torch.randint(model.vocab, shape)
+    return model, torch.randn(shape)

@@ -14,7 +14,14 @@ from models import make
 #: and forward plus backward of a training step) that run in Kiln's kernel slots. What keeps a
 #: model from 1.0 is printed by each test (backward ops the op library lacks, views of weights
 #: that a backward graph also reads and that stay free ATen views).
-MIN_COVERAGE = {name: (0.9, 0.9) for name in ["mlp", "cnn", "resnet18", "transformer", "gpt2"]}
+MIN_COVERAGE = {
+    name: (0.9, 0.9) for name in ["mlp", "cnn", "resnet18", "transformer", "gpt2", "decoder_lm"]
+} | {
+    # Eval only: at test sizes (batch 1, 64x64) their last batch norms see one value per channel,
+    # whose gradients are ill-conditioned: eager's own differ from float64's more than Kiln's do.
+    name: (0.9, None)
+    for name in ["mobilenet_v2", "shufflenet_v2", "regnet_y_400mf", "efficientnet_b0"]
+}
 
 #: f32 results through differently ordered sums: deep models accumulate a little more error.
 TOLERANCE = {"rtol": 1e-4, "atol": 1e-4}
@@ -41,7 +48,7 @@ def test_eval_matches_eager(name, coverage, no_mha_fastpath):
     _check_coverage(coverage, name, "eval", MIN_COVERAGE[name][0])
 
 
-@pytest.mark.parametrize("name", list(MIN_COVERAGE))
+@pytest.mark.parametrize("name", [name for name, (_, train) in MIN_COVERAGE.items() if train])
 def test_training_step_matches_eager(name, coverage):
     model, x = make(name)
     model.train()
