@@ -2,7 +2,8 @@
 // vectorize: a call per lane to the scalar functions (core/ir/bessel_math.cpp) was 5-7x slower
 // than eager. Each lane evaluates both Chebyshev series, on [0, 8] and on (8, inf) in 1/x, and
 // keeps the one for its interval; the series, their coefficients (core/ir/bessel_coefficients.h)
-// and the order of each product and quotient are the scalar functions', which are eager's.
+// and the order of each product and quotient are the scalar functions', which are eager's (LLVM
+// may still contract a multiply and an add into one FMA; the exponential is Kiln's).
 #include <span>
 
 #include "backends/llvm/codegen_impl.h"

@@ -145,10 +145,11 @@ class KernelCodegen {
   // codegen_polygamma.cpp: f32 scalars or vectors.
   llvm::Value* digamma_f32(llvm::Value* x);
   llvm::Value* trigamma_f32(llvm::Value* x);
+  /// c[0] x^n + c[1] x^(n-1) + ... + c[n], by Horner's rule as Cephes's polevl: a multiply,
+  /// then an add.
+  llvm::Value* polynomial_f32(llvm::Value* x, std::span<const float> c);
   // codegen_ndtri.cpp: f32 scalars or vectors.
   llvm::Value* ndtri_f32(llvm::Value* y);
-  /// c[0] x^n + c[1] x^(n-1) + ... + c[n], by Horner's rule.
-  llvm::Value* polynomial_f32(llvm::Value* x, std::span<const float> c);
   /// y * 2^n with AVX-512's vscalefps when the target has it and y is whole 16-lane vectors.
   llvm::Value* scale_by_pow2_avx512(llvm::Value* y, llvm::Value* n);
   llvm::Value* odd_rational_f32(llvm::Value* x, float limit, std::initializer_list<float> p,

@@ -1,7 +1,8 @@
 // ndtri (the inverse of the standard normal distribution function) for f32 as inline arithmetic,
 // so that it vectorizes: a call per lane to the scalar function (core/ir/special_math.cpp) ran at
 // 0.84x eager. Each lane evaluates the middle's rational function and both tails' and keeps the
-// one for its argument, with the scalar function's coefficients and order of operations.
+// one for its argument, with the scalar function's coefficients and order of operations (LLVM
+// may still contract a multiply and an add into one FMA, and log is libmvec's).
 #include <limits>
 
 #include "backends/llvm/codegen_impl.h"
@@ -9,26 +10,11 @@
 
 namespace kiln::llvm_backend {
 
-namespace {
-
-template <size_t N>
-std::vector<float> coefficients(const float (&table)[N]) {
-  return std::vector<float>(std::begin(table), std::end(table));
-}
-
-}  // namespace
-
 llvm::Value* KernelCodegen::ndtri_f32(llvm::Value* y0) {
   using namespace kiln::special;
   auto k = [&](float v) { return llvm::ConstantFP::get(y0->getType(), v); };
   auto log = [&](llvm::Value* v) { return call_libm("log", DType::F32, {v}); };
-  static const std::vector<float> middle_p = coefficients(kNdtriMiddleP<float>),
-                                  middle_q = coefficients(kNdtriMiddleQ<float>),
-                                  tail_p = coefficients(kNdtriTailP<float>),
-                                  tail_q = coefficients(kNdtriTailQ<float>),
-                                  far_p = coefficients(kNdtriFarP<float>),
-                                  far_q = coefficients(kNdtriFarQ<float>);
-  auto rational = [&](llvm::Value* x, const std::vector<float>& p, const std::vector<float>& q) {
+  auto rational = [&](llvm::Value* x, std::span<const float> p, std::span<const float> q) {
     return b_.CreateFDiv(b_.CreateFMul(x, polynomial_f32(x, p)), polynomial_f32(x, q));
   };
   const float exp_minus2 = static_cast<float>(kNdtriExpMinus2);
@@ -38,16 +24,18 @@ llvm::Value* KernelCodegen::ndtri_f32(llvm::Value* y0) {
   // The middle: a rational function of (y - 1/2)^2.
   llvm::Value* centred = b_.CreateFSub(y, k(0.5f));
   llvm::Value* middle = b_.CreateFMul(
-      b_.CreateFAdd(centred, b_.CreateFMul(centred, rational(b_.CreateFMul(centred, centred),
-                                                             middle_p, middle_q))),
+      b_.CreateFAdd(centred,
+                    b_.CreateFMul(centred, rational(b_.CreateFMul(centred, centred),
+                                                    kNdtriMiddleP<float>, kNdtriMiddleQ<float>))),
       k(static_cast<float>(kSqrt2Pi)));
   // The tails: in z = 1 / sqrt(-2 log y), one rational function up to x = 8 and one beyond.
   llvm::Value* x =
       b_.CreateIntrinsic(llvm::Intrinsic::sqrt, {y0->getType()}, {b_.CreateFMul(k(-2.0f), log(y))});
   llvm::Value* x0 = b_.CreateFSub(x, b_.CreateFDiv(log(x), x));
   llvm::Value* z = b_.CreateFDiv(k(1.0f), x);
-  llvm::Value* x1 = b_.CreateSelect(b_.CreateFCmpOLT(x, k(8.0f)), rational(z, tail_p, tail_q),
-                                    rational(z, far_p, far_q));
+  llvm::Value* x1 = b_.CreateSelect(b_.CreateFCmpOLT(x, k(8.0f)),
+                                    rational(z, kNdtriTailP<float>, kNdtriTailQ<float>),
+                                    rational(z, kNdtriFarP<float>, kNdtriFarQ<float>));
   llvm::Value* tail = b_.CreateFSub(x0, x1);
   tail = b_.CreateSelect(upper, tail, b_.CreateFNeg(tail));
   llvm::Value* out = b_.CreateSelect(b_.CreateFCmpOGT(y, k(exp_minus2)), middle, tail);

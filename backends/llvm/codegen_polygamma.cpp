@@ -2,7 +2,9 @@
 // vectorize: a call per lane to the scalar functions (core/ir/special_math.cpp) ran at 0.8-0.9x
 // eager. The scalar functions' branches become selects (both sides of the reflection are computed)
 // and their recurrence loops run their largest trip count with a mask per lane; every operation
-// is the scalar function's, in its order, so each lane computes what the scalar function would.
+// is the scalar function's, in its order (LLVM may still contract a multiply and an add into one
+// FMA, and log, sin and tan are libmvec's), so each lane follows the scalar function's steps.
+#include <limits>
 #include <numbers>
 
 #include "backends/llvm/codegen_impl.h"
@@ -38,11 +40,10 @@ llvm::Value* KernelCodegen::digamma_f32(llvm::Value* x) {
     result = b_.CreateSelect(below, b_.CreateFSub(result, b_.CreateFDiv(k(1.0f), v)), result);
     v = b_.CreateSelect(below, b_.CreateFAdd(v, k(1.0f)), v);
   }
-  static const std::vector<float> asymptotic(std::begin(special::kDigammaAsymptotic<float>),
-                                             std::end(special::kDigammaAsymptotic<float>));
   llvm::Value* z = b_.CreateFDiv(k(1.0f), b_.CreateFMul(v, v));
-  llvm::Value* y = b_.CreateSelect(b_.CreateFCmpOLT(v, k(1.0e17f)),
-                                   b_.CreateFMul(z, polynomial_f32(z, asymptotic)), k(0.0f));
+  llvm::Value* y = b_.CreateSelect(
+      b_.CreateFCmpOLT(v, k(1.0e17f)),
+      b_.CreateFMul(z, polynomial_f32(z, special::kDigammaAsymptotic<float>)), k(0.0f));
   llvm::Value* series =
       b_.CreateFSub(b_.CreateFSub(b_.CreateFAdd(result, call_libm("log", DType::F32, {v})),
                                   b_.CreateFDiv(k(0.5f), v)),

@@ -34,8 +34,9 @@ constexpr MathFunction kLibmvecFunctions[] = {
 struct SleefFunction {
   const char* name;
   const char* accuracy;
+  int arity;
 };
-constexpr SleefFunction kSleefFunctions[] = {{"lgamma", "u10"}};
+constexpr SleefFunction kSleefFunctions[] = {{"lgamma", "u10", 1}};
 // Where both have a function libmvec's is faster: SLEEF's expm1, log1p and atanh took 1.5-1.8x
 // libmvec's time in one run (benchmarks/elementwise_math.py, AVX2, 2 threads).
 
@@ -87,7 +88,7 @@ std::optional<VectorLibrary> VectorLibrary::load(int vector_bits) {
         lib.variants_.push_back(
             {"Sleef_" + std::string(fn.name) + suffix + "_" + fn.accuracy,
              "Sleef_" + std::string(fn.name) + type + std::to_string(lanes) + "_" + fn.accuracy,
-             abi_prefix(lanes, 1), lanes, 1});
+             abi_prefix(lanes, fn.arity), lanes, fn.arity});
       }
     }
   }

@@ -97,11 +97,16 @@ int64_t DefaultScheduler::interleaved_rows(const std::string& scan, bool along_l
   const Stage& s = sch_.stage(scan);
   int axis = s.tensor->scan_axis;
   if (!along_last_axis || axis == 0) return 1;
-  int64_t rows = s.root_extents[axis - 1];
+  // Rows come from the axis just before the scan axis, so that they are whole inside one row
+  // loop's iteration; the row loop keeps at least one iteration per thread.
+  int64_t rows = s.root_extents[axis - 1], all_rows = 1;
+  for (int d = 0; d < axis; ++d) all_rows *= s.root_extents[d];
   std::vector<int64_t> choices{1};
   for (int64_t r : {2, 4, 8})
     if (rows % r == 0) choices.push_back(r);
-  int64_t preferred = choices.back() >= 4 ? 4 : choices.back();
+  int64_t preferred = 1;
+  for (int64_t r : {2, 4})
+    if (rows % r == 0 && all_rows / r >= target_.num_threads) preferred = r;
   return knob(scan, "interleaved_rows", choices, preferred);
 }
 

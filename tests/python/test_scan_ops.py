@@ -56,11 +56,13 @@ def test_scans_match_eager_bit_for_bit(name, coverage):
     check(CASES[name], BASE, coverage)
 
 
-@pytest.mark.parametrize("shape", [(16, 33), (12, 5), (6, 9), (7, 4), (3, 4, 5), (2, 8, 3, 7)])
+@pytest.mark.parametrize(
+    "shape", [(16, 33), (12, 5), (6, 9), (7, 4), (3, 4, 5), (2, 8, 3, 7), (2, 3, 4, 7)]
+)
 @pytest.mark.parametrize("name", ["cumsum_last", "cumprod_last", "cummax_values_and_indices"])
 def test_last_axis_scans_of_every_row_count_match_eager(name, shape, coverage):
-    # Along the last axis, rows run together in one scan loop (4 or 2 of them, as the row
-    # count divides; one where it is odd), in every rank.
+    # Along the last axis, rows of the axis before it run together in one scan loop (4 or 2 of
+    # them, as its extent divides; one where it is odd), in every rank.
     x = torch.randn(*shape, generator=torch.Generator().manual_seed(6))
     check(CASES[name], x, coverage=coverage)
     check(CASES[name], x.transpose(0, -1).contiguous().transpose(0, -1), coverage=coverage)
