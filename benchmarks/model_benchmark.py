@@ -1,10 +1,12 @@
-"""Model benchmark: eager vs Inductor (default mode) vs Kiln (default schedules), inference.
+"""Model benchmark: eager vs Inductor (default mode, and with freezing) vs Kiln (default
+schedules), inference.
 
     python benchmarks/model_benchmark.py [--models mlp,cnn,...] [--threads 1,2] [--repeats 20]
 
-Per model and thread count it prints eager / Inductor / Kiln latency (median of `--repeats`
-calls after warm-up), the cold compile seconds of Inductor and Kiln, the peak memory of one
-forward pass, Kiln's node coverage, and how many of Kiln's kernel slots serve their matmul or
+Per model and thread count it prints eager / Inductor / Inductor-with-freezing / Kiln latency
+(median of `--repeats` calls after warm-up), Inductor's and its frozen variant's time over
+Kiln's (above 1: Kiln faster) and their geomeans per thread count, the cold compile seconds of
+Inductor and Kiln, the peak memory of one forward pass, Kiln's node coverage, and how many of Kiln's kernel slots serve their matmul or
 convolution through ATen (ContractionPolicy "fastest": ATen's op measured faster than Kiln's
 kernel at compile time; the rest of such a group still runs in a Kiln kernel).
 
@@ -27,7 +29,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -107,6 +111,12 @@ def _worker(name: str, threads: int, repeats: int) -> dict:
         inductor, row["inductor_compile_s"] = cold_compile("inductor")
         row["inductor_ms"] = median_ms(lambda: inductor(x))
         row["inductor_peak_mb"] = peak_bytes(lambda: inductor(x)) / 2**20
+        # Inductor with freezing: parameters folded in as constants, weights prepacked once.
+        torch._dynamo.reset()
+        torch._inductor.config.freezing = True
+        frozen, row["freezing_compile_s"] = cold_compile("inductor")
+        row["freezing_ms"] = median_ms(lambda: frozen(x))
+        torch._inductor.config.freezing = False
         torch._dynamo.reset()
         compiled, row["kiln_compile_s"] = cold_compile("kiln")
         stats = kiln.stats()
@@ -122,7 +132,9 @@ def _worker(name: str, threads: int, repeats: int) -> dict:
 
 def _run_row(name: str, threads: int, repeats: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="kiln-bench-inductor-") as cache:
-        env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=cache)
+        # Default schedules: no background tuning searching (and swapping kernels) while the
+        # columns are timed; tuned latencies are benchmarks/tuned_models.py's.
+        env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=cache, KILN_TUNE="off")
         cmd = [sys.executable, __file__, "--worker", name, str(threads), str(repeats)]
         result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -132,7 +144,8 @@ def _run_row(name: str, threads: int, repeats: int) -> dict:
 
 def _print_table(rows: list[dict]) -> None:
     header = (
-        f"{'model':<12}{'thr':>4}{'eager ms':>10}{'ind ms':>9}{'kiln ms':>9}{'kiln/ind':>9}"
+        f"{'model':<16}{'thr':>4}{'eager ms':>10}{'ind ms':>9}{'frz ms':>9}{'kiln ms':>9}"
+        f"{'ind/kiln':>9}{'frz/kiln':>9}"
         f"{'ind comp s':>11}{'kiln comp s':>12}{'comp ratio':>11}"
         f"{'eager MB':>9}{'ind MB':>8}{'kiln MB':>8}{'coverage':>9}{'ATen-served':>12}{'max diff':>10}"
     )
@@ -140,16 +153,33 @@ def _print_table(rows: list[dict]) -> None:
     print("-" * len(header))
     for r in rows:
         if "error" in r:
-            print(f"{r['model']:<12}{r['threads']:>4}  failed: {r['error'].splitlines()[-1]}")
+            print(f"{r['model']:<16}{r['threads']:>4}  failed: {r['error'].splitlines()[-1]}")
             continue
         print(
-            f"{r['model']:<12}{r['threads']:>4}{r['eager_ms']:>10.3f}{r['inductor_ms']:>9.3f}"
-            f"{r['kiln_ms']:>9.3f}{r['kiln_ms'] / r['inductor_ms']:>9.2f}"
+            f"{r['model']:<16}{r['threads']:>4}{r['eager_ms']:>10.3f}{r['inductor_ms']:>9.3f}"
+            f"{r['freezing_ms']:>9.3f}{r['kiln_ms']:>9.3f}{r['inductor_ms'] / r['kiln_ms']:>9.2f}"
+            f"{r['freezing_ms'] / r['kiln_ms']:>9.2f}"
             f"{r['inductor_compile_s']:>11.2f}{r['kiln_compile_s']:>12.2f}"
             f"{r['kiln_compile_s'] / r['inductor_compile_s']:>11.2f}"
             f"{r['eager_peak_mb']:>9.2f}{r['inductor_peak_mb']:>8.2f}{r['kiln_peak_mb']:>8.2f}"
             f"{100 * r['coverage']:>8.1f}%{r['aten_slots']:>5} of {r['slots']:<4}"
             f"{r['kiln_max_diff']:>10.2g}"
+        )
+
+
+def _print_geomeans(rows: list[dict]) -> None:
+    """The geometric means of Kiln's speedups over each column, per thread count."""
+    for threads in sorted({r["threads"] for r in rows if "error" not in r}):
+        ok = [r for r in rows if "error" not in r and r["threads"] == threads]
+        means = {
+            column: math.exp(
+                statistics.fmean(math.log(r[f"{column}_ms"] / r["kiln_ms"]) for r in ok)
+            )
+            for column in ("eager", "inductor", "freezing")
+        }
+        print(
+            f"geomean speedup of Kiln, {threads} thread(s), {len(ok)} models: "
+            + ", ".join(f"{means[c]:.2f}x over {c}" for c in means)
         )
 
 
@@ -171,6 +201,7 @@ def main() -> None:
             rows.append(_run_row(name, threads, args.repeats))
             print(f"measured {name} on {threads} thread(s)", file=sys.stderr)
     _print_table(rows)
+    _print_geomeans(rows)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
 
