@@ -244,16 +244,18 @@ void KernelCodegen::emit_allocate(const AllocateNode* n) {
     scope_.buffers.erase(t.get());
     return;
   }
-  // Global scope: too big for the stack, on the heap for the duration of the body.
+  // Global scope: too big for the stack, on the heap for the duration of the body, from the
+  // thread's scratch blocks (core/runtime/scratch.h), which stay mapped from call to call.
   auto* i64 = b_.getInt64Ty();
   auto* ptr_type = llvm::PointerType::getUnqual(ctx_);
   llvm::FunctionCallee alloc = module_.getOrInsertFunction(
-      "aligned_alloc", llvm::FunctionType::get(ptr_type, {i64, i64}, false));
+      "kiln_scratch_alloc", llvm::FunctionType::get(ptr_type, {i64}, false));
+  // Like malloc's, its blocks alias nothing else the kernel sees.
+  llvm::cast<llvm::Function>(alloc.getCallee())->addRetAttr(llvm::Attribute::NoAlias);
   llvm::FunctionCallee release = module_.getOrInsertFunction(
-      "free", llvm::FunctionType::get(b_.getVoidTy(), {ptr_type}, false));
-  uint64_t bytes =
-      (elements * dtype_bytes(t->dtype) + 63) / 64 * 64;  // a multiple of the alignment
-  llvm::Value* buffer = b_.CreateCall(alloc, {b_.getInt64(64), b_.getInt64(bytes)}, t->name);
+      "kiln_scratch_free", llvm::FunctionType::get(b_.getVoidTy(), {ptr_type}, false));
+  uint64_t bytes = elements * dtype_bytes(t->dtype);
+  llvm::Value* buffer = b_.CreateCall(alloc, {b_.getInt64(bytes)}, t->name);
   scope_.buffers[t.get()] = buffer;
   emit(n->body);
   scope_.buffers.erase(t.get());

@@ -6,6 +6,7 @@
 #include "backends/llvm/llvm_error.h"
 #include "backends/llvm/optimizer.h"
 #include "core/ir/special_math.h"
+#include "core/runtime/scratch.h"
 #include "core/runtime/thread_pool.h"
 #include "llvm/ExecutionEngine/Orc/CompileUtils.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
@@ -76,9 +77,14 @@ void JitEngine::setup_symbols() {
   llvm::orc::JITDylib& jd = jit_->getMainJITDylib();
   // By address, so that it resolves even though Kiln's own symbols are hidden.
   llvm::orc::SymbolMap runtime;
-  runtime[jit_->mangleAndIntern("kiln_parallel_for")] = {
-      llvm::orc::ExecutorAddr::fromPtr(&kiln_parallel_for),
-      llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
+  for (auto [name, address] :
+       {std::pair<const char*, void*>{"kiln_parallel_for",
+                                      reinterpret_cast<void*>(&kiln_parallel_for)},
+        {"kiln_scratch_alloc", reinterpret_cast<void*>(&kiln_scratch_alloc)},
+        {"kiln_scratch_free", reinterpret_cast<void*>(&kiln_scratch_free)}})
+    runtime[jit_->mangleAndIntern(name)] = {
+        llvm::orc::ExecutorAddr::fromPtr(address),
+        llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable};
   for (const SpecialFunction& f : special_functions())
     runtime[jit_->mangleAndIntern(f.name)] = {
         llvm::orc::ExecutorAddr::fromPtr(f.address),
