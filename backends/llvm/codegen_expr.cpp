@@ -220,11 +220,31 @@ llvm::Value* KernelCodegen::emit_compare(BinaryOp op, DType t, llvm::Value* a, l
   return b_.CreateICmp(t == DType::Bool ? kBool[i] : kSigned[i], a, b);
 }
 
+llvm::Value* KernelCodegen::inline_f32(UnaryOp op, llvm::Value* a) {
+  switch (op) {
+    case UnaryOp::Exp: return exp_f32(a);
+    case UnaryOp::Tanh: return tanh_f32(a);
+    case UnaryOp::Erf: return erf_f32(a);
+    case UnaryOp::Atanh: return atanh_f32(a);
+    case UnaryOp::I0:
+    case UnaryOp::I0e:
+    case UnaryOp::I1:
+    case UnaryOp::I1e: return bessel_f32(op, a);
+    case UnaryOp::Digamma: return digamma_f32(a);
+    case UnaryOp::Trigamma: return trigamma_f32(a);
+    case UnaryOp::Ndtri: return ndtri_f32(a);
+    default: return nullptr;
+  }
+}
+
 llvm::Value* KernelCodegen::emit_unary(const UnaryNode* n) {
   DType t = n->a.dtype();
   llvm::Value* a = emit(n->a);
   using I = llvm::Intrinsic::ID;
   auto intrinsic = [&](I id) { return call_intrinsic(id, {a}); };
+  // NOTE: F16 and BF16 ops compute in f32, so only F32 and F64 reach the float cases below.
+  if (t == DType::F32)
+    if (llvm::Value* v = inline_f32(n->op, a)) return v;
   if (!is_float(t)) {
     switch (n->op) {
       case UnaryOp::Neg: return b_.CreateNeg(a);
@@ -241,16 +261,16 @@ llvm::Value* KernelCodegen::emit_unary(const UnaryNode* n) {
   switch (n->op) {
     case UnaryOp::Neg: return b_.CreateFNeg(a);
     case UnaryOp::Abs: return intrinsic(llvm::Intrinsic::fabs);
-    case UnaryOp::Exp: return t == DType::F64 ? call_libm("exp", t, {a}) : exp_f32(a);
+    case UnaryOp::Exp: return call_libm("exp", t, {a});
     case UnaryOp::Exp2: return call_libm("exp2", t, {a});
     case UnaryOp::Log: return call_libm("log", t, {a});
     case UnaryOp::Log1p: return call_libm("log1p", t, {a});
     case UnaryOp::Expm1: return call_libm("expm1", t, {a});
     case UnaryOp::Sin: return call_libm("sin", t, {a});
     case UnaryOp::Cos: return call_libm("cos", t, {a});
-    case UnaryOp::Tanh: return t == DType::F64 ? call_libm("tanh", t, {a}) : tanh_f32(a);
-    case UnaryOp::Erf: return t == DType::F64 ? call_libm("erf", t, {a}) : erf_f32(a);
-    case UnaryOp::Atanh: return t == DType::F64 ? call_libm("atanh", t, {a}) : atanh_f32(a);
+    case UnaryOp::Tanh: return call_libm("tanh", t, {a});
+    case UnaryOp::Erf: return call_libm("erf", t, {a});
+    case UnaryOp::Atanh: return call_libm("atanh", t, {a});
     case UnaryOp::Sqrt: return intrinsic(llvm::Intrinsic::sqrt);
     case UnaryOp::Rsqrt:
       return b_.CreateFDiv(llvm::ConstantFP::get(a->getType(), 1.0),
@@ -277,15 +297,9 @@ llvm::Value* KernelCodegen::emit_unary(const UnaryNode* n) {
     case UnaryOp::I0e:
     case UnaryOp::I1:
     case UnaryOp::I1e:
-      if (t == DType::F32) return bessel_f32(n->op, a);
-      [[fallthrough]];
     case UnaryOp::Digamma:
     case UnaryOp::Trigamma:
-      if (t == DType::F32) return n->op == UnaryOp::Digamma ? digamma_f32(a) : trigamma_f32(a);
-      [[fallthrough]];
     case UnaryOp::Ndtri:
-      if (t == DType::F32) return ndtri_f32(a);
-      [[fallthrough]];
     // Kiln's own (core/ir/special_math.h), which the JIT engine resolves by address.
     case UnaryOp::Erfinv: return call_libm(str_cat("kiln_", unary_op_name(n->op)), t, {a});
     case UnaryOp::Not: break;

@@ -132,6 +132,9 @@ class KernelCodegen {
   llvm::Value* call_intrinsic(llvm::Intrinsic::ID id, std::vector<llvm::Value*> args);
   llvm::Value* int_pow(llvm::Value* base, llvm::Value* exponent);
 
+  /// `op` on f32 scalars or vectors as inline vector code, or null where the op has none (and
+  /// goes to the math library or a plain instruction).
+  llvm::Value* inline_f32(UnaryOp op, llvm::Value* a);
   // codegen_inline_math.cpp: f32 scalars or vectors.
   llvm::Value* exp_f32(llvm::Value* x);
   llvm::Value* erf_f32(llvm::Value* x);
