@@ -17,9 +17,15 @@ class Kernel {
   /// each pointing at element 0 of a tensor with the parameter's shape, dtype and strides.
   virtual void launch(void* const* args) const = 0;
   const LoweredFunc& func() const { return func_; }
+  /// Whether its schedule came from a tuning search (a tuning record, or the tuning service's
+  /// winner) rather than being the default schedule. Marked by whoever made the kernel, before
+  /// it is shared; what a slot reports as serving it (SlotInfo::served_by) comes from this.
+  bool tuned() const { return tuned_; }
+  void mark_tuned() { tuned_ = true; }
 
  private:
   LoweredFunc func_;
+  bool tuned_ = false;
 };
 
 /// Checks that `args` match the kernel's parameters (count, dtype, shape, strides) and launches it.

@@ -26,7 +26,9 @@ std::unique_ptr<Kernel> kernel_of_record(const std::vector<Tensor>& outputs,
       }
       source.store->set_status(record.id, "ok", "");
     }
-    return source.compile(f);
+    std::unique_ptr<Kernel> kernel = source.compile(f);
+    kernel->mark_tuned();
+    return kernel;
   } catch (const Error& e) {
     *why_not = str_cat("does not replay: ", e.what());
   } catch (const InternalError& e) {

@@ -132,7 +132,7 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
     state.state = "tuned";
     state.best_seconds = ab.candidate_seconds;
     state.swaps += 1;
-    state.detail = "";
+    state.detail = job.tuned_is_default ? kDefaultWonDetail : "";
     swaps_.push_back({m.id, before.version, before.version + 1, ab.current_seconds,
                       ab.candidate_seconds, elapsed(), false});
     record_contraction_choice(job);

@@ -331,7 +331,9 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
       if (std::optional<TuningRecord> best = source_.store->best(job.description, source_.target))
         if (job.tuned_is_default || best->trace == result.best_trace.to_text())
           job.tuned_record = std::move(best);
-    promote(job, source_.compile(f), winner.result.spread, paced);
+    std::unique_ptr<Kernel> kernel = source_.compile(f);
+    if (!job.tuned_is_default) kernel->mark_tuned();
+    promote(job, std::move(kernel), winner.result.spread, paced);
   } catch (const std::exception& e) {
     mark_done(job);
     set_state(job, "failed", e.what());

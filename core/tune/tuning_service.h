@@ -75,8 +75,13 @@ struct SlotTuning {
   double first_seconds = 0;  ///< The slot's first kernel, per call (in process).
   double best_seconds = 0;   ///< What serves it now, per call (in process).
   int swaps = 0, rollbacks = 0;
-  std::string detail;  ///< Why it was kept or failed.
+  /// Why it was kept or failed; for "tuned", empty, or kDefaultWonDetail when the kernel swapped
+  /// in is the default schedule's (no searched schedule beat it, and it beat what served before).
+  std::string detail;
 };
+
+inline constexpr const char* kDefaultWonDetail =
+    "no searched schedule beat the default; it beat what served before";
 
 class TuningService {
  public:

@@ -256,7 +256,10 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
 
 void CompileService::recompile(int64_t slot) {
   std::shared_ptr<SlotEntry> entry = SlotRegistry::global().get(slot);
-  entry->slot.swap(compiler_->compile(entry->slot.current()->func()));
+  std::shared_ptr<const Kernel> current = entry->slot.current();
+  std::unique_ptr<Kernel> kernel = compiler_->compile(current->func());
+  if (current->tuned()) kernel->mark_tuned();
+  entry->slot.swap(std::move(kernel));
 }
 
 }  // namespace kiln

@@ -34,11 +34,9 @@ SlotInfo slot_info(int64_t slot) {
   const SlotEntry& entry = *held;
   std::shared_ptr<const Kernel> kernel = entry.slot.current();
   auto* aten = dynamic_cast<const AtenServedKernel*>(kernel.get());
-  // NOTE: tuned kernels (from the cache or the tuning service) are named "<group>_tuned"; a
-  // default schedule that won its search keeps the group's name, and is the default's kernel.
-  std::string served_by = aten                                      ? aten->description()
-                          : kernel->func().name.ends_with("_tuned") ? "Kiln kernel (tuned)"
-                                                                    : "Kiln kernel";
+  std::string served_by = aten              ? aten->description()
+                          : kernel->tuned() ? "Kiln kernel (tuned)"
+                                            : "Kiln kernel";
   return {slot,      entry.slot.description(), entry.key, entry.inputs, entry.outputs,
           served_by, entry.slot.stats()};
 }

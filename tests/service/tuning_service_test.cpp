@@ -40,6 +40,8 @@ TEST_F(ServiceTest, TunesASlowSlotAndSwapsAFasterKernelIn) {
   EXPECT_EQ(t.swaps, 1);
   EXPECT_EQ(slot->stats().version, 1u);
   EXPECT_LT(t.best_seconds, t.first_seconds);
+  // The default won its search only if it beat the naive kernel: then it is not marked tuned.
+  EXPECT_EQ(slot->current()->tuned(), t.detail != kDefaultWonDetail) << t.detail;
   // What serves the slot now computes the matmul.
   EXPECT_LE(disagreement_on_fresh_inputs(*slot->current(), *reference(workload), 7), 1.0);
   // Every trial is a record of this target, with its features, under the workload's key.
@@ -237,6 +239,9 @@ TEST_F(ServiceTest, AFreshPipelineServesTheTunedRecord) {
   // Either way the fresh process compiles nothing: it loads what the running process swapped in.
   EXPECT_EQ(fresh_objects.hits(), 1);
   EXPECT_EQ(fresh_objects.misses(), 0);
+  // What served the running process serves the fresh one, marked tuned when a search chose it.
+  EXPECT_EQ(choice.kernel->tuned(), slot->current()->tuned());
+  EXPECT_EQ(choice.kernel->tuned(), choice.record.has_value());
   if (!choice.record) {
     // On a busy machine the search may find nothing faster than the default schedule: then the
     // running process serves the default's kernel, and so does a fresh process.
@@ -277,6 +282,7 @@ TEST_F(ServiceTest, ATunedKernelThatLostInTheRunningModelIsNotServedByAFreshProc
   KernelChoice fresh = choose_kernel(workload, "matmul", source(*compiler, target));
   EXPECT_FALSE(fresh.record.has_value()) << fresh.origin;
   EXPECT_TRUE(fresh.settled);
+  EXPECT_FALSE(fresh.kernel->tuned());
   EXPECT_NE(fresh.origin.find("did not beat it in a running model"), std::string::npos)
       << fresh.origin;
   EXPECT_LE(disagreement_on_fresh_inputs(*fresh.kernel, *reference(workload), 9), 1.0);
@@ -288,6 +294,7 @@ TEST_F(ServiceTest, ATunedKernelThatLostInTheRunningModelIsNotServedByAFreshProc
   KernelChoice later = choose_kernel(workload, "matmul", source(*compiler, target));
   EXPECT_TRUE(later.record.has_value()) << later.origin;
   EXPECT_TRUE(later.settled);
+  EXPECT_TRUE(later.kernel->tuned());
 }
 
 TEST_F(ServiceTest, ARecordThatDoesNotReplayIsQuarantinedNotUsed) {
