@@ -1,7 +1,11 @@
 #include "core/ir/simplify.h"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
+#include <numeric>
 
+#include "core/ir/bound.h"
 #include "core/ir/functor.h"
 #include "core/support/error.h"
 
@@ -152,6 +156,10 @@ Expr rebuild(const LinearForm& form, DType t) {
 }
 
 class Simplifier : public StmtMutator {
+ public:
+  /// `extents`: variables known to range over [0, extent); loops add theirs while inside.
+  explicit Simplifier(VarExtents extents = {}) : extents_(std::move(extents)) {}
+
  protected:
   Expr mutate_binary(const Expr& e, const BinaryNode* n) override {
     Expr r = ExprMutator::mutate_binary(e, n);
@@ -184,12 +192,25 @@ class Simplifier : public StmtMutator {
         if (ca == 0 || cb == 0) return IntImmNode::make(b->dtype, 0);
         break;
       case BinaryOp::Div:
-      case BinaryOp::FloorDiv:
         if (cb == 1) return b->a;
         break;
+      case BinaryOp::FloorDiv:
+        if (cb == 1) return b->a;
+        if (cb > 1) {
+          // floordiv(floordiv(x, c), d) is floordiv(x, c * d) for positive c and d.
+          if (auto* inner = b->a.as<BinaryNode>(); inner && inner->op == BinaryOp::FloorDiv)
+            if (auto c = as_const_int(inner->b); c && *c > 0)
+              return mutate(floordiv(inner->a, IntImmNode::make(b->dtype, *c * *cb)));
+          if (auto q = divide_affine(b, *cb)) return *q;
+        }
+        break;
       case BinaryOp::Mod:
+        if (cb == 1) return IntImmNode::make(b->dtype, 0);
+        break;
       case BinaryOp::FloorMod:
         if (cb == 1) return IntImmNode::make(b->dtype, 0);
+        if (cb > 1)
+          if (auto r = divide_affine(b, *cb)) return *r;
         break;
       case BinaryOp::And:  // on bool only: true && x is x; an integer mask is no identity
         if (b->dtype != DType::Bool) break;
@@ -227,7 +248,10 @@ class Simplifier : public StmtMutator {
   Stmt mutate_for(const Stmt& s, const ForNode* n) override {
     if (n->extent == 1 && n->for_kind != ForKind::GpuBlock && n->for_kind != ForKind::GpuThread)
       return mutate(substitute(n->body, {{n->var.get(), IntImmNode::make(n->var.dtype(), 0)}}));
-    return StmtMutator::mutate_for(s, n);
+    extents_[n->var.get()] = n->extent;
+    Stmt r = StmtMutator::mutate_for(s, n);
+    extents_.erase(n->var.get());
+    return r;
   }
 
   Stmt mutate_if(const Stmt& s, const IfThenElseNode* n) override {
@@ -240,12 +264,83 @@ class Simplifier : public StmtMutator {
     }
     return r;
   }
+
+ private:
+  /// floordiv(x, d) or floormod(x, d) (`b`, d > 1) of an affine x, with x's multiples of d
+  /// taken out (floordiv(d * q + s, d) is q + floordiv(s, d)) and the rest s simplified by
+  /// the extents where they bound it (divide_rest); nullopt when neither changes anything.
+  std::optional<Expr> divide_affine(const BinaryNode* b, int64_t d) {
+    LinearForm x, quotient, rest;  // x = d * quotient + rest
+    linearize(b->a, 1, x);
+    quotient.constant = floor_div(x.constant, d);
+    rest.constant = x.constant - quotient.constant * d;
+    for (auto& [term, c] : x.terms) {
+      if (c % d == 0)
+        quotient.add(term, c / d);
+      else
+        rest.add(term, c);
+    }
+    bool div = b->op == BinaryOp::FloorDiv;
+    std::optional<Expr> of_rest = divide_rest(rest, d, div, b->dtype);
+    bool took_multiples = quotient.constant != 0 || !quotient.terms.empty();
+    if (!of_rest && !took_multiples) return std::nullopt;
+    Expr s = rebuild(rest, b->dtype);
+    Expr r = of_rest ? *of_rest : div ? floordiv(s, IntImmNode::make(b->dtype, d))
+                                      : floormod(s, IntImmNode::make(b->dtype, d));
+    if (!div) return r;
+    linearize(r, 1, quotient);
+    return rebuild(quotient, b->dtype);
+  }
+
+  /// floordiv(s, d) or floormod(s, d) (0 <= s's constant < d) where s is a constant or the
+  /// extents bound it: 0 and s when s stays in
+  /// [0, d); else, for a g dividing d that splits s into g * h + l with l in [0, g),
+  /// floordiv(h, d / g) and g * floormod(h, d / g) + l (what a flat index split by a reshape
+  /// into rows of 128 and columns of 32 becomes). nullopt when the extents show neither.
+  std::optional<Expr> divide_rest(const LinearForm& rest, int64_t d, bool div, DType t) {
+    // The constant rest is in [0, d) already.
+    if (rest.terms.empty()) return IntImmNode::make(t, div ? 0 : rest.constant);
+    if (extents_.empty()) return std::nullopt;
+    Expr s = rebuild(rest, t);
+    auto within = [&](const Expr& e, int64_t limit) {
+      auto bounds = const_bounds(e, extents_);
+      return bounds && bounds->first >= 0 && bounds->second < limit;
+    };
+    if (within(s, d)) return div ? IntImmNode::make(t, 0) : s;
+    std::vector<int64_t> factors;  // of d, shared with a coefficient; largest first
+    for (auto& [term, c] : rest.terms)
+      if (int64_t g = std::gcd(c, d); g > 1 && g < d) factors.push_back(g);
+    std::sort(factors.begin(), factors.end(), std::greater<>());
+    for (int64_t g : factors) {
+      LinearForm high, low;
+      low.constant = rest.constant;
+      for (auto& [term, c] : rest.terms) {
+        if (c % g == 0)
+          high.add(term, c / g);
+        else
+          low.add(term, c);
+      }
+      Expr l = rebuild(low, t);
+      if (!within(l, g)) continue;
+      Expr h = rebuild(high, t), divisor = IntImmNode::make(t, d / g);
+      if (div) return mutate(floordiv(h, divisor));
+      linearize(mutate(floormod(h, divisor)), g, low);
+      return rebuild(low, t);
+    }
+    return std::nullopt;
+  }
+
+  VarExtents extents_;
 };
 
 }  // namespace
 
 Expr simplify(const Expr& e) {
   return Simplifier().mutate(e);
+}
+
+Expr simplify(const Expr& e, const VarExtents& extents) {
+  return Simplifier(extents).mutate(e);
 }
 
 Expr flat_index(const Tensor& tensor, const std::vector<Expr>& indices) {

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "core/ir/bound.h"
 #include "core/ir/stmt.h"
 
 namespace kiln {
@@ -11,8 +12,14 @@ namespace kiln {
 /// Folds constants and removes neutral operations. Never changes the value of an expression.
 Expr simplify(const Expr& e);
 
-/// Simplifies every expression in a statement; drops constant `if`s and replaces loops of one
-/// iteration by their body.
+/// As simplify(e), and where `extents` bound the variables (each in [0, extent)), also
+/// floordiv and floormod of affine sums whose remainder provably stays below the divisor:
+/// floordiv(128 * i + j, 128) is i and floormod(128 * i + j, 128) is j for j < 128.
+Expr simplify(const Expr& e, const VarExtents& extents);
+
+/// Simplifies every expression in a statement, using the extents of the loops around each (as
+/// the overload with extents above); drops constant `if`s and replaces loops of one iteration
+/// by their body.
 Stmt simplify(const Stmt& s);
 
 /// Element offset of `indices` in `tensor`: sum(index[d] * stride[d]), simplified. Both backends

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/ir/functor.h"
+#include "core/ir/simplify.h"
 #include "core/support/error.h"
 
 namespace kiln {
@@ -270,8 +271,15 @@ void Schedule::compute_inline(const std::string& stage) {
     if (&other != &s && other.attach == AttachKind::At && other.attach_stage == stage)
       throw ScheduleError(str_cat("compute_inline: stage ", other.name, " is computed at ", stage));
   Inliner inliner(s);
-  for (auto& other : stages_)
-    if (&other != &s) other.body = inliner.mutate(other.body);
+  for (auto& other : stages_) {
+    if (&other == &s) continue;
+    // The inlined indices compose (a view of a permute of a view): bounded by the consumer's
+    // axes, their floordiv and floormod chains fold back to plain indices.
+    VarExtents extents;
+    for (size_t d = 0; d < other.root_vars.size(); ++d)
+      extents[other.root_vars[d].get()] = other.root_extents[d];
+    other.body = simplify(inliner.mutate(other.body), extents);
+  }
   s.attach = AttachKind::Inline;
   trace_.insts.push_back({InstKind::ComputeInline, {stage}, {}});
 }

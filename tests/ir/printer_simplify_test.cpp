@@ -54,6 +54,49 @@ TEST(Simplify, RemovesUnitLoopsAndConstantIfs) {
   EXPECT_EQ(text(simplify(s)), "for j in 0..4 {\n  A[j] = 0f\n}\n");
 }
 
+TEST(Simplify, NestedFloorDivsBecomeOne) {
+  Var x("x");
+  EXPECT_EQ(text(simplify(floordiv(floordiv(x, Expr(32)), Expr(8)))), "floordiv(x, 256)");
+}
+
+// Indexing through views composes floordiv and floormod of flat indices; the variables' extents
+// fold them back, and only where the remainder provably stays below the divisor.
+TEST(Simplify, FloorDivAndModWithinExtents) {
+  Var b("b"), r("r"), j("j");
+  VarExtents extents = {{b.get(), 16}, {r.get(), 16}, {j.get(), 128}};
+  Expr flat = b * 2048 + r * 128 + j;
+  EXPECT_EQ(text(simplify(floordiv(flat, Expr(2048)), extents)), "b");
+  EXPECT_EQ(text(simplify(floormod(floordiv(flat, Expr(128)), Expr(16)), extents)), "r");
+  EXPECT_EQ(text(simplify(floormod(flat, Expr(128)), extents)), "j");
+  EXPECT_EQ(text(simplify(floordiv(flat + 4096, Expr(2048)), extents)), "(b + 2)");
+  // Multiples of the divisor come out whatever the rest; j + 1 reaches 128, so its floordiv stays.
+  EXPECT_EQ(text(simplify(floordiv(b * 128 + j + 1, Expr(128)), extents)),
+            "(b + floordiv((j + 1), 128))");
+  EXPECT_EQ(text(simplify(floormod(flat, Expr(128)))), "floormod(j, 128)");
+  EXPECT_EQ(text(simplify(floordiv(b * 128 + 3, Expr(128)))), "b");
+  EXPECT_EQ(text(simplify(floormod(b * 128 - 3, Expr(128)))), "125");
+  // A rest split by a common factor: rows of 32 in a flat index of 128 columns.
+  Var o("o"), i("i");
+  VarExtents split = {{o.get(), 512}, {i.get(), 32}};
+  EXPECT_EQ(text(simplify(floordiv(o * 32 + i, Expr(128)), split)), "floordiv(o, 4)");
+  EXPECT_EQ(text(simplify(floormod(o * 32 + i, Expr(128)), split)), "(i + (floormod(o, 4) * 32))");
+  // A negative term takes the rest below 0: its floordiv stays.
+  EXPECT_EQ(text(simplify(floordiv(r * 128 - j, Expr(128)), extents)), "(r + floordiv(-j, 128))");
+}
+
+TEST(Simplify, LoopsBoundTheirVariables) {
+  Tensor a = placeholder("A", {64}, DType::F32);
+  Var i("i"), j("j");
+  Stmt s = ForNode::make(
+      i, 4, ForKind::Serial,
+      ForNode::make(
+          j, 16, ForKind::Serial,
+          StoreNode::make(a, {floormod(i * 16 + j, Expr(16)) + floordiv(i * 16 + j, Expr(16)) * 16},
+                          Expr(0.0))));
+  EXPECT_EQ(text(simplify(s)),
+            "for i in 0..4 {\n  for j in 0..16 {\n    A[(j + (i * 16))] = 0f\n  }\n}\n");
+}
+
 TEST(Mutator, UnchangedReturnsSameNode) {
   Var x("x"), y("y");
   Expr e = x + y * 2;
