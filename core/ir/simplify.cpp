@@ -285,8 +285,9 @@ class Simplifier : public StmtMutator {
     bool took_multiples = quotient.constant != 0 || !quotient.terms.empty();
     if (!of_rest && !took_multiples) return std::nullopt;
     Expr s = rebuild(rest, b->dtype);
-    Expr r = of_rest ? *of_rest : div ? floordiv(s, IntImmNode::make(b->dtype, d))
-                                      : floormod(s, IntImmNode::make(b->dtype, d));
+    Expr r = of_rest ? *of_rest
+             : div   ? floordiv(s, IntImmNode::make(b->dtype, d))
+                     : floormod(s, IntImmNode::make(b->dtype, d));
     if (!div) return r;
     linearize(r, 1, quotient);
     return rebuild(quotient, b->dtype);
