@@ -196,13 +196,8 @@ class Simplifier : public StmtMutator {
         break;
       case BinaryOp::FloorDiv:
         if (cb == 1) return b->a;
-        if (cb > 1) {
-          // floordiv(floordiv(x, c), d) is floordiv(x, c * d) for positive c and d.
-          if (auto* inner = b->a.as<BinaryNode>(); inner && inner->op == BinaryOp::FloorDiv)
-            if (auto c = as_const_int(inner->b); c && *c > 0)
-              return mutate(floordiv(inner->a, IntImmNode::make(b->dtype, *c * *cb)));
+        if (cb > 1)
           if (auto q = divide_affine(b, *cb)) return *q;
-        }
         break;
       case BinaryOp::Mod:
         if (cb == 1) return IntImmNode::make(b->dtype, 0);

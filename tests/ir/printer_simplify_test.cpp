@@ -54,11 +54,6 @@ TEST(Simplify, RemovesUnitLoopsAndConstantIfs) {
   EXPECT_EQ(text(simplify(s)), "for j in 0..4 {\n  A[j] = 0f\n}\n");
 }
 
-TEST(Simplify, NestedFloorDivsBecomeOne) {
-  Var x("x");
-  EXPECT_EQ(text(simplify(floordiv(floordiv(x, Expr(32)), Expr(8)))), "floordiv(x, 256)");
-}
-
 // Indexing through views composes floordiv and floormod of flat indices; the variables' extents
 // fold them back, and only where the remainder provably stays below the divisor.
 TEST(Simplify, FloorDivAndModWithinExtents) {
