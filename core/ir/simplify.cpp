@@ -289,10 +289,10 @@ class Simplifier : public StmtMutator {
   }
 
   /// floordiv(s, d) or floormod(s, d) (0 <= s's constant < d) where s is a constant or the
-  /// extents bound it: 0 and s when s stays in
-  /// [0, d); else, for a g dividing d that splits s into g * h + l with l in [0, g),
-  /// floordiv(h, d / g) and g * floormod(h, d / g) + l (what a flat index split by a reshape
-  /// into rows of 128 and columns of 32 becomes). nullopt when the extents show neither.
+  /// extents bound it: 0 and s when s stays in [0, d); else, for a g dividing d that splits s
+  /// into g * h + l with l in [0, g), floordiv(h, d / g) and g * floormod(h, d / g) + l (what a
+  /// flat index split by a reshape into rows of 128 and columns of 32 becomes). nullopt when
+  /// the extents show neither.
   std::optional<Expr> divide_rest(const LinearForm& rest, int64_t d, bool div, DType t) {
     // The constant rest is in [0, d) already.
     if (rest.terms.empty()) return IntImmNode::make(t, div ? 0 : rest.constant);

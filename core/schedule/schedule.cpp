@@ -273,12 +273,14 @@ void Schedule::compute_inline(const std::string& stage) {
   Inliner inliner(s);
   for (auto& other : stages_) {
     if (&other == &s) continue;
+    Expr inlined = inliner.mutate(other.body);
+    if (inlined.same_as(other.body)) continue;  // it does not read `s`
     // The inlined indices compose (a view of a permute of a view): bounded by the consumer's
     // axes, their floordiv and floormod chains fold back to plain indices.
     VarExtents extents;
     for (size_t d = 0; d < other.root_vars.size(); ++d)
       extents[other.root_vars[d].get()] = other.root_extents[d];
-    other.body = simplify(inliner.mutate(other.body), extents);
+    other.body = simplify(inlined, extents);
   }
   s.attach = AttachKind::Inline;
   trace_.insts.push_back({InstKind::ComputeInline, {stage}, {}});

@@ -81,6 +81,31 @@ TEST(Schedule, LinearLayerPacksItsWeightAndReplays) {
   EXPECT_TRUE(structural_equal(lower(s, "f").body, lower(again, "f").body));
 }
 
+// q @ k^T as attention computes it: k^T is a permute of k read through a reshape, so once
+// inlined its indices are floordiv/floormod chains of a flat index. Simplified with the
+// matmul's extents they are k[b, j, r] again: strided columns, which the template packs.
+TEST(Schedule, ATransposeReadThroughAViewIsPacked) {
+  const int64_t b = 4, t = 32, d = 16;
+  Tensor q = placeholder("q", {b, t, d}, DType::F32);
+  Tensor k = placeholder("k", {b, t, d}, DType::F32);
+  Tensor kt =
+      compute("kt", {b, d, t}, [&](const std::vector<Var>& i) { return k(i[0], i[2], i[1]); });
+  Tensor view = compute("view", {b, d, t}, [&](const std::vector<Var>& i) {
+    Expr flat = i[0] * (d * t) + i[1] * t + i[2];
+    return kt(floordiv(flat, Expr(d * t)), floormod(floordiv(flat, Expr(t)), Expr(d)),
+              floormod(flat, Expr(t)));
+  });
+  IterVar r = reduce_axis(d, "r");
+  Tensor scores = compute("scores", {b, t, t}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, q(i[0], i[1], r.var) * view(i[0], r.var, i[2]), {r});
+  });
+  Schedule s = default_schedule({scores}, avx512());
+  std::ostringstream os;
+  os << lower(s, "scores");
+  EXPECT_NE(s.trace().to_text().find("cache_read"), std::string::npos) << os.str();
+  EXPECT_NE(os.str().find("k.cache"), std::string::npos) << os.str();
+}
+
 TEST(Schedule, CacheReadCopiesInTheLayoutAsked) {
   Schedule s({linear(8, 12, 4)});
   std::string copy = s.cache_read("s0", 1, {1, 0});
