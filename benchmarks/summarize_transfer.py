@@ -3,7 +3,9 @@ issue asks for: warm trials to 95% of best ÷ cold trials (target ≤ 1/3) and t
 first pick as a fraction of best (target ≥ 80%). With --seeds N, a workload's trials are the
 median of its N searches, and the searches' own counts follow in brackets. Best and trials are
 judged on re-timed kernels; the same medians judged on the searches' own (noisy) measurements
-follow, where the files have them.
+follow, where the files have them. Files of the first-pick phase get its table instead: the
+warm model's first pick, the search's first trial and the default schedule, each re-timed as a
+fraction of the best, and the model's favourite among the workload's own records.
 
     python3 benchmarks/summarize_transfer.py t0.json t1.json
 """
@@ -23,6 +25,8 @@ def main(paths: list[str]) -> int:
     if not rows:
         print("no workloads in", paths, file=sys.stderr)
         return 1
+    if "warm_trials_to_95" not in rows[0]:
+        return summarize_first_pick(rows)
 
     def shown(count: float, budget: int) -> str:
         return "never" if count > budget else f"{count:g}"
@@ -61,6 +65,24 @@ def main(paths: list[str]) -> int:
             statistics.median(w["noisy_cold_trials_to_95_per_seed"]) for w in noisy
         )
         print(f"on the searches' own measurements: warm {nw}, cold {nc} (ratio {nw / nc:.2f})")
+    return 0
+
+
+def summarize_first_pick(rows: list[dict]) -> int:
+    columns = ["warm_first_pick", "first_trial", "default", "top_pick_on_records"]
+    print(
+        f"{'workload':<32} {'best GF/s':>9} {'first pick':>10} {'first trial':>11} "
+        f"{'default':>8} {'on records':>10}"
+    )
+    for w in sorted(rows, key=lambda w: w["name"]):
+        shares = " ".join(
+            f"{100 * w[c]:>{width - 1}.0f}%" for c, width in zip(columns, [10, 11, 8, 10])
+        )
+        print(f"{w['name']:<32} {w['best_gflops']:>9.1f} {shares}")
+    medians = ", ".join(f"{c} {100 * statistics.median(w[c] for w in rows):.0f}%" for c in columns)
+    below = sum(w["warm_first_pick"] < 0.8 for w in rows)
+    print(f"medians: {medians}")
+    print(f"first pick below 80% of best: {below} of {len(rows)} workloads (target: median >= 80%)")
     return 0
 
 

@@ -2,7 +2,8 @@
 // warmed from the tuning cache's records of the OTHER workloads (warm_cost_model, what the tuning
 // service uses) against a cold one, both driving the same model-guided search. Reports, per
 // workload, the trials each needs to reach 95% of the best kernel known for it, and the warm
-// model's first pick, before any measurement of the workload, as a fraction of that best.
+// model's first pick, before any measurement of the workload, as a fraction of that best: its
+// favourite of the default schedule and the first batch's candidates (Tuner::first_pick).
 // "Best" and "reached" are judged on re-timed kernels (retimed_reach.h): every kernel a run served
 // along the way, the first pick and the cache's fastest records are timed again side by side,
 // since the best of hundreds of noisy measurements is an outlier no run really reaches. The
@@ -11,14 +12,22 @@
 //   transfer_learning --phase seed     [--seed-trials 200] --cache FILE [--shard K/N] [--only I,J]
 //   transfer_learning --phase evaluate [--trials 100]      --cache FILE [--shard K/N] [--only I,J]
 //                     [--seeds 1] [--retime-rounds 5] [--threads 1] [--json FILE]
+//   transfer_learning --phase first-pick                   --cache FILE [--shard K/N] [--only I,J]
+//                     [--retime-rounds 5] [--threads 1] [--json FILE]
 //
-// The seed phase tunes every workload cold and commits all its trials to FILE (a SQLite tuning
-// cache): "everything tuned before". The evaluate phase needs all workloads seeded. With
+// The seed phase tunes every workload cold and commits all its trials, and its baseline (the
+// default schedule), to FILE (a SQLite tuning cache): "everything tuned before". The evaluate phase
+// needs all workloads seeded. With
 // --seeds N, each workload is searched N times warm and N times cold (search seeds 1..N; only
 // measurement noise and the seed differ between them) and its trials are the median of the N: one
 // search's count swings by tens of trials with the noise of a few measurements. Shards (one
 // process per core) split the workloads; plot_tuning_curves.py-style merging is left to
 // summarize_transfer.py, which prints the medians.
+// The first-pick phase runs no search: per workload, the warm model's first pick is re-timed beside
+// the default schedule and the cache's fastest records (minutes for the suite, where evaluate
+// takes hours), and the model's favourite among the workload's own recorded trials (which it never
+// saw) is compared with their fastest on the recorded times: a check of the model that measures
+// nothing.
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -31,6 +40,7 @@
 #include "benchmarks/retimed_reach.h"
 #include "benchmarks/trials_to_reach.h"
 #include "core/support/error.h"
+#include "core/tune/features.h"
 #include "core/tune/trial_records.h"
 #include "core/tune/tuner.h"
 #include "core/tune/warm_model.h"
@@ -52,7 +62,9 @@ Options parse(int argc, char** argv) {
   Options o;
   CLI::App app("Transfer learning, leave-one-out over the standard workloads.",
                "transfer_learning");
-  app.add_option("--phase", o.phase)->required()->check(CLI::IsMember({"seed", "evaluate"}));
+  app.add_option("--phase", o.phase)
+      ->required()
+      ->check(CLI::IsMember({"seed", "evaluate", "first-pick"}));
   app.add_option("--cache", o.cache, "the SQLite tuning cache")->required();
   app.add_option("--json", o.json, "the results (JSON), complete after each workload");
   app.add_option("--seed-trials", o.seed_trials)->check(CLI::Range(1, 1'000'000));
@@ -96,17 +108,88 @@ TuneResult search(const TuningTask& task, const KernelCompiler& compiler, CostMo
   return r;
 }
 
-/// The configs of the `n` fastest ok records of `w` on `target` in the cache (the seed phase's).
+/// The configs of the `n` fastest well-measured records of `w` on `target` in the cache (the seed
+/// phase's, or a starter cache's).
 std::vector<std::string> fastest_recorded(SqliteRecordStore& store, const Workload& w,
                                           const TargetFingerprint& target, size_t n) {
   std::vector<std::pair<double, std::string>> records;
-  store.for_each({w.key, target, "schedule", true}, [&](const TuningRecord& r) {
-    if (r.seconds > 0) records.emplace_back(r.seconds, r.config);
+  store.for_each({w.key, target, "schedule", false}, [&](const TuningRecord& r) {
+    if (measured_well(r)) records.emplace_back(r.seconds, r.config);
   });
   std::sort(records.begin(), records.end());
   std::vector<std::string> configs;
   for (size_t i = 0; i < std::min(n, records.size()); ++i) configs.push_back(records[i].second);
   return configs;
+}
+
+/// The warm model's favourite among `w`'s own recorded trials (which it was not trained on): its
+/// recorded time over the fastest recorded one (1 when the model picks the fastest; 0 with none).
+double recorded_top_pick(SqliteRecordStore& store, const WarmModel& warm, const Workload& w,
+                         const TargetFingerprint& target) {
+  std::vector<std::vector<float>> features;
+  std::vector<double> seconds;
+  store.for_each({w.key, target, "schedule", false}, [&](const TuningRecord& r) {
+    if (!measured_well(r) || r.features.size() != size_t(FeatureExtractor::length())) return;
+    features.push_back(r.features);
+    seconds.push_back(r.seconds);
+  });
+  if (features.empty()) return 0;
+  std::vector<float> scores = warm.model->predict(features);
+  size_t top = size_t(std::max_element(scores.begin(), scores.end()) - scores.begin());
+  return *std::min_element(seconds.begin(), seconds.end()) / seconds[top];
+}
+
+/// The warm model's favourite before any measurement (Tuner::first_pick: possibly the default).
+std::string warm_first_pick(const TuningTask& task, const KernelCompiler& compiler,
+                            const WarmModel& warm, int threads) {
+  TuneOptions t;
+  t.warm_model = true;
+  t.transferred = warm.exemplars;
+  return Tuner(task, compiler, measure_options(threads), t, warm.model.get())
+      .first_pick()
+      .to_text();
+}
+
+/// One workload of the first-pick phase: the warm model's first pick and the search's first
+/// candidate (a one-trial warm search: the best-scored point other than the default) re-timed
+/// beside the default and the cache's fastest records; null when the cache holds no records of
+/// other workloads.
+nlohmann::json first_pick_row(const TuningTask& task, const Options& o,
+                              const KernelCompiler& compiler, SqliteRecordStore& store,
+                              const TargetFingerprint& target) {
+  Workload w = describe_workload(task.outputs);
+  WarmModel warm = warm_cost_model(store, target, w.key, o.threads);
+  if (warm.samples == 0) return nullptr;
+  double on_records = recorded_top_pick(store, warm, w, target);
+  std::string pick = warm_first_pick(task, compiler, warm, o.threads);
+  TuneResult r = search(task, compiler, warm.model.get(), &warm, 1, o.threads, 1, "warm");
+  std::string first_trial = r.trials.empty() ? "" : r.trials[0].config.to_text();
+  ScheduleSpace space(task.outputs, compiler.target());
+  std::string fallback = space.default_config().to_text();
+  std::vector<std::string> configs = fastest_recorded(store, w, target, 3);
+  for (const std::string& c : {pick, first_trial, fallback})
+    if (!c.empty()) configs.push_back(c);
+  std::sort(configs.begin(), configs.end());
+  configs.erase(std::unique(configs.begin(), configs.end()), configs.end());
+  Measurer measurer(task, compiler, retime_options(o.threads));
+  std::map<std::string, double> retimed =
+      bench::retime(task, space, measurer, configs, o.retime_rounds);
+  double best = 0;
+  for (auto& [config, gflops] : retimed) best = std::max(best, gflops);
+  auto share = [&](const std::string& c) { return best > 0 && !c.empty() ? retimed[c] / best : 0; };
+  std::printf("%-32s %10.1f %11.0f%% %11.0f%% %9.0f%% %11.0f%%\n", task.name.c_str(), best,
+              100 * share(pick), 100 * share(first_trial), 100 * share(fallback), 100 * on_records);
+  std::fflush(stdout);
+  return {{"name", task.name},
+          {"best_gflops", best},
+          {"warm_first_pick", share(pick)},
+          {"warm_first_pick_config", pick},
+          {"first_trial", share(first_trial)},
+          {"first_trial_config", first_trial},
+          {"default", share(fallback)},
+          {"default_config", fallback},
+          {"top_pick_on_records", on_records},
+          {"warm_samples", warm.samples}};
 }
 
 int run(const Options& o) {
@@ -123,6 +206,9 @@ int run(const Options& o) {
     return 2;
   }
   nlohmann::json rows = nlohmann::json::array();  // the workloads evaluated so far
+  if (o.phase == "first-pick")
+    std::printf("%-32s %10s %12s %12s %10s %12s\n", "workload", "best", "first pick", "first trial",
+                "default", "on records");
   if (o.phase == "evaluate")
     std::printf("%-32s %10s %10s %10s %12s\n", "workload", "best", "warm to95", "cold to95",
                 "first pick");
@@ -130,16 +216,30 @@ int run(const Options& o) {
     Workload w = describe_workload(task.outputs);
     std::fprintf(stderr, "%s\n", task.name.c_str());
     if (o.phase == "seed") {
-      if (store->count({w.key, target, "schedule", false}) >= o.seed_trials) continue;
+      bool seeded = store->count({w.key, target, "schedule", false}) >= o.seed_trials;
+      if (seeded && store->count({w.key, target, "baseline", false}) > 0) continue;
+      // A cache seeded before searches recorded their baseline gets the baseline alone.
       auto model = make_xgboost_model(o.threads);
-      TuneResult r =
-          search(task, *compiler, model.get(), nullptr, o.seed_trials, o.threads, 1, "seed");
+      TuneResult r = search(task, *compiler, model.get(), nullptr, seeded ? 0 : o.seed_trials,
+                            o.threads, 1, "seed");
       store->commit(w, records_of_trials(r, w, target, "benchmark"));
+      continue;
+    }
+    if (o.phase == "first-pick") {
+      nlohmann::json row = first_pick_row(task, o, *compiler, *store, target);
+      if (row.is_null()) {
+        std::fprintf(stderr,
+                     "transfer_learning: no records of other workloads: run --phase seed first\n");
+        return 2;
+      }
+      rows.push_back(std::move(row));
+      tools::write_json_file(o.json, {{"threads", o.threads}, {"workloads", rows}});
       continue;
     }
     std::vector<TuneResult> warm_runs, cold_runs;
     size_t warm_samples = 0;
     double first = 0;
+    std::string first_pick;
     for (int seed = 1; seed <= o.seeds; ++seed) {
       // Each search updates its model: every one starts from a fresh copy.
       WarmModel warm = warm_cost_model(*store, target, w.key, o.threads);
@@ -149,6 +249,7 @@ int run(const Options& o) {
         return 2;
       }
       warm_samples = warm.samples;
+      if (seed == 1) first_pick = warm_first_pick(task, *compiler, warm, o.threads);
       warm_runs.push_back(
           search(task, *compiler, warm.model.get(), &warm, o.trials, o.threads, seed, "warm"));
       auto cold_model = make_xgboost_model(o.threads);
@@ -165,9 +266,7 @@ int run(const Options& o) {
         for (const std::string& c : served->back())
           if (!c.empty()) configs.push_back(c);
       }
-    std::string first_pick =
-        warm_runs[0].trials.empty() ? "" : warm_runs[0].trials[0].config.to_text();
-    if (!first_pick.empty()) configs.push_back(first_pick);
+    configs.push_back(first_pick);
     std::sort(configs.begin(), configs.end());
     configs.erase(std::unique(configs.begin(), configs.end()), configs.end());
     std::fprintf(stderr, "  re-timing %zu kernels, %d rounds\n", configs.size(), o.retime_rounds);
@@ -186,8 +285,7 @@ int run(const Options& o) {
       return counts;
     };
     std::vector<int> warm_reach = reach(warm_served), cold_reach = reach(cold_served);
-    // The first pick is the same for every seed: the warm model's best trusted candidate.
-    if (!first_pick.empty() && best > 0) first = retimed[first_pick] / best;
+    if (best > 0) first = retimed[first_pick] / best;
     // The same judged on the searches' own measurements, as before re-timing, for comparison.
     double noisy_best = 0;
     for (auto* runs : {&warm_runs, &cold_runs})

@@ -27,7 +27,9 @@ struct TuningRecord {
   TargetFingerprint target;
   int space_version = kScheduleSpaceVersion;
   std::string kiln_version;
-  /// What was decided: "schedule" (config and trace), or a decision of how a workload is served,
+  /// What was decided: "schedule" (config and trace); "baseline", the default schedule as a
+  /// search measured it before its trials (the cost model learns where defaults stand from it;
+  /// it never serves: the default needs no record); or a decision of how a workload is served,
   /// "contraction" or "serving" (config "<choice> against=<subject>", serving_decision.h).
   std::string kind = "schedule";
   std::string config;  ///< KnobConfig::to_text(), or a decision.

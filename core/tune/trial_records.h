@@ -11,7 +11,8 @@
 namespace kiln {
 
 /// One record per trial of `result` from index `first` on (failures included: the cost model
-/// learns from them too), of `workload` on `target`, stamped with the current time.
+/// learns from them too), of `workload` on `target`, stamped with the current time; with
+/// `first` 0, the search's baseline (the default schedule) first, as a "baseline" record.
 std::vector<TuningRecord> records_of_trials(const TuneResult& result, const Workload& workload,
                                             const TargetFingerprint& target,
                                             const std::string& kiln_version, size_t first = 0);

@@ -63,9 +63,12 @@ TuneResult Tuner::run(const std::function<void(const TuneProgress&)>& progress) 
   // search starts around it rather than rediscovering it among random points.
   baseline_.config = space_.default_config();
   baseline_.features = features_of(baseline_.config);
-  baseline_.result = measurer_.measure(space_.apply(baseline_.config));
+  Schedule fallback = space_.apply(baseline_.config);
+  baseline_.result = measurer_.measure(fallback);
   baseline_.gflops = gflops_of(baseline_.result);
   result.default_seconds = baseline_.result.ok() ? baseline_.result.seconds : 0;
+  result.baseline = baseline_;
+  result.baseline_trace = fallback.trace();
   walker_ = baseline_.config;
   walker_gflops_ = baseline_.gflops;
   mark_seen(walker_);
@@ -250,6 +253,17 @@ Tuner::FirstCandidates Tuner::first_candidates() {
   }
   first.near_transferred = scored(std::move(near_transferred));
   return first;
+}
+
+KnobConfig Tuner::first_pick() {
+  if (!options_.warm_model || !model_) throw Error("first_pick() needs a warm cost model");
+  KnobConfig fallback = space_.default_config();
+  std::pair<float, KnobConfig> best{predict({fallback})[0], fallback};
+  FirstCandidates first = first_candidates();
+  for (auto* pool : {&first.near_default, &first.near_transferred})
+    for (auto& scored : *pool)
+      if (scored.first > best.first) best = scored;
+  return best.second;
 }
 
 // Simulated annealing on the model's predictions, from the best measured points (a quarter of

@@ -73,6 +73,8 @@ struct TuneResult {
   /// The trace of each trial (empty where the config did not apply), as the cache stores them.
   std::vector<Trace> traces;
   double default_seconds = 0;  ///< The default schedule, measured the same way.
+  Trial baseline;              ///< That measurement of the default schedule.
+  Trace baseline_trace;        ///< The default schedule, as the tuning cache stores it.
 
   /// Whether no searched candidate beat the default schedule (then it is what the search offers).
   bool default_won() const {
@@ -87,6 +89,12 @@ class Tuner {
         TuneOptions options, CostModel* model = nullptr);
 
   TuneResult run(const std::function<void(const TuneProgress&)>& progress = {});
+
+  /// A warm model's favourite before any measurement: the best-scored of the default schedule
+  /// and the first batch's candidates (the points around the default and around the transferred
+  /// configs). It may be the default itself, which run() measures before every candidate. Throws
+  /// without a warm model (TuneOptions::warm_model); measures nothing.
+  KnobConfig first_pick();
 
   const ScheduleSpace& space() const { return space_; }
 

@@ -47,7 +47,8 @@ WarmModel warm_cost_model(RecordStore& store, const TargetFingerprint& target,
   std::vector<TrainingSample> samples;
   std::map<int, std::pair<double, std::string>> fastest;  // task -> (throughput, config)
   const size_t width = static_cast<size_t>(FeatureExtractor::length());
-  store.for_each({std::nullopt, std::nullopt, "schedule", false}, [&](const TuningRecord& r) {
+  store.for_each({}, [&](const TuningRecord& r) {
+    if (r.kind != "schedule" && r.kind != "baseline") return;
     if (r.features.size() != width || r.target.vector_isa() != target.vector_isa()) return;
     if (exclude && r.workload == *exclude) return;
     std::string workload = r.workload.hex();

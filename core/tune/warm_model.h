@@ -19,11 +19,11 @@ struct WarmModel {
   std::vector<KnobConfig> exemplars;
 };
 
-/// An XGBoost model (`threads` threads) fitted on the schedule records of `store` whose target
-/// has `target`'s vector ISA (TargetFingerprint::vector_isa): the features describe loop nests,
-/// not machines or workloads, and rankings are learned within each (workload, target) pair, so
-/// records of other CPUs of the ISA teach too. Those of another ISA do not: register tiles fast
-/// with 32 AVX-512 registers spill with AVX2's 16 (a model warmed on AVX-512 records ranked
+/// An XGBoost model (`threads` threads) fitted on the schedule and baseline records of `store`
+/// whose target has `target`'s vector ISA (TargetFingerprint::vector_isa): the features describe
+/// loop nests, not machines or workloads, and rankings are learned within each (workload, target)
+/// pair, so records of other CPUs of the ISA teach too. Those of another ISA do not: register tiles
+/// fast with 32 AVX-512 registers spill with AVX2's 16 (a model warmed on AVX-512 records ranked
 /// convolution schedules 5-10x slower than the default first on an AVX2 machine).
 /// Labels are throughputs (flops / seconds; failures 0). Records of `exclude` are left out (the
 /// leave-one-out benchmark). Fewer than `min_samples` records leave the model untrained. Each

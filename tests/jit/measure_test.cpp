@@ -9,6 +9,7 @@
 #include "core/ops/op_registry.h"
 #include "core/schedule/lower.h"
 #include "core/support/error.h"
+#include "core/tune/features.h"
 #include "core/tune/space.h"
 #include "core/tune/tuner.h"
 #include "tests/jit/jit_harness.h"
@@ -189,6 +190,36 @@ TEST(Tuner, AWarmSearchStartsAroundTheDefaultAndTheTransferredConfigs) {
                        distance(t.config, space.nearest(transferred))),
               1)
         << t.config.to_text();
+}
+
+// Before any measurement, a warm model's first pick is its favourite of the default schedule and
+// the first batch's candidates: the default itself where the model ranks it first.
+TEST(Tuner, AWarmFirstPickIsTheModelsFavouriteOfTheDefaultAndItsNeighbours) {
+  if (!has_xgboost()) GTEST_SKIP() << "built without XGBoost";
+  TuningTask task = small_matmul();
+  ScheduleSpace space(task.outputs, testing::compiler().target());
+  auto features = [&](const KnobConfig& c) {
+    return FeatureExtractor().extract(lower(space.apply(c), "candidate"));
+  };
+  std::vector<KnobConfig> points = space.neighbors(space.default_config());
+  ASSERT_GE(points.size(), 2u);
+  points.insert(points.begin(), space.default_config());
+  TuneOptions opt{.strategy = SearchStrategy::ModelGuided};
+  opt.warm_model = true;
+  for (const KnobConfig& favourite : {points[0], points.back()}) {
+    // One task of another workload's records, as the cache would hold: the favourite is fast,
+    // every point with other features slow.
+    std::vector<TrainingSample> samples{{features(favourite), 10.0f, 0}};
+    for (const KnobConfig& c : points)
+      if (features(c) != features(favourite)) samples.push_back({features(c), 1.0f, 0});
+    auto model = make_xgboost_model();
+    model->fit(samples);
+    KnobConfig pick = Tuner(task, testing::compiler(), {}, opt, model.get()).first_pick();
+    EXPECT_EQ(features(pick), features(favourite)) << pick.to_text();
+  }
+  auto model = make_xgboost_model();
+  TuneOptions cold{.strategy = SearchStrategy::ModelGuided};
+  EXPECT_THROW(Tuner(task, testing::compiler(), {}, cold, model.get()).first_pick(), Error);
 }
 
 // What the search offers is its best candidate only where that beat the default schedule.

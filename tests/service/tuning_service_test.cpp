@@ -47,7 +47,10 @@ TEST_F(ServiceTest, TunesASlowSlotAndSwapsAFasterKernelIn) {
   // Every trial is a record of this target, with its features, under the workload's key.
   Workload w = describe_workload(workload);
   EXPECT_EQ(store->count({w.key, target, "schedule", false}), t.trials);
+  // The default schedule, measured before the trials, is one more record: never served.
+  EXPECT_EQ(store->count({w.key, target, "baseline", false}), 1);
   ASSERT_TRUE(store->best(w, target).has_value());
+  EXPECT_EQ(store->best(w, target)->kind, "schedule");
   ASSERT_EQ(service.swaps().size(), 1u);
   EXPECT_FALSE(service.swaps()[0].rollback);
 }

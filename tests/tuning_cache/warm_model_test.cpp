@@ -59,5 +59,23 @@ TEST(WarmModel, LearnsOnlyFromRecordsOfItsVectorIsa) {
   EXPECT_EQ(there.exemplars[0].to_text(), "s1.tile_i=0");  // each task's fastest
 }
 
+// A search's baseline (the default schedule it measured first) teaches where defaults stand;
+// a serving decision is no schedule and teaches nothing.
+TEST(WarmModel, LearnsFromSchedulesAndBaselinesOnly) {
+  if (!has_xgboost()) GTEST_SKIP() << "built without XGBoost";
+  ScratchDir dir;
+  auto store = SqliteRecordStore::open(dir.path("tuning.db"));
+  TargetFingerprint here = target(2);
+  std::vector<TuningRecord> records;
+  for (int i = 0; i < 40; ++i) records.push_back(record(workload(1), here, 1e-3 * (i + 1)));
+  records[0].kind = "baseline";
+  records[1].kind = "contraction";
+  for (TuningRecord& r : records) r.features.assign(FeatureExtractor::length(), 0.5f);
+  store->commit(workload(1), records);
+  WarmModel warm = warm_cost_model(*store, here);
+  EXPECT_EQ(warm.samples, 39u);
+  EXPECT_EQ(warm.tasks, 1u);
+}
+
 }  // namespace
 }  // namespace kiln
