@@ -108,6 +108,7 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
     std::lock_guard lock(mutex_);
     SlotTuning& state = states_[m.id];
     if (state.first_seconds == 0) state.first_seconds = ab.current_seconds;
+    state.default_won = job.tuned_is_default;
     if (!clearly_faster(ab, options_.min_gain, spread)) {
       state.state = "kept";
       state.best_seconds = ab.current_seconds;

@@ -75,6 +75,9 @@ struct SlotTuning {
   double first_seconds = 0;  ///< The slot's first kernel, per call (in process).
   double best_seconds = 0;   ///< What serves it now, per call (in process).
   int swaps = 0, rollbacks = 0;
+  /// Whether the search's offer was the default schedule's kernel: no searched schedule beat
+  /// it (then a swap installs the default's kernel, not a tuned one).
+  bool default_won = false;
   /// Why it was kept or failed; for "tuned", empty, or kDefaultWonDetail when the kernel swapped
   /// in is the default schedule's (no searched schedule beat it, and it beat what served before).
   std::string detail;

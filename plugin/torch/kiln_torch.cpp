@@ -86,7 +86,7 @@ std::vector<SlotTuningInfo> tuning_stats() {
   if (!service) return infos;
   for (const auto& [slot, t] : service->slots())
     infos.push_back({slot, t.state, t.trials, t.first_seconds * 1e3, t.best_seconds * 1e3, t.swaps,
-                     t.rollbacks, t.detail});
+                     t.rollbacks, t.default_won, t.detail});
   return infos;
 }
 

@@ -131,6 +131,7 @@ struct SlotTuningInfo {
   int trials = 0;
   double first_ms = 0, best_ms = 0;
   int swaps = 0, rollbacks = 0;
+  bool default_won = false;  ///< SlotTuning::default_won
   std::string detail;
 };
 /// Every slot the tuning service knows; empty when none tunes.

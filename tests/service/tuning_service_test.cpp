@@ -41,7 +41,8 @@ TEST_F(ServiceTest, TunesASlowSlotAndSwapsAFasterKernelIn) {
   EXPECT_EQ(slot->stats().version, 1u);
   EXPECT_LT(t.best_seconds, t.first_seconds);
   // The default won its search only if it beat the naive kernel: then it is not marked tuned.
-  EXPECT_EQ(slot->current()->tuned(), t.detail != kDefaultWonDetail) << t.detail;
+  EXPECT_EQ(slot->current()->tuned(), !t.default_won) << t.detail;
+  EXPECT_EQ(t.default_won, t.detail == kDefaultWonDetail) << t.detail;
   // What serves the slot now computes the matmul.
   EXPECT_LE(disagreement_on_fresh_inputs(*slot->current(), *reference(workload), 7), 1.0);
   // Every trial is a record of this target, with its features, under the workload's key.

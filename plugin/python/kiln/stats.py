@@ -78,7 +78,9 @@ def stats() -> dict:
     (+1 per hot swap) and what serves it ("Kiln kernel", "Kiln kernel (tuned)", or
     "aten.mm.default + Kiln epilogue [in place]" while ATen's contraction is faster), its tuning (None where no tuning service
     watches it; else its state — waiting, tuning, tuned, kept, cached, failed, rolled back —,
-    trials measured, first and current time per call and their ratio, swaps); per recorded graph
+    trials measured, first and current time per call and their ratio, swaps, roll-backs, whether
+    the search found nothing faster than the default schedule (``default_won``: what it swaps in
+    is then the default's kernel) and why it was kept or failed); per recorded graph
     its kind, node counts (in all and per ATen op), slots, unsupported ops (each with why it
     stayed ATen), coverages and, for a graph compiled for one shape of a graph with symbolic
     sizes, that shape; and both coverages over all
@@ -110,6 +112,7 @@ def stats() -> dict:
                 "best_ms": t.best_ms,
                 "swaps": t.swaps,
                 "rollbacks": t.rollbacks,
+                "default_won": t.default_won,
                 "detail": t.detail,
             }
             if t

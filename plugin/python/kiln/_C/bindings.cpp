@@ -165,6 +165,7 @@ void bind_results(py::module_& m) {
       .def_readonly("best_ms", &SlotTuningInfo::best_ms)
       .def_readonly("swaps", &SlotTuningInfo::swaps)
       .def_readonly("rollbacks", &SlotTuningInfo::rollbacks)
+      .def_readonly("default_won", &SlotTuningInfo::default_won)
       .def_readonly("detail", &SlotTuningInfo::detail);
 }
 
