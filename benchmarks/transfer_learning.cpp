@@ -113,7 +113,7 @@ TuneResult search(const TuningTask& task, const KernelCompiler& compiler, CostMo
 std::vector<std::string> fastest_recorded(SqliteRecordStore& store, const Workload& w,
                                           const TargetFingerprint& target, size_t n) {
   std::vector<std::pair<double, std::string>> records;
-  store.for_each({w.key, target, "schedule", false}, [&](const TuningRecord& r) {
+  store.for_each({w.key, target, record_kind::kSchedule, false}, [&](const TuningRecord& r) {
     if (measured_well(r)) records.emplace_back(r.seconds, r.config);
   });
   std::sort(records.begin(), records.end());
@@ -128,7 +128,7 @@ double recorded_top_pick(SqliteRecordStore& store, const WarmModel& warm, const 
                          const TargetFingerprint& target) {
   std::vector<std::vector<float>> features;
   std::vector<double> seconds;
-  store.for_each({w.key, target, "schedule", false}, [&](const TuningRecord& r) {
+  store.for_each({w.key, target, record_kind::kSchedule, false}, [&](const TuningRecord& r) {
     if (!measured_well(r) || r.features.size() != size_t(FeatureExtractor::length())) return;
     features.push_back(r.features);
     seconds.push_back(r.seconds);
@@ -216,8 +216,8 @@ int run(const Options& o) {
     Workload w = describe_workload(task.outputs);
     std::fprintf(stderr, "%s\n", task.name.c_str());
     if (o.phase == "seed") {
-      bool seeded = store->count({w.key, target, "schedule", false}) >= o.seed_trials;
-      if (seeded && store->count({w.key, target, "baseline", false}) > 0) continue;
+      bool seeded = store->count({w.key, target, record_kind::kSchedule, false}) >= o.seed_trials;
+      if (seeded && store->count({w.key, target, record_kind::kBaseline, false}) > 0) continue;
       // A cache seeded before searches recorded their baseline gets the baseline alone.
       auto model = make_xgboost_model(o.threads);
       TuneResult r = search(task, *compiler, model.get(), nullptr, seeded ? 0 : o.seed_trials,

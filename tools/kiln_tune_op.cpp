@@ -70,7 +70,7 @@ void write_json(const std::string& path, const TuningTask& task, const Args& a,
   tools::write_json_file(path, {{"task", task.name},
                                 {"strategy", search_strategy_name(a.tune.strategy)},
                                 {"threads", a.measure.threads},
-                                {"default_seconds", r.default_seconds},
+                                {"default_seconds", r.default_seconds()},
                                 {"best_so_far_gflops", r.best_so_far}});
 }
 
@@ -98,9 +98,9 @@ int main(int argc, char** argv) {
     for (auto& [status, count] : failures)
       std::printf(", %d %s", count, std::string(status).c_str());
     std::printf("\n");
-    if (r.default_seconds > 0)
-      std::printf("default schedule: %.3f ms, %.1f GFLOP/s\nconfig: %s\n", r.default_seconds * 1e3,
-                  flops / r.default_seconds / 1e9,
+    if (r.default_seconds() > 0)
+      std::printf("default schedule: %.3f ms, %.1f GFLOP/s\nconfig: %s\n",
+                  r.default_seconds() * 1e3, flops / r.default_seconds() / 1e9,
                   tuner.space().default_config().to_text().c_str());
     if (r.best < 0) {
       std::printf("no candidate succeeded\n");
@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
     const Trial& best = r.trials[r.best];
     std::printf("best: %.3f ms, %.1f GFLOP/s (%.2fx the default)\nconfig: %s\ntrace:\n%s",
                 best.result.seconds * 1e3, best.gflops,
-                r.default_seconds > 0 ? r.default_seconds / best.result.seconds : 0.0,
+                r.default_seconds() > 0 ? r.default_seconds() / best.result.seconds : 0.0,
                 best.config.to_text().c_str(), r.best_trace.to_text().c_str());
     if (!a.json.empty()) write_json(a.json, task, a, r);
     return 0;

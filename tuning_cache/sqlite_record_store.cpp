@@ -103,7 +103,7 @@ std::optional<TuningRecord> SqliteRecordStore::best(const Workload& workload,
 }
 
 LookupMiss SqliteRecordStore::explain(const Workload& workload, const TargetFingerprint& target) {
-  return explain(workload, target, "schedule");
+  return explain(workload, target, record_kind::kSchedule);
 }
 
 LookupMiss SqliteRecordStore::explain(const Workload& workload, const TargetFingerprint& target,

@@ -52,7 +52,7 @@ class SqliteRecordStore final : public RecordStore {
   /// The fastest record as RecordStore::best() says, of status "ok" or "unverified" (measured
   /// elsewhere and imported: the kernel pipeline checks it before it serves, then marks it ok).
   std::optional<TuningRecord> best(const Workload& workload, const TargetFingerprint& target,
-                                   const std::string& kind = "schedule") override;
+                                   const std::string& kind = record_kind::kSchedule) override;
   /// explain() for records of kind "schedule".
   LookupMiss explain(const Workload& workload, const TargetFingerprint& target) override;
   /// Why best(workload, target, kind) finds nothing, the first reason that applies: no workload,

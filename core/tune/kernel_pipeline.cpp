@@ -46,7 +46,7 @@ KernelChoice choose_kernel(const std::vector<Tensor>& outputs, const std::string
     Workload workload = describe_workload(outputs);
     // Each failed record is quarantined, so the loop ends: records are finite.
     while (std::optional<TuningRecord> record = source.store->best(workload, source.target)) {
-      if (find_decision(*source.store, workload, source.target, "serving",
+      if (find_decision(*source.store, workload, source.target, record_kind::kServing,
                         decision_subject(record)) == "serves=default") {
         choice.origin += str_cat("; record ", record->id, " did not beat it in a running model");
         choice.settled = true;

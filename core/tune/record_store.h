@@ -19,6 +19,14 @@ namespace kiln {
 /// NOTE: bump it whenever a template's knobs change meaning.
 constexpr int kScheduleSpaceVersion = 1;
 
+/// The kinds of record (TuningRecord::kind), spelled as the cache stores them.
+namespace record_kind {
+inline constexpr const char* kSchedule = "schedule";
+inline constexpr const char* kBaseline = "baseline";
+inline constexpr const char* kContraction = "contraction";
+inline constexpr const char* kServing = "serving";
+}  // namespace record_kind
+
 /// One measured candidate, as the cache keeps it. Everything is spelled by name (knobs, trace
 /// instructions, status), never by enum number.
 struct TuningRecord {
@@ -31,7 +39,7 @@ struct TuningRecord {
   /// search measured it before its trials (the cost model learns where defaults stand from it;
   /// it never serves: the default needs no record); or a decision of how a workload is served,
   /// "contraction" or "serving" (config "<choice> against=<subject>", serving_decision.h).
-  std::string kind = "schedule";
+  std::string kind = record_kind::kSchedule;
   std::string config;  ///< KnobConfig::to_text(), or a decision.
   std::string trace;   ///< Trace::to_text(): what replays the schedule.
   double seconds = 0;  ///< Median time per call; 0 for a failure.
@@ -76,7 +84,7 @@ class RecordStore {
   /// version, when the stored canonical form equals the workload's.
   virtual std::optional<TuningRecord> best(const Workload& workload,
                                            const TargetFingerprint& target,
-                                           const std::string& kind = "schedule") = 0;
+                                           const std::string& kind = record_kind::kSchedule) = 0;
   /// Why best() finds nothing for this workload and target.
   virtual LookupMiss explain(const Workload& workload, const TargetFingerprint& target) = 0;
   /// Calls `visit` for every matching record (oldest first).

@@ -32,7 +32,7 @@ std::vector<TuningRecord> records_of_trials(const TuneResult& result, const Work
   if (first == 0 && !result.baseline.features.empty()) {
     records.push_back(
         record_of(result.baseline, result.baseline_trace, workload, target, kiln_version));
-    records.back().kind = "baseline";
+    records.back().kind = record_kind::kBaseline;
   }
   for (size_t i = first; i < result.trials.size(); ++i)
     records.push_back(

@@ -61,21 +61,20 @@ TuneResult Tuner::run(const std::function<void(const TuneProgress&)>& progress) 
   // The default schedule is measured first: the baseline, and the search's first known point.
   // It is usually good (its template's preferred values), so the model learns from it and the
   // search starts around it rather than rediscovering it among random points.
-  baseline_.config = space_.default_config();
-  baseline_.features = features_of(baseline_.config);
-  Schedule fallback = space_.apply(baseline_.config);
-  baseline_.result = measurer_.measure(fallback);
-  baseline_.gflops = gflops_of(baseline_.result);
-  result.default_seconds = baseline_.result.ok() ? baseline_.result.seconds : 0;
-  result.baseline = baseline_;
+  Trial& baseline = result.baseline;
+  baseline.config = space_.default_config();
+  baseline.features = features_of(baseline.config);
+  Schedule fallback = space_.apply(baseline.config);
+  baseline.result = measurer_.measure(fallback);
+  baseline.gflops = gflops_of(baseline.result);
   result.baseline_trace = fallback.trace();
-  walker_ = baseline_.config;
-  walker_gflops_ = baseline_.gflops;
+  walker_ = baseline.config;
+  walker_gflops_ = baseline.gflops;
   mark_seen(walker_);
 
   std::vector<TrainingSample> pending;
-  if (options_.strategy == SearchStrategy::ModelGuided && baseline_.result.ok())
-    pending.push_back({baseline_.features, static_cast<float>(baseline_.gflops), kTunedTask});
+  if (options_.strategy == SearchStrategy::ModelGuided && baseline.result.ok())
+    pending.push_back({baseline.features, static_cast<float>(baseline.gflops), kTunedTask});
   int since_best = 0;
   auto out_of_budget = [&] {
     return static_cast<int>(result.trials.size()) >= options_.trials ||
@@ -270,7 +269,7 @@ KnobConfig Tuner::first_pick() {
 // the chains), the points nearest to configs fast on other workloads (up to half in all) and
 // random points; returns every unmeasured point it visited, with its score.
 std::vector<std::pair<float, KnobConfig>> Tuner::annealed_candidates(const TuneResult& so_far) {
-  std::vector<const Trial*> ranked{&baseline_};
+  std::vector<const Trial*> ranked{&so_far.baseline};
   for (auto& t : so_far.trials) ranked.push_back(&t);
   std::sort(ranked.begin(), ranked.end(), [](auto* a, auto* b) { return a->gflops > b->gflops; });
   const size_t n_chains = static_cast<size_t>(options_.annealing_chains);

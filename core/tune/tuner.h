@@ -72,13 +72,16 @@ struct TuneResult {
   Trace best_trace;                 ///< The best schedule, as the tuning cache stores it.
   /// The trace of each trial (empty where the config did not apply), as the cache stores them.
   std::vector<Trace> traces;
-  double default_seconds = 0;  ///< The default schedule, measured the same way.
-  Trial baseline;              ///< That measurement of the default schedule.
-  Trace baseline_trace;        ///< The default schedule, as the tuning cache stores it.
+  Trial baseline;        ///< The default schedule, measured the same way before the search.
+  Trace baseline_trace;  ///< The default schedule, as the tuning cache stores it.
+
+  /// The default schedule's time; 0 where it failed to measure.
+  double default_seconds() const { return baseline.result.ok() ? baseline.result.seconds : 0; }
 
   /// Whether no searched candidate beat the default schedule (then it is what the search offers).
   bool default_won() const {
-    return default_seconds > 0 && (best < 0 || !(trials[best].result.seconds < default_seconds));
+    return default_seconds() > 0 &&
+           (best < 0 || !(trials[best].result.seconds < default_seconds()));
   }
 };
 
@@ -93,7 +96,8 @@ class Tuner {
   /// A warm model's favourite before any measurement: the best-scored of the default schedule
   /// and the first batch's candidates (the points around the default and around the transferred
   /// configs). It may be the default itself, which run() measures before every candidate. Throws
-  /// without a warm model (TuneOptions::warm_model); measures nothing.
+  /// without a warm model (TuneOptions::warm_model); measures nothing. The search does not use
+  /// it: it is how a benchmark measures what transfer learning knows before any trial.
   KnobConfig first_pick();
 
   const ScheduleSpace& space() const { return space_; }
@@ -131,7 +135,6 @@ class Tuner {
   TuneOptions options_;
   CostModel* model_;
   std::mt19937_64 rng_;
-  Trial baseline_;  ///< The default schedule, measured before the search.
   std::set<std::string> seen_, seen_programs_;
   std::map<std::string, Lowered> lowered_;
   int64_t grid_next_ = 0;

@@ -155,8 +155,8 @@ void TuningService::promote(Job& job, std::shared_ptr<const Kernel> kernel, doub
 // otherwise on a noisy measurement.
 void TuningService::record_contraction_choice(const Job& job) {
   if (!source_.store || job.description.op_class != "contraction" || !job.tuned_record) return;
-  commit_decision(*source_.store, job.description, source_.target, "contraction", "served_by=kiln",
-                  decision_subject(job.tuned_record), job.tuned_record->seconds,
+  commit_decision(*source_.store, job.description, source_.target, record_kind::kContraction,
+                  "served_by=kiln", decision_subject(job.tuned_record), job.tuned_record->seconds,
                   options_.kiln_version);
 }
 
@@ -166,8 +166,9 @@ void TuningService::record_contraction_choice(const Job& job) {
 // process ends up doing. Needs mutex_.
 void TuningService::record_default_serves(const Job& job, double seconds) {
   if (!source_.store || !job.tuned_record) return;
-  commit_decision(*source_.store, job.description, source_.target, "serving", "serves=default",
-                  decision_subject(job.tuned_record), seconds, options_.kiln_version);
+  commit_decision(*source_.store, job.description, source_.target, record_kind::kServing,
+                  "serves=default", decision_subject(job.tuned_record), seconds,
+                  options_.kiln_version);
 }
 
 // A tuned kernel that disagrees with the served one is never served again: not to slots added

@@ -48,7 +48,7 @@ WarmModel warm_cost_model(RecordStore& store, const TargetFingerprint& target,
   std::map<int, std::pair<double, std::string>> fastest;  // task -> (throughput, config)
   const size_t width = static_cast<size_t>(FeatureExtractor::length());
   store.for_each({}, [&](const TuningRecord& r) {
-    if (r.kind != "schedule" && r.kind != "baseline") return;
+    if (r.kind != record_kind::kSchedule && r.kind != record_kind::kBaseline) return;
     if (r.features.size() != width || r.target.vector_isa() != target.vector_isa()) return;
     if (exclude && r.workload == *exclude) return;
     std::string workload = r.workload.hex();

@@ -83,7 +83,7 @@ std::vector<CachedWorkload> cache_workloads(const std::string& dir) {
     c.quarantined += r.status == "quarantined";
     bool mine = r.target == here;
     c.here += mine;
-    if (mine && r.kind == "schedule" && r.status == "ok" && r.seconds > 0 &&
+    if (mine && r.kind == record_kind::kSchedule && r.status == "ok" && r.seconds > 0 &&
         (c.best_seconds == 0 || r.seconds < c.best_seconds))
       c.best_seconds = r.seconds;
   });
@@ -141,16 +141,17 @@ std::vector<std::string> cache_verify(const std::string& dir) {
   auto store = open_store(dir);
   std::vector<std::string> problems = store->verify();
   std::vector<std::pair<int64_t, std::string>> bad;
-  store->for_each({std::nullopt, std::nullopt, "schedule", false}, [&](const TuningRecord& r) {
-    if (r.status == "quarantined") return;
-    try {
-      Trace::from_text(r.trace);
-      KnobConfig::from_text(r.config);
-      if (!store->workload(r.workload)) throw Error("its workload is missing");
-    } catch (const Error& e) {
-      bad.emplace_back(r.id, e.what());
-    }
-  });
+  store->for_each({std::nullopt, std::nullopt, record_kind::kSchedule, false},
+                  [&](const TuningRecord& r) {
+                    if (r.status == "quarantined") return;
+                    try {
+                      Trace::from_text(r.trace);
+                      KnobConfig::from_text(r.config);
+                      if (!store->workload(r.workload)) throw Error("its workload is missing");
+                    } catch (const Error& e) {
+                      bad.emplace_back(r.id, e.what());
+                    }
+                  });
   for (auto& [id, why] : bad) {
     store->set_status(id, "quarantined", why);
     problems.push_back(str_cat("record ", id, " quarantined: ", why));

@@ -133,8 +133,8 @@ bool CompileService::aten_is_faster(uint64_t key, const std::vector<Tensor>& res
   Workload workload;
   if (source.store) {
     workload = describe_workload(results);
-    if (std::optional<std::string> choice =
-            find_decision(*source.store, workload, source.target, "contraction", subject))
+    if (std::optional<std::string> choice = find_decision(*source.store, workload, source.target,
+                                                          record_kind::kContraction, subject))
       faster = *choice == "served_by=aten";
   }
   if (!faster) {
@@ -144,7 +144,7 @@ bool CompileService::aten_is_faster(uint64_t key, const std::vector<Tensor>& res
                 str_cat("workload ", key, ": Kiln kernel ", seconds[0] * 1e3,
                         " ms, ATen contraction + epilogue ", seconds[1] * 1e3, " ms"));
     if (source.store)
-      commit_decision(*source.store, workload, source.target, "contraction",
+      commit_decision(*source.store, workload, source.target, record_kind::kContraction,
                       *faster ? "served_by=aten" : "served_by=kiln", subject,
                       std::min(seconds[0], seconds[1]), KILN_VERSION);
   }

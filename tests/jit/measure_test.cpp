@@ -111,7 +111,7 @@ TEST(Tuner, EveryStrategyRecordsACurveAndAReplayableBest) {
     ASSERT_GE(r.best, 0);
     EXPECT_TRUE(std::is_sorted(r.best_so_far.begin(), r.best_so_far.end()));
     EXPECT_EQ(r.best_so_far.back(), r.trials[r.best].gflops);
-    EXPECT_GT(r.default_seconds, 0);
+    EXPECT_GT(r.default_seconds(), 0);
     // The best trace replays into a schedule that computes the right thing.
     Schedule best = replay(task.outputs, r.best_trace);
     testing::expect_matches_interpreter(best, testing::random_inputs(task.outputs, 3), "best", 1e-4,
@@ -226,7 +226,7 @@ TEST(Tuner, AWarmFirstPickIsTheModelsFavouriteOfTheDefaultAndItsNeighbours) {
 TEST(TuneResult, TheDefaultWinsUnlessACandidateBeatIt) {
   TuneResult r;
   EXPECT_FALSE(r.default_won());  // the default did not run: nothing to offer instead
-  r.default_seconds = 2e-3;
+  r.baseline.result = {MeasureStatus::Ok, 2e-3, 0, ""};
   EXPECT_TRUE(r.default_won());  // no candidate ran correctly
   Trial slower, faster;
   slower.result = {MeasureStatus::Ok, 3e-3, 0, ""};
