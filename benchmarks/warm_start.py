@@ -116,6 +116,7 @@ def measure(name: str, threads: int, tune_budget: float, repeats: int) -> dict:
     row = {"model": name, "threads": threads, "tuned_in_build": built["tuned_slots"]}
     for mode, rs in runs.items():
         row[f"{mode}_first_s"] = statistics.median(r["first"] for r in rs)
+        row[f"{mode}_first_runs_s"] = [round(r["first"], 3) for r in rs]  # the spread
         row[f"{mode}_steady_ms"] = 1e3 * statistics.median(r["steady"] for r in rs)
     warm = runs["warm"][-1]
     row.update(

@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <deque>
+#include <limits>
 
 #include "core/ir/structural.h"
 #include "core/schedule/lower.h"
@@ -161,8 +163,10 @@ void TuningService::loop() {
   while (!stop_) {
     hold_while_paused();
     confirm_swaps();
-    bool budget_left = options_.budget_seconds <= 0 || tuning_seconds_ < options_.budget_seconds;
-    Job* job = budget_left ? next_job(options_.min_calls) : nullptr;
+    double budget_left = options_.budget_seconds > 0 ? options_.budget_seconds - tuning_seconds_
+                                                     : std::numeric_limits<double>::infinity();
+    if (budget_left <= 0) skip_unsearched();
+    Job* job = budget_left > 0 ? next_job(options_.min_calls) : nullptr;
     if (!job) {
       std::unique_lock lock(mutex_);
       wake_.wait_for(lock, std::chrono::milliseconds(200), [&] { return stop_.load(); });
@@ -170,7 +174,7 @@ void TuningService::loop() {
     }
     auto t0 = std::chrono::steady_clock::now();
     double held_before = held_seconds_;
-    tune(*job, {}, true);
+    tune(*job, {}, true, budget_left);
     tuning_seconds_ +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() -
         (held_seconds_ - held_before);
@@ -185,7 +189,9 @@ void TuningService::tune_all(
   auto t0 = std::chrono::steady_clock::now();
   while (!stop_) {
     double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (budget_seconds > 0 && spent >= budget_seconds) break;
+    double left =
+        budget_seconds > 0 ? budget_seconds - spent : std::numeric_limits<double>::infinity();
+    if (left <= 0) break;
     Job* job = next_job(1);
     if (!job) break;
     tune(
@@ -193,7 +199,19 @@ void TuningService::tune_all(
         [&](const TuneProgress& p) {
           if (progress) progress(job->name, p);
         },
-        false);
+        false, left);
+  }
+}
+
+void TuningService::skip_unsearched() {
+  std::lock_guard lock(mutex_);
+  for (auto& job : jobs_) {
+    if (job->done) continue;
+    job->done = true;
+    for (auto& m : job->members)
+      states_[m.id] = {.state = "skipped",
+                       .detail = str_cat("the tuning budget (", options_.budget_seconds,
+                                         " s) was spent before its turn")};
   }
 }
 
@@ -254,7 +272,7 @@ void TuningService::pace() {
 }
 
 void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)>& progress,
-                         bool paced) {
+                         bool paced, double budget_left) {
   set_state(job, "tuning", "");
   if (paced) {
     work_started_ = std::chrono::steady_clock::now();
@@ -268,7 +286,10 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
     }
     TuneOptions tune;
     tune.trials = options_.trials;
-    tune.seconds = options_.workload_seconds;
+    double per_workload = options_.workload_seconds > 0 ? options_.workload_seconds
+                                                        : std::numeric_limits<double>::infinity();
+    double seconds = std::min(per_workload, budget_left);
+    tune.seconds = std::isinf(seconds) ? 0 : seconds;  // 0: no limit
     tune.early_stop = options_.early_stop;
     tune.stop = &stop_;
     tune.seed = job.description.key.lo;

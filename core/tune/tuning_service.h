@@ -70,7 +70,9 @@ class TuningHost {
 
 /// A slot's tuning as kiln.stats() reports it.
 struct SlotTuning {
-  std::string state = "waiting";  ///< waiting, tuning, tuned, kept, rolled back, failed, cached.
+  /// waiting, tuning, tuned, kept, rolled back, failed, cached, or skipped (the process's tuning
+  /// budget was spent before its turn).
+  std::string state = "waiting";
   int trials = 0;
   double first_seconds = 0;  ///< The slot's first kernel, per call (in process).
   double best_seconds = 0;   ///< What serves it now, per call (in process).
@@ -144,8 +146,12 @@ class TuningService {
   /// Drops the members whose slots were freed, and jobs left without members. Needs mutex_;
   /// only between searches (a search holds its job and indexes its members).
   void forget_released_slots();
-  /// Searches `job`'s workload; `paced`: pauses between trials (background tuning).
-  void tune(Job& job, const std::function<void(const TuneProgress&)>& progress, bool paced);
+  /// Searches `job`'s workload for at most `budget_left` seconds (and the options' limits);
+  /// `paced`: pauses between trials (background tuning).
+  void tune(Job& job, const std::function<void(const TuneProgress&)>& progress, bool paced,
+            double budget_left);
+  /// Once the budget is spent: every job not searched yet is done, its slots "skipped".
+  void skip_unsearched();
   /// The model's calls so far: those observed, else the kernel time and calls of every slot.
   CallSample model_calls() const;
   /// Waits while pause(true) holds the service (returns early on stop), still confirming

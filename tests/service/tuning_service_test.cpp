@@ -102,6 +102,39 @@ TEST_F(ServiceTest, StopsWithinASecondWhileTuning) {
   EXPECT_FALSE(service.running());
 }
 
+// The process's budget bounds the search in flight too (not only which search starts next); once
+// it is spent, slots whose turn did not come are "skipped", not left "waiting" for ever.
+TEST_F(ServiceTest, ABudgetEndsTheSearchInFlightAndSkipsTheRest) {
+  std::vector<Tensor> hot = {tune_test::matmul(96, 96, 96, "hot")};
+  std::vector<Tensor> cold = {tune_test::matmul(32, 48, 40, "cold")};
+  auto first = std::make_shared<KernelSlot>("hot", naive_kernel(*compiler, hot));
+  auto second = std::make_shared<KernelSlot>("cold", naive_kernel(*compiler, cold));
+  TuningServiceOptions o = options(1000);  // trials and the workload's time never end it
+  o.budget_seconds = 2;
+  TuningService service(source(*compiler, target), o, host);
+  service.add_slot(0, first, hot, "hot");
+  service.add_slot(1, second, cold, "cold");
+  call(*first, 50);  // the hotter slot goes first
+  call(*second, 3);
+  auto t0 = std::chrono::steady_clock::now();
+  service.start();
+  auto settled = [&](int64_t id) {
+    std::string state = service.slots().at(id).state;
+    return state != "waiting" && state != "tuning";
+  };
+  ASSERT_TRUE(wait_for([&] { return settled(0) && settled(1); }, 60));
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // The search ends at the budget; its promotion (verify, A/B) and the next pass follow.
+  EXPECT_LT(seconds, 2 + 10);
+  SlotTuning searched = service.slots().at(0), skipped = service.slots().at(1);
+  EXPECT_GT(searched.trials, 0);
+  EXPECT_NE(searched.state, "skipped");
+  EXPECT_EQ(skipped.state, "skipped");
+  EXPECT_EQ(skipped.trials, 0);
+  EXPECT_NE(skipped.detail.find("budget"), std::string::npos) << skipped.detail;
+  EXPECT_EQ(second->stats().version, 0u);  // nothing was swapped into it
+}
+
 // A held service tunes nothing, however hot its slot; resumed, it tunes.
 TEST_F(ServiceTest, AHeldServiceTunesNothingUntilResumed) {
   std::vector<Tensor> workload = {tune_test::matmul(48, 48, 48)};

@@ -77,7 +77,8 @@ def stats() -> dict:
     and its kernels with their last slot; ``jit_kernels`` counts the kernels loaded now) the ops it fused, how often it ran, the time spent in it, its kernel's version
     (+1 per hot swap) and what serves it ("Kiln kernel", "Kiln kernel (tuned)", or
     "aten.mm.default + Kiln epilogue [in place]" while ATen's contraction is faster), its tuning (None where no tuning service
-    watches it; else its state — waiting, tuning, tuned, kept, cached, failed, rolled back —,
+    watches it; else its state — waiting, tuning, tuned, kept, cached, failed, rolled back, skipped (the budget was spent
+    before its turn) —,
     trials measured, first and current time per call and their ratio, swaps, roll-backs, whether
     the search found nothing faster than the default schedule (``default_won``: what it swaps in
     is then the default's kernel) and why it was kept or failed); per recorded graph
