@@ -31,7 +31,7 @@ ValueId Graph::add_input(TensorType type) {
 }
 
 std::vector<ValueId> Graph::add_node(std::string op, std::vector<NodeArg> args,
-                                     std::vector<TensorType> output_types) {
+                                     std::vector<TensorType> output_types, bool side_effects) {
   auto check_ref = [&](const ValueRef& r, size_t arg, bool in_list) {
     if (in_list && r.id == kNoValue) return;
     if (r.id < 0 || r.id >= static_cast<ValueId>(values_.size()))
@@ -47,7 +47,7 @@ std::vector<ValueId> Graph::add_node(std::string op, std::vector<NodeArg> args,
   for (size_t k = 0; k < output_types.size(); ++k)
     output_types[k] = checked(std::move(output_types[k]), str_cat(op, " output ", k));
   int index = static_cast<int>(nodes_.size());
-  Node node{std::move(op), std::move(args), {}};
+  Node node{std::move(op), std::move(args), {}, side_effects};
   for (auto& type : output_types) {
     node.outputs.push_back(static_cast<ValueId>(values_.size()));
     values_.push_back(std::move(type));

@@ -38,6 +38,9 @@ struct Node {
   std::string op;             ///< FX target as printed: "aten.add.Tensor".
   std::vector<NodeArg> args;  ///< Positional and complete (schema defaults filled in).
   std::vector<ValueId> outputs;
+  /// Whether it writes state outside its results (a mutation, an RNG step): it runs after every
+  /// node before it in the graph, not only after those it reads (Partition::steps).
+  bool side_effects = false;
 };
 
 /// A DAG of ATen ops in topological order (nodes only read values made before them).
@@ -50,7 +53,7 @@ class Graph {
   /// argument refers to a value that does not exist yet, or an output type is malformed (as in
   /// add_input). Nothing else is checked here: whether Kiln can run the op is partition's call.
   std::vector<ValueId> add_node(std::string op, std::vector<NodeArg> args,
-                                std::vector<TensorType> output_types);
+                                std::vector<TensorType> output_types, bool side_effects = false);
   /// Marks a value as a result of the graph (it must be materialized). Marking twice is a no-op;
   /// throws IRError for a value that does not exist.
   void mark_output(ValueId v);
@@ -118,8 +121,9 @@ struct Partition {
   /// The ops that Kiln could not run here, each with why (its first such node's reason): "no
   /// Kiln lowering", the lowering's error, a device or a result Kiln's lowering does not match.
   std::map<std::string, std::string> unsupported;
-  /// Every group and fallback node once, each after the steps that make its inputs, close to
-  /// the graph's node order. NOTE: a group cannot always run at the place of one of its nodes
+  /// Every group and fallback node once, each after the steps that make its inputs (and a node
+  /// with side effects after every step whose first node precedes it), close to the graph's
+  /// node order. NOTE: a group cannot always run at the place of one of its nodes
   /// (an outside node between two of its nodes may make one of its inputs while another outside
   /// node there reads one of its outputs), so a caller that rewrites the graph follows this order.
   std::vector<PartitionStep> steps;

@@ -78,12 +78,20 @@ std::vector<PartitionStep> step_order(const Graph& g, const Partition& p,
 
   std::vector<std::set<int>> users(steps.size());
   std::vector<int> waiting(steps.size(), 0);
-  for (int n = 0; n < num_nodes; ++n)
+  auto depend = [&](int before, int after) {
+    if (before != after && users[before].insert(after).second) ++waiting[after];
+  };
+  for (int n = 0; n < num_nodes; ++n) {
     for (ValueId v : node_inputs(g.nodes()[n])) {
       int prod = g.producer(v);
-      if (prod < 0 || step_of[prod] == step_of[n]) continue;
-      if (users[step_of[prod]].insert(step_of[n]).second) ++waiting[step_of[n]];
+      if (prod >= 0) depend(step_of[prod], step_of[n]);
     }
+    // What came before a side-effecting ATen call in the graph runs before it. (A group that
+    // fused one keeps its data order only: ordering the whole group could close a cycle.)
+    if (g.nodes()[n].side_effects && group_of[n] < 0)
+      for (size_t s = 0; s < steps.size(); ++s)
+        if (first_node[s] < n) depend(static_cast<int>(s), step_of[n]);
+  }
   std::set<std::pair<int, int>> ready;  // (first node, step)
   for (size_t s = 0; s < steps.size(); ++s)
     if (waiting[s] == 0) ready.insert({first_node[s], static_cast<int>(s)});

@@ -131,6 +131,29 @@ TEST(Partition, StepsReorderAroundAGroup) {
   EXPECT_EQ(p.steps[2].index, 1);
 }
 
+TEST(Partition, ASideEffectRunsAfterWhatCameBeforeIt) {
+  // The group {relu, add} waits for q; the side-effecting node s reads only y, so data alone
+  // would run it first, before the relu that precedes it in the graph.
+  for (bool side_effects : {false, true}) {
+    Graph g;
+    ValueId x = g.add_input(f32({4, 4})), y = g.add_input(f32({4, 4}));
+    ValueId a = add_op(g, "aten.relu.default", {ValueRef{x}}, f32({4, 4}));
+    ValueId s = g.add_node("test.double", {ValueRef{y}}, {f32({4, 4})}, side_effects)[0];
+    ValueId q = add_op(g, "test.double", {ValueRef{y}}, f32({4, 4}));
+    g.mark_output(add_op(g, "aten.add.Tensor", {ValueRef{a}, ValueRef{q}, 1.0}, f32({4, 4})));
+    g.mark_output(s);
+    Partition p = check(g, doubling());
+    ASSERT_EQ(group_nodes(p), (std::vector<std::vector<int>>{{0, 3}}));
+    std::vector<std::pair<PartitionStep::Kind, int>> order;
+    for (const PartitionStep& step : p.steps) order.emplace_back(step.kind, step.index);
+    using enum PartitionStep::Kind;
+    if (side_effects)
+      EXPECT_EQ(order, (decltype(order){{Fallback, 2}, {Group, 0}, {Fallback, 1}}));
+    else
+      EXPECT_EQ(order, (decltype(order){{Fallback, 1}, {Fallback, 2}, {Group, 0}}));
+  }
+}
+
 TEST(Partition, ReductionOverAStridedInput) {
   Graph g;
   ValueId x = g.add_input(f32({8, 16}, {1, 8}));

@@ -211,13 +211,13 @@ def test_doctor_follows_torch_threads():
     old = torch.get_num_threads()
     try:
         torch.set_num_threads(1)
-        assert C.doctor()["threads"] == 1
+        assert C.doctor().threads == 1
     finally:
         torch.set_num_threads(old)
     report = C.doctor()
-    assert report["vector_bits"] >= 128
-    assert report["llvm_version"].startswith("19.")
-    assert report["kiln_version"]
+    assert report.vector_bits >= 128
+    assert report.llvm_version.startswith("19.")
+    assert report.kiln_version
 
 
 def test_log_level_names_are_checked():

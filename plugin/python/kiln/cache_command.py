@@ -64,30 +64,30 @@ def run(args: argparse.Namespace) -> int:
             f"{'key':<32}  {'class':<11} {'GFLOP':>8} {'records':>7} {'ok':>5} {'here':>5}  best here"
         )
         for w in rows:
-            best = f"{w['best_seconds'] * 1e3:.3f} ms" if w["best_seconds"] else "-"
+            best = f"{w.best_seconds * 1e3:.3f} ms" if w.best_seconds else "-"
             print(
-                f"{w['key']}  {w['op_class']:<11} {w['flops'] / 1e9:>8.3f} {w['records']:>7} "
-                f"{w['ok']:>5} {w['here']:>5}  {best}"
+                f"{w.key}  {w.op_class:<11} {w.flops / 1e9:>8.3f} {w.records:>7} "
+                f"{w.ok:>5} {w.here:>5}  {best}"
             )
         print(f"{len(rows)} workloads in {_C.cache_file(directory)}")
     elif command == "show":
         w = _C.cache_workload(directory, args.key)
         records = _C.cache_records(directory, args.key)
-        print(f"workload {w['key']} ({w['op_class']}, {w['flops'] / 1e9:.3f} GFLOP)")
-        print(w["description"])
-        ok = sorted((r for r in records if r["status"] == "ok"), key=lambda r: r["seconds"])
+        print(f"workload {w.key} ({w.op_class}, {w.flops / 1e9:.3f} GFLOP)")
+        print(w.description)
+        ok = sorted((r for r in records if r.status == "ok"), key=lambda r: r.seconds)
         print(f"{len(records)} records, {len(ok)} ok; fastest {min(args.top, len(ok))}:")
         for r in ok[: args.top]:
-            when = datetime.datetime.fromtimestamp(r["time"]).isoformat(timespec="seconds")
+            when = datetime.datetime.fromtimestamp(r.time).isoformat(timespec="seconds")
             print(
-                f"  #{r['id']} {r['kind']} {r['seconds'] * 1e3:.4f} ms ±{100 * r['spread']:.1f}% "
-                f"{r['source']} {when}\n    {r['config']}"
+                f"  #{r.id} {r.kind} {r.seconds * 1e3:.4f} ms ±{100 * r.spread:.1f}% "
+                f"{r.source} {when}\n    {r.config}"
             )
     elif command == "stats":
         counts = collections.Counter()
         for w in _C.cache_workloads(directory):
-            for r in _C.cache_records(directory, w["key"]):
-                counts[(r["target"], r["kind"], r["status"])] += 1
+            for r in _C.cache_records(directory, w.key):
+                counts[(r.target, r.kind, r.status)] += 1
         here = _C.this_target()
         for (target, kind, status), n in sorted(counts.items()):
             mark = "this machine" if target == here else "other target"

@@ -27,18 +27,18 @@ def doctor() -> int:
     found = "kiln" in torch._dynamo.list_backends()
     rows = [
         ("kiln", f"{kiln.__version__} ({kiln.__file__})"),
-        ("library", f"{_C.library_path()} ({info['build']})"),
-        ("cpu", info["cpu"]),
-        ("cpu features", " ".join(f[1:] for f in info["features"].split(",") if f[:1] == "+")),
-        ("vector bits", str(info["vector_bits"])),
+        ("library", f"{_C.library_path()} ({info.build})"),
+        ("cpu", info.cpu),
+        ("cpu features", " ".join(f[1:] for f in info.features.split(",") if f[:1] == "+")),
+        ("vector bits", str(info.vector_bits)),
         (
             "threads",
             (
-                f"{info['threads']} (torch.get_num_threads() = {torch.get_num_threads()}); a "
-                f"parallel loop just ran on {info['parallel_loop_threads']}"
+                f"{info.threads} (torch.get_num_threads() = {torch.get_num_threads()}); a "
+                f"parallel loop just ran on {info.parallel_loop_threads}"
             ),
         ),
-        ("llvm", info["llvm_version"]),
+        ("llvm", info.llvm_version),
         ("torch", f"{torch.__version__} (kiln was built against {kiln._BUILT_WITH_TORCH})"),
         ("tuning cache", _cache_line()),
         ("gpu", gpu),
@@ -66,8 +66,8 @@ def _cache_line() -> str:
         return f"{path} (none yet: the first tuned kernel creates it)"
     rows = _C.cache_workloads(directory)
     return (
-        f"{path}: {len(rows)} workloads, {sum(w['records'] for w in rows)} records, "
-        f"{sum(w['here'] for w in rows)} of this machine"
+        f"{path}: {len(rows)} workloads, {sum(w.records for w in rows)} records, "
+        f"{sum(w.here for w in rows)} of this machine"
     )
 
 

@@ -145,10 +145,12 @@ class _Builder:
         vals = list(val) if isinstance(val, (tuple, list)) else [] if val is None else [val]
         types = [tensor_type(v) or _OPAQUE_TYPE for v in vals]
         impure = node.is_impure()
-        if impure and not types:
-            types = [_OPAQUE_TYPE]  # a result to mark below, so the node is never dead code
+        if not types and (impure or node.users):
+            # A result to mark below, so that a mutation is never dead code; and one that its
+            # readers read, so that they run after it (Partition's steps follow values).
+            types = [_OPAQUE_TYPE]
         op, args = self._describe(node)
-        outputs = self.built.graph.add_node(op, args, types)
+        outputs = self.built.graph.add_node(op, args, types, side_effects=impure)
         self.built.nodes.append(node)
         self.built.ops.append(op)
         if impure:

@@ -20,18 +20,18 @@ def tuning_curves(directory: str) -> dict[str, list[float]]:
     for w in _C.cache_workloads(directory):
         records = [
             r
-            for r in _C.cache_records(directory, w["key"])
-            if r["kind"] == "schedule" and r["target"] == here
+            for r in _C.cache_records(directory, w.key)
+            if r.kind == "schedule" and r.target == here
         ]
         if not records:
             continue
         best, curve = 0.0, []
-        for r in sorted(records, key=lambda r: r["id"]):
-            if r["status"] == "ok" and r["seconds"] > 0:
-                best = max(best, w["flops"] / r["seconds"] / 1e9)
+        for r in sorted(records, key=lambda r: r.id):
+            if r.status == "ok" and r.seconds > 0:
+                best = max(best, w.flops / r.seconds / 1e9)
             curve.append(best)
-        first_line = w["description"].strip().splitlines()[-1][:60]
-        curves[f"{w['key'][:8]} {w['op_class']}: {first_line}"] = curve
+        first_line = w.description.strip().splitlines()[-1][:60]
+        curves[f"{w.key[:8]} {w.op_class}: {first_line}"] = curve
     return curves
 
 

@@ -4,9 +4,9 @@ Per group: ``torch.ops.kiln.launch.default(slot, [inputs])`` plus one ``operator
 group output; the group's nodes are gone, its outputs' readers read the getitems. Fallback nodes
 stay as they are; nodes the plan calls dead (no group, not fallback) are dropped.
 
-The graph is re-emitted in a topological order of these steps that stays as close to the original
-node order as it can: a group cannot always sit at the place of one of its nodes (see Partition's
-``steps`` in core/graph/graph.h), so nodes are not moved in place but scheduled.
+The graph is re-emitted in the plan's order of these steps (``plan.steps``: Partition's ``steps``
+in core/graph/graph.h), which stays as close to the original node order as it can: a group cannot
+always sit at the place of one of its nodes, so nodes are not moved in place but scheduled.
 
 NOTE: layouts. A Kiln kernel writes its outputs row-major. Readers in other groups expect exactly
 that; readers that stay ATen (fallback nodes, the graph's outputs, saved activations that the
@@ -16,7 +16,6 @@ those differ, so everything outside Kiln's kernels sees the layout the traced gr
 
 from __future__ import annotations
 
-import heapq
 import operator
 
 import torch
@@ -36,13 +35,6 @@ def rewrite(gm: fx.GraphModule, built: BuiltGraph, plan: _C.CompiledGraph) -> li
     groups = [g for g in plan.groups if g.inputs]
     made_by_aten_group = {v for g in plan.groups if not g.inputs for v in g.outputs}
     group_of = _group_of_nodes(built, groups)
-    stay_aten = {built.nodes[i] for i in plan.fallback_nodes}
-    stay_aten |= {built.nodes[i] for g in plan.groups if not g.inputs for i in g.nodes}
-    kiln_nodes = set(built.nodes)
-
-    def is_live(node: fx.Node) -> bool:
-        source = node.args[0] if node.target is operator.getitem else node
-        return source not in kiln_nodes or source in stay_aten
 
     new_graph = fx.Graph()
     env: dict[fx.Node, fx.Node] = {}  # old node → new node, as ATen code outside Kiln sees it
@@ -72,12 +64,29 @@ def rewrite(gm: fx.GraphModule, built: BuiltGraph, plan: _C.CompiledGraph) -> li
             kernel_outputs[value] = item
             pending[built.value_nodes[value]] = (item, kernel_type, built.value_types[value])
 
-    live_nodes = [n for n in gm.graph.nodes if n not in group_of and is_live(n)]
-    for step in _schedule(gm, built, groups, group_of, live_nodes):
-        if isinstance(step, fx.Node):
-            env[step] = new_graph.node_copy(step, outside)
+    def emit_aten(node: fx.Node) -> None:
+        """`node` as it was, then the items picked out of its results."""
+        env[node] = new_graph.node_copy(node, outside)
+        for user in node.users:
+            if user.target is operator.getitem and user not in group_of:
+                env[user] = new_graph.node_copy(user, outside)
+
+    nodes = list(gm.graph.nodes)
+    for node in nodes:
+        if node.op in ("placeholder", "get_attr"):
+            emit_aten(node)
+    for step in plan.steps:  # groups and fallback nodes, each after what it reads
+        if step.kind == "fallback":
+            emit_aten(built.nodes[step.index])
+        elif plan.groups[step.index].inputs:
+            emit_group(plan.groups[step.index])
         else:
-            emit_group(groups[step])
+            for i in plan.groups[step.index].nodes:
+                emit_aten(built.nodes[i])
+    missed = [n.name for n in nodes[:-1] if n not in env and n not in group_of]
+    if missed:
+        raise RuntimeError(f"kiln internal error: the plan's steps left out {missed}")
+    env[nodes[-1]] = new_graph.node_copy(nodes[-1], outside)  # the output
 
     gm.graph = new_graph
     new_graph.eliminate_dead_code()
@@ -97,61 +106,6 @@ def _group_of_nodes(built: BuiltGraph, groups: list) -> dict[fx.Node, int]:
                 if user.target is operator.getitem:
                     group_of[user] = index
     return group_of
-
-
-def _schedule(
-    gm: fx.GraphModule,
-    built: BuiltGraph,
-    groups: list,
-    group_of: dict[fx.Node, int],
-    live_nodes: list[fx.Node],
-) -> list[fx.Node | int]:
-    """Orders the live nodes and the groups (by index) so each comes after what it reads.
-
-    Among the steps that are ready, the one whose first node came first in `gm` goes first. A
-    side-effecting node additionally waits for every step that came before it in `gm`.
-    """
-    position = {n: i for i, n in enumerate(gm.graph.nodes)}
-    first_node: dict[int, int] = {}
-    for node, index in group_of.items():
-        first_node[index] = min(first_node.get(index, len(position)), position[node])
-
-    def step_of(node: fx.Node) -> fx.Node | int:
-        return group_of.get(node, node)
-
-    steps: list[fx.Node | int] = [*live_nodes, *range(len(groups))]
-    pos = {s: (first_node[s] if isinstance(s, int) else position[s]) for s in steps}
-    deps: dict[fx.Node | int, set] = {}
-    for s in steps:
-        if isinstance(s, int):
-            reads = [built.value_nodes[v] for v in groups[s].inputs]
-        else:
-            reads = s.all_input_nodes
-        deps[s] = {step_of(n) for n in reads} - {s}
-        if isinstance(s, fx.Node) and s.op == "call_function" and s.is_impure():
-            deps[s] |= {t for t in steps if pos[t] < pos[s]}
-
-    readers: dict[fx.Node | int, list] = {s: [] for s in steps}
-    for s, ds in deps.items():
-        for d in ds:
-            readers[d].append(s)
-    ready = [(pos[s], i, s) for i, s in enumerate(steps) if not deps[s]]
-    heapq.heapify(ready)
-    serial = {s: i for i, s in enumerate(steps)}
-    order = []
-    while ready:
-        _, _, s = heapq.heappop(ready)
-        order.append(s)
-        for r in readers[s]:
-            deps[r].discard(s)
-            if not deps[r]:
-                heapq.heappush(ready, (pos[r], serial[r], r))
-    if len(order) != len(steps):
-        raise RuntimeError(
-            f"kiln internal error: the fused graph has a cycle ({len(steps) - len(order)} steps "
-            "could not be scheduled)"
-        )
-    return order
 
 
 def _in_traced_layout(

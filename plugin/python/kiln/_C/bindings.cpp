@@ -75,13 +75,14 @@ NodeArg node_arg(py::handle a, const std::string& op, size_t index) {
 std::vector<ValueId> add_node(
     Graph& g, std::string op, const py::list& args,
     const std::vector<std::tuple<std::string, std::vector<int64_t>, std::vector<int64_t>,
-                                 std::string>>& output_types) {
+                                 std::string>>& output_types,
+    bool side_effects) {
   std::vector<NodeArg> node_args;
   for (size_t i = 0; i < args.size(); ++i) node_args.push_back(node_arg(args[i], op, i));
   std::vector<TensorType> types;
   for (const auto& [dtype, shape, strides, device] : output_types)
     types.push_back(tensor_type(dtype, shape, strides, device));
-  return g.add_node(std::move(op), std::move(node_args), std::move(types));
+  return g.add_node(std::move(op), std::move(node_args), std::move(types), side_effects);
 }
 
 constexpr std::pair<ContractionPolicy, const char*> kContractionPolicies[] = {
@@ -176,86 +177,46 @@ py::list slot_output_types(int64_t slot) {
   return types;
 }
 
-py::dict workload_dict(const CachedWorkload& w) {
-  py::dict d;
-  d["key"] = w.key;
-  d["op_class"] = w.op_class;
-  d["flops"] = w.flops;
-  d["description"] = w.description;
-  d["records"] = w.records;
-  d["ok"] = w.ok;
-  d["quarantined"] = w.quarantined;
-  d["here"] = w.here;
-  d["best_seconds"] = w.best_seconds;
-  return d;
-}
-
-py::dict record_dict(const CachedRecord& r) {
-  py::dict d;
-  d["id"] = r.id;
-  d["workload"] = r.workload;
-  d["target"] = r.target;
-  d["space_version"] = r.space_version;
-  d["kiln_version"] = r.kiln_version;
-  d["kind"] = r.kind;
-  d["config"] = r.config;
-  d["trace"] = r.trace;
-  d["seconds"] = r.seconds;
-  d["spread"] = r.spread;
-  d["status"] = r.status;
-  d["error"] = r.error;
-  d["features"] = r.features;
-  d["source"] = r.source;
-  d["time"] = r.time;
-  return d;
-}
-
 /// Binds the `kiln cache` functions of cache_admin.h; every one takes the cache folder first.
 void bind_cache(py::module_& m) {
+  py::class_<CachedWorkload>(m, "CachedWorkload",
+                             "A workload of the cache and its records' counts.")
+      .def_readonly("key", &CachedWorkload::key)
+      .def_readonly("op_class", &CachedWorkload::op_class)
+      .def_readonly("flops", &CachedWorkload::flops)
+      .def_readonly("description", &CachedWorkload::description)
+      .def_readonly("records", &CachedWorkload::records)
+      .def_readonly("ok", &CachedWorkload::ok)
+      .def_readonly("quarantined", &CachedWorkload::quarantined)
+      .def_readonly("here", &CachedWorkload::here)
+      .def_readonly("best_seconds", &CachedWorkload::best_seconds);
+  py::class_<CachedRecord>(m, "CachedRecord", "One record, its key and target spelled as text.")
+      .def_readonly("id", &CachedRecord::id)
+      .def_readonly("workload", &CachedRecord::workload)
+      .def_readonly("target", &CachedRecord::target)
+      .def_readonly("space_version", &CachedRecord::space_version)
+      .def_readonly("kiln_version", &CachedRecord::kiln_version)
+      .def_readonly("kind", &CachedRecord::kind)
+      .def_readonly("config", &CachedRecord::config)
+      .def_readonly("trace", &CachedRecord::trace)
+      .def_readonly("seconds", &CachedRecord::seconds)
+      .def_readonly("spread", &CachedRecord::spread)
+      .def_readonly("status", &CachedRecord::status)
+      .def_readonly("error", &CachedRecord::error)
+      .def_readonly("features", &CachedRecord::features)
+      .def_readonly("source", &CachedRecord::source)
+      .def_readonly("time", &CachedRecord::time);
   m.def("cache_file", &cache_file, py::arg("dir"));
   m.def("this_target", &this_target);
-  m.def(
-      "cache_workloads",
-      [](const std::string& dir) {
-        py::list rows;
-        for (const CachedWorkload& c : cache_workloads(dir)) rows.append(workload_dict(c));
-        return rows;
-      },
-      py::arg("dir"));
-  m.def(
-      "cache_records",
-      [](const std::string& dir, const std::string& key) {
-        py::list rows;
-        for (const CachedRecord& r : cache_records(dir, key)) rows.append(record_dict(r));
-        return rows;
-      },
-      py::arg("dir"), py::arg("key"));
-  m.def(
-      "cache_workload",
-      [](const std::string& dir, const std::string& key) {
-        return workload_dict(cache_workload(dir, key));
-      },
-      py::arg("dir"), py::arg("key"));
+  m.def("cache_workloads", &cache_workloads, py::arg("dir"));
+  m.def("cache_records", &cache_records, py::arg("dir"), py::arg("key"));
+  m.def("cache_workload", &cache_workload, py::arg("dir"), py::arg("key"));
   m.def("cache_explain", &cache_explain, py::arg("dir"), py::arg("key"));
   m.def("cache_export", &cache_export, py::arg("dir"), py::arg("path"));
   m.def("cache_import", &cache_import, py::arg("dir"), py::arg("path"));
   m.def("cache_merge", &cache_merge, py::arg("dir"), py::arg("other_file"));
   m.def("cache_prune", &cache_prune, py::arg("dir"), py::arg("keep"));
   m.def("cache_verify", &cache_verify, py::arg("dir"));
-}
-
-py::dict doctor_dict() {
-  DoctorReport r = doctor();
-  py::dict d;
-  d["cpu"] = r.cpu;
-  d["features"] = r.features;
-  d["vector_bits"] = r.vector_bits;
-  d["threads"] = r.threads;
-  d["parallel_loop_threads"] = r.parallel_loop_threads;
-  d["llvm_version"] = r.llvm_version;
-  d["kiln_version"] = r.kiln_version;
-  d["build"] = r.build;
-  return d;
 }
 
 }  // namespace
@@ -282,8 +243,10 @@ PYBIND11_MODULE(_C, m) {
           py::arg("dtype"), py::arg("shape"), py::arg("strides"), py::arg("device"),
           "Adds a graph input; returns its value id.")
       .def("add_node", &add_node, py::arg("op"), py::arg("args"), py::arg("output_types"),
+           py::arg("side_effects") = false,
            "Adds a node (op name, complete positional args, output types (dtype, shape, strides, "
-           "device)); returns the value ids of its outputs.")
+           "device), whether it has side effects: then it runs after every node before it); "
+           "returns the value ids of its outputs.")
       .def("mark_output", &Graph::mark_output, py::arg("value_id"),
            "Marks a value as a result of the graph.")
       .def_property_readonly("num_nodes", [](const Graph& g) { return g.nodes().size(); })
@@ -364,7 +327,16 @@ PYBIND11_MODULE(_C, m) {
       "Tunes every slot that has run, now; progress(workload, trial, trials, best_gflops, "
       "elapsed_s) after each trial. False when no compile asked for background tuning.");
   bind_cache(m);
-  m.def("doctor", &doctor_dict, "What Kiln sees of this machine.");
+  py::class_<DoctorReport>(m, "DoctorReport", "What Kiln sees of this machine (kiln doctor).")
+      .def_readonly("cpu", &DoctorReport::cpu)
+      .def_readonly("features", &DoctorReport::features)
+      .def_readonly("vector_bits", &DoctorReport::vector_bits)
+      .def_readonly("threads", &DoctorReport::threads)
+      .def_readonly("parallel_loop_threads", &DoctorReport::parallel_loop_threads)
+      .def_readonly("llvm_version", &DoctorReport::llvm_version)
+      .def_readonly("kiln_version", &DoctorReport::kiln_version)
+      .def_readonly("build", &DoctorReport::build);
+  m.def("doctor", &doctor, "What Kiln sees of this machine.");
   m.def("library_path", &library_path, "The path of libkiln_torch.so.");
   m.def("version", &version, "Kiln's version.");
   m.def("set_log_level", &set_log_level, py::arg("level"),
