@@ -26,7 +26,8 @@ BUILD_DIR=${KILN_BUILD_DIR:-build}
 export CCACHE_BASEDIR="$PWD"
 PYTHON=${PYTHON:-python3}
 
-log() { printf '\033[1m[kiln]\033[0m %s\n' "$*"; }
+# Each line carries the time, so a CI log shows what each gate took.
+log() { printf '\033[1m[kiln %s]\033[0m %s\n' "$(date +%T)" "$*"; }
 
 install_apt_packages() {
   local missing=()
@@ -140,9 +141,12 @@ case "${1:-}" in
     install_ruff
     check_format
     setup
+    log "the C++ tests"
     ctest --test-dir "$BUILD_DIR" --output-on-failure -j "${KILN_JOBS:-2}"
+    log "the Python tests"
     "$PYTHON" -m pytest -q tests/python tests/plugin
     sanitize "${SANITIZED_FAST_TESTS[@]}"
+    log "all tests passed"
     ;;
   bench)
     setup

@@ -98,6 +98,19 @@ TEST(LoweringGolden, IntermediatesOfRootStagesAreAllocated) {
   expect_golden("root_intermediates", lower(Schedule({d}), "pipeline"));
 }
 
+TEST(LoweringGolden, DefaultScanAlongTheLastAxis) {
+  // The recurrence is a serial loop from the first element, which its init writes.
+  expect_golden("cumsum_last_axis",
+                lower(default_schedule({tune_test::cumsum(64, 100, 1)}, avx512()), "cumsum"));
+}
+
+TEST(LoweringGolden, DefaultScatterAdd) {
+  // The init fills the output (fused, vectorized), then the updates run in order; the index
+  // values are checked before the kernel runs (value_check.h), not in it.
+  expect_golden("scatter_add",
+                lower(default_schedule({tune_test::scatter_add(6, 40, 9)}, avx512()), "scatter"));
+}
+
 TEST(LoweringGolden, RFactorWithVectorTail) {
   expect_golden("rfactor_tail", lower(sample_schedules::rfactor_with_tail(), "rfactor"));
 }

@@ -13,13 +13,7 @@
 namespace kiln {
 namespace {
 
-/// cumsum of a f32 [rows, cols] placeholder along `axis`.
-Tensor cumsum(int64_t rows, int64_t cols, int axis, const std::string& name = "c") {
-  Tensor x = placeholder(name + "x", {rows, cols}, DType::F32);
-  return scan(
-      name, {rows, cols}, axis, [&](const std::vector<Var>& i) { return x(i[0], i[1]) + 0.0; },
-      [&](const std::vector<Var>& i, const Expr& prev) { return prev + x(i[0], i[1]); });
-}
+using tune_test::cumsum;
 
 TEST(Scan, IsStructurallyItsAxisAndItsBody) {
   EXPECT_TRUE(structural_equal({cumsum(4, 6, 1, "a")}, {cumsum(4, 6, 1, "b")}));

@@ -14,17 +14,7 @@
 namespace kiln {
 namespace {
 
-/// scatter_add of a [k, cols] source into a [rows, cols] self along dim 0, at index rows.
-Tensor scatter_add(int64_t rows, int64_t cols, int64_t k, const std::string& name = "s") {
-  Tensor self = placeholder(name + "self", {rows, cols}, DType::F32);
-  Tensor index = placeholder(name + "index", {k, cols}, DType::I64);
-  Tensor src = placeholder(name + "src", {k, cols}, DType::F32);
-  return scatter(
-      name, {rows, cols}, [&](const std::vector<Var>& i) { return self(i[0], i[1]); },
-      {{{k, cols},
-        [&](const std::vector<Var>& u) { return std::vector<Expr>{index(u[0], u[1]), u[1]}; },
-        [&](const std::vector<Var>& u, const Expr& old) { return old + src(u[0], u[1]); }}});
-}
+using tune_test::scatter_add;
 
 TEST(Scatter, IsStructurallyItsInitAndItsUpdates) {
   EXPECT_TRUE(structural_equal({scatter_add(6, 8, 9, "a")}, {scatter_add(6, 8, 9, "b")}));

@@ -1,5 +1,6 @@
-// Small workloads of the three op classes the tuning tests schedule: contraction, convolution,
-// row reduction. `prefix` renames every tensor and axis, for structural-equality checks.
+// Small workloads of the op classes the tuning and lowering tests schedule: contraction,
+// convolution, row reduction, scan, scatter. `prefix` (or `name`) renames every tensor and axis,
+// for structural-equality checks.
 #pragma once
 
 #include <string>
@@ -48,6 +49,26 @@ inline Tensor softmax(int64_t rows, int64_t cols) {
   });
   return compute("softmax", {rows, cols},
                  [&](const std::vector<Var>& i) { return e(i[0], i[1]) / sum(i[0], 0); });
+}
+
+/// cumsum of a f32 [rows, cols] placeholder along `axis` (a scan).
+inline Tensor cumsum(int64_t rows, int64_t cols, int axis, const std::string& name = "c") {
+  Tensor x = placeholder(name + "x", {rows, cols}, DType::F32);
+  return scan(
+      name, {rows, cols}, axis, [&](const std::vector<Var>& i) { return x(i[0], i[1]) + 0.0; },
+      [&](const std::vector<Var>& i, const Expr& prev) { return prev + x(i[0], i[1]); });
+}
+
+/// scatter_add of a [k, cols] source into a [rows, cols] self along dim 0, at index rows.
+inline Tensor scatter_add(int64_t rows, int64_t cols, int64_t k, const std::string& name = "s") {
+  Tensor self = placeholder(name + "self", {rows, cols}, DType::F32);
+  Tensor index = placeholder(name + "index", {k, cols}, DType::I64);
+  Tensor src = placeholder(name + "src", {k, cols}, DType::F32);
+  return scatter(
+      name, {rows, cols}, [&](const std::vector<Var>& i) { return self(i[0], i[1]); },
+      {{{k, cols},
+        [&](const std::vector<Var>& u) { return std::vector<Expr>{index(u[0], u[1]), u[1]}; },
+        [&](const std::vector<Var>& u, const Expr& old) { return old + src(u[0], u[1]); }}});
 }
 
 /// An AVX-512 machine with two threads, like the development machine.
