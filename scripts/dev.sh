@@ -131,11 +131,24 @@ setup() {
   install_plugin
 }
 
+# Steps are separate commands, never `a && b`: bash runs the functions of an && list with errexit
+# off, so a failed build or test inside them would go unnoticed.
 case "${1:-}" in
   setup) setup ;;
-  example) setup && "$PYTHON" examples/tuning_demo.py ;;
-  format) install_apt_packages && install_ruff && format ;;
-  sanitize) shift && install_apt_packages && sanitize "$@" ;;
+  example)
+    setup
+    "$PYTHON" examples/tuning_demo.py
+    ;;
+  format)
+    install_apt_packages
+    install_ruff
+    format
+    ;;
+  sanitize)
+    shift
+    install_apt_packages
+    sanitize "$@"
+    ;;
   test)
     install_apt_packages
     install_ruff

@@ -4,6 +4,7 @@
 
 #include "core/ir/functor.h"
 #include "core/support/error.h"
+#include "core/templates/op_class.h"
 #include "core/templates/template_internals.h"
 
 namespace kiln {
@@ -74,21 +75,14 @@ int64_t preferred_vector_tile(int64_t extent, int vl) {
 Schedule DefaultScheduler::run() {
   ask_convolution_layouts();
   inline_injective();
-  for (auto& s : sch_.stages())
-    if (s.is_scan() || s.is_scatter()) {
-      schedule_scans();
-      return std::move(sch_);
-    }
-  const Stage& main = main_stage();
-  std::string main_name = main.name;
-  if (is_contraction(main)) {
-    schedule_contraction(main_name, {});
-  } else if (main.is_reduction()) {
-    schedule_reduction(main_name);
-  } else {
-    schedule_injective(main_name);
+  OpClass group = group_class(sch_);
+  if (group == OpClass::Scan || group == OpClass::Scatter) {
+    schedule_scans();
+    return std::move(sch_);
   }
-  attach_the_rest(main_name);
+  std::string main = main_stage().name;
+  schedule_by_class(main);
+  attach_the_rest(main);
   return std::move(sch_);
 }
 
@@ -387,14 +381,18 @@ bool DefaultScheduler::reads_same_inputs(const Stage& a, const Stage& b) {
 
 void DefaultScheduler::schedule_root(const std::string& name) {
   std::string saved = row_loop_;
-  const Stage& s = sch_.stage(name);
-  if (is_contraction(s))
-    schedule_contraction(name, {});
-  else if (s.is_reduction())
-    schedule_reduction(name);
-  else
-    schedule_injective(name);
+  schedule_by_class(name);
   row_loop_ = saved;
+}
+
+void DefaultScheduler::schedule_by_class(const std::string& name) {
+  switch (stage_class(sch_.stage(name))) {
+    case OpClass::Scan: schedule_scan(name); break;
+    case OpClass::Contraction: schedule_contraction(name, {}); break;
+    case OpClass::Reduction: schedule_reduction(name); break;
+    case OpClass::Scatter:  // the scatter lowering applies the updates after the copy
+    case OpClass::Injective: schedule_injective(name); break;
+  }
 }
 
 }  // namespace schedule_detail
@@ -402,18 +400,6 @@ void DefaultScheduler::schedule_root(const std::string& name) {
 Schedule template_schedule(const std::vector<Tensor>& outputs, const Target& target,
                            KnobChooser& knobs) {
   return schedule_detail::DefaultScheduler(outputs, target, knobs).run();
-}
-
-std::string op_class_of(const std::vector<Tensor>& outputs) {
-  Schedule s(outputs);
-  bool reduction = false, scan = false, scatter = false;
-  for (const Stage& stage : s.stages()) {
-    if (schedule_detail::is_contraction(stage)) return "contraction";
-    reduction |= stage.is_reduction();
-    scan |= stage.is_scan();
-    scatter |= stage.is_scatter();
-  }
-  return reduction ? "reduction" : scan ? "scan" : scatter ? "scatter" : "injective";
 }
 
 Schedule default_schedule(const std::vector<Tensor>& outputs, const Target& target) {

@@ -10,7 +10,7 @@
 
 namespace kiln {
 
-/// Schedules `outputs` by op class:
+/// Schedules `outputs` by op class (op_class.h):
 ///  - injective producers are inlined into their consumers;
 ///  - contractions (matmul, convolution) get a register tile (rows unrolled, columns one or two
 ///    vectors wide) accumulated in registers, with the epilogue computed on the tile;
@@ -25,11 +25,6 @@ namespace kiln {
 /// same template spans the tuning space; its preferred values are the default schedule.
 Schedule template_schedule(const std::vector<Tensor>& outputs, const Target& target,
                            KnobChooser& knobs);
-
-/// The op class the template schedules `outputs` as: "contraction" (a matmul or convolution
-/// among them), else "reduction" (a reduction among them), else "scan" (a scan among them), else
-/// "scatter" (a scatter among them), else "injective".
-std::string op_class_of(const std::vector<Tensor>& outputs);
 
 /// template_schedule with every knob at its preferred value.
 Schedule default_schedule(const std::vector<Tensor>& outputs, const Target& target);

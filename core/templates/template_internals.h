@@ -197,6 +197,9 @@ class DefaultScheduler {
 
   /// A stage that stays a root of its own: scheduled by its class, without attachments.
   void schedule_root(const std::string& name);
+  /// Schedules `name` with its class's template (op_class.h); the main stage's row loop stays
+  /// for the stages attach_the_rest places in it.
+  void schedule_by_class(const std::string& name);
 
   Schedule sch_;
   const Target& target_;

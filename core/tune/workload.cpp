@@ -6,7 +6,7 @@
 #include "core/ir/structural.h"
 #include "core/schedule/schedule.h"
 #include "core/support/error.h"
-#include "core/templates/default_schedule.h"
+#include "core/templates/op_class.h"
 #include "core/tune/task.h"
 
 namespace kiln {
@@ -41,7 +41,7 @@ Workload describe_workload(const std::vector<Tensor>& outputs) {
   std::ostringstream description;
   for (const Tensor& t : topo_order(outputs)) description << t << "\n";
   w.description = description.str();
-  w.op_class = op_class_of(outputs);
+  w.op_class = std::string(op_class_of(outputs));
   w.flops = TuningTask{"", outputs}.flops();
   return w;
 }
