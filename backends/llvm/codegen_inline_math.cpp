@@ -127,14 +127,14 @@ llvm::Value* KernelCodegen::atanh_f32(llvm::Value* x) {
   // glibc's reduction to log1p (libmvec's, vectorized) for a = |x|: 1/2 log1p(2a + 2a^2 / (1 - a))
   // below 1/2, where 2a / (1 - a) would lose a's low bits, and 1/2 log1p(2a / (1 - a)) from 1/2;
   // the sign of x is put back last, so -0.0 stays -0.0. 1 gives inf (2 / 0) and |x| > 1 NaN
-  // (log1p of a number below -1), as atanh does.
+  // (log1p of a number below -1), as atanh does. One division serves both: with q = 2a / (1 - a),
+  // 2a^2 / (1 - a) is q * a, a correction small beside 2a, so q's rounding barely reaches it.
   auto k = [&](float v) { return splat_like(b_, x, v); };
   llvm::Value* a = b_.CreateIntrinsic(llvm::Intrinsic::fabs, {x->getType()}, {x});
   llvm::Value* twice = b_.CreateFAdd(a, a);
-  llvm::Value* rest = b_.CreateFSub(k(1.0f), a);
-  llvm::Value* small = b_.CreateFAdd(twice, b_.CreateFDiv(b_.CreateFMul(twice, a), rest));
-  llvm::Value* large = b_.CreateFDiv(twice, rest);
-  llvm::Value* arg = b_.CreateSelect(b_.CreateFCmpOLT(a, k(0.5f)), small, large);
+  llvm::Value* q = b_.CreateFDiv(twice, b_.CreateFSub(k(1.0f), a));
+  llvm::Value* small = b_.CreateIntrinsic(llvm::Intrinsic::fmuladd, {x->getType()}, {q, a, twice});
+  llvm::Value* arg = b_.CreateSelect(b_.CreateFCmpOLT(a, k(0.5f)), small, q);
   llvm::Value* r = b_.CreateFMul(k(0.5f), call_libm("log1p", DType::F32, {arg}));
   return b_.CreateIntrinsic(llvm::Intrinsic::copysign, {x->getType()}, {r, x});
 }

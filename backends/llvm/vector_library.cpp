@@ -27,18 +27,26 @@ constexpr MathFunction kLibmvecFunctions[] = {
     {"log10", "log10", 1}, {"erfc", nullptr, 1},  {"atan2", nullptr, 2}, {"hypot", nullptr, 2},
 };
 
-// The functions Kiln's kernels call that libmvec lacks and SLEEF has, with SLEEF's accuracy
-// suffix (u10: within 1.0 ulp). lgamma: eager PyTorch's float lgamma is SLEEF's, so calling it
-// gives eager's bits (99.96% of a random sample bit for bit, against glibc's 68%) at twice
-// glibc's speed per lane before vectorization.
+// The functions Kiln's kernels call through SLEEF instead, with SLEEF's accuracy suffix (u10:
+// within 1.0 ulp, u35: within 3.5), on machines whose vectors are at least `min_vector_bits`
+// wide. lgamma, which libmvec lacks: eager PyTorch's float lgamma is SLEEF's, so calling it gives
+// eager's bits (99.96% of a random sample bit for bit, against glibc's 68%) at twice glibc's
+// speed per lane before vectorization. With AVX-512, libmvec's 16-lane versions are the slower:
+// exp2 and log10 took 1.1-1.5x SLEEF's u10 time, sin and cos 1.4-1.9x, and SLEEF's u35 sin and
+// cos (within 3.5 ulp, as libmvec's are within 4, and what TorchInductor's vector code calls)
+// take half its u10 time (benchmarks/elementwise_math.py, Zen 5, 2 threads). With AVX2
+// libmvec's are the faster (0.84-0.9x SLEEF's time, Zen 3), as are its expm1, log1p and atanh.
 struct SleefFunction {
   const char* name;
   const char* accuracy;
   int arity;
+  int min_vector_bits;
 };
-constexpr SleefFunction kSleefFunctions[] = {{"lgamma", "u10", 1}};
-// Where both have a function libmvec's is faster: SLEEF's expm1, log1p and atanh took 1.5-1.8x
-// libmvec's time in one run (benchmarks/elementwise_math.py, AVX2, 2 threads).
+constexpr SleefFunction kSleefFunctions[] = {{"lgamma", "u10", 1, 0},
+                                             {"sin", "u35", 1, 512},
+                                             {"cos", "u35", 1, 512},
+                                             {"exp2", "u10", 1, 512},
+                                             {"log10", "u10", 1, 512}};
 
 // x86 vector function ABI ISA letters: b = SSE (128-bit), d = AVX2 (256), e = AVX-512 (512).
 struct Isa {
@@ -83,6 +91,7 @@ std::optional<VectorLibrary> VectorLibrary::load(int vector_bits) {
       }
       for (const SleefFunction& fn : kSleefFunctions) {
         if (!sleef) break;
+        if (vector_bits < fn.min_vector_bits) continue;
         // Sleef_lgammaf8_u10 dispatches to the best code for the running CPU at its first call.
         std::string type = elem_bits == 32 ? "f" : "d";
         lib.variants_.push_back(
