@@ -93,3 +93,16 @@ def test_a_build_for_another_torch_refuses_to_load_and_says_how_to_rebuild():
     assert f"built against torch {torch.__version__}" in result.stderr, result.stderr
     assert "imports torch 0.0.1" in result.stderr and "--force-reinstall" in result.stderr
     assert kiln._BUILT_WITH_TORCH == torch.__version__
+
+
+def test_report_with_nothing_to_plot_says_so_and_writes_no_file(tmp_path):
+    png = tmp_path / "report.png"
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    result = _run(
+        [sys.executable, "-m", "kiln.cli", "report", "--dir", str(cache), "--out", str(png)]
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "holds no tuning records of this machine" in result.stderr, result.stderr
+    assert "Warning" not in result.stderr, result.stderr
+    assert not png.exists()
