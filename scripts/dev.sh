@@ -83,7 +83,7 @@ build() {
 
 # The C++ test programs (not the torch plugin: libtorch is not built with sanitizers) under
 # AddressSanitizer and UndefinedBehaviorSanitizer, in their own build folder. Any report fails.
-SANITIZED_TESTS=(test_ir test_runtime test_schedule test_ops test_tune test_tuning_cache
+SANITIZED_TESTS=(test_ir test_runtime test_schedule test_ops test_tune test_tuning_cache test_cuda
                  test_llvm test_jit test_graph test_service)
 # What `test` runs sanitized: no LLVM, no XGBoost, so it builds in a few minutes (the thread pool,
 # the IR's ownership, lowering and the interpreter are where memory errors would hide).

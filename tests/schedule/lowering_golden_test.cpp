@@ -6,14 +6,13 @@
 // and review the diff with git.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "core/schedule/lower.h"
 #include "core/templates/default_schedule.h"
 #include "tests/schedule/sample_schedules.h"
+#include "tests/support/golden.h"
 #include "tests/tune/workloads.h"
 
 namespace kiln {
@@ -27,25 +26,9 @@ std::string printed(const LoweredFunc& f) {
   return os.str();
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-/// Compares `f` printed with golden/<name>.txt, or writes that file under KILN_UPDATE_GOLDEN.
+/// Compares `f` printed with golden/<name>.txt (tests/support/golden.h).
 void expect_golden(const std::string& name, const LoweredFunc& f) {
-  std::filesystem::path path = std::filesystem::path(KILN_GOLDEN_DIR) / (name + ".txt");
-  std::string ir = printed(f);
-  if (std::getenv("KILN_UPDATE_GOLDEN")) {
-    std::ofstream(path) << ir;
-    return;
-  }
-  ASSERT_TRUE(std::filesystem::exists(path))
-      << path << " is missing: run with KILN_UPDATE_GOLDEN=1 to write it";
-  EXPECT_EQ(ir, read_file(path)) << "the lowering of " << name << " changed; if that is meant, "
-                                 << "rewrite the golden files with KILN_UPDATE_GOLDEN=1";
+  testing::expect_golden_file(std::filesystem::path(KILN_GOLDEN_DIR) / (name + ".txt"), printed(f));
 }
 
 TEST(LoweringGolden, UnscheduledMatmul) {
