@@ -17,31 +17,46 @@ std::vector<HostTensor> random_inputs(const std::vector<Tensor>& outputs, uint64
   return inputs;
 }
 
-std::vector<HostTensor> run_compiled(const Schedule& schedule,
-                                     const std::vector<HostTensor>& inputs) {
-  LoweredFunc f = lower(schedule, "kernel");
+namespace {
+
+std::vector<HostTensor> run_lowered(const std::vector<Tensor>& outputs, const LoweredFunc& f,
+                                    const std::vector<HostTensor>& inputs) {
   auto kernel = compiler().compile(f);
-  std::vector<HostTensor> outputs;
-  for (auto& t : schedule.outputs()) outputs.push_back(HostTensor::zeros(t->shape, t->dtype));
+  std::vector<HostTensor> results;
+  for (auto& t : outputs) results.push_back(HostTensor::zeros(t->shape, t->dtype));
   std::vector<const HostTensor*> args;
   for (auto& in : inputs) args.push_back(&in);
-  for (auto& out : outputs) args.push_back(&out);
+  for (auto& out : results) args.push_back(&out);
   run_kernel(*kernel, args);
-  return outputs;
+  return results;
+}
+
+}  // namespace
+
+std::vector<HostTensor> run_compiled(const Schedule& schedule,
+                                     const std::vector<HostTensor>& inputs) {
+  return run_lowered(schedule.outputs(), lower(schedule, "kernel"), inputs);
 }
 
 void expect_matches_interpreter(const Schedule& schedule, const std::vector<HostTensor>& inputs,
                                 const std::string& what, double atol, double rtol) {
-  auto expected = interpret(schedule.outputs(), inputs);
-  auto actual = run_compiled(schedule, inputs);
+  expect_lowered_matches_interpreter(schedule.outputs(), lower(schedule, "kernel"), inputs, what,
+                                     atol, rtol);
+}
+
+void expect_lowered_matches_interpreter(const std::vector<Tensor>& outputs, const LoweredFunc& f,
+                                        const std::vector<HostTensor>& inputs,
+                                        const std::string& what, double atol, double rtol) {
+  auto expected = interpret(outputs, inputs);
+  auto actual = run_lowered(outputs, f, inputs);
   ASSERT_EQ(expected.size(), actual.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     double a = atol, r = rtol;
     if (a < 0 || r < 0) default_tolerance(expected[i].dtype, &a, &r);
     double err = max_relative_error(actual[i], expected[i], a, r);
-    EXPECT_LE(err, 1.0) << what << ": output " << i << " ('" << schedule.outputs()[i]->name
+    EXPECT_LE(err, 1.0) << what << ": output " << i << " ('" << outputs[i]->name
                         << "') differs from the interpreter (error " << err << " of tolerance)\n"
-                        << lower(schedule, "kernel");
+                        << f;
   }
 }
 

@@ -31,4 +31,10 @@ std::vector<HostTensor> run_compiled(const Schedule& schedule,
 void expect_matches_interpreter(const Schedule& schedule, const std::vector<HostTensor>& inputs,
                                 const std::string& what, double atol = -1, double rtol = -1);
 
+/// The same for a function already lowered from a schedule of `outputs`.
+void expect_lowered_matches_interpreter(const std::vector<Tensor>& outputs, const LoweredFunc& f,
+                                        const std::vector<HostTensor>& inputs,
+                                        const std::string& what, double atol = -1,
+                                        double rtol = -1);
+
 }  // namespace kiln::testing
