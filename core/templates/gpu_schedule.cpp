@@ -12,7 +12,7 @@ Schedule gpu_schedule(const std::vector<Tensor>& outputs) {
   std::vector<std::string> inlined, roots;
   for (const Stage& s : sch.stages()) {
     OpClass c = stage_class(s);
-    if (c == OpClass::Scan || c == OpClass::Scatter)
+    if (c == OpClass::Scatter)
       throw ScheduleError(str_cat("stage ", s.name, " (", s.tensor->name, ") is a ",
                                   op_class_name(c), ", which has no GPU schedule yet"));
     (c == OpClass::Injective && !s.is_output ? inlined : roots).push_back(s.name);
@@ -20,9 +20,17 @@ Schedule gpu_schedule(const std::vector<Tensor>& outputs) {
   for (const std::string& name : inlined) sch.compute_inline(name);
   for (const std::string& name : roots) {
     const Stage& s = sch.stage(name);
-    if (s.num_spatial == 0) continue;  // a scalar: one thread of one block (lowering's default)
-    std::string fused = s.loops[0].name;
-    for (int d = 1; d < s.num_spatial; ++d) fused = sch.fuse(name, fused, s.loops[d].name);
+    // A scan's scan axis stays one serial loop, innermost: each thread carries one row.
+    std::vector<std::string> spatial, order;
+    for (int d = 0; d < s.num_spatial; ++d)
+      (s.is_scan_loop(d) ? order : spatial).push_back(s.loops[d].name);
+    if (!order.empty()) {
+      order.insert(order.begin(), spatial.begin(), spatial.end());
+      sch.reorder(name, order);
+    }
+    if (spatial.empty()) continue;  // a scalar or a 1-D scan: one thread of one block
+    std::string fused = spatial[0];
+    for (size_t d = 1; d < spatial.size(); ++d) fused = sch.fuse(name, fused, spatial[d]);
     auto [block, thread] = sch.split(name, fused, kGpuThreadsPerBlock);
     sch.bind(name, block, ForKind::GpuBlock, 0);
     sch.bind(name, thread, ForKind::GpuThread, 0);

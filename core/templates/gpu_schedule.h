@@ -13,11 +13,12 @@ namespace kiln {
 inline constexpr int64_t kGpuThreadsPerBlock = 256;
 
 /// Schedules `outputs` for a GPU: injective producers are inlined; every remaining stage (the
-/// outputs, reductions) stays a root whose spatial axes are fused into one loop, split into
-/// blocks of kGpuThreadsPerBlock threads (x), each thread computing one element with its reduce
-/// loops serial. Each root becomes a kernel of its own, launched in order (the stream is the
-/// barrier between them). Throws ScheduleError for scans and scatters, which have no GPU
-/// schedule yet.
+/// outputs, reductions, scans) stays a root whose spatial axes are fused into one loop, split
+/// into blocks of kGpuThreadsPerBlock threads (x), each thread computing one element with its
+/// reduce loops serial (a scan: one row, its scan axis the serial loop inside). Each root becomes
+/// a kernel of its own, launched in order (the stream is the barrier between them). Throws
+/// ScheduleError for scatters, which have no GPU schedule yet (their updates run in lowering's
+/// own loops, which no thread binding reaches).
 Schedule gpu_schedule(const std::vector<Tensor>& outputs);
 
 }  // namespace kiln

@@ -59,6 +59,7 @@ const Case kCases[] = {
     {"matmul", [] { return std::vector<Tensor>{tune_test::matmul(128, 96, 64)}; }},
     {"reserved_names", [] { return std::vector<Tensor>{reserved_names()}; }},
     {"floor_division", floor_division},
+    {"cumsum_rows", [] { return std::vector<Tensor>{tune_test::cumsum(300, 100, 1)}; }},
 };
 
 CudaModule module_of(const Case& c) {
@@ -108,7 +109,7 @@ TEST(CudaSource, WhatHasNoCudaFormIsACompileErrorNamingIt) {
   Schedule cpu({tune_test::matmul(64, 64, 64)});
   cpu.parallel(cpu.stages()[0].name, cpu.stages()[0].loops[0].name);
   EXPECT_THROW(cuda_source(lower(cpu, "mm")), CompileError);
-  EXPECT_THROW(gpu_schedule({tune_test::cumsum(4, 6, 1)}), ScheduleError);
+  EXPECT_THROW(gpu_schedule({tune_test::scatter_add(5, 4, 3)}), ScheduleError);
 }
 
 class Nvrtc : public ::testing::Test {
