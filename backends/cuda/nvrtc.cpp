@@ -6,6 +6,8 @@
 #include <sstream>
 #include <vector>
 
+#include "backends/cuda/dynamic_symbols.h"
+
 namespace kiln::cuda {
 
 // NVRTC's C API, declared here so that Kiln needs no CUDA header to build.
@@ -41,12 +43,6 @@ void* open_library(std::string* tried) {
   return nullptr;
 }
 
-template <typename F>
-bool bind(void* handle, const char* symbol, F& fn) {
-  fn = reinterpret_cast<F>(dlsym(handle, symbol));
-  return fn != nullptr;
-}
-
 std::string numbered(const std::string& source) {
   std::istringstream in(source);
   std::ostringstream out;
@@ -67,14 +63,15 @@ std::optional<Nvrtc> Nvrtc::load(std::string* why) {
       return std::nullopt;
     }
     Api a{};
-    bool ok = bind(h, "nvrtcGetErrorString", a.GetErrorString) &&
-              bind(h, "nvrtcVersion", a.Version) &&
-              bind(h, "nvrtcCreateProgram", a.CreateProgram) &&
-              bind(h, "nvrtcDestroyProgram", a.DestroyProgram) &&
-              bind(h, "nvrtcCompileProgram", a.CompileProgram) &&
-              bind(h, "nvrtcGetProgramLogSize", a.GetProgramLogSize) &&
-              bind(h, "nvrtcGetProgramLog", a.GetProgramLog) &&
-              bind(h, "nvrtcGetCUBINSize", a.GetCUBINSize) && bind(h, "nvrtcGetCUBIN", a.GetCUBIN);
+    bool ok = bind_symbol(h, "nvrtcGetErrorString", a.GetErrorString) &&
+              bind_symbol(h, "nvrtcVersion", a.Version) &&
+              bind_symbol(h, "nvrtcCreateProgram", a.CreateProgram) &&
+              bind_symbol(h, "nvrtcDestroyProgram", a.DestroyProgram) &&
+              bind_symbol(h, "nvrtcCompileProgram", a.CompileProgram) &&
+              bind_symbol(h, "nvrtcGetProgramLogSize", a.GetProgramLogSize) &&
+              bind_symbol(h, "nvrtcGetProgramLog", a.GetProgramLog) &&
+              bind_symbol(h, "nvrtcGetCUBINSize", a.GetCUBINSize) &&
+              bind_symbol(h, "nvrtcGetCUBIN", a.GetCUBIN);
     if (!ok) {
       if (why) *why = "the NVRTC library lacks nvrtcGetCUBIN and friends (CUDA 11.1 or later)";
       return std::nullopt;
