@@ -6,9 +6,12 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
+#include "backends/cuda/cuda_driver.h"
+#include "backends/cuda/nvrtc.h"
 #include "core/runtime/thread_pool.h"
 #include "core/support/error.h"
 #include "plugin/torch/aten_served_kernel.h"
@@ -142,6 +145,20 @@ int threads_running_a_parallel_loop() {
 
 }  // namespace
 
+namespace {
+
+/// NVRTC and the GPU the CUDA backend would use, or why there is none (both load at run time).
+std::string cuda_backend_line() {
+  std::string why;
+  std::optional<cuda::Nvrtc> nvrtc = cuda::Nvrtc::load(&why);
+  std::string compiler = nvrtc ? str_cat("NVRTC ", nvrtc->version()) : str_cat("no NVRTC: ", why);
+  std::optional<cuda::CudaDevice> device = cuda::CudaDevice::open(&why);
+  if (!device) return str_cat(compiler, "; no GPU: ", why);
+  return str_cat(compiler, "; ", device->name(), " (", device->arch(), ")");
+}
+
+}  // namespace
+
 DoctorReport doctor() {
   const Target& t = CompileService::global().target();
   return {t.cpu,
@@ -151,7 +168,8 @@ DoctorReport doctor() {
           threads_running_a_parallel_loop(),
           KILN_LLVM_VERSION,
           KILN_VERSION,
-          build_identity()};
+          build_identity(),
+          cuda_backend_line()};
 }
 
 std::string version() {

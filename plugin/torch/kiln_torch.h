@@ -173,6 +173,9 @@ struct DoctorReport {
   std::string llvm_version;  ///< Of the LLVM linked in.
   std::string kiln_version;
   std::string build;  ///< build_identity(): what keys the kernel object cache.
+  /// What the CUDA backend finds here: NVRTC's version and the GPU it would compile for, or why
+  /// not ("NVRTC 13.0; no GPU: libcuda.so.1 was not found ...").
+  std::string cuda_backend;
 };
 KILN_TORCH_API DoctorReport doctor();
 

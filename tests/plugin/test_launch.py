@@ -218,6 +218,9 @@ def test_doctor_follows_torch_threads():
     assert report.vector_bits >= 128
     assert report.llvm_version.startswith("19.")
     assert report.kiln_version
+    # The CUDA backend says what it found, or why not: never empty, never a crash without a GPU.
+    assert "NVRTC" in report.cuda_backend, report.cuda_backend
+    assert "(sm_" in report.cuda_backend or "no GPU: " in report.cuda_backend, report.cuda_backend
 
 
 def test_log_level_names_are_checked():

@@ -18,7 +18,15 @@ def _run(args: list[str]) -> subprocess.CompletedProcess:
 
 def _check_doctor(result: subprocess.CompletedProcess) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
-    for needle in ("cpu features", "llvm", "torch", "tuning cache", "tuning.sqlite", "gpu"):
+    for needle in (
+        "cpu features",
+        "llvm",
+        "torch",
+        "tuning cache",
+        "tuning.sqlite",
+        "gpu",
+        "NVRTC",
+    ):
         assert needle in result.stdout, result.stdout
     assert 'backend "kiln" found by name' in result.stdout, result.stdout
     assert "kiln was built against" in result.stdout, result.stdout

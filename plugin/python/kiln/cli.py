@@ -42,6 +42,7 @@ def doctor() -> int:
         ("torch", f"{torch.__version__} (kiln was built against {kiln._BUILT_WITH_TORCH})"),
         ("tuning cache", _cache_line()),
         ("gpu", gpu),
+        ("cuda backend", f"{info.cuda_backend} (not yet used by torch.compile)"),
         (
             "torch.compile",
             'backend "kiln" found by name'

@@ -335,7 +335,8 @@ PYBIND11_MODULE(_C, m) {
       .def_readonly("parallel_loop_threads", &DoctorReport::parallel_loop_threads)
       .def_readonly("llvm_version", &DoctorReport::llvm_version)
       .def_readonly("kiln_version", &DoctorReport::kiln_version)
-      .def_readonly("build", &DoctorReport::build);
+      .def_readonly("build", &DoctorReport::build)
+      .def_readonly("cuda_backend", &DoctorReport::cuda_backend);
   m.def("doctor", &doctor, "What Kiln sees of this machine.");
   m.def("library_path", &library_path, "The path of libkiln_torch.so.");
   m.def("version", &version, "Kiln's version.");
