@@ -50,7 +50,7 @@ struct DriverApi {
 
 namespace {
 
-const DriverApi* load_driver(std::string* why) {
+const DriverApi* open_driver(std::string* why) {
   void* h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
   if (!h) {
     *why = str_cat("libcuda.so.1 was not found (no NVIDIA driver): ", dlerror());
@@ -79,6 +79,22 @@ const DriverApi* load_driver(std::string* why) {
     return nullptr;
   }
   return &api;
+}
+
+/// The driver's entry points, opened once per process (the library stays loaded); nullptr with
+/// `why` set where it is missing.
+const DriverApi* load_driver(std::string* why) {
+  struct Loaded {
+    const DriverApi* api;
+    std::string why;
+  };
+  static const Loaded loaded = []() -> Loaded {
+    std::string reason;
+    const DriverApi* api = open_driver(&reason);
+    return {api, reason};
+  }();
+  if (!loaded.api) *why = loaded.why;
+  return loaded.api;
 }
 
 }  // namespace

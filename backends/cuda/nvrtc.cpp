@@ -54,14 +54,15 @@ std::string numbered(const std::string& source) {
 }  // namespace
 
 std::optional<Nvrtc> Nvrtc::load(std::string* why) {
-  // Once per process: the library stays loaded.
-  static const std::optional<Api> api = [&]() -> std::optional<Api> {
+  // Once per process: the library stays loaded, and every caller hears why it is missing.
+  struct Loaded {
+    std::optional<Api> api;
+    std::string why;
+  };
+  static const Loaded loaded = []() -> Loaded {
     std::string tried;
     void* h = open_library(&tried);
-    if (!h) {
-      if (why) *why = "no NVRTC library found (tried " + tried + ")";
-      return std::nullopt;
-    }
+    if (!h) return {std::nullopt, "no NVRTC library found (tried " + tried + ")"};
     Api a{};
     bool ok = bind_symbol(h, "nvrtcGetErrorString", a.GetErrorString) &&
               bind_symbol(h, "nvrtcVersion", a.Version) &&
@@ -72,17 +73,16 @@ std::optional<Nvrtc> Nvrtc::load(std::string* why) {
               bind_symbol(h, "nvrtcGetProgramLog", a.GetProgramLog) &&
               bind_symbol(h, "nvrtcGetCUBINSize", a.GetCUBINSize) &&
               bind_symbol(h, "nvrtcGetCUBIN", a.GetCUBIN);
-    if (!ok) {
-      if (why) *why = "the NVRTC library lacks nvrtcGetCUBIN and friends (CUDA 11.1 or later)";
-      return std::nullopt;
-    }
-    return a;
+    if (!ok)
+      return {std::nullopt,
+              "the NVRTC library lacks nvrtcGetCUBIN and friends (CUDA 11.1 or later)"};
+    return {a, ""};
   }();
-  if (!api) {
-    if (why && why->empty()) *why = "no NVRTC library was found earlier in this process";
+  if (!loaded.api) {
+    if (why) *why = loaded.why;
     return std::nullopt;
   }
-  return Nvrtc(&*api);
+  return Nvrtc(&*loaded.api);
 }
 
 std::string Nvrtc::version() const {

@@ -64,10 +64,7 @@ TEST_P(GpuScheduleJit, MatchesInterpreterAndCompilesForSm90) {
 
 INSTANTIATE_TEST_SUITE_P(AllOps, GpuScheduleJit, ::testing::Range<size_t>(0, op_cases().size()),
                          [](const ::testing::TestParamInfo<size_t>& info) {
-                           std::string n = op_cases()[info.param].name;
-                           for (char& ch : n)
-                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n;
+                           return op_case_test_name(info.param);
                          });
 
 }  // namespace

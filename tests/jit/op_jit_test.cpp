@@ -18,10 +18,7 @@ TEST_P(OpJit, MatchesInterpreter) {
 
 INSTANTIATE_TEST_SUITE_P(AllOps, OpJit, ::testing::Range<size_t>(0, op_cases().size()),
                          [](const ::testing::TestParamInfo<size_t>& info) {
-                           std::string n = op_cases()[info.param].name;
-                           for (char& ch : n)
-                             if (!isalnum(static_cast<unsigned char>(ch))) ch = '_';
-                           return n;
+                           return op_case_test_name(info.param);
                          });
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "op_cases.h"
 
+#include <cctype>
 #include <climits>
 #include <functional>
 
@@ -445,6 +446,13 @@ std::vector<HostTensor> bind_inputs(const PreparedCase& p) {
     for (size_t k = 0; k < p.placeholders.size(); ++k)
       if (p.placeholders[k].same_as(t)) bound.push_back(p.inputs[k]);
   return bound;
+}
+
+std::string op_case_test_name(size_t index) {
+  std::string n = op_cases()[index].name;
+  for (char& ch : n)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n;
 }
 
 }  // namespace kiln

@@ -47,4 +47,7 @@ PreparedCase prepare_case(const OpCase& c);
 /// The data for placeholders_of(outputs), in that order (what interpret and kernels take).
 std::vector<HostTensor> bind_inputs(const PreparedCase& p);
 
+/// Case `index`'s name as a test parameter name (letters, digits and '_' only).
+std::string op_case_test_name(size_t index);
+
 }  // namespace kiln
