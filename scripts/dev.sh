@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(build-essential cmake ninja-build ccache python3 python3-pip clang-format-19
-              llvm-19-dev libzstd-dev libsleef3 libxgboost-dev libsqlite3-dev nlohmann-json3-dev libhiredis-dev
+              llvm-19-dev libzstd-dev libsleef3 libxgboost-dev libsqlite3-dev nlohmann-json3-dev libssl-dev redis-server
               libgtest-dev libbenchmark-dev libcli11-dev)
 # pip name=import name
 PIP_PACKAGES=(torch=torch numpy=numpy pytest=pytest torchvision=torchvision
@@ -84,7 +84,7 @@ build() {
 # The C++ test programs (not the torch plugin: libtorch is not built with sanitizers) under
 # AddressSanitizer and UndefinedBehaviorSanitizer, in their own build folder. Any report fails.
 SANITIZED_TESTS=(test_ir test_runtime test_schedule test_ops test_tune test_tuning_cache test_cuda
-                 test_llvm test_jit test_graph test_service)
+                 test_llvm test_jit test_graph test_service test_fleet)
 # What `test` runs sanitized: no LLVM, no XGBoost, so it builds in a few minutes (the thread pool,
 # the IR's ownership, lowering and the interpreter are where memory errors would hide).
 SANITIZED_FAST_TESTS=(test_ir test_runtime test_schedule)

@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "tuning_cache/record_json.h"
 #include "tuning_cache/record_rows.h"
 #include "tuning_cache/sqlite_record_store.h"
 
@@ -23,57 +24,6 @@ constexpr const char* kFormat = "kiln-tuning-cache";
 /// The export format's version, apart from the SQLite schema's: each changes on its own. A
 /// reader takes files up to its own version. NOTE: bump it when a field changes meaning.
 constexpr int kExportVersion = 1;
-
-json to_json(const Workload& w) {
-  return {{"type", "workload"},           {"key", w.key.hex()},     {"canonical", w.canonical},
-          {"description", w.description}, {"op_class", w.op_class}, {"flops", w.flops}};
-}
-
-json to_json(const TuningRecord& r) {
-  return {{"type", "record"},
-          {"workload", r.workload.hex()},
-          {"target", r.target.to_text()},
-          {"space_version", r.space_version},
-          {"kiln_version", r.kiln_version},
-          {"kind", r.kind},
-          {"config", r.config},
-          {"trace", r.trace},
-          {"seconds", r.seconds},
-          {"spread", r.spread},
-          {"status", r.status},
-          {"error", r.error},
-          {"features", r.features},
-          {"source", r.source},
-          {"time", r.time}};
-}
-
-std::string text(const json& j, const char* field) {
-  return j.at(field).get<std::string>();
-}
-
-Workload workload_of(const json& j) {
-  return {WorkloadKey::from_hex(text(j, "key")), text(j, "canonical"), text(j, "description"),
-          text(j, "op_class"), j.at("flops").get<double>()};
-}
-
-TuningRecord record_of(const json& j) {
-  TuningRecord r;
-  r.workload = WorkloadKey::from_hex(text(j, "workload"));
-  r.target = TargetFingerprint::from_text(text(j, "target"));
-  r.space_version = j.at("space_version").get<int>();
-  r.kiln_version = text(j, "kiln_version");
-  r.kind = text(j, "kind");
-  r.config = text(j, "config");
-  r.trace = text(j, "trace");
-  r.seconds = j.at("seconds").get<double>();
-  r.spread = j.at("spread").get<double>();
-  r.status = text(j, "status");
-  r.error = text(j, "error");
-  r.features = j.at("features").get<std::vector<float>>();
-  r.source = text(j, "source");
-  r.time = j.at("time").get<int64_t>();
-  return r;
-}
 
 /// Whether a record equal to `r` in every field that identifies a measurement is stored.
 bool is_stored(sqlite3* db, const TuningRecord& r) {
@@ -93,7 +43,38 @@ bool is_stored(sqlite3* db, const TuningRecord& r) {
   return q.step();
 }
 
+/// Adds `r`, measured elsewhere, unless it is stored already. It is served only once the kernel
+/// pipeline has checked it here.
+void import_record(sqlite3* db, TuningRecord r, ImportResult& result) {
+  if (is_stored(db, r)) {
+    ++result.skipped;
+    return;
+  }
+  if (r.status == "ok") r.status = "unverified";
+  sqlite::insert_record(db, r);
+  ++result.added;
+}
+
 }  // namespace
+
+ImportResult SqliteRecordStore::import_records(const Workload& workload,
+                                               const std::vector<TuningRecord>& records) {
+  ImportResult result;
+  std::lock_guard lock(mutex_);
+  sqlite::Transaction t(db_, /*write=*/true);
+  if (sqlite::store_workload(db_, workload) != workload.canonical) {
+    result.conflicts = static_cast<int64_t>(records.size());
+    return result;  // rolled back: nothing of it is stored
+  }
+  for (const TuningRecord& r : records) {
+    if (r.workload != workload.key)
+      throw Error(str_cat("tuning cache ", path_, ": import: a record of workload ",
+                          r.workload.hex(), " given with workload ", workload.key.hex()));
+    import_record(db_, r, result);
+  }
+  t.commit();
+  return result;
+}
 
 void SqliteRecordStore::export_jsonl(const std::string& path) {
   const std::string temporary = str_cat(path, ".tmp-", ::getpid());
@@ -105,9 +86,10 @@ void SqliteRecordStore::export_jsonl(const std::string& path) {
     sqlite::Transaction read(db_, /*write=*/false);  // one snapshot: no record without its workload
     Statement workloads(
         db_, str_cat("SELECT ", sqlite::kWorkloadColumns, " FROM workloads ORDER BY key"));
-    while (workloads.step()) out << to_json(sqlite::read_workload(workloads)).dump() << '\n';
+    while (workloads.step())
+      out << workload_to_json(sqlite::read_workload(workloads)).dump() << '\n';
     Statement records(db_, str_cat("SELECT ", sqlite::kRecordColumns, " FROM records ORDER BY id"));
-    while (records.step()) out << to_json(sqlite::read_record(records)).dump() << '\n';
+    while (records.step()) out << record_to_json(sqlite::read_record(records)).dump() << '\n';
     out.close();
     if (!out) throw Error(str_cat("cannot write ", temporary, ": ", std::strerror(errno)));
     std::filesystem::rename(temporary, path);
@@ -140,12 +122,12 @@ ImportResult SqliteRecordStore::import_jsonl(const std::string& path) {
       if (line.empty()) continue;
       json j = json::parse(line);
       if (j.at("type") == "workload") {
-        Workload w = workload_of(j);
+        Workload w = workload_from_json(j);
         usable[w.key.hex()] = sqlite::store_workload(db_, w) == w.canonical;
         continue;
       }
       if (j.at("type") != "record") throw Error(str_cat("unknown line type ", j.at("type").dump()));
-      TuningRecord r = record_of(j);
+      TuningRecord r = record_from_json(j);
       auto known = usable.find(r.workload.hex());
       if (known == usable.end() && sqlite::read_workload(db_, r.workload))
         known = usable.emplace(r.workload.hex(), true).first;  // stored before: its own form
@@ -153,13 +135,8 @@ ImportResult SqliteRecordStore::import_jsonl(const std::string& path) {
         throw Error(str_cat("record of workload ", r.workload.hex(), " precedes its workload"));
       if (!known->second) {
         ++result.conflicts;
-      } else if (is_stored(db_, r)) {
-        ++result.skipped;
       } else {
-        // Measured elsewhere: served only once the kernel pipeline has checked it here.
-        if (r.status == "ok") r.status = "unverified";
-        sqlite::insert_record(db_, r);
-        ++result.added;
+        import_record(db_, std::move(r), result);
       }
     }
     if (line_number == 0) throw Error("empty file");

@@ -90,6 +90,10 @@ class SqliteRecordStore final : public RecordStore {
   /// seconds, time and source is skipped. Throws Error naming the file and line of anything
   /// malformed, or a format version newer than this build reads.
   ImportResult import_jsonl(const std::string& path);
+  /// Adds records of `workload` measured elsewhere (the fleet's Redis) as import_jsonl() adds a
+  /// file's, in one transaction: equal ones skipped, "ok" ones stored as "unverified". All are
+  /// conflicts when a stored workload has this key but another canonical form.
+  ImportResult import_records(const Workload& workload, const std::vector<TuningRecord>& records);
 
   /// The cache file.
   const std::string& path() const { return path_; }

@@ -9,19 +9,33 @@ namespace kiln {
 
 namespace {
 
+/// How much slower than its record claims a record from elsewhere may run here and still serve:
+/// the same target measures within noise of this; a record far off is from a noisy or lying
+/// machine, and serving it would make the slower kernel win here too.
+constexpr double kClaimTolerance = 2.0;
+
 /// The kernel a record describes, or the reason it cannot serve: it must replay on `outputs`
-/// and, when it came from elsewhere, match the default schedule in an isolated measurement.
+/// and, when it came from elsewhere, match the default schedule in an isolated measurement that
+/// also times it here.
 std::unique_ptr<Kernel> kernel_of_record(const std::vector<Tensor>& outputs,
                                          const std::string& name, const TuningRecord& record,
                                          const KernelSource& source, std::string* why_not) {
   try {
     LoweredFunc f = lower(replay(outputs, Trace::from_text(record.trace)), name + "_tuned");
     if (record.status == "unverified") {
+      // Measured with the threads the record was (the target's), so its time compares.
+      MeasureOptions options = source.verify;
+      options.threads = record.target.threads;
       TuningTask task{name, outputs};
-      MeasureResult m = Measurer(task, *source.compiler, source.verify).measure(f);
+      MeasureResult m = Measurer(task, *source.compiler, options).measure(f);
       if (!m.ok()) {
         *why_not =
             str_cat("failed verification (", measure_status_name(m.status), ": ", m.error, ")");
+        return nullptr;
+      }
+      if (m.seconds > kClaimTolerance * record.seconds) {
+        *why_not = str_cat("ran ", m.seconds * 1e3, " ms here, ", m.seconds / record.seconds,
+                           "x the ", record.seconds * 1e3, " ms that ", record.source, " measured");
         return nullptr;
       }
       source.store->set_status(record.id, "ok", "");

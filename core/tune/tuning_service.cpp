@@ -14,9 +14,8 @@
 #include "core/schedule/lower.h"
 #include "core/support/error.h"
 #include "core/templates/default_schedule.h"
-#include "core/tune/trial_records.h"
+#include "core/tune/stored_search.h"
 #include "core/tune/tuning_job.h"
-#include "core/tune/warm_model.h"
 
 namespace kiln {
 
@@ -203,6 +202,20 @@ void TuningService::tune_all(
   }
 }
 
+std::vector<TuningService::Untuned> TuningService::untuned() {
+  std::lock_guard lock(mutex_);
+  forget_released_slots();
+  std::vector<std::pair<uint64_t, Untuned>> found;
+  for (auto& job : jobs_)
+    if (!job->done && job->calls() > 0)
+      found.push_back({job->total_ns(), {job->name, job->workload, job->description}});
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<Untuned> hottest_first;
+  for (auto& [ns, u] : found) hottest_first.push_back(std::move(u));
+  return hottest_first;
+}
+
 void TuningService::skip_unsearched() {
   std::lock_guard lock(mutex_);
   for (auto& job : jobs_) {
@@ -292,42 +305,26 @@ void TuningService::tune(Job& job, const std::function<void(const TuneProgress&)
     tune.seconds = std::isinf(seconds) ? 0 : seconds;  // 0: no limit
     tune.early_stop = options_.early_stop;
     tune.stop = &stop_;
-    tune.seed = job.description.key.lo;
-    std::unique_ptr<CostModel> model;
-    if (!has_xgboost()) {
-      tune.strategy = SearchStrategy::Random;
-    } else if (source_.store) {
-      WarmModel warm = warm_cost_model(*source_.store, source_.target);
-      model = std::move(warm.model);
-      tune.warm_model = warm.samples > 0;
-      tune.transferred = std::move(warm.exemplars);
-      if (tune.warm_model)
-        host_.log(false, str_cat("kiln: tuning '", job.name, "' with a cost model warmed from ",
-                                 warm.samples, " records of ", warm.tasks, " tasks"));
-    } else {
-      model = make_xgboost_model(1);
-    }
-    Tuner tuner({job.name, job.workload}, *source_.compiler, options_.measure, tune, model.get());
-    // Records are committed in batches as they come: a process killed in the middle of a long
-    // search keeps what it measured.
-    size_t committed = 0;
-    auto commit = [&](const TuneResult& so_far) {
-      if (!source_.store || committed == so_far.trials.size()) return;
-      source_.store->commit(job.description,
-                            records_of_trials(so_far, job.description, source_.target,
-                                              options_.kiln_version, committed));
-      committed = so_far.trials.size();
-    };
-    TuneResult result = tuner.run([&](const TuneProgress& p) {
-      {
-        std::lock_guard lock(mutex_);
-        for (auto& m : job.members) states_[m.id].trials = p.trial;
-      }
-      if (p.so_far->trials.size() - committed >= static_cast<size_t>(tune.batch)) commit(*p.so_far);
-      if (progress) progress(p);
-      if (paced) pace();
-    });
-    commit(result);
+    StoredSearchContext context{
+        source_.compiler,
+        source_.store,
+        source_.target,
+        options_.measure,
+        options_.kiln_version,
+        [&](size_t records, size_t tasks) {
+          host_.log(false, str_cat("kiln: tuning '", job.name, "' with a cost model warmed from ",
+                                   records, " records of ", tasks, " tasks"));
+        }};
+    TuneResult result = stored_search({job.name, job.workload}, job.description, tune, context,
+                                      [&](const TuneProgress& p) {
+                                        {
+                                          std::lock_guard lock(mutex_);
+                                          for (auto& m : job.members)
+                                            states_[m.id].trials = p.trial;
+                                        }
+                                        if (progress) progress(p);
+                                        if (paced) pace();
+                                      });
     if (stop_) {
       set_state(job, "waiting", "stopped");  // tuned again by the next process
       return;

@@ -119,6 +119,16 @@ class TuningService {
   void tune_all(double budget_seconds,
                 const std::function<void(const std::string&, const TuneProgress&)>& progress = {});
 
+  /// A workload whose slots ran but which was not searched yet.
+  struct Untuned {
+    std::string name;
+    std::vector<Tensor> workload;
+    Workload description;
+  };
+  /// Those workloads, hottest first (the order tune_all takes them): what `kiln tune --fleet`
+  /// hands to the fleet's workers instead of searching here.
+  std::vector<Untuned> untuned();
+
   std::map<int64_t, SlotTuning> slots() const;
   std::vector<SwapEvent> swaps() const;
   /// The host reports each call of a model whole (a graph's run: its kernels, ATen ops and the

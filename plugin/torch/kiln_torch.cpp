@@ -119,6 +119,10 @@ bool tuning_paused() {
   return TuningRuntime::global().paused();
 }
 
+int64_t flush_fleet(double timeout_s) {
+  return static_cast<int64_t>(TuningRuntime::global().flush_fleet(timeout_s));
+}
+
 bool tune_now(double budget_s,
               const std::function<void(const std::string&, int, int, double, double)>& progress) {
   TuningService* service = TuningRuntime::global().service();

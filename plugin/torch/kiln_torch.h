@@ -79,6 +79,7 @@ struct CompileOptions {
   ContractionPolicy contractions = ContractionPolicy::Fastest;
   TuneMode tune = TuneMode::Off;
   std::string cache_dir;       ///< The tuning cache's folder (tuning.sqlite); "" for none.
+  std::string cache_url;       ///< The fleet's Redis behind it (redis://, rediss://); "" for none.
   double tune_budget_s = 600;  ///< Wall time the service may tune in this process (0: no limit).
   int tune_threads = 0;        ///< Threads candidates are measured with (0: the model's).
   int tune_trials = 64;        ///< Measurements per workload at most.
@@ -154,6 +155,9 @@ KILN_TORCH_API void stop_tuning();
 /// and also holds a service that a later compile starts.
 KILN_TORCH_API void pause_tuning(bool paused);
 KILN_TORCH_API bool tuning_paused();
+/// With the fleet's Redis behind the tuning cache: waits up to `timeout_s` until the records
+/// committed in this process reached it; returns how many still wait.
+KILN_TORCH_API int64_t flush_fleet(double timeout_s);
 /// Tunes every slot that has run, now, on the calling thread, within `budget_s` seconds (0: no
 /// limit), calling `progress(workload, trial, trials, best GFLOP/s, elapsed s)` after each trial.
 /// For `kiln tune`; needs a compile with TuneMode::Background before. Returns false when none did.

@@ -10,6 +10,7 @@
 
 #include "core/support/error.h"
 #include "core/support/log.h"
+#include "fleet/tiered_record_store.h"
 #include "plugin/torch/build_identity.h"
 #include "plugin/torch/torch_kernel_timing.h"
 #include "tuning_cache/sqlite_record_store.h"
@@ -48,12 +49,15 @@ class PluginTuningHost : public TuningHost {
   }
 };
 
-/// The measuring worker shipped beside libkiln_torch.so.
-std::string worker_path() {
-  return (std::filesystem::path(library_path()).parent_path() / "kiln-measure-worker").string();
+void log_store_message(bool warning, const std::string& message) {
+  log_message(warning ? LogLevel::Warning : LogLevel::Info, "kiln: tuning cache: " + message);
 }
 
 }  // namespace
+
+std::string measure_worker_path() {
+  return (std::filesystem::path(library_path()).parent_path() / "kiln-measure-worker").string();
+}
 
 TuningRuntime::TuningRuntime() = default;
 TuningRuntime::~TuningRuntime() = default;
@@ -73,17 +77,27 @@ KernelSource TuningRuntime::configure(const CompileOptions& options,
   KernelSource source;
   source.compiler = &compiler;
   source.target = fingerprint(compiler);
-  source.verify.worker = worker_path();
+  source.verify.worker = measure_worker_path();
   source.verify.threads = 1;
   if (options.tune == TuneMode::Off || options.cache_dir.empty()) return source;
   std::lock_guard lock(mutex_);
   if (!store_) {
     cache_dir_ = options.cache_dir;
+    cache_url_ = options.cache_url;
     std::string path = (std::filesystem::path(cache_dir_) / "tuning.sqlite").string();
     try {
-      store_ = SqliteRecordStore::open(path, [](const std::string& message) {
-        log_message(LogLevel::Warning, "kiln: tuning cache: " + message);
-      });
+      auto local = SqliteRecordStore::open(
+          path, [](const std::string& message) { log_store_message(true, message); });
+      if (cache_url_.empty()) {
+        store_ = std::move(local);
+      } else {
+        TieredOptions o;
+        o.url = RedisUrl::parse(cache_url_);
+        o.log = log_store_message;
+        auto tiered = std::make_unique<TieredRecordStore>(std::move(local), std::move(o));
+        fleet_ = tiered.get();
+        store_ = std::move(tiered);
+      }
       // Machine code depends on the CPU, its features, LLVM, the math libraries it calls and
       // Kiln's code generator (this build: a rebuilt Kiln must not load what an older one
       // compiled), not on thread counts.
@@ -91,7 +105,13 @@ KernelSource TuningRuntime::configure(const CompileOptions& options,
           (std::filesystem::path(cache_dir_) / "objects").string(),
           str_cat(source.target.cpu, ";", source.target.features, ";", source.target.compiler, ";",
                   compiler.target().math_libraries, ";", build_identity()));
-      log_message(LogLevel::Info, str_cat("kiln: tuning cache ", path));
+      log_message(
+          LogLevel::Info,
+          str_cat("kiln: tuning cache ", path,
+                  cache_url_.empty() ? "" : ", then " + RedisUrl::parse(cache_url_).redacted()));
+    } catch (const RedisError&) {
+      cache_dir_.clear();
+      throw;  // a malformed URL or refused credentials: a configuration to fix, said at once
     } catch (const Error& e) {
       log_message(LogLevel::Warning, str_cat("kiln: no tuning cache (", e.what(),
                                              "); kernels use "
@@ -99,9 +119,12 @@ KernelSource TuningRuntime::configure(const CompileOptions& options,
       cache_dir_.clear();
       return source;
     }
-  } else if (options.cache_dir != cache_dir_) {
-    log_message(LogLevel::Warning, str_cat("kiln: the tuning cache is ", cache_dir_,
-                                           " for this process; ignoring ", options.cache_dir));
+  } else if (options.cache_dir != cache_dir_ || options.cache_url != cache_url_) {
+    log_message(LogLevel::Warning,
+                str_cat("kiln: the tuning cache is ", cache_dir_,
+                        cache_url_.empty() ? "" : " with " + RedisUrl::parse(cache_url_).redacted(),
+                        " for this process; ignoring ", options.cache_dir,
+                        options.cache_url.empty() ? "" : " with another Redis"));
   }
   source.store = store_.get();
   source.objects = objects_.get();
@@ -136,12 +159,21 @@ TuningService* TuningRuntime::service() {
 void TuningRuntime::stop() {
   TuningService* service = this->service();
   if (service) service->stop();
+  // Records on their way to the fleet's Redis get a moment, unless it is down; they stay in the
+  // local cache either way (`kiln cache push` sends them later).
+  std::lock_guard lock(mutex_);
+  if (fleet_ && fleet_->redis_up()) fleet_->flush(2.0);
 }
 
 void TuningRuntime::pause(bool paused) {
   std::lock_guard lock(mutex_);
   paused_ = paused;
   if (service_) service_->pause(paused);
+}
+
+size_t TuningRuntime::flush_fleet(double timeout_seconds) {
+  std::lock_guard lock(mutex_);
+  return fleet_ ? fleet_->flush(timeout_seconds) : 0;
 }
 
 bool TuningRuntime::paused() {

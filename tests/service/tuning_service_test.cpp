@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include "backends/llvm/llvm_compiler.h"
@@ -377,6 +378,37 @@ TEST_F(ServiceTest, AnImportedRecordWithAWrongKernelIsQuarantined) {
     if (r.id == id) quarantined = r.status == "quarantined";
   });
   EXPECT_TRUE(quarantined);
+}
+
+TEST_F(ServiceTest, AnImportedRecordServesOnlyWhenItRunsHereAsFastAsItClaims) {
+  // A correct kernel whose record claims far less time than it takes (a noisy or lying
+  // machine measured it) must not serve; the same schedule with an honest time does.
+  std::vector<Tensor> workload = {tune_test::matmul(32, 32, 32)};
+  Workload w = describe_workload(workload);
+  TuningRecord lie;
+  lie.workload = w.key;
+  lie.target = target;
+  lie.trace = lower_trace_of_default(workload);
+  lie.seconds = 1e-12;
+  lie.status = "unverified";
+  lie.source = "fleet: liar";
+  int64_t lie_id = store->commit(w, {lie})[0];
+  KernelChoice choice = choose_kernel(workload, "matmul", source(*compiler, target));
+  EXPECT_FALSE(choice.record.has_value()) << choice.origin;
+  EXPECT_NE(choice.origin.find("that fleet: liar measured"), std::string::npos) << choice.origin;
+
+  TuningRecord honest = lie;
+  honest.seconds = 1.0;  // anything the kernel runs within
+  honest.source = "fleet: honest";
+  int64_t honest_id = store->commit(w, {honest})[0];
+  choice = choose_kernel(workload, "matmul", source(*compiler, target));
+  ASSERT_TRUE(choice.record.has_value()) << choice.origin;
+  EXPECT_EQ(choice.record->id, honest_id);
+  std::map<int64_t, std::string> status;
+  store->for_each({w.key, std::nullopt, "", false},
+                  [&](const TuningRecord& r) { status[r.id] = r.status; });
+  EXPECT_EQ(status[lie_id], "quarantined");
+  EXPECT_EQ(status[honest_id], "ok");
 }
 
 }  // namespace

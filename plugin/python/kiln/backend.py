@@ -56,7 +56,14 @@ class Options:
         known = ["contractions", "fallback_ops"]
         unknown = sorted(set(options) - set(known))
         if unknown:
-            known += ["tune", "tune_budget_s", "tune_threads", "tune_trials", "cache_dir"]
+            known += [
+                "tune",
+                "tune_budget_s",
+                "tune_threads",
+                "tune_trials",
+                "cache_dir",
+                "cache_url",
+            ]
             raise ValueError(f"kiln: unknown option(s) {unknown}; known: {known}")
         contractions = options.get("contractions", "fastest")
         if contractions not in ("fastest", "kiln", "aten"):
@@ -139,6 +146,7 @@ def _compile_options(options: Options) -> _C.CompileOptions:
     tuning = options.tuning
     compile_options.tune = tuning.mode
     compile_options.cache_dir = tuning.cache_dir
+    compile_options.cache_url = tuning.cache_url
     compile_options.tune_budget_s = tuning.budget_s
     compile_options.tune_threads = tuning.threads
     compile_options.tune_trials = tuning.trials

@@ -1,6 +1,8 @@
-"""``kiln cache ls | show | stats | explain | export | import | merge | prune | verify``: the
-tuning cache read and maintained from the shell. Every command takes ``--dir`` (default: the
-cache a compile would use, see kiln.tuning)."""
+"""``kiln cache ls | show | stats | explain | export | import | merge | prune | verify | push |
+pull``: the tuning cache read and maintained from the shell. Every command takes ``--dir``
+(default: the cache a compile would use, see kiln.tuning) and ``--url``, the fleet's Redis
+(default: ``KILN_CACHE_URL``): ``stats`` shows both levels, ``push`` and ``pull`` move records
+between them."""
 
 from __future__ import annotations
 
@@ -12,13 +14,16 @@ import os
 import shutil
 import tempfile
 
-from kiln.tuning import default_cache_dir, plain_export
+from kiln.tuning import default_cache_dir, default_cache_url, plain_export
 
 
 def add_parser(commands) -> None:
     """Adds ``cache`` and its subcommands to the ``kiln`` parser."""
     cache = commands.add_parser("cache", help="inspect and maintain the tuning cache")
     cache.add_argument("--dir", default=None, help="the cache folder (default: %(default)s)")
+    cache.add_argument(
+        "--url", default=None, help="the fleet's Redis (default: KILN_CACHE_URL, if set)"
+    )
     sub = cache.add_subparsers(dest="cache_command", required=True)
     sub.add_parser("ls", help="the workloads with their record counts")
     show = sub.add_parser("show", help="one workload: its definition and records")
@@ -36,6 +41,8 @@ def add_parser(commands) -> None:
     prune = sub.add_parser("prune", help="keep the K fastest ok records per workload and target")
     prune.add_argument("--keep", type=int, default=8)
     sub.add_parser("verify", help="check the file and every record; quarantine what is broken")
+    sub.add_parser("push", help="send the records this machine measured to the fleet's Redis")
+    sub.add_parser("pull", help="import the fleet's records of this machine's target")
 
 
 def _export(directory: str, path: str) -> None:
@@ -93,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
             mark = "this machine" if target == here else "other target"
             print(f"{n:>7}  {kind:<11} {status:<16} {mark}: {target[:90]}")
         print(f"{sum(counts.values())} records in {_C.cache_file(directory)}")
+        url = args.url or default_cache_url()
+        if url:
+            print(f"fleet: {_fleet_line(url)}")
     elif command == "explain":
         reasons = _C.cache_explain(directory, args.key)
         print("\n".join(reasons) if reasons else "this machine is served a tuned kernel")
@@ -110,4 +120,28 @@ def run(args: argparse.Namespace) -> int:
         problems = _C.cache_verify(directory)
         print("\n".join(problems) if problems else f"{_C.cache_file(directory)}: sound")
         return 1 if problems else 0
+    elif command in ("push", "pull"):
+        url = args.url or default_cache_url()
+        if not url:
+            print(f"kiln cache {command}: no Redis: give --url or set KILN_CACHE_URL")
+            return 2
+        moved = (_C.cache_push if command == "push" else _C.cache_pull)(directory, url)
+        for why in moved.garbage:
+            print(f"skipped in Redis: {why}")
+        direction = "to" if command == "push" else "from"
+        print(
+            f"{moved.records} records of {moved.workloads} workloads {direction} "
+            f"{_C.fleet_status(url).url}; {moved.skipped} already there, {moved.conflicts} "
+            f"conflicting, {len(moved.garbage)} garbage values skipped"
+        )
     return 0
+
+
+def _fleet_line(url: str) -> str:
+    """The fleet's Redis: whether it answers, and what it holds."""
+    from kiln import _C
+
+    s = _C.fleet_status(url)
+    if not s.answers:
+        return f"{s.url} does not answer: {s.error}"
+    return f"{s.url}: {s.workloads} workloads, {s.records} records of {s.targets} targets"

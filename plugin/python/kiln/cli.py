@@ -1,7 +1,7 @@
 """The ``kiln`` command: ``kiln doctor`` prints what Kiln sees of this machine and setup,
-``kiln tune SCRIPT`` tunes what a script runs into the tuning cache, ``kiln tune-op OP SIZES``
-one operator, ``kiln cache ...`` inspects
-and maintains that cache."""
+``kiln tune SCRIPT`` tunes what a script runs into the tuning cache (``--fleet URL``: on the
+fleet's workers), ``kiln tune-op OP SIZES`` one operator, ``kiln cache ...`` inspects and
+maintains that cache, ``kiln worker`` tunes the fleet's tasks (docs/fleet.md)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ def doctor() -> int:
         ("llvm", info.llvm_version),
         ("torch", f"{torch.__version__} (kiln was built against {kiln._BUILT_WITH_TORCH})"),
         ("tuning cache", _cache_line()),
+        ("fleet redis", _fleet_line()),
         ("gpu", gpu),
         ("cuda backend", f"{info.cuda_backend} (not yet used by torch.compile)"),
         (
@@ -72,6 +73,15 @@ def _cache_line() -> str:
     )
 
 
+def _fleet_line() -> str:
+    """The fleet's Redis of KILN_CACHE_URL, without its password, and whether it answers."""
+    from kiln.cache_command import _fleet_line as line
+    from kiln.tuning import default_cache_url
+
+    url = default_cache_url()
+    return line(url) if url else "none (KILN_CACHE_URL is not set)"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``kiln`` console script."""
     import kiln
@@ -84,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     tune = commands.add_parser(
         "tune",
         help="run a script, then tune what it ran into the cache",
-        usage="kiln tune [--budget S] [--trials N] [--threads T] SCRIPT [ARGS...]",
+        usage="kiln tune [--budget S] [--trials N] [--threads T] [--fleet URL] SCRIPT [ARGS...]",
     )
     tune.add_argument("script")
     tune.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
@@ -92,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     tune.add_argument("--trials", type=int, default=64, help="measurements per workload")
     tune.add_argument(
         "--threads", type=int, default=None, help="threads candidates run with (default: torch's)"
+    )
+    tune.add_argument(
+        "--fleet",
+        default=None,
+        help="a Redis URL: the fleet's workers tune instead of this process",
     )
     from kiln.tune_command import OPS, op_usage
 
@@ -112,6 +127,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     tune_op.add_argument("--json", default=None, help="write each slot's result and the curve")
     cache_command.add_parser(commands)
+    worker = commands.add_parser("worker", help="tune the fleet's tasks for this machine's target")
+    worker.add_argument("--cache", required=True, help="the fleet's Redis: redis://, rediss://")
+    worker.add_argument("--dir", default=None, help="the local cache folder (default: the usual)")
+    worker.add_argument("--name", default=None, help="this worker's name (default: host.pid)")
+    worker.add_argument("--max-tasks", type=int, default=0, help="stop after N tasks (0: never)")
+    worker.add_argument(
+        "--claim-after", type=float, default=30, help="take over a task idle this long (seconds)"
+    )
     report = commands.add_parser("report", help="PNG plots: tuning curves, slot latency and swaps")
     report.add_argument("--dir", default=None, help="the cache folder (default: the usual one)")
     report.add_argument("--out", default="kiln_report.png")
@@ -123,7 +146,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "tune":
             from kiln import tune_command
 
+            if args.fleet:
+                return tune_command.run_fleet(
+                    args.script, args.args, args.fleet, args.budget, args.trials
+                )
             return tune_command.run(args.script, args.args, args.budget, args.trials, args.threads)
+        if args.command == "worker":
+            from kiln import worker_command
+
+            return worker_command.run(args)
         if args.command == "tune-op":
             from kiln import tune_command
 

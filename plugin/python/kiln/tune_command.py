@@ -49,13 +49,8 @@ class ProgressLine:
 def run(script: str, args: list[str], budget_s: float, trials: int, threads: int | None) -> int:
     """Runs `script` with `args`, then tunes what it ran; returns the exit status."""
     _tune_through_the_environment(trials, threads)
-    sys.argv = [script, *args]
-    try:
-        runpy.run_path(script, run_name="__main__")
-    except SystemExit as e:
-        if e.code not in (None, 0):
-            print(f"kiln tune: {script} exited with {e.code}", file=sys.stderr)
-            return 1
+    if not _run_script(script, args):
+        return 1
     if _tune_what_ran(budget_s) is None:
         print(
             f"kiln tune: {script} compiled nothing with backend='kiln', so there is nothing to tune",
@@ -63,6 +58,75 @@ def run(script: str, args: list[str], budget_s: float, trials: int, threads: int
         )
         return 1
     return 0
+
+
+def run_fleet(script: str, args: list[str], url: str, budget_s: float, trials: int) -> int:
+    """Runs `script`, then hands what it ran to the fleet's workers as tasks, shows their
+    progress for up to `budget_s` seconds and pulls their records into the local cache."""
+    import kiln
+    from kiln import _C
+
+    # The script's compiles share the fleet's cache; nothing is searched in this process.
+    os.environ["KILN_CACHE_URL"] = url
+    _tune_through_the_environment(trials, None)
+    kiln.tuning.pause()
+    if not _run_script(script, args):
+        return 1
+    job = _C.fleet_publish(url, trials, budget_s)
+    if not job:
+        print(f"kiln tune: {script} left nothing to tune (all cached, or nothing compiled)")
+        return 0
+    start = time.monotonic()
+    states = _C.fleet_job(url, job)
+    print(f"kiln tune: {len(states)} tasks for the fleet ({job}); waiting for workers", flush=True)
+    last = ""
+    while True:
+        states = _C.fleet_job(url, job)
+        counts = {k: sum(s.state == k for s in states) for k in ("queued", "running", "done")}
+        failed = len(states) - sum(counts.values())
+        elapsed = time.monotonic() - start
+        line = (
+            f"[kiln tune] {counts['done']}/{len(states)} done, {counts['running']} running, "
+            f"{counts['queued']} queued, {failed} failed"
+        )
+        if line != last:
+            print(f"{line} ({elapsed:.0f} s)", flush=True)
+            last = line
+        if counts["queued"] + counts["running"] == 0:
+            break
+        if budget_s and elapsed > budget_s:
+            print(
+                f"kiln tune: the budget ({budget_s:.0f} s) is spent; the workers finish the "
+                "other tasks and their records reach Redis"
+            )
+            break
+        time.sleep(1)
+    for s in sorted(states, key=lambda s: s.id):
+        gain = (
+            f"  {s.default_seconds * 1e3:.3f} -> {s.best_seconds * 1e3:.3f} ms"
+            if s.best_seconds
+            else ""
+        )
+        why = f"  {s.error}" if s.error else ""
+        print(
+            f"{s.id:<12} {s.name[:50]:<50} {s.state:<8} {s.worker:<20} {s.trials:>4} trials{gain}{why}"
+        )
+    directory = str(kiln.tuning.default_cache_dir())
+    pulled = _C.cache_pull(directory, url)
+    print(f"kiln tune: {pulled.records} records from the fleet in {directory}")
+    return 0
+
+
+def _run_script(script: str, args: list[str]) -> bool:
+    """Runs `script` as __main__ with `args`; False when it exits with an error status."""
+    sys.argv = [script, *args]
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except SystemExit as e:
+        if e.code not in (None, 0):
+            print(f"kiln tune: {script} exited with {e.code}", file=sys.stderr)
+            return False
+    return True
 
 
 def _tune_through_the_environment(trials: int, threads: int | None) -> None:

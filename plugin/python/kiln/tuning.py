@@ -1,10 +1,12 @@
 """Where the tuning cache lives and how a compile asks for tuning.
 
 ``options={"tune": "background" | "cache-only" | "off", "tune_budget_s": 600, "tune_threads": ...,
-"tune_trials": 64, "cache_dir": ...}`` through ``torch.compile`` or ``kiln.compile``; without an
-option, ``KILN_TUNE``, ``KILN_TUNE_BUDGET_S``, ``KILN_TUNE_THREADS``, ``KILN_TUNE_TRIALS`` and
-``KILN_CACHE_DIR`` in the environment, then the defaults: background tuning into
-``$XDG_CACHE_HOME/kiln`` (else ``~/.cache/kiln``).
+"tune_trials": 64, "cache_dir": ..., "cache_url": "redis://..."}`` through ``torch.compile`` or
+``kiln.compile``; without an option, ``KILN_TUNE``, ``KILN_TUNE_BUDGET_S``, ``KILN_TUNE_THREADS``,
+``KILN_TUNE_TRIALS``, ``KILN_CACHE_DIR`` and ``KILN_CACHE_URL`` in the environment, then the
+defaults: background tuning into ``$XDG_CACHE_HOME/kiln`` (else ``~/.cache/kiln``), no Redis.
+With a ``cache_url`` (``redis://[user:password@]host:port[/db]``, ``rediss://`` for TLS), the
+fleet's Redis stands behind the local cache (docs/fleet.md).
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ def default_cache_dir() -> Path:
     return Path(base) / "kiln"
 
 
+def default_cache_url() -> str:
+    """``KILN_CACHE_URL``: the fleet's Redis behind the local cache; "" for none."""
+    return os.environ.get("KILN_CACHE_URL", "")
+
+
 @dataclass(frozen=True)
 class TuningOptions:
     """What a compile asks of the tuning cache and the tuning service."""
@@ -50,6 +57,7 @@ class TuningOptions:
     threads: int = 0  # 0: as many as the model's (torch.get_num_threads())
     trials: int = 64
     cache_dir: str = ""
+    cache_url: str = ""
 
     @staticmethod
     def parse(options: dict) -> TuningOptions:
@@ -72,7 +80,10 @@ class TuningOptions:
             options.pop("tune_trials", int(env.get("KILN_TUNE_TRIALS", 64))), "tune_trials", int, 1
         )
         cache_dir = str(options.pop("cache_dir", None) or default_cache_dir())
-        return TuningOptions(mode, budget, threads, trials, cache_dir)
+        cache_url = str(options.pop("cache_url", None) or default_cache_url())
+        if cache_url:
+            _check_login(cache_url)
+        return TuningOptions(mode, budget, threads, trials, cache_dir, cache_url)
 
 
 @contextlib.contextmanager
@@ -114,6 +125,20 @@ def seed_new_cache(cache_dir: str) -> None:
                 logger.warning("kiln: could not seed the tuning cache %s: %s", cache_dir, e)
 
 
+_logged_in: set[str] = set()
+
+
+def _check_login(url: str) -> None:
+    """Raises RuntimeError for a malformed Redis URL or refused credentials (once per URL and
+    process it logs in): the configuration is wrong, and every compile says so at once."""
+    if url in _logged_in:
+        return
+    from kiln import _C
+
+    _C.check_fleet_login(url)
+    _logged_in.add(url)
+
+
 def _int_or(value):
     """`value`, or the int an environment variable's text spells (else the text, to be named)."""
     try:
@@ -143,6 +168,14 @@ def stop() -> None:
     """Stops background tuning now (it also stops at exit); returns after the measurement in
     flight."""
     _stop_at_exit()
+
+
+def flush_fleet(timeout_s: float = 10.0) -> int:
+    """With ``cache_url``: waits up to `timeout_s` until the records this process committed
+    reached the fleet's Redis; returns how many still wait."""
+    from kiln import _C
+
+    return _C.flush_fleet(timeout_s)
 
 
 def pause() -> None:

@@ -7,6 +7,7 @@
 #include "core/support/error.h"
 #include "plugin/python/kiln/_C/python_log.h"
 #include "plugin/torch/cache_admin.h"
+#include "plugin/torch/fleet_admin.h"
 #include "plugin/torch/kiln_torch.h"
 #include "plugin/torch/test_hooks.h"
 
@@ -124,6 +125,8 @@ void bind_results(py::module_& m) {
           [](CompileOptions& o, const std::string& name) { o.tune = tune_mode_from_name(name); },
           "'off', 'cache-only' or 'background'.")
       .def_readwrite("cache_dir", &CompileOptions::cache_dir, "The tuning cache's folder.")
+      .def_readwrite("cache_url", &CompileOptions::cache_url,
+                     "The fleet's Redis behind it (redis://, rediss://); '' for none.")
       .def_readwrite("tune_budget_s", &CompileOptions::tune_budget_s)
       .def_readwrite("tune_threads", &CompileOptions::tune_threads)
       .def_readwrite("tune_trials", &CompileOptions::tune_trials);
@@ -219,6 +222,71 @@ void bind_cache(py::module_& m) {
   m.def("cache_verify", &cache_verify, py::arg("dir"));
 }
 
+/// Binds fleet_admin.h: the fleet's Redis for `kiln cache`, `kiln doctor`, `kiln worker` and
+/// `kiln tune --fleet`.
+void bind_fleet(py::module_& m) {
+  py::class_<FleetStatus>(m, "FleetStatus", "Whether the fleet's Redis answers, what it holds.")
+      .def_readonly("url", &FleetStatus::url)
+      .def_readonly("answers", &FleetStatus::answers)
+      .def_readonly("error", &FleetStatus::error)
+      .def_readonly("workloads", &FleetStatus::workloads)
+      .def_readonly("targets", &FleetStatus::targets)
+      .def_readonly("records", &FleetStatus::records);
+  py::class_<FleetSync>(m, "FleetSync", "What `kiln cache push | pull` moved.")
+      .def_readonly("workloads", &FleetSync::workloads)
+      .def_readonly("records", &FleetSync::records)
+      .def_readonly("skipped", &FleetSync::skipped)
+      .def_readonly("conflicts", &FleetSync::conflicts)
+      .def_readonly("garbage", &FleetSync::garbage);
+  py::class_<FleetTaskState>(m, "FleetTaskState", "One task of a `kiln tune --fleet` job.")
+      .def_readonly("id", &FleetTaskState::id)
+      .def_readonly("name", &FleetTaskState::name)
+      .def_readonly("state", &FleetTaskState::state)
+      .def_readonly("worker", &FleetTaskState::worker)
+      .def_readonly("error", &FleetTaskState::error)
+      .def_readonly("trials", &FleetTaskState::trials)
+      .def_readonly("best_seconds", &FleetTaskState::best_seconds)
+      .def_readonly("default_seconds", &FleetTaskState::default_seconds);
+  m.def("fleet_status", &fleet_status, py::arg("url"), py::call_guard<py::gil_scoped_release>());
+  m.def("check_fleet_login", &check_fleet_login, py::arg("url"),
+        py::call_guard<py::gil_scoped_release>(),
+        "Raises when the URL is malformed or Redis refuses its credentials.");
+  m.def("cache_push", &cache_push, py::arg("dir"), py::arg("url"),
+        py::call_guard<py::gil_scoped_release>());
+  m.def("cache_pull", &cache_pull, py::arg("dir"), py::arg("url"),
+        py::call_guard<py::gil_scoped_release>());
+  m.def(
+      "run_worker",
+      [](const std::string& dir, const std::string& url, const std::string& name, int max_tasks,
+         double claim_idle_s, py::object log) {
+        py::gil_scoped_release release;
+        bool interrupted = false;
+        int finished = run_worker(
+            dir, url, name, max_tasks, claim_idle_s,
+            [&] {  // Ctrl-C and SIGTERM (which kiln worker turns into KeyboardInterrupt)
+              py::gil_scoped_acquire acquire;
+              if (PyErr_CheckSignals() != 0) interrupted = true;
+              return interrupted;
+            },
+            [&](const std::string& message) {
+              py::gil_scoped_acquire acquire;
+              log(message);
+            });
+        if (interrupted) {
+          py::gil_scoped_acquire acquire;
+          throw py::error_already_set();
+        }
+        return finished;
+      },
+      py::arg("dir"), py::arg("url"), py::arg("name"), py::arg("max_tasks") = 0,
+      py::arg("claim_idle_s") = 30.0, py::arg("log"),
+      "Runs a tuning worker until interrupted or max_tasks; returns the tasks it finished.");
+  m.def("fleet_publish", &fleet_publish, py::arg("url"), py::arg("trials"),
+        py::arg("seconds_per_task"), py::call_guard<py::gil_scoped_release>());
+  m.def("fleet_job", &fleet_job, py::arg("url"), py::arg("job"),
+        py::call_guard<py::gil_scoped_release>());
+}
+
 }  // namespace
 
 }  // namespace kiln
@@ -312,6 +380,9 @@ PYBIND11_MODULE(_C, m) {
         "Holds (True) or resumes (False) background tuning.");
   m.def("tuning_paused", &tuning_paused, py::call_guard<py::gil_scoped_release>(),
         "Whether background tuning is held.");
+  m.def("flush_fleet", &flush_fleet, py::arg("timeout_s"), py::call_guard<py::gil_scoped_release>(),
+        "Waits up to timeout_s until this process's records reached the fleet's Redis; returns "
+        "how many still wait.");
   m.def(
       "tune_now",
       [](double budget_s, py::object progress) {
@@ -327,6 +398,7 @@ PYBIND11_MODULE(_C, m) {
       "Tunes every slot that has run, now; progress(workload, trial, trials, best_gflops, "
       "elapsed_s) after each trial. False when no compile asked for background tuning.");
   bind_cache(m);
+  bind_fleet(m);
   py::class_<DoctorReport>(m, "DoctorReport", "What Kiln sees of this machine (kiln doctor).")
       .def_readonly("cpu", &DoctorReport::cpu)
       .def_readonly("features", &DoctorReport::features)
