@@ -51,6 +51,7 @@ class TaskRun {
     log(str_cat("task ", task.id, " '", task.name, "'", claimed.reclaimed ? " (taken over)" : "",
                 ": ", pulled.records, " new records from the fleet"));
 
+    queue_.keep_alive(o_.name, claimed);  // the pull may have taken a while
     std::atomic<bool> stop = false;
     TuneOptions tune;
     tune.trials = task.trials;

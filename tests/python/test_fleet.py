@@ -16,6 +16,8 @@ from pathlib import Path
 
 from redis_server import RedisServer
 
+STANDARD = Path(__file__).parent / "standard_workloads.py"
+
 # A model of a few fused groups (matmul with its epilogue, layer norm, softmax): each a task.
 MODEL = textwrap.dedent(
     """
@@ -75,17 +77,17 @@ def _statuses(cache: Path) -> dict[str, int]:
         )
 
 
-def test_two_workers_and_a_client_tune_together_and_a_fresh_machine_is_served(tmp_path):
+def test_two_workers_and_a_client_tune_the_standard_workloads_and_a_fresh_machine_is_served(
+    tmp_path,
+):
     redis = RedisServer(tmp_path / "redis")
-    script = tmp_path / "model.py"
-    script.write_text(MODEL)
     workers = [_worker(tmp_path, redis, name) for name in ("w1", "w2")]
     try:
         for name in ("w1", "w2"):
             _wait_for(tmp_path / f"{name}.log", "takes tasks")
         tune = subprocess.run(
-            [sys.executable, "-m", "kiln.cli", "tune", "--fleet", redis.url, "--trials", "12"]
-            + ["--budget", "300", str(script)],
+            [sys.executable, "-m", "kiln.cli", "tune", "--fleet", redis.url, "--trials", "6"]
+            + ["--budget", "300", str(STANDARD)],
             check=False,
             capture_output=True,
             text=True,
@@ -99,17 +101,18 @@ def test_two_workers_and_a_client_tune_together_and_a_fresh_machine_is_served(tm
             assert w.wait(timeout=60) == 0, (tmp_path / "w1.log").read_text()
     assert tune.returncode == 0, tune.stdout + tune.stderr
     tasks = _task_rows(tune.stdout)
-    assert len(tasks) >= 3, tune.stdout
+    assert len(tasks) >= 10, tune.stdout  # those the starter cache has not settled
     assert all(row[1] == "done" for row in tasks.values()), tune.stdout
     assert {row[2] for row in tasks.values()} == {"w1", "w2"}, tune.stdout
-    # Every task ended once: one "done" mark each, and per workload one set of records.
+    # Every task ended once: one "done" mark each, and per workload one best record.
     assert len(redis.cli("--scan", "--pattern", "kiln:1:done:*").split()) == len(tasks)
+    assert len(redis.cli("--scan", "--pattern", "kiln:1:records:*").split()) == len(tasks)
     assert "stopped" in (tmp_path / "w1.log").read_text()
 
     # A fresh machine: an empty local cache, the fleet's Redis behind it, no tuning of its own.
     fresh = tmp_path / "fresh"
     run = subprocess.run(
-        [sys.executable, "-c", MODEL],
+        [sys.executable, str(STANDARD)],
         check=False,
         capture_output=True,
         text=True,
@@ -119,11 +122,12 @@ def test_two_workers_and_a_client_tune_together_and_a_fresh_machine_is_served(tm
     assert run.returncode == 0, run.stdout + run.stderr
     served = next(line for line in run.stdout.splitlines() if line.startswith("slots "))
     tuned = served.count("(tuned)")
-    assert tuned >= len(tasks) - 1, served  # every tuned workload but one ATen-served matmul
-    # Each kernel it serves was verified here first: as many records checked ("ok") as tuned
-    # slots, the rest of what it imported never compiled ("unverified").
+    assert tuned >= len(tasks), served
+    # Each kernel it serves from the fleet was verified here first: as many of the fleet's
+    # records checked ("ok") as workloads tuned by the fleet; the others it imported never
+    # compiled ("unverified").
     statuses = _statuses(fresh)
-    assert statuses.get("ok", 0) == tuned, statuses
+    assert statuses.get("ok", 0) == len(tasks), statuses
     assert set(statuses) <= {"ok", "unverified"}, statuses
 
 
