@@ -78,8 +78,11 @@ TIMED = textwrap.dedent(
             steady.append(time.perf_counter() - t)
     slots = kiln.stats()["slots"]
     import os, sqlite3
-    with sqlite3.connect(os.path.join(os.environ["KILN_CACHE_DIR"], "tuning.sqlite")) as db:
-        quarantined = [e for (e,) in db.execute("SELECT error FROM records WHERE status = 'quarantined'")]
+    cache = os.path.join(os.environ["KILN_CACHE_DIR"], "tuning.sqlite")
+    quarantined = []
+    if os.path.exists(cache):  # none with tuning off
+        with sqlite3.connect(cache) as db:
+            quarantined = [e for (e,) in db.execute("SELECT error FROM records WHERE status = 'quarantined'")]
     print_row(dict(first_s=first, steady_ms=1e3 * statistics.median(steady), quarantined=quarantined,
                    tuned_slots=sum(s["served_by"].endswith("(tuned)") for s in slots),
                    slots=len(slots), since_start_s=time.perf_counter() - start))

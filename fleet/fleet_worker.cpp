@@ -2,6 +2,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/tune/stored_search.h"
@@ -20,6 +23,47 @@ double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
+/// Touches a claimed task every claim_idle_seconds / 4 from a thread and a connection of its
+/// own while the task runs, so that no long step (the pull, training the warm model, a slow
+/// candidate) lets another worker take a live worker's task over.
+class KeepAlive {
+ public:
+  KeepAlive(const FleetWorkerOptions& o, const TargetFingerprint& target,
+            const ClaimedTask& claimed)
+      : thread_([this, &o, &target, &claimed] { loop(o, target, claimed); }) {}
+  ~KeepAlive() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void loop(const FleetWorkerOptions& o, const TargetFingerprint& target,
+            const ClaimedTask& claimed) {
+    std::optional<RedisClient> redis;
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, std::chrono::duration<double>(o.claim_idle_seconds / 4),
+                           [&] { return stop_; })) {
+      lock.unlock();
+      try {
+        if (!redis) redis.emplace(RedisClient::connect(o.url, o.timeout_seconds));
+        TaskQueue(*redis, target).keep_alive(o.name, claimed);
+      } catch (const RedisError&) {
+        redis.reset();  // tried again next period; the task's finish says what matters
+      }
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;  ///< Last: started once the rest is made.
+};
+
 /// One task, claimed: tuned here, then finished (or failed) on the queue.
 class TaskRun {
  public:
@@ -28,8 +72,22 @@ class TaskRun {
           TaskQueue& queue)
       : o_(o), compiler_(compiler), target_(target), local_(local), fleet_(fleet), queue_(queue) {}
 
-  /// Whether this worker finished the task (false: failed, or finished elsewhere first).
+  /// Whether this worker finished the task (false: failed, or finished elsewhere first). A
+  /// RedisError escapes (the caller reconnects; the task stays pending); any other failure
+  /// fails the task, so that no task can take every worker down in turn.
   bool run(const ClaimedTask& claimed) {
+    KeepAlive keep_alive(o_, target_, claimed);
+    try {
+      return tune(claimed);
+    } catch (const RedisError&) {
+      throw;
+    } catch (const std::exception& e) {
+      return fail(claimed, str_cat("Kiln failed on it: ", e.what()));
+    }
+  }
+
+ private:
+  bool tune(const ClaimedTask& claimed) {
     const FleetTask& task = claimed.task;
     std::vector<Tensor> program;
     try {
@@ -51,20 +109,18 @@ class TaskRun {
     log(str_cat("task ", task.id, " '", task.name, "'", claimed.reclaimed ? " (taken over)" : "",
                 ": ", pulled.records, " new records from the fleet"));
 
-    queue_.keep_alive(o_.name, claimed);  // the pull may have taken a while
     std::atomic<bool> stop = false;
     TuneOptions tune;
     tune.trials = task.trials;
     tune.seconds = task.seconds;
     tune.stop = &stop;
     StoredSearchContext context{&compiler_, &local_, target_, o_.measure, o_.kiln_version, {}};
-    auto last_alive = Clock::now();
+    auto last_report = Clock::now();
     TuneResult result =
         stored_search({task.name, program}, workload, tune, context, [&](const TuneProgress& p) {
           if (o_.should_stop && o_.should_stop()) stop = true;
-          if (since(last_alive) < o_.claim_idle_seconds / 4) return;
-          last_alive = Clock::now();
-          queue_.keep_alive(o_.name, claimed);
+          if (since(last_report) < 2) return;
+          last_report = Clock::now();
           state.trials = p.trial;
           queue_.report(task, state);
         });
@@ -88,7 +144,6 @@ class TaskRun {
     return mine;
   }
 
- private:
   bool fail(const ClaimedTask& claimed, const std::string& why) {
     TaskState state;
     state.name = claimed.task.name;

@@ -82,17 +82,18 @@ std::string target_digest(const TargetFingerprint& target) {
 }
 
 RedisRecordStore::RedisRecordStore(const RedisUrl& url, std::string machine, double timeout_seconds)
-    : redis_(RedisClient::connect(url, timeout_seconds)), machine_(std::move(machine)) {}
+    // The name as records carry it back: their measurement fields are derived from it.
+    : redis_(RedisClient::connect(url, timeout_seconds)), machine_(utf8_text(machine)) {}
 
 bool RedisRecordStore::store_workload(const Workload& workload) {
   // SET ... NX GET: stores the workload when it is new, else answers what is stored.
   RedisReply stored = redis_.command(
-      {"SET", workload_key(workload.key), workload_to_json(workload).dump(), "NX", "GET"});
+      {"SET", workload_key(workload.key), json_text(workload_to_json(workload)), "NX", "GET"});
   if (stored.is_nil()) return true;
   std::string why_not;
   std::optional<Workload> w = parse_workload(stored.text, workload.key, &why_not);
   if (!w) {  // garbage under the key: this machine's program replaces it
-    redis_.command({"SET", workload_key(workload.key), workload_to_json(workload).dump()});
+    redis_.command({"SET", workload_key(workload.key), json_text(workload_to_json(workload))});
     return true;
   }
   return w->canonical == workload.canonical;
@@ -110,7 +111,7 @@ std::vector<std::vector<std::string>> RedisRecordStore::push_commands(
     shared.id = 0;
     shared.source = machine_;
     f.push_back(measurement_field(r, machine_));
-    f.push_back(record_to_json(shared).dump());
+    f.push_back(json_text(record_to_json(shared)));
   }
   for (auto& [key, values] : fields) {
     std::vector<std::string> hset{"HSET", key};

@@ -187,8 +187,7 @@ std::string RedisUrl::text(bool hide_password) const {
   std::string out = tls ? "rediss://" : "redis://";
   if (!user.empty() || !password.empty()) {
     out += percent_encode(user);
-    out += str_cat(":", hide_password && !password.empty() ? "***" : percent_encode(password),
-                   "@");
+    out += str_cat(":", hide_password && !password.empty() ? "***" : percent_encode(password), "@");
   }
   out += endpoint();
   if (db != 0) out += str_cat("/", db);

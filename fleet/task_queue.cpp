@@ -1,6 +1,8 @@
 #include "fleet/task_queue.h"
 
-#include <nlohmann/json.hpp>
+#include <algorithm>
+
+#include "tuning_cache/record_json.h"
 
 namespace kiln {
 
@@ -21,14 +23,13 @@ std::string job_key(const std::string& job) {
 }
 
 std::string state_json(const TaskState& s) {
-  return json{{"name", s.name},
-              {"state", s.state},
-              {"worker", s.worker},
-              {"trials", s.trials},
-              {"best_seconds", s.best_seconds},
-              {"default_seconds", s.default_seconds},
-              {"error", s.error}}
-      .dump();
+  return json_text(json{{"name", s.name},
+                        {"state", s.state},
+                        {"worker", s.worker},
+                        {"trials", s.trials},
+                        {"best_seconds", s.best_seconds},
+                        {"default_seconds", s.default_seconds},
+                        {"error", s.error}});
 }
 
 TaskState state_of(const std::string& text) {
@@ -116,15 +117,23 @@ std::map<std::string, TaskState> TaskQueue::job_states(const std::string& job) {
 
 std::optional<ClaimedTask> TaskQueue::take(const std::string& consumer, double block_seconds,
                                            double claim_idle_seconds) {
-  RedisReply stale = redis_.command(
-      {"XAUTOCLAIM", stream_, kGroup, consumer,
-       std::to_string(static_cast<int64_t>(claim_idle_seconds * 1000)), "0-0", "COUNT", "1"});
-  if (stale.elements.size() >= 2 && !stale.elements[1].elements.empty()) {
-    ClaimedTask claimed = task_of_entry(stale.elements[1].elements[0]);
-    claimed.reclaimed = true;
-    return claimed;
-  }
-  const int64_t block_ms = static_cast<int64_t>(block_seconds * 1000);
+  // XAUTOCLAIM scans a bounded stretch of the pending entries per call: follow its cursor.
+  std::string cursor = "0-0";
+  do {
+    RedisReply stale = redis_.command(
+        {"XAUTOCLAIM", stream_, kGroup, consumer,
+         std::to_string(static_cast<int64_t>(claim_idle_seconds * 1000)), cursor, "COUNT", "1"});
+    if (stale.elements.size() < 2)
+      throw RedisError(RedisError::Kind::Protocol, "XAUTOCLAIM answered no [cursor, entries]");
+    if (!stale.elements[1].elements.empty() && !stale.elements[1].elements[0].is_nil()) {
+      ClaimedTask claimed = task_of_entry(stale.elements[1].elements[0]);
+      claimed.reclaimed = true;
+      return claimed;
+    }
+    cursor = stale.elements[0].text;
+  } while (cursor != "0-0");
+  // BLOCK 0 would wait for ever: at least a millisecond.
+  const int64_t block_ms = std::max<int64_t>(1, static_cast<int64_t>(block_seconds * 1000));
   RedisReply fresh = redis_.command({"XREADGROUP", "GROUP", kGroup, consumer, "COUNT", "1", "BLOCK",
                                      std::to_string(block_ms), "STREAMS", stream_, ">"},
                                     block_seconds + 5);

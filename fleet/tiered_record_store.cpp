@@ -1,6 +1,7 @@
 #include "fleet/tiered_record_store.h"
 
 #include <chrono>
+#include <utility>
 
 namespace kiln {
 
@@ -12,6 +13,19 @@ std::chrono::duration<double> seconds(double s) {
   return std::chrono::duration<double>(s);
 }
 
+/// Records queued for Redis at most; beyond, the oldest stay in the local store only.
+constexpr size_t kMaxQueuedRecords = 100000;
+
+/// Whether an error reply means "not now" (loading its data after a restart, a replica, out of
+/// memory, busy with a script), so the call is tried again later rather than given up.
+bool transient(const RedisError& e) {
+  const std::string text = e.what();
+  for (const char* code :
+       {"LOADING", "READONLY", "OOM", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"})
+    if (text.find(code) != std::string::npos) return true;
+  return false;
+}
+
 }  // namespace
 
 bool shared_with_fleet(const std::string& kind) {
@@ -21,62 +35,53 @@ bool shared_with_fleet(const std::string& kind) {
 TieredRecordStore::TieredRecordStore(std::unique_ptr<SqliteRecordStore> local,
                                      TieredOptions options)
     : local_(std::move(local)), options_(std::move(options)) {
-  {
-    std::lock_guard lock(redis_mutex_);
-    connect_locked();
+  try {
+    lookups_.emplace(options_.url, options_.machine, options_.timeout_seconds);
+  } catch (const RedisError& e) {
+    if (e.kind() == RedisError::Kind::Url || e.kind() == RedisError::Kind::Auth) throw;
+    mark_down(e.what());
   }
   pusher_ = std::thread([this] { push_loop(); });
 }
 
 TieredRecordStore::~TieredRecordStore() {
+  stop();
+}
+
+void TieredRecordStore::stop() {
   {
     std::lock_guard lock(queue_mutex_);
     stopping_ = true;
   }
   queue_changed_.notify_all();
-  pusher_.join();
+  if (pusher_.joinable()) pusher_.join();
 }
 
-void TieredRecordStore::connect_locked() {
-  try {
-    redis_.emplace(options_.url, options_.machine, options_.timeout_seconds);
-    if (down_ && options_.log)
-      options_.log(false, str_cat("the fleet's Redis ", options_.url.redacted(),
-                                  " answers again; queued records go to it now"));
-    down_ = false;
-  } catch (const RedisError& e) {
-    if (e.kind() == RedisError::Kind::Url || e.kind() == RedisError::Kind::Auth) throw;
-    mark_down_locked(e.what());
-  }
+void TieredRecordStore::log(bool warning, const std::string& message) {
+  if (options_.log)
+    options_.log(warning, str_cat("the fleet's Redis ", options_.url.redacted(), message));
 }
 
-void TieredRecordStore::mark_down_locked(const std::string& why) {
-  redis_.reset();
+void TieredRecordStore::mark_down(const std::string& why) {
+  std::lock_guard lock(state_mutex_);
   if (down_) return;
   down_ = true;
-  if (options_.log)
-    options_.log(!warned_,
-                 str_cat("the fleet's Redis ", options_.url.redacted(), " does not answer (", why,
-                         "): the local tuning cache serves alone, and new records "
-                         "wait here until Redis answers"));
+  log(!warned_, str_cat(" does not answer (", why,
+                        "): the local tuning cache serves alone, and new records wait here "
+                        "until Redis answers"));
   warned_ = true;
 }
 
-bool TieredRecordStore::with_redis(const std::function<void(RedisRecordStore&)>& call) {
-  std::lock_guard lock(redis_mutex_);
-  if (!redis_) return false;  // down: the pushing thread reconnects
-  try {
-    call(*redis_);
-    return true;
-  } catch (const RedisError& e) {
-    if (e.kind() == RedisError::Kind::Reply) {
-      if (options_.log)
-        options_.log(true, str_cat("the fleet's Redis ", options_.url.redacted(), ": ", e.what()));
-      return false;
-    }
-    mark_down_locked(e.what());
-    return false;
-  }
+void TieredRecordStore::mark_up() {
+  std::lock_guard lock(state_mutex_);
+  if (!down_) return;
+  down_ = false;
+  log(false, " answers again; queued records go to it now");
+}
+
+bool TieredRecordStore::redis_up() {
+  std::lock_guard lock(state_mutex_);
+  return !down_;
 }
 
 std::vector<int64_t> TieredRecordStore::commit(const Workload& workload,
@@ -85,11 +90,23 @@ std::vector<int64_t> TieredRecordStore::commit(const Workload& workload,
   std::vector<TuningRecord> shared;
   for (const TuningRecord& r : records)
     if (shared_with_fleet(r.kind) && r.source == "local") shared.push_back(r);
-  if (!shared.empty()) {
+  if (shared.empty()) return ids;
+  bool dropped = false;
+  {
     std::lock_guard lock(queue_mutex_);
+    queued_ += shared.size();
     queue_.emplace_back(workload, std::move(shared));
+    while (queued_ > kMaxQueuedRecords && queue_.size() > 1) {  // the oldest go first
+      queued_ -= queue_.front().second.size();
+      queue_.pop_front();
+      dropped = !std::exchange(dropped_, true);
+    }
   }
   queue_changed_.notify_all();
+  if (dropped)
+    log(true, str_cat(": more than ", kMaxQueuedRecords,
+                      " records wait for it; the oldest stay in the local cache only "
+                      "(`kiln cache push` sends them)"));
   return ids;
 }
 
@@ -98,27 +115,29 @@ std::optional<TuningRecord> TieredRecordStore::best(const Workload& workload,
                                                     const std::string& kind) {
   std::optional<TuningRecord> found = local_->best(workload, target, kind);
   if (found || kind != record_kind::kSchedule) return found;
-  const std::pair<std::string, std::string> asked{workload.key.hex(), target_digest(target)};
-  {
-    std::lock_guard lock(redis_mutex_);
-    if (!redis_ || !asked_.insert(asked).second) return std::nullopt;
-  }
   FleetRecords fleet;
-  if (!with_redis([&](RedisRecordStore& redis) { fleet = redis.fetch(workload.key, target); })) {
-    std::lock_guard lock(redis_mutex_);
-    asked_.erase(asked);  // not answered: ask again once Redis is back
-    return std::nullopt;
+  {
+    std::lock_guard lock(lookup_mutex_);
+    const std::pair<std::string, std::string> asked{workload.key.hex(), target_digest(target)};
+    if (!lookups_ || asked_.contains(asked)) return std::nullopt;  // down, or asked before
+    try {
+      fleet = lookups_->fetch(workload.key, target);
+      asked_.insert(asked);
+    } catch (const RedisError& e) {
+      if (e.kind() == RedisError::Kind::Reply && !transient(e)) {
+        asked_.insert(asked);
+        log(true, str_cat(": ", e.what()));
+      } else {
+        lookups_.reset();  // the pushing thread reconnects
+        mark_down(e.what());
+      }
+      return std::nullopt;
+    }
   }
-  if (options_.log) {
-    for (const std::string& why : fleet.garbage)
-      options_.log(true,
-                   str_cat("the fleet's Redis ", options_.url.redacted(), ": skipped: ", why));
-    if (fleet.workload && fleet.workload->canonical != workload.canonical)
-      options_.log(true, str_cat("the fleet's Redis holds another program under workload key ",
-                                 workload.key.hex(),
-                                 " (a hash collision): its records are not "
-                                 "used"));
-  }
+  for (const std::string& why : fleet.garbage) log(true, str_cat(": skipped: ", why));
+  if (fleet.workload && fleet.workload->canonical != workload.canonical)
+    log(true, str_cat(" holds another program under workload key ", workload.key.hex(),
+                      " (a hash collision): its records are not used"));
   if (!fleet.workload || fleet.workload->canonical != workload.canonical) return std::nullopt;
   std::vector<TuningRecord> imported;
   for (const FleetSchedule& s : fleet.schedules) {
@@ -148,56 +167,79 @@ void TieredRecordStore::set_status(int64_t id, const std::string& status,
   local_->set_status(id, status, error);
 }
 
+void TieredRecordStore::reconnect() {
+  try {
+    if (!pushes_) pushes_.emplace(options_.url, options_.machine, options_.timeout_seconds);
+    bool lookups_missing;
+    {
+      std::lock_guard lock(lookup_mutex_);
+      lookups_missing = !lookups_;
+    }
+    if (lookups_missing) {
+      RedisRecordStore fresh(options_.url, options_.machine, options_.timeout_seconds);
+      std::lock_guard lock(lookup_mutex_);
+      lookups_.emplace(std::move(fresh));
+      asked_.clear();  // misses asked while it was down may find records now
+    }
+    mark_up();
+  } catch (const RedisError& e) {  // also refused credentials: the password changed meanwhile
+    pushes_.reset();
+    mark_down(e.what());
+  }
+}
+
+TieredRecordStore::PushOutcome TieredRecordStore::push(const QueuedRecords& item) {
+  try {
+    if (!pushes_) reconnect();
+    if (!pushes_) return PushOutcome::Retry;
+    PushResult pushed = pushes_->push(item.first, item.second);
+    if (pushed.conflicts)
+      log(true, str_cat(" holds another program under workload key ", item.first.key.hex(), ": ",
+                        pushed.conflicts, " records of this one stay local"));
+    return PushOutcome::Done;
+  } catch (const RedisError& e) {
+    if (e.kind() == RedisError::Kind::Reply && !transient(e)) {
+      log(true, str_cat(" refused ", item.second.size(), " records (they stay local): ", e.what()));
+      return PushOutcome::Done;  // retrying cannot change that
+    }
+    pushes_.reset();
+    mark_down(e.what());
+    return PushOutcome::Retry;
+  } catch (const std::exception& e) {  // a record that cannot be written as JSON
+    log(true, str_cat(": ", item.second.size(), " records stay local: ", e.what()));
+    return PushOutcome::Done;
+  }
+}
+
 void TieredRecordStore::push_loop() {
   std::unique_lock lock(queue_mutex_);
+  bool up = true;
   for (;;) {
-    queue_changed_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, nothing left
-    std::pair<Workload, std::vector<TuningRecord>> item = std::move(queue_.front());
-    queue_.pop_front();
-    in_flight_ = item.second.size();
+    // Wakes to stop, and every retry_seconds: while Redis is down, that is when both
+    // connections are tried again, records queued or not. While it answers, also for new records.
+    queue_changed_.wait_for(lock, seconds(options_.retry_seconds),
+                            [&] { return stopping_ || (up && !queue_.empty()); });
+    if (stopping_ && queue_.empty()) return;
     lock.unlock();
-    bool done = false;
-    {
-      std::lock_guard redis_lock(redis_mutex_);
-      if (!redis_) {
-        try {
-          connect_locked();
-        } catch (const RedisError& e) {  // credentials changed meanwhile: wait as if down
-          mark_down_locked(e.what());
-        }
-      }
-      if (redis_) {
-        try {
-          PushResult pushed = redis_->push(item.first, item.second);
-          if (pushed.conflicts && options_.log)
-            options_.log(true, str_cat("the fleet's Redis holds another program under workload "
-                                       "key ",
-                                       item.first.key.hex(), ": ", pushed.conflicts,
-                                       " records of this one stay local"));
-          done = true;
-        } catch (const RedisError& e) {
-          if (e.kind() == RedisError::Kind::Reply) {
-            done = true;  // Redis refuses these records: retrying cannot change that
-            if (options_.log)
-              options_.log(true, str_cat("the fleet's Redis refused ", item.second.size(),
-                                         " records: ", e.what()));
-          } else {
-            mark_down_locked(e.what());
-          }
-        }
-      }
-    }
+    if (!redis_up()) reconnect();
     lock.lock();
-    in_flight_ = 0;
-    if (!done) {
-      queue_.push_front(std::move(item));
-      if (stopping_) return;  // they stay in the local store (`kiln cache push`)
-      queue_changed_.notify_all();
-      queue_changed_.wait_for(lock, seconds(options_.retry_seconds), [&] { return stopping_; });
-      continue;
+    up = true;
+    while (!queue_.empty() && up) {
+      QueuedRecords item = std::move(queue_.front());
+      queue_.pop_front();
+      queued_ -= item.second.size();
+      in_flight_ = item.second.size();
+      lock.unlock();
+      up = push(item) == PushOutcome::Done;
+      lock.lock();
+      in_flight_ = 0;
+      if (!up) {
+        queued_ += item.second.size();
+        queue_.push_front(std::move(item));
+      }
+      queue_changed_.notify_all();  // flush() waits on this
     }
-    queue_changed_.notify_all();
+    if (stopping_) return;  // what did not reach Redis stays in the local store
   }
 }
 
@@ -206,18 +248,12 @@ size_t TieredRecordStore::flush(double timeout_seconds) {
   queue_changed_.wait_until(
       lock, Clock::now() + std::chrono::duration_cast<Clock::duration>(seconds(timeout_seconds)),
       [&] { return queue_.empty() && in_flight_ == 0; });
-  size_t left = in_flight_;
-  for (const auto& [workload, records] : queue_) left += records.size();
-  return left;
+  return queued_ + in_flight_;
 }
 
 size_t TieredRecordStore::pending() {
-  return flush(0);
-}
-
-bool TieredRecordStore::redis_up() {
-  std::lock_guard lock(redis_mutex_);
-  return redis_.has_value();
+  std::lock_guard lock(queue_mutex_);
+  return queued_ + in_flight_;
 }
 
 }  // namespace kiln

@@ -43,7 +43,7 @@ class TieredRecordStore final : public RecordStore {
   /// Connects to Redis once. Throws RedisError for a malformed URL or refused credentials (a
   /// configuration to fix); an unreachable or slow Redis only means the local level for now.
   TieredRecordStore(std::unique_ptr<SqliteRecordStore> local, TieredOptions options);
-  /// Stops the pushing thread (after one last attempt, bounded by the timeout).
+  /// stop().
   ~TieredRecordStore() override;
   TieredRecordStore(const TieredRecordStore&) = delete;
   TieredRecordStore& operator=(const TieredRecordStore&) = delete;
@@ -63,33 +63,50 @@ class TieredRecordStore final : public RecordStore {
   size_t flush(double timeout_seconds);
   /// Records committed here that have not reached Redis yet.
   size_t pending();
-  /// Whether the last Redis call succeeded.
+  /// Whether Redis answered the last call (false from the first failure until it answers again).
   bool redis_up();
+  /// Stops the pushing thread after one attempt at each record still queued (each bounded by
+  /// the timeout; the first that fails ends it: those records stay in the local store only).
+  /// Later commits stay local. Idempotent.
+  void stop();
 
   SqliteRecordStore& local() { return *local_; }
   const TieredOptions& options() const { return options_; }
 
  private:
-  /// Runs `call` on the connection unless Redis is down; a failure marks it down (one warning).
-  bool with_redis(const std::function<void(RedisRecordStore&)>& call);
-  void connect_locked();
-  void mark_down_locked(const std::string& why);
+  enum class PushOutcome : uint8_t { Done, Retry };
+  using QueuedRecords = std::pair<Workload, std::vector<TuningRecord>>;
+
+  /// The pushing thread: pushes what is queued, and while Redis is down reconnects both
+  /// connections every retry_seconds (also with nothing queued, so lookups resume).
   void push_loop();
+  void reconnect();
+  PushOutcome push(const QueuedRecords& item);
+  void mark_down(const std::string& why);
+  void mark_up();
+  void log(bool warning, const std::string& message);
 
   std::unique_ptr<SqliteRecordStore> local_;
   TieredOptions options_;
 
-  std::mutex redis_mutex_;  ///< Guards redis_, down_, warned_, asked_.
-  std::optional<RedisRecordStore> redis_;
+  /// Lookups have a connection of their own, so a lookup never waits behind a push; only the
+  /// pushing thread connects (outside this lock), so a lookup never waits on a connect either.
+  std::mutex lookup_mutex_;  ///< Guards lookups_, asked_.
+  std::optional<RedisRecordStore> lookups_;
+  std::set<std::pair<std::string, std::string>> asked_;  ///< (workload, target) misses asked.
+  std::optional<RedisRecordStore> pushes_;               ///< The pushing thread's own.
+
+  std::mutex state_mutex_;  ///< Guards down_, warned_; never held across a call.
   bool down_ = false;
   bool warned_ = false;
-  std::set<std::pair<std::string, std::string>> asked_;  ///< (workload, target) misses asked.
 
-  std::mutex queue_mutex_;  ///< Guards queue_, stopping_, in_flight_.
+  std::mutex queue_mutex_;  ///< Guards queue_, queued_, in_flight_, stopping_.
   std::condition_variable queue_changed_;
-  std::deque<std::pair<Workload, std::vector<TuningRecord>>> queue_;
+  std::deque<QueuedRecords> queue_;
+  size_t queued_ = 0;     ///< Records in queue_.
   size_t in_flight_ = 0;  ///< Records taken off the queue, being pushed.
   bool stopping_ = false;
+  bool dropped_ = false;  ///< Whether a full queue dropped records (said once).
   std::thread pusher_;
 };
 

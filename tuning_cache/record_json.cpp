@@ -12,6 +12,14 @@ std::string text(const json& j, const char* field) {
 
 }  // namespace
 
+std::string json_text(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string utf8_text(const std::string& text) {
+  return json::parse(json_text(json(text))).get<std::string>();
+}
+
 json workload_to_json(const Workload& w) {
   return {{"type", "workload"},           {"key", w.key.hex()},     {"canonical", w.canonical},
           {"description", w.description}, {"op_class", w.op_class}, {"flops", w.flops}};

@@ -9,6 +9,12 @@
 
 namespace kiln {
 
+/// `j` as one line of text. Bytes that are not UTF-8 (an error message of a foreign library, a
+/// machine name) become U+FFFD instead of throwing.
+std::string json_text(const nlohmann::json& j);
+/// `text` with every byte that is not UTF-8 made U+FFFD: what a string becomes through JSON.
+std::string utf8_text(const std::string& text);
+
 /// {"type": "workload", "key", "canonical", "description", "op_class", "flops"}.
 nlohmann::json workload_to_json(const Workload& w);
 /// {"type": "record", "workload", "target", ...}: every field but the store's id.

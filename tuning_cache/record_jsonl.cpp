@@ -87,9 +87,9 @@ void SqliteRecordStore::export_jsonl(const std::string& path) {
     Statement workloads(
         db_, str_cat("SELECT ", sqlite::kWorkloadColumns, " FROM workloads ORDER BY key"));
     while (workloads.step())
-      out << workload_to_json(sqlite::read_workload(workloads)).dump() << '\n';
+      out << json_text(workload_to_json(sqlite::read_workload(workloads))) << '\n';
     Statement records(db_, str_cat("SELECT ", sqlite::kRecordColumns, " FROM records ORDER BY id"));
-    while (records.step()) out << record_to_json(sqlite::read_record(records)).dump() << '\n';
+    while (records.step()) out << json_text(record_to_json(sqlite::read_record(records))) << '\n';
     out.close();
     if (!out) throw Error(str_cat("cannot write ", temporary, ": ", std::strerror(errno)));
     std::filesystem::rename(temporary, path);

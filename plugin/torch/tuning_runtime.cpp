@@ -162,7 +162,9 @@ void TuningRuntime::stop() {
   // Records on their way to the fleet's Redis get a moment, unless it is down; they stay in the
   // local cache either way (`kiln cache push` sends them later).
   std::lock_guard lock(mutex_);
-  if (fleet_ && fleet_->redis_up()) fleet_->flush(2.0);
+  if (!fleet_) return;
+  if (fleet_->redis_up()) fleet_->flush(2.0);
+  fleet_->stop();  // joined before exit tears down what its connection uses (OpenSSL)
 }
 
 void TuningRuntime::pause(bool paused) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "tests/fleet/redis_server.h"
 #include "tests/tuning_cache/cache_fixture.h"
@@ -164,6 +165,43 @@ TEST(TieredRecordStore, GarbageInRedisIsSkippedWithAWarningAndNeverServes) {
   ASSERT_EQ(messages.warnings(), 1);
   EXPECT_NE(messages.all[0].second.find("garbage is not a record"), std::string::npos)
       << messages.all[0].second;
+}
+
+TEST(TieredRecordStore, LookupsResumeWhenRedisReturnsWithNothingCommitted) {
+  KILN_REDIS_SERVER_OR_SKIP(redis, {.persist = true});
+  ScratchDir dir;
+  Messages messages;
+  auto a = tiered(redis->url(), dir.path("a.sqlite"), "machine-a", &messages);
+  redis->stop();
+  Workload w = workload(5);
+  EXPECT_FALSE(a->best(w, target()).has_value());  // finds Redis gone: one warning
+  redis->start();
+  RedisRecordStore(RedisUrl::parse(redis->url()), "machine-b", 2)
+      .push(w, {record(w, target(), 1e-3)});
+  // Only lookups, no commit: the pushing thread still reconnects within its retry period.
+  std::optional<TuningRecord> found;
+  for (int i = 0; i < 50 && !found; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    found = a->best(w, target());
+  }
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->source, "fleet: machine-b");
+  EXPECT_EQ(messages.warnings(), 1);
+}
+
+TEST(TieredRecordStore, TextThatIsNotUtf8TravelsWithoutACrash) {
+  KILN_REDIS_SERVER_OR_SKIP(redis);
+  ScratchDir dir;
+  auto a = tiered(redis->url(), dir.path("a.sqlite"), "machine-\xff");
+  Workload w = workload(6);
+  TuningRecord r = record(w, target(), 1e-3);
+  r.error = "a foreign library said \xfe\xff";
+  a->commit(w, {r});
+  EXPECT_EQ(a->flush(5), 0u);
+  FleetRecords found =
+      RedisRecordStore(RedisUrl::parse(redis->url()), "b", 2).fetch(w.key, target());
+  ASSERT_EQ(found.schedules.size(), 1u);
+  EXPECT_TRUE(found.garbage.empty());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@ import json
 
 import kiln
 import torch
+import torch._dynamo
 import torch.nn.functional as F
 
 CONVS = [
@@ -43,6 +44,9 @@ def calls():
 
 
 if __name__ == "__main__":
+    # The convolutions share one function (so do the matmuls): each shape is a recompile of it,
+    # and Dynamo's default limit (8) would leave the last ones to eager.
+    torch._dynamo.config.recompile_limit = 64
     torch.manual_seed(0)
     compiled_calls = []  # kept alive: a slot is freed with its compiled function
     with torch.no_grad():

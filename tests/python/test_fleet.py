@@ -121,8 +121,10 @@ def test_two_workers_and_a_client_tune_the_standard_workloads_and_a_fresh_machin
     )
     assert run.returncode == 0, run.stdout + run.stderr
     served = next(line for line in run.stdout.splitlines() if line.startswith("slots "))
-    tuned = served.count("(tuned)")
-    assert tuned >= len(tasks), served
+    # Every slot a Kiln kernel serves has the fleet's tuned kernel (a contraction may be served
+    # by ATen's op instead, where that measured faster here).
+    assert '"Kiln kernel"' not in served, served
+    assert served.count("(tuned)") >= len(tasks) - 4, served
     # Each kernel it serves from the fleet was verified here first: as many of the fleet's
     # records checked ("ok") as workloads tuned by the fleet; the others it imported never
     # compiled ("unverified").
@@ -290,3 +292,23 @@ def test_cache_push_pull_stats_and_doctor_show_both_levels(tmp_path):
     redis.stop()
     doctor = kiln("doctor", cache=there, KILN_CACHE_URL=redis.url)
     assert "does not answer" in doctor.stdout and "pw@" not in doctor.stdout, doctor.stdout
+
+
+def test_a_task_that_does_not_rebuild_fails_and_the_worker_goes_on(tmp_path):
+    redis = RedisServer(tmp_path / "redis")
+    worker = _worker(tmp_path, redis, "w1")
+    try:
+        _wait_for(tmp_path / "w1.log", "takes tasks")
+        stream = redis.cli("--scan", "--pattern", "kiln:1:tasks:*").split()[0]
+        hostile = ("not json", '{"format": "kiln-program", "schema_version": 1}', "[" * 100000)
+        for i, program in enumerate(hostile):
+            redis.cli(
+                "XADD", stream, "*", "id", f"bad.{i}", "job", "bad", "name", "hostile",
+                "workload", "0" * 32, "program", program, "trials", "4", "seconds", "0",
+            )  # fmt: skip
+        _wait_for(tmp_path / "w1.log", "task bad.2 failed: the task does not rebuild")
+        assert worker.poll() is None, (tmp_path / "w1.log").read_text()  # still serving
+        assert '"state":"failed"' in redis.cli("HGETALL", "kiln:1:job:bad")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) == 0

@@ -93,7 +93,9 @@ def run_fleet(script: str, args: list[str], url: str, budget_s: float, trials: i
             print(f"{line} ({elapsed:.0f} s)", flush=True)
             last = line
         if counts["queued"] + counts["running"] == 0:
-            print(f"kiln tune: {counts['done']}/{len(states)} tasks done by the fleet in {elapsed:.1f} s")
+            print(
+                f"kiln tune: {counts['done']}/{len(states)} tasks done by the fleet in {elapsed:.1f} s"
+            )
             break
         if budget_s and elapsed > budget_s:
             print(
