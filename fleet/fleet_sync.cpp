@@ -17,7 +17,9 @@ SyncResult push_to_fleet(SqliteRecordStore& local, RedisRecordStore& fleet) {
   for (const auto& [key, records] : mine) {
     std::optional<Workload> w = local.workload(key);
     if (!w) continue;
-    PushResult pushed = fleet.push(*w, records);
+    std::vector<TuningRecord> absent = fleet.missing(records);
+    result.skipped += static_cast<int64_t>(records.size() - absent.size());
+    PushResult pushed = fleet.push(*w, absent);
     result.records += pushed.records;
     result.conflicts += pushed.conflicts;
     if (pushed.records) ++result.workloads;

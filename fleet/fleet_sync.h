@@ -20,7 +20,7 @@ struct SyncResult {
 };
 
 /// Pushes every record `local` measured on this machine (source "local", kinds the fleet
-/// shares: shared_with_fleet) to `fleet`.
+/// shares: shared_with_fleet) that `fleet` does not hold yet.
 SyncResult push_to_fleet(SqliteRecordStore& local, RedisRecordStore& fleet);
 
 /// Imports what the fleet measured on `target` into `local`, as "unverified" records (served

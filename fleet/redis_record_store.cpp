@@ -121,6 +121,19 @@ std::vector<std::vector<std::string>> RedisRecordStore::push_commands(
   return commands;
 }
 
+std::vector<TuningRecord> RedisRecordStore::missing(const std::vector<TuningRecord>& records) {
+  if (records.empty()) return {};
+  std::vector<std::vector<std::string>> lookups;
+  for (const TuningRecord& r : records)
+    lookups.push_back({"HEXISTS", records_key(target_digest(r.target), r.workload),
+                       measurement_field(r, machine_)});
+  std::vector<RedisReply> found = redis_.pipeline(lookups);
+  std::vector<TuningRecord> absent;
+  for (size_t i = 0; i < records.size(); ++i)
+    if (found[i].integer == 0) absent.push_back(records[i]);
+  return absent;
+}
+
 PushResult RedisRecordStore::push(const Workload& workload,
                                   const std::vector<TuningRecord>& records) {
   PushResult result;

@@ -66,6 +66,8 @@ class RedisRecordStore {
   /// what push() sends, for a caller that sends them inside a transaction.
   std::vector<std::vector<std::string>> push_commands(
       const std::vector<TuningRecord>& records) const;
+  /// Those of `records` (measured on this machine) that Redis does not hold yet.
+  std::vector<TuningRecord> missing(const std::vector<TuningRecord>& records);
   /// The records of `key` on exactly `target` under the current space version. A value that is
   /// not a record (or a record of another workload, target or version) is skipped and named in
   /// `garbage`, never trusted.

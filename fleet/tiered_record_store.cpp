@@ -3,6 +3,8 @@
 #include <chrono>
 #include <utility>
 
+#include "fleet/fleet_sync.h"
+
 namespace kiln {
 
 namespace {
@@ -211,10 +213,38 @@ TieredRecordStore::PushOutcome TieredRecordStore::push(const QueuedRecords& item
   }
 }
 
+bool TieredRecordStore::catch_up() {
+  try {
+    if (!pushes_) reconnect();
+    if (!pushes_) return false;
+    SyncResult pushed = push_to_fleet(*local_, *pushes_);
+    if (pushed.records)
+      log(false, str_cat(": ", pushed.records, " records measured here before reached it"));
+    return true;
+  } catch (const RedisError& e) {
+    if (e.kind() == RedisError::Kind::Reply && !transient(e)) {
+      log(true, str_cat(" refused records measured here before: ", e.what()));
+      return true;
+    }
+    pushes_.reset();
+    mark_down(e.what());
+    return false;
+  } catch (const std::exception& e) {
+    log(true, str_cat(": records measured here before stay local: ", e.what()));
+    return true;
+  }
+}
+
 void TieredRecordStore::push_loop() {
   std::unique_lock lock(queue_mutex_);
   bool up = true;
+  bool caught_up = false;
   for (;;) {
+    if (!caught_up && !stopping_) {
+      lock.unlock();
+      caught_up = catch_up();
+      lock.lock();
+    }
     // Wakes to stop, and every retry_seconds: while Redis is down, that is when both
     // connections are tried again, records queued or not. While it answers, also for new records.
     queue_changed_.wait_for(lock, seconds(options_.retry_seconds),

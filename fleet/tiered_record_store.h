@@ -4,7 +4,9 @@
 // schedules as "unverified": the kernel pipeline measures and checks each here before it serves
 // (kernel_pipeline.h). A commit goes to the local store at once and to Redis from a thread of its
 // own, so no model call ever waits on the network; while Redis is down the records queue in
-// memory, one warning says so, and they reach Redis when it answers again.
+// memory, one warning says so, and they reach Redis when it answers again. Records of an earlier
+// process that ended before Redis came back are sent when a store opens the cache again (the
+// thread's first work: whatever this machine measured and Redis lacks).
 #pragma once
 
 #include <condition_variable>
@@ -81,6 +83,9 @@ class TieredRecordStore final : public RecordStore {
   /// connections every retry_seconds (also with nothing queued, so lookups resume).
   void push_loop();
   void reconnect();
+  /// Pushes what the local store measured and Redis lacks (records of earlier processes that
+  /// ended while Redis was down); false when Redis did not answer (tried again later).
+  bool catch_up();
   PushOutcome push(const QueuedRecords& item);
   void mark_down(const std::string& why);
   void mark_up();

@@ -204,5 +204,26 @@ TEST(TieredRecordStore, TextThatIsNotUtf8TravelsWithoutACrash) {
   EXPECT_TRUE(found.garbage.empty());
 }
 
+TEST(TieredRecordStore, RecordsOfAProcessThatEndedWhileRedisWasDownGoWithTheNext) {
+  KILN_REDIS_SERVER_OR_SKIP(redis, {.persist = true});
+  ScratchDir dir;
+  Workload w = workload(7);
+  {
+    auto a = tiered(redis->url(), dir.path("a.sqlite"), "machine-a");
+    redis->stop();
+    a->commit(w, {record(w, target(), 1e-3)});
+  }  // ends with its record queued: in the local store only
+  redis->start();
+  RedisRecordStore reader(RedisUrl::parse(redis->url()), "reader", 2);
+  EXPECT_EQ(reader.stats().records, 0);
+  auto b = tiered(redis->url(), dir.path("a.sqlite"), "machine-a");
+  int64_t records = 0;
+  for (int i = 0; i < 100 && records == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    records = reader.stats().records;
+  }
+  EXPECT_EQ(records, 1);
+}
+
 }  // namespace
 }  // namespace kiln

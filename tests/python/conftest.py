@@ -66,3 +66,20 @@ def kiln_log():
     yield records
     logger.removeHandler(records)
     kiln.set_log_level(logging.getLevelName(level or logging.WARNING).lower())
+
+
+@pytest.fixture
+def start_redis():
+    """``start_redis(directory, password="")`` starts a real redis-server (redis_server.py), or
+    skips the test saying why it cannot; every one started is stopped after the test."""
+    from redis_server import RedisServer
+
+    started: list[RedisServer] = []
+
+    def start(directory, password: str = "") -> RedisServer:
+        started.append(RedisServer(directory, password))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()

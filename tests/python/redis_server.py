@@ -1,6 +1,7 @@
 """A real redis-server for the fleet's tests, on a free loopback port in a temporary directory
 (its append-only file there, so its data survives a stop and start); tests skip with the reason
-where redis-server is missing or does not start."""
+where redis-server is missing or does not start. The `start_redis` fixture (conftest.py) stops
+every server a test started."""
 
 from __future__ import annotations
 

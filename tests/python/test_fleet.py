@@ -78,15 +78,15 @@ def _statuses(cache: Path) -> dict[str, int]:
 
 
 def test_two_workers_and_a_client_tune_the_standard_workloads_and_a_fresh_machine_is_served(
-    tmp_path,
+    tmp_path, start_redis
 ):
-    redis = RedisServer(tmp_path / "redis")
-    workers = [_worker(tmp_path, redis, name) for name in ("w1", "w2")]
+    server = start_redis(tmp_path / "redis")
+    workers = [_worker(tmp_path, server, name) for name in ("w1", "w2")]
     try:
         for name in ("w1", "w2"):
             _wait_for(tmp_path / f"{name}.log", "takes tasks")
         tune = subprocess.run(
-            [sys.executable, "-m", "kiln.cli", "tune", "--fleet", redis.url, "--trials", "6"]
+            [sys.executable, "-m", "kiln.cli", "tune", "--fleet", server.url, "--trials", "6"]
             + ["--budget", "300", str(STANDARD)],
             check=False,
             capture_output=True,
@@ -105,8 +105,8 @@ def test_two_workers_and_a_client_tune_the_standard_workloads_and_a_fresh_machin
     assert all(row[1] == "done" for row in tasks.values()), tune.stdout
     assert {row[2] for row in tasks.values()} == {"w1", "w2"}, tune.stdout
     # Every task ended once: one "done" mark each, and per workload one best record.
-    assert len(redis.cli("--scan", "--pattern", "kiln:1:done:*").split()) == len(tasks)
-    assert len(redis.cli("--scan", "--pattern", "kiln:1:records:*").split()) == len(tasks)
+    assert len(server.cli("--scan", "--pattern", "kiln:1:done:*").split()) == len(tasks)
+    assert len(server.cli("--scan", "--pattern", "kiln:1:records:*").split()) == len(tasks)
     assert "stopped" in (tmp_path / "w1.log").read_text()
 
     # A fresh machine: an empty local cache, the fleet's Redis behind it, no tuning of its own.
@@ -117,7 +117,7 @@ def test_two_workers_and_a_client_tune_the_standard_workloads_and_a_fresh_machin
         capture_output=True,
         text=True,
         timeout=600,
-        env=_env(fresh, KILN_CACHE_URL=redis.url, KILN_TUNE="cache-only"),
+        env=_env(fresh, KILN_CACHE_URL=server.url, KILN_TUNE="cache-only"),
     )
     assert run.returncode == 0, run.stdout + run.stderr
     served = next(line for line in run.stdout.splitlines() if line.startswith("slots "))
@@ -133,16 +133,16 @@ def test_two_workers_and_a_client_tune_the_standard_workloads_and_a_fresh_machin
     assert set(statuses) <= {"ok", "unverified"}, statuses
 
 
-def test_a_worker_killed_mid_task_has_its_task_taken_over(tmp_path):
-    redis = RedisServer(tmp_path / "redis")
+def test_a_worker_killed_mid_task_has_its_task_taken_over(tmp_path, start_redis):
+    server = start_redis(tmp_path / "redis")
     script = tmp_path / "model.py"
     script.write_text(MODEL)
-    first = _worker(tmp_path, redis, "doomed", claim_after=3)
+    first = _worker(tmp_path, server, "doomed", claim_after=3)
     survivor = None
     try:
         _wait_for(tmp_path / "doomed.log", "takes tasks")
         tune = subprocess.Popen(
-            [sys.executable, "-m", "kiln.cli", "tune", "--fleet", redis.url, "--trials", "24"]
+            [sys.executable, "-m", "kiln.cli", "tune", "--fleet", server.url, "--trials", "24"]
             + ["--budget", "300", str(script)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -152,7 +152,7 @@ def test_a_worker_killed_mid_task_has_its_task_taken_over(tmp_path):
         _wait_for(tmp_path / "doomed.log", "new records from the fleet")  # a task in hand
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
-        survivor = _worker(tmp_path, redis, "survivor", claim_after=3)
+        survivor = _worker(tmp_path, server, "survivor", claim_after=3)
         output, _ = tune.communicate(timeout=600)
     finally:
         for w in (first, survivor):
@@ -193,19 +193,21 @@ WHILE_REDIS_STOPS = textwrap.dedent(
 )
 
 
-def test_redis_stopped_while_a_model_runs_and_records_reach_it_when_it_returns(tmp_path):
-    redis = RedisServer(tmp_path / "redis")
+def test_redis_stopped_while_a_model_runs_and_records_reach_it_when_it_returns(
+    tmp_path, start_redis
+):
+    server = start_redis(tmp_path / "redis")
     child = subprocess.Popen(
         [sys.executable, "-c", WHILE_REDIS_STOPS],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=_env(tmp_path / "cache", KILN_CACHE_URL=redis.url),
+        env=_env(tmp_path / "cache", KILN_CACHE_URL=server.url),
     )
     try:
         assert child.stdout.readline().strip() == "ready", child.stderr.read()
-        redis.stop()
+        server.stop()
         child.stdin.write("go\n")
         child.stdin.flush()
         tuned = child.stdout.readline()
@@ -213,7 +215,7 @@ def test_redis_stopped_while_a_model_runs_and_records_reach_it_when_it_returns(t
         phase = __import__("json").loads(tuned[len("tuned ") :])
         assert phase["waiting"] > 0  # queued here, not lost
         assert phase["slowest_call_s"] < 0.25  # no call waited on the network
-        redis.start()
+        server.start()
         child.stdin.write("go\n")
         child.stdin.flush()
         out, err = child.communicate(timeout=120)
@@ -224,13 +226,13 @@ def test_redis_stopped_while_a_model_runs_and_records_reach_it_when_it_returns(t
     assert "flushed 0" in out, out + err
     warnings = [line for line in err.splitlines() if "does not answer" in line]
     assert len(warnings) == 1, err
-    records = redis.cli("--scan", "--pattern", "kiln:1:records:*").split()
-    assert records and int(redis.cli("HLEN", records[0])) >= 8
+    records = server.cli("--scan", "--pattern", "kiln:1:records:*").split()
+    assert records and int(server.cli("HLEN", records[0])) >= 8
 
 
-def test_a_wrong_password_is_a_clear_error_at_start(tmp_path):
-    redis = RedisServer(tmp_path / "redis", password="s3cret-pass")
-    wrong = f"redis://:not-it@127.0.0.1:{redis.port}"
+def test_a_wrong_password_is_a_clear_error_at_start(tmp_path, start_redis):
+    server = start_redis(tmp_path / "redis", password="s3cret-pass")
+    wrong = f"redis://:not-it@127.0.0.1:{server.port}"
     start = time.monotonic()
     run = subprocess.run(
         [sys.executable, "-c", MODEL],
@@ -246,8 +248,8 @@ def test_a_wrong_password_is_a_clear_error_at_start(tmp_path):
     assert time.monotonic() - start < 60
 
 
-def test_cache_push_pull_stats_and_doctor_show_both_levels(tmp_path):
-    redis = RedisServer(tmp_path / "redis", password="pw")
+def test_cache_push_pull_stats_and_doctor_show_both_levels(tmp_path, start_redis):
+    server = start_redis(tmp_path / "redis", password="pw")
     script = tmp_path / "model.py"
     script.write_text(MODEL)
     here = tmp_path / "here"
@@ -271,44 +273,44 @@ def test_cache_push_pull_stats_and_doctor_show_both_levels(tmp_path):
             env=_env(cache, **env),
         )
 
-    push = kiln("cache", "--url", redis.url, "push", cache=here)
+    push = kiln("cache", "--url", server.url, "push", cache=here)
     assert push.returncode == 0 and re.search(
         r"[1-9]\d* records of \d+ workloads to", push.stdout
     ), push.stdout + push.stderr
     # Garbage under a record key: skipped and named, the rest pulled.
-    key = redis.cli("--scan", "--pattern", "kiln:1:records:*").split()[0]
-    redis.cli("HSET", key, "junk", "not a record")
+    key = server.cli("--scan", "--pattern", "kiln:1:records:*").split()[0]
+    server.cli("HSET", key, "junk", "not a record")
     there = tmp_path / "there"
-    pull = kiln("cache", "--url", redis.url, "pull", cache=there)
+    pull = kiln("cache", "--url", server.url, "pull", cache=there)
     assert pull.returncode == 0, pull.stdout + pull.stderr
     assert "skipped in Redis: field junk is not a record" in pull.stdout, pull.stdout
     assert re.search(r"[1-9]\d* records of \d+ workloads from", pull.stdout), pull.stdout
-    stats = kiln("cache", "stats", cache=there, KILN_CACHE_URL=redis.url)
+    stats = kiln("cache", "stats", cache=there, KILN_CACHE_URL=server.url)
     assert re.search(r"fleet: redis://:\*\*\*@127\.0\.0\.1:\d+: \d+ workloads", stats.stdout), (
         stats.stdout
     )
-    doctor = kiln("doctor", cache=there, KILN_CACHE_URL=redis.url)
+    doctor = kiln("doctor", cache=there, KILN_CACHE_URL=server.url)
     assert re.search(r"fleet redis +redis://:\*\*\*@127", doctor.stdout), doctor.stdout
-    redis.stop()
-    doctor = kiln("doctor", cache=there, KILN_CACHE_URL=redis.url)
+    server.stop()
+    doctor = kiln("doctor", cache=there, KILN_CACHE_URL=server.url)
     assert "does not answer" in doctor.stdout and "pw@" not in doctor.stdout, doctor.stdout
 
 
-def test_a_task_that_does_not_rebuild_fails_and_the_worker_goes_on(tmp_path):
-    redis = RedisServer(tmp_path / "redis")
-    worker = _worker(tmp_path, redis, "w1")
+def test_a_task_that_does_not_rebuild_fails_and_the_worker_goes_on(tmp_path, start_redis):
+    server = start_redis(tmp_path / "redis")
+    worker = _worker(tmp_path, server, "w1")
     try:
         _wait_for(tmp_path / "w1.log", "takes tasks")
-        stream = redis.cli("--scan", "--pattern", "kiln:1:tasks:*").split()[0]
+        stream = server.cli("--scan", "--pattern", "kiln:1:tasks:*").split()[0]
         hostile = ("not json", '{"format": "kiln-program", "schema_version": 1}', "[" * 100000)
         for i, program in enumerate(hostile):
-            redis.cli(
+            server.cli(
                 "XADD", stream, "*", "id", f"bad.{i}", "job", "bad", "name", "hostile",
                 "workload", "0" * 32, "program", program, "trials", "4", "seconds", "0",
             )  # fmt: skip
         _wait_for(tmp_path / "w1.log", "task bad.2 failed: the task does not rebuild")
         assert worker.poll() is None, (tmp_path / "w1.log").read_text()  # still serving
-        assert '"state":"failed"' in redis.cli("HGETALL", "kiln:1:job:bad")
+        assert '"state":"failed"' in server.cli("HGETALL", "kiln:1:job:bad")
     finally:
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=60) == 0
