@@ -20,7 +20,7 @@ namespace kiln {
 /// strides, variable names and constants (to the bit, inf and NaN included) are kept, so the
 /// rebuilt program prints and hashes the same. The format (program_codec.cpp) spells every value
 /// by name and carries a schema version. Throws IRError on an expression nested deeper than
-/// program_from_json reads (10000 levels).
+/// program_from_json reads (1000 levels).
 std::string program_to_json(const std::vector<Tensor>& outputs);
 
 /// Rebuilds the outputs of program_to_json() through the IR's validating constructors: a tensor

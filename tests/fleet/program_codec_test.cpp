@@ -322,8 +322,9 @@ TEST(ProgramCodec, BoundsNesting) {
     return variant(R"({"kind": "Load", "tensor": 0, "indices": [{"kind": "Var", "var": 0}]})",
                    text + std::string(depth, '}'));
   };
-  EXPECT_NO_THROW(program_from_json(nested(5000)));
-  expect_rejected(nested(200000), "expression nested deeper than 10000 levels");
+  EXPECT_NO_THROW(program_from_json(nested(900)));
+  expect_rejected(nested(1001), "expression nested deeper than 1000 levels");
+  expect_rejected(nested(200000), "expression nested deeper than 1000 levels");
   // Nesting that is no program at all never reaches the reader's recursion.
   expect_rejected(std::string(1000000, '[') + std::string(1000000, ']'), "not a Kiln program");
   expect_rejected(variant(R"("name": "x")",

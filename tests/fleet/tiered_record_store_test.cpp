@@ -225,5 +225,21 @@ TEST(TieredRecordStore, RecordsOfAProcessThatEndedWhileRedisWasDownGoWithTheNext
   EXPECT_EQ(records, 1);
 }
 
+TEST(TieredRecordStore, TravelsOverTlsWithAPassword) {
+  KILN_REDIS_SERVER_OR_SKIP(redis, {.password = "tls-secret", .tls = true});
+  ScratchDir dir;
+  Workload w = workload(8);
+  {
+    auto a = tiered(redis->url(), dir.path("a.sqlite"), "machine-a");
+    a->commit(w, {record(w, target(), 1e-3)});
+    ASSERT_EQ(a->flush(5), 0u);
+  }
+  auto b = tiered(redis->url(), dir.path("b.sqlite"), "machine-b");
+  std::optional<TuningRecord> found = b->best(w, target());
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->source, "fleet: machine-a");
+  EXPECT_EQ(RedisUrl::parse(redis->url()).tls, true);
+}
+
 }  // namespace
 }  // namespace kiln
