@@ -57,25 +57,16 @@ RESNET = textwrap.dedent(
 # A fresh process timing ResNet-18: first call, then the steady latency.
 TIMED = textwrap.dedent(
     """
-    import statistics, sys, time, torch, torchvision, kiln
+    import sys, time, torch, torchvision, kiln
     sys.path.insert(0, {benchmarks!r})
-    from fresh_process import print_row
+    from fresh_process import first_and_steady, print_row
     torch.manual_seed(0)
     start = time.perf_counter()
     model = torchvision.models.resnet18().eval()
     x = torch.randn(1, 3, 224, 224)
     with torch.no_grad():
         compiled = kiln.compile(model)
-        t = time.perf_counter()
-        compiled(x)
-        first = time.perf_counter() - t
-        for _ in range(5):
-            compiled(x)
-        steady = []
-        for _ in range(30):
-            t = time.perf_counter()
-            compiled(x)
-            steady.append(time.perf_counter() - t)
+        first, steady = first_and_steady(lambda: compiled(x), warmup=5, calls=30)
     slots = kiln.stats()["slots"]
     import os, sqlite3
     cache = os.path.join(os.environ["KILN_CACHE_DIR"], "tuning.sqlite")
@@ -83,7 +74,7 @@ TIMED = textwrap.dedent(
     if os.path.exists(cache):  # none with tuning off
         with sqlite3.connect(cache) as db:
             quarantined = [e for (e,) in db.execute("SELECT error FROM records WHERE status = 'quarantined'")]
-    print_row(dict(first_s=first, steady_ms=1e3 * statistics.median(steady), quarantined=quarantined,
+    print_row(dict(first_s=first, steady_ms=1e3 * steady, quarantined=quarantined,
                    tuned_slots=sum(s["served_by"].endswith("(tuned)") for s in slots),
                    slots=len(slots), since_start_s=time.perf_counter() - start))
     """

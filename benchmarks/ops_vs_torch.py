@@ -13,25 +13,15 @@ import math
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 
-CONVS = [  # (H, W, in, out, kernel, stride): ResNet-18, batch 1, padding kernel // 2
-    (224, 224, 3, 64, 7, 2),
-    (56, 56, 64, 64, 3, 1),
-    (56, 56, 64, 64, 1, 1),
-    (56, 56, 64, 128, 3, 2),
-    (56, 56, 64, 128, 1, 2),
-    (28, 28, 128, 128, 3, 1),
-    (28, 28, 128, 256, 3, 2),
-    (28, 28, 128, 256, 1, 2),
-    (14, 14, 256, 256, 3, 1),
-    (14, 14, 256, 512, 3, 2),
-    (14, 14, 256, 512, 1, 2),
-    (7, 7, 512, 512, 3, 1),
-]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
+from standard_workloads import CONVS  # (H, W, in, out, kernel, stride): ResNet-18's
 
 
 def median_seconds(fn, repeats=15, min_seconds=0.02):

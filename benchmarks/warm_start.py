@@ -30,11 +30,11 @@ from fresh_process import run_for_row
 # One fresh process: builds the model, compiles it as asked, times the first call and then the
 # steady calls, prints one JSON line. argv: model, threads, mode (aot_eager | kiln), options.
 CHILD = """
-import statistics, sys, time
+import sys
 import torch
 sys.path.insert(0, {models!r})
 sys.path.insert(0, {benchmarks!r})
-from fresh_process import print_row
+from fresh_process import first_and_steady, print_row
 from models import make
 import kiln
 name, threads, mode, options = sys.argv[1], int(sys.argv[2]), sys.argv[3], eval(sys.argv[4])
@@ -44,17 +44,8 @@ torch.set_grad_enabled(False)
 model, x = make(name, bench=True)
 model.eval()
 fn = torch.compile(model, backend="aot_eager") if mode == "aot_eager" else kiln.compile(model, **options)
-t = time.perf_counter()
-fn(x)
-first = time.perf_counter() - t
-for _ in range(10):  # caches and branch predictors warm, as in a served model
-    fn(x)
-steady = []
-for _ in range(50):
-    t = time.perf_counter()
-    fn(x)
-    steady.append(time.perf_counter() - t)
-row = dict(first=first, steady=statistics.median(steady))
+first, steady = first_and_steady(lambda: fn(x))
+row = dict(first=first, steady=steady)
 if mode == "kiln":
     slots = kiln.stats()["slots"]
     row["tuned_slots"] = sum(s["served_by"].endswith("(tuned)") for s in slots)

@@ -180,6 +180,7 @@ int run_fleet_worker(const FleetWorkerOptions& o, const KernelCompiler& compiler
     try {
       RedisRecordStore fleet(o.url, this_machine(), o.timeout_seconds);
       TaskQueue queue(fleet.client(), target);
+      queue.join_group();
       if (!announced)
         log(str_cat("takes tasks for ", target.vector_isa(), ", ", target.threads,
                     " threads, from ", o.url.redacted()));

@@ -253,12 +253,4 @@ FleetStats RedisRecordStore::stats() {
   return s;
 }
 
-bool RedisRecordStore::ping() {
-  try {
-    return redis_.command({"PING"}).text == "PONG";
-  } catch (const RedisError&) {
-    return false;
-  }
-}
-
 }  // namespace kiln

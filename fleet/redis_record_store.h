@@ -76,8 +76,6 @@ class RedisRecordStore {
   void for_each(const TargetFingerprint& target,
                 const std::function<void(const FleetRecords&)>& visit);
   FleetStats stats();
-  /// Whether Redis answers a PING now.
-  bool ping();
 
   const RedisUrl& url() const { return redis_.url(); }
   const std::string& machine() const { return machine_; }

@@ -77,9 +77,10 @@ ClaimedTask task_of_entry(const RedisReply& entry) {
 }  // namespace
 
 TaskQueue::TaskQueue(RedisClient& redis, const TargetFingerprint& target)
-    : redis_(redis), stream_("kiln:1:tasks:" + target_digest(target)) {
+    : redis_(redis), stream_("kiln:1:tasks:" + target_digest(target)) {}
+
+void TaskQueue::join_group() {
   try {
-    // From the stream's start: tasks published before the first worker came are taken too.
     redis_.command({"XGROUP", "CREATE", stream_, kGroup, "0", "MKSTREAM"});
   } catch (const RedisError& e) {
     if (e.kind() != RedisError::Kind::Reply ||

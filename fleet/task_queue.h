@@ -52,6 +52,11 @@ class TaskQueue {
   /// The queue of `target`'s tasks on `redis` (which must outlive it).
   TaskQueue(RedisClient& redis, const TargetFingerprint& target);
 
+  /// Makes the stream and its group of workers unless they exist (a worker, once, before it
+  /// takes tasks). The group reads from the stream's start: tasks published before the first
+  /// worker came are taken too.
+  void join_group();
+
   /// Adds `tasks` as one job (their `job` and `id` are set here); returns the job's id.
   std::string publish(std::vector<FleetTask>& tasks);
   /// Every task of `job` and where it stands.
@@ -74,8 +79,6 @@ class TaskQueue {
   bool done(const FleetTask& task);
   /// Acknowledges an entry without results (a task found done, or one that cannot run).
   void ack(const ClaimedTask& claimed);
-
-  const std::string& stream() const { return stream_; }
 
  private:
   RedisClient& redis_;

@@ -14,12 +14,6 @@ namespace kiln {
 
 namespace {
 
-std::unique_ptr<SqliteRecordStore> open_store(const std::string& dir) {
-  return SqliteRecordStore::open(cache_file(dir), [](const std::string& message) {
-    throw Error("kiln cache: " + message);  // the CLI reports a damaged file as an error
-  });
-}
-
 WorkloadKey key_with_prefix(SqliteRecordStore& store, const std::string& prefix) {
   std::vector<WorkloadKey> matches;
   for (const Workload& w : store.workloads())
@@ -28,10 +22,6 @@ WorkloadKey key_with_prefix(SqliteRecordStore& store, const std::string& prefix)
     throw Error(str_cat("kiln cache: ", matches.empty() ? "no" : std::to_string(matches.size()),
                         " workloads have a key starting with '", prefix, "'"));
   return matches[0];
-}
-
-TargetFingerprint this_fingerprint() {
-  return TuningRuntime::global().fingerprint(CompileService::global().compiler());
 }
 
 CachedWorkload cached_workload(const Workload& w) {
@@ -62,6 +52,16 @@ CachedRecord cached_record(const TuningRecord& r) {
 }
 
 }  // namespace
+
+std::unique_ptr<SqliteRecordStore> open_store(const std::string& dir) {
+  return SqliteRecordStore::open(cache_file(dir), [](const std::string& message) {
+    throw Error("kiln cache: " + message);  // the CLI reports a damaged file as an error
+  });
+}
+
+TargetFingerprint this_fingerprint() {
+  return TuningRuntime::global().fingerprint(CompileService::global().compiler());
+}
 
 std::string cache_file(const std::string& dir) {
   return (std::filesystem::path(dir) / "tuning.sqlite").string();

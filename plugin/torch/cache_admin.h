@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,14 @@ struct CachedRecord {
   int64_t features = 0;  ///< Length of its feature vector.
   int64_t time = 0;
 };
+
+class SqliteRecordStore;
+
+/// The cache of `dir` for the `kiln` commands: a damaged file is an error (Error), not set
+/// aside as a compile would. Not exported: for the plugin's own files.
+std::unique_ptr<SqliteRecordStore> open_store(const std::string& dir);
+/// This machine's fingerprint as records are keyed (LLVM's CPU, torch's thread count).
+TargetFingerprint this_fingerprint();
 
 /// The path of the cache file in `dir`.
 KILN_TORCH_API std::string cache_file(const std::string& dir);

@@ -8,6 +8,7 @@
 #include "plugin/torch/cache_admin.h"
 #include "plugin/torch/compile_service.h"
 #include "plugin/torch/tuning_runtime.h"
+#include "tuning_cache/sqlite_record_store.h"
 
 namespace kiln {
 
@@ -15,15 +16,6 @@ namespace {
 
 /// Bound of each call of the `kiln` commands: longer than a model's, they are run by hand.
 constexpr double kCommandTimeout = 5;
-
-TargetFingerprint this_fingerprint() {
-  return TuningRuntime::global().fingerprint(CompileService::global().compiler());
-}
-
-std::unique_ptr<SqliteRecordStore> open_local(const std::string& dir) {
-  return SqliteRecordStore::open(
-      cache_file(dir), [](const std::string& message) { throw Error("kiln cache: " + message); });
-}
 
 FleetSync sync_of(const SyncResult& r) {
   return {r.workloads, r.records, r.skipped, r.conflicts, r.garbage};
@@ -58,13 +50,13 @@ void check_fleet_login(const std::string& url) {
 }
 
 FleetSync cache_push(const std::string& dir, const std::string& url) {
-  auto local = open_local(dir);
+  auto local = open_store(dir);
   RedisRecordStore fleet(RedisUrl::parse(url), this_machine(), kCommandTimeout);
   return sync_of(push_to_fleet(*local, fleet));
 }
 
 FleetSync cache_pull(const std::string& dir, const std::string& url) {
-  auto local = open_local(dir);
+  auto local = open_store(dir);
   RedisRecordStore fleet(RedisUrl::parse(url), this_machine(), kCommandTimeout);
   return sync_of(pull_from_fleet(fleet, this_fingerprint(), *local));
 }
@@ -72,7 +64,7 @@ FleetSync cache_pull(const std::string& dir, const std::string& url) {
 int run_worker(const std::string& dir, const std::string& url, const std::string& name,
                int max_tasks, double claim_idle_seconds, const std::function<bool()>& should_stop,
                const std::function<void(const std::string&)>& log) {
-  auto local = open_local(dir);
+  auto local = open_store(dir);
   const KernelCompiler& compiler = CompileService::global().compiler();
   TargetFingerprint target = this_fingerprint();
   FleetWorkerOptions o;

@@ -35,6 +35,7 @@ TEST(TaskQueue, EachTaskGoesToOneWorkerOfItsTarget) {
   KILN_REDIS_SERVER_OR_SKIP(redis);
   RedisClient client = RedisClient::connect(RedisUrl::parse(redis->url()));
   TaskQueue queue(client, target());
+  queue.join_group();
   std::vector<FleetTask> published = tasks(3);
   std::string job = queue.publish(published);
   EXPECT_EQ(published[2].id, job + ".2");
@@ -43,6 +44,7 @@ TEST(TaskQueue, EachTaskGoesToOneWorkerOfItsTarget) {
   // A worker of another target sees none of them.
   RedisClient other_client = RedisClient::connect(RedisUrl::parse(redis->url()));
   TaskQueue other(other_client, target(16));
+  other.join_group();
   EXPECT_FALSE(other.take("elsewhere", 0.05, 60).has_value());
 
   std::set<std::string> taken;
@@ -61,6 +63,7 @@ TEST(TaskQueue, AQuietWorkersTaskIsTakenOverAndFinishedOnce) {
   KILN_REDIS_SERVER_OR_SKIP(redis);
   RedisRecordStore fleet(RedisUrl::parse(redis->url()), "machine-a", 2);
   TaskQueue queue(fleet.client(), target());
+  queue.join_group();
   std::vector<FleetTask> published = tasks(1);
   queue.publish(published);
   std::optional<ClaimedTask> first = queue.take("dies", 0.05, 60);
@@ -93,6 +96,7 @@ TEST(TaskQueue, KeepAliveHoldsATaskAgainstTakeOver) {
   KILN_REDIS_SERVER_OR_SKIP(redis);
   RedisClient client = RedisClient::connect(RedisUrl::parse(redis->url()));
   TaskQueue queue(client, target());
+  queue.join_group();
   std::vector<FleetTask> published = tasks(1);
   queue.publish(published);
   std::optional<ClaimedTask> mine = queue.take("busy", 0.05, 60);

@@ -314,3 +314,16 @@ def test_a_task_that_does_not_rebuild_fails_and_the_worker_goes_on(tmp_path, sta
     finally:
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=60) == 0
+
+
+def test_kiln_tune_fleet_refuses_a_thread_count_of_its_own(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "kiln.cli", "tune", "--fleet", "redis://127.0.0.1:1"]
+        + ["--threads", "2", str(tmp_path / "model.py")],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert "--threads does not apply with --fleet" in run.stderr, run.stderr

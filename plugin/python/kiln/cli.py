@@ -147,6 +147,11 @@ def main(argv: list[str] | None = None) -> int:
             from kiln import tune_command
 
             if args.fleet:
+                if args.threads is not None:
+                    parser.error(
+                        "--threads does not apply with --fleet: workers measure with the threads "
+                        "of their target (start them with the models' thread count)"
+                    )
                 return tune_command.run_fleet(
                     args.script, args.args, args.fleet, args.budget, args.trials
                 )
