@@ -4,6 +4,7 @@ model runs, garbage in Redis, a wrong password."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -121,10 +122,11 @@ def test_two_workers_and_a_client_tune_the_standard_workloads_and_a_fresh_machin
     )
     assert run.returncode == 0, run.stdout + run.stderr
     served = next(line for line in run.stdout.splitlines() if line.startswith("slots "))
-    # Every slot a Kiln kernel serves has the fleet's tuned kernel (a contraction may be served
-    # by ATen's op instead, where that measured faster here).
-    assert '"Kiln kernel"' not in served, served
-    assert served.count("(tuned)") >= len(tasks) - 4, served
+    # Every slot a Kiln kernel serves has the fleet's tuned kernel; a contraction may be served
+    # by ATen's op instead, where that measured faster here (how many depends on the timing).
+    slots = json.loads(served[len("slots ") :])
+    assert all(s == "Kiln kernel (tuned)" or s.startswith("aten.") for s in slots), served
+    assert "Kiln kernel (tuned)" in slots, served
     # Each kernel it serves from the fleet was verified here first: as many of the fleet's
     # records checked ("ok") as workloads tuned by the fleet; the others it imported never
     # compiled ("unverified").
