@@ -14,6 +14,7 @@
 #include "core/support/log.h"
 #include "plugin/torch/aten_served_kernel.h"
 #include "plugin/torch/kiln_torch.h"
+#include "plugin/torch/slot_launch.h"
 #include "plugin/torch/slot_registry.h"
 #include "plugin/torch/torch_types.h"
 
@@ -148,7 +149,10 @@ void check_inputs(const SlotEntry& entry, at::TensorList inputs) {
 std::vector<at::Tensor> launch_slot(int64_t slot, at::TensorList inputs) {
   // Held for the call: the graph may be freed (and its slots released) while it runs.
   std::shared_ptr<SlotEntry> held = SlotRegistry::global().get(slot);
-  SlotEntry& entry = *held;
+  return launch_entry(slot, *held, inputs);
+}
+
+std::vector<at::Tensor> launch_entry(int64_t slot, SlotEntry& entry, at::TensorList inputs) {
   const std::string& ops = entry.slot.description();
   TORCH_CHECK(inputs.size() == entry.inputs.size(), "kiln::launch: slot ", slot, " (", ops,
               ") takes ", entry.inputs.size(), " inputs, got ", inputs.size());

@@ -26,6 +26,7 @@ from torch import fx
 from torch._dynamo.backends.common import aot_autograd
 
 from kiln import _C
+from kiln.executor import NotExecutable, executor_for
 from kiln.graph_builder import BuiltGraph, SymbolicShapes, build_graph
 from kiln.log import logger, warning_once
 from kiln.rewrite import rewrite
@@ -45,6 +46,9 @@ class Options:
     #: followed by Kiln's kernel of the rest (bias, activation, residual) and keeps the faster;
     #: "kiln" and "aten" always take that side.
     contractions: str = "fastest"
+    #: How a compiled graph runs: "cpp", as one C++ call (kiln.executor), or "fx", as the
+    #: rewritten FX graph's Python code (each node a Python call; for comparing the two).
+    executor: str = "cpp"
     #: The tuning cache and the background tuning service (see kiln.tuning).
     tuning: TuningOptions = field(default_factory=TuningOptions)
 
@@ -53,7 +57,7 @@ class Options:
         """Validates `options`; raises ValueError naming an unknown key or value."""
         options = dict(options or {})
         tuning = TuningOptions.parse(options)
-        known = ["contractions", "fallback_ops"]
+        known = ["contractions", "executor", "fallback_ops"]
         unknown = sorted(set(options) - set(known))
         if unknown:
             known += [
@@ -70,9 +74,13 @@ class Options:
             raise ValueError(
                 f"kiln: option contractions={contractions!r}; expected 'fastest', 'kiln' or 'aten'"
             )
+        executor = options.get("executor", "cpp")
+        if executor not in ("cpp", "fx"):
+            raise ValueError(f"kiln: option executor={executor!r}; expected 'cpp' or 'fx'")
         return Options(
             fallback_ops=frozenset(options.get("fallback_ops", ())),
             contractions=contractions,
+            executor=executor,
             tuning=tuning,
         )
 
@@ -200,6 +208,7 @@ def _compile_built(
         return _as_aten(gm, f"compile error: {e}", kind=kind)
     _release_slots_with(gm, [g.slot for g in plan.groups])
     launched = rewrite(gm, built, plan)
+    run, runs_as = _runner(gm, options)
     compiled = sum(len(g.nodes) for g in launched)
     unsupported = {
         op: built.opaque_reasons.get(op, _KEPT_ATEN.get(op, why))
@@ -215,6 +224,7 @@ def _compile_built(
         unsupported=unsupported,
         shape=shape,
         ops=_node_counts(built, plan, launched, unsupported),
+        runs_as=runs_as,
     )
     record_graph(record)
     if record.compute_coverage < _WARN_BELOW_COVERAGE:
@@ -237,8 +247,24 @@ def _compile_built(
     )
     logger.debug("kiln: rewritten %s graph:\n%s", kind, gm.code)
     if options.tuning.mode == "background":
-        return make_boxed_func(_timed_for_the_tuner(gm.forward))
-    return make_boxed_func(gm.forward)
+        return _timed_for_the_tuner(run)
+    return run
+
+
+def _runner(gm: fx.GraphModule, options: Options) -> tuple[Callable, str]:
+    """The boxed callable that runs rewritten `gm`, and how (GraphRecord.runs_as)."""
+    if options.executor == "fx":
+        return make_boxed_func(gm.forward), "fx: the option executor='fx'"
+    try:
+        run = executor_for(gm)
+        logger.debug("kiln: its C++ executor's steps:\n%s", run.executor)
+        return run, "cpp"
+    except NotExecutable as e:
+        logger.info("kiln: a graph runs as FX code: %s", e)
+        return make_boxed_func(gm.forward), f"fx: {e}"
+    except Exception as e:  # noqa: BLE001  (the FX code runs the same steps)
+        logger.warning("kiln: building a graph's C++ executor failed, it runs as FX code: %s", e)
+        return make_boxed_func(gm.forward), f"fx: the executor failed: {e}"
 
 
 def _node_counts(built: BuiltGraph, plan, launched: list, unsupported: dict) -> dict:
@@ -264,18 +290,19 @@ def _release_slots_with(gm: fx.GraphModule, slots: list[int]) -> None:
     finalizer.atexit = False  # at exit the process frees everything at once
 
 
-def _timed_for_the_tuner(forward: Callable) -> Callable:
-    """`forward`, reporting each call's time to the tuning service, which paces itself by how
-    much slower the model's calls run while it works (core/tune/duty_cycle.h)."""
+def _timed_for_the_tuner(run: Callable) -> Callable:
+    """`run` (boxed), reporting each call's time to the tuning service, which paces itself by
+    how much slower the model's calls run while it works (core/tune/duty_cycle.h)."""
     clock, observe = time.perf_counter_ns, _C.observe_model_call
 
-    def timed(*args):
+    def timed(args: list):
         start = clock()
         try:
-            return forward(*args)
+            return run(args)
         finally:
             observe(clock() - start)
 
+    timed._boxed_call = True
     return timed
 
 

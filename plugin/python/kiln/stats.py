@@ -32,6 +32,9 @@ class GraphRecord:
     #: per ATen op ("aten.add.Tensor", "opaque:aten.sort.default" when Kiln was not told its
     #: arguments): [nodes, of them in Kiln kernels, of them free views of inputs]
     ops: dict[str, list[int]] = field(default_factory=dict)
+    #: how its calls run: "cpp" (one C++ call, kiln.executor), or "fx: <why>" (its rewritten FX
+    #: graph's Python code: the option executor="fx", or the node the executor cannot run)
+    runs_as: str = ""
 
     @property
     def coverage(self) -> float:

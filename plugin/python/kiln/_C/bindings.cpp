@@ -5,6 +5,8 @@
 #include <pybind11/stl.h>
 
 #include "core/support/error.h"
+#include "plugin/python/kiln/_C/executor_bindings.h"
+#include "plugin/python/kiln/_C/py_value.h"
 #include "plugin/python/kiln/_C/python_log.h"
 #include "plugin/torch/cache_admin.h"
 #include "plugin/torch/fleet_admin.h"
@@ -16,11 +18,6 @@ namespace py = pybind11;
 namespace kiln {
 
 namespace {
-
-/// A tensor argument of a node: Value(id).
-struct PyValue {
-  ValueId id;
-};
 
 TensorType tensor_type(const std::string& dtype, std::vector<int64_t> shape,
                        std::vector<int64_t> strides, std::string device) {
@@ -399,6 +396,7 @@ PYBIND11_MODULE(_C, m) {
       "elapsed_s) after each trial. False when no compile asked for background tuning.");
   bind_cache(m);
   bind_fleet(m);
+  bind_executor(m);
   py::class_<DoctorReport>(m, "DoctorReport", "What Kiln sees of this machine (kiln doctor).")
       .def_readonly("cpu", &DoctorReport::cpu)
       .def_readonly("features", &DoctorReport::features)
