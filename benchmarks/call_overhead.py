@@ -71,6 +71,7 @@ class Recorded:
             return call(args)
 
         recording._boxed_call = True
+        recording.executor, recording.graph_module = call.executor, call.graph_module
         return recording
 
 
@@ -111,6 +112,8 @@ def measure(k: int, rounds: int) -> dict:
                 if name in slots:
                     calls1, ns1 = slot_ns(slots[name])
                     kernel_us[name].append((ns1 - ns0) / 1e3 / (calls1 - calls0))
+    graphs = kiln.stats()["graphs"]
+    assert [g["runs_as"] for g in graphs[-2:]] == ["fx: the option executor='fx'", "cpp"], graphs
     row = {"slots": k, "kiln_slots": len(slots["kiln_cpp"])}
     for name in variants:
         row[f"{name}_us"] = statistics.median(samples[name])

@@ -218,12 +218,12 @@ std::string GraphExecutor::describe() const {
   return os.str();
 }
 
-std::vector<c10::IValue> GraphExecutor::run(std::vector<c10::IValue> inputs) const {
+std::vector<c10::IValue> GraphExecutor::run(const std::vector<c10::IValue>& inputs) const {
   if (!finished_) throw Error("GraphExecutor: run before set_outputs");
   TORCH_CHECK(static_cast<int>(inputs.size()) == num_inputs_, "kiln: the compiled graph takes ",
               num_inputs_, " inputs, got ", inputs.size());
   std::vector<c10::IValue> values = constants_;
-  std::move(inputs.begin(), inputs.end(), values.begin());
+  std::copy(inputs.begin(), inputs.end(), values.begin());
   torch::jit::Stack stack;
   for (const Step& s : steps_) {
     switch (s.kind) {

@@ -66,7 +66,12 @@ class KILN_TORCH_API GraphExecutor {
 
   /// Runs the steps on `inputs` (num_inputs of them). Errors of the operators propagate as
   /// they are (c10::Error and its kinds).
-  std::vector<c10::IValue> run(std::vector<c10::IValue> inputs) const;
+  ///
+  /// NOTE: `inputs` is read, never released: a tensor that Python owns calls back into Python
+  /// (taking the GIL) when its last C++ reference goes, so a caller without the GIL keeps
+  /// `inputs` until it holds the GIL again, and the run drops none of those tensors' last
+  /// C++ references.
+  std::vector<c10::IValue> run(const std::vector<c10::IValue>& inputs) const;
 
   /// The plan as text, a step a line: "%4, _ = aten::topk(%2, 3, -1, True, True)", with the
   /// values each step drops after it ("# then drop %2").

@@ -128,9 +128,10 @@ py::object run(const GraphExecutor& ex, const py::list& args, bool as_list) {
   std::vector<c10::IValue> outputs;
   {
     // Other Python threads go on while the kernels and ATen ops run; an operator that calls
-    // into Python takes the GIL itself.
+    // into Python takes the GIL itself. `inputs` outlives this block: dropping the last C++
+    // reference to a tensor Python owns takes the GIL (GraphExecutor::run).
     py::gil_scoped_release release;
-    outputs = ex.run(std::move(inputs));
+    outputs = ex.run(inputs);
   }
   py::list result(outputs.size());
   for (size_t k = 0; k < outputs.size(); ++k) {
