@@ -10,7 +10,11 @@ Kiln's overhead is its call time minus the time its slots spent in their kernels
 own counters), fitted as a + b * slots over the chain lengths. Inductor's kernels cannot be timed
 apart, so its whole call time is given: its kernels do the same arithmetic as Kiln's.
 
-    python3 benchmarks/call_overhead.py [--rounds 15] [--threads 1] [--json out.json]
+A second table runs the standard models (tests/python/models.py, benchmark inputs) the same way:
+Kiln as FX code, Kiln's C++ executor and Inductor, side by side.
+
+    python3 benchmarks/call_overhead.py [--rounds 15] [--threads 1] [--models mlp,gpt2,...]
+                                        [--json out.json]
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import kiln
 import kiln.backend
@@ -123,6 +129,42 @@ def measure(k: int, rounds: int) -> dict:
     return row
 
 
+def model_row(name: str, rounds: int) -> dict:
+    """One standard model: ms per call as FX code, with the C++ executor, and Inductor's."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
+    from models import make
+
+    torch._dynamo.reset()
+    torch.backends.mha.set_fastpath_enabled(False)  # the layer's ops, not one fused ATen op
+    model, x = make(name, bench=True)
+    model.eval()
+    variants = {
+        "kiln_fx": torch.compile(model, backend="kiln", options=dict(KILN, executor="fx")),
+        "kiln_cpp": torch.compile(model, backend="kiln", options=dict(KILN, executor="cpp")),
+        "inductor": torch.compile(model, backend="inductor"),
+    }
+    samples = {k: [] for k in variants}
+    with torch.no_grad():
+        want = model(x)
+        for fn in variants.values():
+            torch.testing.assert_close(fn(x), want, rtol=1e-4, atol=1e-4)
+        calls = max(1, int(0.05 / max(1e-6, _seconds(lambda: model(x)))))
+        for _ in range(rounds):
+            for k, fn in variants.items():
+                start = time.perf_counter()
+                for _ in range(calls):
+                    fn(x)
+                samples[k].append(1e3 * (time.perf_counter() - start) / calls)
+    return {"model": name, **{f"{k}_ms": statistics.median(v) for k, v in samples.items()}}
+
+
+def _seconds(fn) -> float:
+    fn()
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
 def fit(rows: list[dict], key: str) -> tuple[float, float]:
     """Least squares a + b * slots over the rows."""
     xs = [r["kiln_slots"] for r in rows]
@@ -138,6 +180,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--models", default="mlp,cnn,resnet18,transformer,gpt2,decoder_lm", help="'' for none"
+    )
     parser.add_argument("--json", help="also write the rows here")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -163,9 +208,22 @@ def main() -> None:
         print(f"{name} overhead beyond its kernels: {a:.2f} µs + {b:.2f} µs per slot")
     a, b = fit(rows, "inductor_us")
     print(f"inductor whole call: {a:.2f} µs + {b:.2f} µs per layer")
+    models = [model_row(name, args.rounds) for name in filter(None, args.models.split(","))]
+    if models:
+        print(f"\nstandard models, ms per call (median of {args.rounds} rounds)")
+        print(
+            f"{'model':>12}{'kiln fx':>10}{'kiln cpp':>10}{'inductor':>10}{'fx/cpp':>8}{'ind/cpp':>9}"
+        )
+        for m in models:
+            print(
+                f"{m['model']:>12}{m['kiln_fx_ms']:>10.3f}{m['kiln_cpp_ms']:>10.3f}"
+                f"{m['inductor_ms']:>10.3f}{m['kiln_fx_ms'] / m['kiln_cpp_ms']:>7.2f}x"
+                f"{m['inductor_ms'] / m['kiln_cpp_ms']:>8.2f}x"
+            )
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"threads": args.threads, "rounds": args.rounds, "rows": rows}, f, indent=1)
+            result = {"threads": args.threads, "rounds": args.rounds, "rows": rows}
+            json.dump({**result, "models": models}, f, indent=1)
 
 
 if __name__ == "__main__":
