@@ -5,6 +5,7 @@
 
 #include "plugin/torch/kiln_torch.h"
 #include "plugin/torch/test_hooks.h"
+#include "tests/plugin/plugin_graphs.h"
 
 namespace kiln {
 namespace {
@@ -14,19 +15,6 @@ CompileOptions contractions(ContractionPolicy policy) {
   CompileOptions options;
   options.contractions = policy;
   return options;
-}
-
-const TensorType kF32x4x8{DType::F32, {4, 8}, {8, 1}, "cpu"};
-
-/// relu(a + 2 * b) over two f32[4, 8] inputs.
-Graph add_relu_graph() {
-  Graph g;
-  ValueId a = g.add_input(kF32x4x8);
-  ValueId b = g.add_input(kF32x4x8);
-  ValueId s = g.add_node("aten.add.Tensor", {ValueRef{a}, ValueRef{b}, int64_t{2}}, {kF32x4x8})[0];
-  ValueId r = g.add_node("aten.relu.default", {ValueRef{s}}, {kF32x4x8})[0];
-  g.mark_output(r);
-  return g;
 }
 
 TEST(KilnTorch, CompiledSlotMatchesATen) {

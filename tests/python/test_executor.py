@@ -198,3 +198,34 @@ def test_standard_models_run_in_the_executor(name):
         x.requires_grad_(True)
     compiled(x).sum().backward()
     assert runs_as() == ["cpp"] * 3, runs_as()  # inference, forward, backward
+
+
+def test_a_number_where_a_tensor_goes_is_a_wrapped_number():
+    """As torch.ops takes it from Python: div(int32 tensor, 2.5) is float32, not float64."""
+    from kiln import _C
+
+    ex = _C.GraphExecutor(1)
+    ex.add_aten("aten::div", "Tensor_mode", (_C.Value(0), 2.5), {"rounding_mode": "floor"}, [1])
+    ex.set_outputs([1])
+    x = torch.arange(-6, 6, dtype=torch.int32)
+    (got,) = ex.run([x])
+    want = torch.ops.aten.div.Tensor_mode(x, 2.5, rounding_mode="floor")
+    assert got.dtype == want.dtype == torch.float32
+    torch.testing.assert_close(got, want)
+
+
+def test_training_with_symbolic_sizes_runs_in_the_executor():
+    """The forward graph of a shape specialized from a symbolic one returns sizes (ints) that its
+    backward reads: constants of the plan."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.LazyLinear(5))
+    model(torch.randn(2, 3, 8, 8))
+    compiled = torch.compile(model, backend="kiln", dynamic=True)
+    for batch in (2, 3):
+        x = torch.randn(batch, 3, 8, 8, requires_grad=True)
+        compiled(x).square().sum().backward()
+        grad = x.grad
+        x.grad = None
+        model(x).square().sum().backward()
+        torch.testing.assert_close(grad, x.grad, rtol=1e-4, atol=1e-5)
+    assert runs_as() and set(runs_as()) == {"cpp"}, runs_as()

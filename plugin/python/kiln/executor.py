@@ -13,6 +13,7 @@ graph) runs as FX; ``kiln.stats()`` names the node (the graph's ``runs_as``).
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Callable
 
@@ -48,9 +49,10 @@ def _plan(gm: fx.GraphModule) -> tuple[_C.GraphExecutor, bool]:
     placeholders = [n for n in nodes if n.op == "placeholder"]
     executor = _C.GraphExecutor(len(placeholders))
     ids: dict[fx.Node, int] = {n: i for i, n in enumerate(placeholders)}
+    next_id = itertools.count(len(placeholders))
 
     def new_id(node: fx.Node) -> int:
-        ids[node] = len(ids)
+        ids[node] = next(next_id)
         return ids[node]
 
     def value(node: fx.Node) -> _C.Value:
@@ -116,11 +118,19 @@ def _plan(gm: fx.GraphModule) -> tuple[_C.GraphExecutor, bool]:
             executor.add_item(ids[node.args[0]], node.args[1], new_id(node))
         else:
             raise NotExecutable(f"{node.format_node()} calls {node.target}")
-    if not isinstance(output, (tuple, list)) or not all(
-        o is None or isinstance(o, fx.Node) for o in output
-    ):
+    if not isinstance(output, (tuple, list)):
         raise NotExecutable(f"the graph returns {output!r}, not a sequence of values")
-    executor.set_outputs([-1 if o is None else ids[o] for o in output])
+    returned = []
+    for o in output:
+        if isinstance(o, (bool, int, float)):  # a size a forward graph saves for its backward
+            constant = next(next_id)
+            executor.add_constant(constant, o)
+            returned.append(constant)
+        elif o is None or isinstance(o, fx.Node):
+            returned.append(-1 if o is None else ids[o])
+        else:
+            raise NotExecutable(f"the graph returns {o!r}")
+    executor.set_outputs(returned)
     return executor, isinstance(output, list)
 
 

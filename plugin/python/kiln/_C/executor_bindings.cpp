@@ -86,6 +86,9 @@ ExecutorArg executor_arg(const c10::FunctionSchema& schema, size_t i, const py::
   }
   if (holds_values(a)) return list_of_values(a, argument, schema);
   try {
+    // As torch.ops calls from Python take them: a number where a Tensor goes is a 0-dim tensor
+    // (a wrapped number, which type promotion treats as a Python scalar).
+    torch::jit::ToIValueAllowNumbersAsTensors numbers_as_tensors(true);
     arg.constant = torch::jit::argumentToIValue(schema, i, a);
   } catch (const torch::jit::schema_match_error& e) {
     throw py::type_error(e.what());
@@ -107,8 +110,9 @@ void add_aten(GraphExecutor& ex, const std::string& name, const std::string& ove
   ex.add_aten(op, std::move(exec_args), std::move(outputs));
 }
 
-/// An argument of a compiled graph's call: a tensor, or a number or None (the sizes that a
-/// graph specialized from one with symbolic sizes still takes).
+/// An argument of a compiled graph's call (or a constant of the graph): a tensor, or a number
+/// or None (the sizes that a graph specialized from one with symbolic sizes still takes and
+/// returns).
 c10::IValue input_of(py::handle a, size_t index) {
   if (THPVariable_Check(a.ptr())) return THPVariable_Unpack(a.ptr());
   if (a.is_none()) return {};
@@ -154,11 +158,12 @@ void bind_executor(py::module_& m) {
       .def(
           "add_constant",
           [](GraphExecutor& ex, int id, py::handle value) {
-            if (!THPVariable_Check(value.ptr()))
-              throw py::type_error("GraphExecutor.add_constant takes a tensor");
-            ex.add_constant(id, THPVariable_Unpack(value.ptr()));
+            c10::IValue constant = input_of(value, id);
+            if (constant.isNone()) throw py::type_error("GraphExecutor.add_constant: None");
+            ex.add_constant(id, std::move(constant));
           },
-          py::arg("id"), py::arg("value"), "Value `id` is `value` (a tensor) on every call.")
+          py::arg("id"), py::arg("value"),
+          "Value `id` is `value` (a tensor or a number) on every call.")
       .def("add_aten", &add_aten, py::arg("name"), py::arg("overload"), py::arg("args"),
            py::arg("kwargs"), py::arg("outputs"),
            "ATen operator name::overload with FX's args and kwargs (graph values as Value); "
