@@ -2,13 +2,12 @@
 // the GraphExecutor's operator arguments).
 #pragma once
 
-#include "core/graph/graph.h"
-
 namespace kiln {
 
-/// A tensor argument of a node: Value(id).
+/// A tensor argument of a node: Value(id), id a ValueId of the Graph API or a value of a
+/// GraphExecutor (both ints).
 struct PyValue {
-  ValueId id;
+  int id;
 };
 
 }  // namespace kiln
