@@ -44,6 +44,9 @@ SyncResult pull_from_fleet(RedisRecordStore& fleet, const TargetFingerprint& tar
         theirs.push_back(s.record);
     for (const TuningRecord& r : found.others)
       if (!known.contains({r.kind, r.config, r.trace})) theirs.push_back(r);
+    if (found.baseline &&
+        !known.contains({record_kind::kBaseline, found.baseline->config, found.baseline->trace}))
+      theirs.push_back(*found.baseline);  // the fleet's, which its schedules' claims compare with
     if (theirs.empty()) return;
     ImportResult imported = local.import_records(*found.workload, theirs);
     result.records += imported.added;

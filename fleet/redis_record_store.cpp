@@ -65,6 +65,25 @@ std::string first_line(const std::string& text) {
   return text.substr(0, text.find('\n'));
 }
 
+/// The fleet's record of one schedule from its machines' `records`: the fastest machine's, with
+/// the machines' median time and "fleet: <machines>" as its source.
+FleetSchedule fleet_schedule(std::vector<TuningRecord> records) {
+  FleetSchedule s;
+  std::vector<double> seconds;
+  for (const TuningRecord& r : records) {
+    seconds.push_back(r.seconds);
+    s.machines.push_back(r.source);
+  }
+  std::sort(records.begin(), records.end(),
+            [](const TuningRecord& a, const TuningRecord& b) { return a.seconds < b.seconds; });
+  s.record = records.front();
+  s.record.seconds = median(std::move(seconds));
+  std::sort(s.machines.begin(), s.machines.end());
+  s.record.source = "fleet:";
+  for (const std::string& m : s.machines) s.record.source += " " + m;
+  return s;
+}
+
 }  // namespace
 
 std::string this_machine() {
@@ -188,22 +207,12 @@ FleetRecords RedisRecordStore::fetch(const WorkloadKey& key, const TargetFingerp
       for (TuningRecord& r : records) found.others.push_back(std::move(r));
     return found;
   }
-  for (auto& [schedule, records] : by_schedule) {
-    FleetSchedule s;
-    std::vector<double> seconds;
-    for (const TuningRecord& r : records) {
-      seconds.push_back(r.seconds);
-      s.machines.push_back(r.source);
-    }
-    std::sort(records.begin(), records.end(),
-              [](const TuningRecord& a, const TuningRecord& b) { return a.seconds < b.seconds; });
-    s.record = records.front();
-    s.record.seconds = median(std::move(seconds));
-    std::sort(s.machines.begin(), s.machines.end());
-    s.record.source = "fleet:";
-    for (const std::string& m : s.machines) s.record.source += " " + m;
-    found.schedules.push_back(std::move(s));
-  }
+  for (auto& [schedule, records] : by_schedule) found.schedules.push_back(fleet_schedule(records));
+  std::vector<TuningRecord> baselines;
+  for (const TuningRecord& r : found.others)
+    if (r.kind == record_kind::kBaseline && r.status == "ok" && r.seconds > 0)
+      baselines.push_back(r);
+  if (!baselines.empty()) found.baseline = fleet_schedule(baselines).record;
   std::sort(found.schedules.begin(), found.schedules.end(),
             [](const FleetSchedule& a, const FleetSchedule& b) {
               return a.record.seconds < b.record.seconds;

@@ -45,6 +45,9 @@ struct FleetRecords {
   std::vector<FleetSchedule> schedules;  ///< Ok schedules of kind "schedule", fastest first.
   std::vector<TuningRecord> others;      ///< Every other record (baselines, failures), as stored.
   std::vector<std::string> garbage;      ///< Fields whose value is not a record, with why.
+  /// The default schedule as the fleet measured it (the baselines' median, source "fleet: <the
+  /// machines>"): what an importer judges the schedules' claimed speed-ups against.
+  std::optional<TuningRecord> baseline;
 };
 
 /// How many of each the fleet's Redis holds.

@@ -147,6 +147,7 @@ std::optional<TuningRecord> TieredRecordStore::best(const Workload& workload,
     imported.push_back(s.record);
   }
   if (imported.empty()) return std::nullopt;
+  if (fleet.baseline) imported.push_back(*fleet.baseline);  // what their claims are judged by
   local_->import_records(workload, imported);
   return local_->best(workload, target, kind);
 }

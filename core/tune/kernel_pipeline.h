@@ -23,8 +23,9 @@ struct KernelSource {
   TargetFingerprint target;
   /// Measures an "unverified" record (imported or shared) in isolation against the default
   /// schedule before it is served, with the record's thread count: it must agree with the
-  /// reference and run within 2x of the time the record claims (else it is quarantined: a noisy
-  /// or lying machine measured it). `worker` is the measuring executable (see MeasureOptions).
+  /// reference and run within 2x of the time the record claims, or keep within 2x the speed-up
+  /// over the default schedule that its claimant measured (else it is quarantined: a noisy or
+  /// lying machine measured it). `worker` is the measuring executable (see MeasureOptions).
   MeasureOptions verify;
   /// Compiled kernels on disk (may be null: every kernel is compiled).
   KernelObjectCache* objects = nullptr;

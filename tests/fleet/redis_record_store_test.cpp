@@ -70,6 +70,28 @@ TEST(RedisRecordStore, OneLyingMachineCannotMakeASlowScheduleWin) {
   EXPECT_EQ(found.schedules[1].record.seconds, 2e-3);  // the liar's vote is one of three
 }
 
+TEST(RedisRecordStore, TheFleetsBaselineIsTheMedianOfItsMachines) {
+  // What an importer judges the schedules' claimed speed-ups by: the default schedule's time
+  // across the machines, as robust to one machine's number as the schedules' times are.
+  KILN_REDIS_SERVER_OR_SKIP(redis);
+  Workload w = workload(6);
+  auto baseline = [&](double seconds) {
+    TuningRecord r = record(w, target(), seconds, "default");
+    r.kind = record_kind::kBaseline;
+    return r;
+  };
+  EXPECT_FALSE(store_of(*redis, "reader").fetch(w.key, target()).baseline.has_value());
+  store_of(*redis, "m1").push(w, {baseline(4e-3), record(w, target(), 1e-3)});
+  store_of(*redis, "m2").push(w, {baseline(5e-3)});
+  store_of(*redis, "m3").push(w, {baseline(1e-9)});  // a liar's or a broken clock's
+  FleetRecords found = store_of(*redis, "reader").fetch(w.key, target());
+  ASSERT_TRUE(found.baseline.has_value());
+  EXPECT_EQ(found.baseline->kind, record_kind::kBaseline);
+  EXPECT_EQ(found.baseline->seconds, 4e-3);
+  EXPECT_EQ(found.baseline->source, "fleet: m1 m2 m3");
+  EXPECT_EQ(found.others.size(), 3u);  // each machine's, as stored, too
+}
+
 TEST(RedisRecordStore, GarbageUnderARecordKeyIsSkippedAndNamed) {
   KILN_REDIS_SERVER_OR_SKIP(redis);
   RedisRecordStore a = store_of(*redis, "machine-a");

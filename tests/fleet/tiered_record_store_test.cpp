@@ -59,7 +59,9 @@ TEST(TieredRecordStore, AMissImportsTheFleetsFastestSchedulesAsUnverified) {
     auto a = tiered(redis->url(), dir.path("a.sqlite"), "machine-a");
     TuningRecord mine = record(w, target(), 1e-3);
     mine.source = "local";
-    a->commit(w, {mine, record(w, target(), 2e-3, "slower")});
+    TuningRecord baseline = record(w, target(), 3e-3, "default");
+    baseline.kind = record_kind::kBaseline;
+    a->commit(w, {mine, record(w, target(), 2e-3, "slower"), baseline});
     ASSERT_EQ(a->flush(5), 0u);
   }
   auto b = tiered(redis->url(), dir.path("b.sqlite"), "machine-b");
@@ -68,7 +70,11 @@ TEST(TieredRecordStore, AMissImportsTheFleetsFastestSchedulesAsUnverified) {
   EXPECT_EQ(best->status, "unverified");  // the kernel pipeline checks it here before serving
   EXPECT_EQ(best->seconds, 1e-3);
   EXPECT_EQ(best->source, "fleet: machine-a");
-  EXPECT_EQ(cache_test::all_records(b->local()).size(), 2u);
+  // With the fleet's baseline, which the pipeline judges the schedules' claimed speed-ups by.
+  std::vector<TuningRecord> imported = cache_test::all_records(b->local());
+  ASSERT_EQ(imported.size(), 3u);
+  EXPECT_EQ(imported[2].kind, record_kind::kBaseline);
+  EXPECT_EQ(imported[2].seconds, 3e-3);
   // Records of another kind are never asked for: decisions are one machine's.
   EXPECT_FALSE(b->best(w, target(), record_kind::kServing).has_value());
 }

@@ -411,5 +411,48 @@ TEST_F(ServiceTest, AnImportedRecordServesOnlyWhenItRunsHereAsFastAsItClaims) {
   EXPECT_EQ(status[honest_id], "ok");
 }
 
+TEST_F(ServiceTest, AnImportedRecordOffItsClaimServesWhileItKeepsItsClaimedSpeedup) {
+  // A claimant far faster than this machine (or this machine slowed by its neighbours): every
+  // time is far under what runs here, but the record's speed-up over the default schedule, as
+  // the claimant measured both, holds here. A record claiming a speed-up it lacks does not serve.
+  std::vector<Tensor> workload = {tune_test::matmul(32, 32, 32)};
+  Workload w = describe_workload(workload);
+  TuningRecord record;
+  record.workload = w.key;
+  record.target = target;
+  record.trace = lower_trace_of_default(workload);  // as fast as the default schedule
+  record.seconds = 1e-12;
+  record.status = "unverified";
+  record.source = "fleet: fast-machine";
+  TuningRecord baseline = record;
+  baseline.kind = record_kind::kBaseline;
+  baseline.source = "fleet: fast-machine other-machine";
+  auto status_of = [&](const WorkloadKey& key, int64_t id) {
+    std::string status;
+    store->for_each({key, std::nullopt, "", false}, [&](const TuningRecord& r) {
+      if (r.id == id) status = r.status;
+    });
+    return status;
+  };
+
+  baseline.seconds = 1e-12;  // claims no speed-up: it keeps that here
+  std::vector<int64_t> ids = store->commit(w, {record, baseline});
+  KernelChoice choice = choose_kernel(workload, "matmul", source(*compiler, target));
+  ASSERT_TRUE(choice.record.has_value()) << choice.origin;
+  EXPECT_EQ(choice.record->id, ids[0]);
+  EXPECT_EQ(status_of(w.key, ids[0]), "ok");
+
+  std::vector<Tensor> wider = {tune_test::matmul(32, 32, 48)};
+  Workload w2 = describe_workload(wider);
+  record.workload = baseline.workload = w2.key;
+  record.trace = baseline.trace = lower_trace_of_default(wider);
+  baseline.seconds = 1e-9;  // claims a 1000x speed-up over the default: a lie here
+  ids = store->commit(w2, {record, baseline});
+  choice = choose_kernel(wider, "matmul", source(*compiler, target));
+  EXPECT_FALSE(choice.record.has_value()) << choice.origin;
+  EXPECT_NE(choice.origin.find("x claimed"), std::string::npos) << choice.origin;
+  EXPECT_EQ(status_of(w2.key, ids[0]), "quarantined");
+}
+
 }  // namespace
 }  // namespace kiln
