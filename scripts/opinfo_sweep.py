@@ -211,7 +211,14 @@ def sweep(dtypes, samples_per_op, only=None, backward=False, shard=(0, 1)):
     """Forward (or, with `backward`, forward and the gradients of the floating inputs) of each
     op's first `samples_per_op` samples per dtype (0: all). `shard` (k, n): the ops whose index
     in the database is k modulo n."""
+    from torch.testing._internal import common_utils
     from torch.testing._internal.common_methods_invocations import op_db
+    from torch.testing._internal.opinfo import core
+
+    # OpInfo looks for the running unittest test by walking the stack with inspect.stack() twice
+    # per sample_inputs() call; outside unittest it finds none, and the samples' seed is then the
+    # fixed one: say so at once (a shard of 33 samples: 23.5 s before, 21.9 s after).
+    common_utils.extract_test_fn = core.extract_test_fn = lambda: None
 
     counts = {
         "samples": 0,

@@ -58,7 +58,7 @@ void push_arg(torch::jit::Stack& stack, const ExecutorArg& arg,
 
 }  // namespace
 
-GraphExecutor::GraphExecutor(int num_inputs) : num_inputs_(num_inputs), num_values_(num_inputs) {
+GraphExecutor::GraphExecutor(int num_inputs) : num_inputs_(num_inputs) {
   KILN_CHECK(num_inputs >= 0);
 }
 
@@ -71,7 +71,6 @@ int GraphExecutor::new_value(int id) {
   if (id >= static_cast<int>(written_.size())) written_.resize(id + 1, false);
   if (written_[id]) throw Error(str_cat("GraphExecutor: value ", id, " is written twice"));
   written_[id] = true;
-  num_values_ = std::max(num_values_, id + 1);
   return id;
 }
 
@@ -85,7 +84,7 @@ void GraphExecutor::check_value(int id, const char* what) const {
 
 void GraphExecutor::add_constant(int id, c10::IValue constant) {
   new_value(id);
-  constants_.resize(num_values_);
+  constants_.resize(num_values());
   constants_[id] = std::move(constant);
 }
 
@@ -139,7 +138,7 @@ void GraphExecutor::set_outputs(std::vector<int> outputs) {
     if (v != kNone) check_value(v, "the output");
   // Each value is released by the step that reads it last (or, never read, writes it), unless
   // the graph returns it: as FX's generated code drops its locals.
-  std::vector<int> last(num_values_, -1);
+  std::vector<int> last(num_values(), -1);
   for (int i = 0; i < static_cast<int>(steps_.size()); ++i) {
     const Step& s = steps_[i];
     for (int v : s.outputs)
@@ -151,9 +150,9 @@ void GraphExecutor::set_outputs(std::vector<int> outputs) {
   }
   for (int v : outputs)
     if (v != kNone) last[v] = -1;
-  for (int v = 0; v < num_values_; ++v)
+  for (int v = 0; v < num_values(); ++v)
     if (last[v] >= 0) steps_[last[v]].release.push_back(v);
-  constants_.resize(num_values_);
+  constants_.resize(num_values());
   outputs_ = std::move(outputs);
   finished_ = true;
 }

@@ -16,6 +16,7 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/ivalue.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,9 +90,10 @@ class KILN_TORCH_API GraphExecutor {
   Step& add_step(StepKind kind, std::vector<int> outputs);
   int new_value(int id);
   void check_value(int id, const char* what) const;
+  /// Inputs and the values steps write: the size of the values table.
+  int num_values() const { return std::max(num_inputs_, static_cast<int>(written_.size())); }
 
   int num_inputs_;
-  int num_values_;
   std::vector<c10::IValue> constants_;  ///< Indexed by value id; None for non-constants.
   std::vector<bool> written_;           ///< Indexed by value id: written by a step.
   std::vector<Step> steps_;

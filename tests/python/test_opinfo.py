@@ -1,8 +1,10 @@
 """PyTorch's OpInfo database through kiln.compile (scripts/opinfo_sweep.py): the first sample of
 every deterministic op, forward in float32, float16, bfloat16, int64 and bool, and backward (the
-gradients of its differentiable inputs) in float32, float16 and bfloat16, against eager. No
-mismatch and no crash; the summary is printed at the end of the test run. The whole sweep
-(every sample) is the script.
+gradients of its differentiable inputs, beside the forward outputs) in float32 and bfloat16,
+against eager. No mismatch and no crash; the summary is printed at the end of the test run. The
+whole sweep (every sample, backward in float16 too) is the script: float16's backward takes the
+same 16-bit paths as bfloat16's, and with it this test took 11 of the Python tests' 28 minutes on
+two cores, more than the whole suite may spend.
 
 The sweep runs in two processes of one thread each (the ops split between them): twice as fast
 on two cores, and no compiled graph of the sweep lives on in the test process."""
@@ -21,7 +23,7 @@ sys.path.insert(0, str(SCRIPT.parent))
 import opinfo_sweep
 
 FORWARD = "float32,float16,bfloat16,int64,bool"
-BACKWARD = "float32,float16,bfloat16"
+BACKWARD = "float32,bfloat16"
 SHARDS = 2
 
 

@@ -176,9 +176,7 @@ void bind_executor(py::module_& m) {
            "The values run() returns (-1: None); ends the plan.")
       .def("run", &run, py::arg("args"), py::arg("as_list") = false,
            "Runs the graph on `args`; a tuple (a list with as_list) of its outputs.")
-      .def("__str__", &GraphExecutor::describe)
-      .def_property_readonly("num_steps", &GraphExecutor::num_steps)
-      .def_property_readonly("num_launches", &GraphExecutor::num_launches);
+      .def("__str__", &GraphExecutor::describe);
 }
 
 }  // namespace kiln
