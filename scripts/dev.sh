@@ -93,7 +93,10 @@ sanitize() {
   local tests=("$@")
   [ ${#tests[@]} -eq 0 ] && tests=("${SANITIZED_TESTS[@]}")
   local dir=${KILN_ASAN_BUILD_DIR:-build-asan}
+  # Debug info names paths relative to the checkout: else ccache hashes the build folder's
+  # absolute path into every debug build, and no other clone (CI's) hits the cache.
   local flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+  flags+=" -fdebug-prefix-map=$PWD=."
   log "building the C++ tests with AddressSanitizer + UBSan in $dir"
   # Warnings are the regular build's gate: instrumented code draws false maybe-uninitialized
   # alarms from GCC (std::function inside std::regex).
