@@ -54,6 +54,9 @@ std::string claim_not_kept(double seconds, const TuningRecord& record, const Mea
                  claimed_speedup, "x claimed");
 }
 
+/// The kernel a record describes, or the reason it cannot serve: it must replay on `outputs`
+/// and, when it came from elsewhere, match the default schedule in an isolated measurement that
+/// also times it here (and keep its claim: claim_not_kept).
 std::unique_ptr<Kernel> kernel_of_record(const std::vector<Tensor>& outputs,
                                          const std::string& name, const TuningRecord& record,
                                          const KernelSource& source, std::string* why_not) {

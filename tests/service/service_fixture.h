@@ -169,6 +169,28 @@ class ServiceTest : public ::testing::Test {
     return default_schedule(outputs, compiler->target()).trace().to_text();
   }
 
+  /// A record from elsewhere ("unverified") of `outputs`' default schedule, claiming `seconds`.
+  TuningRecord imported_default(const std::vector<Tensor>& outputs, double seconds,
+                                const std::string& source) const {
+    TuningRecord r;
+    r.workload = describe_workload(outputs).key;
+    r.target = target;
+    r.trace = lower_trace_of_default(outputs);
+    r.seconds = seconds;
+    r.status = "unverified";
+    r.source = source;
+    return r;
+  }
+
+  /// The status of record `id` of workload `key` ("" when there is none).
+  std::string status_of(const WorkloadKey& key, int64_t id) const {
+    std::string status;
+    store->for_each({key, std::nullopt, "", false}, [&](const TuningRecord& r) {
+      if (r.id == id) status = r.status;
+    });
+    return status;
+  }
+
   std::unique_ptr<LLVMCompiler> compiler;
   std::filesystem::path dir;
   std::unique_ptr<SqliteRecordStore> store;

@@ -362,22 +362,11 @@ TEST_F(ServiceTest, AnImportedRecordWithAWrongKernelIsQuarantined) {
   std::vector<Tensor> workload = {tune_test::matmul(16, 16, 16)};
   Workload w = describe_workload(workload);
   service_test::WrongCompiler wrong(*compiler);
-  TuningRecord imported;
-  imported.workload = w.key;
-  imported.target = target;
-  imported.trace = lower_trace_of_default(workload);
-  imported.seconds = 1e-9;
-  imported.status = "unverified";
-  imported.source = "imported";
-  int64_t id = store->commit(w, {imported})[0];
+  int64_t id = store->commit(w, {imported_default(workload, 1e-9, "imported")})[0];
   KernelChoice choice = choose_kernel(workload, "matmul", source(wrong, target));
   EXPECT_FALSE(choice.record.has_value()) << choice.origin;
   EXPECT_NE(choice.origin.find("wrong result"), std::string::npos) << choice.origin;
-  bool quarantined = false;
-  store->for_each({w.key, std::nullopt, "", false}, [&](const TuningRecord& r) {
-    if (r.id == id) quarantined = r.status == "quarantined";
-  });
-  EXPECT_TRUE(quarantined);
+  EXPECT_EQ(status_of(w.key, id), "quarantined");
 }
 
 TEST_F(ServiceTest, AnImportedRecordServesOnlyWhenItRunsHereAsFastAsItClaims) {
@@ -385,13 +374,7 @@ TEST_F(ServiceTest, AnImportedRecordServesOnlyWhenItRunsHereAsFastAsItClaims) {
   // machine measured it) must not serve; the same schedule with an honest time does.
   std::vector<Tensor> workload = {tune_test::matmul(32, 32, 32)};
   Workload w = describe_workload(workload);
-  TuningRecord lie;
-  lie.workload = w.key;
-  lie.target = target;
-  lie.trace = lower_trace_of_default(workload);
-  lie.seconds = 1e-12;
-  lie.status = "unverified";
-  lie.source = "fleet: liar";
+  TuningRecord lie = imported_default(workload, 1e-12, "fleet: liar");
   int64_t lie_id = store->commit(w, {lie})[0];
   KernelChoice choice = choose_kernel(workload, "matmul", source(*compiler, target));
   EXPECT_FALSE(choice.record.has_value()) << choice.origin;
@@ -404,11 +387,8 @@ TEST_F(ServiceTest, AnImportedRecordServesOnlyWhenItRunsHereAsFastAsItClaims) {
   choice = choose_kernel(workload, "matmul", source(*compiler, target));
   ASSERT_TRUE(choice.record.has_value()) << choice.origin;
   EXPECT_EQ(choice.record->id, honest_id);
-  std::map<int64_t, std::string> status;
-  store->for_each({w.key, std::nullopt, "", false},
-                  [&](const TuningRecord& r) { status[r.id] = r.status; });
-  EXPECT_EQ(status[lie_id], "quarantined");
-  EXPECT_EQ(status[honest_id], "ok");
+  EXPECT_EQ(status_of(w.key, lie_id), "quarantined");
+  EXPECT_EQ(status_of(w.key, honest_id), "ok");
 }
 
 TEST_F(ServiceTest, AnImportedRecordOffItsClaimServesWhileItKeepsItsClaimedSpeedup) {
@@ -417,24 +397,11 @@ TEST_F(ServiceTest, AnImportedRecordOffItsClaimServesWhileItKeepsItsClaimedSpeed
   // the claimant measured both, holds here. A record claiming a speed-up it lacks does not serve.
   std::vector<Tensor> workload = {tune_test::matmul(32, 32, 32)};
   Workload w = describe_workload(workload);
-  TuningRecord record;
-  record.workload = w.key;
-  record.target = target;
-  record.trace = lower_trace_of_default(workload);  // as fast as the default schedule
-  record.seconds = 1e-12;
-  record.status = "unverified";
-  record.source = "fleet: fast-machine";
+  // The default schedule's own trace: as fast as the default schedule.
+  TuningRecord record = imported_default(workload, 1e-12, "fleet: fast-machine");
   TuningRecord baseline = record;
   baseline.kind = record_kind::kBaseline;
   baseline.source = "fleet: fast-machine other-machine";
-  auto status_of = [&](const WorkloadKey& key, int64_t id) {
-    std::string status;
-    store->for_each({key, std::nullopt, "", false}, [&](const TuningRecord& r) {
-      if (r.id == id) status = r.status;
-    });
-    return status;
-  };
-
   baseline.seconds = 1e-12;  // claims no speed-up: it keeps that here
   std::vector<int64_t> ids = store->commit(w, {record, baseline});
   KernelChoice choice = choose_kernel(workload, "matmul", source(*compiler, target));
