@@ -6,13 +6,16 @@
 //   kiln-tune-op conv 56 56 64 64 3 1 --strategy random --trials 100 --json curve.json
 //
 // Shows a progress bar (trials, best GFLOP/s, elapsed, ETA) and prints the best configuration
-// and its schedule trace, with its speed beside the default schedule's.
+// and its schedule trace, with its speed beside the default schedule's; --print-lowered adds the
+// loop nests of the default and the best schedule.
 #include <cstdio>
+#include <iostream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "backends/llvm/llvm_compiler.h"
+#include "core/schedule/lower.h"
 #include "core/support/error.h"
 #include "core/tune/tuner.h"
 #include "tools/tool_cli.h"
@@ -27,15 +30,17 @@ struct Args {
   TuneOptions tune;
   MeasureOptions measure;
   std::string json;
+  bool print_lowered = false;
 };
 
 Args parse(int argc, char** argv) {
   Args a;
   a.tune.trials = 200;
   CLI::App app("Tunes one kernel outside torch and prints its best schedule.", "kiln-tune-op");
-  app.add_option("workload", a.workload,
-                 "WORKLOAD SIZES: matmul M N K | conv H W IN OUT KERNEL STRIDE | softmax R C | "
-                 "layer_norm R C")
+  app.add_option(
+         "workload", a.workload,
+         "WORKLOAD SIZES: matmul M N K | conv H W IN OUT KERNEL STRIDE [GROUPS] | softmax R C | "
+         "layer_norm R C")
       ->required();
   app.add_option("--trials", a.tune.trials, "candidates to measure")
       ->check(CLI::Range(1, 1'000'000));
@@ -50,6 +55,8 @@ Args parse(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   app.add_option("--seed", a.tune.seed, "random seed");
   app.add_option("--json", a.json, "write the tuning curve here (JSON)");
+  app.add_flag("--print-lowered", a.print_lowered,
+               "print the default and best schedules' loop nests");
   tools::parse_or_exit(app, argc, argv);
   a.tune.strategy = search_strategy_from_name(strategy);
   return a;
@@ -111,6 +118,11 @@ int main(int argc, char** argv) {
                 best.result.seconds * 1e3, best.gflops,
                 r.default_seconds() > 0 ? r.default_seconds() / best.result.seconds : 0.0,
                 best.config.to_text().c_str(), r.best_trace.to_text().c_str());
+    if (a.print_lowered)
+      std::cout << "default, lowered:\n"
+                << lower(tuner.space().apply(tuner.space().default_config()), task.name)
+                << "best, lowered:\n"
+                << lower(tuner.space().apply(best.config), task.name);
     if (!a.json.empty()) write_json(a.json, task, a, r);
     return 0;
   } catch (const Error& e) {

@@ -22,12 +22,14 @@ TuningTask matmul(int64_t m, int64_t n, int64_t k) {
           op("aten.mm.default", {f32("a", {m, k}), f32("b", {k, n})})};
 }
 
-TuningTask conv2d(int64_t h, int64_t w, int64_t ci, int64_t co, int64_t kernel, int64_t stride) {
+TuningTask conv2d(int64_t h, int64_t w, int64_t ci, int64_t co, int64_t kernel, int64_t stride,
+                  int64_t groups) {
   std::vector<int64_t> s{stride, stride}, p{kernel / 2, kernel / 2}, d{1, 1};
-  return {str_cat("conv_", h, "x", w, "_", ci, "to", co, "_k", kernel, "s", stride),
-          op("aten.convolution.default",
-             {f32("x", {1, ci, h, w}), f32("w", {co, ci, kernel, kernel}), NoneArg{}, s, p, d,
-              false, std::vector<int64_t>{0, 0}, int64_t{1}})};
+  std::string name = str_cat("conv_", h, "x", w, "_", ci, "to", co, "_k", kernel, "s", stride);
+  if (groups > 1) name += str_cat("g", groups);
+  return {name, op("aten.convolution.default",
+                   {f32("x", {1, ci, h, w}), f32("w", {co, ci / groups, kernel, kernel}), NoneArg{},
+                    s, p, d, false, std::vector<int64_t>{0, 0}, groups})};
 }
 
 TuningTask softmax(int64_t rows, int64_t cols) {
@@ -62,7 +64,7 @@ std::vector<TuningTask> standard_suite() {
 
 TuningTask from_words(const std::vector<std::string>& w) {
   const char* usage =
-      "workloads: matmul M N K | conv H W IN OUT KERNEL STRIDE | softmax ROWS COLS | "
+      "workloads: matmul M N K | conv H W IN OUT KERNEL STRIDE [GROUPS] | softmax ROWS COLS | "
       "layer_norm ROWS COLS";
   auto need = [&](size_t n) {
     if (w.size() != n + 1)
@@ -79,6 +81,8 @@ TuningTask from_words(const std::vector<std::string>& w) {
   };
   if (w.empty()) throw Error(usage);
   if (w[0] == "matmul") return need(3), matmul(num(1), num(2), num(3));
+  if (w[0] == "conv" && w.size() == 8)
+    return conv2d(num(1), num(2), num(3), num(4), num(5), num(6), num(7));
   if (w[0] == "conv") return need(6), conv2d(num(1), num(2), num(3), num(4), num(5), num(6));
   if (w[0] == "softmax") return need(2), softmax(num(1), num(2));
   if (w[0] == "layer_norm") return need(2), layer_norm(num(1), num(2));
