@@ -66,6 +66,9 @@ class KernelCodegen {
   void emit_loop(const ForNode* n, llvm::Value* begin, llvm::Value* end,
                  const std::vector<llvm::Metadata*>& loop_md);
   void emit_if(const IfThenElseNode* n);
+  /// `body` under a lane-dependent `cond` with no mask outside: unmasked where every lane
+  /// holds, masked where only some do.
+  void emit_lane_guard(llvm::Value* cond, const Stmt& body);
   void emit_allocate(const AllocateNode* n);
   [[noreturn]] void fail(const std::string& what) const;
 
@@ -86,6 +89,10 @@ class KernelCodegen {
   /// Both operands as vectors when either is one.
   void unify(llvm::Value*& a, llvm::Value*& b);
   llvm::Value* vector_load(const LoadNode* n);
+  /// An integer comparison that is affine in the explicit vector loop's lane (a tail guard, a
+  /// padding's bounds test) as the lane numbers against one scalar bound, in 32 bits; null
+  /// where it is not one.
+  llvm::Value* lane_compare(const BinaryNode* n);
   void vector_store(const StoreNode* n, llvm::Value* value);
   /// A contiguous vector store to a streamed output: non-temporal where the address is aligned.
   void streaming_store(llvm::Value* value, llvm::Value* ptr, llvm::Align align);
@@ -104,6 +111,9 @@ class KernelCodegen {
   llvm::Value* emit_compare(BinaryOp op, DType t, llvm::Value* a, llvm::Value* b);
   llvm::Value* emit_unary(const UnaryNode* n);
   llvm::Value* emit_select(const SelectNode* n);
+  /// A select on a lane-dependent condition outside any mask: one side unmasked where every
+  /// lane takes it, both under masks where lanes differ.
+  llvm::Value* emit_lane_select(const SelectNode* n, llvm::Value* cond);
   llvm::Value* emit_guarded_select(const SelectNode* n, llvm::Value* cond);
   llvm::Value* emit_cast(llvm::Value* v, DType from, DType to);
 

@@ -227,6 +227,29 @@ TEST(LlvmLoops, SquareTransposingCopiesShuffleWholeVectors) {
   }
 }
 
+// Lanes `stride` elements apart (a strided convolution's input): one load of the span they
+// cover and a shuffle, no gather; under a mask (a tail) only live lanes' elements are read. The
+// source ends at the last element read, so a read past it would take another allocation's.
+TEST(LlvmLoops, SmallConstantStridesLoadTheirSpanNotAGather) {
+  for (int64_t stride : {2, 3, 4}) {
+    for (int64_t live : {16, 11}) {
+      int64_t size = stride * (live - 1) + 2;
+      Tensor src = placeholder("src", {size}, DType::F32);
+      Tensor dst = compute("dst", {16}, [&](const std::vector<Var>& i) {
+        return select(i[0] < live, src(i[0] * stride + 1), make_const(DType::F32, -1));
+      });
+      LoweredFunc f = lower_elementwise(dst, ForKind::Vectorized);
+      std::string ir = compiler().llvm_ir(f);
+      EXPECT_EQ(ir.find("masked.gather"), std::string::npos) << stride << " " << live << ir;
+      HostTensor in = HostTensor::random({size}, DType::F32, 3);
+      HostTensor got = run(*compiler().compile(f), {in});
+      for (int64_t j = 0; j < 16; ++j)
+        ASSERT_EQ(got.get_flat(j), j < live ? in.get_flat(j * stride + 1) : -1.0)
+            << "stride " << stride << ", lane " << j;
+    }
+  }
+}
+
 TEST(LlvmLoops, GpuLoopsSharedMemoryAndReductionsAreCompileErrors) {
   Tensor a = placeholder("a", {8}, DType::F32);
   Tensor c = compute("c", {8}, [&](const std::vector<Var>& i) { return a(i[0]); });
