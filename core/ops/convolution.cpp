@@ -62,7 +62,11 @@ Tensor convolution_sum(const ConvolutionSum& c, DType dtype, std::optional<Tenso
   IterVar rc = reduce_axis(cg, "convolution.rc"), ry = reduce_axis(c.kh, "convolution.ry"),
           rx = reduce_axis(c.kw, "convolution.rx");
   Tensor conv = compute("convolution", {n, c.out_channels, oh, ow}, [&](const std::vector<Var>& i) {
-    Expr channel = c.groups == 1 ? Expr(rc.var) : floordiv(i[1], Expr(og)) * cg + rc.var;
+    // Affine where each group has one output channel (depthwise), so that layouts with channels
+    // innermost can pack the input.
+    Expr channel = c.groups == 1 ? Expr(rc.var)
+                   : og == 1     ? i[1] * cg + rc.var
+                                 : floordiv(i[1], Expr(og)) * cg + rc.var;
     Expr in = x(i[0], channel, i[2] * c.stride[0] + ry.var * c.dilation[0],
                 i[3] * c.stride[1] + rx.var * c.dilation[1]);
     return reduce(ReduceOp::Sum, cast(acc, in) * cast(acc, c.weight(i[1], rc.var, ry.var, rx.var)),

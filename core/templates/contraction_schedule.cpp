@@ -18,47 +18,72 @@ bool DefaultScheduler::is_convolution(const Stage& s) {
 void DefaultScheduler::ask_convolution_layouts() {
   for (auto& s : sch_.stages()) {
     if (!is_convolution(s)) continue;
+    const LoadNode* input = convolution_input_load(s);
     int64_t stride = 1;  // of the input's width axis along the output's width
-    for (auto* load : loads_in(s.body))
-      if (auto c = affine_coefficient(load->indices.back(), s.root_vars[3].get()); c && *c > 1)
-        stride = *c;
-    // Grouped convolutions read input channels that follow the output channel: gathers.
-    bool grouped = !column_packing(sch_, s.name, 1);
+    if (auto c = affine_coefficient(input->indices.back(), s.root_vars[3].get()); c && *c > 1)
+      stride = *c;
+    // Input channels that follow the output channel (a grouped convolution): packing the
+    // weight alone does not put output channels in lanes.
+    bool grouped = uses_var(input->indices[1], s.root_vars[1].get());
+    bool packable = column_packing(sch_, s.name, 1).has_value();
+    if (grouped) {
+      // Output channels per group: how many rows over channels read the same input.
+      int64_t per_group = s.root_extents[1] * s.root_extents[4] / input->tensor->shape[1];
+      std::vector<int64_t> layouts{0, 2};
+      if (packable) layouts.insert(layouts.begin() + 1, 1);
+      int64_t preferred = per_group >= 4 ? 0 : packable && s.root_extents[3] < 32 ? 1 : 2;
+      auto layout =
+          static_cast<ConvolutionLayout>(knob(s.name, "grouped_layout", layouts, preferred));
+      convolution_layouts_[s.name] = {layout, true};
+      continue;
+    }
     // Packing the weight costs a pass over it per call, repaid over enough output pixels
     // (measured here, 3x3, batch 1: at 7x7 76 GFLOP/s along the width, 50 packed; at 14x14
     // 66 along the width, 80-93 packed).
     int64_t pixels = s.root_extents[0] * s.root_extents[2] * s.root_extents[3];
-    channel_lanes_[s.name] = knob(s.name, "channel_lanes",
-                                  grouped ? std::vector<int64_t>{0} : std::vector<int64_t>{0, 1},
-                                  !grouped && (stride > 1 || pixels >= 128) ? 1 : 0);
+    bool lanes = knob(s.name, "channel_lanes",
+                      packable ? std::vector<int64_t>{0, 1} : std::vector<int64_t>{0},
+                      packable && (stride > 1 || pixels >= 128) ? 1 : 0);
+    convolution_layouts_[s.name] = {
+        lanes ? ConvolutionLayout::ChannelsInLanes : ConvolutionLayout::RowsOverChannels, false};
   }
+}
+
+const LoadNode* DefaultScheduler::convolution_input_load(const Stage& conv) {
+  for (const LoadNode* load : loads_in(conv.body))
+    if (std::any_of(load->indices.begin(), load->indices.end(),
+                    [&](const Expr& i) { return uses_var(i, conv.root_vars[2].get()); }))
+      return load;
+  throw InternalError(str_cat("convolution ", conv.name, " reads no input along its height"));
 }
 
 bool DefaultScheduler::convolution_input(const Stage& s) const {
   if (s.is_reduction()) return false;
-  for (auto& [name, lanes] : channel_lanes_) {
-    const Stage& conv = sch_.stage(name);
-    if (!lanes) continue;
-    for (const LoadNode* load : loads_in(conv.body))
-      if (load->tensor.get() == s.tensor.get() &&
-          std::none_of(load->indices.begin(), load->indices.end(),
-                       [&](const Expr& i) { return uses_var(i, conv.root_vars[1].get()); }))
-        return true;
-  }
+  for (auto& [name, plan] : convolution_layouts_)
+    if (plan.layout != ConvolutionLayout::RowsOverChannels &&
+        convolution_input_load(sch_.stage(name))->tensor.get() == s.tensor.get())
+      return true;
   return false;
 }
 
 std::optional<std::string> DefaultScheduler::contraction_producer(const Stage& s) const {
+  // Read at s's own point: each index is s's axis variable, or 0 along an axis of extent 1 (a
+  // broadcast read of a batch of one).
+  auto own_point = [&](const LoadNode* load) {
+    for (int d = 0; d < s.num_spatial; ++d) {
+      const Expr& i = load->indices[d];
+      auto* constant = i.as<IntImmNode>();
+      if (i.get() != s.root_vars[d].get() &&
+          !(constant && constant->value == 0 && s.root_extents[d] == 1))
+        return false;
+    }
+    return true;
+  };
   for (auto& name : others(s.name)) {
     const Stage& p = sch_.stage(name);
     if (!is_contraction(p) || p.num_spatial != s.num_spatial) continue;
-    for (auto* load : loads_in(s.body)) {
-      if (load->tensor.get() != p.tensor.get()) continue;
-      bool identity = true;
-      for (int d = 0; d < s.num_spatial; ++d)
-        identity &= load->indices[d].get() == s.root_vars[d].get();
-      if (identity) return name;
-    }
+    for (auto* load : loads_in(s.body))
+      if (load->tensor.get() == p.tensor.get() && own_point(load)) return name;
   }
   return std::nullopt;
 }
@@ -110,18 +135,25 @@ void DefaultScheduler::schedule_rows(const std::string& name) {
 void DefaultScheduler::schedule_convolution(const std::string& name,
                                             std::optional<std::string> producer, int vl) {
   const std::string conv = producer ? *producer : name;
-  // Both layouts' knobs are asked whichever is taken: the space stays a product.
+  auto [layout, grouped] = convolution_layouts_.at(conv);
+  // Every layout's knobs open to the convolution are asked whichever is taken: the space stays
+  // a product.
   RegisterTileKnobs along_width = register_tile_knobs(name, producer, 1, 3, vl, "");
   RegisterTileKnobs across_channels = register_tile_knobs(name, producer, 3, 1, vl, "channel_");
-  if (!channel_lanes_.at(conv)) return schedule_register_tiles(name, producer, 1, 3, along_width);
-  std::vector<std::string> inputs;  // the padded input: computed whole, beforehand
+  std::optional<RegisterTileKnobs> along_height;
+  if (grouped) along_height = register_tile_knobs(name, producer, 2, 3, vl, "height_");
+  if (layout == ConvolutionLayout::RowsOverChannels)
+    return schedule_register_tiles(name, producer, 1, 3, along_width);
+  std::vector<std::string> inputs;  // the padded input
   for (auto& s : sch_.stages())
     if (s.attach == AttachKind::Root && !s.is_output && convolution_input(s))
       inputs.push_back(s.name);
-  for (const std::string& input : inputs) {
+  for (const std::string& input : inputs) {  // computed whole, beforehand
     schedule_rows(input);
     own_roots_.insert(input);
   }
+  if (layout == ConvolutionLayout::RowsAlongHeight)
+    return schedule_register_tiles(name, producer, 2, 3, *along_height);
   auto packing = column_packing(sch_, conv, 1);
   KILN_CHECK(packing, "a convolution's weight cannot be packed with output channels innermost");
   for (std::string& p : pack_operands(sch_, conv, *packing, vl)) own_roots_.insert(std::move(p));

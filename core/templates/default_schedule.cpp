@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/ir/functor.h"
+#include "core/ir/simplify.h"
 #include "core/support/error.h"
 #include "core/templates/op_class.h"
 #include "core/templates/template_internals.h"
@@ -189,7 +190,8 @@ void DefaultScheduler::schedule_injective(const std::string& name) {
     // Keep enough inner elements contiguous for the vectorizer, parallelize the rest.
     int split_at = n - 1;
     int64_t inner = s.root_extents[n - 1];
-    while (split_at > 0 && inner < 256) inner *= s.root_extents[--split_at];
+    while (split_at > 0 && inner < 256 && fuses_linearly(s, split_at - 1))
+      inner *= s.root_extents[--split_at];
     std::string in = fuse_all(name, {axes.begin() + split_at, axes.end()});
     if (split_at > 0) {
       std::string out = fuse_all(name, {axes.begin(), axes.begin() + split_at});
@@ -213,9 +215,47 @@ void DefaultScheduler::schedule_injective(const std::string& name) {
   row_loop_ = row;
   row_axes_ = rows;
   if (rows == n) return;
+  // The vector loop: the innermost axes that fuse linearly; those outside it stay loops.
+  int first = n - 1;
+  while (first > rows && fuses_linearly(s, first - 1)) --first;
   int64_t inner = 1;
-  for (int d = rows; d < n; ++d) inner *= s.root_extents[d];
-  vectorize_inner(name, fuse_all(name, {axes.begin() + rows, axes.end()}), inner, s.tensor->dtype);
+  for (int d = first; d < n; ++d) inner *= s.root_extents[d];
+  vectorize_inner(name, fuse_all(name, {axes.begin() + first, axes.end()}), inner, s.tensor->dtype);
+}
+
+namespace {
+
+/// Whether a body stays affine in the variable of two adjacent loops fused: each load reads
+/// them along one line (the outer's stride is the inner's times its extent) and nothing else
+/// uses them.
+class FusesLinearly : public ExprVisitor {
+ public:
+  FusesLinearly(const VarNode* outer, const VarNode* inner, int64_t inner_extent)
+      : outer_(outer), inner_(inner), inner_extent_(inner_extent) {}
+  bool ok = true;
+
+ protected:
+  void visit_leaf(const Expr& e) override { ok &= e.get() != outer_ && e.get() != inner_; }
+  void visit_load(const LoadNode* n) override {
+    Expr flat = flat_index(n->tensor, n->indices);
+    std::optional<int64_t> a = affine_coefficient(flat, outer_),
+                           b = affine_coefficient(flat, inner_);
+    ok &= a && b && *a == *b * inner_extent_;
+  }
+
+ private:
+  const VarNode *outer_, *inner_;
+  int64_t inner_extent_;
+};
+
+}  // namespace
+
+bool DefaultScheduler::fuses_linearly(const Stage& s, int d) const {
+  // A loop of one iteration fuses with anything.
+  if (s.root_extents[d] == 1 || s.root_extents[d + 1] == 1) return true;
+  FusesLinearly check(s.root_vars[d].get(), s.root_vars[d + 1].get(), s.root_extents[d + 1]);
+  check.visit(s.body);
+  return check.ok;
 }
 
 void DefaultScheduler::vectorize_inner(const std::string& name, const std::string& loop,

@@ -57,19 +57,34 @@ class DefaultScheduler {
   /// Whether `s` is a 2-D convolution (N, O, H, W) x (C, KH, KW).
   static bool is_convolution(const Stage& s);
 
-  /// Asks each convolution where its vector lanes go: along the output's width (0), or across
-  /// output channels (1), where every input element is a broadcast whatever the stride. The
-  /// latter reads a materialized padded input (else each broadcast tests the bounds) and a
-  /// weight packed with output channels innermost.
+  /// Where a convolution's register tile lies (ask_convolution_layouts).
+  /// (Numbered as a grouped convolution's knob "grouped_layout" stores them.)
+  enum class ConvolutionLayout {
+    RowsOverChannels = 0,  ///< Rows over output channels, vectors along the output's width.
+    ChannelsInLanes = 1,   ///< Rows along the width, output channels in vector lanes.
+    RowsAlongHeight = 2,   ///< Rows along the output's height, vectors along its width.
+  };
+
+  /// Asks each convolution where its register tile lies. A dense one: rows over output channels
+  /// with vectors along the width, or output channels in lanes, where every input element is a
+  /// broadcast whatever the stride. A grouped one (its input channels follow the output channel):
+  /// rows over output channels; rows along the height, which share each weight, one broadcast
+  /// per tap for the whole tile (a depthwise convolution's rows over channels share nothing);
+  /// or, depthwise, channels in lanes with the input packed channels innermost too (no tails
+  /// where the width is short). The layouts other than the first read a materialized padded
+  /// input (else each load tests the bounds); channels in lanes read a weight packed with output
+  /// channels innermost.
   void ask_convolution_layouts();
+
+  /// The load of a convolution's input (not its weight): the one indexed by the output's height.
+  static const LoadNode* convolution_input_load(const Stage& conv);
 
   /// Inlines injective stages, except expensive ones that a reduction and another stage both
   /// read (softmax's exponentials): those are computed once per row instead of twice; and the
   /// inputs of convolutions with channels in lanes (their padding), computed once beforehand.
   void inline_injective();
 
-  /// Whether `s` is the input (not the weight: read without the output channel) of a
-  /// convolution with channels in lanes.
+  /// Whether `s` is the input of a convolution whose layout reads it materialized.
   bool convolution_input(const Stage& s) const;
 
   bool worth_materializing(const Stage& s) const;
@@ -95,7 +110,12 @@ class DefaultScheduler {
   /// it in main's body use main's axis variables there): those axes become the row loop.
   int shared_leading_axes(const Stage& main) const;
 
-  /// Injective main: outer axes fused into a parallel row loop, the rest fused and vectorized.
+  /// Whether fusing axes `d` and `d + 1` of `s` keeps every load's index affine in the fused
+  /// loop (a padding's or a slice's rows would take a division per lane, and a gather).
+  bool fuses_linearly(const Stage& s, int d) const;
+
+  /// Injective main: outer axes fused into a parallel row loop, the rest fused and vectorized
+  /// as far as they fuse linearly.
   void schedule_injective(const std::string& name);
 
   /// Vectorizes a contiguous innermost loop: in chunks of up to four native vectors (explicit
@@ -103,7 +123,8 @@ class DefaultScheduler {
   /// for LLVM's vectorizer, which handles the remainder.
   void vectorize_inner(const std::string& name, const std::string& loop, int64_t extent, DType t);
 
-  /// The contraction stage an injective stage is the epilogue of: read at exactly its own axes.
+  /// The contraction stage an injective stage is the epilogue of: read at its own point (its axis
+  /// variables, or 0 along an axis of extent 1).
   std::optional<std::string> contraction_producer(const Stage& s) const;
 
   /// Register tile over (rows i, vector columns j); `producer` names the contraction when
@@ -126,8 +147,7 @@ class DefaultScheduler {
   /// its rows in parallel, each row one loop for LLVM's vectorizer.
   void schedule_rows(const std::string& name);
 
-  /// Convolution (N, O, H, W), register-tiled either way ask_convolution_layouts offers: rows
-  /// over output channels with vectors along W, or rows along W with output channels in lanes.
+  /// Convolution (N, O, H, W), register-tiled in the layout ask_convolution_layouts chose.
   void schedule_convolution(const std::string& name, std::optional<std::string> producer, int vl);
 
   /// Asks the register tile's knobs of `name` (a contraction, or the epilogue it is computed in).
@@ -206,7 +226,11 @@ class DefaultScheduler {
   KnobChooser& knobs_;
   std::string row_loop_;             ///< Main's loop that per-row stages are computed at.
   std::set<std::string> own_roots_;  ///< Roots scheduled already (packed operands, conv inputs).
-  std::map<std::string, int64_t> channel_lanes_;  ///< Per convolution (ask_convolution_layouts).
+  struct ConvolutionPlan {
+    ConvolutionLayout layout;
+    bool grouped;  ///< Its input channels follow the output channel.
+  };
+  std::map<std::string, ConvolutionPlan> convolution_layouts_;  ///< ask_convolution_layouts.
   int row_axes_ = 0;  ///< How many of main's leading axes that loop covers.
 };
 

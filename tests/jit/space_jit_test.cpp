@@ -22,14 +22,23 @@ std::vector<Tensor> op(const std::string& name, const std::vector<OpArg>& args) 
 }
 
 /// A 2-D convolution of x by w (with a bias of w's output channels when `bias`), stride and
-/// padding the same along both axes.
+/// padding the same along both axes, in `groups` groups.
 std::vector<Tensor> conv2d(std::vector<int64_t> x, std::vector<int64_t> w, bool bias,
-                           int64_t stride, int64_t pad) {
+                           int64_t stride, int64_t pad, int64_t groups = 1) {
   OpArg b = bias ? OpArg(placeholder("b", {w[0]}, DType::F32)) : OpArg(NoneArg{});
   return op("aten.convolution.default",
             {placeholder("x", x, DType::F32), placeholder("w", w, DType::F32), b,
              std::vector<int64_t>{stride, stride}, std::vector<int64_t>{pad, pad},
-             std::vector<int64_t>{1, 1}, false, std::vector<int64_t>{0, 0}, int64_t{1}});
+             std::vector<int64_t>{1, 1}, false, std::vector<int64_t>{0, 0}, groups});
+}
+
+/// Inference batch norm of `x` (per channel: mean, var, weight, bias) then ReLU6.
+std::vector<Tensor> batch_norm_relu6(const Tensor& x) {
+  auto channel = [&](const char* name) { return placeholder(name, {x->shape[1]}, DType::F32); };
+  Tensor y =
+      op("aten._native_batch_norm_legit_no_training.default",
+         {x, channel("gamma"), channel("beta"), channel("mean"), channel("var"), 0.1, 1e-5})[0];
+  return op("aten.hardtanh.default", {y, 0.0, 6.0});
 }
 
 std::vector<Workload> workloads() {
@@ -65,6 +74,17 @@ std::vector<Workload> workloads() {
        1e-4},
       // Many output pixels (packed weight preferred) and a kernel wider than the padding.
       {"conv_7x7_wide", [] { return conv2d({2, 3, 20, 24}, {8, 3, 7, 7}, true, 1, 3); }, 1e-4},
+      // Depthwise: rows along the height, rows over channels, or channels in lanes with the
+      // input packed too; odd sizes leave tails everywhere.
+      {"depthwise", [] { return conv2d({1, 12, 13, 11}, {12, 1, 3, 3}, true, 1, 1, 12); }, 1e-4},
+      {"depthwise_strided", [] { return conv2d({1, 12, 15, 13}, {12, 1, 3, 3}, false, 2, 1, 12); },
+       1e-4},
+      // Two output channels per group of four input channels.
+      {"grouped", [] { return conv2d({1, 8, 9, 10}, {4, 4, 3, 3}, false, 1, 1, 2); }, 1e-4},
+      // MobileNet's block at batch 1: the epilogue reads the convolution at 0 along the batch.
+      {"depthwise_batch_norm_relu6",
+       [] { return batch_norm_relu6(conv2d({1, 16, 10, 10}, {16, 1, 3, 3}, false, 1, 1, 16)[0]); },
+       1e-4},
       {"softmax", [=] { return op("aten._softmax.default", {f32({7, 256}), int64_t{-1}, false}); },
        1e-5},
       {"layer_norm",
@@ -114,6 +134,24 @@ INSTANTIATE_TEST_SUITE_P(Workloads, SpaceJit, ::testing::Range<size_t>(0, worklo
                          [](const ::testing::TestParamInfo<size_t>& info) {
                            return workloads()[info.param].name;
                          });
+
+TEST(SpaceJit, EveryLayoutOfADepthwiseConvolutionMatchesInterpreter) {
+  for (int64_t stride : {1, 2}) {
+    std::vector<Tensor> outputs = conv2d({1, 16, 15, 13}, {16, 1, 3, 3}, true, stride, 1, 16);
+    ScheduleSpace space(outputs, testing::compiler().target());
+    auto inputs = testing::random_inputs(outputs, 5);
+    KnobConfig c = space.default_config();
+    auto layout = std::find_if(c.values.begin(), c.values.end(), [](const auto& knob) {
+      return knob.first.ends_with(".grouped_layout");
+    });
+    ASSERT_NE(layout, c.values.end()) << c.to_text();
+    for (int64_t value : {0, 1, 2}) {
+      layout->second = value;
+      testing::expect_matches_interpreter(
+          space.apply(c), inputs, str_cat("stride ", stride, " [", c.to_text(), "]"), 1e-4, 1e-4);
+    }
+  }
+}
 
 TEST(Space, DefaultConfigIsTheDefaultSchedule) {
   std::vector<Tensor> outs = op("aten.mm.default", {placeholder("a", {64, 64}, DType::F32),

@@ -147,6 +147,49 @@ TEST(Schedule, StridedConvolutionPutsOutputChannelsInLanes) {
       << os.str();
 }
 
+/// A depthwise convolution of a [1, channels, size, size] input, 3x3, padding 1.
+std::vector<Tensor> depthwise(int64_t channels, int64_t size) {
+  return OpRegistry::global().lower(
+      "aten.convolution.default",
+      {placeholder("x", {1, channels, size, size}, DType::F32),
+       placeholder("w", {channels, 1, 3, 3}, DType::F32), NoneArg{}, std::vector<int64_t>{1, 1},
+       std::vector<int64_t>{1, 1}, std::vector<int64_t>{1, 1}, false, std::vector<int64_t>{0, 0},
+       channels});
+}
+
+std::string lowered_text(const std::vector<Tensor>& outputs) {
+  std::ostringstream os;
+  os << lower(default_schedule(outputs, avx512()), "f");
+  return os.str();
+}
+
+TEST(Schedule, DepthwiseConvolutionsTileAlongTheHeightOrPutChannelsInLanes) {
+  // Wide rows: register tiles of rows along the height share each weight, over a padded input
+  // computed beforehand (no bounds tests in the sum).
+  std::string wide = lowered_text(depthwise(16, 56));
+  EXPECT_NE(wide.find("allocate convolution.pad: f32[1, 16, 58, 58]"), std::string::npos) << wide;
+  EXPECT_EQ(wide.find("cache"), std::string::npos) << wide;
+  // Short rows would leave most lanes idle: channels in lanes, input and weight packed with
+  // channels innermost.
+  std::string narrow = lowered_text(depthwise(64, 7));
+  EXPECT_NE(narrow.find("allocate convolution.pad.cache: f32[1, 9, 9, 64]"), std::string::npos)
+      << narrow;
+  EXPECT_NE(narrow.find("allocate w.cache: f32[1, 3, 3, 64]"), std::string::npos) << narrow;
+}
+
+TEST(Schedule, ABatchOfOneConvolutionComputesItsEpilogueOnItsTile) {
+  // Batch norm reads the convolution at 0 along a batch of one (a broadcast read): still the
+  // convolution's epilogue, computed on its register tile, not a pass over a stored result.
+  Tensor conv = depthwise(16, 20)[0];
+  auto channel = [](const char* name) { return placeholder(name, {16}, DType::F32); };
+  std::vector<Tensor> y = OpRegistry::global().lower(
+      "aten._native_batch_norm_legit_no_training.default",
+      {conv, channel("gamma"), channel("beta"), channel("mean"), channel("var"), 0.1, 1e-5});
+  std::string text = lowered_text({y[0]});
+  EXPECT_EQ(text.find("allocate convolution: "), std::string::npos) << text;
+  EXPECT_NE(text.find("allocate convolution.local"), std::string::npos) << text;
+}
+
 TEST(Schedule, FewRowsTakeDotProductsInsteadOfPacking) {
   std::string text = default_schedule({linear(2, 48, 256)}, avx512()).trace().to_text();
   EXPECT_EQ(text.find("cache_read"), std::string::npos) << text;
