@@ -178,8 +178,8 @@ llvm::Value* KernelCodegen::vector_load(const LoadNode* n) {
   llvm::Align align(dtype_bytes(t->dtype));
   std::optional<int64_t> stride = access_coefficient(t, n->indices, vec_.var);
   // A small constant stride (a strided convolution's or pooling's input) loads the span its lanes
-  // cover, `stride` times as wide, and keeps every stride-th element: measured a gather there
-  // costs several times the loads and the shuffle.
+  // cover, `stride` times as wide, and keeps every stride-th element instead of gathering them
+  // lane by lane.
   constexpr int64_t kMaxSpanStride = 4;
   if (stride && (*stride == 1 || (*stride > 1 && *stride <= kMaxSpanStride))) {
     int span = static_cast<int>(*stride) * vec_.width;
