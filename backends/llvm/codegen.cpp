@@ -233,13 +233,10 @@ void KernelCodegen::emit_lane_guard(llvm::Value* cond, const Stmt& body) {
   // Where every lane holds (a tail guard's full vectors), the body runs unmasked; else under the
   // mask. Masks are slow on AMD (Zen 3, a streaming copy: a masked store 1.25 ns per element, a
   // plain one 0.5).
-  auto* lanes = llvm::cast<llvm::FixedVectorType>(cond->getType());
-  llvm::Value* bits = b_.CreateBitCast(cond, b_.getIntNTy(lanes->getNumElements()));
-  llvm::Value* every = b_.CreateICmpEQ(bits, llvm::Constant::getAllOnesValue(bits->getType()));
   auto* full = llvm::BasicBlock::Create(ctx_, "all_lanes", scope_.fn);
   auto* some = llvm::BasicBlock::Create(ctx_, "some_lanes", scope_.fn);
   auto* merge = llvm::BasicBlock::Create(ctx_, "lanes_done", scope_.fn);
-  b_.CreateCondBr(every, full, some);
+  b_.CreateCondBr(lanes_all(cond, true), full, some);
   b_.SetInsertPoint(full);
   emit(body);
   b_.CreateBr(merge);
@@ -249,6 +246,13 @@ void KernelCodegen::emit_lane_guard(llvm::Value* cond, const Stmt& body) {
   vec_.mask = nullptr;
   b_.CreateBr(merge);
   b_.SetInsertPoint(merge);
+}
+
+llvm::Value* KernelCodegen::lanes_all(llvm::Value* cond, bool value) {
+  auto* type = llvm::cast<llvm::FixedVectorType>(cond->getType());
+  llvm::Value* bits = b_.CreateBitCast(cond, b_.getIntNTy(type->getNumElements()));
+  return b_.CreateICmpEQ(bits, value ? llvm::Constant::getAllOnesValue(bits->getType())
+                                     : llvm::Constant::getNullValue(bits->getType()));
 }
 
 void KernelCodegen::emit_allocate(const AllocateNode* n) {

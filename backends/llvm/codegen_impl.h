@@ -69,6 +69,8 @@ class KernelCodegen {
   /// `body` under a lane-dependent `cond` with no mask outside: unmasked where every lane
   /// holds, masked where only some do.
   void emit_lane_guard(llvm::Value* cond, const Stmt& body);
+  /// Whether every lane of the i1 vector `cond` is `value` (one scalar i1).
+  llvm::Value* lanes_all(llvm::Value* cond, bool value);
   void emit_allocate(const AllocateNode* n);
   [[noreturn]] void fail(const std::string& what) const;
 

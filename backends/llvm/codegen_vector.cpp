@@ -182,8 +182,6 @@ llvm::Value* KernelCodegen::vector_load(const LoadNode* n) {
   // lane by lane.
   constexpr int64_t kMaxSpanStride = 4;
   if (stride && (*stride == 1 || (*stride > 1 && *stride <= kMaxSpanStride))) {
-    int span = static_cast<int>(*stride) * vec_.width;
-    auto* span_type = llvm::FixedVectorType::get(elem, span);
     // One load at lane 0's address.
     llvm::Value* lanes = scope_.vars[vec_.var];
     scope_.vars[vec_.var] = b_.getInt64(0);
@@ -213,6 +211,8 @@ llvm::Value* KernelCodegen::vector_load(const LoadNode* n) {
     } else {
       // Only the elements a live lane takes are read: nothing past the last one (it may end
       // the buffer).
+      int span = static_cast<int>(*stride) * vec_.width;
+      auto* span_type = llvm::FixedVectorType::get(elem, span);
       std::vector<int> owner(span), picked(vec_.width);
       std::vector<llvm::Constant*> taken(span);
       for (int j = 0; j < span; ++j) {
@@ -247,8 +247,7 @@ llvm::Value* KernelCodegen::lane_compare(const BinaryNode* n) {
   if (!c || (*c != 1 && *c != -1)) return nullptr;
   Expr rest = substitute(diff, VarMap{{vec_.var, Expr(int64_t{0})}});
   if (!loads_in(rest).empty()) return nullptr;
-  llvm::Value* r = emit(rest);
-  if (r->getType()->isVectorTy()) return nullptr;
+  llvm::Value* r = emit(rest);  // a scalar: rest uses no lane and loads nothing
   // c = 1: lane OP -rest. c = -1: rest OP lane, i.e. lane OP' rest with OP mirrored.
   static constexpr BinaryOp kMirrored[] = {BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Gt,
                                            BinaryOp::Ge, BinaryOp::Lt, BinaryOp::Le};

@@ -34,7 +34,7 @@ void DefaultScheduler::ask_convolution_layouts() {
       int64_t preferred = per_group >= 4 ? 0 : packable && s.root_extents[3] < 32 ? 1 : 2;
       auto layout =
           static_cast<ConvolutionLayout>(knob(s.name, "grouped_layout", layouts, preferred));
-      convolution_layouts_[s.name] = {layout, true};
+      convolution_plans_[s.name] = {layout, true};
       continue;
     }
     // Packing the weight costs a pass over it per call, repaid over enough output pixels
@@ -44,7 +44,7 @@ void DefaultScheduler::ask_convolution_layouts() {
     bool lanes = knob(s.name, "channel_lanes",
                       packable ? std::vector<int64_t>{0, 1} : std::vector<int64_t>{0},
                       packable && (stride > 1 || pixels >= 128) ? 1 : 0);
-    convolution_layouts_[s.name] = {
+    convolution_plans_[s.name] = {
         lanes ? ConvolutionLayout::ChannelsInLanes : ConvolutionLayout::RowsOverChannels, false};
   }
 }
@@ -59,7 +59,7 @@ const LoadNode* DefaultScheduler::convolution_input_load(const Stage& conv) {
 
 bool DefaultScheduler::convolution_input(const Stage& s) const {
   if (s.is_reduction()) return false;
-  for (auto& [name, plan] : convolution_layouts_)
+  for (auto& [name, plan] : convolution_plans_)
     if (plan.layout != ConvolutionLayout::RowsOverChannels &&
         convolution_input_load(sch_.stage(name))->tensor.get() == s.tensor.get())
       return true;
@@ -135,7 +135,7 @@ void DefaultScheduler::schedule_rows(const std::string& name) {
 void DefaultScheduler::schedule_convolution(const std::string& name,
                                             std::optional<std::string> producer, int vl) {
   const std::string conv = producer ? *producer : name;
-  auto [layout, grouped] = convolution_layouts_.at(conv);
+  auto [layout, grouped] = convolution_plans_.at(conv);
   // Every layout's knobs open to the convolution are asked whichever is taken: the space stays
   // a product.
   RegisterTileKnobs along_width = register_tile_knobs(name, producer, 1, 3, vl, "");

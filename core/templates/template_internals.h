@@ -81,7 +81,8 @@ class DefaultScheduler {
 
   /// Inlines injective stages, except expensive ones that a reduction and another stage both
   /// read (softmax's exponentials): those are computed once per row instead of twice; and the
-  /// inputs of convolutions with channels in lanes (their padding), computed once beforehand.
+  /// inputs of convolutions whose layout reads them materialized (their padding), computed once
+  /// beforehand.
   void inline_injective();
 
   /// Whether `s` is the input of a convolution whose layout reads it materialized.
@@ -230,7 +231,7 @@ class DefaultScheduler {
     ConvolutionLayout layout;
     bool grouped;  ///< Its input channels follow the output channel.
   };
-  std::map<std::string, ConvolutionPlan> convolution_layouts_;  ///< ask_convolution_layouts.
+  std::map<std::string, ConvolutionPlan> convolution_plans_;  ///< ask_convolution_layouts.
   int row_axes_ = 0;  ///< How many of main's leading axes that loop covers.
 };
 
