@@ -91,13 +91,19 @@ std::vector<Tensor> lower_batch_norm(const std::vector<OpArg>& args) {
   Tensor mean = *parameter(a, 3, channels), var = *parameter(a, 4, channels);
   double eps = a.real(6);
   DType acc = compute_type(x->dtype);
+  // As ATen computes it: x * alpha + beta with, per channel, alpha = weight / sqrt(var + eps)
+  // and beta = bias - mean * alpha; per channel, so that the square root and the division run
+  // once per channel, not once per element (the template keeps such stages apart).
+  Tensor alpha = compute("batch_norm.alpha", channels, [&](const std::vector<Var>& i) {
+    Expr v = make_const(acc, 1) / unary(UnaryOp::Sqrt, cast(acc, var(i[0])) + eps);
+    return w ? v * cast(acc, (*w)(i[0])) : v;
+  });
+  Tensor beta = compute("batch_norm.beta", channels, [&](const std::vector<Var>& i) {
+    Expr shift = cast(acc, mean(i[0])) * alpha(i[0]);
+    return b ? cast(acc, (*b)(i[0])) - shift : -shift;
+  });
   Tensor out = compute("batch_norm", x->shape, [&](const std::vector<Var>& i) {
-    Expr c = i[1];
-    Expr v = (cast(acc, x.load(as_exprs(i))) - cast(acc, mean(c))) *
-             unary(UnaryOp::Rsqrt, cast(acc, var(c)) + eps);
-    if (w) v = v * cast(acc, (*w)(c));
-    if (b) v = v + cast(acc, (*b)(c));
-    return cast(x->dtype, v);
+    return cast(x->dtype, cast(acc, x.load(as_exprs(i))) * alpha(i[1]) + beta(i[1]));
   });
   // In inference mode ATen returns empty tensors for the saved statistics.
   auto empty = [&](const char* name) {

@@ -61,8 +61,8 @@ class Inliner : public ExprMutator {
 /// layout[d].
 class LoadRedirect : public ExprMutator {
  public:
-  LoadRedirect(const Tensor& from, const Tensor& to, std::vector<int64_t> layout)
-      : from_(from), to_(to), layout_(std::move(layout)) {}
+  LoadRedirect(const Tensor& from, const Tensor& to, std::vector<int64_t> layout, int64_t panel)
+      : from_(from), to_(to), layout_(std::move(layout)), panel_(panel) {}
 
  protected:
   Expr mutate_load(const Expr& e, const LoadNode* n) override {
@@ -71,6 +71,12 @@ class LoadRedirect : public ExprMutator {
     if (!load || !load->tensor.same_as(from_)) return r;
     std::vector<Expr> indices;
     for (int64_t d : layout_) indices.push_back(load->indices[d]);
+    if (panel_ > 0) {
+      Expr column = indices.back();
+      Expr width = make_const(column.dtype(), static_cast<double>(panel_));
+      indices.back() = floormod(column, width);
+      indices.insert(indices.begin(), floordiv(column, width));
+    }
     return LoadNode::make(to_, indices);
   }
   Expr mutate_reduce(const Expr& e, const ReduceNode* n) override {
@@ -81,6 +87,7 @@ class LoadRedirect : public ExprMutator {
  private:
   Tensor from_, to_;
   std::vector<int64_t> layout_;
+  int64_t panel_;
 };
 
 /// The distinct tensors stage `s`'s body loads, in the order it first loads them (pre-order); a
@@ -375,7 +382,7 @@ std::vector<Tensor> Schedule::operands(const std::string& stage) const {
 }
 
 std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand,
-                                 std::vector<int64_t> layout) {
+                                 std::vector<int64_t> layout, int64_t panel) {
   const std::string stage = stage_ref;  // see split
   int idx = stage_index(stage);
   Stage& s = stages_[idx];
@@ -399,18 +406,33 @@ std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand,
     throw ScheduleError(str_cat("cache_read: layout [", text, "] of ", source->name,
                                 " is not a permutation of its ", rank, " dimensions"));
   }
+  if (panel < 0 || (panel > 0 && rank == 0))
+    throw ScheduleError(str_cat("cache_read: panels of ", panel, " elements of ", source->name));
   std::vector<int64_t> shape;
   for (int64_t d : layout) shape.push_back(source->shape[d]);
+  int64_t columns = rank ? shape.back() : 1;
+  if (panel > 0) {
+    shape.back() = panel;
+    shape.insert(shape.begin(), (columns + panel - 1) / panel);
+  }
   Tensor cache = compute(source->name + ".cache", shape, [&](const std::vector<Var>& i) {
     std::vector<Expr> at(rank);
-    for (int64_t d = 0; d < rank; ++d) at[layout[d]] = i[d];
-    return source.load(at);
+    int first = panel > 0 ? 1 : 0;  // the copy's dimension of layout[0]
+    for (int64_t d = 0; d < rank; ++d) at[layout[d]] = i[first + d];
+    if (panel == 0) return source.load(at);
+    Expr column = i[0] * panel + i.back();
+    at[layout.back()] = column;
+    if (columns % panel == 0) return source.load(at);
+    // The last panel's columns past the source hold zeros; its loads stay in bounds.
+    at[layout.back()] = min(column, make_const(column.dtype(), static_cast<double>(columns - 1)));
+    return select(column < columns, source.load(at), make_const(source->dtype, 0));
   });
-  s.body = LoadRedirect(source, cache, layout).mutate(s.body);
+  s.body = LoadRedirect(source, cache, layout, panel).mutate(s.body);
   std::string name = str_cat(stage, ".cache", operand);
   stages_.insert(stages_.begin() + idx, make_stage(name, cache, false));
   std::vector<int64_t> values{operand};
   values.insert(values.end(), layout.begin(), layout.end());
+  if (panel > 0) values.push_back(panel);
   trace_.insts.push_back({InstKind::CacheRead, {stage}, values});
   return name;
 }
@@ -465,8 +487,19 @@ void Schedule::apply(const Instruction& inst) {
     case InstKind::CacheRead:
       if (n.size() != 1 || inst.values.empty())
         throw ScheduleError(str_cat("instruction '", inst, "' has the wrong number of operands"));
-      cache_read(n[0], inst.values[0], {inst.values.begin() + 1, inst.values.end()});
-      return;
+      {
+        // The layout names every dimension of the operand when the copy has panels.
+        std::vector<int64_t> layout(inst.values.begin() + 1, inst.values.end());
+        std::vector<Tensor> read = operands(n[0]);
+        int64_t panel = 0;
+        if (inst.values[0] >= 0 && inst.values[0] < static_cast<int64_t>(read.size()) &&
+            static_cast<int64_t>(layout.size()) == read[inst.values[0]]->rank() + 1) {
+          panel = layout.back();
+          layout.pop_back();
+        }
+        cache_read(n[0], inst.values[0], layout, panel);
+        return;
+      }
   }
 }
 

@@ -103,8 +103,13 @@ class Schedule {
   /// copy's dimension d is the source's dimension layout[d] (empty: the source's own order):
   /// packing, e.g. the weight of a Linear layer transposed so that its columns are contiguous.
   /// The new stage is a root that runs before `stage`. Returns its name.
+  ///
+  /// With `panel` > 0 the copy's last dimension (the source's layout.back(), which `layout` must
+  /// then name) is cut into panels of `panel` elements, outermost: a source dimension of C
+  /// becomes [ceil(C / panel), ..., panel] (zeros past C), so that a register tile `panel`
+  /// columns wide reads one contiguous run per panel, not a line per reduction step.
   std::string cache_read(const std::string& stage, int64_t operand,
-                         std::vector<int64_t> layout = {});
+                         std::vector<int64_t> layout = {}, int64_t panel = 0);
   /// The distinct tensors `stage` reads, numbered as cache_read numbers its operands.
   std::vector<Tensor> operands(const std::string& stage) const;
 

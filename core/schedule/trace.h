@@ -29,7 +29,8 @@ struct Instruction {
   InstKind kind;
   std::vector<std::string> names;  ///< Stage first, then loops (ComputeAt: stage, target, loop).
   std::vector<int64_t> values;     ///< Split/RFactor: factor. Bind: for-kind, axis.
-                                   ///< CacheRead: operand, then the copy's layout.
+                                   ///< CacheRead: operand, then the copy's layout,
+                                   ///< then its panel width when it has panels.
 
   bool operator==(const Instruction&) const = default;
 };

@@ -38,14 +38,27 @@ void DefaultScheduler::ask_convolution_layouts() {
       continue;
     }
     // Packing the weight costs a pass over it per call, repaid over enough output pixels
-    // (measured here, 3x3, batch 1: at 7x7 76 GFLOP/s along the width, 50 packed; at 14x14
-    // 66 along the width, 80-93 packed).
+    // (measured on Zen 5, AVX-512, 3x3, batch 1: at 7x7 76 GFLOP/s along the width, 50 packed;
+    // at 14x14 66 along the width, 80-93 packed). Where masks are not cheap, a width that
+    // leaves a partial vector pays a masked load per input read along it: on Zen 3 (AVX2, 8
+    // lanes) at 7x7 a 3x3 convolution of 512 channels ran 8.5 GFLOP/s along the width, 21
+    // packed, and 1x1 ones 16 and 32-39.
+    // With channels in lanes each output vector is stored as scattered elements (the output
+    // is NCHW), which a short reduction does not repay: over whole vectors along the width,
+    // 1x1 convolutions of 16, 24 and 32 channels ran 42, 38 and 36 GFLOP/s along it, 22, 25
+    // and 26 with channels in lanes (Zen 3, 112x112 and 56x56); of 64 channels, channels in
+    // lanes won. Strided, along the width lost even so (3x3 of 3 channels: 9 against 24).
     int64_t pixels = s.root_extents[0] * s.root_extents[2] * s.root_extents[3];
-    bool lanes = knob(s.name, "channel_lanes",
-                      packable ? std::vector<int64_t>{0, 1} : std::vector<int64_t>{0},
-                      packable && (stride > 1 || pixels >= 128) ? 1 : 0);
+    int64_t width = s.root_extents[3];
+    int64_t reduction = s.root_extents[4] * s.root_extents[5] * s.root_extents[6];
+    bool whole_vectors = width % lanes(s.tensor->dtype) == 0;
+    bool partial_vectors = pixels < 128 && !whole_vectors && !target_.cheap_vector_masks();
+    bool short_reduction = stride == 1 && whole_vectors && reduction < 64;
+    bool in_lanes = knob(
+        s.name, "channel_lanes", packable ? std::vector<int64_t>{0, 1} : std::vector<int64_t>{0},
+        packable && !short_reduction && (stride > 1 || pixels >= 128 || partial_vectors) ? 1 : 0);
     convolution_plans_[s.name] = {
-        lanes ? ConvolutionLayout::ChannelsInLanes : ConvolutionLayout::RowsOverChannels, false};
+        in_lanes ? ConvolutionLayout::ChannelsInLanes : ConvolutionLayout::RowsOverChannels, false};
   }
 }
 
@@ -117,7 +130,7 @@ void DefaultScheduler::schedule_contraction(const std::string& name,
   RegisterTileKnobs tiles = register_tile_knobs(name, producer, i_axis, j_axis, vl);
   if (!pack) return schedule_dot_contraction(name, producer, i_axis, j_axis, vl, *dot);
   // Adds stages, scheduled already: `s` is stale from here.
-  for (std::string& p : pack_operands(sch_, contraction, *packing, vl))
+  for (std::string& p : pack_operands(sch_, contraction, *packing, vl, tiles.tj))
     own_roots_.insert(std::move(p));
   schedule_register_tiles(name, producer, i_axis, j_axis, tiles);
 }
@@ -156,7 +169,8 @@ void DefaultScheduler::schedule_convolution(const std::string& name,
     return schedule_register_tiles(name, producer, 2, 3, *along_height);
   auto packing = column_packing(sch_, conv, 1);
   KILN_CHECK(packing, "a convolution's weight cannot be packed with output channels innermost");
-  for (std::string& p : pack_operands(sch_, conv, *packing, vl)) own_roots_.insert(std::move(p));
+  for (std::string& p : pack_operands(sch_, conv, *packing, vl, across_channels.tj))
+    own_roots_.insert(std::move(p));
   schedule_register_tiles(name, producer, 3, 1, across_channels);
 }
 

@@ -71,35 +71,40 @@ namespace {
 /// split into tiles `block` columns wide, parallel over row tiles. Tiles are `block` rows
 /// square when they fit the copy exactly (the CPU backend transposes those in registers),
 /// else 4 rows: measured on a 512x4608 weight, gathers copy 4 rows a tile at 0.5 ns per
-/// element, 16 rows at 1.7.
-void transpose_in_blocks(Schedule& s, const std::string& name, int64_t block) {
+/// element, 16 rows at 1.7. A copy in panels keeps its panel dimension an outer loop of its
+/// own (fused into the rows it would break the source lines' contiguity).
+void transpose_in_blocks(Schedule& s, const std::string& name, int64_t block, bool panels) {
   const Stage& p = s.stage(name);
   int n = p.num_spatial;
-  KILN_CHECK(n >= 2, "a transposed copy needs two dimensions, ", name, " has ", n);
+  int first = panels ? 1 : 0;
+  KILN_CHECK(n >= first + 2, "a transposed copy needs two dimensions, ", name, " has ", n);
   std::string column = p.loops[n - 1].name;
-  std::string row = p.loops[0].name;
-  for (int d = 1; d < n - 1; ++d) row = s.fuse(name, row, s.stage(name).loops[d].name);
+  std::string row = p.loops[first].name;
+  for (int d = first + 1; d < n - 1; ++d) row = s.fuse(name, row, s.stage(name).loops[d].name);
   // Whole block x block squares are transposed in registers by the CPU backend; with a tail, 4
   // rows a tile copy fastest (gathers).
   int64_t rows = 1;
-  for (int d = 0; d < n - 1; ++d) rows *= p.root_extents[d];
+  for (int d = first; d < n - 1; ++d) rows *= p.root_extents[d];
   bool squares = rows % block == 0 && p.root_extents[n - 1] % block == 0;
   auto [ro, ri] = s.split(name, row, squares ? block : 4);
   auto [co, ci] = s.split(name, column, block);
-  s.reorder(name, {ro, co, ri, ci});
-  s.parallel(name, ro);
+  std::vector<std::string> order{ro, co, ri, ci};
+  if (panels) order.insert(order.begin(), s.stage(name).loops[0].name);
+  s.reorder(name, order);
+  s.parallel(name, panels ? s.fuse(name, order[0], ro) : ro);
   s.vectorize(name, ci);
 }
 
 }  // namespace
 
 std::vector<std::string> pack_operands(Schedule& s, const std::string& c,
-                                       const std::vector<ColumnPacking>& packing, int64_t block) {
+                                       const std::vector<ColumnPacking>& packing, int64_t block,
+                                       int64_t panel) {
   std::vector<std::string> packed;
   // The copy takes its source's place among the operands: the numbers of the others stay.
   for (const ColumnPacking& p : packing) {
-    packed.push_back(s.cache_read(c, p.operand, p.layout));
-    transpose_in_blocks(s, packed.back(), block);
+    packed.push_back(s.cache_read(c, p.operand, p.layout, panel));
+    transpose_in_blocks(s, packed.back(), block, panel > 0);
   }
   return packed;
 }

@@ -29,9 +29,11 @@ std::optional<std::vector<ColumnPacking>> column_packing(const Schedule& s, cons
 bool reads_contiguous_along_k(const Schedule& s, const std::string& c);
 
 /// Packs each of `packing` into a copy (cache_read) made as a transposition in tiles `block`
-/// columns wide (the tile's source lines stay in L1), in parallel over tile rows.
-/// Returns the new stages, scheduled.
+/// columns wide (the tile's source lines stay in L1), in parallel over tile rows; with `panel`
+/// > 0, in panels that many columns wide (see Schedule::cache_read): a register tile of `panel`
+/// columns then streams its operand from one contiguous run. Returns the new stages, scheduled.
 std::vector<std::string> pack_operands(Schedule& s, const std::string& c,
-                                       const std::vector<ColumnPacking>& packing, int64_t block);
+                                       const std::vector<ColumnPacking>& packing, int64_t block,
+                                       int64_t panel = 0);
 
 }  // namespace kiln

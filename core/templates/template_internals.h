@@ -88,7 +88,16 @@ class DefaultScheduler {
   /// Whether `s` is the input of a convolution whose layout reads it materialized.
   bool convolution_input(const Stage& s) const;
 
+  /// Whether an injective stage stays materialized rather than inlined into its readers: it
+  /// computes (see computes) and is invariant_in_readers, or it computes transcendentals that
+  /// reductions read more than once.
   bool worth_materializing(const Stage& s) const;
+  /// Whether `e` does arithmetic: more than loads, constants and conversions.
+  static bool computes(const Expr& e);
+  /// Whether a reader of `s` has kInvariantReuse times its elements or more: inlined there, s
+  /// would be computed again per element of the reader (a per-channel scale read per pixel).
+  bool invariant_in_readers(const Stage& s) const;
+  static constexpr int64_t kInvariantReuse = 8;
   /// Whether a scatter's updates read `s` (which then stays materialized: updates are not
   /// rewritten by compute_inline).
   bool read_by_updates(const Stage& s) const;

@@ -201,6 +201,25 @@ TEST(ScheduleJitRegression, TreeCombinedReductionsKeepNaNAndInf) {
                                       "softmax with NaN and inf rows");
 }
 
+// A copy in panels: the last panel's columns past the source are zeros the tile never stores.
+TEST(ScheduleJit, PanelPackedOperandsWithATailPanel) {
+  for (int64_t panel : {4, 8, 16}) {
+    // x @ w.T as a Linear layer reads it: w [21, 7] with strided columns.
+    Tensor x = placeholder("x", {9, 7}, DType::F32), w = placeholder("w", {21, 7}, DType::F32);
+    IterVar r = reduce_axis(7, "k");
+    Tensor y = compute("y", {9, 21}, [&](const std::vector<Var>& i) {
+      return reduce(ReduceOp::Sum, x(i[0], r.var) * w(i[1], r.var), {r});
+    });
+    Schedule s({y});
+    std::string copy = s.cache_read("s0", 1, {1, 0}, panel);
+    s.vectorize(copy, s.stage(copy).loops.back().name);
+    auto [o, i] = s.split("s0", "i1", panel);
+    s.reorder("s0", {"i0", o, "r0", i});
+    s.vectorize("s0", i);
+    expect_matches_interpreter(s, random_inputs({y}, 32), str_cat("panels of ", panel), 1e-4, 1e-4);
+  }
+}
+
 // Packed weights of Linear layers (cache_read + register tiles), at sizes that leave tails in
 // both transpose blocks and tiles, plain and batched (attention's q @ k.T).
 TEST(ScheduleJit, PackedTransposedOperands) {

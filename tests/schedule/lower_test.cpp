@@ -128,6 +128,32 @@ TEST(Schedule, CacheReadCopiesInTheLayoutAsked) {
                ScheduleError);
 }
 
+TEST(Schedule, CacheReadCopiesInPanels) {
+  // w [12, 4] transposed into panels of 8 columns: [2, 4, 8], the second panel half past w.
+  Schedule s({linear(8, 12, 4)});
+  std::string copy = s.cache_read("s0", 1, {1, 0}, 8);
+  EXPECT_EQ(s.stage(copy).tensor->shape, (std::vector<int64_t>{2, 4, 8}));
+  std::ostringstream os;
+  os << lower(s, "f");
+  EXPECT_NE(os.str().find("w.cache[floordiv(y.i1, 8), y.r0, floormod(y.i1, 8)]"), std::string::npos)
+      << os.str();
+  EXPECT_NE(os.str().find("select"), std::string::npos) << os.str();  // zeros past column 12
+  EXPECT_NE(s.trace().to_text().find("cache_read s0 1 1 0 8"), std::string::npos);
+  Schedule again = replay({linear(8, 12, 4)}, Trace::from_text(s.trace().to_text()));
+  EXPECT_TRUE(structural_equal(lower(s, "f").body, lower(again, "f").body));
+  // Split by the panel width, the tile's index is the panel's own again.
+  Schedule tiled({linear(8, 16, 4)});
+  tiled.cache_read("s0", 1, {1, 0}, 8);
+  tiled.split("s0", "i1", 8);
+  std::ostringstream tiled_text;
+  tiled_text << lower(tiled, "f");
+  EXPECT_NE(tiled_text.str().find("w.cache[y.i1.o, y.r0, y.i1.i]"), std::string::npos)
+      << tiled_text.str();
+  EXPECT_EQ(tiled_text.str().find("select"), std::string::npos) << tiled_text.str();
+  EXPECT_THROW(Schedule(std::vector<Tensor>{linear(8, 12, 4)}).cache_read("s0", 1, {1, 0}, -8),
+               ScheduleError);
+}
+
 TEST(Schedule, StridedConvolutionPutsOutputChannelsInLanes) {
   // [1, 8, 14, 14] * [32, 8, 3, 3], stride 2: the weight is packed with output channels
   // innermost, and the tile computed for the epilogue stores them innermost too (one vector
@@ -140,7 +166,8 @@ TEST(Schedule, StridedConvolutionPutsOutputChannelsInLanes) {
   Schedule s = default_schedule(y, avx512());
   std::ostringstream os;
   os << lower(s, "conv");
-  EXPECT_NE(os.str().find("allocate w.cache: f32[8, 3, 3, 32]"), std::string::npos) << os.str();
+  // One panel of 32 output channels (the register tile's width).
+  EXPECT_NE(os.str().find("allocate w.cache: f32[1, 8, 3, 3, 32]"), std::string::npos) << os.str();
   EXPECT_NE(os.str().find("allocate convolution.pad: f32[1, 8, 16, 16]"), std::string::npos)
       << os.str();
   EXPECT_NE(os.str().find("allocate convolution.local: f32[1, 1, 7, 32]"), std::string::npos)
@@ -170,11 +197,11 @@ TEST(Schedule, DepthwiseConvolutionsTileAlongTheHeightOrPutChannelsInLanes) {
   EXPECT_NE(wide.find("allocate convolution.pad: f32[1, 16, 58, 58]"), std::string::npos) << wide;
   EXPECT_EQ(wide.find("cache"), std::string::npos) << wide;
   // Short rows would leave most lanes idle: channels in lanes, input and weight packed with
-  // channels innermost.
+  // channels innermost, in panels of the register tile's 32 channels.
   std::string narrow = lowered_text(depthwise(64, 7));
-  EXPECT_NE(narrow.find("allocate convolution.pad.cache: f32[1, 9, 9, 64]"), std::string::npos)
+  EXPECT_NE(narrow.find("allocate convolution.pad.cache: f32[2, 1, 9, 9, 32]"), std::string::npos)
       << narrow;
-  EXPECT_NE(narrow.find("allocate w.cache: f32[1, 3, 3, 64]"), std::string::npos) << narrow;
+  EXPECT_NE(narrow.find("allocate w.cache: f32[2, 1, 3, 3, 32]"), std::string::npos) << narrow;
 }
 
 TEST(Schedule, ABatchOfOneConvolutionComputesItsEpilogueOnItsTile) {
@@ -188,6 +215,43 @@ TEST(Schedule, ABatchOfOneConvolutionComputesItsEpilogueOnItsTile) {
   std::string text = lowered_text({y[0]});
   EXPECT_EQ(text.find("allocate convolution: "), std::string::npos) << text;
   EXPECT_NE(text.find("allocate convolution.local"), std::string::npos) << text;
+  // Its scale per channel (weight / sqrt(var + eps)) is computed once per channel beforehand,
+  // not per pixel in the tile.
+  size_t scale = text.find("allocate batch_norm.alpha: f32[16]");
+  EXPECT_NE(scale, std::string::npos) << text;
+  EXPECT_NE(text.find("sqrt"), std::string::npos) << text;
+  EXPECT_EQ(text.find("sqrt", text.find("sqrt") + 1), std::string::npos) << text;
+  EXPECT_LT(scale, text.find("allocate convolution.local")) << text;
+}
+
+size_t occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+TEST(Schedule, ComputationsInvariantAlongTheirReaderAreMaterializedOnce) {
+  // y[i, j] = x[i, j] * exp(s[j]) + t[j]: exp(s) per column is computed once, 64 times, not per
+  // element; t read through a broadcast view (no arithmetic) stays inlined.
+  Tensor x = placeholder("x", {256, 64}, DType::F32), s = placeholder("s", {64}, DType::F32),
+         t = placeholder("t", {64}, DType::F32);
+  Tensor scale = compute("scale", {64},
+                         [&](const std::vector<Var>& i) { return unary(UnaryOp::Exp, s(i[0])); });
+  Tensor shift = compute("shift", {256, 64}, [&](const std::vector<Var>& i) { return t(i[1]); });
+  Tensor y = compute("y", {256, 64}, [&](const std::vector<Var>& i) {
+    return x(i[0], i[1]) * scale(i[1]) + shift(i[0], i[1]);
+  });
+  std::string text = lowered_text({y});
+  EXPECT_NE(text.find("allocate scale: f32[64]"), std::string::npos) << text;
+  EXPECT_EQ(occurrences(text, "exp("), 1u) << text;
+  EXPECT_EQ(text.find("allocate shift"), std::string::npos) << text;
+  // Read at the same size, the same computation is inlined.
+  Tensor same = compute("same", {256, 64}, [&](const std::vector<Var>& i) {
+    return unary(UnaryOp::Exp, x(i[0], i[1]));
+  });
+  Tensor z = compute("z", {256, 64},
+                     [&](const std::vector<Var>& i) { return same(i[0], i[1]) + x(i[0], i[1]); });
+  EXPECT_EQ(lowered_text({z}).find("allocate same"), std::string::npos) << lowered_text({z});
 }
 
 TEST(Schedule, FewRowsTakeDotProductsInsteadOfPacking) {
