@@ -186,7 +186,8 @@ DefaultScheduler::RegisterTileKnobs DefaultScheduler::register_tile_knobs(
   k.unroll_k = 1;
   // Register tile: rows unrolled, columns a power-of-two number of lanes (a tail past the end
   // is masked); the knobs span what fits the vector registers.
-  k.tj = ask("tile_j", vector_tiles(vl), preferred_vector_tile(n_j, vl));
+  k.tj =
+      ask("tile_j", vector_tiles(vl), preferred_vector_tile(n_j, vl, target_.cheap_vector_masks()));
   // The candidates may not depend on other knobs' choices (the space is a product): both
   // heuristic row tiles are always among them, the preference follows the column tile.
   std::vector<int64_t> rows = tile_values(m, {1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16});

@@ -63,11 +63,10 @@ std::vector<int64_t> vector_tiles(int vl) {
   return tiles;
 }
 
-/// The vector tile for a loop of `extent`: two native vectors when they divide it, else one,
-/// else the smallest power of two that covers a short loop (its tail masked), else two.
-int64_t preferred_vector_tile(int64_t extent, int vl) {
+int64_t preferred_vector_tile(int64_t extent, int vl, bool cheap_masks) {
   if (extent % (2 * vl) == 0) return 2 * vl;
   if (extent % vl == 0) return vl;
+  if (!cheap_masks && vl > 2 && extent % (vl / 2) == 0) return vl / 2;
   int64_t cover = std::max(1, vl / 2);
   while (cover < extent && cover < 4 * vl) cover *= 2;
   return extent <= 4 * vl ? cover : 2 * vl;
@@ -309,8 +308,9 @@ void DefaultScheduler::schedule_reduction(const std::string& name) {
   int n = s.num_spatial;
   int vl = lanes(s.tensor->dtype);
   int64_t cols = s.root_extents[n - 1];
-  int64_t tile = knob(name, "tile_j", vector_tiles(vl),
-                      std::min<int64_t>(preferred_vector_tile(cols, vl), vl));
+  int64_t tile =
+      knob(name, "tile_j", vector_tiles(vl),
+           std::min<int64_t>(preferred_vector_tile(cols, vl, target_.cheap_vector_masks()), vl));
   auto [jo, ji] = sch_.split(name, s.loops[n - 1].name, tile);
   std::vector<std::string> outer;
   for (int d = 0; d < n - 1; ++d) outer.push_back(sch_.stage(name).loops[d].name);

@@ -13,6 +13,7 @@
 namespace kiln {
 namespace {
 
+using tune_test::avx2;
 using tune_test::avx512;
 using tune_test::matmul;
 using tune_test::softmax;
@@ -252,6 +253,15 @@ TEST(Schedule, ComputationsInvariantAlongTheirReaderAreMaterializedOnce) {
   Tensor z = compute("z", {256, 64},
                      [&](const std::vector<Var>& i) { return same(i[0], i[1]) + x(i[0], i[1]); });
   EXPECT_EQ(lowered_text({z}).find("allocate same"), std::string::npos) << lowered_text({z});
+}
+
+TEST(Schedule, WithoutCheapMasksRegisterTilesTakeHalfVectorsThatDivideTheColumns) {
+  // 28 columns: 3.5 vectors of 8 lanes. With AVX2's costly masks, tiles of 4 lanes and no mask;
+  // with AVX-512's mask registers, one tile of 32 lanes covering them.
+  std::string narrow = default_schedule({matmul(64, 28, 32)}, avx2()).trace().to_text();
+  EXPECT_NE(narrow.find("split s0 i1 4\n"), std::string::npos) << narrow;
+  std::string wide = default_schedule({matmul(64, 28, 32)}, avx512()).trace().to_text();
+  EXPECT_NE(wide.find("split s0 i1 32\n"), std::string::npos) << wide;
 }
 
 TEST(Schedule, FewRowsTakeDotProductsInsteadOfPacking) {

@@ -79,4 +79,13 @@ inline Target avx512() {
   return t;
 }
 
+/// An AVX2 machine with two threads (Zen 3): 8 lanes of f32, masked moves that cost several
+/// plain ones.
+inline Target avx2() {
+  Target t;
+  t.vector_bits = 256;
+  t.num_threads = 2;
+  return t;
+}
+
 }  // namespace kiln::tune_test
