@@ -55,6 +55,27 @@ std::optional<std::vector<ColumnPacking>> column_packing(const Schedule& s, cons
   return packing;
 }
 
+std::vector<ColumnPacking> panel_packing(const Schedule& s, const std::string& c, int j_axis,
+                                         int64_t min_row_stride) {
+  const Stage& st = s.stage(c);
+  auto* r = st.body.as<ReduceNode>();
+  if (!r) return {};
+  const VarNode* j = st.root_vars[j_axis].get();
+  const VarNode* k = st.root_vars.back().get();
+  std::vector<ColumnPacking> packing;
+  for (const LoadNode* load : loads_in(r->source)) {
+    Expr flat = flat_index(load->tensor, load->indices);
+    std::optional<int64_t> along_k = affine_coefficient(flat, k);
+    if (affine_coefficient(flat, j) != 1 || !along_k || *along_k < min_row_stride) continue;
+    auto layout = columns_innermost(load, j);
+    int64_t operand = operand_number(s, c, load->tensor);
+    if (layout &&
+        std::none_of(packing.begin(), packing.end(), [&](auto& p) { return p.operand == operand; }))
+      packing.push_back({operand, *layout});
+  }
+  return packing;
+}
+
 bool reads_contiguous_along_k(const Schedule& s, const std::string& c) {
   const Stage& st = s.stage(c);
   auto* r = st.body.as<ReduceNode>();

@@ -25,6 +25,13 @@ struct ColumnPacking {
 std::optional<std::vector<ColumnPacking>> column_packing(const Schedule& s, const std::string& c,
                                                          int j_axis);
 
+/// The operands that contraction stage `c` reads contiguously along its column axis `j_axis`
+/// but `min_row_stride` elements or more apart along its innermost reduce axis (B of A @ B with
+/// wide rows): a register tile steps a line, and soon a page, per reduction step through them.
+/// Each packs into panels (pack_operands) in its own dimension order.
+std::vector<ColumnPacking> panel_packing(const Schedule& s, const std::string& c, int j_axis,
+                                         int64_t min_row_stride);
+
 /// Whether stage `c` reads every operand contiguously along its innermost reduce axis.
 bool reads_contiguous_along_k(const Schedule& s, const std::string& c);
 

@@ -101,6 +101,11 @@ class DefaultScheduler {
   /// would be computed again per element of the reader (a per-channel scale read per pixel).
   bool invariant_in_readers(const Stage& s) const;
   static constexpr int64_t kInvariantReuse = 8;
+  /// When a contraction packs an operand with contiguous columns into panels (panel_packing):
+  /// rows at least this many elements apart, at least this many rows of the other operand, and
+  /// more bytes than the target's L2.
+  static constexpr int64_t kPanelRowStride = 256;
+  static constexpr int64_t kPanelMinRows = 64;
   /// Whether a scatter's updates read `s` (which then stays materialized: updates are not
   /// rewritten by compute_inline).
   bool read_by_updates(const Stage& s) const;

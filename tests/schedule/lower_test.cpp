@@ -270,6 +270,20 @@ TEST(Schedule, FewRowsTakeDotProductsInsteadOfPacking) {
   EXPECT_NE(text.find("rfactor"), std::string::npos) << text;
 }
 
+TEST(Schedule, WideRowsOfBArePackedInPanelsOfTheRegisterTile) {
+  // B [512, 1024], 2 MiB past a 1 MiB L2: a tile of 32 columns would step 4 KiB per reduction
+  // step; packed, it reads one run of 512 x 32 per panel.
+  Schedule s = default_schedule({matmul(128, 1024, 512)}, avx512());
+  std::string text = s.trace().to_text();
+  EXPECT_NE(text.find("cache_read s0 1 0 1 32\n"), std::string::npos) << text;
+  EXPECT_EQ(s.stage("s0.cache1").tensor->shape, (std::vector<int64_t>{32, 512, 32}));
+  // Too few rows of A to repay the copy, or a B that fits in L2: no copy.
+  for (Tensor c : {matmul(16, 1024, 512), matmul(128, 512, 512)}) {
+    std::string plain = default_schedule({c}, avx512()).trace().to_text();
+    EXPECT_EQ(plain.find("cache_read"), std::string::npos) << plain;
+  }
+}
+
 TEST(ScheduleErrors, NamedErrors) {
   Tensor c = matmul(8, 8, 8);
   Schedule s({c});
