@@ -37,12 +37,12 @@ void DefaultScheduler::ask_convolution_layouts() {
       convolution_plans_[s.name] = {layout, true};
       continue;
     }
-    // Packing the weight costs a pass over it per call, repaid over enough output pixels
-    // (measured on Zen 5, AVX-512, 3x3, batch 1: at 7x7 76 GFLOP/s along the width, 50 packed;
-    // at 14x14 66 along the width, 80-93 packed). Where masks are not cheap, a width that
-    // leaves a partial vector pays a masked load per input read along it: on Zen 3 (AVX2, 8
-    // lanes) at 7x7 a 3x3 convolution of 512 channels ran 8.5 GFLOP/s along the width, 21
-    // packed, and 1x1 ones 16 and 32-39.
+    // Packing the weight costs a pass over it per call, repaid over enough output pixels, or
+    // at once where the width leaves partial vectors: along it most lanes idle (7 of 16 at
+    // 7x7), and where masks are not cheap each input read pays a masked load. With panels,
+    // at 7x7 on one thread: Zen 5 (AVX-512) 1x1 convolutions 1152->192 and 320->1280 ran 87
+    // and 93 GFLOP/s along the width, 192 and 176 packed, a 3x3 one of 512 channels 185
+    // packed; Zen 3 (AVX2) that 3x3 one 8.5 along the width, 25 packed.
     // With channels in lanes each output vector is stored as scattered elements (the output
     // is NCHW), which a short reduction does not repay: over whole vectors along the width,
     // 1x1 convolutions of 16, 24 and 32 channels ran 42, 38 and 36 GFLOP/s along it, 22, 25
@@ -52,7 +52,7 @@ void DefaultScheduler::ask_convolution_layouts() {
     int64_t width = s.root_extents[3];
     int64_t reduction = s.root_extents[4] * s.root_extents[5] * s.root_extents[6];
     bool whole_vectors = width % lanes(s.tensor->dtype) == 0;
-    bool partial_vectors = pixels < 128 && !whole_vectors && !target_.cheap_vector_masks();
+    bool partial_vectors = pixels < 128 && !whole_vectors;
     bool short_reduction = stride == 1 && whole_vectors && reduction < 64;
     bool in_lanes = knob(
         s.name, "channel_lanes", packable ? std::vector<int64_t>{0, 1} : std::vector<int64_t>{0},

@@ -175,6 +175,27 @@ TEST(Schedule, StridedConvolutionPutsOutputChannelsInLanes) {
       << os.str();
 }
 
+/// A 1x1 convolution without bias of a [1, in, size, size] input.
+std::vector<Tensor> pointwise(int64_t in, int64_t out, int64_t size) {
+  return OpRegistry::global().lower(
+      "aten.convolution.default",
+      {placeholder("x", {1, in, size, size}, DType::F32),
+       placeholder("w", {out, in, 1, 1}, DType::F32), NoneArg{}, std::vector<int64_t>{1, 1},
+       std::vector<int64_t>{0, 0}, std::vector<int64_t>{1, 1}, false, std::vector<int64_t>{0, 0},
+       int64_t{1}});
+}
+
+TEST(Schedule, FewPixelsInPartialVectorsPutOutputChannelsInLanes) {
+  // 7x7: along the width 7 of 16 lanes would work, AVX-512's cheap masks or not.
+  for (const Target& target : {avx512(), avx2()}) {
+    std::string text = default_schedule(pointwise(256, 64, 7), target).trace().to_text();
+    EXPECT_NE(text.find("cache_read s0 1 1 2 3 0"), std::string::npos) << text;
+  }
+  // 8x8 on 8 lanes fills whole vectors along the width: no packing.
+  std::string whole = default_schedule(pointwise(256, 64, 8), avx2()).trace().to_text();
+  EXPECT_EQ(whole.find("cache_read"), std::string::npos) << whole;
+}
+
 /// A depthwise convolution of a [1, channels, size, size] input, 3x3, padding 1.
 std::vector<Tensor> depthwise(int64_t channels, int64_t size) {
   return OpRegistry::global().lower(
