@@ -4,7 +4,7 @@ schedules), inference.
     python benchmarks/model_benchmark.py [--models mlp,cnn,...] [--threads 1,2] [--repeats 20]
 
 Per model and thread count it prints eager / Inductor / Inductor-with-freezing / Kiln latency
-(median of `--repeats` calls after warm-up), Inductor's and its frozen variant's time over
+(see "How it measures"), Inductor's and its frozen variant's time over
 Kiln's (above 1: Kiln faster) and their geomeans per thread count, the cold compile seconds of
 Inductor and Kiln, the peak memory of one forward pass, Kiln's node coverage, and how many of Kiln's kernel slots serve their matmul or
 convolution through ATen (ContractionPolicy "fastest": ATen's op measured faster than Kiln's
@@ -16,6 +16,12 @@ How it measures, so the numbers can be trusted:
   set before torch is imported) and its FX graph cache is off. Both backends first compile a
   tiny unrelated function, so "cold compile" is the model's compile, not Python imports or
   Inductor's worker pool start-up. Cold compile = the first call of the compiled model.
+- Latency is measured against eager as a clock: the machines this runs on change speed by up to
+  2x within minutes, so a column timed a minute after another can be off by more than the
+  difference it shows. Each compiled variant is timed in blocks of `BLOCK` calls alternating
+  with blocks of eager calls (after a warm-up of each); its latency is eager's median block
+  over the whole run times the ratio of its median block to eager's median block in its own
+  phase. `--repeats` is the number of blocks per variant.
 - Peak memory: torch.profiler with profile_memory=True over one forward pass; the peak of the
   "Total Allocated" bytes of its memory events, i.e. the most bytes of tensors from PyTorch's CPU
   allocator alive at once (inputs and weights allocated before are not counted). Buffers a
@@ -38,6 +44,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Calls per timed block (see "How it measures").
+BLOCK = 3
 MODEL_NAMES = [
     "mlp",
     "cnn",
@@ -75,14 +83,25 @@ def _worker(name: str, threads: int, repeats: int) -> dict:
     model, x = make(name, bench=True)
     model.eval()
 
-    def median_ms(fn) -> float:
-        fn()
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
+    eager_blocks = []
+
+    def block_seconds(fn) -> float:
+        start = time.perf_counter()
+        for _ in range(BLOCK):
             fn()
-            times.append(time.perf_counter() - start)
-        return 1e3 * statistics.median(times)
+        return (time.perf_counter() - start) / BLOCK
+
+    def eager_ratio(fn) -> float:
+        """`fn`'s median block over eager's, blocks alternating (see the module's docstring)."""
+        eager = lambda: model(x)
+        block_seconds(eager)
+        block_seconds(fn)
+        mine, theirs = [], []
+        for _ in range(repeats):
+            theirs.append(block_seconds(eager))
+            mine.append(block_seconds(fn))
+        eager_blocks.extend(theirs)
+        return statistics.median(mine) / statistics.median(theirs)
 
     def peak_bytes(fn) -> int:
         from torch.profiler import ProfilerActivity, profile
@@ -106,16 +125,16 @@ def _worker(name: str, threads: int, repeats: int) -> dict:
 
     row = {"model": name, "threads": threads}
     with torch.no_grad():
-        row["eager_ms"] = median_ms(lambda: model(x))
+        ratios = {}
         row["eager_peak_mb"] = peak_bytes(lambda: model(x)) / 2**20
         inductor, row["inductor_compile_s"] = cold_compile("inductor")
-        row["inductor_ms"] = median_ms(lambda: inductor(x))
+        ratios["inductor"] = eager_ratio(lambda: inductor(x))
         row["inductor_peak_mb"] = peak_bytes(lambda: inductor(x)) / 2**20
         # Inductor with freezing: parameters folded in as constants, weights prepacked once.
         torch._dynamo.reset()
         torch._inductor.config.freezing = True
         frozen, row["freezing_compile_s"] = cold_compile("inductor")
-        row["freezing_ms"] = median_ms(lambda: frozen(x))
+        ratios["freezing"] = eager_ratio(lambda: frozen(x))
         torch._inductor.config.freezing = False
         torch._dynamo.reset()
         compiled, row["kiln_compile_s"] = cold_compile("kiln")
@@ -125,8 +144,11 @@ def _worker(name: str, threads: int, repeats: int) -> dict:
         row["aten_slots"] = stats["aten_contractions"]
         expected = model(x)
         row["kiln_max_diff"] = (compiled(x) - expected).abs().max().item()
-        row["kiln_ms"] = median_ms(lambda: compiled(x))
+        ratios["kiln"] = eager_ratio(lambda: compiled(x))
         row["kiln_peak_mb"] = peak_bytes(lambda: compiled(x)) / 2**20
+    row["eager_ms"] = 1e3 * statistics.median(eager_blocks)
+    for variant, ratio in ratios.items():
+        row[f"{variant}_ms"] = row["eager_ms"] * ratio
     return row
 
 
