@@ -233,6 +233,23 @@ TEST(Schedule, DepthwiseConvolutionsTileAlongTheHeightOrPutChannelsInLanes) {
   EXPECT_EQ(masked.find("cache"), std::string::npos) << masked;
 }
 
+TEST(Schedule, GroupedConvolutionsWithLongRowsTileAlongTheHeight) {
+  // 8 channels per group, 3x3, stride 1: a padded input (rows along the height) at 56x56 where
+  // masks are cheap; rows over channels at 14x14, and on AVX2.
+  auto grouped = [](int64_t size) {
+    return OpRegistry::global().lower(
+        "aten.convolution.default",
+        {placeholder("x", {1, 48, size, size}, DType::F32),
+         placeholder("w", {48, 8, 3, 3}, DType::F32), NoneArg{}, std::vector<int64_t>{1, 1},
+         std::vector<int64_t>{1, 1}, std::vector<int64_t>{1, 1}, false, std::vector<int64_t>{0, 0},
+         int64_t{6}});
+  };
+  std::string wide = lowered_text(grouped(56));
+  EXPECT_NE(wide.find("allocate convolution.pad: f32[1, 48, 58, 58]"), std::string::npos) << wide;
+  for (const std::string& text : {lowered_text(grouped(14)), lowered_text(grouped(56), avx2())})
+    EXPECT_EQ(text.find("convolution.pad"), std::string::npos) << text;
+}
+
 TEST(Schedule, ABatchOfOneConvolutionComputesItsEpilogueOnItsTile) {
   // Batch norm reads the convolution at 0 along a batch of one (a broadcast read): still the
   // convolution's epilogue, computed on its register tile, not a pass over a stored result.
