@@ -176,7 +176,14 @@ void DefaultScheduler::schedule_convolution(const std::string& name,
   // Every layout's knobs open to the convolution are asked whichever is taken: the space stays
   // a product.
   RegisterTileKnobs along_width = register_tile_knobs(name, producer, 1, 3, vl, "");
-  RegisterTileKnobs across_channels = register_tile_knobs(name, producer, 3, 1, vl, "channel_");
+  // With channels in lanes, a weight larger than the input it meets (deep channels at few
+  // pixels) stays put: its panel loop outermost, so each thread packs and reads only its
+  // share instead of every row tile streaming the whole weight past every thread.
+  const Stage& c = sch_.stage(conv);
+  int64_t weight_per_input_channel = c.root_extents[1] * c.root_extents[5] * c.root_extents[6];
+  int64_t pixels = c.root_extents[0] * c.root_extents[2] * c.root_extents[3];
+  RegisterTileKnobs across_channels = register_tile_knobs(
+      name, producer, 3, 1, vl, "channel_", weight_per_input_channel > pixels ? 2 : 0);
   std::optional<RegisterTileKnobs> along_height;
   if (grouped) along_height = register_tile_knobs(name, producer, 2, 3, vl, "height_");
   if (layout == ConvolutionLayout::RowsOverChannels)
@@ -200,7 +207,7 @@ void DefaultScheduler::schedule_convolution(const std::string& name,
 
 DefaultScheduler::RegisterTileKnobs DefaultScheduler::register_tile_knobs(
     const std::string& name, std::optional<std::string> producer, int i_axis, int j_axis, int vl,
-    const std::string& prefix) {
+    const std::string& prefix, int64_t preferred_order) {
   const Stage& s = sch_.stage(name);
   auto ask = [&](const std::string& what, std::vector<int64_t> values, int64_t preferred) {
     return knob(name, prefix + what, std::move(values), preferred);
@@ -234,7 +241,7 @@ DefaultScheduler::RegisterTileKnobs DefaultScheduler::register_tile_knobs(
   // panel stays in cache across its rows).
   std::vector<int64_t> orders{0, 1};
   if (s.num_spatial > 2) orders.push_back(2);
-  k.tile_order = ask("tile_order", orders, 0);
+  k.tile_order = ask("tile_order", orders, preferred_order);
   k.rows_inner = ask("rows_inner", {0, 1}, 0);
   k.parallel_depth = ask("parallel_depth", {1, 2, 3, 4}, 4);
   // Cache blocking along the outer reduce axis (matmul's k, a convolution's input channels);

@@ -168,10 +168,12 @@ class DefaultScheduler {
   /// Convolution (N, O, H, W), register-tiled in the layout ask_convolution_layouts chose.
   void schedule_convolution(const std::string& name, std::optional<std::string> producer, int vl);
 
-  /// Asks the register tile's knobs of `name` (a contraction, or the epilogue it is computed in).
+  /// Asks the register tile's knobs of `name` (a contraction, or the epilogue it is computed in);
+  /// `preferred_order` is tile_order's default.
   RegisterTileKnobs register_tile_knobs(const std::string& name,
                                         std::optional<std::string> producer, int i_axis, int j_axis,
-                                        int vl, const std::string& prefix = "");
+                                        int vl, const std::string& prefix = "",
+                                        int64_t preferred_order = 0);
 
   /// Register tile over (rows i, vector columns j) of a contraction whose columns are
   /// contiguous, in cache blocks of tiles:

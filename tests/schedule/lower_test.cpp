@@ -196,6 +196,15 @@ TEST(Schedule, FewPixelsInPartialVectorsPutOutputChannelsInLanes) {
   EXPECT_EQ(whole.find("cache_read"), std::string::npos) << whole;
 }
 
+TEST(Schedule, AWeightLargerThanItsInputKeepsItsPanelLoopOutermost) {
+  // 440 -> 440 at 7x7: 194k weights against 22k inputs; each thread takes its own panels.
+  std::string deep = default_schedule(pointwise(440, 440, 7), avx512()).trace().to_text();
+  EXPECT_NE(deep.find("reorder s0 i1.o i0 i2 i3.o"), std::string::npos) << deep;
+  // 64 -> 64 at 28x28: 4k weights against 50k inputs; the row tiles stay outermost.
+  std::string wide = default_schedule(pointwise(64, 64, 28), avx512()).trace().to_text();
+  EXPECT_NE(wide.find("reorder s0 i0 i2 i1.o i3.o"), std::string::npos) << wide;
+}
+
 /// A depthwise convolution of a [1, channels, size, size] input, 3x3, padding 1.
 std::vector<Tensor> depthwise(int64_t channels, int64_t size) {
   return OpRegistry::global().lower(
