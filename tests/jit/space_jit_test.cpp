@@ -64,6 +64,9 @@ std::vector<Workload> workloads() {
       {"matmul_k_blocks_with_tails",
        // k blocks (32..256) that do not divide 300, tiles that do not divide 37 or 50.
        [=] { return op("aten.mm.default", {f32({37, 300}), f32({300, 50})}); }, 1e-3},
+      // B past the L2 (1.2 MB) is packed in panels of the register tile, the last one partial.
+      {"matmul_panels", [=] { return op("aten.mm.default", {f32({64, 300}), f32({300, 1000})}); },
+       1e-3},
       {"bmm", [=] { return op("aten.bmm.default", {f32({3, 17, 24}), f32({3, 24, 40})}); }, 1e-4},
       {"conv_bias", [] { return conv2d({1, 8, 14, 14}, {16, 8, 3, 3}, true, 1, 1); }, 1e-4},
       // Stride 2 over odd sizes, no bias: output channels in lanes read broadcasts.
@@ -74,6 +77,13 @@ std::vector<Workload> workloads() {
        1e-4},
       // Many output pixels (packed weight preferred) and a kernel wider than the padding.
       {"conv_7x7_wide", [] { return conv2d({2, 3, 20, 24}, {8, 3, 7, 7}, true, 1, 3); }, 1e-4},
+      // Few pixels in partial vectors: output channels in lanes (48: a tail tile), the weight
+      // larger than the input, so its panel loop outermost.
+      {"conv_pointwise_few_pixels",
+       [] { return conv2d({1, 40, 7, 7}, {48, 40, 1, 1}, true, 1, 0); }, 1e-4},
+      // Four channels per group in rows 30 wide: rows along the height where masks are cheap.
+      {"grouped_long_rows", [] { return conv2d({1, 16, 5, 30}, {16, 4, 3, 3}, false, 1, 1, 4); },
+       1e-4},
       // Depthwise: rows along the height, rows over channels, or channels in lanes with the
       // input packed too; odd sizes leave tails everywhere.
       {"depthwise", [] { return conv2d({1, 12, 13, 11}, {12, 1, 3, 3}, true, 1, 1, 12); }, 1e-4},
