@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/ir/functor.h"
+#include "core/ir/simplify.h"
 #include "core/ops/broadcast.h"
 
 namespace kiln {
@@ -53,31 +55,91 @@ std::vector<Expr> reduced_index(const std::vector<Expr>& full_index,
   return out;
 }
 
+namespace {
+
+/// The reduce axes of `dims` (sorted) of `shape`, one per run of adjacent dims when `fuse`
+/// (extent the run's product), else one per dim; `index_of` gives each dim's index expression
+/// in them (a fused run's dims as floordiv/floormod of its axis, row-major).
+struct ReduceAxes {
+  std::vector<IterVar> axes;
+  std::vector<Expr> index_of;  // per dim of `shape`; undefined outside `dims`
+};
+
+ReduceAxes reduce_axes(const std::string& name, const std::vector<int64_t>& shape,
+                       const std::vector<int64_t>& dims, bool fuse) {
+  ReduceAxes r;
+  r.index_of.resize(shape.size());
+  for (size_t first = 0; first < dims.size();) {
+    size_t last = first;
+    while (fuse && last + 1 < dims.size() && dims[last + 1] == dims[last] + 1) ++last;
+    int64_t extent = 1;
+    for (size_t k = first; k <= last; ++k) extent *= shape[dims[k]];
+    IterVar axis = reduce_axis(extent, str_cat(name, ".r", dims[first]));
+    int64_t stride = 1;  // of dims[k] within the run, innermost first
+    for (size_t k = last + 1; k-- > first;) {
+      Expr e = stride == 1 ? Expr(axis.var) : floordiv(Expr(axis.var), Expr(stride));
+      r.index_of[dims[k]] = k == first ? e : floormod(e, Expr(shape[dims[k]]));
+      stride *= shape[dims[k]];
+    }
+    r.axes.push_back(axis);
+    first = last + 1;
+  }
+  return r;
+}
+
+/// Whether every load of `e` is affine in each of `axes`: a fused run then walks its tensors
+/// with constant strides (a contiguous row of H*W elements), not a division per element.
+bool affine_in(const Expr& e, const std::vector<IterVar>& axes) {
+  for (const LoadNode* load : loads_in(e)) {
+    Expr flat = flat_index(load->tensor, load->indices);
+    for (const IterVar& axis : axes)
+      if (!affine_coefficient(flat, axis.var.get())) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Tensor reduce_over(const OpArgs& a, const std::string& name, const std::vector<int64_t>& shape,
                    const std::vector<int64_t>& dims, bool keepdim, ReduceOp op,
                    const std::function<Expr(const std::vector<Expr>& index)>& source) {
-  std::vector<IterVar> raxes;
-  for (int64_t d : dims) {
+  for (int64_t d : dims)
     if (shape[d] == 0)
       throw a.error(
           str_cat("cannot reduce over dimension ", d, " of size 0 (shape ", shape_str(shape), ")"));
-    raxes.push_back(reduce_axis(shape[d], str_cat(name, ".r", d)));
+  // Adjacent reduced dims become one reduce axis where the loads stay affine in it: a global
+  // average pool's 7x7, 14x14 or 56x56 pixels are then one row that vectorizes, where the
+  // innermost dim alone was too short (mean over [1, 96, 56, 56]: 0.088 ms, eager 0.015).
+  // Not for argmax/argmin, whose result is the index along their axis.
+  bool fusable = op != ReduceOp::ArgMax && op != ReduceOp::ArgMin;
+  auto build = [&](bool fuse) {
+    ReduceAxes r = reduce_axes(name, shape, dims, fuse);
+    bool affine = true;
+    Tensor t =
+        compute(name, reduced_shape(shape, dims, keepdim), [&](const std::vector<Var>& axes) {
+          std::vector<Expr> index;
+          size_t next_out = 0;
+          for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
+            if (contains(dims, d)) {
+              index.push_back(r.index_of[d]);
+              if (keepdim) ++next_out;
+            } else {
+              index.push_back(axes[next_out++]);
+            }
+          }
+          Expr value = source(index);
+          if (r.axes.empty())
+            return op == ReduceOp::ArgMax || op == ReduceOp::ArgMin ? Expr(0) : value;
+          affine = affine_in(value, r.axes);
+          return reduce(op, value, r.axes);
+        });
+    return std::pair{t, affine};
+  };
+  if (fusable && dims.size() > 1) {
+    auto [fused, affine] = build(true);
+    if (affine) return fused;
   }
-  return compute(name, reduced_shape(shape, dims, keepdim), [&](const std::vector<Var>& axes) {
-    std::vector<Expr> index;
-    size_t next_out = 0, next_red = 0;
-    for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
-      if (contains(dims, d)) {
-        index.push_back(raxes[next_red++].var);
-        if (keepdim) ++next_out;
-      } else {
-        index.push_back(axes[next_out++]);
-      }
-    }
-    Expr value = source(index);
-    if (raxes.empty()) return op == ReduceOp::ArgMax || op == ReduceOp::ArgMin ? Expr(0) : value;
-    return reduce(op, value, raxes);
-  });
+  return build(false).first;
 }
 
 int64_t reduced_count(const std::vector<int64_t>& shape, const std::vector<int64_t>& dims) {

@@ -334,14 +334,13 @@ std::string DefaultScheduler::vectorize_row_reduction(const std::string& name) {
   int last = static_cast<int>(s.root_vars.size()) - 1;
   int64_t extent = s.root_extents[last];
   int vl = lanes(r->source.dtype());
-  if (extent < 4 * vl) return "";
-  // Partial accumulators: 0 (none), one native vector, or up to four to hide the add latency.
-  std::vector<int64_t> factors{0};
-  for (int64_t f : {int64_t{vl}, int64_t{2} * vl, int64_t{4} * vl})
+  if (extent < 2 * vl) return "";
+  // Partial accumulators: 0 (none), one native vector (with a tail where it does not divide
+  // the row: a global average pool's 49 or 196 pixels), or up to four to hide the add latency.
+  std::vector<int64_t> factors{0, vl};
+  for (int64_t f : {int64_t{2} * vl, int64_t{4} * vl})
     if (extent % f == 0) factors.push_back(f);
-  int64_t preferred = extent % (4 * vl) == 0 && !has_transcendental(r->source) ? 4 * vl
-                      : extent % vl == 0                                       ? vl
-                                                                               : 0;
+  int64_t preferred = extent % (4 * vl) == 0 && !has_transcendental(r->source) ? 4 * vl : vl;
   int64_t factor = knob(name, "rfactor", factors, preferred);
   if (factor == 0) return "";
   std::string rf = sch_.rfactor(name, s.loops[last].name, factor);

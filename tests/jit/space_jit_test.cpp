@@ -95,6 +95,13 @@ std::vector<Workload> workloads() {
       {"depthwise_batch_norm_relu6",
        [] { return batch_norm_relu6(conv2d({1, 16, 10, 10}, {16, 1, 3, 3}, false, 1, 1, 16)[0]); },
        1e-4},
+      // A global average pool: 7x7 fuses into one reduce axis of 49, vectors with a tail.
+      {"mean_pool_7x7",
+       [=] {
+         return op("aten.mean.dim",
+                   {f32({2, 24, 7, 7}), std::vector<int64_t>{-1, -2}, true, NoneArg{}});
+       },
+       1e-5},
       {"softmax", [=] { return op("aten._softmax.default", {f32({7, 256}), int64_t{-1}, false}); },
        1e-5},
       {"layer_norm",
