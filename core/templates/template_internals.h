@@ -249,6 +249,9 @@ class DefaultScheduler {
   struct ConvolutionPlan {
     ConvolutionLayout layout;
     bool grouped;  ///< Its input channels follow the output channel.
+    /// Along the height: the padded input computed per parallel tile of rows (a region that
+    /// stays in L1), not whole beforehand.
+    bool pad_in_tiles = false;
   };
   std::map<std::string, ConvolutionPlan> convolution_plans_;  ///< ask_convolution_layouts.
   int row_axes_ = 0;  ///< How many of main's leading axes that loop covers.
