@@ -4,6 +4,7 @@
 #include <c10/util/SmallVector.h>
 
 #include <algorithm>
+#include <set>
 
 #include "core/ir/functor.h"
 #include "core/support/error.h"
@@ -49,16 +50,23 @@ int index_of(const std::vector<ValueId>& values, ValueId v) {
   return it == values.end() ? -1 : static_cast<int>(it - values.begin());
 }
 
-/// Whether every compute of `result`'s definition has its shape and reads the other computes and
-/// `source` only at its own indices: result[i] depends on source[i] alone (and on any other
-/// input anywhere), so it may overwrite source in place.
+/// Whether every compute of `result`'s definition that reads `source` (or a compute that does)
+/// has its shape and reads those only at its own indices: result[i] depends on source[i] alone
+/// (and on any other input anywhere, and on computes of other inputs alone, such as batch
+/// norm's scale and shift per channel), so it may overwrite source in place.
 bool is_elementwise_in(const Tensor& result, const TensorNode* source) {
+  std::set<const TensorNode*> reads_source{source};
   for (const Tensor& t : topo_order({result})) {
     if (t->kind != TensorKind::Compute) continue;
-    if (t->shape != result->shape || t->body.as<ReduceNode>() || t->is_scan() || t->is_scatter())
-      return false;
-    for (const LoadNode* load : loads_in(t->body)) {
-      if (load->tensor.get() != source && load->tensor->kind != TensorKind::Compute) continue;
+    if (t->is_scan() || t->is_scatter()) return false;
+    std::vector<const LoadNode*> loads = loads_in(t->body);
+    if (std::none_of(loads.begin(), loads.end(),
+                     [&](const LoadNode* l) { return reads_source.count(l->tensor.get()) > 0; }))
+      continue;
+    reads_source.insert(t.get());
+    if (t->shape != result->shape || t->body.as<ReduceNode>()) return false;
+    for (const LoadNode* load : loads) {
+      if (!reads_source.count(load->tensor.get())) continue;
       if (load->indices.size() != t->axes.size()) return false;
       for (size_t d = 0; d < load->indices.size(); ++d)
         if (!load->indices[d].same_as(t->axes[d].var)) return false;
