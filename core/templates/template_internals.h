@@ -248,7 +248,8 @@ class DefaultScheduler {
   std::set<std::string> own_roots_;  ///< Roots scheduled already (packed operands, conv inputs).
   struct ConvolutionPlan {
     ConvolutionLayout layout;
-    bool grouped;  ///< Its input channels follow the output channel.
+    bool grouped;        ///< Its input channels follow the output channel.
+    int64_t stride = 1;  ///< Of its input's width along its output's width.
     /// Along the height: the padded input computed per parallel tile of rows (a region that
     /// stays in L1), not whole beforehand.
     bool pad_in_tiles = false;

@@ -285,6 +285,25 @@ TEST(Schedule, ABatchOfOneConvolutionComputesItsEpilogueOnItsTile) {
   EXPECT_LT(scale, text.find("allocate convolution.local")) << text;
 }
 
+TEST(Schedule, AStridedConvolutionOnItsEpiloguesTileKeepsTheTilesVectors) {
+  // 8 channels per group, stride 2 to 56 wide: the tile is 64 lanes. Computed on the batch
+  // norm's tile, the convolution's region is 56 wide; its strided loads stay in 64-lane vectors
+  // behind a guard (a 56-lane vector of stride-2 loads was a gather per lane).
+  std::vector<Tensor> conv = OpRegistry::global().lower(
+      "aten.convolution.default",
+      {placeholder("x", {1, 48, 112, 112}, DType::F32), placeholder("w", {48, 8, 3, 3}, DType::F32),
+       NoneArg{}, std::vector<int64_t>{2, 2}, std::vector<int64_t>{1, 1},
+       std::vector<int64_t>{1, 1}, false, std::vector<int64_t>{0, 0}, int64_t{6}});
+  auto channel = [](const char* name) { return placeholder(name, {48}, DType::F32); };
+  std::vector<Tensor> y = OpRegistry::global().lower(
+      "aten._native_batch_norm_legit_no_training.default",
+      {conv[0], channel("gamma"), channel("beta"), channel("mean"), channel("var"), 0.1, 1e-5});
+  std::string text = lowered_text({y[0]});
+  EXPECT_NE(text.find("allocate convolution.local"), std::string::npos) << text;
+  EXPECT_EQ(text.find("in 0..56 vectorized"), std::string::npos) << text;
+  EXPECT_NE(text.find("for convolution.i3.i in 0..64 vectorized"), std::string::npos) << text;
+}
+
 size_t occurrences(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
