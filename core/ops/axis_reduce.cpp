@@ -135,7 +135,9 @@ Tensor reduce_over(const OpArgs& a, const std::string& name, const std::vector<i
         });
     return std::pair{t, affine};
   };
-  if (fusable && dims.size() > 1) {
+  bool adjacent = false;
+  for (size_t k = 1; k < dims.size(); ++k) adjacent |= dims[k] == dims[k - 1] + 1;
+  if (fusable && adjacent) {
     auto [fused, affine] = build(true);
     if (affine) return fused;
   }

@@ -48,7 +48,7 @@ void DefaultScheduler::ask_convolution_layouts() {
       // Depthwise, the padded input copied whole beforehand is a pass through memory as long
       // as the convolution's own; per tile of rows it is L1-sized, each row copied once at
       // stride 2 and (rows + 2) / rows times at stride 1 (Zen 5, one thread, default layouts:
-      // 3x3 stride 2 at 112x112 over 96 channels 0.193 -> 0.163 ms, stride 1 at 56x56 0.120
+      // 3x3 stride 2 at 112x112 over 96 channels 0.193 -> 0.159 ms, stride 1 at 56x56 0.120
       // -> 0.105, at 112x112 0.073 -> 0.084; with 8 channels per group, each tile of output
       // channels copied its group's rows again: 0.20 -> 0.27 ms at 56x56).
       bool pad_in_tiles =
@@ -139,12 +139,15 @@ void DefaultScheduler::schedule_contraction(const std::string& name,
     // L2, lost 3% packed.
     std::vector<ColumnPacking> panels;
     if (packing) panels = panel_packing(sch_, contraction, j_axis, kPanelRowStride);
-    int64_t b_bytes = sch_.stage(contraction).root_extents.back() * s.root_extents[j_axis] *
-                      dtype_bytes(s.tensor->dtype);
-    bool repays = s.root_extents[i_axis] >= kPanelMinRows && b_bytes > target_.l2_bytes;
-    if (!panels.empty() && knob(name, "pack_panels", {0, 1}, repays ? 1 : 0))
-      for (std::string& p : pack_operands(sch_, contraction, panels, vl, tiles.tj))
-        own_roots_.insert(std::move(p));
+    if (!panels.empty()) {
+      DType b = sch_.operands(contraction)[panels[0].operand]->dtype;
+      int64_t b_bytes =
+          sch_.stage(contraction).root_extents.back() * s.root_extents[j_axis] * dtype_bytes(b);
+      bool repays = s.root_extents[i_axis] >= kPanelMinRows && b_bytes > target_.l2_bytes;
+      if (knob(name, "pack_panels", {0, 1}, repays ? 1 : 0))
+        for (std::string& p : pack_operands(sch_, contraction, panels, vl, tiles.tj))
+          own_roots_.insert(std::move(p));
+    }
     return schedule_register_tiles(name, producer, i_axis, j_axis, tiles);
   }
   // Pack the operand read with strided columns (x @ W.T) into contiguous columns, a copy of
@@ -375,7 +378,8 @@ void DefaultScheduler::schedule_register_tiles(const std::string& name,
   // stay whole vectors without guards.
   std::string lanes = c.loops[j_axis].name;
   auto plan = convolution_plans_.find(*producer);
-  if (plan != convolution_plans_.end() && plan->second.stride > 1 && j_axis == 3) {
+  if (plan != convolution_plans_.end() && plan->second.stride > 1 &&
+      plan->second.layout != ConvolutionLayout::ChannelsInLanes) {
     auto [cj, cj_lanes] = sch_.split(*producer, lanes, k.tj);
     corder.push_back(cj);
     lanes = cj_lanes;

@@ -304,6 +304,31 @@ TEST(Schedule, AStridedConvolutionOnItsEpiloguesTileKeepsTheTilesVectors) {
   EXPECT_NE(text.find("for convolution.i3.i in 0..64 vectorized"), std::string::npos) << text;
 }
 
+/// The reduce axes of the one reduction among `outputs`' stages.
+size_t reduce_axes_of(const std::vector<Tensor>& outputs) {
+  Schedule s(outputs);
+  for (const Stage& st : s.stages())
+    if (st.is_reduction()) return st.root_vars.size() - st.num_spatial;
+  return 0;
+}
+
+TEST(Schedule, AMeanOverAdjacentDimsIsOneVectorizedRow) {
+  auto mean = [](const Tensor& x) {
+    return OpRegistry::global().lower("aten.mean.dim",
+                                      {x, std::vector<int64_t>{-1, -2}, true, NoneArg{}});
+  };
+  // 7x7 contiguous pixels: one reduce axis of 49, summed in vector lanes with a tail.
+  std::vector<Tensor> pooled = mean(placeholder("x", {2, 24, 7, 7}, DType::F32));
+  EXPECT_EQ(reduce_axes_of(pooled), 1u);
+  std::string text = default_schedule(pooled, avx512()).trace().to_text();
+  EXPECT_NE(text.find("rfactor s0 r0 16"), std::string::npos) << text;
+  // Height and width transposed in memory: fused, each pixel's index would take a division, so
+  // the two axes stay.
+  std::vector<Tensor> transposed =
+      mean(placeholder("x", {2, 24, 7, 7}, DType::F32, {1176, 49, 1, 7}));
+  EXPECT_EQ(reduce_axes_of(transposed), 2u);
+}
+
 size_t occurrences(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
