@@ -31,6 +31,7 @@ struct Args {
   MeasureOptions measure;
   std::string json;
   bool print_lowered = false;
+  std::string dtype = "f32";
 };
 
 Args parse(int argc, char** argv) {
@@ -55,6 +56,8 @@ Args parse(int argc, char** argv) {
       ->check(CLI::Range(1, 4096));
   app.add_option("--seed", a.tune.seed, "random seed");
   app.add_option("--json", a.json, "write the tuning curve here (JSON)");
+  app.add_option("--dtype", a.dtype, "the workload's dtype")
+      ->check(CLI::IsMember({"f32", "bf16", "f16", "f64"}));
   app.add_flag("--print-lowered", a.print_lowered,
                "print the default and best schedules' loop nests");
   tools::parse_or_exit(app, argc, argv);
@@ -86,7 +89,7 @@ void write_json(const std::string& path, const TuningTask& task, const Args& a,
 int main(int argc, char** argv) {
   Args a = parse(argc, argv);
   try {
-    TuningTask task = workloads::from_words(a.workload);
+    TuningTask task = workloads::from_words(a.workload, dtype_from_name(a.dtype));
     auto compiler = LLVMCompiler::create();
     std::unique_ptr<CostModel> model;
     if (a.tune.strategy == SearchStrategy::ModelGuided)

@@ -7,8 +7,9 @@ namespace kiln::workloads {
 
 namespace {
 
-Tensor f32(const std::string& name, std::vector<int64_t> shape) {
-  return placeholder(name, std::move(shape), DType::F32);
+// A task's name: `base`, with the dtype after it unless f32.
+std::string named(const std::string& base, DType dtype) {
+  return dtype == DType::F32 ? base : str_cat(base, "_", dtype_name(dtype));
 }
 
 std::vector<Tensor> op(const std::string& name, const std::vector<OpArg>& args) {
@@ -17,30 +18,33 @@ std::vector<Tensor> op(const std::string& name, const std::vector<OpArg>& args) 
 
 }  // namespace
 
-TuningTask matmul(int64_t m, int64_t n, int64_t k) {
-  return {str_cat("matmul_", m, "x", n, "x", k),
-          op("aten.mm.default", {f32("a", {m, k}), f32("b", {k, n})})};
+TuningTask matmul(int64_t m, int64_t n, int64_t k, DType dtype) {
+  return {
+      named(str_cat("matmul_", m, "x", n, "x", k), dtype),
+      op("aten.mm.default", {placeholder("a", {m, k}, dtype), placeholder("b", {k, n}, dtype)})};
 }
 
 TuningTask conv2d(int64_t h, int64_t w, int64_t ci, int64_t co, int64_t kernel, int64_t stride,
-                  int64_t groups) {
+                  int64_t groups, DType dtype) {
   std::vector<int64_t> s{stride, stride}, p{kernel / 2, kernel / 2}, d{1, 1};
   std::string name = str_cat("conv_", h, "x", w, "_", ci, "to", co, "_k", kernel, "s", stride);
   if (groups > 1) name += str_cat("g", groups);
-  return {name, op("aten.convolution.default",
-                   {f32("x", {1, ci, h, w}), f32("w", {co, ci / groups, kernel, kernel}), NoneArg{},
-                    s, p, d, false, std::vector<int64_t>{0, 0}, groups})};
+  return {named(name, dtype), op("aten.convolution.default",
+                                 {placeholder("x", {1, ci, h, w}, dtype),
+                                  placeholder("w", {co, ci / groups, kernel, kernel}, dtype),
+                                  NoneArg{}, s, p, d, false, std::vector<int64_t>{0, 0}, groups})};
 }
 
-TuningTask softmax(int64_t rows, int64_t cols) {
-  return {str_cat("softmax_", rows, "x", cols),
-          op("aten._softmax.default", {f32("x", {rows, cols}), int64_t{-1}, false})};
+TuningTask softmax(int64_t rows, int64_t cols, DType dtype) {
+  return {named(str_cat("softmax_", rows, "x", cols), dtype),
+          op("aten._softmax.default", {placeholder("x", {rows, cols}, dtype), int64_t{-1}, false})};
 }
 
-TuningTask layer_norm(int64_t rows, int64_t cols) {
-  return {str_cat("layer_norm_", rows, "x", cols),
-          op("aten.native_layer_norm.default", {f32("x", {rows, cols}), std::vector<int64_t>{cols},
-                                                f32("w", {cols}), f32("b", {cols}), 1e-5})};
+TuningTask layer_norm(int64_t rows, int64_t cols, DType dtype) {
+  return {named(str_cat("layer_norm_", rows, "x", cols), dtype),
+          op("aten.native_layer_norm.default",
+             {placeholder("x", {rows, cols}, dtype), std::vector<int64_t>{cols},
+              placeholder("w", {cols}, dtype), placeholder("b", {cols}, dtype), 1e-5})};
 }
 
 std::vector<TuningTask> standard_suite() {
@@ -62,7 +66,7 @@ std::vector<TuningTask> standard_suite() {
   return suite;
 }
 
-TuningTask from_words(const std::vector<std::string>& w) {
+TuningTask from_words(const std::vector<std::string>& w, DType dtype) {
   const char* usage =
       "workloads: matmul M N K | conv H W IN OUT KERNEL STRIDE [GROUPS] | softmax ROWS COLS | "
       "layer_norm ROWS COLS";
@@ -80,12 +84,13 @@ TuningTask from_words(const std::vector<std::string>& w) {
     }
   };
   if (w.empty()) throw Error(usage);
-  if (w[0] == "matmul") return need(3), matmul(num(1), num(2), num(3));
+  if (w[0] == "matmul") return need(3), matmul(num(1), num(2), num(3), dtype);
   if (w[0] == "conv" && w.size() == 8)
-    return conv2d(num(1), num(2), num(3), num(4), num(5), num(6), num(7));
-  if (w[0] == "conv") return need(6), conv2d(num(1), num(2), num(3), num(4), num(5), num(6));
-  if (w[0] == "softmax") return need(2), softmax(num(1), num(2));
-  if (w[0] == "layer_norm") return need(2), layer_norm(num(1), num(2));
+    return conv2d(num(1), num(2), num(3), num(4), num(5), num(6), num(7), dtype);
+  if (w[0] == "conv")
+    return need(6), conv2d(num(1), num(2), num(3), num(4), num(5), num(6), 1, dtype);
+  if (w[0] == "softmax") return need(2), softmax(num(1), num(2), dtype);
+  if (w[0] == "layer_norm") return need(2), layer_norm(num(1), num(2), dtype);
   throw Error(str_cat("unknown workload '", w[0], "'; ", usage));
 }
 

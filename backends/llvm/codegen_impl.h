@@ -17,6 +17,7 @@
 #include "backends/llvm/codegen.h"
 #include "core/ir/functor.h"
 #include "core/ir/simplify.h"
+#include "core/ir/target.h"
 #include "core/support/error.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
@@ -85,6 +86,14 @@ class KernelCodegen {
   /// Emits a square block copy that transposes (see codegen_vector.cpp) as shuffles of whole
   /// vectors; false, emitting nothing, when `rows` is not one.
   bool emit_transposing_copy(const ForNode* rows);
+  // codegen_dot_pairs.cpp
+  /// Emits a pair loop of bf16 products summed into f32 lanes (see codegen_dot_pairs.cpp) as
+  /// AVX512-BF16 dot products; false, emitting nothing, where `pair` is not one or the target
+  /// lacks them.
+  bool emit_dot_pairs(const ForNode* pair);
+  /// The bf16 elements `load` reads at (lane l, pair p) as one <2 x width x i16> vector, element
+  /// 2l + p.
+  llvm::Value* bf16_pairs(const Expr& load, const VarNode* pair);
   bool is_vector(const Expr& e) const { return vec_.var && uses_var(e, vec_.var); }
   /// `v` as a vector of the current width (a splat when it is a scalar).
   llvm::Value* widen(llvm::Value* v);

@@ -69,8 +69,7 @@ llvm::Value* KernelCodegen::exp_f32(llvm::Value* x) {
 
 llvm::Value* KernelCodegen::scale_by_pow2_avx512(llvm::Value* y, llvm::Value* n) {
   auto* vt = llvm::dyn_cast<llvm::FixedVectorType>(y->getType());
-  if (!vt || vt->getNumElements() % 16 != 0 ||
-      target_.features.find("+avx512f") == std::string::npos)
+  if (!vt || vt->getNumElements() % 16 != 0 || !has_cpu_feature(target_.features, "avx512f"))
     return nullptr;
   // vscalefps: y * 2^floor(n) with IEEE overflow, underflow and NaN, in one instruction.
   std::vector<llvm::Value*> parts;

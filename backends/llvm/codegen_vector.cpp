@@ -97,7 +97,7 @@ bool KernelCodegen::emit_transposing_copy(const ForNode* rows) {
   auto* store = cols->body.as<StoreNode>();
   auto* load = store ? store->value.as<LoadNode>() : nullptr;
   if (!load || mem_type(load->tensor->dtype) != mem_type(store->tensor->dtype) ||
-      dtype_bytes(load->tensor->dtype) != 4)
+      (dtype_bytes(load->tensor->dtype) != 4 && dtype_bytes(load->tensor->dtype) != 2))
     return false;
   const VarNode *r = rows->var.get(), *c = cols->var.get();
   if (access_coefficient(store->tensor, store->indices, c) != 1 ||
@@ -107,7 +107,7 @@ bool KernelCodegen::emit_transposing_copy(const ForNode* rows) {
     return false;
   llvm::Type* elem = mem_type(load->tensor->dtype);
   auto* vector = llvm::FixedVectorType::get(elem, static_cast<unsigned>(w));
-  llvm::Align align(4);
+  llvm::Align align(dtype_bytes(load->tensor->dtype));
   auto address = [&](const Tensor& t, const std::vector<Expr>& indices, int64_t rv, int64_t cv) {
     scope_.vars[r] = b_.getInt64(rv);
     scope_.vars[c] = b_.getInt64(cv);

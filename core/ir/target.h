@@ -4,8 +4,22 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace kiln {
+
+/// Whether LLVM's comma-separated feature string ("+avx512f,-amx-tile,...") enables `name`
+/// ("avx512bf16"): the whole name, not a prefix of a longer one.
+inline bool has_cpu_feature(std::string_view features, std::string_view name) {
+  for (size_t at = 0; at < features.size();) {
+    size_t end = features.find(',', at);
+    if (end == std::string_view::npos) end = features.size();
+    std::string_view f = features.substr(at, end - at);
+    if (f.size() == name.size() + 1 && f[0] == '+' && f.substr(1) == name) return true;
+    at = end + 1;
+  }
+  return false;
+}
 
 enum class TargetKind : uint8_t { CPU, CUDA };
 
@@ -31,6 +45,11 @@ struct Target {
   /// registers. AVX2's masked moves cost several plain ones (a load ~4x, a store ~2.5x, measured
   /// on Zen 3), so schedules there avoid vectors that are only partly used.
   bool cheap_vector_masks() const { return vector_bits >= 512; }
+  /// Whether the CPU sums pairs of bf16 products into f32 lanes in one instruction
+  /// (AVX512-BF16's vdpbf16ps), at twice the f32 FMA's rate.
+  bool bf16_dot_pairs() const {
+    return kind == TargetKind::CPU && has_cpu_feature(features, "avx512bf16");
+  }
 };
 
 }  // namespace kiln

@@ -99,6 +99,22 @@ Stmt Lowerer::lower_reduction(StageFrame& fr, const ReduceNode& red) {
     return AllocateNode::make(acc, MemoryScope::Local, body);
   };
 
+  // An innermost run of unrolled reduce loops with nothing inside it (a bf16 contraction's
+  // pairs, inside its tile's vector columns) accumulates into the storage itself: an
+  // accumulator of its own would be an allocation inside the vector loop, which keeps that
+  // loop from explicit vector code.
+  bool unrolled_run = true;
+  for (int l : inner) unrolled_run &= st.loops[l].kind == ForKind::Unrolled;
+  std::function<Stmt()> direct_nest = [&]() -> Stmt {
+    return nest(fr, inner, 0, true, [&] {
+      std::vector<Expr> conds = fr.reduce_guards;
+      conds.insert(conds.end(), fr.spatial_guards.begin(), fr.spatial_guards.end());
+      std::vector<Expr> at = storage_index(fr);
+      return guarded(conds, StoreNode::make(out, at, combine(red.op, out.load(at), red.source)));
+    });
+  };
+  std::function<Stmt()> accumulate =
+      !arg && tile.empty() && unrolled_run ? direct_nest : std::function<Stmt()>(tile_nest);
   if (!through_output) return nest(fr, outer, 0, true, tile_nest);
   // Initialize the storage before the first reduce loop, then accumulate tile by tile.
   std::vector<int> head(leaves.begin(), leaves.begin() + first), init_loops,
@@ -109,7 +125,7 @@ Stmt Lowerer::lower_reduction(StageFrame& fr, const ReduceNode& red) {
     Stmt init = nest(fr, init_loops, 0, false, [&] {
       return guarded(fr.spatial_guards, StoreNode::make(out, storage_index(fr), identity));
     });
-    return SeqNode::make({init, nest(fr, mid, 0, true, tile_nest)});
+    return SeqNode::make({init, nest(fr, mid, 0, true, accumulate)});
   });
 }
 

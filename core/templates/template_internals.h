@@ -159,7 +159,18 @@ class DefaultScheduler {
     int64_t tk, k_outermost;   ///< Block of the outer reduce axis (its extent: none); its
                                ///< loop outermost, or just inside the other block loops.
     int64_t unroll_k;
+    /// 1: the inner reduce axis split into pairs of bf16 products, each pair one AVX512-BF16
+    /// dot product per vector (the pair loop innermost, inside the tile's vector columns).
+    int64_t dot_pairs;
   };
+
+  /// Whether `contraction` multiplies bf16 operands into f32 along an even inner reduce axis
+  /// on a CPU with bf16 dot products (a matmul's, not a convolution's, whose inner axis is the
+  /// kernel's width).
+  bool pairs_bf16_products(const Stage& contraction) const;
+  /// Splits `k_loop` of `stage` by two: `k_loop` becomes the loop over pairs, the pair loop's
+  /// name is returned.
+  std::string split_pairs(const std::string& stage, std::string& k_loop);
 
   /// A stage computed whole before its reader (a convolution's padded input), without knobs:
   /// its rows in parallel, each row one loop for LLVM's vectorizer.

@@ -200,31 +200,34 @@ TEST(LlvmLoops, SelectsMaskOnlyTheLoadsThatMayLeaveTheirTensor) {
 }
 
 // A copy that transposes [32, 48] into [48, 32] in 16 x 16 squares: whole vectors loaded along
-// the source's rows, shuffled, stored along the copy's rows (no gathers); tiles of 8 rows by
-// 16 columns are no squares and keep the gathers. Both copy right.
+// the source's rows, shuffled, stored along the copy's rows (no gathers), of 4-byte and of
+// 2-byte elements (a bf16 Linear layer's weight); tiles of 8 rows by 16 columns are no squares
+// and keep the gathers. All copy right.
 TEST(LlvmLoops, SquareTransposingCopiesShuffleWholeVectors) {
-  for (int64_t rows : {16, 8}) {
-    Tensor src = placeholder("src", {32, 48}, DType::F32);
-    Tensor dst =
-        compute("dst", {48, 32}, [&](const std::vector<Var>& i) { return src(i[1], i[0]); });
-    Var ro("ro"), co("co"), ri("ri"), ci("ci");
-    Expr row = ro * rows + ri, col = co * 16 + ci;
-    Stmt copy = ForNode::make(
-        ro, 48 / rows, ForKind::Serial,
-        ForNode::make(
-            co, 2, ForKind::Serial,
-            ForNode::make(ri, rows, ForKind::Serial,
-                          ForNode::make(ci, 16, ForKind::Vectorized,
-                                        StoreNode::make(dst, {row, col}, src(col, row))))));
-    LoweredFunc f{"transpose", {src, dst}, 1, copy, {}};
-    std::string ir = compiler().llvm_ir(f);
-    EXPECT_EQ(ir.find("masked.gather") == std::string::npos, rows == 16) << ir;
-    HostTensor in = HostTensor::random({32, 48}, DType::F32, 4);
-    HostTensor got = run(*compiler().compile(f), {in});
-    for (int64_t r = 0; r < 48; ++r)
-      for (int64_t c = 0; c < 32; ++c)
-        ASSERT_EQ(got.get({r, c}), in.get({c, r})) << rows << ": " << r << "," << c;
-  }
+  for (DType dtype : {DType::F32, DType::BF16, DType::F16})
+    for (int64_t rows : {16, 8}) {
+      Tensor src = placeholder("src", {32, 48}, dtype);
+      Tensor dst =
+          compute("dst", {48, 32}, [&](const std::vector<Var>& i) { return src(i[1], i[0]); });
+      Var ro("ro"), co("co"), ri("ri"), ci("ci");
+      Expr row = ro * rows + ri, col = co * 16 + ci;
+      Stmt copy = ForNode::make(
+          ro, 48 / rows, ForKind::Serial,
+          ForNode::make(
+              co, 2, ForKind::Serial,
+              ForNode::make(ri, rows, ForKind::Serial,
+                            ForNode::make(ci, 16, ForKind::Vectorized,
+                                          StoreNode::make(dst, {row, col}, src(col, row))))));
+      LoweredFunc f{"transpose", {src, dst}, 1, copy, {}};
+      std::string ir = compiler().llvm_ir(f);
+      EXPECT_EQ(ir.find("masked.gather") == std::string::npos, rows == 16) << dtype << ir;
+      HostTensor in = HostTensor::random({32, 48}, dtype, 4);
+      HostTensor got = run(*compiler().compile(f), {in});
+      for (int64_t r = 0; r < 48; ++r)
+        for (int64_t c = 0; c < 32; ++c)
+          ASSERT_EQ(got.get({r, c}), in.get({c, r}))
+              << dtype << " " << rows << ": " << r << "," << c;
+    }
 }
 
 // Lanes `stride` elements apart (a strided convolution's input): one load of the span they

@@ -388,6 +388,24 @@ TEST(Schedule, WideRowsOfBArePackedInPanelsOfTheRegisterTile) {
   }
 }
 
+TEST(Schedule, Bf16ProductsSumInPairsWhereTheCpuHasDotProducts) {
+  using tune_test::avx512_bf16;
+  using tune_test::matmul_bf16;
+  auto trace = [](const Tensor& t, const Target& target) {
+    return default_schedule({t}, target).trace().to_text();
+  };
+  // The reduction split in two, the pair loop innermost (after the vector columns) and unrolled.
+  std::string paired = trace(matmul_bf16(16, 32, 20), avx512_bf16());
+  EXPECT_NE(paired.find("split s0 r0 2\n"), std::string::npos) << paired;
+  EXPECT_NE(paired.find("r0.i\n"), std::string::npos) << paired;
+  EXPECT_NE(paired.find("unroll s0 r0.i\n"), std::string::npos) << paired;
+  // Not without the instruction, along an odd reduction, or over f32 operands.
+  for (const std::string& plain :
+       {trace(matmul_bf16(16, 32, 20), avx512()), trace(matmul_bf16(16, 32, 21), avx512_bf16()),
+        trace(matmul(16, 32, 20), avx512_bf16())})
+    EXPECT_EQ(plain.find("r0.i"), std::string::npos) << plain;
+}
+
 TEST(ScheduleErrors, NamedErrors) {
   Tensor c = matmul(8, 8, 8);
   Schedule s({c});

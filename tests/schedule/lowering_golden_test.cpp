@@ -46,6 +46,13 @@ TEST(LoweringGolden, DefaultMatmulWithTails) {
                 lower(default_schedule({tune_test::matmul(33, 17, 9)}, avx512()), "mm"));
 }
 
+TEST(LoweringGolden, DefaultBf16MatmulSumsProductsInPairs) {
+  // The pair loop innermost, inside the vector columns, accumulating into the tile itself.
+  expect_golden("matmul_bf16_pairs", lower(default_schedule({tune_test::matmul_bf16(16, 32, 20)},
+                                                            tune_test::avx512_bf16()),
+                                           "mm"));
+}
+
 TEST(LoweringGolden, DefaultConvolutionWithEpilogue) {
   expect_golden("conv_relu",
                 lower(default_schedule({tune_test::conv3x3_relu(16, 32, 14)}, avx512()), "conv"));

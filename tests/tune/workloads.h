@@ -19,6 +19,20 @@ inline Tensor matmul(int64_t m, int64_t n, int64_t k, const std::string& prefix 
   });
 }
 
+/// A bf16 matmul as the op library builds it: the product of bf16 operands in f32, then a cast
+/// back to bf16 (its epilogue).
+inline Tensor matmul_bf16(int64_t m, int64_t n, int64_t k) {
+  Tensor A = placeholder("A", {m, k}, DType::BF16);
+  Tensor B = placeholder("B", {k, n}, DType::BF16);
+  IterVar r = reduce_axis(k, "k");
+  Tensor C = compute("C", {m, n}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum,
+                  cast(DType::F32, A(i[0], r.var)) * cast(DType::F32, B(r.var, i[1])), {r});
+  });
+  return compute("C.cast", {m, n},
+                 [&](const std::vector<Var>& i) { return cast(DType::BF16, C(i[0], i[1])); });
+}
+
 /// A 3x3 convolution without padding, channels first, batch 1, with a ReLU epilogue.
 inline Tensor conv3x3_relu(int64_t c, int64_t k, int64_t hw) {
   Tensor I = placeholder("I", {c, hw + 2, hw + 2}, DType::F32);
@@ -76,6 +90,13 @@ inline Target avx512() {
   Target t;
   t.vector_bits = 512;
   t.num_threads = 2;
+  return t;
+}
+
+/// The AVX-512 machine with AVX512-BF16's dot products (Zen 4 and 5, Sapphire Rapids).
+inline Target avx512_bf16() {
+  Target t = avx512();
+  t.features = "+avx512bf16,+avx512f,+avx512vl";
   return t;
 }
 

@@ -1,0 +1,142 @@
+// Pairs of bf16 products summed into f32 lanes in one instruction: AVX512-BF16's vdpbf16ps,
+// twice the f32 FMA's rate. A schedule exposes them by splitting a bf16 contraction's
+// reduction by two, the pair loop unrolled inside the explicit vector loop:
+//
+//   for p in 0..2 unrolled { acc[.., l] = acc[.., l] + f32(x(l, p)) * f32(y(l, p)) }
+//
+// with x and y bf16 loads and the accumulator independent of p. Each lane l then takes
+// x(l, 0) y(l, 0) + x(l, 1) y(l, 1) in one instruction. bf16 products are exact in f32; the
+// instruction adds the pair's second product first and flushes denormals, a reduction order
+// the loop leaves unspecified anyway. Without the instruction the loop runs as it reads.
+#include "backends/llvm/codegen_impl.h"
+#include "llvm/Analysis/VectorUtils.h"
+#include "llvm/IR/IntrinsicsX86.h"
+
+namespace kiln::llvm_backend {
+
+namespace {
+
+struct DotPairStep {
+  Expr acc, x, y;  ///< The accumulator's load and the two bf16 loads.
+};
+
+// `e` as f32(load of a bf16 tensor): the load, or an undefined Expr.
+Expr bf16_operand(const Expr& e) {
+  const auto* cast = e.as<CastNode>();
+  if (!cast || cast->dtype != DType::F32) return {};
+  const auto* load = cast->value.as<LoadNode>();
+  return load && load->tensor->dtype == DType::BF16 ? cast->value : Expr();
+}
+
+// `store` as acc = acc + f32(x) * f32(y) with acc not depending on `pair`.
+std::optional<DotPairStep> as_dot_pair_step(const StoreNode* store, const VarNode* pair) {
+  const auto* add = store->value.as<BinaryNode>();
+  if (!add || add->op != BinaryOp::Add || store->tensor->dtype != DType::F32) return std::nullopt;
+  for (const Expr& i : store->indices)
+    if (uses_var(i, pair)) return std::nullopt;
+  for (bool acc_first : {true, false}) {
+    const Expr& acc = acc_first ? add->a : add->b;
+    const auto* load = acc.as<LoadNode>();
+    const auto* mul = (acc_first ? add->b : add->a).as<BinaryNode>();
+    if (!load || !mul || mul->op != BinaryOp::Mul || !load->tensor.same_as(store->tensor) ||
+        load->indices.size() != store->indices.size())
+      continue;
+    bool same = true;
+    for (size_t d = 0; d < load->indices.size(); ++d)
+      same &= identical(load->indices[d], store->indices[d]);
+    Expr x = bf16_operand(mul->a), y = bf16_operand(mul->b);
+    if (same && x.defined() && y.defined()) return DotPairStep{acc, x, y};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool KernelCodegen::emit_dot_pairs(const ForNode* pair) {
+  int width = vec_.width;
+  // 16 lanes per zmm instruction; 8 and 4 need AVX512-VL's ymm and xmm forms.
+  bool widths_fit = width % 16 == 0 ||
+                    ((width == 8 || width == 4) && has_cpu_feature(target_.features, "avx512vl"));
+  if (!vec_.var || vec_.mask || pair->extent != 2 || !widths_fit ||
+      !has_cpu_feature(target_.features, "avx512bf16"))
+    return false;
+  const auto* store = pair->body.as<StoreNode>();
+  std::optional<DotPairStep> step = store ? as_dot_pair_step(store, pair->var.get()) : std::nullopt;
+  bool per_lane = false;  // an accumulator per lane, not one the lanes would race on
+  if (step)
+    for (const Expr& i : store->indices) per_lane |= is_vector(i);
+  if (!per_lane) return false;
+  llvm::Value* acc = widen(emit(step->acc));
+  llvm::Value* x = bf16_pairs(step->x, pair->var.get());
+  llvm::Value* y = bf16_pairs(step->y, pair->var.get());
+  int chunk = std::min(width, 16);
+  llvm::Intrinsic::ID id = chunk == 16  ? llvm::Intrinsic::x86_avx512bf16_dpbf16ps_512
+                           : chunk == 8 ? llvm::Intrinsic::x86_avx512bf16_dpbf16ps_256
+                                        : llvm::Intrinsic::x86_avx512bf16_dpbf16ps_128;
+  auto* pairs_type = llvm::FixedVectorType::get(b_.getBFloatTy(), 2 * chunk);
+  std::vector<llvm::Value*> sums;
+  for (int start = 0; start < width; start += chunk) {
+    auto lanes = llvm::createSequentialMask(start, chunk, 0);
+    auto pair_lanes = llvm::createSequentialMask(2 * start, 2 * chunk, 0);
+    llvm::Value* a = chunk == width ? acc : b_.CreateShuffleVector(acc, lanes);
+    llvm::Value* xs = b_.CreateBitCast(b_.CreateShuffleVector(x, pair_lanes), pairs_type);
+    llvm::Value* ys = b_.CreateBitCast(b_.CreateShuffleVector(y, pair_lanes), pairs_type);
+    sums.push_back(b_.CreateIntrinsic(id, {}, {a, xs, ys}));
+  }
+  while (sums.size() > 1) {  // concatenated pairwise, in lane order
+    std::vector<llvm::Value*> joined;
+    auto* half = llvm::cast<llvm::FixedVectorType>(sums[0]->getType());
+    auto both = llvm::createSequentialMask(0, 2 * half->getNumElements(), 0);
+    for (size_t i = 0; i < sums.size(); i += 2)
+      joined.push_back(b_.CreateShuffleVector(sums[i], sums[i + 1], both));
+    sums = std::move(joined);
+  }
+  vector_store(store, sums[0]);
+  return true;
+}
+
+llvm::Value* KernelCodegen::bf16_pairs(const Expr& load, const VarNode* pair) {
+  const auto* n = load.as<LoadNode>();
+  const Tensor& t = n->tensor;
+  int width = vec_.width;
+  llvm::Type* i16 = b_.getInt16Ty();
+  auto* pairs_type = llvm::FixedVectorType::get(i16, 2 * width);
+  Expr flat = kiln::flat_index(t, n->indices);
+  std::optional<int64_t> along_lanes = affine_coefficient(flat, vec_.var);
+  std::optional<int64_t> along_pair = affine_coefficient(flat, pair);
+  llvm::Align align(2);
+  if (along_pair == 1 && (along_lanes == 0 || along_lanes == 2)) {
+    // Lane 0's pair at a scalar address: the pairs are one contiguous run (a panel packed
+    // with pairs innermost), or one pair every lane shares (a row of A), one 32-bit broadcast.
+    llvm::Value* lanes = scope_.vars[vec_.var];
+    scope_.vars[vec_.var] = b_.getInt64(0);
+    scope_.vars[pair] = b_.getInt64(0);
+    VectorLoop saved = vec_;
+    vec_.var = nullptr;
+    llvm::Value* ptr = b_.CreateInBoundsGEP(i16, buffer(t), flat_index(t, n->indices));
+    vec_ = saved;
+    scope_.vars[vec_.var] = lanes;
+    scope_.vars.erase(pair);
+    if (along_lanes == 2) return b_.CreateAlignedLoad(pairs_type, ptr, align, t->name);
+    llvm::Value* both = b_.CreateAlignedLoad(b_.getInt32Ty(), ptr, align, t->name);
+    return b_.CreateBitCast(b_.CreateVectorSplat(width, both), pairs_type);
+  }
+  // Otherwise each half of the pair as the loop would read it, interleaved: the float a bf16
+  // load becomes is its bits shifted up, shifted back down here (LLVM folds the round trip).
+  std::vector<llvm::Value*> halves;
+  for (int64_t p = 0; p < 2; ++p) {
+    scope_.vars[pair] = b_.getInt64(p);
+    llvm::Value* v = widen(emit(load));
+    llvm::Value* bits = b_.CreateBitCast(v, like(b_.getInt32Ty(), v));
+    halves.push_back(b_.CreateTrunc(b_.CreateLShr(bits, 16), like(i16, bits)));
+  }
+  scope_.vars.erase(pair);
+  std::vector<int> interleaved;
+  for (int l = 0; l < width; ++l) {
+    interleaved.push_back(l);
+    interleaved.push_back(width + l);
+  }
+  return b_.CreateShuffleVector(halves[0], halves[1], interleaved);
+}
+
+}  // namespace kiln::llvm_backend
