@@ -2,6 +2,7 @@
 schedules), inference.
 
     python benchmarks/model_benchmark.py [--models mlp,cnn,...] [--threads 1,2] [--repeats 20]
+        [--dtypes f32,bf16]
 
 Per model and thread count it prints eager / Inductor / Inductor-with-freezing / Kiln latency
 (see "How it measures"), Inductor's and its frozen variant's time over
@@ -29,6 +30,8 @@ How it measures, so the numbers can be trusted:
   buffers, Inductor's stack arrays). tracemalloc would see none of these tensors.
 - The models and their inputs come from tests/python/models.py (benchmark input sizes). The
   multi-head attention fast path is off, so the transformer layer is its ops, not one opaque op.
+- `--dtypes bf16` runs each model with its parameters and floating-point inputs in bfloat16
+  (token ids stay integers), in every column alike; a row per dtype, side by side.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ MODEL_NAMES = [
 ]
 
 
-def _worker(name: str, threads: int, repeats: int) -> dict:
+def _worker(name: str, threads: int, repeats: int, dtype: str) -> dict:
     """Measures one model at one thread count in this (fresh) process; returns the row."""
     import json as _json
     import statistics
@@ -82,6 +85,9 @@ def _worker(name: str, threads: int, repeats: int) -> dict:
     torch.set_num_threads(threads)
     model, x = make(name, bench=True)
     model.eval()
+    if dtype == "bf16":
+        model = model.to(torch.bfloat16)
+        x = x.to(torch.bfloat16) if x.is_floating_point() else x
 
     eager_blocks = []
 
@@ -123,7 +129,7 @@ def _worker(name: str, threads: int, repeats: int) -> dict:
         compiled(x)
         return compiled, time.perf_counter() - start
 
-    row = {"model": name, "threads": threads}
+    row = {"model": name, "threads": threads, "dtype": dtype}
     with torch.no_grad():
         ratios = {}
         row["eager_peak_mb"] = peak_bytes(lambda: model(x)) / 2**20
@@ -143,7 +149,7 @@ def _worker(name: str, threads: int, repeats: int) -> dict:
         row["slots"] = len(stats["slots"])
         row["aten_slots"] = stats["aten_contractions"]
         expected = model(x)
-        row["kiln_max_diff"] = (compiled(x) - expected).abs().max().item()
+        row["kiln_max_diff"] = (compiled(x) - expected).abs().max().float().item()
         ratios["kiln"] = eager_ratio(lambda: compiled(x))
         row["kiln_peak_mb"] = peak_bytes(lambda: compiled(x)) / 2**20
     row["eager_ms"] = 1e3 * statistics.median(eager_blocks)
@@ -152,21 +158,22 @@ def _worker(name: str, threads: int, repeats: int) -> dict:
     return row
 
 
-def _run_row(name: str, threads: int, repeats: int) -> dict:
+def _run_row(name: str, threads: int, repeats: int, dtype: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="kiln-bench-inductor-") as cache:
         # Default schedules: no background tuning searching (and swapping kernels) while the
         # columns are timed; tuned latencies are benchmarks/tuned_models.py's.
         env = dict(os.environ, TORCHINDUCTOR_CACHE_DIR=cache, KILN_TUNE="off")
-        cmd = [sys.executable, __file__, "--worker", name, str(threads), str(repeats)]
+        cmd = [sys.executable, __file__, "--worker", name, str(threads), str(repeats), dtype]
         result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        return {"model": name, "threads": threads, "error": result.stderr.strip()[-2000:]}
+        error = result.stderr.strip()[-2000:]
+        return {"model": name, "threads": threads, "dtype": dtype, "error": error}
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _print_table(rows: list[dict]) -> None:
     header = (
-        f"{'model':<16}{'thr':>4}{'eager ms':>10}{'ind ms':>9}{'frz ms':>9}{'kiln ms':>9}"
+        f"{'model':<16}{'dtype':>6}{'thr':>4}{'eager ms':>10}{'ind ms':>9}{'frz ms':>9}{'kiln ms':>9}"
         f"{'ind/kiln':>9}{'frz/kiln':>9}"
         f"{'ind comp s':>11}{'kiln comp s':>12}{'comp ratio':>11}"
         f"{'eager MB':>9}{'ind MB':>8}{'kiln MB':>8}{'coverage':>9}{'ATen-served':>12}{'max diff':>10}"
@@ -175,10 +182,11 @@ def _print_table(rows: list[dict]) -> None:
     print("-" * len(header))
     for r in rows:
         if "error" in r:
-            print(f"{r['model']:<16}{r['threads']:>4}  failed: {r['error'].splitlines()[-1]}")
+            failure = r["error"].splitlines()[-1]
+            print(f"{r['model']:<16}{r['dtype']:>6}{r['threads']:>4}  failed: {failure}")
             continue
         print(
-            f"{r['model']:<16}{r['threads']:>4}{r['eager_ms']:>10.3f}{r['inductor_ms']:>9.3f}"
+            f"{r['model']:<16}{r['dtype']:>6}{r['threads']:>4}{r['eager_ms']:>10.3f}{r['inductor_ms']:>9.3f}"
             f"{r['freezing_ms']:>9.3f}{r['kiln_ms']:>9.3f}{r['inductor_ms'] / r['kiln_ms']:>9.2f}"
             f"{r['freezing_ms'] / r['kiln_ms']:>9.2f}"
             f"{r['inductor_compile_s']:>11.2f}{r['kiln_compile_s']:>12.2f}"
@@ -190,9 +198,11 @@ def _print_table(rows: list[dict]) -> None:
 
 
 def _print_geomeans(rows: list[dict]) -> None:
-    """The geometric means of Kiln's speedups over each column, per thread count."""
-    for threads in sorted({r["threads"] for r in rows if "error" not in r}):
-        ok = [r for r in rows if "error" not in r and r["threads"] == threads]
+    """The geometric means of Kiln's speedups over each column, per dtype and thread count."""
+    for dtype, threads in sorted({(r["dtype"], r["threads"]) for r in rows if "error" not in r}):
+        ok = [
+            r for r in rows if "error" not in r and r["threads"] == threads and r["dtype"] == dtype
+        ]
         means = {
             column: math.exp(
                 statistics.fmean(math.log(r[f"{column}_ms"] / r["kiln_ms"]) for r in ok)
@@ -200,7 +210,7 @@ def _print_geomeans(rows: list[dict]) -> None:
             for column in ("eager", "inductor", "freezing")
         }
         print(
-            f"geomean speedup of Kiln, {threads} thread(s), {len(ok)} models: "
+            f"geomean speedup of Kiln, {dtype}, {threads} thread(s), {len(ok)} models: "
             + ", ".join(f"{means[c]:.2f}x over {c}" for c in means)
         )
 
@@ -210,18 +220,24 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODEL_NAMES))
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--dtypes", default="f32", help="f32, bf16 or both: f32,bf16")
     parser.add_argument("--json", help="also write the rows to this file")
-    parser.add_argument("--worker", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        name, threads, repeats = args.worker
-        print(json.dumps(_worker(name, int(threads), int(repeats))))
+        name, threads, repeats, dtype = args.worker
+        print(json.dumps(_worker(name, int(threads), int(repeats), dtype)))
         return
+    dtypes = args.dtypes.split(",")
+    unknown = sorted(set(dtypes) - {"f32", "bf16"})
+    if unknown:
+        parser.error(f"--dtypes: unknown {', '.join(unknown)}; expected f32 or bf16")
     rows = []
     for name in args.models.split(","):
-        for threads in (int(t) for t in args.threads.split(",")):
-            rows.append(_run_row(name, threads, args.repeats))
-            print(f"measured {name} on {threads} thread(s)", file=sys.stderr)
+        for dtype in dtypes:
+            for threads in (int(t) for t in args.threads.split(",")):
+                rows.append(_run_row(name, threads, args.repeats, dtype))
+                print(f"measured {name} ({dtype}) on {threads} thread(s)", file=sys.stderr)
     _print_table(rows)
     _print_geomeans(rows)
     if args.json:

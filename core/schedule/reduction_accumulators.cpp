@@ -46,7 +46,12 @@ Stmt Lowerer::lower_reduction(StageFrame& fr, const ReduceNode& red) {
     tile_shape.push_back(fr.extents[leaves[pos]]);
     tile_idx.push_back(fr.vars[leaves[pos]]);
   }
-  DType vt = red.source.dtype();
+  // 16-bit floats accumulate in f32, as PyTorch's reductions do: a sum keeps its precision,
+  // and no step rounds to 16 bits (a scalar bf16 max rounded per step, which kept LLVM from
+  // vectorizing the chain: a softmax's row maxima took 9x the whole f32 softmax).
+  DType stored = red.source.dtype(), vt = compute_type(stored);
+  auto in_acc = [&](const Expr& e) { return vt == stored ? e : cast(vt, e); };
+  auto in_storage = [&](const Expr& e) { return vt == stored ? e : cast(stored, e); };
   std::string acc_name = st.tensor->name + ".acc";
   Tensor acc = placeholder(acc_name, tile_shape, vt);
   Tensor acc_idx = arg ? placeholder(acc_name + ".idx", tile_shape, DType::I64) : Tensor();
@@ -61,12 +66,12 @@ Stmt Lowerer::lower_reduction(StageFrame& fr, const ReduceNode& red) {
       if (arg)
         return SeqNode::make({StoreNode::make(acc, tile_idx, identity),
                               StoreNode::make(acc_idx, tile_idx, Expr(int64_t{-1}))});
-      Expr start = through_output ? LoadNode::make(out, storage_index(fr)) : identity;
+      Expr start = through_output ? in_acc(LoadNode::make(out, storage_index(fr))) : identity;
       return StoreNode::make(acc, tile_idx, start);
     });
     Stmt update = nest(fr, inner, 0, true, [&] {
       std::vector<Expr> conds = fr.reduce_guards;
-      Expr v = red.source;
+      Expr v = in_acc(red.source);
       // A tile element outside the stage (a vector's tail lanes) is never written out: it
       // may accumulate anything, so a vector lane's guard only keeps its loads in bounds
       // (masked loads) instead of masking each update (a blend per vector FMA).
@@ -91,7 +96,7 @@ Stmt Lowerer::lower_reduction(StageFrame& fr, const ReduceNode& red) {
       return guarded(conds, AllocateNode::make(take, MemoryScope::Local, update_both));
     });
     Stmt write = over_tile([&] {
-      Expr result = arg ? acc_idx.load(tile_idx) : acc.load(tile_idx);
+      Expr result = arg ? acc_idx.load(tile_idx) : in_storage(acc.load(tile_idx));
       return StoreNode::make(out, storage_index(fr), result);
     });
     Stmt body = SeqNode::make({init, update, write});
@@ -123,7 +128,8 @@ Stmt Lowerer::lower_reduction(StageFrame& fr, const ReduceNode& red) {
     if (!is_reduce(pos)) init_loops.push_back(leaves[pos]);
   return nest(fr, head, 0, true, [&] {
     Stmt init = nest(fr, init_loops, 0, false, [&] {
-      return guarded(fr.spatial_guards, StoreNode::make(out, storage_index(fr), identity));
+      return guarded(fr.spatial_guards,
+                     StoreNode::make(out, storage_index(fr), in_storage(identity)));
     });
     return SeqNode::make({init, nest(fr, mid, 0, true, accumulate)});
   });

@@ -306,7 +306,7 @@ void DefaultScheduler::schedule_reduction(const std::string& name) {
   // Column reduction: a vector of adjacent outputs accumulates at once.
   const Stage& s = sch_.stage(name);
   int n = s.num_spatial;
-  int vl = lanes(s.tensor->dtype);
+  int vl = lanes(compute_type(s.tensor->dtype));  // 16-bit floats compute in f32
   int64_t cols = s.root_extents[n - 1];
   int64_t tile =
       knob(name, "tile_j", vector_tiles(vl),
@@ -333,7 +333,7 @@ std::string DefaultScheduler::vectorize_row_reduction(const std::string& name) {
   if (r->op == ReduceOp::ArgMax || r->op == ReduceOp::ArgMin || !s.relations.empty()) return "";
   int last = static_cast<int>(s.root_vars.size()) - 1;
   int64_t extent = s.root_extents[last];
-  int vl = lanes(r->source.dtype());
+  int vl = lanes(compute_type(r->source.dtype()));  // 16-bit floats compute in f32
   if (extent < 2 * vl) return "";
   // Partial accumulators: 0 (none), one native vector (with a tail where it does not divide
   // the row: a global average pool's 49 or 196 pixels), or up to four to hide the add latency.

@@ -201,6 +201,24 @@ TEST(ScheduleJitRegression, TreeCombinedReductionsKeepNaNAndInf) {
                                       "softmax with NaN and inf rows");
 }
 
+// A reduction over 16-bit floats accumulates in f32: 4096 bf16 ones summed in bf16 stop at 256
+// (256 + 1 rounds back to 256), in f32 they reach 4096 (a bf16 value), with or without the
+// default schedule's partial sums.
+TEST(ScheduleJitRegression, SixteenBitReductionsAccumulateInF32) {
+  const int64_t cols = 4096;
+  Tensor x = placeholder("x", {2, cols}, DType::BF16);
+  IterVar r = reduce_axis(cols, "k");
+  Tensor sum = compute("sum", {2}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, x(i[0], r.var), {r});
+  });
+  HostTensor ones = HostTensor::random({2, cols}, DType::BF16, 1, 1, 1);
+  for (const Schedule& s : {Schedule({sum}), default_schedule({sum}, host())}) {
+    std::vector<HostTensor> got = testing::run_compiled(s, {ones});
+    EXPECT_EQ(got[0].get({0}), 4096);
+    EXPECT_EQ(got[0].get({1}), 4096);
+  }
+}
+
 // A copy in panels: the last panel's columns past the source are zeros the tile never stores.
 TEST(ScheduleJit, PanelPackedOperandsWithATailPanel) {
   for (int64_t panel : {4, 8, 16}) {
