@@ -88,16 +88,23 @@ void KernelCodegen::emit_explicit_vector(const ForNode* n) {
 bool KernelCodegen::emit_transposing_copy(const ForNode* rows) {
   // for r in 0..W { for c in 0..W vectorized { dst[.., c] = src[.., r] } }, W a power of two,
   // dst contiguous along c and src along r: W vector loads along r, a W x W transposition in
-  // registers, W vector stores along c. A gather per row otherwise (16 lines per vector).
+  // registers, W vector stores along c. A gather per row otherwise (16 lines per vector). The
+  // copy may widen 16-bit floats to f32 (dst = f32(src)): converted after the transposition.
   int64_t w = rows->extent;
   auto* cols = rows->body.as<ForNode>();
   if (vec_.var || w < 2 || w > 16 || (w & (w - 1)) != 0 || !cols ||
       cols->for_kind != ForKind::Vectorized || cols->extent != w)
     return false;
   auto* store = cols->body.as<StoreNode>();
-  auto* load = store ? store->value.as<LoadNode>() : nullptr;
-  if (!load || mem_type(load->tensor->dtype) != mem_type(store->tensor->dtype) ||
-      (dtype_bytes(load->tensor->dtype) != 4 && dtype_bytes(load->tensor->dtype) != 2))
+  if (!store) return false;
+  auto* widening = store->value.as<CastNode>();
+  auto* load = (widening ? widening->value : store->value).as<LoadNode>();
+  if (!load) return false;
+  DType from = load->tensor->dtype, to = store->tensor->dtype;
+  bool widens = widening && (from == DType::BF16 || from == DType::F16) && to == DType::F32 &&
+                widening->dtype == DType::F32;
+  if (!(widens || (!widening && mem_type(from) == mem_type(to))) ||
+      (dtype_bytes(from) != 4 && dtype_bytes(from) != 2))
     return false;
   const VarNode *r = rows->var.get(), *c = cols->var.get();
   if (access_coefficient(store->tensor, store->indices, c) != 1 ||
@@ -105,18 +112,17 @@ bool KernelCodegen::emit_transposing_copy(const ForNode* rows) {
       !access_coefficient(store->tensor, store->indices, r) ||
       !access_coefficient(load->tensor, load->indices, c))
     return false;
-  llvm::Type* elem = mem_type(load->tensor->dtype);
-  auto* vector = llvm::FixedVectorType::get(elem, static_cast<unsigned>(w));
-  llvm::Align align(dtype_bytes(load->tensor->dtype));
+  auto* vector = llvm::FixedVectorType::get(mem_type(from), static_cast<unsigned>(w));
   auto address = [&](const Tensor& t, const std::vector<Expr>& indices, int64_t rv, int64_t cv) {
     scope_.vars[r] = b_.getInt64(rv);
     scope_.vars[c] = b_.getInt64(cv);
-    return b_.CreateInBoundsGEP(elem, buffer(t), flat_index(t, indices));
+    return b_.CreateInBoundsGEP(mem_type(t->dtype), buffer(t), flat_index(t, indices));
   };
   // v[j] holds src(r = 0..W-1, c = j): the matrix with rows j and lanes i.
   std::vector<llvm::Value*> v;
   for (int64_t j = 0; j < w; ++j)
-    v.push_back(b_.CreateAlignedLoad(vector, address(load->tensor, load->indices, 0, j), align));
+    v.push_back(b_.CreateAlignedLoad(vector, address(load->tensor, load->indices, 0, j),
+                                     llvm::Align(dtype_bytes(from))));
   // Each round swaps bit k of the vector number with bit k of the lane: after every bit,
   // element (j, i) is at (i, j).
   for (int64_t bit = 1; bit < w; bit <<= 1) {
@@ -133,7 +139,9 @@ bool KernelCodegen::emit_transposing_copy(const ForNode* rows) {
     }
   }
   for (int64_t i = 0; i < w; ++i)
-    b_.CreateAlignedStore(v[i], address(store->tensor, store->indices, i, 0), align);
+    b_.CreateAlignedStore(widens ? from_memory(v[i], from) : v[i],
+                          address(store->tensor, store->indices, i, 0),
+                          llvm::Align(dtype_bytes(to)));
   scope_.vars.erase(r);
   scope_.vars.erase(c);
   return true;

@@ -30,6 +30,10 @@ namespace kiln {
 ///   be accessed at the same indices everywhere, and a store whose index does not use the loop
 ///   variable must not store a value that does (a reduction). Any other Vectorized loop is a
 ///   scalar loop that LLVM's loop vectorizer is forced to vectorize.
+/// - An Unrolled loop of two iterations inside an explicit vector loop whose body is
+///   `acc = acc + f32(x) * f32(y)`, x and y bf16 loads and acc not depending on the pair, becomes
+///   AVX512-BF16 dot products (vdpbf16ps: both products of a lane's pair in one instruction)
+///   where the CPU has them, and two FMAs where it does not.
 /// - f16 and bf16 values compute in f32 and are rounded when cast or stored.
 class LLVMCompiler : public KernelCompiler {
  public:

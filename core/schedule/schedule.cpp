@@ -65,10 +65,25 @@ class LoadRedirect : public ExprMutator {
       : from_(from), to_(to), layout_(std::move(layout)), panel_(panel) {}
 
  protected:
+  // A copy in another dtype: a conversion of the source's load to the copy's dtype is the
+  // copy's load itself; any other use of it converts the copy's element back (exactly: it came
+  // from the source's dtype).
+  Expr mutate_cast(const Expr& e, const CastNode* n) override {
+    Expr r = ExprMutator::mutate_cast(e, n);
+    auto* outer = r.as<CastNode>();
+    auto* back = outer ? outer->value.as<CastNode>() : nullptr;
+    auto* load = back ? back->value.as<LoadNode>() : nullptr;
+    if (load && load->tensor.same_as(to_) && outer->dtype == to_->dtype) return back->value;
+    return r;
+  }
   Expr mutate_load(const Expr& e, const LoadNode* n) override {
     Expr r = ExprMutator::mutate_load(e, n);
     auto* load = r.as<LoadNode>();
     if (!load || !load->tensor.same_as(from_)) return r;
+    if (to_->dtype != from_->dtype) return cast(from_->dtype, redirected(load));
+    return redirected(load);
+  }
+  Expr redirected(const LoadNode* load) {
     std::vector<Expr> indices;
     for (int64_t d : layout_) indices.push_back(load->indices[d]);
     if (panel_ > 0) {
@@ -382,7 +397,8 @@ std::vector<Tensor> Schedule::operands(const std::string& stage) const {
 }
 
 std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand,
-                                 std::vector<int64_t> layout, int64_t panel) {
+                                 std::vector<int64_t> layout, int64_t panel,
+                                 std::optional<DType> as) {
   const std::string stage = stage_ref;  // see split
   int idx = stage_index(stage);
   Stage& s = stages_[idx];
@@ -408,6 +424,14 @@ std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand,
   }
   if (panel < 0 || (panel > 0 && rank == 0))
     throw ScheduleError(str_cat("cache_read: panels of ", panel, " elements of ", source->name));
+  DType dtype = as.value_or(source->dtype);
+  // Only widening between floats: every element converts back exactly.
+  bool widens = dtype == source->dtype || (is_float(source->dtype) && is_float(dtype) &&
+                                           dtype_bytes(dtype) > dtype_bytes(source->dtype));
+  if (!widens)
+    throw ScheduleError(str_cat("cache_read: a copy of ", source->name, " (", source->dtype,
+                                ") cannot convert to ", dtype, "; only to a wider float"));
+  auto converted = [&](Expr v) { return dtype == source->dtype ? v : cast(dtype, v); };
   std::vector<int64_t> shape;
   for (int64_t d : layout) shape.push_back(source->shape[d]);
   int64_t columns = rank ? shape.back() : 1;
@@ -419,13 +443,13 @@ std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand,
     std::vector<Expr> at(rank);
     int first = panel > 0 ? 1 : 0;  // the copy's dimension of layout[0]
     for (int64_t d = 0; d < rank; ++d) at[layout[d]] = i[first + d];
-    if (panel == 0) return source.load(at);
+    if (panel == 0) return converted(source.load(at));
     Expr column = i[0] * panel + i.back();
     at[layout.back()] = column;
-    if (columns % panel == 0) return source.load(at);
+    if (columns % panel == 0) return converted(source.load(at));
     // The last panel's columns past the source hold zeros; its loads stay in bounds.
     at[layout.back()] = min(column, make_const(column.dtype(), static_cast<double>(columns - 1)));
-    return select(column < columns, source.load(at), make_const(source->dtype, 0));
+    return select(column < columns, converted(source.load(at)), make_const(dtype, 0));
   });
   s.body = LoadRedirect(source, cache, layout, panel).mutate(s.body);
   std::string name = str_cat(stage, ".cache", operand);
@@ -433,7 +457,9 @@ std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand,
   std::vector<int64_t> values{operand};
   values.insert(values.end(), layout.begin(), layout.end());
   if (panel > 0) values.push_back(panel);
-  trace_.insts.push_back({InstKind::CacheRead, {stage}, values});
+  std::vector<std::string> names{stage};
+  if (dtype != source->dtype) names.emplace_back(dtype_name(dtype));
+  trace_.insts.push_back({InstKind::CacheRead, names, values});
   return name;
 }
 

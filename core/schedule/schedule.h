@@ -9,6 +9,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -108,8 +109,13 @@ class Schedule {
   /// then name) is cut into panels of `panel` elements, outermost: a source dimension of C
   /// becomes [ceil(C / panel), ..., panel] (zeros past C), so that a register tile `panel`
   /// columns wide reads one contiguous run per panel, not a line per reduction step.
+  ///
+  /// With `as` a wider float dtype than the source's (f32 for a bf16 weight), the copy converts
+  /// its elements once, and `stage` reads them converted: a contraction that broadcasts each
+  /// element of a 16-bit operand to many lanes no longer converts it at every read.
   std::string cache_read(const std::string& stage, int64_t operand,
-                         std::vector<int64_t> layout = {}, int64_t panel = 0);
+                         std::vector<int64_t> layout = {}, int64_t panel = 0,
+                         std::optional<DType> as = std::nullopt);
   /// The distinct tensors `stage` reads, numbered as cache_read numbers its operands.
   std::vector<Tensor> operands(const std::string& stage) const;
 

@@ -12,8 +12,8 @@ namespace {
 constexpr std::string_view kInstNames[] = {"split",      "fuse",    "reorder",   "parallel",
                                            "vectorize",  "unroll",  "bind",      "compute_inline",
                                            "compute_at", "rfactor", "cache_read"};
-// Number of trailing integer operands each instruction kind carries; -1: one name, then at least
-// one integer (cache_read's operand and its layout).
+// Number of trailing integer operands each instruction kind carries; -1: names up to the first
+// integer, then at least one integer (cache_read's stage and dtype, its operand and layout).
 int num_values(InstKind k) {
   switch (k) {
     case InstKind::Split:
@@ -65,7 +65,15 @@ Trace Trace::from_text(const std::string& text) {
       throw ScheduleError(
           str_cat("trace line ", line_no, ": unknown instruction '", tokens[0], "'"));
     int nv = num_values(inst.kind);
-    if (nv < 0) nv = std::max<int>(1, static_cast<int>(tokens.size()) - 2);
+    if (nv < 0) {
+      auto is_integer = [](const std::string& w) {
+        size_t digits = w[0] == '-' ? 1 : 0;
+        return w.size() > digits && w.find_first_not_of("0123456789", digits) == std::string::npos;
+      };
+      size_t first_value = 2;  // the stage is always a name
+      while (first_value < tokens.size() && !is_integer(tokens[first_value])) ++first_value;
+      nv = std::max<int>(1, static_cast<int>(tokens.size() - first_value));
+    }
     if (static_cast<int>(tokens.size()) < 2 + nv)
       throw ScheduleError(str_cat("trace line ", line_no, ": too few operands in '", line, "'"));
     inst.names.assign(tokens.begin() + 1, tokens.end() - nv);

@@ -27,7 +27,8 @@ enum class InstKind : uint8_t {
 
 struct Instruction {
   InstKind kind;
-  std::vector<std::string> names;  ///< Stage first, then loops (ComputeAt: stage, target, loop).
+  std::vector<std::string> names;  ///< Stage first, then loops (ComputeAt: stage, target, loop;
+                                   ///< CacheRead: stage, then the dtype it converts to, if any).
   std::vector<int64_t> values;     ///< Split/RFactor: factor. Bind: for-kind, axis.
                                    ///< CacheRead: operand, then the copy's layout,
                                    ///< then its panel width when it has panels.

@@ -52,7 +52,7 @@ void Schedule::apply(const Instruction& inst) {
       rfactor(n[0], n[1], inst.values[0]);
       return;
     case InstKind::CacheRead:
-      if (n.size() != 1 || inst.values.empty())
+      if (n.empty() || n.size() > 2 || inst.values.empty())
         throw ScheduleError(str_cat("instruction '", inst, "' has the wrong number of operands"));
       {
         // The layout names every dimension of the operand when the copy has panels.
@@ -64,7 +64,9 @@ void Schedule::apply(const Instruction& inst) {
           panel = layout.back();
           layout.pop_back();
         }
-        cache_read(n[0], inst.values[0], layout, panel);
+        std::optional<DType> as;
+        if (n.size() == 2) as = dtype_from_name(n[1]);
+        cache_read(n[0], inst.values[0], layout, panel, as);
         return;
       }
   }

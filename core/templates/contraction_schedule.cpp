@@ -145,9 +145,12 @@ void DefaultScheduler::schedule_contraction(const std::string& name,
           sch_.stage(contraction).root_extents.back() * s.root_extents[j_axis] * dtype_bytes(b);
       bool repays = s.root_extents[i_axis] >= kPanelMinRows && b_bytes > target_.l2_bytes;
       if (knob(name, "pack_panels", {0, 1}, repays ? 1 : 0))
-        for (std::string& p : pack_operands(sch_, contraction, panels, vl, tiles.tj))
+        for (std::string& p :
+             pack_operands(sch_, contraction, panels, vl, tiles.tj, widened(tiles)))
           own_roots_.insert(std::move(p));
     }
+    // Adds stages: `s` is stale from here.
+    if (!tiles.dot_pairs) widen_broadcast_operands(contraction, j_axis);
     return schedule_register_tiles(name, producer, i_axis, j_axis, tiles);
   }
   // Pack the operand read with strided columns (x @ W.T) into contiguous columns, a copy of
@@ -167,7 +170,8 @@ void DefaultScheduler::schedule_contraction(const std::string& name,
   RegisterTileKnobs tiles = register_tile_knobs(name, producer, i_axis, j_axis, vl);
   if (!pack) return schedule_dot_contraction(name, producer, i_axis, j_axis, vl, *dot);
   // Adds stages, scheduled already: `s` is stale from here.
-  for (std::string& p : pack_operands(sch_, contraction, *packing, vl, tiles.tj))
+  if (!tiles.dot_pairs) widen_broadcast_operands(contraction, j_axis);
+  for (std::string& p : pack_operands(sch_, contraction, *packing, vl, tiles.tj, widened(tiles)))
     own_roots_.insert(std::move(p));
   schedule_register_tiles(name, producer, i_axis, j_axis, tiles);
 }
@@ -200,6 +204,9 @@ void DefaultScheduler::schedule_convolution(const std::string& name,
       name, producer, 3, 1, vl, "channel_", weight_per_input_channel > pixels ? 2 : 0);
   std::optional<RegisterTileKnobs> along_height;
   if (plan.grouped) along_height = register_tile_knobs(name, producer, 2, 3, vl, "height_");
+  // Along the width each weight is broadcast; with channels in lanes each input pixel is, read
+  // from the padded input, widened after it.
+  if (layout != ConvolutionLayout::ChannelsInLanes) widen_broadcast_operands(conv, 3);
   if (layout == ConvolutionLayout::RowsOverChannels)
     return schedule_register_tiles(name, producer, 1, 3, along_width);
   std::vector<std::string> inputs;  // the padded input
@@ -226,9 +233,11 @@ void DefaultScheduler::schedule_convolution(const std::string& name,
           sch_.compute_at(input, name, tiled.loops[leaf].name);
     return;
   }
+  widen_broadcast_operands(conv, 1);
   auto packing = column_packing(sch_, conv, 1);
   KILN_CHECK(packing, "a convolution's weight cannot be packed with output channels innermost");
-  for (std::string& p : pack_operands(sch_, conv, *packing, vl, across_channels.tj))
+  for (std::string& p :
+       pack_operands(sch_, conv, *packing, vl, across_channels.tj, widened(across_channels)))
     own_roots_.insert(std::move(p));
   schedule_register_tiles(name, producer, 3, 1, across_channels);
 }
@@ -412,6 +421,31 @@ bool DefaultScheduler::pairs_bf16_products(const Stage& c) const {
   return !loads.empty() && std::all_of(loads.begin(), loads.end(), [](const LoadNode* l) {
     return l->tensor->dtype == DType::BF16;
   });
+}
+
+void DefaultScheduler::widen_broadcast_operands(const std::string& c, int lane_axis) {
+  std::vector<Tensor> operands = sch_.operands(c);
+  for (size_t k = 0; k < operands.size(); ++k) {
+    if (!is_half_float(operands[k]->dtype)) continue;
+    const Stage& s = sch_.stage(c);
+    // Broadcasts per element: the tile's vectors along the lane axis times the spatial extents
+    // the operand does not follow.
+    int64_t lane_extent = s.root_extents[lane_axis];
+    int64_t broadcasts = (lane_extent + lanes(DType::F32) - 1) / lanes(DType::F32);
+    bool broadcast = true;
+    for (int d = 0; d < s.num_spatial; ++d) {
+      bool follows = false;
+      for (const LoadNode* load : loads_in(s.body, operands[k].get()))
+        for (const Expr& i : load->indices) follows |= uses_var(i, s.root_vars[d].get());
+      if (d == lane_axis) broadcast = !follows;
+      if (!follows && d != lane_axis) broadcasts *= s.root_extents[d];
+    }
+    // At 4 broadcasts or more the copy (about one conversion per element) pays.
+    if (!broadcast || broadcasts < 4) continue;
+    std::string copy = sch_.cache_read(c, static_cast<int64_t>(k), {}, 0, DType::F32);
+    schedule_rows(copy);
+    own_roots_.insert(copy);
+  }
 }
 
 std::string DefaultScheduler::split_pairs(const std::string& stage, std::string& k_loop) {

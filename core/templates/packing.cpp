@@ -120,11 +120,12 @@ void transpose_in_blocks(Schedule& s, const std::string& name, int64_t block, bo
 
 std::vector<std::string> pack_operands(Schedule& s, const std::string& c,
                                        const std::vector<ColumnPacking>& packing, int64_t block,
-                                       int64_t panel) {
+                                       int64_t panel, std::optional<DType> as) {
   std::vector<std::string> packed;
   // The copy takes its source's place among the operands: the numbers of the others stay.
   for (const ColumnPacking& p : packing) {
-    packed.push_back(s.cache_read(c, p.operand, p.layout, panel));
+    bool widens = as && is_half_float(s.operands(c)[p.operand]->dtype);
+    packed.push_back(s.cache_read(c, p.operand, p.layout, panel, widens ? as : std::nullopt));
     transpose_in_blocks(s, packed.back(), block, panel > 0);
   }
   return packed;

@@ -168,6 +168,17 @@ class DefaultScheduler {
   /// on a CPU with bf16 dot products (a matmul's, not a convolution's, whose inner axis is the
   /// kernel's width).
   bool pairs_bf16_products(const Stage& contraction) const;
+  /// The dtype a contraction's packed copies widen 16-bit float operands to: f32, unless its
+  /// tiles sum bf16 products in pairs (which read bf16).
+  static std::optional<DType> widened(const RegisterTileKnobs& tiles) {
+    return tiles.dot_pairs ? std::nullopt : std::optional<DType>(DType::F32);
+  }
+  /// Copies each 16-bit float operand of contraction `c` that every lane of a vector along axis
+  /// `lane_axis` reads alike (broadcast: a matmul's A, a convolution's weight along the width)
+  /// into f32 beforehand, where the tile broadcasts each element often enough to repay the copy:
+  /// a broadcast bf16 element costs a load, a shift and a broadcast each time, an f32 one folds
+  /// into its FMA.
+  void widen_broadcast_operands(const std::string& c, int lane_axis);
   /// Splits `k_loop` of `stage` by two: `k_loop` becomes the loop over pairs, the pair loop's
   /// name is returned.
   std::string split_pairs(const std::string& stage, std::string& k_loop);

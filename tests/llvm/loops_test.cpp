@@ -201,14 +201,19 @@ TEST(LlvmLoops, SelectsMaskOnlyTheLoadsThatMayLeaveTheirTensor) {
 
 // A copy that transposes [32, 48] into [48, 32] in 16 x 16 squares: whole vectors loaded along
 // the source's rows, shuffled, stored along the copy's rows (no gathers), of 4-byte and of
-// 2-byte elements (a bf16 Linear layer's weight); tiles of 8 rows by 16 columns are no squares
-// and keep the gathers. All copy right.
+// 2-byte elements (a bf16 Linear layer's weight), and widening 16-bit floats to f32 on the way;
+// tiles of 8 rows by 16 columns are no squares and keep the gathers. All copy right.
 TEST(LlvmLoops, SquareTransposingCopiesShuffleWholeVectors) {
-  for (DType dtype : {DType::F32, DType::BF16, DType::F16})
+  for (auto [dtype, widen] : {std::pair{DType::F32, false},
+                              {DType::BF16, false},
+                              {DType::F16, false},
+                              {DType::BF16, true},
+                              {DType::F16, true}})
     for (int64_t rows : {16, 8}) {
       Tensor src = placeholder("src", {32, 48}, dtype);
-      Tensor dst =
-          compute("dst", {48, 32}, [&](const std::vector<Var>& i) { return src(i[1], i[0]); });
+      Tensor dst = compute("dst", {48, 32}, [&](const std::vector<Var>& i) {
+        return widen ? cast(DType::F32, src(i[1], i[0])) : src(i[1], i[0]);
+      });
       Var ro("ro"), co("co"), ri("ri"), ci("ci");
       Expr row = ro * rows + ri, col = co * 16 + ci;
       Stmt copy = ForNode::make(
@@ -217,7 +222,9 @@ TEST(LlvmLoops, SquareTransposingCopiesShuffleWholeVectors) {
               co, 2, ForKind::Serial,
               ForNode::make(ri, rows, ForKind::Serial,
                             ForNode::make(ci, 16, ForKind::Vectorized,
-                                          StoreNode::make(dst, {row, col}, src(col, row))))));
+                                          StoreNode::make(dst, {row, col},
+                                                          widen ? cast(DType::F32, src(col, row))
+                                                                : src(col, row))))));
       LoweredFunc f{"transpose", {src, dst}, 1, copy, {}};
       std::string ir = compiler().llvm_ir(f);
       EXPECT_EQ(ir.find("masked.gather") == std::string::npos, rows == 16) << dtype << ir;

@@ -315,6 +315,15 @@ void contraction_cases(Table& t) {
   t.call("addmm_beta0", "aten.addmm.default", {in({6, 1}), in({6, 4}), in({4, 3})}, {I(0), I(1)});
   t.call("baddbmm", "aten.baddbmm.default", {in({2, 1, 5}), in({2, 3, 7}), in({2, 7, 5})},
          {F(1.0), F(-0.5)});
+  // bf16 products summed in pairs where the CPU has AVX512-BF16 (even K), each operand laid
+  // out its own way; an odd K keeps FMAs, with A widened to f32 beforehand.
+  t.call("mm_bf16", "aten.mm.default", {in({13, 20}, bf16), in({20, 40}, bf16)}, {}, bf16);
+  t.call("mm_bf16_odd_k", "aten.mm.default", {in({9, 7}, bf16), in({7, 33}, bf16)}, {}, bf16);
+  t.call("mm_bf16_transposed_b", "aten.mm.default",
+         {in({5, 32}, bf16), strided({32, 40}, {1, 32}, bf16)}, {}, bf16);
+  t.call("bmm_bf16", "aten.bmm.default", {in({3, 5, 8}, bf16), in({3, 8, 35}, bf16)}, {}, bf16);
+  t.call("addmm_bf16", "aten.addmm.default",
+         {in({35}, bf16), in({6, 16}, bf16), in({16, 35}, bf16)}, {F(1.0), F(1.0)}, bf16);
 }
 
 void convolution_cases(Table& t) {
@@ -337,6 +346,14 @@ void convolution_cases(Table& t) {
        {L({1, 1}), L({1, 1}), L({1, 1}), B(false), L({0, 0}), I(5)});
   conv("conv_1x1_f16", {in({1, 8, 5, 5}, f16), in({4, 8, 1, 1}, f16)}, false,
        {L({1, 1}), L({0, 0}), L({1, 1}), B(false), L({0, 0}), I(1)}, f16);
+  // bf16: each weight broadcast along a wide row, or packed with channels in lanes, is widened
+  // to f32 once beforehand.
+  conv("conv_1x1_wide_bf16", {in({1, 8, 20, 40}, bf16), in({16, 8, 1, 1}, bf16)}, false,
+       {L({1, 1}), L({0, 0}), L({1, 1}), B(false), L({0, 0}), I(1)}, bf16);
+  conv("conv_3x3_bf16", {in({1, 16, 6, 6}, bf16), in({24, 16, 3, 3}, bf16), in({24}, bf16)}, true,
+       {L({1, 1}), L({1, 1}), L({1, 1}), B(false), L({0, 0}), I(1)}, bf16);
+  conv("conv_depthwise_bf16", {in({1, 8, 30, 30}, bf16), in({8, 1, 3, 3}, bf16)}, false,
+       {L({2, 2}), L({1, 1}), L({1, 1}), B(false), L({0, 0}), I(8)}, bf16);
   // Transposed: weight [C, O / groups, KH, KW]; output_padding below the stride or dilation.
   conv("conv_transposed_stride_bias", {in({2, 3, 5, 6}), in({3, 4, 3, 3}), in({4})}, true,
        {L({2, 2}), L({1, 1}), L({1, 1}), B(true), L({1, 0}), I(1)});

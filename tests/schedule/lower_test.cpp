@@ -155,6 +155,49 @@ TEST(Schedule, CacheReadCopiesInPanels) {
                ScheduleError);
 }
 
+TEST(Schedule, CacheReadWidensSixteenBitFloats) {
+  // A bf16 matmul (product in f32, cast back): B copied as f32 in panels; the product reads the
+  // copy's elements directly, without converting them again.
+  auto bf16_matmul = [] { return tune_test::matmul_bf16(8, 12, 4); };
+  Schedule s({bf16_matmul()});
+  std::string copy = s.cache_read("s0", 1, {0, 1}, 8, DType::F32);
+  EXPECT_EQ(s.stage(copy).tensor->dtype, DType::F32);
+  std::ostringstream os;
+  os << lower(s, "f");
+  EXPECT_NE(os.str().find("(f32(A[C.i0, C.r0]) * B.cache[floordiv(C.i1, 8), C.r0, "
+                          "floormod(C.i1, 8)])"),
+            std::string::npos)
+      << os.str();
+  std::string text = s.trace().to_text();
+  EXPECT_NE(text.find("cache_read s0 f32 1 0 1 8\n"), std::string::npos) << text;
+  Trace parsed = Trace::from_text(text);
+  EXPECT_EQ(parsed, s.trace());
+  Schedule again = replay({bf16_matmul()}, parsed);
+  EXPECT_TRUE(structural_equal(lower(s, "f").body, lower(again, "f").body));
+  // Narrowing, or converting anything but a float, would change the values.
+  try {
+    Schedule({bf16_matmul()}).cache_read("s0", 0, {}, 0, DType::F16);
+    FAIL();
+  } catch (const ScheduleError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot convert to f16"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Schedule, BroadcastSixteenBitOperandsAreWidenedOnceWhereTheyRepay) {
+  // Without bf16 dot products A's elements are broadcast, 32 times each over 512 columns: A is
+  // copied as f32 first. With them A stays bf16 (the pairs read it), and so does an f32 matmul.
+  auto trace = [](const Tensor& t, const Target& target) {
+    return default_schedule({t}, target).trace().to_text();
+  };
+  std::string widened = trace(tune_test::matmul_bf16(16, 512, 64), avx512());
+  EXPECT_NE(widened.find("cache_read s0 f32 0 "), std::string::npos) << widened;
+  EXPECT_EQ(trace(tune_test::matmul_bf16(16, 512, 64), tune_test::avx512_bf16()).find(" f32 "),
+            std::string::npos);
+  // Two vectors of columns and one row: each element broadcast twice, not worth a copy.
+  std::string narrow = trace(tune_test::matmul_bf16(1, 32, 64), avx512());
+  EXPECT_EQ(narrow.find("cache_read s0 f32 0 "), std::string::npos) << narrow;
+}
+
 TEST(Schedule, StridedConvolutionPutsOutputChannelsInLanes) {
   // [1, 8, 14, 14] * [32, 8, 3, 3], stride 2: the weight is packed with output channels
   // innermost, and the tile computed for the epilogue stores them innermost too (one vector
