@@ -413,47 +413,6 @@ void DefaultScheduler::schedule_register_tiles(const std::string& name,
   sch_.compute_at(*producer, name, tile_loop);
 }
 
-bool DefaultScheduler::pairs_bf16_products(const Stage& c) const {
-  if (!target_.bf16_dot_pairs() || is_convolution(c) || c.tensor->dtype != DType::F32 ||
-      c.root_extents.back() % 2 != 0)
-    return false;
-  std::vector<const LoadNode*> loads = loads_in(c.body);
-  return !loads.empty() && std::all_of(loads.begin(), loads.end(), [](const LoadNode* l) {
-    return l->tensor->dtype == DType::BF16;
-  });
-}
-
-void DefaultScheduler::widen_broadcast_operands(const std::string& c, int lane_axis) {
-  std::vector<Tensor> operands = sch_.operands(c);
-  for (size_t k = 0; k < operands.size(); ++k) {
-    if (!is_half_float(operands[k]->dtype)) continue;
-    const Stage& s = sch_.stage(c);
-    // Broadcasts per element: the tile's vectors along the lane axis times the spatial extents
-    // the operand does not follow.
-    int64_t lane_extent = s.root_extents[lane_axis];
-    int64_t broadcasts = (lane_extent + lanes(DType::F32) - 1) / lanes(DType::F32);
-    bool broadcast = true;
-    for (int d = 0; d < s.num_spatial; ++d) {
-      bool follows = false;
-      for (const LoadNode* load : loads_in(s.body, operands[k].get()))
-        for (const Expr& i : load->indices) follows |= uses_var(i, s.root_vars[d].get());
-      if (d == lane_axis) broadcast = !follows;
-      if (!follows && d != lane_axis) broadcasts *= s.root_extents[d];
-    }
-    // At 4 broadcasts or more the copy (about one conversion per element) pays.
-    if (!broadcast || broadcasts < 4) continue;
-    std::string copy = sch_.cache_read(c, static_cast<int64_t>(k), {}, 0, DType::F32);
-    schedule_rows(copy);
-    own_roots_.insert(copy);
-  }
-}
-
-std::string DefaultScheduler::split_pairs(const std::string& stage, std::string& k_loop) {
-  auto [pairs, pair] = sch_.split(stage, k_loop, 2);
-  k_loop = pairs;
-  return pair;
-}
-
 std::pair<std::string, std::string> DefaultScheduler::split_unless_one(const std::string& stage,
                                                                        const std::string& loop,
                                                                        int64_t factor) {
