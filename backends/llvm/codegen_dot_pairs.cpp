@@ -105,20 +105,35 @@ llvm::Value* KernelCodegen::bf16_pairs(const Expr& load, const VarNode* pair) {
   std::optional<int64_t> along_lanes = affine_coefficient(flat, vec_.var);
   std::optional<int64_t> along_pair = affine_coefficient(flat, pair);
   llvm::Align align(2);
-  if (along_pair == 1 && (along_lanes == 0 || along_lanes == 2)) {
-    // Lane 0's pair at a scalar address: the pairs are one contiguous run (a panel packed
-    // with pairs innermost), or one pair every lane shares (a row of A), one 32-bit broadcast.
+  // The address of lane 0's element `p` of its pair, a scalar.
+  auto address = [&](int64_t p) {
     llvm::Value* lanes = scope_.vars[vec_.var];
     scope_.vars[vec_.var] = b_.getInt64(0);
-    scope_.vars[pair] = b_.getInt64(0);
+    scope_.vars[pair] = b_.getInt64(p);
     VectorLoop saved = vec_;
     vec_.var = nullptr;
     llvm::Value* ptr = b_.CreateInBoundsGEP(i16, buffer(t), flat_index(t, n->indices));
     vec_ = saved;
     scope_.vars[vec_.var] = lanes;
     scope_.vars.erase(pair);
-    if (along_lanes == 2) return b_.CreateAlignedLoad(pairs_type, ptr, align, t->name);
-    llvm::Value* both = b_.CreateAlignedLoad(b_.getInt32Ty(), ptr, align, t->name);
+    return ptr;
+  };
+  // The pairs one contiguous run (a panel packed with pairs innermost).
+  if (along_pair == 1 && along_lanes == 2)
+    return b_.CreateAlignedLoad(pairs_type, address(0), align, t->name);
+  if (along_lanes == 0) {
+    // One pair every lane shares (a row of A, a convolution's input pixel): one 32-bit
+    // broadcast, loaded whole where the pair is adjacent.
+    llvm::Value* both;
+    if (along_pair == 1) {
+      both = b_.CreateAlignedLoad(b_.getInt32Ty(), address(0), align, t->name);
+    } else {
+      llvm::Value* low =
+          b_.CreateZExt(b_.CreateAlignedLoad(i16, address(0), align), b_.getInt32Ty());
+      llvm::Value* high =
+          b_.CreateZExt(b_.CreateAlignedLoad(i16, address(1), align), b_.getInt32Ty());
+      both = b_.CreateOr(low, b_.CreateShl(high, 16));
+    }
     return b_.CreateBitCast(b_.CreateVectorSplat(width, both), pairs_type);
   }
   // Otherwise each half of the pair as the loop would read it, interleaved: the float a bf16

@@ -27,12 +27,22 @@ Stmt Lowerer::lower_reduction(StageFrame& fr, const ReduceNode& red) {
   auto is_reduce = [&](int pos) { return st.loops[leaves[pos]].reduce; };
   int first = 0;
   while (first < n && !is_reduce(first)) ++first;
-  int last = n - 1;
+  bool arg = red.op == ReduceOp::ArgMax || red.op == ReduceOp::ArgMin;
+  // Innermost unrolled reduce loops after other reduce loops (a bf16 contraction's pairs,
+  // inside its tile's vector columns) belong to each element's update: the tile's accumulators
+  // stay outside them, as they would be without them.
+  int end = n;
+  while (!arg && end > first && is_reduce(end - 1) &&
+         st.loops[leaves[end - 1]].kind == ForKind::Unrolled)
+    --end;
+  bool reduce_before = false;
+  for (int pos = first; pos < end; ++pos) reduce_before |= is_reduce(pos);
+  if (!reduce_before) end = n;
+  int last = end - 1;
   while (!is_reduce(last)) --last;
   int run = last;  // start of the innermost contiguous run of reduce loops
   while (run > first && is_reduce(run - 1)) --run;
   bool through_output = run != first;  // partial results pass through the stage's storage
-  bool arg = red.op == ReduceOp::ArgMax || red.op == ReduceOp::ArgMin;
   if (through_output && arg)
     throw ScheduleError(str_cat("stage ", st.name, " (", st.tensor->name, "): an ", red.op,
                                 " cannot have spatial loops between its reduce loops"));
@@ -41,7 +51,7 @@ Stmt Lowerer::lower_reduction(StageFrame& fr, const ReduceNode& red) {
       inner(leaves.begin() + run, leaves.end());
   std::vector<int64_t> tile_shape;
   std::vector<Expr> tile_idx;
-  for (int pos = last + 1; pos < n; ++pos) {
+  for (int pos = last + 1; pos < end; ++pos) {
     tile.push_back(leaves[pos]);
     tile_shape.push_back(fr.extents[leaves[pos]]);
     tile_idx.push_back(fr.vars[leaves[pos]]);
@@ -104,22 +114,6 @@ Stmt Lowerer::lower_reduction(StageFrame& fr, const ReduceNode& red) {
     return AllocateNode::make(acc, MemoryScope::Local, body);
   };
 
-  // An innermost run of unrolled reduce loops with nothing inside it (a bf16 contraction's
-  // pairs, inside its tile's vector columns) accumulates into the storage itself: an
-  // accumulator of its own would be an allocation inside the vector loop, which keeps that
-  // loop from explicit vector code.
-  bool unrolled_run = true;
-  for (int l : inner) unrolled_run &= st.loops[l].kind == ForKind::Unrolled;
-  std::function<Stmt()> direct_nest = [&]() -> Stmt {
-    return nest(fr, inner, 0, true, [&] {
-      std::vector<Expr> conds = fr.reduce_guards;
-      conds.insert(conds.end(), fr.spatial_guards.begin(), fr.spatial_guards.end());
-      std::vector<Expr> at = storage_index(fr);
-      return guarded(conds, StoreNode::make(out, at, combine(red.op, out.load(at), red.source)));
-    });
-  };
-  std::function<Stmt()> accumulate =
-      !arg && tile.empty() && unrolled_run ? direct_nest : std::function<Stmt()>(tile_nest);
   if (!through_output) return nest(fr, outer, 0, true, tile_nest);
   // Initialize the storage before the first reduce loop, then accumulate tile by tile.
   std::vector<int> head(leaves.begin(), leaves.begin() + first), init_loops,
@@ -131,7 +125,7 @@ Stmt Lowerer::lower_reduction(StageFrame& fr, const ReduceNode& red) {
       return guarded(fr.spatial_guards,
                      StoreNode::make(out, storage_index(fr), in_storage(identity)));
     });
-    return SeqNode::make({init, nest(fr, mid, 0, true, accumulate)});
+    return SeqNode::make({init, nest(fr, mid, 0, true, tile_nest)});
   });
 }
 

@@ -206,7 +206,11 @@ void DefaultScheduler::schedule_convolution(const std::string& name,
   if (plan.grouped) along_height = register_tile_knobs(name, producer, 2, 3, vl, "height_");
   // Along the width each weight is broadcast; with channels in lanes each input pixel is, read
   // from the padded input, widened after it.
-  if (layout != ConvolutionLayout::ChannelsInLanes) widen_broadcast_operands(conv, 3);
+  const RegisterTileKnobs& taken = layout == ConvolutionLayout::RowsOverChannels  ? along_width
+                                   : layout == ConvolutionLayout::ChannelsInLanes ? across_channels
+                                                                                  : *along_height;
+  if (layout != ConvolutionLayout::ChannelsInLanes && !taken.dot_pairs)
+    widen_broadcast_operands(conv, 3);
   if (layout == ConvolutionLayout::RowsOverChannels)
     return schedule_register_tiles(name, producer, 1, 3, along_width);
   std::vector<std::string> inputs;  // the padded input
@@ -233,7 +237,7 @@ void DefaultScheduler::schedule_convolution(const std::string& name,
           sch_.compute_at(input, name, tiled.loops[leaf].name);
     return;
   }
-  widen_broadcast_operands(conv, 1);
+  if (!taken.dot_pairs) widen_broadcast_operands(conv, 1);
   auto packing = column_packing(sch_, conv, 1);
   KILN_CHECK(packing, "a convolution's weight cannot be packed with output channels innermost");
   for (std::string& p :
@@ -289,7 +293,7 @@ DefaultScheduler::RegisterTileKnobs DefaultScheduler::register_tile_knobs(
   // bf16 products in pairs, one AVX512-BF16 dot product per vector and pair. Zen 5, one
   // thread, through torch.compile: matmul 1024^3 in bf16 took 13.9 ms as f32 FMAs (f32 itself
   // 11.0), 5.3 ms in pairs (f32 10.7).
-  bool pairable = pairs_bf16_products(c);
+  bool pairable = pairs_bf16_products(c) && !(is_convolution(c) && pairs_cost_more(c, j_axis));
   k.dot_pairs = pairable ? ask("dot_pairs", {0, 1}, 1) : 0;
   // A contraction computed inside its epilogue's tile keeps its reduce loops whole.
   if (producer) return k;
@@ -302,7 +306,8 @@ DefaultScheduler::RegisterTileKnobs DefaultScheduler::register_tile_knobs(
   std::vector<int64_t> unrolls;
   // Unrolled pairs, where they apply, whichever dot_pairs says: the space stays a product.
   for (int64_t u : {1, 2, 4, 8})
-    if ((pairable ? k_inner / 2 : k_inner) % u == 0) unrolls.push_back(u);
+    if ((pairable && c.root_vars.size() == c.num_spatial + 1u ? k_inner / 2 : k_inner) % u == 0)
+      unrolls.push_back(u);
   k.unroll_k = ask("unroll_k", unrolls, 1);
   return k;
 }
@@ -350,7 +355,7 @@ void DefaultScheduler::schedule_register_tiles(const std::string& name,
     else
       run_end = *k_block_at;
   }
-  std::string pair = k.dot_pairs && !producer ? split_pairs(name, reduce.back()) : "";
+  std::string pair = k.dot_pairs && !producer ? split_pairs(name, reduce.front()) : "";
   std::string k_unrolled;
   if (k.unroll_k > 1) {
     auto [kb, ku] = sch_.split(name, reduce.back(), k.unroll_k);
@@ -386,7 +391,7 @@ void DefaultScheduler::schedule_register_tiles(const std::string& name,
   // Reduce loops outermost, the tile's rows then its vector columns innermost.
   std::vector<std::string> corder;
   for (size_t d = c.num_spatial; d < c.root_vars.size(); ++d) corder.push_back(c.loops[d].name);
-  if (k.dot_pairs) pair = split_pairs(*producer, corder.back());
+  if (k.dot_pairs) pair = split_pairs(*producer, corder.front());
   for (int d = 0; d < c.num_spatial; ++d)
     if (d != i_axis && d != j_axis) corder.push_back(c.loops[d].name);
   corder.push_back(c.loops[i_axis].name);

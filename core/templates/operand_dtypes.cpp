@@ -10,13 +10,22 @@
 namespace kiln::schedule_detail {
 
 bool DefaultScheduler::pairs_bf16_products(const Stage& c) const {
-  if (!target_.bf16_dot_pairs() || is_convolution(c) || c.tensor->dtype != DType::F32 ||
-      c.root_extents.back() % 2 != 0)
+  // The outer reduce axis pairs: a matmul's k, a convolution's input channels.
+  if (!target_.bf16_dot_pairs() || c.tensor->dtype != DType::F32 ||
+      c.root_extents[c.num_spatial] % 2 != 0)
     return false;
   std::vector<const LoadNode*> loads = loads_in(c.body);
   return !loads.empty() && std::all_of(loads.begin(), loads.end(), [](const LoadNode* l) {
     return l->tensor->dtype == DType::BF16;
   });
+}
+
+bool DefaultScheduler::pairs_cost_more(const Stage& conv, int lane_axis) const {
+  // A grouped convolution's pairs, and a 1x1 one's with channels in lanes (input pixels
+  // broadcast, each pair two loads a plane apart), cost more than they save.
+  bool grouped = uses_var(convolution_input_load(conv)->indices[1], conv.root_vars[1].get());
+  bool one_by_one = conv.root_extents[5] * conv.root_extents[6] == 1;
+  return grouped || (lane_axis == 1 && one_by_one);
 }
 
 void DefaultScheduler::widen_broadcast_operands(const std::string& c, int lane_axis) {

@@ -164,10 +164,12 @@ class DefaultScheduler {
     int64_t dot_pairs;
   };
 
-  /// Whether `contraction` multiplies bf16 operands into f32 along an even inner reduce axis
-  /// on a CPU with bf16 dot products (a matmul's, not a convolution's, whose inner axis is the
-  /// kernel's width).
+  /// Whether `contraction` multiplies bf16 operands into f32 along an even outer reduce axis (a
+  /// matmul's k, a convolution's input channels) on a CPU with bf16 dot products.
   bool pairs_bf16_products(const Stage& contraction) const;
+  /// Whether bf16 pairs would cost convolution `conv`, its vectors along `lane_axis`, more
+  /// than they save (see operand_dtypes.cpp).
+  bool pairs_cost_more(const Stage& conv, int lane_axis) const;
   /// The dtype a contraction's packed copies widen 16-bit float operands to: f32, unless its
   /// tiles sum bf16 products in pairs (which read bf16).
   static std::optional<DType> widened(const RegisterTileKnobs& tiles) {

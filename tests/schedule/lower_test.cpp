@@ -449,6 +449,31 @@ TEST(Schedule, Bf16ProductsSumInPairsWhereTheCpuHasDotProducts) {
     EXPECT_EQ(plain.find("r0.i"), std::string::npos) << plain;
 }
 
+TEST(Schedule, Bf16ConvolutionsPairTheirInputChannelsWherePairsPay) {
+  // A bf16 convolution of `in` to `out` channels at 28x28, `kernel` wide, in `groups`.
+  auto conv = [](int64_t in, int64_t out, int64_t kernel, int64_t groups) {
+    return OpRegistry::global().lower(
+        "aten.convolution.default",
+        {placeholder("x", {1, in, 28, 28}, DType::BF16),
+         placeholder("w", {out, in / groups, kernel, kernel}, DType::BF16), NoneArg{},
+         std::vector<int64_t>{1, 1}, std::vector<int64_t>{kernel / 2, kernel / 2},
+         std::vector<int64_t>{1, 1}, false, std::vector<int64_t>{0, 0}, groups});
+  };
+  auto trace = [](const std::vector<Tensor>& y) {
+    return default_schedule(y, tune_test::avx512_bf16()).trace().to_text();
+  };
+  // 3x3 of 64 channels: the input channels split in pairs, innermost and unrolled.
+  std::string paired = trace(conv(64, 64, 3, 1));
+  EXPECT_NE(paired.find("split s1 r0 2\n"), std::string::npos) << paired;
+  EXPECT_NE(paired.find("unroll s1 r0.i\n"), std::string::npos) << paired;
+  // Not a 1x1 one with channels in lanes (each input pair two loads a plane apart) nor a
+  // grouped one: their weights and inputs are widened to f32 instead.
+  for (const std::string& plain : {trace(conv(256, 256, 1, 1)), trace(conv(64, 64, 3, 8))}) {
+    EXPECT_EQ(plain.find("r0.i"), std::string::npos) << plain;
+    EXPECT_NE(plain.find(" f32 "), std::string::npos) << plain;
+  }
+}
+
 TEST(ScheduleErrors, NamedErrors) {
   Tensor c = matmul(8, 8, 8);
   Schedule s({c});

@@ -47,7 +47,7 @@ TEST(LoweringGolden, DefaultMatmulWithTails) {
 }
 
 TEST(LoweringGolden, DefaultBf16MatmulSumsProductsInPairs) {
-  // The pair loop innermost, inside the vector columns, accumulating into the tile itself.
+  // The pair loop innermost, inside the vector columns; the tile's accumulators outside it.
   expect_golden("matmul_bf16_pairs", lower(default_schedule({tune_test::matmul_bf16(16, 32, 20)},
                                                             tune_test::avx512_bf16()),
                                            "mm"));
