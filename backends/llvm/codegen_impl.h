@@ -135,6 +135,10 @@ class KernelCodegen {
   llvm::Value* constant(DType t, double value);
   llvm::Value* to_memory(llvm::Value* v, DType t);
   llvm::Value* from_memory(llvm::Value* v, DType t);
+  /// The bf16 bits of `v` (f32 registers) where it holds a bf16 value exactly: a bf16 load
+  /// widened by from_memory, a constant bf16 holds, a select or a guarded load's phi of such
+  /// values. Null otherwise.
+  llvm::Value* exact_bf16_bits(llvm::Value* v);
   /// `v` (float registers) rounded to the precision of f16/bf16; other dtypes unchanged.
   llvm::Value* round_to(llvm::Value* v, DType t);
   llvm::Value* buffer(const Tensor& t);

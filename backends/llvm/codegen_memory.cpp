@@ -4,6 +4,7 @@
 #include "backends/llvm/codegen_impl.h"
 #include "core/ir/simplify.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/IR/PatternMatch.h"
 
 namespace kiln::llvm_backend {
 
@@ -54,6 +55,9 @@ llvm::Value* KernelCodegen::to_memory(llvm::Value* v, DType t) {
     case DType::Bool: return b_.CreateZExt(v, like(b_.getInt8Ty(), v));
     case DType::F16: return b_.CreateFPTrunc(v, like(b_.getHalfTy(), v));  // F16C: vcvtps2ph
     case DType::BF16: {
+      // A value that is a bf16 already (copied, padded, selected) keeps its bits: a copy is
+      // exact, as eager's, and costs no rounding.
+      if (llvm::Value* bits = exact_bf16_bits(v)) return bits;
       // Round to nearest even on the bits; a NaN stays a (quiet) NaN instead of rounding to inf.
       llvm::Type* i32 = like(b_.getInt32Ty(), v);
       llvm::Value* bits = b_.CreateBitCast(v, i32);
@@ -66,6 +70,56 @@ llvm::Value* KernelCodegen::to_memory(llvm::Value* v, DType t) {
     }
     default: return v;
   }
+}
+
+namespace {
+
+// The bf16 bits of `v` where they exist already, without emitting anything: from_memory's
+// widening of a bf16 (its bits shifted up), or a float constant (or a splat of one) that bf16
+// holds exactly. Null otherwise.
+llvm::Value* existing_bf16_bits(llvm::Value* v) {
+  namespace pm = llvm::PatternMatch;
+  llvm::Value* bits = nullptr;
+  if (pm::match(v, pm::m_BitCast(pm::m_Shl(pm::m_ZExt(pm::m_Value(bits)), pm::m_SpecificInt(16)))))
+    return bits->getType()->getScalarType()->isIntegerTy(16) ? bits : nullptr;
+  auto* constant = llvm::dyn_cast<llvm::Constant>(v);
+  if (!constant || !constant->getType()->getScalarType()->isFloatTy()) return nullptr;
+  auto* fp = llvm::dyn_cast<llvm::ConstantFP>(constant);
+  if (!fp && constant->getType()->isVectorTy())
+    fp = llvm::dyn_cast_or_null<llvm::ConstantFP>(constant->getSplatValue());
+  if (!fp) return nullptr;
+  auto word = static_cast<uint32_t>(fp->getValueAPF().bitcastToAPInt().getZExtValue());
+  if ((word & 0xffff) != 0) return nullptr;
+  llvm::Type* i16 = llvm::Type::getInt16Ty(v->getContext());
+  if (auto* vt = llvm::dyn_cast<llvm::VectorType>(v->getType()))
+    return llvm::ConstantVector::getSplat(vt->getElementCount(),
+                                          llvm::ConstantInt::get(i16, word >> 16));
+  return llvm::ConstantInt::get(i16, word >> 16);
+}
+
+}  // namespace
+
+llvm::Value* KernelCodegen::exact_bf16_bits(llvm::Value* v) {
+  if (llvm::Value* bits = existing_bf16_bits(v)) return bits;
+  if (auto* select = llvm::dyn_cast<llvm::SelectInst>(v)) {
+    llvm::Value* a = exact_bf16_bits(select->getTrueValue());
+    llvm::Value* b = a ? exact_bf16_bits(select->getFalseValue()) : nullptr;
+    return b ? b_.CreateSelect(select->getCondition(), a, b) : nullptr;
+  }
+  // A guarded load's merge (a padding's interior and its zeros): a phi of the bits beside it.
+  if (auto* phi = llvm::dyn_cast<llvm::PHINode>(v)) {
+    std::vector<llvm::Value*> incoming;
+    for (llvm::Value* in : phi->incoming_values()) {
+      incoming.push_back(existing_bf16_bits(in));
+      if (!incoming.back()) return nullptr;
+    }
+    llvm::IRBuilder<> at(phi);
+    llvm::PHINode* bits = at.CreatePHI(incoming[0]->getType(), phi->getNumIncomingValues());
+    for (unsigned i = 0; i < phi->getNumIncomingValues(); ++i)
+      bits->addIncoming(incoming[i], phi->getIncomingBlock(i));
+    return bits;
+  }
+  return nullptr;
 }
 
 llvm::Value* KernelCodegen::from_memory(llvm::Value* v, DType t) {

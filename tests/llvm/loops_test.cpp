@@ -237,6 +237,36 @@ TEST(LlvmLoops, SquareTransposingCopiesShuffleWholeVectors) {
     }
 }
 
+// A bf16 copy that pads (a select of loaded values and a zero) keeps each element's bits, as
+// eager's copy does: no rounding code, and a signaling NaN's or a denormal's bits come through
+// unchanged. A computed value is still rounded.
+TEST(LlvmLoops, Bf16CopiesKeepTheirBitsWithoutRounding) {
+  const int64_t n = 32;
+  Tensor x = placeholder("x", {n}, DType::BF16);
+  Tensor padded = compute("padded", {n + 8}, [&](const std::vector<Var>& i) {
+    return select(i[0] < n, x(min(i[0], make_const(DType::I64, n - 1))),
+                  make_const(DType::BF16, 0));
+  });
+  for (ForKind inner : {ForKind::Serial, ForKind::Vectorized}) {
+    LoweredFunc f = lower_elementwise(padded, inner);
+    std::string ir = compiler().llvm_ir(f);
+    EXPECT_EQ(ir.find("32767"), std::string::npos) << ir;  // no rounding bias 0x7fff
+    HostTensor in = HostTensor::random({n}, DType::BF16, 7);
+    auto* bits = static_cast<uint16_t*>(in.data());
+    bits[3] = 0x7f81;  // a signaling NaN
+    bits[5] = 0x0001;  // the smallest denormal
+    bits[9] = 0xff80;  // -inf
+    HostTensor out = run(*compiler().compile(f), {in});
+    auto* got = static_cast<const uint16_t*>(out.data());
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(got[i], bits[i]) << i;
+    for (int64_t i = n; i < n + 8; ++i) ASSERT_EQ(got[i], 0) << i;
+  }
+  Tensor doubled =
+      compute("doubled", {n}, [&](const std::vector<Var>& i) { return x(i[0]) * 3.0; });
+  EXPECT_NE(compiler().llvm_ir(lower_elementwise(doubled, ForKind::Vectorized)).find("32767"),
+            std::string::npos);
+}
+
 // Lanes `stride` elements apart (a strided convolution's input): one load of the span they
 // cover and a shuffle, no gather; under a mask (a tail) only live lanes' elements are read. The
 // source ends at the last element read, so a read past it would take another allocation's.
