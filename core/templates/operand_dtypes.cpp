@@ -31,22 +31,23 @@ bool DefaultScheduler::pairs_cost_more(const Stage& conv, int lane_axis) const {
 void DefaultScheduler::widen_broadcast_operands(const std::string& c, int lane_axis) {
   std::vector<Tensor> operands = sch_.operands(c);
   for (size_t k = 0; k < operands.size(); ++k) {
-    if (!is_half_float(operands[k]->dtype)) continue;
+    DType dtype = operands[k]->dtype;
+    if (compute_type(dtype) == dtype) continue;  // not a 16-bit float
     const Stage& s = sch_.stage(c);
+    std::vector<const LoadNode*> loads = loads_in(s.body, operands[k].get());
+    auto follows = [&](int d) {
+      for (const LoadNode* load : loads)
+        for (const Expr& i : load->indices)
+          if (uses_var(i, s.root_vars[d].get())) return true;
+      return false;
+    };
+    if (follows(lane_axis)) continue;  // a vector operand, not a broadcast one
     // Broadcasts per element: the tile's vectors along the lane axis times the spatial extents
-    // the operand does not follow.
-    int64_t lane_extent = s.root_extents[lane_axis];
-    int64_t broadcasts = (lane_extent + lanes(DType::F32) - 1) / lanes(DType::F32);
-    bool broadcast = true;
-    for (int d = 0; d < s.num_spatial; ++d) {
-      bool follows = false;
-      for (const LoadNode* load : loads_in(s.body, operands[k].get()))
-        for (const Expr& i : load->indices) follows |= uses_var(i, s.root_vars[d].get());
-      if (d == lane_axis) broadcast = !follows;
-      if (!follows && d != lane_axis) broadcasts *= s.root_extents[d];
-    }
-    // At 4 broadcasts or more the copy (about one conversion per element) pays.
-    if (!broadcast || broadcasts < 4) continue;
+    // the operand does not follow. At 4 or more the copy (about one conversion per element) pays.
+    int64_t broadcasts = (s.root_extents[lane_axis] + lanes(DType::F32) - 1) / lanes(DType::F32);
+    for (int d = 0; d < s.num_spatial; ++d)
+      if (d != lane_axis && !follows(d)) broadcasts *= s.root_extents[d];
+    if (broadcasts < 4) continue;
     std::string copy = sch_.cache_read(c, static_cast<int64_t>(k), {}, 0, DType::F32);
     schedule_rows(copy);
     own_roots_.insert(copy);

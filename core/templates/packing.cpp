@@ -124,7 +124,8 @@ std::vector<std::string> pack_operands(Schedule& s, const std::string& c,
   std::vector<std::string> packed;
   // The copy takes its source's place among the operands: the numbers of the others stay.
   for (const ColumnPacking& p : packing) {
-    bool widens = as && is_half_float(s.operands(c)[p.operand]->dtype);
+    DType dtype = s.operands(c)[p.operand]->dtype;
+    bool widens = as && compute_type(dtype) != dtype;  // a 16-bit float
     packed.push_back(s.cache_read(c, p.operand, p.layout, panel, widens ? as : std::nullopt));
     transpose_in_blocks(s, packed.back(), block, panel > 0);
   }

@@ -44,9 +44,4 @@ std::vector<std::string> pack_operands(Schedule& s, const std::string& c,
                                        const std::vector<ColumnPacking>& packing, int64_t block,
                                        int64_t panel = 0, std::optional<DType> as = std::nullopt);
 
-/// Whether `t` is a 16-bit float (bf16, f16), which computes in f32.
-inline bool is_half_float(DType t) {
-  return t == DType::BF16 || t == DType::F16;
-}
-
 }  // namespace kiln
