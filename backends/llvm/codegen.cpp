@@ -53,6 +53,8 @@ void KernelCodegen::emit_entry(const std::string& name) {
   entry_name_ = name;
   std::vector<const TensorNode*> params;
   for (const Tensor& t : func_.params) params.push_back(t.get());
+  for (const PreparedBuffer& b : func_.prepared) params.push_back(b.buffer.get());
+  if (!func_.prepared.empty()) params.push_back(func_.prepare_flags.get());
   // The body takes the buffers as noalias parameters (outputs never alias inputs, except an
   // output written over an input of its shape element by element, each element read before it
   // is written: an in-place epilogue, see AtenServedKernel); once inlined into the entry, that
@@ -63,13 +65,63 @@ void KernelCodegen::emit_entry(const std::string& name) {
   llvm::Function* fn =
       new_function(name, llvm::FunctionType::get(b_.getVoidTy(), {ptr}, false), /*internal=*/false);
   b_.SetInsertPoint(llvm::BasicBlock::Create(ctx_, "entry", fn));
+  auto load_pointer = [&](llvm::Value* array, size_t i, const std::string& what) {
+    return b_.CreateLoad(ptr, b_.CreateConstInBoundsGEP1_64(ptr, array, i), what);
+  };
   std::vector<llvm::Value*> args;
-  for (size_t i = 0; i < params.size(); ++i) {
-    llvm::Value* slot = b_.CreateConstInBoundsGEP1_64(ptr, fn->getArg(0), i);
-    args.push_back(b_.CreateLoad(ptr, slot, params[i]->name));
+  for (size_t i = 0; i < func_.params.size(); ++i)
+    args.push_back(load_pointer(fn->getArg(0), i, params[i]->name));
+  if (func_.prepared.empty()) {
+    b_.CreateCall(body, args);
+    return return_void();
   }
-  b_.CreateCall(body, args);
+  // After the parameters, a pointer to the prepared block [flags, buffer 0, buffer 1, ...]
+  // (Kernel::launch_keeping), or null: the kernel then takes and fills every buffer itself.
+  llvm::Value* block = load_pointer(fn->getArg(0), func_.params.size(), "prepared");
+  auto* own = llvm::BasicBlock::Create(ctx_, "own_buffers", fn);
+  auto* given = llvm::BasicBlock::Create(ctx_, "given_buffers", fn);
+  b_.CreateCondBr(b_.CreateIsNull(block), own, given);
+
+  b_.SetInsertPoint(given);
+  std::vector<llvm::Value*> with_given = args;
+  for (size_t k = 0; k < func_.prepared.size(); ++k)
+    with_given.push_back(load_pointer(block, k + 1, func_.prepared[k].buffer->name));
+  with_given.push_back(load_pointer(block, 0, "flags"));
+  b_.CreateCall(body, with_given);
   return_void();
+
+  b_.SetInsertPoint(own);
+  auto* i32 = b_.getInt32Ty();
+  auto count = static_cast<uint64_t>(func_.prepared.size());
+  llvm::AllocaInst* flags = b_.CreateAlloca(llvm::ArrayType::get(i32, count), nullptr, "flags");
+  for (uint64_t k = 0; k < count; ++k)
+    b_.CreateStore(b_.getInt32(1),
+                   b_.CreateConstInBoundsGEP2_64(flags->getAllocatedType(), flags, 0, k));
+  std::vector<llvm::Value*> with_own = args, buffers;
+  for (const PreparedBuffer& b : func_.prepared) {
+    buffers.push_back(scratch_alloc(static_cast<uint64_t>(b.bytes), b.buffer->name));
+    with_own.push_back(buffers.back());
+  }
+  with_own.push_back(flags);
+  b_.CreateCall(body, with_own);
+  for (auto b = buffers.rbegin(); b != buffers.rend(); ++b) scratch_free(*b);
+  return_void();
+}
+
+llvm::Value* KernelCodegen::scratch_alloc(uint64_t bytes, const std::string& name) {
+  auto* ptr_type = llvm::PointerType::getUnqual(ctx_);
+  llvm::FunctionCallee alloc = module_.getOrInsertFunction(
+      "kiln_scratch_alloc", llvm::FunctionType::get(ptr_type, {b_.getInt64Ty()}, false));
+  // Like malloc's, its blocks alias nothing else the kernel sees.
+  llvm::cast<llvm::Function>(alloc.getCallee())->addRetAttr(llvm::Attribute::NoAlias);
+  return b_.CreateCall(alloc, {b_.getInt64(bytes)}, name);
+}
+
+void KernelCodegen::scratch_free(llvm::Value* buffer) {
+  auto* ptr_type = llvm::PointerType::getUnqual(ctx_);
+  llvm::FunctionCallee release = module_.getOrInsertFunction(
+      "kiln_scratch_free", llvm::FunctionType::get(b_.getVoidTy(), {ptr_type}, false));
+  b_.CreateCall(release, {buffer});
 }
 
 void KernelCodegen::return_void() {
@@ -273,20 +325,11 @@ void KernelCodegen::emit_allocate(const AllocateNode* n) {
   }
   // Global scope: too big for the stack, on the heap for the duration of the body, from the
   // thread's scratch blocks (core/runtime/scratch.h), which stay mapped from call to call.
-  auto* i64 = b_.getInt64Ty();
-  auto* ptr_type = llvm::PointerType::getUnqual(ctx_);
-  llvm::FunctionCallee alloc = module_.getOrInsertFunction(
-      "kiln_scratch_alloc", llvm::FunctionType::get(ptr_type, {i64}, false));
-  // Like malloc's, its blocks alias nothing else the kernel sees.
-  llvm::cast<llvm::Function>(alloc.getCallee())->addRetAttr(llvm::Attribute::NoAlias);
-  llvm::FunctionCallee release = module_.getOrInsertFunction(
-      "kiln_scratch_free", llvm::FunctionType::get(b_.getVoidTy(), {ptr_type}, false));
-  uint64_t bytes = elements * dtype_bytes(t->dtype);
-  llvm::Value* buffer = b_.CreateCall(alloc, {b_.getInt64(bytes)}, t->name);
+  llvm::Value* buffer = scratch_alloc(elements * dtype_bytes(t->dtype), t->name);
   scope_.buffers[t.get()] = buffer;
   emit(n->body);
   scope_.buffers.erase(t.get());
-  b_.CreateCall(release, {buffer});
+  scratch_free(buffer);
 }
 
 }  // namespace kiln::llvm_backend

@@ -109,6 +109,9 @@ class KernelCodegen {
   void streaming_store(llvm::Value* value, llvm::Value* ptr, llvm::Align align);
   /// Ends a function that may have issued streaming stores (they need a fence to be seen).
   void return_void();
+  /// `bytes` from the thread's scratch blocks (core/runtime/scratch.h), and giving them back.
+  llvm::Value* scratch_alloc(uint64_t bytes, const std::string& name);
+  void scratch_free(llvm::Value* buffer);
 
   // codegen_expr.cpp
   llvm::Value* emit(const Expr& e);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "backends/llvm/jit_engine.h"
 #include "core/runtime/kernel.h"
@@ -16,8 +17,12 @@ class JitKernel : public Kernel {
   JitKernel(LoweredFunc f, std::shared_ptr<JitEngine> engine, JitModule code);
   ~JitKernel() override;
   void launch(void* const* args) const override;
+  void launch_keeping(void* const* args, PreparedBuffers& kept,
+                      const std::vector<bool>& constant) const override;
 
  private:
+  KernelEntry entry() const { return reinterpret_cast<KernelEntry>(code_.entry); }
+
   std::shared_ptr<JitEngine> engine_;
   JitModule code_;
 };

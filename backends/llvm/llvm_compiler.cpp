@@ -4,6 +4,8 @@
 #include <cctype>
 
 #include "backends/llvm/codegen.h"
+#include "backends/llvm/codegen_impl.h"
+#include "backends/llvm/hoist_prepared.h"
 #include "backends/llvm/jit_engine.h"
 #include "backends/llvm/jit_kernel.h"
 #include "backends/llvm/optimizer.h"
@@ -16,6 +18,16 @@
 namespace kiln {
 
 using llvm_backend::JitEngine;
+
+namespace {
+
+/// `f` as every kernel of this backend is compiled: its input-only copies made prepared buffers
+/// (hoist_prepared_buffers), which the code generator's reads may overrun by kVectorSlack.
+LoweredFunc with_prepared_buffers(const LoweredFunc& f) {
+  return llvm_backend::hoist_prepared_buffers(f, llvm_backend::kVectorSlack);
+}
+
+}  // namespace
 
 struct LLVMCompiler::Impl {
   std::shared_ptr<JitEngine> engine;
@@ -43,8 +55,9 @@ struct LLVMCompiler::Impl {
   }
 
   /// compile(), storing the module's object code in `object` when it is not null.
-  std::unique_ptr<Kernel> compile(const LoweredFunc& f, std::string* entry_out,
+  std::unique_ptr<Kernel> compile(const LoweredFunc& lowered, std::string* entry_out,
                                   std::string* object) const {
+    LoweredFunc f = with_prepared_buffers(lowered);
     std::string entry = entry_name(f);
     // One context per module, so that compiles on several threads share nothing.
     auto ctx = std::make_unique<llvm::LLVMContext>();
@@ -89,12 +102,14 @@ ObjectCode LLVMCompiler::compile_object(const LoweredFunc& f) const {
 std::unique_ptr<Kernel> LLVMCompiler::load_object(const ObjectCode& code,
                                                   const LoweredFunc& f) const {
   llvm_backend::JitModule module = impl_->engine->load(code.bytes, code.entry);
-  return std::make_unique<llvm_backend::JitKernel>(f, impl_->engine, std::move(module));
+  return std::make_unique<llvm_backend::JitKernel>(with_prepared_buffers(f), impl_->engine,
+                                                   std::move(module));
 }
 
 std::string LLVMCompiler::llvm_ir(const LoweredFunc& f) const {
   llvm::LLVMContext ctx;
-  std::unique_ptr<llvm::Module> m = impl_->generate(f, impl_->entry_name(f), ctx);
+  std::unique_ptr<llvm::Module> m =
+      impl_->generate(with_prepared_buffers(f), impl_->entry_name(f), ctx);
   std::unique_ptr<llvm::TargetMachine> tm = impl_->engine->make_target_machine();
   llvm_backend::optimize_module(*m, *tm, impl_->engine->vector_library());
   std::string text;

@@ -198,7 +198,15 @@ std::ostream& operator<<(std::ostream& os, const LoweredFunc& f) {
       print_dims(os, p->strides);
     }
   }
-  os << ") {\n" << f.body << "}\n";
+  os << ")";
+  for (const PreparedBuffer& b : f.prepared) {
+    os << (&b == f.prepared.data() ? " prepares " : ", ") << b.buffer->name << ": "
+       << b.buffer->dtype;
+    print_dims(os, b.buffer->shape);
+    os << " from";
+    for (int i : b.inputs) os << " " << f.params[i]->name;
+  }
+  os << " {\n" << f.body << "}\n";
   return os;
 }
 

@@ -104,8 +104,6 @@ struct IfThenElseNode : StmtNode {
       : StmtNode(kKind), cond(std::move(c)), then_case(std::move(t)), else_case(std::move(e)) {}
 };
 
-/// A kernel: loop IR over its parameters. `params` are the placeholders (inputs) followed by the
-/// outputs; the kernel receives one data pointer per parameter, in this order.
 /// A buffer holding one region of a tensor (a stage computed inside another stage's loop, over
 /// just what that loop reads): element i of `buffer` is element `mins` + i of `tensor`, the
 /// buffer's dimension k being the tensor's dimension order[k] (empty `order`: the same order).
@@ -116,6 +114,19 @@ struct RegionBuffer {
   std::vector<int> order;
 };
 
+/// A buffer a kernel fills from its inputs alone (a weight copied into panels), kept outside the
+/// kernel so that a caller who knows those inputs did not change can keep it filled from call to
+/// call (see hoist_prepared_buffers): the kernel fills it only where its fill flag is set.
+struct PreparedBuffer {
+  Tensor buffer;
+  std::vector<int> inputs;  ///< The parameters (inputs) its fill reads, ascending.
+  int64_t bytes = 0;        ///< What to allocate for it: its elements and the backend's slack.
+};
+
+/// A kernel: loop IR over its parameters. `params` are the placeholders (inputs) followed by the
+/// outputs; the kernel receives one data pointer per parameter, in this order. Its prepared
+/// buffers, and `prepare_flags` (i32, one per prepared buffer: nonzero fills it), are the
+/// backend's to pass (see KernelEntry in core/runtime/prepared_buffers.h).
 struct LoweredFunc {
   std::string name;
   std::vector<Tensor> params;
@@ -125,6 +136,10 @@ struct LoweredFunc {
   /// the pass localize_region_buffers rewrites those loads inside each buffer's allocation and
   /// empties it. Empty in a lowered function.
   std::vector<RegionBuffer> regions;
+  /// Set by the backend that compiles the function (the LLVM backend's
+  /// hoist_prepared_buffers); empty as lower() makes it.
+  std::vector<PreparedBuffer> prepared = {};
+  Tensor prepare_flags = {};  ///< Defined where `prepared` is not empty.
 };
 
 std::string_view for_kind_name(ForKind k);

@@ -1,5 +1,7 @@
 #include "core/runtime/kernel.h"
 
+#include <atomic>
+
 #include "core/runtime/tensor_layout.h"
 #include "core/support/error.h"
 
@@ -18,6 +20,15 @@ bool strides_match(const std::vector<int64_t>& shape, const std::vector<int64_t>
 }
 
 }  // namespace
+
+Kernel::Kernel(LoweredFunc func) : func_(std::move(func)) {
+  static std::atomic<uint64_t> next{1};
+  id_ = next.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Kernel::launch_keeping(void* const* args, PreparedBuffers&, const std::vector<bool>&) const {
+  launch(args);
+}
 
 void run_kernel(const Kernel& kernel, const std::vector<const HostTensor*>& args) {
   const LoweredFunc& f = kernel.func();

@@ -1,22 +1,33 @@
 // A compiled kernel: what a backend produces from a LoweredFunc and what a KernelSlot holds.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
 #include "core/ir/stmt.h"
 #include "core/runtime/host_tensor.h"
+#include "core/runtime/prepared_buffers.h"
 
 namespace kiln {
 
 class Kernel {
  public:
-  explicit Kernel(LoweredFunc func) : func_(std::move(func)) {}
+  explicit Kernel(LoweredFunc func);
   virtual ~Kernel() = default;
   /// Runs the kernel. `args` holds one data pointer per parameter of func(), inputs then outputs,
   /// each pointing at element 0 of a tensor with the parameter's shape, dtype and strides.
+  /// Its prepared buffers (LoweredFunc::prepared), if any, are taken and filled for the call.
   virtual void launch(void* const* args) const = 0;
+  /// As launch(), but the prepared buffers that read only inputs marked in `constant` (one flag
+  /// per input) are kept in `kept`: filled when it does not hold them yet, else read as they
+  /// are. The caller vouches that those inputs hold what they held when `kept` was filled (or
+  /// clears it). A kernel without prepared buffers runs as launch().
+  virtual void launch_keeping(void* const* args, PreparedBuffers& kept,
+                              const std::vector<bool>& constant) const;
   const LoweredFunc& func() const { return func_; }
+  /// Unique in the process: which kernel filled a PreparedBuffers.
+  uint64_t id() const { return id_; }
   /// Whether its schedule came from a tuning search (a tuning record, or the tuning service's
   /// winner) rather than being the default schedule. Marked by whoever made the kernel, before
   /// it is shared; what a slot reports as serving it (SlotInfo::served_by) comes from this.
@@ -25,6 +36,7 @@ class Kernel {
 
  private:
   LoweredFunc func_;
+  uint64_t id_;
   bool tuned_ = false;
 };
 

@@ -168,6 +168,21 @@ TEST(MeasureWorker, AgreesWithTheForkedChild) {
   EXPECT_GE(spawned.spread, 0);
 }
 
+TEST(MeasureWorker, MeasuresAKernelWithPreparedBuffers) {
+  // x @ w.T of a Linear layer: the kernel packs w into a prepared buffer, which the worker, that
+  // knows only the parameters, must still find taken and filled by the kernel itself.
+  Tensor x = placeholder("x", {64, 96}, DType::F32), w = placeholder("w", {128, 96}, DType::F32);
+  IterVar r = reduce_axis(96, "k");
+  Tensor y = compute("y", {64, 128}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, x(i[0], r.var) * w(i[1], r.var), {r});
+  });
+  TuningTask task{"linear", {y}};
+  ASSERT_FALSE(testing::compiler().compile(default_func(task))->func().prepared.empty());
+  MeasureResult spawned =
+      Measurer(task, testing::compiler(), worker_options()).measure(default_func(task));
+  ASSERT_EQ(spawned.status, MeasureStatus::Ok) << spawned.error;
+}
+
 TEST(MeasureWorker, IsItsOwnExecutableNotAFork) {
   TuningTask task = matmul64();
   ASSERT_TRUE(
