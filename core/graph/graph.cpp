@@ -22,11 +22,12 @@ TensorType checked(TensorType t, const std::string& what) {
 
 }  // namespace
 
-ValueId Graph::add_input(TensorType type) {
+ValueId Graph::add_input(TensorType type, bool constant) {
   ValueId id = static_cast<ValueId>(values_.size());
   values_.push_back(checked(std::move(type), str_cat("graph input ", id)));
   producer_.push_back(-1);
   inputs_.push_back(id);
+  if (constant) constant_.insert(id);
   return id;
 }
 

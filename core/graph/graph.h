@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
@@ -48,7 +49,9 @@ class Graph {
  public:
   /// A graph input (an FX placeholder, or a parameter). Empty strides mean row-major. Throws
   /// IRError when the strides do not have one entry per dimension or a size or stride is negative.
-  ValueId add_input(TensorType type);
+  /// `constant`: a constant of the model (an inference graph's parameter or buffer), which
+  /// kernels may prepare once (packed weights) while it stays unchanged.
+  ValueId add_input(TensorType type, bool constant = false);
   /// Appends a node; returns the ids of its outputs (one per type). Throws IRError when an
   /// argument refers to a value that does not exist yet, or an output type is malformed (as in
   /// add_input). Nothing else is checked here: whether Kiln can run the op is partition's call.
@@ -64,12 +67,15 @@ class Graph {
   const std::vector<ValueId>& outputs() const { return outputs_; }
   /// The node that makes value `v`, or -1 for a graph input.
   int producer(ValueId v) const { return producer_[v]; }
+  /// Whether value `v` is an input added as a constant.
+  bool is_constant(ValueId v) const { return constant_.count(v) > 0; }
 
  private:
   std::vector<TensorType> values_;
   std::vector<int> producer_;
   std::vector<Node> nodes_;
   std::vector<ValueId> inputs_, outputs_;
+  std::set<ValueId> constant_;
 };
 
 /// A value check (value_check.h) of one input of a fusion group's kernel.

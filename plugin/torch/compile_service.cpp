@@ -41,6 +41,13 @@ std::string kernel_name(const Graph& g, const std::vector<int>& nodes) {
   return name;
 }
 
+/// Which inputs of `group` are constants of the model (Graph::is_constant).
+std::vector<bool> constant_inputs(const Graph& g, const FusionGroup& group) {
+  std::vector<bool> constant;
+  for (ValueId v : group.inputs) constant.push_back(g.is_constant(v));
+  return constant;
+}
+
 }  // namespace
 
 CompileService::CompileService(std::unique_ptr<LLVMCompiler> compiler)
@@ -69,7 +76,7 @@ std::optional<CompileService::CachedKernel> CompileService::usable(const CacheEn
 void CompileService::forget_freed_kernels() {
   for (auto it = cache_.begin(); it != cache_.end();) {
     std::erase_if(it->second, [](const CacheEntry& c) {
-      return !c.failed && c.kernel.expired() && !c.aten_is_faster;
+      return !c.failed && c.kernel.expired() && c.aten_is_faster.empty();
     });
     it = it->second.empty() ? cache_.erase(it) : std::next(it);
   }
@@ -108,7 +115,7 @@ CompileService::CachedKernel CompileService::kernel_for(const std::vector<Tensor
   if (c) {
     if (std::optional<CachedKernel> k = usable(*c)) return *k;  // Another thread was faster.
     // A decision measured against another kernel (another tuning record) no longer holds.
-    if (c->subject != made.subject) c->aten_is_faster.reset();
+    if (c->subject != made.subject) c->aten_is_faster.clear();
   } else {
     c = &cache_[key].emplace_back();
     c->results = results;
@@ -121,14 +128,18 @@ CompileService::CachedKernel CompileService::kernel_for(const std::vector<Tensor
 }
 
 bool CompileService::aten_is_faster(uint64_t key, const std::vector<Tensor>& results,
-                                    const Kernel& whole, const std::string& subject,
-                                    const Kernel& served, const KernelSource& source) {
+                                    const Kernel& whole, const std::string& kernel_subject,
+                                    const Kernel& served, const std::vector<bool>& constant,
+                                    const KernelSource& source) {
   {
     std::lock_guard lock(mutex_);
     CacheEntry* c = cached(key, results);
-    if (c && c->aten_is_faster) return *c->aten_is_faster;
+    if (c && c->aten_is_faster.count(constant)) return c->aten_is_faster[constant];
   }
-  // The decision holds for the Kiln kernel it was measured against.
+  // The decision holds for the Kiln kernel it was measured against, and the inputs it kept.
+  std::string subject = kernel_subject;
+  for (size_t i = 0; i < constant.size(); ++i)
+    if (constant[i]) subject += str_cat(" constant", i);
   std::optional<bool> faster;
   Workload workload;
   if (source.store) {
@@ -138,7 +149,7 @@ bool CompileService::aten_is_faster(uint64_t key, const std::vector<Tensor>& res
       faster = *choice == "served_by=aten";
   }
   if (!faster) {
-    std::vector<double> seconds = fastest_of_runs({&whole, &served});
+    std::vector<double> seconds = fastest_of_runs({&whole, &served}, 3, constant);
     faster = seconds[1] < seconds[0];
     log_message(LogLevel::Debug,
                 str_cat("workload ", key, ": Kiln kernel ", seconds[0] * 1e3,
@@ -149,7 +160,7 @@ bool CompileService::aten_is_faster(uint64_t key, const std::vector<Tensor>& res
                       std::min(seconds[0], seconds[1]), KILN_VERSION);
   }
   std::lock_guard lock(mutex_);
-  if (CacheEntry* c = cached(key, results)) c->aten_is_faster = faster;
+  if (CacheEntry* c = cached(key, results)) c->aten_is_faster[constant] = *faster;
   return *faster;
 }
 
@@ -191,7 +202,8 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
     auto served = std::make_shared<AtenServedKernel>(g, p.groups[k], epilogue_groups[k],
                                                      kernels[k]->func(), epilogues[k]);
     if (options.contractions == ContractionPolicy::Aten ||
-        aten_is_faster(keys[k], p.groups[k].results, *kernels[k], made[k].subject, *served, source))
+        aten_is_faster(keys[k], p.groups[k].results, *kernels[k], made[k].subject, *served,
+                       constant_inputs(g, p.groups[k]), source))
       kernels[k] = std::move(served);
   }
 
@@ -214,9 +226,9 @@ CompiledGraph CompileService::compile(const Graph& g, const CompileOptions& opti
     c.inputs = group.inputs;
     c.outputs = group.outputs;
     for (int n : group.nodes) c.ops.push_back(g.nodes()[n].op);
-    auto entry =
-        std::make_shared<SlotEntry>(joined_ops(g, group.nodes), keys[k], input_types(f),
-                                    row_major_types(g, group.outputs), kernels[k], group.checks);
+    auto entry = std::make_shared<SlotEntry>(joined_ops(g, group.nodes), keys[k], input_types(f),
+                                             row_major_types(g, group.outputs), kernels[k],
+                                             group.checks, constant_inputs(g, group));
     c.slot = SlotRegistry::global().add(entry);
     log_message(LogLevel::Debug, str_cat("slot ", c.slot, ": ", joined_ops(g, group.nodes)));
     if (options.tune == TuneMode::Background) {

@@ -2,6 +2,7 @@
 // registered kernel slots. One LLVM compiler serves the whole process.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,7 +52,9 @@ class CompileService {
     bool failed = false;
     std::string subject;
     bool settled = false;
-    std::optional<bool> aten_is_faster;  ///< Decided for a group with a contraction.
+    /// Decided for a group with a contraction, per mask of its constant inputs (what Kiln's
+    /// kernel keeps prepared from them counts).
+    std::map<std::vector<bool>, bool> aten_is_faster;
   };
 
   /// The kernel of `results` (workload `key`), named `name`, from `source` (a tuned record of
@@ -61,10 +64,13 @@ class CompileService {
                           const KernelSource& source);
 
   /// Whether `served` (ATen's contraction and an epilogue) runs faster than `whole`, Kiln's
-  /// kernel of the same group (`results`, workload `key`, built from `subject`): the tuning
-  /// cache's "contraction" decision against that kernel, else measured once and recorded.
+  /// kernel of the same group (`results`, workload `key`, built from `subject`), the inputs
+  /// marked in `constant` being the model's constants (what `whole` prepares from them is kept):
+  /// the tuning cache's "contraction" decision against that kernel, else measured once and
+  /// recorded.
   bool aten_is_faster(uint64_t key, const std::vector<Tensor>& results, const Kernel& whole,
-                      const std::string& subject, const Kernel& served, const KernelSource& source);
+                      const std::string& subject, const Kernel& served,
+                      const std::vector<bool>& constant, const KernelSource& source);
 
   /// The cache entry of `results`, or null. Needs mutex_.
   CacheEntry* cached(uint64_t key, const std::vector<Tensor>& results);

@@ -40,8 +40,14 @@ SlotInfo slot_info(int64_t slot) {
   std::string served_by = aten              ? aten->description()
                           : kernel->tuned() ? "Kiln kernel (tuned)"
                                             : "Kiln kernel";
-  return {slot,      entry.slot.description(), entry.key, entry.inputs, entry.outputs,
-          served_by, entry.slot.stats()};
+  return {slot,
+          entry.slot.description(),
+          entry.key,
+          entry.inputs,
+          entry.outputs,
+          served_by,
+          entry.slot.stats(),
+          entry.constants ? entry.constants->fills() : 0};
 }
 
 std::vector<SlotInfo> all_slots() {

@@ -111,6 +111,9 @@ struct SlotInfo {
   /// when the epilogue writes over the matmul's result (see ContractionPolicy).
   std::string served_by;
   SlotStats stats;
+  /// Calls that filled buffers prepared from the model's constants (packed weights): the first
+  /// call, one after a parameter changed in place or a new kernel was swapped in.
+  int64_t prepared_fills = 0;
 };
 
 /// The slot's description and counters; throws Error for an unknown slot.

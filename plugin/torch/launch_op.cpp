@@ -157,6 +157,7 @@ std::vector<at::Tensor> launch_entry(int64_t slot, SlotEntry& entry, at::TensorL
   TORCH_CHECK(inputs.size() == entry.inputs.size(), "kiln::launch: slot ", slot, " (", ops,
               ") takes ", entry.inputs.size(), " inputs, got ", inputs.size());
   c10::SmallVector<void*, 16> args;
+  at::TensorList given = inputs;  // what a kept buffer's input is checked on (not a copy of it)
   std::optional<std::vector<at::Tensor>> copied;  // the inputs, where one had to be copied
   for (size_t i = 0; i < inputs.size(); ++i) {
     TORCH_CHECK(inputs[i].defined(), "kiln::launch: slot ", slot, " (", ops, ") input ", i,
@@ -193,7 +194,10 @@ std::vector<at::Tensor> launch_entry(int64_t slot, SlotEntry& entry, at::TensorL
       outputs.push_back(empty_tensor(type));
       args.push_back(outputs.back().data_ptr());
     }
-    kernel.launch(args.data());
+    if (entry.constants)
+      entry.constants->launch(kernel, args.data(), given);
+    else
+      kernel.launch(args.data());
   });
   return outputs;
 }

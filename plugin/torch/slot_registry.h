@@ -2,6 +2,7 @@
 // one entry here.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -12,25 +13,32 @@
 
 #include "core/graph/graph.h"
 #include "core/runtime/kernel_slot.h"
+#include "plugin/torch/constant_inputs.h"
 
 namespace kiln {
 
 /// One registered slot: the kernel slot (its description names the fused ops,
 /// "aten.add.Tensor+aten.relu.default") and the types it was compiled for.
 struct SlotEntry {
+  /// `constant`: which inputs are constants of the model (empty: none), see ConstantInputs.
   SlotEntry(std::string ops, uint64_t key, std::vector<TensorType> inputs,
             std::vector<TensorType> outputs, std::shared_ptr<const Kernel> kernel,
-            std::vector<InputCheck> checks = {})
+            std::vector<InputCheck> checks = {}, const std::vector<bool>& constant = {})
       : key(key),
         inputs(std::move(inputs)),
         outputs(std::move(outputs)),
         checks(std::move(checks)),
+        constants(std::find(constant.begin(), constant.end(), true) == constant.end()
+                      ? nullptr
+                      : std::make_unique<ConstantInputs>(constant)),
         slot(std::move(ops), std::move(kernel)) {}
 
   const uint64_t key;                     ///< structural_hash of the group's compute definitions.
   const std::vector<TensorType> inputs;   ///< The kernel's input parameters, in order.
   const std::vector<TensorType> outputs;  ///< Its outputs (row-major), in order.
   const std::vector<InputCheck> checks;   ///< What launch checks of the inputs first.
+  /// Its inputs that are the model's constants and the buffers kept from them; null for none.
+  const std::unique_ptr<ConstantInputs> constants;
   /// Set when launch first copied an input into its traced layout (logged once per slot).
   std::atomic<bool> logged_layout_copy{false};
   KernelSlot slot;

@@ -166,24 +166,29 @@ def compile_graph(
 ) -> Callable:
     """Compiles one ATen graph from AOTAutograd into Kiln kernels; returns a boxed callable."""
     kind = _KINDS[kind]
+    constants = _constant_inputs() if kind == "inference" else frozenset()
     try:
-        built = build_graph(gm, options.fallback_ops)
+        built = build_graph(gm, options.fallback_ops, constants)
     except SymbolicShapes as e:
         logger.info("kiln: this %s graph has symbolic sizes (%s); compiled per shape", kind, e)
         specialized = ShapeSpecializedGraph(
             gm,
             kind,
-            functools.partial(_compile_specialized, kind=kind, options=options),
+            functools.partial(
+                _compile_specialized, kind=kind, options=options, constants=constants
+            ),
             functools.partial(_as_aten, kind=kind),
         )
         return make_boxed_func(specialized)
     return _compile_built(gm, built, kind, options)
 
 
-def _compile_specialized(gm: fx.GraphModule, shape: str, *, kind: str, options: Options):
+def _compile_specialized(
+    gm: fx.GraphModule, shape: str, *, kind: str, options: Options, constants: frozenset[int]
+):
     """One static specialization of a graph with symbolic sizes (`shape`: its varying sizes)."""
     try:
-        built = build_graph(gm, options.fallback_ops)
+        built = build_graph(gm, options.fallback_ops, constants)
     except SymbolicShapes as e:  # a size the inputs' sizes do not decide: data-dependent
         warning_once(
             f"kiln: a {kind} graph runs as ATen for the shape {shape}: a size in it depends on "
@@ -191,6 +196,14 @@ def _compile_specialized(gm: fx.GraphModule, shape: str, *, kind: str, options: 
         )
         return _as_aten(gm, f"data-dependent sizes ({e})", kind=kind)
     return _compile_built(gm, built, kind, options, shape)
+
+
+def _constant_inputs() -> frozenset[int]:
+    """The inputs of the graph being compiled that are the model's parameters and buffers, as
+    AOTAutograd's metadata names them (its static inputs); none where it names none."""
+    context = torch._guards.TracingContext.try_get()
+    metadata = getattr(context, "fw_metadata", None) if context else None
+    return frozenset(getattr(metadata, "static_input_indices", None) or ())
 
 
 def _compile_built(

@@ -58,14 +58,21 @@ class BuiltGraph:
     opaque_reasons: dict[str, str] = field(default_factory=dict)
 
 
-def build_graph(gm: fx.GraphModule, fallback_ops: frozenset[str] = frozenset()) -> BuiltGraph:
+def build_graph(
+    gm: fx.GraphModule,
+    fallback_ops: frozenset[str] = frozenset(),
+    constant_inputs: frozenset[int] = frozenset(),
+) -> BuiltGraph:
     """Describes `gm` (an ATen FX graph from AOTAutograd) as a ``_C.Graph``.
 
     Ops named in `fallback_ops` ("aten.mm.default") are described as opaque so they stay ATen.
+    The placeholders numbered in `constant_inputs` (an inference graph's parameters and
+    buffers) and the graph's own tensors (get_attr) are constants of the model: kernels may
+    prepare them once (packed weights), again whenever one changes.
     Raises SymbolicShapes when any value of the graph has a symbolic size or is a SymInt.
     """
     _check_static(gm)
-    return _Builder(gm, fallback_ops).build()
+    return _Builder(gm, fallback_ops, constant_inputs).build()
 
 
 def tensor_type(t: object) -> tuple[str, list[int], list[int], str] | None:
@@ -96,19 +103,26 @@ def _check_static(gm: fx.GraphModule) -> None:
 
 
 class _Builder:
-    def __init__(self, gm: fx.GraphModule, fallback_ops: frozenset[str]) -> None:
+    def __init__(
+        self, gm: fx.GraphModule, fallback_ops: frozenset[str], constant_inputs: frozenset[int]
+    ) -> None:
         self.gm = gm
         self.fallback_ops = fallback_ops
+        self.constant_inputs = constant_inputs
         self.built = BuiltGraph(_C.Graph())
         self.values: dict[fx.Node, int] = {}  # FX node → value id, for nodes that are one value
         self.multi: dict[fx.Node, list[int]] = {}  # multi-output FX node → its value ids
 
     def build(self) -> BuiltGraph:
+        placeholders = 0
         for node in self.gm.graph.nodes:
             if node.op == "placeholder":
-                self._add_input(node, node.meta.get("val"))
+                constant = placeholders in self.constant_inputs
+                self._add_input(node, node.meta.get("val"), constant)
+                placeholders += 1
             elif node.op == "get_attr":
-                self._add_input(node, functools.reduce(getattr, node.target.split("."), self.gm))
+                attr = functools.reduce(getattr, node.target.split("."), self.gm)
+                self._add_input(node, attr, constant=True)
             elif node.op == "call_function" and node.target is operator.getitem:
                 self._add_getitem(node)
             elif node.op == "call_function":
@@ -127,11 +141,11 @@ class _Builder:
         if tensor_type(val) is not None:
             self.built.value_types[value] = val
 
-    def _add_input(self, node: fx.Node, val: object) -> None:
+    def _add_input(self, node: fx.Node, val: object, constant: bool) -> None:
         ty = tensor_type(val)
         if ty is None:
             return  # a non-tensor input: any node reading it becomes opaque
-        self._record(node, self.built.graph.add_input(*ty), val)
+        self._record(node, self.built.graph.add_input(*ty, constant=constant), val)
 
     def _add_getitem(self, node: fx.Node) -> None:
         source, index = node.args

@@ -157,7 +157,8 @@ void bind_results(py::module_& m) {
       .def_readonly("served_by", &SlotInfo::served_by)
       .def_property_readonly("calls", [](const SlotInfo& s) { return s.stats.calls; })
       .def_property_readonly("total_ms", [](const SlotInfo& s) { return s.stats.total_ns / 1e6; })
-      .def_property_readonly("version", [](const SlotInfo& s) { return s.stats.version; });
+      .def_property_readonly("version", [](const SlotInfo& s) { return s.stats.version; })
+      .def_readonly("prepared_fills", &SlotInfo::prepared_fills);
   py::class_<SlotTuningInfo>(m, "SlotTuningInfo", "A slot's tuning.")
       .def_readonly("slot", &SlotTuningInfo::slot)
       .def_readonly("state", &SlotTuningInfo::state)
@@ -302,11 +303,13 @@ PYBIND11_MODULE(_C, m) {
       .def(
           "add_input",
           [](Graph& g, const std::string& dtype, std::vector<int64_t> shape,
-             std::vector<int64_t> strides, std::string device) {
-            return g.add_input(tensor_type(dtype, shape, strides, device));
+             std::vector<int64_t> strides, std::string device, bool constant) {
+            return g.add_input(tensor_type(dtype, shape, strides, device), constant);
           },
           py::arg("dtype"), py::arg("shape"), py::arg("strides"), py::arg("device"),
-          "Adds a graph input; returns its value id.")
+          py::arg("constant") = false,
+          "Adds a graph input; returns its value id. constant: a parameter or buffer of an "
+          "inference graph, which kernels may prepare once while it stays unchanged.")
       .def("add_node", &add_node, py::arg("op"), py::arg("args"), py::arg("output_types"),
            py::arg("side_effects") = false,
            "Adds a node (op name, complete positional args, output types (dtype, shape, strides, "
