@@ -32,15 +32,25 @@ bool is_contraction(const Stage& s) {
 }
 
 /// True when the innermost index of the reduction's first load is a reduce variable, i.e. the
-/// reduction runs along contiguous memory.
+/// reduction runs along contiguous memory, except in a small window that slides along the
+/// outputs' innermost axis (a pooling's x[2 * j + r]): its vectors run across the outputs, each
+/// lane its own window, not along the window's few elements.
 bool reduces_innermost(const Stage& s) {
+  constexpr int64_t kSmallWindow = 16;
   auto* r = s.body.as<ReduceNode>();
   for (auto* load : loads_in(r->source)) {
     if (load->indices.empty()) continue;
     const Expr& last = load->indices.back();
-    for (auto& ax : r->axes)
-      if (uses_var(last, ax.var.get())) return true;
-    return false;
+    int64_t window = 1;
+    bool reduces = false;
+    for (auto& ax : r->axes) {
+      if (!uses_var(last, ax.var.get())) continue;
+      reduces = true;
+      window *= ax.extent;
+    }
+    bool arg = r->op == ReduceOp::ArgMax || r->op == ReduceOp::ArgMin;
+    bool slides = s.num_spatial > 0 && uses_var(last, s.root_vars[s.num_spatial - 1].get());
+    return reduces && (arg || !slides || window > kSmallWindow);
   }
   return true;
 }

@@ -72,6 +72,16 @@ TEST(LoweringGolden, ArgMaxAccumulatesValueAndIndex) {
   expect_golden("argmax", lower(default_schedule({arg}, avx512()), "argmax"));
 }
 
+TEST(LoweringGolden, PoolingWindowsVectorizeAcrossOutputs) {
+  // A 3x3 max pool of stride 2: each lane of a vector of adjacent outputs runs its own window.
+  Tensor x = placeholder("x", {2, 33, 33}, DType::F32);
+  IterVar r0 = reduce_axis(3, "r0"), r1 = reduce_axis(3, "r1");
+  Tensor pool = compute("pool", {2, 16, 16}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Max, x(i[0], i[1] * 2 + r0.var, i[2] * 2 + r1.var), {r0, r1});
+  });
+  expect_golden("max_pool_window", lower(default_schedule({pool}, avx512()), "max_pool"));
+}
+
 TEST(LoweringGolden, StageComputedAtALoopOverAPartialRegion) {
   expect_golden("compute_at_region",
                 lower(sample_schedules::compute_at_partial_region(), "region"));
