@@ -27,7 +27,9 @@ How it measures, so the numbers can be trusted:
   "Total Allocated" bytes of its memory events, i.e. the most bytes of tensors from PyTorch's CPU
   allocator alive at once (inputs and weights allocated before are not counted). Buffers a
   kernel allocates internally without PyTorch's allocator are not seen (Kiln's scratch
-  buffers, Inductor's stack arrays). tracemalloc would see none of these tensors.
+  buffers, Inductor's stack arrays). tracemalloc would see none of these tensors. "kept MB" is
+  what Kiln keeps beside the weights from call to call: the copies its kernels prepared from
+  them once (packed weights; kiln.stats()'s prepared_bytes), memory beyond eager's.
 - The models and their inputs come from tests/python/models.py (benchmark input sizes). The
   multi-head attention fast path is off, so the transformer layer is its ops, not one opaque op.
 - `--dtypes bf16` runs each model with its parameters and floating-point inputs in bfloat16
@@ -152,6 +154,8 @@ def _worker(name: str, threads: int, repeats: int, dtype: str) -> dict:
         row["kiln_max_diff"] = (compiled(x) - expected).abs().max().float().item()
         ratios["kiln"] = eager_ratio(lambda: compiled(x))
         row["kiln_peak_mb"] = peak_bytes(lambda: compiled(x)) / 2**20
+        slots = kiln.stats()["slots"]
+        row["kiln_kept_mb"] = sum(s["prepared_bytes"] for s in slots) / 2**20
     row["eager_ms"] = 1e3 * statistics.median(eager_blocks)
     for variant, ratio in ratios.items():
         row[f"{variant}_ms"] = row["eager_ms"] * ratio
@@ -176,7 +180,8 @@ def _print_table(rows: list[dict]) -> None:
         f"{'model':<16}{'dtype':>6}{'thr':>4}{'eager ms':>10}{'ind ms':>9}{'frz ms':>9}{'kiln ms':>9}"
         f"{'ind/kiln':>9}{'frz/kiln':>9}"
         f"{'ind comp s':>11}{'kiln comp s':>12}{'comp ratio':>11}"
-        f"{'eager MB':>9}{'ind MB':>8}{'kiln MB':>8}{'coverage':>9}{'ATen-served':>12}{'max diff':>10}"
+        f"{'eager MB':>9}{'ind MB':>8}{'kiln MB':>8}{'kept MB':>8}{'coverage':>9}{'ATen-served':>12}"
+        f"{'max diff':>10}"
     )
     print(header)
     print("-" * len(header))
@@ -192,6 +197,7 @@ def _print_table(rows: list[dict]) -> None:
             f"{r['inductor_compile_s']:>11.2f}{r['kiln_compile_s']:>12.2f}"
             f"{r['kiln_compile_s'] / r['inductor_compile_s']:>11.2f}"
             f"{r['eager_peak_mb']:>9.2f}{r['inductor_peak_mb']:>8.2f}{r['kiln_peak_mb']:>8.2f}"
+            f"{r.get('kiln_kept_mb', 0):>8.2f}"
             f"{100 * r['coverage']:>8.1f}%{r['aten_slots']:>5} of {r['slots']:<4}"
             f"{r['kiln_max_diff']:>10.2g}"
         )

@@ -34,6 +34,12 @@ void PreparedBuffers::clear() {
   filled_.assign(filled_.size(), false);
 }
 
+int64_t PreparedBuffers::bytes() const {
+  int64_t total = 0;
+  for (int64_t b : bytes_) total += b;
+  return total;
+}
+
 void launch_with_prepared(const Kernel& kernel, KernelEntry entry, void* const* args,
                           PreparedBuffers& kept, const std::vector<bool>& constant) {
   const LoweredFunc& f = kernel.func();
@@ -42,11 +48,16 @@ void launch_with_prepared(const Kernel& kernel, KernelEntry entry, void* const* 
     kept.kernel_ = kernel.id();
     kept.memory_.clear();
     kept.memory_.resize(n);
+    kept.bytes_.assign(n, 0);
     kept.filled_.assign(n, false);
   }
-  std::vector<int32_t> flags(n, 1);
-  std::vector<void*> block = {flags.data()};
-  std::vector<void*> scratch;  // taken for this call only
+  // The thread's own arrays, kept from call to call (a kernel launches no kernel): a launch
+  // allocates nothing but what it keeps.
+  thread_local std::vector<int32_t> flags;
+  thread_local std::vector<void*> block, scratch, all;
+  flags.assign(n, 1);
+  block.assign(1, flags.data());
+  scratch.clear();  // taken for this call only
   bool fills = false;
   for (size_t b = 0; b < n; ++b) {
     const PreparedBuffer& buffer = f.prepared[b];
@@ -60,12 +71,13 @@ void launch_with_prepared(const Kernel& kernel, KernelEntry entry, void* const* 
       size_t bytes = (static_cast<size_t>(buffer.bytes) + 63) / 64 * 64;
       memory.reset(static_cast<std::byte*>(std::aligned_alloc(64, bytes)));
       if (!memory) throw std::bad_alloc();
+      kept.bytes_[b] = static_cast<int64_t>(bytes);
     }
     flags[b] = kept.filled_[b] ? 0 : 1;
     fills = fills || flags[b];
     block.push_back(memory.get());
   }
-  std::vector<void*> all(args, args + f.params.size());
+  all.assign(args, args + f.params.size());
   all.push_back(block.data());
   entry(all.data());  // compiled code: it does not throw
   for (auto s = scratch.rbegin(); s != scratch.rend(); ++s) kiln_scratch_free(*s);

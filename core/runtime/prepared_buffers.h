@@ -25,6 +25,8 @@ class PreparedBuffers {
   uint64_t kernel() const { return kernel_; }
   /// How many launches filled one buffer or more here.
   int64_t fills() const { return fills_; }
+  /// The bytes of the buffers kept here.
+  int64_t bytes() const;
 
  private:
   friend void launch_with_prepared(const Kernel&, void (*)(void* const*), void* const*,
@@ -34,6 +36,7 @@ class PreparedBuffers {
   };
   uint64_t kernel_ = 0;  ///< Kernel::id() of the kernel that filled them, 0 for none.
   std::vector<std::unique_ptr<std::byte[], Free>> memory_;
+  std::vector<int64_t> bytes_;  ///< Of each of memory_ (0 where none is taken).
   std::vector<bool> filled_;
   int64_t fills_ = 0;
 };

@@ -64,4 +64,9 @@ int64_t ConstantInputs::fills() const {
   return fills_;
 }
 
+int64_t ConstantInputs::bytes() const {
+  std::shared_lock lock(mutex_);
+  return kept_[0].bytes() + kept_[1].bytes();
+}
+
 }  // namespace kiln

@@ -33,6 +33,8 @@ class ConstantInputs {
   void launch(const Kernel& kernel, void* const* args, at::TensorList inputs);
   /// How many launches filled kept buffers (the first call, a swap, a changed input).
   int64_t fills() const;
+  /// The bytes kept for this slot (the current kernel's buffers, and a trial candidate's).
+  int64_t bytes() const;
 
  private:
   struct Seen {

@@ -47,7 +47,8 @@ SlotInfo slot_info(int64_t slot) {
           entry.outputs,
           served_by,
           entry.slot.stats(),
-          entry.constants ? entry.constants->fills() : 0};
+          entry.constants ? entry.constants->fills() : 0,
+          entry.constants ? entry.constants->bytes() : 0};
 }
 
 std::vector<SlotInfo> all_slots() {

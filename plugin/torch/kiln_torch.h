@@ -114,6 +114,8 @@ struct SlotInfo {
   /// Calls that filled buffers prepared from the model's constants (packed weights): the first
   /// call, one after a parameter changed in place or a new kernel was swapped in.
   int64_t prepared_fills = 0;
+  /// The bytes those buffers hold: memory beyond eager's, kept while the slot lives.
+  int64_t prepared_bytes = 0;
 };
 
 /// The slot's description and counters; throws Error for an unknown slot.

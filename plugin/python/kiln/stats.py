@@ -74,7 +74,7 @@ def stats() -> dict:
     """Kiln's counters.
 
     Returns ``{"slots": [{"slot", "ops", "calls", "time_ms", "version", "served_by",
-    "prepared_fills", "tuning"}],
+    "prepared_fills", "prepared_bytes", "tuning"}],
     "graphs": [...], "coverage": float, "compute_coverage": float, "aten_contractions": int,
     "jit_kernels": int, "tuning": {"slots", "trials", "swaps", "by_state", "model_slowdown",
     "duty", "paused"}}``: per live kernel slot (a slot is freed with the compiled graph that launches it,
@@ -82,7 +82,8 @@ def stats() -> dict:
     (+1 per hot swap) and what serves it ("Kiln kernel", "Kiln kernel (tuned)", or
     "aten.mm.default + Kiln epilogue [in place]" while ATen's contraction is faster), how many
     calls filled what its kernel prepares from the model's parameters (packed weights, kept while
-    they are unchanged: 1 for a model whose weights never change), its tuning (None where no tuning service
+    they are unchanged: 1 for a model whose weights never change) and the bytes it keeps so
+    (memory beyond eager's), its tuning (None where no tuning service
     watches it; else its state — waiting, tuning, tuned, kept, cached, failed, rolled back, skipped (the budget was spent
     before its turn) —,
     trials measured, first and current time per call and their ratio, swaps, roll-backs, whether
@@ -105,6 +106,7 @@ def stats() -> dict:
             "version": s.version,
             "served_by": s.served_by,
             "prepared_fills": s.prepared_fills,
+            "prepared_bytes": s.prepared_bytes,
         }
         for s in _C.stats()
     ]

@@ -158,7 +158,8 @@ void bind_results(py::module_& m) {
       .def_property_readonly("calls", [](const SlotInfo& s) { return s.stats.calls; })
       .def_property_readonly("total_ms", [](const SlotInfo& s) { return s.stats.total_ns / 1e6; })
       .def_property_readonly("version", [](const SlotInfo& s) { return s.stats.version; })
-      .def_readonly("prepared_fills", &SlotInfo::prepared_fills);
+      .def_readonly("prepared_fills", &SlotInfo::prepared_fills)
+      .def_readonly("prepared_bytes", &SlotInfo::prepared_bytes);
   py::class_<SlotTuningInfo>(m, "SlotTuningInfo", "A slot's tuning.")
       .def_readonly("slot", &SlotTuningInfo::slot)
       .def_readonly("state", &SlotTuningInfo::state)
