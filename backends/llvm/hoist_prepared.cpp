@@ -31,6 +31,7 @@ struct Access : StmtVisitor {
 /// one buffer (`fills`: that buffer, else null) reading `inputs`.
 struct TopStatement {
   Stmt stmt;
+  std::set<const TensorNode*> stored;
   const TensorNode* fills = nullptr;
   std::vector<int> inputs;
 };
@@ -41,6 +42,7 @@ TopStatement describe(const Stmt& s, const LoweredFunc& f,
   a.visit(s);
   TopStatement top;
   top.stmt = s;
+  top.stored = a.stored;
   std::vector<const TensorNode*> outside;  // stored tensors it does not allocate itself
   for (const TensorNode* t : a.stored)
     if (!a.allocated.count(t)) outside.push_back(t);
@@ -84,9 +86,7 @@ LoweredFunc hoist_prepared_buffers(LoweredFunc f, int64_t slack_elements) {
   }
   for (const TopStatement& top : tops) {
     if (top.fills) continue;
-    Access a;
-    a.visit(top.stmt);
-    for (const TensorNode* t : a.stored)
+    for (const TensorNode* t : top.stored)
       if (qualifies.count(t)) qualifies[t] = false;
   }
   std::vector<const AllocateNode*> kept;

@@ -24,9 +24,10 @@ void PreparedBuffers::Free::operator()(std::byte* p) const {
 }
 
 bool PreparedBuffers::ready(const Kernel& kernel, const std::vector<bool>& constant) const {
+  if (kernel_ != kernel.id()) return false;  // a launch would take them over
   const std::vector<PreparedBuffer>& prepared = kernel.func().prepared;
   for (size_t b = 0; b < prepared.size(); ++b)
-    if (keepable(prepared[b], constant) && (kernel_ != kernel.id() || !filled_[b])) return false;
+    if (keepable(prepared[b], constant) && !filled_[b]) return false;
   return true;
 }
 

@@ -16,8 +16,9 @@ class Kernel;
 /// beside any other use of them; launches that fill none (ready()) may run side by side.
 class PreparedBuffers {
  public:
-  /// Whether launching `kernel` with these buffers fills none: each of its prepared buffers that
-  /// reads only inputs marked in `constant` (one flag per input) is filled already, by `kernel`.
+  /// Whether launching `kernel` with these buffers changes nothing of them: they are `kernel`'s,
+  /// and each of its prepared buffers that reads only inputs marked in `constant` (one flag per
+  /// input) is filled already.
   bool ready(const Kernel& kernel, const std::vector<bool>& constant) const;
   /// Forgets what every buffer holds (an input it was filled from changed); keeps the memory.
   void clear();

@@ -35,13 +35,14 @@ void ConstantInputs::launch(const Kernel& kernel, void* const* args, at::TensorL
   if (kernel.func().prepared.empty()) return kernel.launch(args);
   {
     std::shared_lock lock(mutex_);
-    for (int k = 0; k < 2; ++k) {
-      // Ready: the launch reads the kept buffers and writes nothing of them.
-      PreparedBuffers& kept = kept_[k];
-      if (kept.kernel() != kernel.id() || !kept.ready(kernel, constant_) || !unchanged(inputs))
-        continue;
+    // Ready: the launch reads the kept buffers and writes nothing of them.
+    int k = !unchanged(inputs)                  ? -1
+            : kept_[0].ready(kernel, constant_) ? 0
+            : kept_[1].ready(kernel, constant_) ? 1
+                                                : -1;
+    if (k >= 0) {
       used_[k].store(++clock_, std::memory_order_relaxed);
-      return kernel.launch_keeping(args, kept, constant_);
+      return kernel.launch_keeping(args, kept_[k], constant_);
     }
   }
   std::unique_lock lock(mutex_);

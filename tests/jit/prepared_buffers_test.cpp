@@ -114,6 +114,9 @@ TEST(PreparedBuffers, AnotherKernelFillsItsOwn) {
   const std::vector<bool> constant = {false, true};
   keeping(*first, x, w, kept, constant);
   EXPECT_FALSE(kept.ready(*second, constant));
+  // Even with nothing to keep: a launch of another kernel would take the buffers over.
+  EXPECT_FALSE(kept.ready(*second, {false, false}));
+  EXPECT_TRUE(kept.ready(*first, {false, false}));
   EXPECT_LE(max_difference(keeping(*second, x, w, kept, constant), fresh(*first, x, w)), 1e-5);
   EXPECT_EQ(kept.fills(), 2);
   EXPECT_EQ(kept.kernel(), second->id());
