@@ -195,7 +195,7 @@ void set_default_pool_threads(int n) {
 void parallel_tasks(size_t n, const std::function<void(size_t)>& task) {
   std::atomic<size_t> next{0};
   std::vector<std::exception_ptr> errors(n);
-  ThreadPool& pool = current_thread_pool();
+  DefaultThreadPool& pool = default_pool();
   int64_t threads = std::min<int64_t>(pool.num_threads(), static_cast<int64_t>(n));
   pool.parallel_for(threads, [&](int64_t, int64_t) {
     for (size_t i; (i = next.fetch_add(1)) < n;) {

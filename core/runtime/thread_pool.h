@@ -29,9 +29,12 @@ std::unique_ptr<ThreadPool> make_thread_pool(int threads);
 /// Sets the thread count of the default pool (default: hardware threads).
 void set_default_pool_threads(int n);
 
-/// Runs task(i) for every i in [0, n) on the current pool's threads, each thread taking the next
-/// index as it finishes one (for tasks of uneven cost, such as compiling kernels). Rethrows the
-/// exception of the lowest i that threw, after every task has run or thrown.
+/// Runs task(i) for every i in [0, n) on the default pool's threads (every hardware thread, unless
+/// set_default_pool_threads said otherwise), each thread taking the next index as it finishes one:
+/// for tasks of uneven cost, such as compiling kernels. Not on the current pool: a model that runs
+/// its kernels on one thread (torch.set_num_threads(1)) still compiles them on every core, as
+/// TorchInductor's compile workers do. Rethrows the exception of the lowest i that threw, after
+/// every task has run or thrown.
 void parallel_tasks(size_t n, const std::function<void(size_t)>& task);
 
 }  // namespace kiln

@@ -140,6 +140,21 @@ TEST_F(ThreadPoolTest, ParallelTasksRunEachTaskOnceAcrossThreads) {
   }
 }
 
+// Compiling a model that runs its kernels on one thread still uses every core.
+TEST_F(ThreadPoolTest, ParallelTasksUseTheDefaultPoolWhateverPoolKernelsRunOn) {
+  set_default_pool_threads(3);
+  std::unique_ptr<ThreadPool> one = make_thread_pool(1);
+  set_thread_pool(one.get());
+  std::mutex m;
+  std::set<std::thread::id> ids;
+  parallel_tasks(6, [&](size_t) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // no thread takes every task
+    std::lock_guard lock(m);
+    ids.insert(std::this_thread::get_id());
+  });
+  EXPECT_GE(ids.size(), 2u);
+}
+
 TEST_F(ThreadPoolTest, ParallelTasksRethrowTheLowestFailureAfterAllRan) {
   set_default_pool_threads(4);
   std::atomic<int> ran{0};
