@@ -57,7 +57,7 @@ Args parse(int argc, char** argv) {
   app.add_option("--seed", a.tune.seed, "random seed");
   app.add_option("--json", a.json, "write the tuning curve here (JSON)");
   app.add_option("--dtype", a.dtype, "the workload's dtype")
-      ->check(CLI::IsMember({"f32", "bf16", "f16", "f64"}));
+      ->check(CLI::IsMember({"f32", "bf16", "f16", "f64", "i8"}));
   app.add_flag("--print-lowered", a.print_lowered,
                "print the default and best schedules' loop nests");
   tools::parse_or_exit(app, argc, argv);

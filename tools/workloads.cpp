@@ -19,9 +19,10 @@ std::vector<Tensor> op(const std::string& name, const std::vector<OpArg>& args) 
 }  // namespace
 
 TuningTask matmul(int64_t m, int64_t n, int64_t k, DType dtype) {
-  return {
-      named(str_cat("matmul_", m, "x", n, "x", k), dtype),
-      op("aten.mm.default", {placeholder("a", {m, k}, dtype), placeholder("b", {k, n}, dtype)})};
+  // An int8 matmul is summed in int32 (_int_mm), as int8 inference needs it.
+  return {named(str_cat("matmul_", m, "x", n, "x", k), dtype),
+          op(dtype == DType::I8 ? "aten._int_mm.default" : "aten.mm.default",
+             {placeholder("a", {m, k}, dtype), placeholder("b", {k, n}, dtype)})};
 }
 
 TuningTask conv2d(int64_t h, int64_t w, int64_t ci, int64_t co, int64_t kernel, int64_t stride,

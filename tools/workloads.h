@@ -11,7 +11,7 @@ namespace kiln::workloads {
 
 // Each in `dtype` (f32 unless given; the task's name says any other).
 
-/// A matmul (M x K) @ (K x N).
+/// A matmul (M x K) @ (K x N); in i8, summed in i32 (aten._int_mm).
 TuningTask matmul(int64_t m, int64_t n, int64_t k, DType dtype = DType::F32);
 /// A 2-D convolution, batch 1, NCHW, padding kernel/2 (as in the AutoTVM tables), in `groups`
 /// groups (in_channels groups with as many out_channels: depthwise).

@@ -22,6 +22,8 @@ bool is_half(DType t) {
 const char* c_compute_type(DType t) {
   switch (t) {
     case DType::Bool: return "bool";
+    case DType::I8: return "signed char";
+    case DType::I16: return "short";
     case DType::I32: return "int";
     case DType::I64: return "long long";
     case DType::F16:

@@ -11,6 +11,8 @@ namespace kiln::llvm_backend {
 llvm::Type* KernelCodegen::reg_type(DType t) {
   switch (t) {
     case DType::Bool: return b_.getInt1Ty();
+    case DType::I8: return b_.getInt8Ty();
+    case DType::I16: return b_.getInt16Ty();
     case DType::I32: return b_.getInt32Ty();
     case DType::I64: return b_.getInt64Ty();
     case DType::F16:

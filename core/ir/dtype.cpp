@@ -9,6 +9,8 @@ namespace kiln {
 int dtype_bytes(DType t) {
   switch (t) {
     case DType::Bool: return 1;
+    case DType::I8: return 1;
+    case DType::I16: return 2;
     case DType::I32: return 4;
     case DType::I64: return 8;
     case DType::F16: return 2;
@@ -24,12 +26,23 @@ bool is_float(DType t) {
 }
 
 bool is_int(DType t) {
-  return t == DType::I32 || t == DType::I64;
+  return t == DType::I8 || t == DType::I16 || t == DType::I32 || t == DType::I64;
+}
+
+int64_t int_min(DType t) {
+  KILN_CHECK(is_int(t), "int_min of non-integer dtype ", dtype_name(t));
+  return -(int64_t{1} << (8 * dtype_bytes(t) - 1));
+}
+
+int64_t int_max(DType t) {
+  return -(int_min(t) + 1);
 }
 
 std::string_view dtype_name(DType t) {
   switch (t) {
     case DType::Bool: return "bool";
+    case DType::I8: return "i8";
+    case DType::I16: return "i16";
     case DType::I32: return "i32";
     case DType::I64: return "i64";
     case DType::F16: return "f16";
@@ -41,18 +54,38 @@ std::string_view dtype_name(DType t) {
 }
 
 DType dtype_from_name(std::string_view name) {
-  for (DType t :
-       {DType::Bool, DType::I32, DType::I64, DType::F16, DType::BF16, DType::F32, DType::F64})
+  for (DType t : {DType::Bool, DType::I8, DType::I16, DType::I32, DType::I64, DType::F16,
+                  DType::BF16, DType::F32, DType::F64})
     if (dtype_name(t) == name) return t;
   throw IRError(str_cat("unknown dtype name '", name, "'"));
 }
+
+namespace {
+
+/// Position in PyTorch's promotion order: bool < integers by width < floats.
+int promotion_rank(DType t) {
+  switch (t) {
+    case DType::Bool: return 0;
+    case DType::I8: return 1;
+    case DType::I16: return 2;
+    case DType::I32: return 3;
+    case DType::I64: return 4;
+    case DType::F16: return 5;
+    case DType::BF16: return 6;
+    case DType::F32: return 7;
+    case DType::F64: return 8;
+  }
+  KILN_CHECK(false, "unknown dtype");
+}
+
+}  // namespace
 
 DType promote_types(DType a, DType b) {
   if (a == b) return a;
   // f16 and bf16 have no common 16-bit type: PyTorch promotes the pair to f32.
   if ((a == DType::F16 && b == DType::BF16) || (a == DType::BF16 && b == DType::F16))
     return DType::F32;
-  return static_cast<uint8_t>(a) > static_cast<uint8_t>(b) ? a : b;
+  return promotion_rank(a) > promotion_rank(b) ? a : b;
 }
 
 DType compute_type(DType t) {

@@ -19,8 +19,8 @@ Var::Var(std::string name, DType dtype)
 Expr IntImmNode::make(DType dtype, int64_t value) {
   if (is_float(dtype)) throw IRError(str_cat("IntImm of float dtype ", dtype));
   if (dtype == DType::Bool) value = value != 0;
-  if (dtype == DType::I32 && (value < INT32_MIN || value > INT32_MAX))
-    throw IRError(str_cat("constant ", value, " does not fit i32"));
+  if (is_int(dtype) && (value < int_min(dtype) || value > int_max(dtype)))
+    throw IRError(str_cat("constant ", value, " does not fit ", dtype));
   return Expr(std::make_shared<const IntImmNode>(dtype, value));
 }
 
@@ -214,11 +214,11 @@ Expr reduce_identity(ReduceOp op, DType dtype) {
     case ReduceOp::Max:
     case ReduceOp::ArgMax:
       if (is_float(dtype)) return make_const(dtype, -inf);
-      return IntImmNode::make(dtype, dtype == DType::I32 ? INT32_MIN : INT64_MIN);
+      return IntImmNode::make(dtype, int_min(dtype));
     case ReduceOp::Min:
     case ReduceOp::ArgMin:
       if (is_float(dtype)) return make_const(dtype, inf);
-      return IntImmNode::make(dtype, dtype == DType::I32 ? INT32_MAX : INT64_MAX);
+      return IntImmNode::make(dtype, int_max(dtype));
   }
   KILN_CHECK(false, "unknown reduce op");
 }

@@ -4,6 +4,8 @@
 // contraction template recognizes.
 #include "core/ops/contraction.h"
 
+#include <optional>
+
 #include "core/ops/axis_reduce.h"
 #include "core/ops/broadcast.h"
 
@@ -24,9 +26,10 @@ void require_rank(const OpArgs& a, int i, const Tensor& t, int rank, std::string
 
 namespace {
 
-/// The product of A [(B,) M, K] and B [(B,) K, N], in compute type; `batched` adds the B dim.
+/// The product of A [(B,) M, K] and B [(B,) K, N], in compute type (or `acc`, where given);
+/// `batched` adds the B dim.
 Tensor product(const OpArgs& a, const std::string& name, int ia, const Tensor& x, int ib,
-               const Tensor& y, bool batched) {
+               const Tensor& y, bool batched, std::optional<DType> given_acc = std::nullopt) {
   int rank = batched ? 3 : 2;
   require_rank(a, ia, x, rank, batched ? "[B, M, K]" : "[M, K]");
   require_rank(a, ib, y, rank, batched ? "[B, K, N]" : "[K, N]");
@@ -36,7 +39,7 @@ Tensor product(const OpArgs& a, const std::string& name, int ia, const Tensor& x
                               batched ? str_cat("[", x->shape[0], ", ", k, ", N]")
                                       : str_cat("[", k, ", N]")));
   if (k == 0) throw a.error(ia, str_cat("has shape ", shape_str(x->shape), ": an empty K dim"));
-  DType acc = compute_type(contraction_dtype(a, ia, x, ib, y));
+  DType acc = given_acc.value_or(compute_type(contraction_dtype(a, ia, x, ib, y)));
   std::vector<int64_t> shape = {m, n};
   if (batched) shape.insert(shape.begin(), x->shape[0]);
   IterVar rk = reduce_axis(k, name + ".k");
@@ -54,6 +57,16 @@ std::vector<Tensor> lower_product(const std::string& op, bool batched,
   std::string name = batched ? "bmm" : "mm";
   Tensor p = product(a, name, 0, x, 1, a.tensor(1), batched);
   return {cast_tensor(name + ".cast", p, x->dtype)};
+}
+
+/// _int_mm: int8 [M, K] @ int8 [K, N], summed in int32 (torchao's int8 matmuls reach it).
+std::vector<Tensor> lower_int_mm(const std::vector<OpArg>& args) {
+  OpArgs a("aten._int_mm.default", args, {"self", "mat2"});
+  Tensor x = a.tensor(0), y = a.tensor(1);
+  for (int i : {0, 1})
+    if (a.tensor(i)->dtype != DType::I8)
+      throw a.error(i, str_cat("has dtype ", a.tensor(i)->dtype, ", expected i8"));
+  return {product(a, "int_mm", 0, x, 1, y, false, DType::I32)};
 }
 
 /// addmm/baddbmm: beta * self + alpha * (mat1 @ mat2), with self broadcast to the product.
@@ -92,6 +105,7 @@ void register_contraction_ops(OpRegistry& r) {
   r.add("aten.bmm.default", [](const std::vector<OpArg>& args) {
     return lower_product("aten.bmm.default", true, args);
   });
+  r.add("aten._int_mm.default", lower_int_mm);
   r.add("aten.addmm.default", [](const std::vector<OpArg>& args) {
     return lower_scaled_add("aten.addmm.default", false, args);
   });

@@ -18,6 +18,8 @@ DType scan_accumulator(DType out) {
     case DType::F16:
     case DType::BF16: return DType::F32;
     case DType::F32: return DType::F64;
+    case DType::I8:
+    case DType::I16:
     case DType::I32: return DType::I64;
     default: return out;
   }

@@ -53,12 +53,10 @@ Expr identity(Combine c, DType t) {
     case Combine::Prod: return make_const(t, 1);
     case Combine::Max:
       if (is_float(t)) return make_const(t, -inf);
-      return t == DType::I32 ? make_const(t, std::numeric_limits<int32_t>::lowest())
-                             : Expr(std::numeric_limits<int64_t>::lowest());
+      return IntImmNode::make(t, int_min(t));
     case Combine::Min:
       if (is_float(t)) return make_const(t, inf);
-      return t == DType::I32 ? make_const(t, std::numeric_limits<int32_t>::max())
-                             : Expr(std::numeric_limits<int64_t>::max());
+      return IntImmNode::make(t, int_max(t));
     default: return make_const(t, 0);
   }
 }

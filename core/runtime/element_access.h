@@ -19,8 +19,11 @@ double round_float(double v, DType t);
 /// undefined).
 int64_t wrap_to_int64(double v);
 
-/// The value an integer or bool element of dtype `t` holds: i32 wraps modulo 2^32, bool is != 0.
+/// The value an integer or bool element of dtype `t` holds: i8, i16 and i32 wrap modulo 2^8,
+/// 2^16 and 2^32; bool is != 0.
 inline int64_t wrap_int(int64_t v, DType t) {
+  if (t == DType::I8) return static_cast<int8_t>(v);
+  if (t == DType::I16) return static_cast<int16_t>(v);
   if (t == DType::I32) return static_cast<int32_t>(v);
   if (t == DType::Bool) return v != 0;
   return v;
@@ -51,6 +54,12 @@ inline int64_t load_int(const std::byte* base, DType t, int64_t i) {
   const std::byte* p = base + i * dtype_bytes(t);
   switch (t) {
     case DType::Bool: return static_cast<uint8_t>(*p) != 0;
+    case DType::I8: return static_cast<int8_t>(*p);
+    case DType::I16: {
+      int16_t v;
+      std::memcpy(&v, p, 2);
+      return v;
+    }
     case DType::I32: {
       int32_t v;
       std::memcpy(&v, p, 4);
@@ -89,7 +98,13 @@ inline void store_int(std::byte* base, DType t, int64_t i, int64_t v) {
   std::byte* p = base + i * dtype_bytes(t);
   v = wrap_int(v, t);
   switch (t) {
-    case DType::Bool: *p = static_cast<std::byte>(v); return;
+    case DType::Bool:
+    case DType::I8: *p = static_cast<std::byte>(v); return;
+    case DType::I16: {
+      int16_t w = static_cast<int16_t>(v);
+      std::memcpy(p, &w, 2);
+      return;
+    }
     case DType::I32: {
       int32_t w = static_cast<int32_t>(v);
       std::memcpy(p, &w, 4);

@@ -36,6 +36,8 @@ void default_tolerance(DType dtype, double* atol, double* rtol) {
     case DType::F32: *atol = 1e-5, *rtol = 1.3e-6; return;
     case DType::F64: *atol = 1e-7, *rtol = 1e-7; return;
     case DType::Bool:
+    case DType::I8:
+    case DType::I16:
     case DType::I32:
     case DType::I64: *atol = 0, *rtol = 0; return;
   }

@@ -12,9 +12,9 @@ namespace kiln {
 namespace {
 
 constexpr std::pair<DType, at::ScalarType> kDTypes[] = {
-    {DType::Bool, at::kBool}, {DType::I32, at::kInt},       {DType::I64, at::kLong},
-    {DType::F16, at::kHalf},  {DType::BF16, at::kBFloat16}, {DType::F32, at::kFloat},
-    {DType::F64, at::kDouble}};
+    {DType::Bool, at::kBool},  {DType::I32, at::kInt},       {DType::I64, at::kLong},
+    {DType::F16, at::kHalf},   {DType::BF16, at::kBFloat16}, {DType::F32, at::kFloat},
+    {DType::F64, at::kDouble}, {DType::I8, at::kChar},       {DType::I16, at::kShort}};
 
 }  // namespace
 

@@ -15,7 +15,8 @@ namespace kiln::op_case_table {
 using Args = std::vector<OpArg>;
 using P = const std::vector<Tensor>&;
 constexpr DType f16 = DType::F16, bf16 = DType::BF16, f32 = DType::F32, f64 = DType::F64,
-                i32 = DType::I32, i64 = DType::I64, b8 = DType::Bool;
+                i8 = DType::I8, i16 = DType::I16, i32 = DType::I32, i64 = DType::I64,
+                b8 = DType::Bool;
 
 inline OpArg I(int64_t v) {
   return v;

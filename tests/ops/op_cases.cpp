@@ -322,6 +322,17 @@ void contraction_cases(Table& t) {
   t.call("mm_bf16_transposed_b", "aten.mm.default",
          {in({5, 32}, bf16), strided({32, 40}, {1, 32}, bf16)}, {}, bf16);
   t.call("bmm_bf16", "aten.bmm.default", {in({3, 5, 8}, bf16), in({3, 8, 35}, bf16)}, {}, bf16);
+  // int8 products summed in int32 (VNNI quads where the CPU has them); K not a multiple of 4.
+  t.call("int_mm", "aten._int_mm.default",
+         {in({17, 40}, i8, -128, 127), in({40, 33}, i8, -128, 127)});
+  t.call("int_mm_odd_k", "aten._int_mm.default",
+         {in({6, 13}, i8, -128, 127), in({13, 20}, i8, -128, 127)});
+  t.call("int_mm_transposed_b", "aten._int_mm.default",
+         {in({9, 64}, i8, -128, 127), strided({64, 24}, {1, 64}, i8, -128, 127)});
+  // An int8 matmul wraps modulo 2^8, as PyTorch's does.
+  t.call("mm_i8", "aten.mm.default", {in({5, 12}, i8, -128, 127), in({12, 7}, i8, -128, 127)});
+  t.call("add_i16", "aten.add.Tensor",
+         {in({4, 9}, i16, -32768, 32767), in({4, 9}, i16, -32768, 32767)}, {I(1)});
   t.call("addmm_bf16", "aten.addmm.default",
          {in({35}, bf16), in({6, 16}, bf16), in({16, 35}, bf16)}, {F(1.0), F(1.0)}, bf16);
 }

@@ -7,6 +7,8 @@ import torch
 
 DTYPES = {
     "bool": torch.bool,
+    "i8": torch.int8,
+    "i16": torch.int16,
     "i32": torch.int32,
     "i64": torch.int64,
     "f16": torch.float16,

@@ -10,6 +10,8 @@ KILN_DTYPE_NAMES: dict[torch.dtype, str] = {
     torch.float64: "f64",
     torch.float16: "f16",
     torch.bfloat16: "bf16",
+    torch.int8: "i8",
+    torch.int16: "i16",
     torch.int32: "i32",
     torch.int64: "i64",
     torch.bool: "bool",
