@@ -203,7 +203,7 @@ void KernelCodegen::emit_loop_of_kind(const ForNode* n) {
       if (emit_transposing_copy(n)) return;
       return emit_loop(n, b_.getInt64(0), b_.getInt64(n->extent), {});
     case ForKind::Unrolled:
-      if (emit_transposing_copy(n) || emit_dot_pairs(n)) return;
+      if (emit_transposing_copy(n) || emit_dot_pairs(n) || emit_dot_quads(n)) return;
       for (int64_t i = 0; i < n->extent; ++i) {
         scope_.vars[n->var.get()] = b_.getInt64(i);
         emit(n->body);

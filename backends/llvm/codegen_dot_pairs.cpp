@@ -1,5 +1,8 @@
-// Pairs of bf16 products summed into f32 lanes in one instruction: AVX512-BF16's vdpbf16ps,
-// twice the f32 FMA's rate. A schedule exposes them by splitting a bf16 contraction's
+// Groups of products summed into each lane in one instruction. Pairs of bf16 products into f32
+// lanes: AVX512-BF16's vdpbf16ps, twice the f32 FMA's rate. Quads of int8 products into int32
+// lanes: AVX512-VNNI's vpdpbusd (64 products per instruction), below.
+//
+// Pairs of bf16 products: A schedule exposes them by splitting a bf16 contraction's
 // reduction by two, the pair loop unrolled inside the explicit vector loop:
 //
 //   for p in 0..2 unrolled { acc[.., l] = acc[.., l] + f32(x(l, p)) * f32(y(l, p)) }
@@ -8,11 +11,40 @@
 // x(l, 0) y(l, 0) + x(l, 1) y(l, 1) in one instruction. bf16 products are exact in f32; the
 // instruction adds the pair's second product first and flushes denormals, a reduction order
 // the loop leaves unspecified anyway. Without the instruction the loop runs as it reads.
+#include <bit>
+
 #include "backends/llvm/codegen_impl.h"
 #include "llvm/Analysis/VectorUtils.h"
 #include "llvm/IR/IntrinsicsX86.h"
 
 namespace kiln::llvm_backend {
+
+std::optional<Accumulation> as_accumulation(const StoreNode* store, const VarNode* group,
+                                            DType dtype) {
+  const auto* add = store->value.as<BinaryNode>();
+  if (!add || add->op != BinaryOp::Add || store->tensor->dtype != dtype) return std::nullopt;
+  for (const Expr& i : store->indices)
+    if (uses_var(i, group)) return std::nullopt;
+  for (bool acc_first : {true, false}) {
+    const Expr& acc = acc_first ? add->a : add->b;
+    const auto* load = acc.as<LoadNode>();
+    const auto* mul = (acc_first ? add->b : add->a).as<BinaryNode>();
+    if (!load || !mul || mul->op != BinaryOp::Mul || !load->tensor.same_as(store->tensor) ||
+        load->indices.size() != store->indices.size())
+      continue;
+    bool same = true;
+    for (size_t d = 0; d < load->indices.size(); ++d)
+      same &= identical(load->indices[d], store->indices[d]);
+    if (same) return Accumulation{acc, mul->a, mul->b};
+  }
+  return std::nullopt;
+}
+
+bool per_lane(const StoreNode* store, const VarNode* lanes) {
+  for (const Expr& i : store->indices)
+    if (uses_var(i, lanes)) return true;
+  return false;
+}
 
 namespace {
 
@@ -30,24 +62,11 @@ Expr bf16_operand(const Expr& e) {
 
 // `store` as acc = acc + f32(x) * f32(y) with acc not depending on `pair`.
 std::optional<DotPairStep> as_dot_pair_step(const StoreNode* store, const VarNode* pair) {
-  const auto* add = store->value.as<BinaryNode>();
-  if (!add || add->op != BinaryOp::Add || store->tensor->dtype != DType::F32) return std::nullopt;
-  for (const Expr& i : store->indices)
-    if (uses_var(i, pair)) return std::nullopt;
-  for (bool acc_first : {true, false}) {
-    const Expr& acc = acc_first ? add->a : add->b;
-    const auto* load = acc.as<LoadNode>();
-    const auto* mul = (acc_first ? add->b : add->a).as<BinaryNode>();
-    if (!load || !mul || mul->op != BinaryOp::Mul || !load->tensor.same_as(store->tensor) ||
-        load->indices.size() != store->indices.size())
-      continue;
-    bool same = true;
-    for (size_t d = 0; d < load->indices.size(); ++d)
-      same &= identical(load->indices[d], store->indices[d]);
-    Expr x = bf16_operand(mul->a), y = bf16_operand(mul->b);
-    if (same && x.defined() && y.defined()) return DotPairStep{acc, x, y};
-  }
-  return std::nullopt;
+  std::optional<Accumulation> step = as_accumulation(store, pair, DType::F32);
+  if (!step) return std::nullopt;
+  Expr x = bf16_operand(step->a), y = bf16_operand(step->b);
+  if (!x.defined() || !y.defined()) return std::nullopt;
+  return DotPairStep{step->acc, x, y};
 }
 
 }  // namespace
@@ -55,17 +74,14 @@ std::optional<DotPairStep> as_dot_pair_step(const StoreNode* store, const VarNod
 bool KernelCodegen::emit_dot_pairs(const ForNode* pair) {
   int width = vec_.width;
   // 16 lanes per zmm instruction; 8 and 4 need AVX512-VL's ymm and xmm forms.
-  bool widths_fit = width % 16 == 0 ||
+  bool widths_fit = (width % 16 == 0 && std::has_single_bit(static_cast<unsigned>(width))) ||
                     ((width == 8 || width == 4) && has_cpu_feature(target_.features, "avx512vl"));
   if (!vec_.var || vec_.mask || pair->extent != 2 || !widths_fit ||
       !has_cpu_feature(target_.features, "avx512bf16"))
     return false;
   const auto* store = pair->body.as<StoreNode>();
   std::optional<DotPairStep> step = store ? as_dot_pair_step(store, pair->var.get()) : std::nullopt;
-  bool per_lane = false;  // an accumulator per lane, not one the lanes would race on
-  if (step)
-    for (const Expr& i : store->indices) per_lane |= is_vector(i);
-  if (!per_lane) return false;
+  if (!step || !per_lane(store, vec_.var)) return false;
   llvm::Value* acc = widen(emit(step->acc));
   llvm::Value* x = bf16_pairs(step->x, pair->var.get());
   llvm::Value* y = bf16_pairs(step->y, pair->var.get());
@@ -83,16 +99,20 @@ bool KernelCodegen::emit_dot_pairs(const ForNode* pair) {
     llvm::Value* ys = b_.CreateBitCast(b_.CreateShuffleVector(y, pair_lanes), pairs_type);
     sums.push_back(b_.CreateIntrinsic(id, {}, {a, xs, ys}));
   }
-  while (sums.size() > 1) {  // concatenated pairwise, in lane order
-    std::vector<llvm::Value*> joined;
-    auto* half = llvm::cast<llvm::FixedVectorType>(sums[0]->getType());
-    auto both = llvm::createSequentialMask(0, 2 * half->getNumElements(), 0);
-    for (size_t i = 0; i < sums.size(); i += 2)
-      joined.push_back(b_.CreateShuffleVector(sums[i], sums[i + 1], both));
-    sums = std::move(joined);
-  }
-  vector_store(store, sums[0]);
+  vector_store(store, concatenated(std::move(sums)));
   return true;
+}
+
+llvm::Value* KernelCodegen::concatenated(std::vector<llvm::Value*> parts) {
+  while (parts.size() > 1) {  // concatenated pairwise, in lane order
+    std::vector<llvm::Value*> joined;
+    auto* half = llvm::cast<llvm::FixedVectorType>(parts[0]->getType());
+    auto both = llvm::createSequentialMask(0, 2 * half->getNumElements(), 0);
+    for (size_t i = 0; i < parts.size(); i += 2)
+      joined.push_back(b_.CreateShuffleVector(parts[i], parts[i + 1], both));
+    parts = std::move(joined);
+  }
+  return parts[0];
 }
 
 llvm::Value* KernelCodegen::bf16_pairs(const Expr& load, const VarNode* pair) {

@@ -3,7 +3,8 @@
 // codegen_vector.cpp (explicit vectorization), codegen_expr.cpp (expressions),
 // codegen_memory.cpp (loads, stores, dtype representations), codegen_math.cpp (math calls),
 // codegen_inline_math.cpp, codegen_bessel.cpp, codegen_polygamma.cpp and codegen_ndtri.cpp
-// (math as inline arithmetic).
+// (math as inline arithmetic), codegen_dot_pairs.cpp and codegen_dot_quads.cpp (dot-product
+// instructions).
 #pragma once
 
 #include <functional>
@@ -32,6 +33,18 @@ constexpr int64_t kVectorSlack = 64;
 
 /// `e` as a floating-point multiply (a candidate for fusing into an FMA), or null.
 const BinaryNode* as_float_mul(const Expr& e);
+
+/// A store acc = acc + a * b (either order): the accumulator's load and the factors.
+struct Accumulation {
+  Expr acc, a, b;
+};
+/// `store` as an Accumulation into a tensor of `dtype` whose element does not depend on `group`
+/// (the loop of a dot product's group), or nothing (codegen_dot_pairs.cpp).
+std::optional<Accumulation> as_accumulation(const StoreNode* store, const VarNode* group,
+                                            DType dtype);
+/// Whether `store` writes one accumulator per lane of the vector loop over `lanes`, not one the
+/// lanes would race on.
+bool per_lane(const StoreNode* store, const VarNode* lanes);
 
 class KernelCodegen {
  public:
@@ -94,6 +107,16 @@ class KernelCodegen {
   /// The bf16 elements `load` reads at (lane l, pair p) as one <2 x width x i16> vector, element
   /// 2l + p.
   llvm::Value* bf16_pairs(const Expr& load, const VarNode* pair);
+  /// Vectors of equal width concatenated in order (a power of two of them).
+  llvm::Value* concatenated(std::vector<llvm::Value*> parts);
+  // codegen_dot_quads.cpp
+  /// Emits a quad loop of int8 products summed into int32 lanes (see codegen_dot_quads.cpp) as
+  /// AVX512-VNNI dot products; false, emitting nothing, where `quad` is not one or the target
+  /// lacks them.
+  bool emit_dot_quads(const ForNode* quad);
+  /// The int8 elements `load` reads at (lane l, quad element q) as one <4 x width x i8> vector,
+  /// element 4l + q.
+  llvm::Value* byte_quads(const Expr& load, const VarNode* quad);
   bool is_vector(const Expr& e) const { return vec_.var && uses_var(e, vec_.var); }
   /// `v` as a vector of the current width (a splat when it is a scalar).
   llvm::Value* widen(llvm::Value* v);

@@ -15,13 +15,25 @@ Expr uncast(Expr e) {
   return e;
 }
 
+/// A product's factor `e` as the load it reads: the load, cast or not, or such a load plus an
+/// integer constant (_int_mm's b + 128, see core/ops/contraction.cpp); else null.
+const LoadNode* factor_load(const Expr& e) {
+  Expr f = uncast(e);
+  if (auto* add = f.as<BinaryNode>(); add && add->op == BinaryOp::Add) {
+    if (add->b.as<IntImmNode>())
+      f = uncast(add->a);
+    else if (add->a.as<IntImmNode>())
+      f = uncast(add->b);
+  }
+  return f.as<LoadNode>();
+}
+
 /// A Sum of the product of two different loads: the shape of matmul and convolution. A square
 /// (the same load twice, as in a sum of squares) is a plain reduction.
 bool is_contraction(const ReduceNode* r) {
   auto* m = uncast(r->source).as<BinaryNode>();
   if (r->op != ReduceOp::Sum || !m || m->op != BinaryOp::Mul) return false;
-  Expr a = uncast(m->a), b = uncast(m->b);
-  auto *la = a.as<LoadNode>(), *lb = b.as<LoadNode>();
+  const LoadNode *la = factor_load(m->a), *lb = factor_load(m->b);
   if (!la || !lb) return false;
   if (!la->tensor.same_as(lb->tensor)) return true;
   for (size_t d = 0; d < la->indices.size(); ++d)

@@ -50,6 +50,11 @@ struct Target {
   bool bf16_dot_pairs() const {
     return kind == TargetKind::CPU && has_cpu_feature(features, "avx512bf16");
   }
+  /// Whether the CPU sums quads of int8 products (unsigned bytes times signed bytes) into int32
+  /// lanes in one instruction (AVX512-VNNI's vpdpbusd): 64 products per instruction.
+  bool int8_dot_quads() const {
+    return kind == TargetKind::CPU && has_cpu_feature(features, "avx512vnni");
+  }
 };
 
 }  // namespace kiln

@@ -60,13 +60,36 @@ std::vector<Tensor> lower_product(const std::string& op, bool batched,
 }
 
 /// _int_mm: int8 [M, K] @ int8 [K, N], summed in int32 (torchao's int8 matmuls reach it).
+/// Written as sum_k a[m, k] * (b[k, n] + 128) - 128 * sum_k a[m, k]: exactly the same int32
+/// sums, with one factor of each product in [0, 255], the unsigned byte that x86's int8 dot
+/// product (AVX512-VNNI's vpdpbusd: unsigned bytes times signed bytes, four products per
+/// int32 lane) takes. Elsewhere the + 128 costs one add per vector of B, shared by a tile's rows.
 std::vector<Tensor> lower_int_mm(const std::vector<OpArg>& args) {
   OpArgs a("aten._int_mm.default", args, {"self", "mat2"});
   Tensor x = a.tensor(0), y = a.tensor(1);
-  for (int i : {0, 1})
+  for (int i : {0, 1}) {
     if (a.tensor(i)->dtype != DType::I8)
       throw a.error(i, str_cat("has dtype ", a.tensor(i)->dtype, ", expected i8"));
-  return {product(a, "int_mm", 0, x, 1, y, false, DType::I32)};
+    require_rank(a, i, a.tensor(i), 2, i == 0 ? "[M, K]" : "[K, N]");
+  }
+  int64_t m = x->shape[0], k = x->shape[1], n = y->shape[1];
+  if (y->shape[0] != k)
+    throw a.error(1, str_cat("has shape ", shape_str(y->shape), ", expected [", k, ", N]"));
+  if (k == 0) throw a.error(0, str_cat("has shape ", shape_str(x->shape), ": an empty K dim"));
+  Expr bias = make_const(DType::I32, 128);
+  IterVar rk = reduce_axis(k, "int_mm.k");
+  Tensor shifted = compute("int_mm.shifted", {m, n}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum,
+                  cast(DType::I32, x(i[0], rk.var)) * (cast(DType::I32, y(rk.var, i[1])) + bias),
+                  {rk});
+  });
+  IterVar rs = reduce_axis(k, "int_mm.row_sum.k");
+  Tensor row_sums = compute("int_mm.row_sum", {m}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, cast(DType::I32, x(i[0], rs.var)), {rs});
+  });
+  return {compute("int_mm", {m, n}, [&](const std::vector<Var>& i) {
+    return shifted(i[0], i[1]) - bias * row_sums(i[0]);
+  })};
 }
 
 /// addmm/baddbmm: beta * self + alpha * (mat1 @ mat2), with self broadcast to the product.

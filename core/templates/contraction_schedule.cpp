@@ -143,7 +143,11 @@ void DefaultScheduler::schedule_contraction(const std::string& name,
       DType b = sch_.operands(contraction)[panels[0].operand]->dtype;
       int64_t b_bytes =
           sch_.stage(contraction).root_extents.back() * s.root_extents[j_axis] * dtype_bytes(b);
-      bool repays = s.root_extents[i_axis] >= kPanelMinRows && b_bytes > target_.l2_bytes;
+      // int8 quads read four rows of B per step: panels keep them in one short run each (Zen 5,
+      // one thread, _int_mm 1024^3: 192 GOP/s unpacked, 425 with rows inner in panels).
+      bool quads = tiles.dot_pairs && tiles.dot_group == 4;
+      bool repays =
+          s.root_extents[i_axis] >= kPanelMinRows && (b_bytes > target_.l2_bytes || quads);
       if (knob(name, "pack_panels", {0, 1}, repays ? 1 : 0))
         for (std::string& p :
              pack_operands(sch_, contraction, panels, vl, tiles.tj, widened(tiles)))
@@ -283,17 +287,20 @@ DefaultScheduler::RegisterTileKnobs DefaultScheduler::register_tile_knobs(
   std::vector<int64_t> orders{0, 1};
   if (s.num_spatial > 2) orders.push_back(2);
   k.tile_order = ask("tile_order", orders, preferred_order);
-  k.rows_inner = ask("rows_inner", {0, 1}, 0);
+  const Stage& c = sch_.stage(producer ? *producer : name);
+  // bf16 products in pairs, one AVX512-BF16 dot product per vector and pair. Zen 5, one
+  // thread, through torch.compile: matmul 1024^3 in bf16 took 13.9 ms as f32 FMAs (f32 itself
+  // 11.0), 5.3 ms in pairs (f32 10.7). int8 products in quads likewise (AVX512-VNNI), four to
+  // each int32 lane.
+  k.dot_group = is_convolution(c) && pairs_cost_more(c, j_axis) ? 0 : dot_group(c);
+  // Row tiles inner for int8 quads: a panel's four rows per step stay in L1 across the tiles.
+  k.rows_inner = ask("rows_inner", {0, 1}, k.dot_group == 4 ? 1 : 0);
   k.parallel_depth = ask("parallel_depth", {1, 2, 3, 4}, 4);
   // Cache blocking along the outer reduce axis (matmul's k, a convolution's input channels);
   // unrolling of the inner one, by the factors that divide it.
-  const Stage& c = sch_.stage(producer ? *producer : name);
   int64_t k_outer = c.root_extents[c.num_spatial], k_inner = c.root_extents.back();
   k.tk = k_outer;  // no k blocks
-  // bf16 products in pairs, one AVX512-BF16 dot product per vector and pair. Zen 5, one
-  // thread, through torch.compile: matmul 1024^3 in bf16 took 13.9 ms as f32 FMAs (f32 itself
-  // 11.0), 5.3 ms in pairs (f32 10.7).
-  bool pairable = pairs_bf16_products(c) && !(is_convolution(c) && pairs_cost_more(c, j_axis));
+  bool pairable = k.dot_group > 0;
   k.dot_pairs = pairable ? ask("dot_pairs", {0, 1}, 1) : 0;
   // A contraction computed inside its epilogue's tile keeps its reduce loops whole.
   if (producer) return k;
@@ -306,7 +313,9 @@ DefaultScheduler::RegisterTileKnobs DefaultScheduler::register_tile_knobs(
   std::vector<int64_t> unrolls;
   // Unrolled pairs, where they apply, whichever dot_pairs says: the space stays a product.
   for (int64_t u : {1, 2, 4, 8})
-    if ((pairable && c.root_vars.size() == c.num_spatial + 1u ? k_inner / 2 : k_inner) % u == 0)
+    if ((pairable && c.root_vars.size() == c.num_spatial + 1u ? k_inner / k.dot_group : k_inner) %
+            u ==
+        0)
       unrolls.push_back(u);
   k.unroll_k = ask("unroll_k", unrolls, 1);
   return k;
@@ -355,7 +364,7 @@ void DefaultScheduler::schedule_register_tiles(const std::string& name,
     else
       run_end = *k_block_at;
   }
-  std::string pair = k.dot_pairs && !producer ? split_pairs(name, reduce.front()) : "";
+  std::string pair = k.dot_pairs && !producer ? split_pairs(name, reduce.front(), k.dot_group) : "";
   std::string k_unrolled;
   if (k.unroll_k > 1) {
     auto [kb, ku] = sch_.split(name, reduce.back(), k.unroll_k);
@@ -391,7 +400,7 @@ void DefaultScheduler::schedule_register_tiles(const std::string& name,
   // Reduce loops outermost, the tile's rows then its vector columns innermost.
   std::vector<std::string> corder;
   for (size_t d = c.num_spatial; d < c.root_vars.size(); ++d) corder.push_back(c.loops[d].name);
-  if (k.dot_pairs) pair = split_pairs(*producer, corder.front());
+  if (k.dot_pairs) pair = split_pairs(*producer, corder.front(), k.dot_group);
   for (int d = 0; d < c.num_spatial; ++d)
     if (d != i_axis && d != j_axis) corder.push_back(c.loops[d].name);
   corder.push_back(c.loops[i_axis].name);

@@ -9,15 +9,18 @@
 
 namespace kiln::schedule_detail {
 
-bool DefaultScheduler::pairs_bf16_products(const Stage& c) const {
-  // The outer reduce axis pairs: a matmul's k, a convolution's input channels.
-  if (!target_.bf16_dot_pairs() || c.tensor->dtype != DType::F32 ||
-      c.root_extents[c.num_spatial] % 2 != 0)
-    return false;
+int64_t DefaultScheduler::dot_group(const Stage& c) const {
   std::vector<const LoadNode*> loads = loads_in(c.body);
-  return !loads.empty() && std::all_of(loads.begin(), loads.end(), [](const LoadNode* l) {
-    return l->tensor->dtype == DType::BF16;
-  });
+  auto all_loads = [&](DType t) {
+    return !loads.empty() && std::all_of(loads.begin(), loads.end(),
+                                         [t](const LoadNode* l) { return l->tensor->dtype == t; });
+  };
+  int64_t group = 0;
+  if (target_.bf16_dot_pairs() && c.tensor->dtype == DType::F32 && all_loads(DType::BF16))
+    group = 2;
+  if (target_.int8_dot_quads() && c.tensor->dtype == DType::I32 && all_loads(DType::I8)) group = 4;
+  // The outer reduce axis is grouped: a matmul's k, a convolution's input channels.
+  return group && c.root_extents[c.num_spatial] % group == 0 ? group : 0;
 }
 
 bool DefaultScheduler::pairs_cost_more(const Stage& conv, int lane_axis) const {
@@ -54,8 +57,9 @@ void DefaultScheduler::widen_broadcast_operands(const std::string& c, int lane_a
   }
 }
 
-std::string DefaultScheduler::split_pairs(const std::string& stage, std::string& k_loop) {
-  auto [pairs, pair] = sch_.split(stage, k_loop, 2);
+std::string DefaultScheduler::split_pairs(const std::string& stage, std::string& k_loop,
+                                          int64_t group) {
+  auto [pairs, pair] = sch_.split(stage, k_loop, group);
   k_loop = pairs;
   return pair;
 }

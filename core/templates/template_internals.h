@@ -159,14 +159,19 @@ class DefaultScheduler {
     int64_t tk, k_outermost;   ///< Block of the outer reduce axis (its extent: none); its
                                ///< loop outermost, or just inside the other block loops.
     int64_t unroll_k;
-    /// 1: the inner reduce axis split into pairs of bf16 products, each pair one AVX512-BF16
-    /// dot product per vector (the pair loop innermost, inside the tile's vector columns).
+    /// 1: the outer reduce axis split into groups of products that one dot-product instruction
+    /// sums per vector (the group loop innermost, inside the tile's vector columns): pairs of
+    /// bf16 products (AVX512-BF16), quads of int8 ones (AVX512-VNNI). The knob keeps its first
+    /// name, "dot_pairs", which stored configurations use.
     int64_t dot_pairs;
+    int64_t dot_group;  ///< Products per group: 2 (bf16), 4 (int8); 0 where none applies.
   };
 
-  /// Whether `contraction` multiplies bf16 operands into f32 along an even outer reduce axis (a
-  /// matmul's k, a convolution's input channels) on a CPU with bf16 dot products.
-  bool pairs_bf16_products(const Stage& contraction) const;
+  /// The products one dot-product instruction sums for `contraction` along its outer reduce
+  /// axis (a matmul's k, a convolution's input channels): 2 where it multiplies bf16 operands
+  /// into f32 on a CPU with bf16 dot products, 4 where it multiplies int8 operands into int32 on
+  /// one with int8 dot products; 0 where neither applies or the axis is not a multiple.
+  int64_t dot_group(const Stage& contraction) const;
   /// Whether bf16 pairs would cost convolution `conv`, its vectors along `lane_axis`, more
   /// than they save (see operand_dtypes.cpp).
   bool pairs_cost_more(const Stage& conv, int lane_axis) const;
@@ -181,9 +186,9 @@ class DefaultScheduler {
   /// a broadcast bf16 element costs a load, a shift and a broadcast each time, an f32 one folds
   /// into its FMA.
   void widen_broadcast_operands(const std::string& c, int lane_axis);
-  /// Splits `k_loop` of `stage` by two: `k_loop` becomes the loop over pairs, the pair loop's
-  /// name is returned.
-  std::string split_pairs(const std::string& stage, std::string& k_loop);
+  /// Splits `k_loop` of `stage` by `group`: `k_loop` becomes the loop over groups, the group
+  /// loop's name is returned.
+  std::string split_pairs(const std::string& stage, std::string& k_loop, int64_t group);
 
   /// A stage computed whole before its reader (a convolution's padded input), without knobs:
   /// its rows in parallel, each row one loop for LLVM's vectorizer.
