@@ -61,8 +61,9 @@ class Inliner : public ExprMutator {
 /// layout[d].
 class LoadRedirect : public ExprMutator {
  public:
-  LoadRedirect(const Tensor& from, const Tensor& to, std::vector<int64_t> layout, int64_t panel)
-      : from_(from), to_(to), layout_(std::move(layout)), panel_(panel) {}
+  LoadRedirect(const Tensor& from, const Tensor& to, std::vector<int64_t> layout, int64_t panel,
+               int64_t group)
+      : from_(from), to_(to), layout_(std::move(layout)), panel_(panel), group_(group) {}
 
  protected:
   // A copy in another dtype: a conversion of the source's load to the copy's dtype is the
@@ -92,6 +93,12 @@ class LoadRedirect : public ExprMutator {
       indices.back() = floormod(column, width);
       indices.insert(indices.begin(), floordiv(column, width));
     }
+    if (group_ > 0) {
+      Expr& k = indices[indices.size() - 2];
+      Expr size = make_const(k.dtype(), static_cast<double>(group_));
+      indices.push_back(floormod(k, size));
+      k = floordiv(k, size);
+    }
     return LoadNode::make(to_, indices);
   }
   Expr mutate_reduce(const Expr& e, const ReduceNode* n) override {
@@ -102,7 +109,7 @@ class LoadRedirect : public ExprMutator {
  private:
   Tensor from_, to_;
   std::vector<int64_t> layout_;
-  int64_t panel_;
+  int64_t panel_, group_;
 };
 
 /// The distinct tensors stage `s`'s body loads, in the order it first loads them (pre-order); a
@@ -398,7 +405,7 @@ std::vector<Tensor> Schedule::operands(const std::string& stage) const {
 
 std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand,
                                  std::vector<int64_t> layout, int64_t panel,
-                                 std::optional<DType> as) {
+                                 std::optional<DType> as, int64_t group) {
   const std::string stage = stage_ref;  // see split
   int idx = stage_index(stage);
   Stage& s = stages_[idx];
@@ -424,6 +431,10 @@ std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand,
   }
   if (panel < 0 || (panel > 0 && rank == 0))
     throw ScheduleError(str_cat("cache_read: panels of ", panel, " elements of ", source->name));
+  if (group < 0 ||
+      (group > 0 && (panel == 0 || rank < 2 || source->shape[layout[rank - 2]] % group != 0)))
+    throw ScheduleError(str_cat("cache_read: groups of ", group, " elements of ", source->name,
+                                " need panels and a second-to-last dimension they divide"));
   DType dtype = as.value_or(source->dtype);
   // Only widening between floats: every element converts back exactly.
   bool widens = dtype == source->dtype || (is_float(source->dtype) && is_float(dtype) &&
@@ -439,24 +450,30 @@ std::string Schedule::cache_read(const std::string& stage_ref, int64_t operand,
     shape.back() = panel;
     shape.insert(shape.begin(), (columns + panel - 1) / panel);
   }
+  if (group > 0) {
+    shape[shape.size() - 2] /= group;
+    shape.push_back(group);
+  }
   Tensor cache = compute(source->name + ".cache", shape, [&](const std::vector<Var>& i) {
     std::vector<Expr> at(rank);
     int first = panel > 0 ? 1 : 0;  // the copy's dimension of layout[0]
     for (int64_t d = 0; d < rank; ++d) at[layout[d]] = i[first + d];
+    if (group > 0) at[layout[rank - 2]] = i[first + rank - 2] * group + i.back();
     if (panel == 0) return converted(source.load(at));
-    Expr column = i[0] * panel + i.back();
+    Expr column = i[0] * panel + i[first + rank - 1];
     at[layout.back()] = column;
     if (columns % panel == 0) return converted(source.load(at));
     // The last panel's columns past the source hold zeros; its loads stay in bounds.
     at[layout.back()] = min(column, make_const(column.dtype(), static_cast<double>(columns - 1)));
     return select(column < columns, converted(source.load(at)), make_const(dtype, 0));
   });
-  s.body = LoadRedirect(source, cache, layout, panel).mutate(s.body);
+  s.body = LoadRedirect(source, cache, layout, panel, group).mutate(s.body);
   std::string name = str_cat(stage, ".cache", operand);
   stages_.insert(stages_.begin() + idx, make_stage(name, cache, false));
   std::vector<int64_t> values{operand};
   values.insert(values.end(), layout.begin(), layout.end());
   if (panel > 0) values.push_back(panel);
+  if (group > 0) values.push_back(group);
   std::vector<std::string> names{stage};
   if (dtype != source->dtype) names.emplace_back(dtype_name(dtype));
   trace_.insts.push_back({InstKind::CacheRead, names, values});

@@ -113,9 +113,15 @@ class Schedule {
   /// With `as` a wider float dtype than the source's (f32 for a bf16 weight), the copy converts
   /// its elements once, and `stage` reads them converted: a contraction that broadcasts each
   /// element of a 16-bit operand to many lanes no longer converts it at every read.
+  ///
+  /// With `group` > 0 (and panels), the copy's second-to-last dimension (the source's
+  /// layout[rank - 2], a contraction's reduce axis, which it must divide) is cut into groups
+  /// of `group` elements, innermost: [..., K, panel] becomes [..., K / group, panel, group], so
+  /// that the `group` elements one dot-product instruction sums per lane (AVX512-VNNI's quads)
+  /// are adjacent.
   std::string cache_read(const std::string& stage, int64_t operand,
                          std::vector<int64_t> layout = {}, int64_t panel = 0,
-                         std::optional<DType> as = std::nullopt);
+                         std::optional<DType> as = std::nullopt, int64_t group = 0);
   /// The distinct tensors `stage` reads, numbered as cache_read numbers its operands.
   std::vector<Tensor> operands(const std::string& stage) const;
 

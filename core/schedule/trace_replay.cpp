@@ -55,18 +55,25 @@ void Schedule::apply(const Instruction& inst) {
       if (n.empty() || n.size() > 2 || inst.values.empty())
         throw ScheduleError(str_cat("instruction '", inst, "' has the wrong number of operands"));
       {
-        // The layout names every dimension of the operand when the copy has panels.
+        // The layout names every dimension of the operand when the copy has panels; the panel
+        // width follows it, then the group size where it has groups.
         std::vector<int64_t> layout(inst.values.begin() + 1, inst.values.end());
         std::vector<Tensor> read = operands(n[0]);
-        int64_t panel = 0;
-        if (inst.values[0] >= 0 && inst.values[0] < static_cast<int64_t>(read.size()) &&
-            static_cast<int64_t>(layout.size()) == read[inst.values[0]]->rank() + 1) {
+        int64_t panel = 0, group = 0;
+        int64_t rank = inst.values[0] >= 0 && inst.values[0] < static_cast<int64_t>(read.size())
+                           ? read[inst.values[0]]->rank()
+                           : -1;
+        if (rank >= 0 && static_cast<int64_t>(layout.size()) == rank + 2) {
+          group = layout.back();
+          layout.pop_back();
+        }
+        if (rank >= 0 && static_cast<int64_t>(layout.size()) == rank + 1) {
           panel = layout.back();
           layout.pop_back();
         }
         std::optional<DType> as;
         if (n.size() == 2) as = dtype_from_name(n[1]);
-        cache_read(n[0], inst.values[0], layout, panel, as);
+        cache_read(n[0], inst.values[0], layout, panel, as, group);
         return;
       }
   }

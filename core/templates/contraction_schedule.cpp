@@ -150,7 +150,7 @@ void DefaultScheduler::schedule_contraction(const std::string& name,
           s.root_extents[i_axis] >= kPanelMinRows && (b_bytes > target_.l2_bytes || quads);
       if (knob(name, "pack_panels", {0, 1}, repays ? 1 : 0))
         for (std::string& p :
-             pack_operands(sch_, contraction, panels, vl, tiles.tj, widened(tiles)))
+             pack_operands(sch_, contraction, panels, vl, tiles.tj, widened(tiles), quads ? 4 : 0))
           own_roots_.insert(std::move(p));
     }
     // Adds stages: `s` is stale from here.
@@ -389,8 +389,12 @@ void DefaultScheduler::schedule_register_tiles(const std::string& name,
   std::string tile_loop = loop_at(order.size() - reduce.size() - 3);
   // Where main's row stages are computed: the innermost spatial loop outside any k block
   // loop (inside it they would be computed again per k block); none when k blocks are
-  // outermost.
-  row_loop_ = !k_block_at ? tile_loop : *k_block_at == 0 ? "" : loop_at(*k_block_at - 1);
+  // outermost. With int8 quads (64 products per instruction) a row stage recomputed per
+  // column tile costs a seventh of the tile (_int_mm's row sums of A): computed once instead.
+  row_loop_ = !k_block_at && k.dot_pairs && k.dot_group == 4 ? ""
+              : !k_block_at                                  ? tile_loop
+              : *k_block_at == 0                             ? ""
+                                                             : loop_at(*k_block_at - 1);
   sch_.unroll(name, ii);
   if (!k_unrolled.empty()) sch_.unroll(name, k_unrolled);
   if (!pair.empty()) sch_.unroll(name, pair);

@@ -116,18 +116,37 @@ void transpose_in_blocks(Schedule& s, const std::string& name, int64_t block, bo
   s.vectorize(name, ci);
 }
 
+/// A copy in panels with groups ([P, ..., K / group, panel, group], see Schedule::cache_read):
+/// parallel over its leading loops, each group row (a panel's `group` source rows) one vector
+/// loop over the panel's columns and the group's elements.
+void copy_in_groups(Schedule& s, const std::string& name) {
+  const Stage& p = s.stage(name);
+  int n = p.num_spatial;
+  std::vector<std::string> loops;
+  for (int d = 0; d < n; ++d) loops.push_back(p.loops[d].name);
+  std::string rows = loops[0];
+  for (int d = 1; d < n - 2; ++d) rows = s.fuse(name, rows, loops[d]);
+  std::string row = s.fuse(name, loops[n - 2], loops[n - 1]);  // a panel column's group
+  s.parallel(name, rows);
+  s.vectorize(name, row);
+}
+
 }  // namespace
 
 std::vector<std::string> pack_operands(Schedule& s, const std::string& c,
                                        const std::vector<ColumnPacking>& packing, int64_t block,
-                                       int64_t panel, std::optional<DType> as) {
+                                       int64_t panel, std::optional<DType> as, int64_t group) {
   std::vector<std::string> packed;
   // The copy takes its source's place among the operands: the numbers of the others stay.
   for (const ColumnPacking& p : packing) {
     DType dtype = s.operands(c)[p.operand]->dtype;
     bool widens = as && compute_type(dtype) != dtype;  // a 16-bit float
-    packed.push_back(s.cache_read(c, p.operand, p.layout, panel, widens ? as : std::nullopt));
-    transpose_in_blocks(s, packed.back(), block, panel > 0);
+    packed.push_back(
+        s.cache_read(c, p.operand, p.layout, panel, widens ? as : std::nullopt, group));
+    if (group > 0)
+      copy_in_groups(s, packed.back());
+    else
+      transpose_in_blocks(s, packed.back(), block, panel > 0);
   }
   return packed;
 }

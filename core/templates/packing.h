@@ -39,9 +39,12 @@ bool reads_contiguous_along_k(const Schedule& s, const std::string& c);
 /// columns wide (the tile's source lines stay in L1), in parallel over tile rows; with `panel`
 /// > 0, in panels that many columns wide (see Schedule::cache_read): a register tile of `panel`
 /// columns then streams its operand from one contiguous run. Returns the new stages, scheduled.
-/// With `as` (f32), 16-bit float operands are widened in the same copy (Schedule::cache_read).
+/// With `as` (f32), 16-bit float operands are widened in the same copy (Schedule::cache_read);
+/// with `group` > 0 (and panels), each panel keeps the `group` elements a dot-product
+/// instruction sums per lane adjacent (Schedule::cache_read).
 std::vector<std::string> pack_operands(Schedule& s, const std::string& c,
                                        const std::vector<ColumnPacking>& packing, int64_t block,
-                                       int64_t panel = 0, std::optional<DType> as = std::nullopt);
+                                       int64_t panel = 0, std::optional<DType> as = std::nullopt,
+                                       int64_t group = 0);
 
 }  // namespace kiln
