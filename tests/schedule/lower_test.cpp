@@ -155,6 +155,30 @@ TEST(Schedule, CacheReadCopiesInPanels) {
                ScheduleError);
 }
 
+TEST(Schedule, CacheReadKeepsGroupsAdjacentInPanels) {
+  // w [12, 4] transposed ([4, 12]: K = 4 rows of 12 columns) into panels of 8 columns with the
+  // reduce axis in groups of 4: [2, 1, 8, 4], each column's four k adjacent.
+  Schedule s({linear(8, 12, 4)});
+  std::string copy = s.cache_read("s0", 1, {1, 0}, 8, std::nullopt, 4);
+  EXPECT_EQ(s.stage(copy).tensor->shape, (std::vector<int64_t>{2, 1, 8, 4}));
+  std::ostringstream os;
+  os << lower(s, "f");
+  // k = y.r0 < 4: group 0, element y.r0.
+  EXPECT_NE(os.str().find("w.cache[floordiv(y.i1, 8), 0, floormod(y.i1, 8), y.r0]"),
+            std::string::npos)
+      << os.str();
+  EXPECT_NE(s.trace().to_text().find("cache_read s0 1 1 0 8 4"), std::string::npos);
+  Schedule again = replay({linear(8, 12, 4)}, Trace::from_text(s.trace().to_text()));
+  EXPECT_TRUE(structural_equal(lower(s, "f").body, lower(again, "f").body));
+  // Groups need panels, and a reduce axis they divide.
+  EXPECT_THROW(Schedule(std::vector<Tensor>{linear(8, 12, 4)})
+                   .cache_read("s0", 1, {1, 0}, 0, std::nullopt, 4),
+               ScheduleError);
+  EXPECT_THROW(Schedule(std::vector<Tensor>{linear(8, 12, 4)})
+                   .cache_read("s0", 1, {1, 0}, 8, std::nullopt, 3),
+               ScheduleError);
+}
+
 TEST(Schedule, CacheReadWidensSixteenBitFloats) {
   // A bf16 matmul (product in f32, cast back): B copied as f32 in panels; the product reads the
   // copy's elements directly, without converting them again.
