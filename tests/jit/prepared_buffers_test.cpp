@@ -11,18 +11,12 @@
 #include "core/schedule/lower.h"
 #include "core/templates/default_schedule.h"
 #include "tests/jit/jit_harness.h"
+#include "tests/tune/workloads.h"
 
 namespace kiln {
 namespace {
 
-/// x @ w.T of a Linear layer: the default schedule packs w, whose columns are strided.
-Tensor linear(int64_t m, int64_t n, int64_t k) {
-  Tensor x = placeholder("x", {m, k}, DType::F32), w = placeholder("w", {n, k}, DType::F32);
-  IterVar r = reduce_axis(k, "k");
-  return compute("y", {m, n}, [&](const std::vector<Var>& i) {
-    return reduce(ReduceOp::Sum, x(i[0], r.var) * w(i[1], r.var), {r});
-  });
-}
+using tune_test::linear;  // x @ w.T: the default schedule packs w, whose columns are strided
 
 std::shared_ptr<const Kernel> compile_linear() {
   Tensor y = linear(64, 256, 128);

@@ -21,6 +21,15 @@ inline Tensor matmul(int64_t m, int64_t n, int64_t k, const std::string& prefix 
 
 /// A bf16 matmul as the op library builds it: the product of bf16 operands in f32, then a cast
 /// back to bf16 (its epilogue).
+/// x @ W.T as a Linear layer computes it: W [n, k] read through a transposed index map.
+inline Tensor linear(int64_t m, int64_t n, int64_t k) {
+  Tensor x = placeholder("x", {m, k}, DType::F32), w = placeholder("w", {n, k}, DType::F32);
+  IterVar r = reduce_axis(k, "k");
+  return compute("y", {m, n}, [&](const std::vector<Var>& i) {
+    return reduce(ReduceOp::Sum, x(i[0], r.var) * w(i[1], r.var), {r});
+  });
+}
+
 inline Tensor matmul_bf16(int64_t m, int64_t n, int64_t k) {
   Tensor A = placeholder("A", {m, k}, DType::BF16);
   Tensor B = placeholder("B", {k, n}, DType::BF16);
