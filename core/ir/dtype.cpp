@@ -1,5 +1,6 @@
 #include "core/ir/dtype.h"
 
+#include <limits>
 #include <ostream>
 
 #include "core/support/error.h"
@@ -30,12 +31,23 @@ bool is_int(DType t) {
 }
 
 int64_t int_min(DType t) {
-  KILN_CHECK(is_int(t), "int_min of non-integer dtype ", dtype_name(t));
-  return -(int64_t{1} << (8 * dtype_bytes(t) - 1));
+  switch (t) {
+    case DType::I8: return std::numeric_limits<int8_t>::min();
+    case DType::I16: return std::numeric_limits<int16_t>::min();
+    case DType::I32: return std::numeric_limits<int32_t>::min();
+    case DType::I64: return std::numeric_limits<int64_t>::min();
+    default: KILN_CHECK(false, "int_min of non-integer dtype ", dtype_name(t));
+  }
 }
 
 int64_t int_max(DType t) {
-  return -(int_min(t) + 1);
+  switch (t) {
+    case DType::I8: return std::numeric_limits<int8_t>::max();
+    case DType::I16: return std::numeric_limits<int16_t>::max();
+    case DType::I32: return std::numeric_limits<int32_t>::max();
+    case DType::I64: return std::numeric_limits<int64_t>::max();
+    default: KILN_CHECK(false, "int_max of non-integer dtype ", dtype_name(t));
+  }
 }
 
 std::string_view dtype_name(DType t) {
