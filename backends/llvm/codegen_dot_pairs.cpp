@@ -115,6 +115,21 @@ llvm::Value* KernelCodegen::concatenated(std::vector<llvm::Value*> parts) {
   return parts[0];
 }
 
+llvm::Value* KernelCodegen::lane_zero_address(const LoadNode* n, const VarNode* group,
+                                              int64_t element, llvm::Type* type) {
+  llvm::Value* lanes = scope_.vars[vec_.var];
+  scope_.vars[vec_.var] = b_.getInt64(0);
+  scope_.vars[group] = b_.getInt64(element);
+  VectorLoop saved = vec_;
+  vec_.var = nullptr;
+  llvm::Value* ptr =
+      b_.CreateInBoundsGEP(type, buffer(n->tensor), flat_index(n->tensor, n->indices));
+  vec_ = saved;
+  scope_.vars[vec_.var] = lanes;
+  scope_.vars.erase(group);
+  return ptr;
+}
+
 llvm::Value* KernelCodegen::bf16_pairs(const Expr& load, const VarNode* pair) {
   const auto* n = load.as<LoadNode>();
   const Tensor& t = n->tensor;
@@ -125,19 +140,7 @@ llvm::Value* KernelCodegen::bf16_pairs(const Expr& load, const VarNode* pair) {
   std::optional<int64_t> along_lanes = affine_coefficient(flat, vec_.var);
   std::optional<int64_t> along_pair = affine_coefficient(flat, pair);
   llvm::Align align(2);
-  // The address of lane 0's element `p` of its pair, a scalar.
-  auto address = [&](int64_t p) {
-    llvm::Value* lanes = scope_.vars[vec_.var];
-    scope_.vars[vec_.var] = b_.getInt64(0);
-    scope_.vars[pair] = b_.getInt64(p);
-    VectorLoop saved = vec_;
-    vec_.var = nullptr;
-    llvm::Value* ptr = b_.CreateInBoundsGEP(i16, buffer(t), flat_index(t, n->indices));
-    vec_ = saved;
-    scope_.vars[vec_.var] = lanes;
-    scope_.vars.erase(pair);
-    return ptr;
-  };
+  auto address = [&](int64_t p) { return lane_zero_address(n, pair, p, i16); };
   // The pairs one contiguous run (a panel packed with pairs innermost).
   if (along_pair == 1 && along_lanes == 2)
     return b_.CreateAlignedLoad(pairs_type, address(0), align, t->name);

@@ -102,19 +102,7 @@ llvm::Value* KernelCodegen::byte_quads(const Expr& load, const VarNode* quad) {
   std::optional<int64_t> along_lanes = affine_coefficient(flat, vec_.var);
   std::optional<int64_t> along_quad = affine_coefficient(flat, quad);
   llvm::Align align(1);
-  // The address of lane 0's element `q` of its quad, a scalar.
-  auto address = [&](int64_t q) {
-    llvm::Value* lanes = scope_.vars[vec_.var];
-    scope_.vars[vec_.var] = b_.getInt64(0);
-    scope_.vars[quad] = b_.getInt64(q);
-    VectorLoop saved = vec_;
-    vec_.var = nullptr;
-    llvm::Value* ptr = b_.CreateInBoundsGEP(i8, buffer(t), flat_index(t, n->indices));
-    vec_ = saved;
-    scope_.vars[vec_.var] = lanes;
-    scope_.vars.erase(quad);
-    return ptr;
-  };
+  auto address = [&](int64_t q) { return lane_zero_address(n, quad, q, i8); };
   // The quads one contiguous run (a panel packed with quads innermost).
   if (along_quad == 1 && along_lanes == 4)
     return b_.CreateAlignedLoad(quads_type, address(0), align, t->name);

@@ -107,6 +107,10 @@ class KernelCodegen {
   /// The bf16 elements `load` reads at (lane l, pair p) as one <2 x width x i16> vector, element
   /// 2l + p.
   llvm::Value* bf16_pairs(const Expr& load, const VarNode* pair);
+  /// The scalar address, in elements of `type`, of what load `n` reads in lane 0 of the vector
+  /// loop at element `element` of a dot-product group's loop `group`.
+  llvm::Value* lane_zero_address(const LoadNode* n, const VarNode* group, int64_t element,
+                                 llvm::Type* type);
   /// Vectors of equal width concatenated in order (a power of two of them).
   llvm::Value* concatenated(std::vector<llvm::Value*> parts);
   // codegen_dot_quads.cpp

@@ -41,13 +41,7 @@ int64_t int_min(DType t) {
 }
 
 int64_t int_max(DType t) {
-  switch (t) {
-    case DType::I8: return std::numeric_limits<int8_t>::max();
-    case DType::I16: return std::numeric_limits<int16_t>::max();
-    case DType::I32: return std::numeric_limits<int32_t>::max();
-    case DType::I64: return std::numeric_limits<int64_t>::max();
-    default: KILN_CHECK(false, "int_max of non-integer dtype ", dtype_name(t));
-  }
+  return -(int_min(t) + 1);  // two's complement; int_min + 1 negates without overflow
 }
 
 std::string_view dtype_name(DType t) {
